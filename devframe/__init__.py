@@ -1,0 +1,105 @@
+"""devframe: libvirt domain XML, engine dev_specs and legacy conf as one typed dev_map.
+
+Public API (see README.md)::
+
+    parse_domain(xml) -> Domain          Domain.dev_map / .devices / .to_xml()
+    device_from_spec(spec) -> Device     Device.to_xml() / .to_spec() / .alias
+    create_registry(...)                 plugins through the "devframe" entry points
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from devframe.core.device import Device, DeviceMetadata, UnknownDevice, device_id_from_alias
+from devframe.core.devtype import Claim, DeviceType, MetadataSchema
+from devframe.core.domain import (
+    DeviceList,
+    DevMap,
+    Domain,
+    default_registry,
+    load_domain,
+    parse_domain,
+    reset_default_registry,
+)
+from devframe.core.errors import (
+    ClaimConflictError,
+    DevframeError,
+    DomainError,
+    FieldValueError,
+    MetadataError,
+    PluginError,
+    SpecError,
+    XMLError,
+)
+from devframe.core.fields import (
+    INT,
+    ON_OFF,
+    STR,
+    YES_NO,
+    AddressField,
+    Children,
+    Choice,
+    ElementView,
+    Field,
+    Flag,
+    Kind,
+)
+from devframe.core.hookspecs import hookimpl
+from devframe.core.registry import ENTRY_POINT_GROUP, PluginInfo, Registry, create_registry
+from devframe.core.safexml import ParseLimits
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AddressField",
+    "Children",
+    "Choice",
+    "Claim",
+    "ClaimConflictError",
+    "DevMap",
+    "DevframeError",
+    "Device",
+    "DeviceList",
+    "DeviceMetadata",
+    "DeviceType",
+    "Domain",
+    "DomainError",
+    "ENTRY_POINT_GROUP",
+    "ElementView",
+    "Field",
+    "FieldValueError",
+    "Flag",
+    "INT",
+    "Kind",
+    "MetadataError",
+    "MetadataSchema",
+    "ON_OFF",
+    "ParseLimits",
+    "PluginError",
+    "PluginInfo",
+    "Registry",
+    "STR",
+    "SpecError",
+    "UnknownDevice",
+    "XMLError",
+    "YES_NO",
+    "create_registry",
+    "default_registry",
+    "device_from_spec",
+    "device_id_from_alias",
+    "hookimpl",
+    "load_domain",
+    "parse_domain",
+    "reset_default_registry",
+]
+
+
+def device_from_spec(spec: Mapping[str, Any], *, registry: Registry | None = None) -> Device:
+    """Build a dev_object from an engine dev_spec dict (routed by ``spec['type']``).
+
+    A spec of a type no plugin provides becomes an :class:`UnknownDevice` (kept and
+    reported through its ``error``), not an exception.
+    """
+    return (registry or default_registry()).device_from_spec(spec)

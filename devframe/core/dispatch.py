@@ -1,0 +1,62 @@
+"""The dispatcher: one pass over `<devices>`, one table lookup per child.
+
+No plugin is asked about an element it did not claim: the registry's ``by_tag`` table
+(built once per registry) names the one route for each child. Comments and processing
+instructions between devices are kept as *trivia* attached to the device that follows
+them, so they survive edits of the dev_map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from devframe.core.device import Device, UnknownDevice
+from devframe.core.registry import Registry, Route
+
+__all__ = ["ParsedDevices", "parse_devices", "Binder"]
+
+#: Looks up the metadata bound to one device element: (element, route or None) -> dict or None
+Binder = Callable[[etree._Element, "Route | None"], "Mapping[str, Any] | None"]
+
+
+@dataclass
+class ParsedDevices:
+    devices: list[Device] = field(default_factory=list)
+    #: comments / PIs found before a device, keyed by that device
+    leading: dict[Device, list[etree._Element]] = field(default_factory=dict)
+    #: comments / PIs after the last device
+    trailing: list[etree._Element] = field(default_factory=list)
+
+
+def parse_devices(devices_el: etree._Element, registry: Registry, binder: Binder | None = None) -> ParsedDevices:
+    """Turn every child of ``devices_el`` into a dev_object, in document order."""
+    out = ParsedDevices()
+    devices = out.devices
+    append = devices.append
+    by_tag = registry.by_tag
+    pending: list[etree._Element] = []
+    for child in devices_el:
+        tag = child.tag
+        if not isinstance(tag, str):  # comment, processing instruction, entity
+            pending.append(child)
+            continue
+        slot = by_tag.get(tag)
+        route = slot if slot is None or isinstance(slot, Route) else slot.pick(child)
+        metadata = binder(child, route) if binder is not None else None
+        if route is None:
+            device: Device = UnknownDevice(child, metadata=metadata)
+        else:
+            try:
+                device = route.parse(child, metadata)
+            except Exception as exc:  # noqa: BLE001 - keep the device, report the plugin
+                device = registry._parse_failed(route, child, metadata, exc)
+        if pending:
+            out.leading[device] = pending
+            pending = []
+        append(device)
+    out.trailing = pending
+    return out

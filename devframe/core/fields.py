@@ -1,0 +1,672 @@
+"""Device fields, declared once.
+
+A field names a place in a device's XML element (``"target@dev"``: the ``dev``
+attribute of the direct child ``target``; ``"serial"``: the text of the direct child
+``serial``; ``"@type"``: an attribute of the device element itself), a :class:`Kind`
+that converts between the XML text and a Python value, and optionally the dev_spec key
+it maps to. Reading, writing, parsing and building all go through that one
+declaration, so they cannot drift apart.
+
+Fields read and write the element directly: the element is the single source of truth,
+so everything the field does not model (unknown attributes, children, comments,
+namespaced extensions) is still there when the device is serialized, and setting one
+field changes exactly that field's XML.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar, overload
+
+from lxml import etree
+
+from devframe.core.errors import FieldValueError
+
+__all__ = [
+    "Kind",
+    "STR",
+    "INT",
+    "YES_NO",
+    "ON_OFF",
+    "Choice",
+    "Field",
+    "Flag",
+    "AddressField",
+    "Children",
+    "ElementView",
+]
+
+T = TypeVar("T")
+V = TypeVar("V", bound="ElementView")
+
+
+class Kind(Generic[T]):
+    """Converts between XML text and a typed Python value.
+
+    ``parse`` reads XML text (raises ``ValueError`` with the reason), ``format`` writes
+    a Python value as XML text (raises ``ValueError``/``TypeError``), ``coerce`` accepts
+    a dev_spec value, which engines send as text as often as typed.
+    """
+
+    name = "str"
+    python_type: type = str
+
+    def parse(self, raw: str) -> T:
+        return raw  # type: ignore[return-value]
+
+    def format(self, value: T) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected str, got {type(value).__name__}")
+        return value
+
+    def coerce(self, value: object) -> T:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)  # type: ignore[return-value]
+        if isinstance(value, str):
+            return value  # type: ignore[return-value]
+        raise TypeError(f"expected str, got {type(value).__name__}")
+
+    def __repr__(self) -> str:
+        return f"<Kind {self.name}>"
+
+
+class _Str(Kind[str]):
+    pass
+
+
+class _Int(Kind[int]):
+    name = "int"
+    python_type = int
+
+    def parse(self, raw: str) -> int:
+        text = raw.strip()
+        if text[:2].lower() == "0x":
+            return int(text, 16)
+        return int(text, 10)
+
+    def format(self, value: int) -> str:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected int, got {type(value).__name__}")
+        return str(value)
+
+    def coerce(self, value: object) -> int:
+        if isinstance(value, bool):
+            raise TypeError("expected int, got bool")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str):
+            return self.parse(value)
+        raise TypeError(f"expected int, got {type(value).__name__}")
+
+
+class _Bool(Kind[bool]):
+    """A boolean written as one of two words (libvirt uses yes/no and on/off)."""
+
+    python_type = bool
+    _TRUE = frozenset({"yes", "on", "true", "1"})
+    _FALSE = frozenset({"no", "off", "false", "0"})
+
+    def __init__(self, true: str, false: str) -> None:
+        self.true = true
+        self.false = false
+        self.name = f"{true}/{false}"
+
+    def parse(self, raw: str) -> bool:
+        text = raw.strip().lower()
+        if text in self._TRUE:
+            return True
+        if text in self._FALSE:
+            return False
+        raise ValueError(f"expected {self.true!r} or {self.false!r}")
+
+    def format(self, value: bool) -> str:
+        if not isinstance(value, bool):
+            raise TypeError(f"expected bool, got {type(value).__name__}")
+        return self.true if value else self.false
+
+    def coerce(self, value: object) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            return self.parse(value)
+        raise TypeError(f"expected bool, got {type(value).__name__}")
+
+
+class Choice(_Str):
+    """A string from a documented set of values.
+
+    Reading never rejects a value outside ``values``: libvirt keeps adding values, and
+    devframe keeps what it does not know. :meth:`ElementView.problems` reports it.
+    """
+
+    def __init__(self, *values: str) -> None:
+        self.values = frozenset(values)
+        self.name = "choice(" + "|".join(values) + ")"
+
+
+STR: Kind[str] = _Str()
+INT: Kind[int] = _Int()
+YES_NO: Kind[bool] = _Bool("yes", "no")
+ON_OFF: Kind[bool] = _Bool("on", "off")
+
+
+def _split_path(path: str) -> tuple[tuple[str, ...], str | None]:
+    if "@" in path:
+        elems, attr = path.split("@", 1)
+    else:
+        elems, attr = path, None
+    steps = tuple(s for s in elems.split("/") if s)
+    if attr is None and not steps:
+        raise ValueError(f"field path {path!r} names neither an element nor an attribute")
+    return steps, attr
+
+
+def _find_child(element: etree._Element, tag: str) -> etree._Element | None:
+    # Direct children only: a recursive search would confuse <address> with
+    # <source><address> (hostdev), the mistake the brief warns about.
+    return element.find(tag)
+
+
+def _is_empty(element: etree._Element) -> bool:
+    return (
+        not element.attrib
+        and len(element) == 0
+        and (element.text is None or not element.text.strip())
+    )
+
+
+def _remove_keeping_tail(element: etree._Element) -> None:
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if tail and tail.strip():
+        prev = element.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+class _Base:
+    """Shared bookkeeping of every declared field."""
+
+    name: str = "?"
+    spec: str | None = None
+    secret: bool = False
+    doc: str = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def spec_value(self, view: ElementView) -> Any:
+        """The value as it appears in a dev_spec (None when absent)."""
+        raise NotImplementedError
+
+    def apply_spec_value(self, view: ElementView, value: Any) -> None:
+        """Set the field from a dev_spec value."""
+        raise NotImplementedError
+
+    def check(self, view: ElementView) -> str | None:
+        """A problem with the stored value, or None."""
+        return None
+
+
+class Field(_Base, Generic[T]):
+    """A typed value at one place of the device element.
+
+    ``Field("target@dev")`` is the attribute ``dev`` of the direct child ``target``;
+    ``Field("serial")`` the text of the direct child ``serial``; ``Field("@type")`` an
+    attribute of the device element itself. ``spec`` is the dev_spec key
+    (``"specParams.vram"`` nests). ``secret`` keeps the value out of ``repr``, logs and
+    ``inspect``. ``default`` is what ``device_from_spec`` writes when a spec leaves the
+    field out (libvirt's default, where the schema requires a value).
+    """
+
+    def __init__(
+        self,
+        path: str,
+        kind: Kind[T] = STR,  # type: ignore[assignment]
+        *,
+        spec: str | None = None,
+        default: T | None = None,
+        secret: bool = False,
+        doc: str = "",
+        to_spec: Callable[[T], Any] | None = None,
+        from_spec: Callable[[Any], T] | None = None,
+    ) -> None:
+        self.path = path
+        self.steps, self.attr = _split_path(path)
+        self.kind = kind
+        self.spec = spec
+        self.default = default
+        self.secret = secret
+        self.doc = doc
+        self._to_spec = to_spec
+        self._from_spec = from_spec
+
+    @overload
+    def __get__(self, view: None, owner: type) -> Field[T]: ...
+    @overload
+    def __get__(self, view: ElementView, owner: type) -> T | None: ...
+    def __get__(self, view: ElementView | None, owner: type) -> Field[T] | T | None:
+        if view is None:
+            return self
+        raw = self.raw(view)
+        if raw is None:
+            return None
+        try:
+            return self.kind.parse(raw)
+        except (ValueError, TypeError) as exc:
+            raise FieldValueError(view.describe(), self.name, raw, str(exc)) from None
+
+    def raw(self, view: ElementView) -> str | None:
+        """The XML text stored for this field, unconverted."""
+        element: etree._Element | None = view.element
+        for step in self.steps:
+            element = _find_child(element, step)  # type: ignore[arg-type]
+            if element is None:
+                return None
+        assert element is not None
+        if self.attr is not None:
+            return element.get(self.attr)  # type: ignore[no-any-return]
+        return element.text  # type: ignore[no-any-return]
+
+    def __set__(self, view: ElementView, value: T | None) -> None:
+        if value is None:
+            self._delete(view)
+            return
+        try:
+            raw = self.kind.format(value)
+        except (ValueError, TypeError) as exc:
+            raise FieldValueError(view.describe(), self.name, value, str(exc)) from None
+        self.set_raw(view, raw)
+
+    def set_raw(self, view: ElementView, raw: str) -> None:
+        """Store XML text for this field, creating the path's elements as needed."""
+        element = view.element
+        for depth, step in enumerate(self.steps):
+            child = _find_child(element, step)
+            if child is None:
+                child = etree.Element(step)
+                view.insert_child(element, child, at_root=depth == 0)
+            element = child
+        if self.attr is not None:
+            element.set(self.attr, raw)
+        else:
+            element.text = raw
+
+    def _delete(self, view: ElementView) -> None:
+        chain: list[etree._Element] = [view.element]
+        for step in self.steps:
+            child = _find_child(chain[-1], step)
+            if child is None:
+                return
+            chain.append(child)
+        leaf = chain[-1]
+        if self.attr is not None:
+            if self.attr in leaf.attrib:
+                del leaf.attrib[self.attr]
+        else:
+            leaf.text = None
+        # Prune the elements of this path that the deletion left empty, never the device.
+        for element in reversed(chain[1:]):
+            if not _is_empty(element):
+                break
+            _remove_keeping_tail(element)
+
+    def check(self, view: ElementView) -> str | None:
+        raw = self.raw(view)
+        if raw is None:
+            return None
+        try:
+            self.kind.parse(raw)
+        except (ValueError, TypeError) as exc:
+            return f"field {self.name!r} ({self.path}): {exc} (got {raw!r})"
+        if isinstance(self.kind, Choice) and self.kind.values and raw not in self.kind.values:
+            return None  # unknown-but-kept values are not problems; see Choice
+        return None
+
+    def spec_value(self, view: ElementView) -> Any:
+        value = self.__get__(view, type(view))
+        if value is None:
+            return None
+        return self._to_spec(value) if self._to_spec else value
+
+    def apply_spec_value(self, view: ElementView, value: Any) -> None:
+        if value is None:
+            self.__set__(view, None)
+            return
+        try:
+            typed = self._from_spec(value) if self._from_spec else self.kind.coerce(value)
+        except (ValueError, TypeError) as exc:
+            raise FieldValueError(view.describe(), self.spec or self.name, value, str(exc)) from None
+        self.__set__(view, typed)
+
+    def __repr__(self) -> str:
+        return f"<Field {self.name} {self.path} {self.kind.name}>"
+
+
+class Flag(_Base):
+    """Presence of an empty child element (``<readonly/>``) as a bool."""
+
+    def __init__(self, path: str, *, spec: str | None = None, doc: str = "") -> None:
+        self.path = path
+        self.steps, attr = _split_path(path)
+        if attr is not None:
+            raise ValueError("a Flag names an element, not an attribute")
+        self.spec = spec
+        self.doc = doc
+
+    @overload
+    def __get__(self, view: None, owner: type) -> Flag: ...
+    @overload
+    def __get__(self, view: ElementView, owner: type) -> bool: ...
+    def __get__(self, view: ElementView | None, owner: type) -> Flag | bool:
+        if view is None:
+            return self
+        element: etree._Element | None = view.element
+        for step in self.steps:
+            element = _find_child(element, step)  # type: ignore[arg-type]
+            if element is None:
+                return False
+        return True
+
+    def __set__(self, view: ElementView, value: bool | None) -> None:
+        if value is not None and not isinstance(value, bool):
+            raise FieldValueError(view.describe(), self.name, value, "expected bool")
+        present = self.__get__(view, type(view))
+        if value and not present:
+            parent = view.element
+            for depth, step in enumerate(self.steps):
+                child = _find_child(parent, step)
+                if child is None:
+                    child = etree.Element(step)
+                    view.insert_child(parent, child, at_root=depth == 0)
+                parent = child
+        elif not value and present:
+            element: etree._Element = view.element
+            for step in self.steps:
+                element = _find_child(element, step)  # type: ignore[assignment]
+            _remove_keeping_tail(element)
+
+    def spec_value(self, view: ElementView) -> Any:
+        return self.__get__(view, type(view))
+
+    def apply_spec_value(self, view: ElementView, value: Any) -> None:
+        if isinstance(value, str):
+            value = YES_NO.coerce(value) if value.lower() not in ("", "none") else False
+        self.__set__(view, bool(value))
+
+
+class AddressField(_Base):
+    """The guest address: the direct child ``address`` as a dict of its attributes.
+
+    Only the direct child counts; ``source/address`` of a hostdev is a host address.
+    Nested children of the address (``zpci``) are kept while its type stays the same.
+    """
+
+    def __init__(self, path: str = "address", *, spec: str | None = "address") -> None:
+        self.path = path
+        self.steps, _ = _split_path(path)
+        self.spec = spec
+        self.doc = "guest address (type + attributes)"
+
+    def _element(self, view: ElementView) -> etree._Element | None:
+        element: etree._Element | None = view.element
+        for step in self.steps:
+            element = _find_child(element, step)  # type: ignore[arg-type]
+            if element is None:
+                return None
+        return element
+
+    @overload
+    def __get__(self, view: None, owner: type) -> AddressField: ...
+    @overload
+    def __get__(self, view: ElementView, owner: type) -> dict[str, str] | None: ...
+    def __get__(self, view: ElementView | None, owner: type) -> AddressField | dict[str, str] | None:
+        if view is None:
+            return self
+        element = self._element(view)
+        if element is None:
+            return None
+        return dict(element.attrib)
+
+    def __set__(self, view: ElementView, value: Mapping[str, object] | None) -> None:
+        element = self._element(view)
+        if value is None:
+            if element is not None:
+                _remove_keeping_tail(element)
+            return
+        if not isinstance(value, Mapping):
+            raise FieldValueError(view.describe(), self.name, value, "expected a dict of address attributes")
+        if element is None:
+            parent = view.element
+            for depth, step in enumerate(self.steps):
+                child = _find_child(parent, step)
+                if child is None:
+                    child = etree.Element(step)
+                    view.insert_child(parent, child, at_root=depth == 0)
+                parent = child
+            element = parent
+        elif element.get("type") != value.get("type"):
+            for child in list(element):
+                element.remove(child)
+        element.attrib.clear()
+        for key, item in value.items():
+            if item is None:
+                continue
+            element.set(str(key), str(item))
+
+    def spec_value(self, view: ElementView) -> Any:
+        return self.__get__(view, type(view))
+
+    def apply_spec_value(self, view: ElementView, value: Any) -> None:
+        if value in ({}, "", None):
+            return
+        self.__set__(view, value)
+
+
+class Children(_Base, Generic[V]):
+    """Repeated child elements (``<host>`` under ``<source>``, ``<listen>``, ...).
+
+    Reading gives a list of views (each an :class:`ElementView` with its own fields);
+    assigning a list of dicts or views replaces those children and keeps every other
+    child of the container.
+    """
+
+    def __init__(self, path: str, item: type[V], *, spec: str | None = None, doc: str = "") -> None:
+        steps, attr = _split_path(path)
+        if attr is not None or not steps:
+            raise ValueError("Children takes an element path")
+        self.container_steps = steps[:-1]
+        self.tag = steps[-1]
+        self.item = item
+        self.spec = spec
+        self.doc = doc
+        self.path = path
+
+    def _container(self, view: ElementView, create: bool) -> etree._Element | None:
+        element = view.element
+        for depth, step in enumerate(self.container_steps):
+            child = _find_child(element, step)
+            if child is None:
+                if not create:
+                    return None
+                child = etree.Element(step)
+                view.insert_child(element, child, at_root=depth == 0)
+            element = child
+        return element
+
+    @overload
+    def __get__(self, view: None, owner: type) -> Children[V]: ...
+    @overload
+    def __get__(self, view: ElementView, owner: type) -> list[V]: ...
+    def __get__(self, view: ElementView | None, owner: type) -> Children[V] | list[V]:
+        if view is None:
+            return self
+        container = self._container(view, create=False)
+        if container is None:
+            return []
+        return [self.item(child, parent=view) for child in container.iterchildren(self.tag)]
+
+    def __set__(self, view: ElementView, items: Iterable[V | Mapping[str, Any]] | None) -> None:
+        container = self._container(view, create=bool(items))
+        if container is not None:
+            existing = list(container.iterchildren(self.tag))
+            anchor = existing[-1].getnext() if existing else None
+            for child in existing:
+                _remove_keeping_tail(child)
+        else:
+            anchor = None
+        if not items:
+            if container is not None and container is not view.element and _is_empty(container):
+                _remove_keeping_tail(container)
+            return
+        assert container is not None
+        for item in items:
+            if isinstance(item, ElementView):
+                child = copy.deepcopy(item.element)
+                child.tail = None
+            elif isinstance(item, Mapping):
+                child = etree.Element(self.tag)
+                self.item(child, parent=view).apply_dict(item)
+            else:
+                raise FieldValueError(view.describe(), self.name, item, "expected a dict or a view")
+            if anchor is not None:
+                anchor.addprevious(child)
+            elif container is view.element:
+                view.insert_child(container, child, at_root=True)
+            else:
+                container.append(child)
+
+    def spec_value(self, view: ElementView) -> Any:
+        items = self.__get__(view, type(view))
+        return [item.to_dict() for item in items] if items else None
+
+    def apply_spec_value(self, view: ElementView, value: Any) -> None:
+        if value is None:
+            return
+        if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
+            raise FieldValueError(view.describe(), self.spec or self.name, value, "expected a list")
+        self.__set__(view, value)
+
+    def check(self, view: ElementView) -> str | None:
+        for item in self.__get__(view, type(view)):
+            problems = item.problems()
+            if problems:
+                return f"{self.name}: " + "; ".join(problems)
+        return None
+
+
+class ElementView:
+    """A typed view of one XML element; subclasses declare their fields.
+
+    ``child_order`` lists the tags of direct children in the order libvirt writes them;
+    a field that must create a child puts it before the first later sibling, so XML
+    built from scratch comes out in libvirt's order, and editing never moves anything.
+    """
+
+    __slots__ = ("element", "_parent")
+
+    tag: ClassVar[str] = ""
+    child_order: ClassVar[tuple[str, ...]] = ()
+    fields: ClassVar[dict[str, _Base]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        collected: dict[str, _Base] = {}
+        for klass in reversed(cls.__mro__):
+            for name, value in vars(klass).items():
+                if isinstance(value, _Base):
+                    collected.pop(name, None)
+                    collected[name] = value
+        cls.fields = collected
+        cls._order_index = {tag: i for i, tag in enumerate(cls.child_order)}
+
+    _order_index: ClassVar[dict[str, int]] = {}
+
+    def __init__(self, element: etree._Element, *, parent: ElementView | None = None) -> None:
+        self.element = element
+        self._parent = parent
+
+    def describe(self) -> str:
+        """Short human name of this element for messages."""
+        if self._parent is not None:
+            return f"{self._parent.describe()} <{self.element.tag}>"
+        return f"<{self.element.tag}>"
+
+    def insert_child(self, parent: etree._Element, child: etree._Element, *, at_root: bool) -> None:
+        """Insert a newly created child, honouring ``child_order`` at the root."""
+        if at_root and parent is self.element and self._order_index:
+            rank = self._order_index.get(child.tag, len(self._order_index))  # type: ignore[arg-type]
+            for index, sibling in enumerate(parent):
+                sibling_rank = self._order_index.get(sibling.tag) if isinstance(sibling.tag, str) else None
+                if sibling_rank is not None and sibling_rank > rank:
+                    parent.insert(index, child)
+                    return
+        parent.append(child)
+
+    def problems(self) -> list[str]:
+        """Every stored value that does not fit its field's type (empty when valid)."""
+        found = []
+        for field in self.fields.values():
+            problem = field.check(self)
+            if problem:
+                found.append(problem)
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields that have a spec key, as a dict keyed by that key."""
+        out: dict[str, Any] = {}
+        for name, field in self.fields.items():
+            value = field.spec_value(self)
+            if value is not None:
+                put_path(out, field.spec or name, value)
+        return out
+
+    def apply_dict(self, data: Mapping[str, Any]) -> None:
+        """Set fields from a dict keyed like :meth:`to_dict`."""
+        for name, field in self.fields.items():
+            key = field.spec or name
+            value = get_path(data, key)
+            if value is not None:
+                field.apply_spec_value(self, value)
+
+
+def put_path(target: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``target['a']['b'] = value`` for ``dotted == 'a.b'``."""
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+    target[parts[-1]] = value
+
+
+def get_path(source: Mapping[str, Any], dotted: str) -> Any:
+    """Read ``source['a']['b']`` for ``'a.b'``; None when any step is missing."""
+    current: Any = source
+    for part in dotted.split("."):
+        if not isinstance(current, Mapping) or part not in current:
+            return None
+        current = current[part]
+    return current
+
+
+def pop_path(source: dict[str, Any], dotted: str) -> Any:
+    """Remove and return ``source['a']['b']``; drops a parent dict left empty."""
+    parts = dotted.split(".")
+    chain = [source]
+    for part in parts[:-1]:
+        nxt = chain[-1].get(part)
+        if not isinstance(nxt, dict):
+            return None
+        chain.append(nxt)
+    value = chain[-1].pop(parts[-1], None)
+    for depth in range(len(parts) - 1, 0, -1):
+        if not chain[depth]:
+            chain[depth - 1].pop(parts[depth - 1], None)
+        else:
+            break
+    return value

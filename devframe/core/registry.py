@@ -1,0 +1,555 @@
+"""The plugin registry: loads plugins, validates them, and routes devices to them.
+
+A registry is built by :func:`create_registry`; there is no registry created at import
+time. It loads every plugin registered under the ``devframe`` entry-point group (the
+built-in plugins too: there is no shortcut for them), validates each hookimpl against
+:mod:`devframe.core.hookspecs`, collects device types, refuses overlapping claims, and
+builds the lookup tables the dispatcher uses: one dict lookup per `<devices>` child.
+
+A plugin that fails (import error, raising hook, unknown hook or argument name, claim
+conflict) is isolated: logged, listed as ``broken`` with the reason, and the rest keeps
+working. ``DEVFRAME_STRICT_PLUGINS=1`` (or ``strict=True``) re-raises instead.
+
+Environment:
+
+* ``DEVFRAME_LOAD_PLUGINS``: comma-separated allow-list of plugin names; set but
+  empty loads none.
+* ``DEVFRAME_DISABLE_PLUGINS``: comma-separated block-list (state ``blocked``).
+* ``DEVFRAME_STRICT_PLUGINS``: ``1`` to turn every plugin failure into an error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from types import ModuleType
+from typing import Any, Literal
+
+import pluggy
+from lxml import etree
+
+from devframe.core import hookspecs
+from devframe.core.device import Device, UnknownDevice
+from devframe.core.devtype import Claim, DeviceType, MetadataSchema
+from devframe.core.errors import ClaimConflictError, DevframeError, PluginError, SpecError
+from devframe.core.log import get_logger
+
+__all__ = ["ENTRY_POINT_GROUP", "PluginInfo", "Route", "Registry", "create_registry"]
+
+ENTRY_POINT_GROUP = "devframe"
+
+PluginState = Literal["loaded", "broken", "blocked"]
+
+_ROUTED_HOOKS = (
+    "devframe_parse_device",
+    "devframe_build_device",
+    "devframe_device_from_spec",
+    "devframe_device_metadata",
+    "devframe_metadata_identity",
+)
+
+
+def _env_flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_list(env: Mapping[str, str], name: str) -> list[str] | None:
+    if name not in env:
+        return None
+    return [item.strip() for item in env[name].split(",") if item.strip()]
+
+
+@dataclass
+class PluginInfo:
+    """What ``devframe plugins`` reports about one plugin."""
+
+    name: str
+    state: PluginState
+    distribution: str | None = None
+    version: str | None = None
+    module: str | None = None
+    error: str | None = None
+    dev_types: list[str] = field(default_factory=list)
+    claims: list[str] = field(default_factory=list)
+    hooks: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "module": self.module,
+            "state": self.state,
+            "error": self.error,
+            "dev_types": list(self.dev_types),
+            "claims": list(self.claims),
+            "hooks": list(self.hooks),
+        }
+
+
+def _caller(function: Callable[..., Any], argnames: Sequence[str], offered: Sequence[str]) -> Callable[..., Any]:
+    """Adapt a hookimpl taking a subset of ``offered`` to positional ``offered`` args."""
+    if tuple(argnames) == tuple(offered):
+        return function
+    picks = [offered.index(name) for name in argnames]
+    if len(picks) == 1:
+        (only,) = picks
+        return lambda *args: function(args[only])
+    return lambda *args: function(*[args[i] for i in picks])
+
+
+@dataclass
+class Route:
+    """Everything the core needs to handle one dev_type, resolved once."""
+
+    dev_type: str
+    plugin: str
+    dev_class: type[Device]
+    claims: tuple[Claim, ...]
+    parse_impl: Callable[..., Any] | None = None
+    build_impl: Callable[..., Any] | None = None
+    from_spec_impl: Callable[..., Any] | None = None
+    metadata_schema: MetadataSchema = field(default_factory=MetadataSchema)
+    identity_impl: Callable[..., Any] | None = None
+
+    def parse(self, element: etree._Element, metadata: Mapping[str, Any] | None) -> Device:
+        if self.parse_impl is None:
+            device = self.dev_class(element, metadata=metadata)
+        else:
+            device = self.parse_impl(element, self.dev_type, metadata)
+            if not isinstance(device, self.dev_class):
+                raise PluginError(
+                    self.plugin,
+                    f"devframe_parse_device returned {type(device).__name__}, "
+                    f"expected a {self.dev_class.__name__} for dev_type {self.dev_type!r}",
+                )
+        device.plugin = self.plugin
+        if self.build_impl is not None:
+            device._builder = self.build
+        return device
+
+    def build(self, device: Device) -> etree._Element:
+        assert self.build_impl is not None
+        element = self.build_impl(device)
+        if element is None:
+            return device.element
+        if not isinstance(element, etree._Element):
+            raise PluginError(
+                self.plugin,
+                f"devframe_build_device returned {type(element).__name__} for {device.describe()}, "
+                "expected an lxml element",
+            )
+        return element
+
+    def from_spec(self, spec: Mapping[str, Any]) -> Device:
+        if self.from_spec_impl is None:
+            device = self.dev_class.from_spec(spec)
+        else:
+            device = self.from_spec_impl(spec, self.dev_type)
+            if not isinstance(device, self.dev_class):
+                raise PluginError(
+                    self.plugin,
+                    f"devframe_device_from_spec returned {type(device).__name__}, "
+                    f"expected a {self.dev_class.__name__}",
+                )
+        device.plugin = self.plugin
+        if self.build_impl is not None:
+            device._builder = self.build
+        return device
+
+    def identity(self, element: etree._Element) -> dict[str, str] | None:
+        if self.identity_impl is not None:
+            result = self.identity_impl(element, self.dev_type)
+            return dict(result) if result else None
+        alias = element.find("alias")
+        name = alias.get("name") if alias is not None else None
+        return {"devtype": self.dev_type, "alias": name} if name else None
+
+
+class _Narrowed:
+    """Routes for one tag split by an attribute value (plus an optional catch-all)."""
+
+    __slots__ = ("attr", "by_value")
+
+    def __init__(self, attr: str) -> None:
+        self.attr = attr
+        self.by_value: dict[str, Route] = {}
+
+    def pick(self, element: etree._Element) -> Route | None:
+        return self.by_value.get(element.get(self.attr, ""))
+
+
+class Registry:
+    """Loaded plugins and the lookup tables built from them. Use :func:`create_registry`."""
+
+    def __init__(self, *, strict: bool = False) -> None:
+        self.strict = strict
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins: dict[str, PluginInfo] = {}
+        self.routes: dict[str, Route] = {}
+        #: tag -> Route, or _Narrowed when claims split the tag by an attribute
+        self.by_tag: dict[str, Route | _Narrowed] = {}
+        self._log = get_logger()
+
+    # -- loading ------------------------------------------------------------------------
+
+    def _fail(self, info: PluginInfo, error: BaseException | str, *, cause: BaseException | None = None) -> None:
+        info.state = "broken"
+        info.error = str(error) if not isinstance(error, PluginError) else str(error).split(": ", 1)[-1]
+        if isinstance(error, PluginError):
+            info.error = str(error)
+        self._log.error("plugin broken", plugin=info.name, error=info.error)
+        if self.strict:
+            if isinstance(error, DevframeError):
+                raise error from cause
+            raise PluginError(info.name, str(error)) from cause
+
+    def add_plugin(
+        self,
+        plugin: object,
+        name: str,
+        *,
+        distribution: str | None = None,
+        version: str | None = None,
+        module: str | None = None,
+    ) -> PluginInfo:
+        """Register one plugin object (module, class or instance) under ``name``."""
+        info = PluginInfo(name=name, state="loaded", distribution=distribution, version=version, module=module)
+        if module is None and isinstance(plugin, ModuleType):
+            info.module = plugin.__name__
+        self.plugins[name] = info
+        try:
+            self.pm.register(plugin, name=name)
+        except ValueError as exc:  # name or object registered already
+            self._fail(info, PluginError(name, f"cannot register: {exc}"), cause=exc)
+            return info
+        except pluggy.PluginValidationError as exc:
+            self._fail(info, PluginError(name, f"invalid hookimpl: {exc}"), cause=exc)
+            return info
+        except Exception as exc:  # noqa: BLE001 - isolate any plugin failure
+            self._fail(info, PluginError(name, f"cannot register: {exc!r}"), cause=exc)
+            return info
+        try:
+            self._validate_hooks(plugin, info)
+            declared = self._collect_types(plugin, info)
+            self._add_routes(info, declared)
+        except DevframeError as exc:
+            self.pm.unregister(name=name)
+            self._drop_routes(name)
+            self._fail(info, exc, cause=exc)
+        except Exception as exc:  # noqa: BLE001 - isolate any plugin failure
+            self.pm.unregister(name=name)
+            self._drop_routes(name)
+            self._fail(info, PluginError(name, f"failed while registering: {exc!r}"), cause=exc)
+        return info
+
+    def _validate_hooks(self, plugin: object, info: PluginInfo) -> None:
+        hooks = []
+        for caller in self.pm.get_hookcallers(plugin) or []:
+            if caller.spec is None:
+                known = sorted(n for n in dir(hookspecs) if n.startswith("devframe_"))
+                raise PluginError(
+                    info.name,
+                    f"implements unknown hook {caller.name!r} (known hooks: {', '.join(known)})",
+                )
+            hooks.append(caller.name)
+        info.hooks = sorted(hooks)
+
+    def _impl(self, hook_name: str, plugin_name: str) -> pluggy.HookImpl | None:
+        caller = getattr(self.pm.hook, hook_name)
+        for impl in caller.get_hookimpls():
+            if impl.plugin_name == plugin_name and not (impl.hookwrapper or impl.wrapper):
+                return impl
+        return None
+
+    def _collect_types(self, plugin: object, info: PluginInfo) -> list[DeviceType]:
+        impl = self._impl("devframe_device_types", info.name)
+        if impl is None:
+            return []
+        result = impl.function()
+        if result is None:
+            return []
+        if isinstance(result, DeviceType):
+            result = [result]
+        if not isinstance(result, (list, tuple)) or not all(isinstance(t, DeviceType) for t in result):
+            raise PluginError(
+                info.name,
+                f"devframe_device_types must return a list of DeviceType, got {result!r:.200}",
+            )
+        return list(result)
+
+    def _owner_of_claim(self, claim: Claim) -> tuple[Route, Claim] | None:
+        for route in self.routes.values():
+            for existing in route.claims:
+                if existing.overlaps(claim):
+                    return route, existing
+        return None
+
+    def _add_routes(self, info: PluginInfo, declared: list[DeviceType]) -> None:
+        new_routes: list[Route] = []
+        seen_types: set[str] = set()
+        for dtype in declared:
+            if dtype.dev_type in self.routes:
+                other = self.routes[dtype.dev_type].plugin
+                raise ClaimConflictError(
+                    info.name,
+                    f"dev_type {dtype.dev_type!r} is already provided by plugin {other!r}; "
+                    f"plugins {other!r} and {info.name!r} both declare it",
+                )
+            if dtype.dev_type in seen_types:
+                raise PluginError(info.name, f"declares dev_type {dtype.dev_type!r} twice")
+            seen_types.add(dtype.dev_type)
+            for claim in dtype.claims:
+                owner = self._owner_of_claim(claim)
+                if owner is not None:
+                    route, existing = owner
+                    raise ClaimConflictError(
+                        info.name,
+                        f"claim {claim} of dev_type {dtype.dev_type!r} overlaps claim {existing} "
+                        f"of plugin {route.plugin!r} (dev_type {route.dev_type!r}); "
+                        f"plugins {route.plugin!r} and {info.name!r} cannot both parse it",
+                    )
+                for other in new_routes:
+                    for mine in other.claims:
+                        if mine.overlaps(claim):
+                            raise PluginError(info.name, f"claims {claim} twice ({other.dev_type!r} and {dtype.dev_type!r})")
+            new_routes.append(self._make_route(info.name, dtype))
+        for route in new_routes:
+            self.routes[route.dev_type] = route
+            for claim in route.claims:
+                if claim.attr is None:
+                    self.by_tag[claim.tag] = route
+                else:
+                    slot = self.by_tag.get(claim.tag)
+                    if not isinstance(slot, _Narrowed):
+                        slot = self.by_tag[claim.tag] = _Narrowed(claim.attr)
+                    for value in claim.values:
+                        slot.by_value[value] = route
+        info.dev_types = [r.dev_type for r in new_routes]
+        info.claims = [str(c) for r in new_routes for c in r.claims]
+
+    def _make_route(self, plugin_name: str, dtype: DeviceType) -> Route:
+        def adapter(hook: str, offered: tuple[str, ...]) -> Callable[..., Any] | None:
+            impl = self._impl(hook, plugin_name)
+            if impl is None:
+                return None
+            return _caller(impl.function, impl.argnames, offered)
+
+        route = Route(
+            dev_type=dtype.dev_type,
+            plugin=plugin_name,
+            dev_class=dtype.dev_class,
+            claims=dtype.claims,
+            parse_impl=adapter("devframe_parse_device", ("element", "dev_type", "metadata")),
+            build_impl=adapter("devframe_build_device", ("device",)),
+            from_spec_impl=adapter("devframe_device_from_spec", ("spec", "dev_type")),
+            identity_impl=adapter("devframe_metadata_identity", ("element", "dev_type")),
+        )
+        meta = adapter("devframe_device_metadata", ("dev_type",))
+        schema = meta(dtype.dev_type) if meta is not None else None
+        if schema is None:
+            schema = MetadataSchema({key: None for key in dtype.dev_class.metadata_keys})
+        elif not isinstance(schema, MetadataSchema):
+            raise PluginError(plugin_name, f"devframe_device_metadata returned {schema!r:.200}, expected a MetadataSchema")
+        route.metadata_schema = schema
+        return route
+
+    def _drop_routes(self, plugin_name: str) -> None:
+        for dev_type in [t for t, r in self.routes.items() if r.plugin == plugin_name]:
+            route = self.routes.pop(dev_type)
+            for claim in route.claims:
+                slot = self.by_tag.get(claim.tag)
+                if slot is route:
+                    del self.by_tag[claim.tag]
+                elif isinstance(slot, _Narrowed):
+                    for value in claim.values:
+                        if slot.by_value.get(value) is route:
+                            del slot.by_value[value]
+                    if not slot.by_value:
+                        del self.by_tag[claim.tag]
+
+    def add_blocked(self, name: str, *, distribution: str | None = None, version: str | None = None, module: str | None = None) -> None:
+        self.plugins[name] = PluginInfo(name=name, state="blocked", distribution=distribution, version=version, module=module)
+
+    def add_broken(self, name: str, error: BaseException | str, **meta: Any) -> None:
+        info = PluginInfo(name=name, state="broken", **meta)
+        self.plugins[name] = info
+        self._fail(info, error if isinstance(error, DevframeError) else PluginError(name, str(error)))
+
+    # -- routing ------------------------------------------------------------------------
+
+    def route_for(self, element: etree._Element) -> Route | None:
+        """The route claiming this `<devices>` child, or None."""
+        slot = self.by_tag.get(element.tag)  # type: ignore[arg-type]
+        if slot is None or isinstance(slot, Route):
+            return slot
+        return slot.pick(element)
+
+    def parse_element(self, element: etree._Element, metadata: Mapping[str, Any] | None = None) -> Device:
+        """One `<devices>` child to its dev_object (UnknownDevice when nobody claims it)."""
+        slot = self.by_tag.get(element.tag)  # type: ignore[arg-type]
+        route = slot if slot is None or isinstance(slot, Route) else slot.pick(element)
+        if route is None:
+            return UnknownDevice(element, metadata=metadata)
+        try:
+            return route.parse(element, metadata)
+        except Exception as exc:  # noqa: BLE001 - a plugin error must not lose the device
+            return self._parse_failed(route, element, metadata, exc)
+
+    def _parse_failed(
+        self, route: Route, element: etree._Element, metadata: Mapping[str, Any] | None, exc: Exception
+    ) -> Device:
+        alias_el = element.find("alias")
+        alias = alias_el.get("name") if alias_el is not None else None
+        self._log.error(
+            "plugin failed to parse device; kept as UnknownDevice",
+            plugin=route.plugin,
+            dev_type=route.dev_type,
+            tag=element.tag,
+            alias=alias,
+            error=repr(exc),
+        )
+        if self.strict:
+            if isinstance(exc, PluginError):
+                raise exc
+            raise PluginError(route.plugin, f"devframe_parse_device failed on <{element.tag}> alias={alias!r}: {exc!r}") from exc
+        device = UnknownDevice(element, metadata=metadata)
+        device.error = f"plugin {route.plugin!r} failed: {exc!r}"
+        return device
+
+    def device_from_spec(self, spec: Mapping[str, Any]) -> Device:
+        """Build a dev_object from a dev_spec; an unknown type becomes an UnknownDevice."""
+        if not isinstance(spec, Mapping):
+            raise SpecError(f"a dev_spec must be a dict, got {type(spec).__name__}: {spec!r:.100}")
+        dev_type = spec.get("type")
+        if not isinstance(dev_type, str) or not dev_type:
+            raise SpecError(f"dev_spec has no 'type' (dev_type): {dict(spec)!r:.200}")
+        route = self.routes.get(dev_type)
+        if route is None:
+            self._log.warning("dev_spec of unknown type kept as UnknownDevice", dev_type=dev_type)
+            device = UnknownDevice.from_spec(spec)
+            device.error = f"no plugin provides dev_type {dev_type!r}"
+            return device
+        try:
+            return route.from_spec(spec)
+        except DevframeError:
+            raise
+        except Exception as exc:
+            raise PluginError(route.plugin, f"devframe_device_from_spec failed for dev_type {dev_type!r}: {exc!r}") from exc
+
+    def build(self, device: Device) -> etree._Element:
+        return device.build()
+
+    # -- collected hooks ------------------------------------------------------------------
+
+    def call_collected(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call a collected hook on every loaded plugin, isolating failures.
+
+        Returns ``(plugin name, result)`` pairs in registration order.
+        """
+        results: list[tuple[str, Any]] = []
+        caller = getattr(self.pm.hook, hook_name)
+        for impl in reversed(caller.get_hookimpls()):  # pluggy keeps LIFO order
+            if impl.hookwrapper or impl.wrapper:
+                continue
+            args = [kwargs[name] for name in impl.argnames]
+            try:
+                result = impl.function(*args)
+            except DevframeError:
+                raise
+            except Exception as exc:
+                self._log.error("plugin hook failed", plugin=impl.plugin_name, hook=hook_name, error=repr(exc))
+                if self.strict:
+                    raise PluginError(impl.plugin_name, f"{hook_name} failed: {exc!r}") from exc
+                continue
+            if result is not None:
+                results.append((impl.plugin_name, result))
+        return results
+
+    @property
+    def loaded(self) -> list[str]:
+        return [name for name, info in self.plugins.items() if info.state == "loaded"]
+
+    def __repr__(self) -> str:
+        return f"<Registry plugins={self.loaded} dev_types={sorted(self.routes)}>"
+
+
+def _dist_of(ep: importlib_metadata.EntryPoint) -> tuple[str | None, str | None]:
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return None, None
+    try:
+        return dist.metadata["Name"], dist.version
+    except Exception:  # noqa: BLE001 - metadata of a broken install
+        return None, None
+
+
+def create_registry(
+    *,
+    entry_points: bool = True,
+    plugins: Iterable[tuple[str, object]] = (),
+    only: Iterable[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    strict: bool | None = None,
+) -> Registry:
+    """Build a registry.
+
+    ``entry_points``: load plugins registered under the ``devframe`` entry-point group.
+    ``plugins``: extra ``(name, plugin object)`` pairs registered after them (tests,
+    embedding applications). ``only``: load just these entry-point names (overrides
+    ``DEVFRAME_LOAD_PLUGINS``). ``env``: the environment to read (default
+    ``os.environ``). ``strict``: re-raise plugin failures (default from
+    ``DEVFRAME_STRICT_PLUGINS``).
+    """
+    env = os.environ if env is None else env
+    if strict is None:
+        strict = _env_flag(env, "DEVFRAME_STRICT_PLUGINS")
+    registry = Registry(strict=strict)
+    allow = list(only) if only is not None else _env_list(env, "DEVFRAME_LOAD_PLUGINS")
+    block = set(_env_list(env, "DEVFRAME_DISABLE_PLUGINS") or [])
+    if entry_points:
+        found = sorted(importlib_metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+        seen: dict[str, importlib_metadata.EntryPoint] = {}
+        for ep in found:
+            dist_name, version = _dist_of(ep)
+            meta = {"distribution": dist_name, "version": version, "module": ep.value}
+            if ep.name in seen:
+                first = seen[ep.name]
+                first_dist, _ = _dist_of(first)
+                if first.value == ep.value and first_dist == dist_name:
+                    registry._log.warning("entry point found twice (installed twice?); loaded once", plugin=ep.name, distribution=dist_name)
+                    continue
+                registry._log.error(
+                    "duplicate plugin name", plugin=ep.name, first=f"{first_dist}:{first.value}", second=f"{dist_name}:{ep.value}"
+                )
+                dup_name = f"{ep.name}@{dist_name or ep.value}"
+                registry.add_broken(
+                    dup_name,
+                    PluginError(
+                        ep.name,
+                        f"duplicate entry-point name: {first.value} (distribution {first_dist}) and "
+                        f"{ep.value} (distribution {dist_name}) both register {ep.name!r}; only the first is loaded",
+                    ),
+                    **meta,
+                )
+                continue
+            seen[ep.name] = ep
+            if (allow is not None and ep.name not in allow) or ep.name in block:
+                registry.add_blocked(ep.name, **meta)
+                continue
+            try:
+                obj = ep.load()
+            except Exception as exc:  # noqa: BLE001 - a plugin that cannot import is isolated
+                registry.add_broken(ep.name, PluginError(ep.name, f"cannot import {ep.value}: {exc!r}"), **meta)
+                continue
+            registry.add_plugin(obj, ep.name, **meta)
+    for name, obj in plugins:
+        if name in block:
+            registry.add_blocked(name)
+            continue
+        registry.add_plugin(obj, name)
+    registry._log.debug("registry built", plugins=registry.loaded, dev_types=sorted(registry.routes))
+    return registry

@@ -1,0 +1,5 @@
+"""devframe plugin for ``<sound>`` devices."""
+
+from devframe_sound.device import Codec, Sound
+
+__all__ = ["Codec", "Sound"]
