@@ -139,3 +139,14 @@ def devframe_metadata_identity(element: etree._Element, dev_type: str) -> dict[s
     device has an alias.
     """
     raise NotImplementedError
+
+
+@hookspec
+def devframe_cli_commands() -> list[Any]:
+    """Add subcommands to the ``devframe`` command line.
+
+    Receives: nothing.
+    Returns: a list of ``click.Command`` objects (or groups) to add to ``devframe``.
+    Called: collected, when the CLI starts. A name already taken is refused and logged.
+    """
+    raise NotImplementedError
