@@ -1,0 +1,398 @@
+"""devframe's pytest plugin: fixtures and the plugin contract suite.
+
+Installed with the core (``pytest11`` entry point), so any test session sees:
+
+* ``devframe_registry`` — a factory: ``devframe_registry("sound", "video")`` builds a
+  registry with only those entry-point plugins loaded.
+* ``devframe_temp_plugin`` — a factory registering a plugin object (module, class or
+  instance) for one test: ``devframe_temp_plugin(obj, name="x", with_entry_points=...)``.
+* ``devframe_corpus`` — the shared corpus of real domain XML files (``DEVFRAME_CORPUS``
+  or ``../shared/corpus`` beside the checkout).
+
+and a plugin author runs the contract suite against a plugin with one line::
+
+    from devframe.testing import contract_tests
+
+    TestContract = contract_tests("my_plugin", samples=[MY_ELEMENT_XML])
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import uuid as uuidlib
+import xml.etree.ElementTree as PyET
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from devframe.core.device import Device, UnknownDevice
+from devframe.core.domain import Domain, parse_domain
+from devframe.core.errors import DevframeError
+from devframe.core.fields import INT, Choice, Field, _Bool
+from devframe.core.registry import Registry, create_registry
+
+__all__ = [
+    "canonical",
+    "contract_tests",
+    "find_corpus",
+    "corpus_files",
+    "validate_against_schema",
+    "wrap_in_domain",
+    "DOMAIN_RNG",
+]
+
+DOMAIN_RNG = Path(os.environ.get("DEVFRAME_DOMAIN_RNG", "/usr/share/libvirt/schemas/domain.rng"))
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def canonical(xml: str | bytes | etree._Element) -> str:
+    """C14N 2.0 with whitespace-only text stripped: the equality devframe promises."""
+    if isinstance(xml, etree._Element):
+        xml = etree.tostring(xml, with_tail=False)
+    if isinstance(xml, bytes):
+        xml = xml.decode("utf-8")
+    return PyET.canonicalize(xml, strip_text=True, with_comments=True)
+
+
+def find_corpus(start: Path | None = None) -> Path | None:
+    """The shared corpus: ``$DEVFRAME_CORPUS``, else ``shared/corpus`` beside an ancestor."""
+    env = os.environ.get("DEVFRAME_CORPUS")
+    if env:
+        path = Path(env)
+        return path if path.is_dir() else None
+    starts = [start or Path.cwd(), Path(__file__).resolve()]
+    for origin in starts:
+        for parent in [origin, *origin.parents]:
+            candidate = parent.parent / "shared" / "corpus"
+            if candidate.is_dir():
+                return candidate
+    return None
+
+
+def corpus_files(corpus: Path | None = None) -> list[Path]:
+    """Every domain XML file of the corpus, sorted."""
+    corpus = corpus or find_corpus()
+    if corpus is None:
+        return []
+    return sorted(corpus.rglob("*.xml"))
+
+
+@lru_cache(maxsize=4)
+def _schema(path: str) -> etree.RelaxNG:
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    return etree.RelaxNG(etree.parse(path, parser))
+
+
+def validate_against_schema(xml: str | bytes | etree._Element, schema: Path | str = DOMAIN_RNG) -> list[str]:
+    """Errors of ``xml`` against libvirt's domain RelaxNG schema (empty when valid)."""
+    if not Path(schema).is_file():
+        raise DevframeError(f"libvirt's domain schema is missing: {schema} (install libvirt, or set DEVFRAME_DOMAIN_RNG)")
+    rng = _schema(str(schema))
+    doc = xml if isinstance(xml, etree._Element) else etree.fromstring(xml if isinstance(xml, bytes) else xml.encode())
+    if rng.validate(doc):
+        return []
+    return [f"line {e.line}: {e.message}" for e in rng.error_log]
+
+
+def wrap_in_domain(*device_xml: str | etree._Element, arch: str = "x86_64", domain_type: str = "kvm") -> str:
+    """A minimal schema-valid domain holding the given device elements."""
+    parts = []
+    for item in device_xml:
+        parts.append(item if isinstance(item, str) else etree.tostring(item, encoding="unicode", with_tail=False))
+    machine = {"x86_64": "pc", "aarch64": "virt", "ppc64": "pseries", "ppc64le": "pseries", "s390x": "s390-ccw-virtio"}.get(arch, "pc")
+    return (
+        f"<domain type='{domain_type}'><name>contract</name>"
+        f"<uuid>{uuidlib.UUID(int=1)}</uuid><memory unit='KiB'>1048576</memory><vcpu>1</vcpu>"
+        f"<os><type arch='{arch}' machine='{machine}'>hvm</type></os>"
+        f"<devices>{''.join(parts)}</devices></domain>"
+    )
+
+
+# -- fixtures --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def devframe_registry() -> Callable[..., Registry]:
+    """Factory: a registry with only the named entry-point plugins (strict by default)."""
+
+    def make(*names: str, strict: bool = True, plugins: Iterable[tuple[str, object]] = ()) -> Registry:
+        return create_registry(only=names, strict=strict, plugins=plugins, env={})
+
+    return make
+
+
+@pytest.fixture
+def devframe_temp_plugin() -> Iterator[Callable[..., Registry]]:
+    """Factory: a registry with one temporary plugin object registered for this test.
+
+    ``devframe_temp_plugin(obj, name="temp", only=("sound",))`` also loads the named
+    entry-point plugins (none by default; ``only=None`` loads all installed).
+    """
+
+    def make(obj: object, name: str = "temp", only: Sequence[str] | None = (), strict: bool = False) -> Registry:
+        return create_registry(only=only, plugins=[(name, obj)], strict=strict, env={})
+
+    yield make
+
+
+@pytest.fixture(scope="session")
+def devframe_corpus() -> list[Path]:
+    """The shared corpus files; the test fails (not skips) when the corpus is missing."""
+    files = corpus_files()
+    if not files:
+        pytest.fail("the shared corpus was not found: set DEVFRAME_CORPUS or keep ../shared/corpus beside the checkout")
+    return files
+
+
+# -- the contract suite ----------------------------------------------------------------
+
+
+def _claimed_samples(registry: Registry, plugin: str, samples: Sequence[str], corpus: bool) -> list[tuple[str, str]]:
+    """``(label, domain xml)`` pairs holding elements the plugin claims."""
+    out: list[tuple[str, str]] = []
+    for index, sample in enumerate(samples):
+        text = sample.strip()
+        out.append((f"sample[{index}]", text if text.startswith("<domain") else wrap_in_domain(text)))
+    if corpus:
+        tags = {claim.tag for route in registry.routes.values() if route.plugin == plugin for claim in route.claims}
+        for path in corpus_files():
+            data = path.read_text(encoding="utf-8")
+            if any(f"<{tag}" in data for tag in tags):
+                out.append((path.name, data))
+    return out
+
+
+def _plugin_devices(domain: Domain, plugin: str) -> list[Device]:
+    return [d for d in domain.devices if d.plugin == plugin]
+
+
+def _new_value(field: Field[Any], value: Any) -> Any:
+    kind = field.kind
+    if kind is INT or isinstance(value, int) and not isinstance(value, bool):
+        return int(value) + 1
+    if isinstance(kind, _Bool):
+        return not value
+    if isinstance(kind, Choice) and kind.values:
+        for candidate in sorted(kind.values):
+            if candidate != value:
+                return candidate
+    if isinstance(value, str):
+        return value + "x"
+    return None
+
+
+def _expected_after_raw_set(element: etree._Element, field: Field[Any], raw: str) -> etree._Element:
+    expected = copy.deepcopy(element)
+    target = expected
+    for step in field.steps:
+        target = target.find(step)
+    if field.attr is not None:
+        target.set(field.attr, raw)
+    else:
+        target.text = raw
+    return expected
+
+
+def contract_tests(
+    plugin: str,
+    *,
+    samples: Sequence[str] = (),
+    corpus: bool = True,
+    schema: bool = True,
+    edit_values: Mapping[str, Any] | None = None,
+    others: Sequence[str] | None = None,
+) -> type:
+    """A pytest test class checking that ``plugin`` keeps devframe's contract.
+
+    ``samples``: device elements (or whole domains) the plugin claims; the shared
+    corpus is searched too unless ``corpus=False``. ``edit_values``: a value per field
+    name for the "edit one field" check where a generic new value would not fit.
+    ``others``: plugins to load beside it for the collision check (default: every
+    installed plugin).
+
+    Checks: claims do not collide; every claimed element parses and rebuilds
+    losslessly; spec round trip; spec-built XML valid against libvirt's domain.rng;
+    editing one field changes only that field; unparsable values are reported, not
+    raised; metadata round trip; ``repr`` is safe.
+    """
+    edits = dict(edit_values or {})
+
+    def registry() -> Registry:
+        return create_registry(only=[plugin], strict=True, env={})
+
+    def domains() -> list[tuple[str, Domain]]:
+        reg = registry()
+        found = []
+        for label, xml in _claimed_samples(reg, plugin, samples, corpus):
+            found.append((label, parse_domain(xml, registry=reg, source=label)))
+        return found
+
+    class ContractTests:
+        __test__ = True
+
+        def test_plugin_loads_and_claims_do_not_collide(self) -> None:
+            reg = create_registry(only=others, strict=False, env={})
+            info = reg.plugins.get(plugin)
+            assert info is not None, f"plugin {plugin!r} is not installed under the devframe entry-point group"
+            assert info.state == "loaded", f"plugin {plugin!r} is {info.state}: {info.error}"
+            assert info.dev_types, f"plugin {plugin!r} declares no dev_types"
+            broken = {n: i.error for n, i in reg.plugins.items() if i.state == "broken"}
+            assert not broken, f"plugins broken beside {plugin!r}: {broken}"
+
+        def test_has_samples(self) -> None:
+            assert domains(), f"no sample of an element claimed by {plugin!r}: pass samples=[...]"
+
+        def test_claimed_elements_parse_and_rebuild_losslessly(self) -> None:
+            reg = registry()
+            for label, xml in _claimed_samples(reg, plugin, samples, corpus):
+                domain = parse_domain(xml, registry=reg, source=label)
+                for device in domain.devices:
+                    route = reg.route_for(device.element)
+                    if route is not None:
+                        assert not isinstance(device, UnknownDevice), f"{label}: {device!r} fell back: {device.error}"
+                assert canonical(domain.to_xml()) == canonical(xml), f"{label}: not lossless"
+                for device in _plugin_devices(domain, plugin):
+                    assert canonical(device.to_xml()) == canonical(device.element), f"{label}: {device!r}"
+
+        def test_spec_round_trip(self) -> None:
+            reg = registry()
+            for label, domain in domains():
+                for device in _plugin_devices(domain, plugin):
+                    if device.problems():
+                        continue
+                    spec = device.to_spec()
+                    again = reg.device_from_spec(spec)
+                    assert type(again) is type(device), f"{label}: {device!r} came back as {again!r}"
+                    assert again.to_spec() == spec, f"{label}: {device!r} spec round trip differs"
+
+        def test_spec_built_xml_is_schema_valid(self) -> None:
+            if not schema:
+                return
+            reg = registry()
+            for label, xml in _claimed_samples(reg, plugin, samples, corpus):
+                if validate_against_schema(xml):
+                    continue  # only schema-valid hosts say anything about the rebuilt element
+                domain = parse_domain(xml, registry=reg, source=label)
+                for device in _plugin_devices(domain, plugin):
+                    if device.problems():
+                        continue
+                    built = reg.device_from_spec(device.to_spec())
+                    host = etree.fromstring(xml.encode())
+                    devices_el = host.find("devices")
+                    index = domain.devices.index(device)
+                    children = [c for c in devices_el if isinstance(c.tag, str)]
+                    devices_el.replace(children[index], etree.fromstring(built.to_xml()))
+                    errors = validate_against_schema(host)
+                    assert not errors, f"{label}: spec-built {built.to_xml()} invalid: {errors[:3]}"
+
+        def test_editing_one_field_changes_only_that_field(self) -> None:
+            checked = 0
+            for label, domain in domains():
+                for device in _plugin_devices(domain, plugin):
+                    for name, field in device.fields.items():
+                        if not isinstance(field, Field) or field.check(device):
+                            continue
+                        value = getattr(device, name)
+                        if value is None:
+                            continue
+                        new = edits.get(name, _new_value(field, value))
+                        if new is None or new == value:
+                            continue
+                        before = copy.deepcopy(device.element)
+                        try:
+                            setattr(device, name, new)
+                        except DevframeError:
+                            continue  # the generic value does not fit; pass edit_values
+                        raw = field.raw(device)
+                        assert raw is not None, f"{label}: setting {name} removed it"
+                        expected = _expected_after_raw_set(before, field, raw)
+                        assert canonical(device.element) == canonical(expected), (
+                            f"{label}: setting {type(device).__name__}.{name} changed more than {field.path}"
+                        )
+                        assert getattr(device, name) == new
+                        checked += 1
+            assert checked, f"no field of {plugin!r} could be edited in the samples"
+
+        def test_unparsable_values_are_reported_not_raised(self) -> None:
+            reg = registry()
+            checked = 0
+            for label, xml in _claimed_samples(reg, plugin, samples, corpus)[:20]:
+                domain = parse_domain(xml, registry=reg, source=label)
+                for device in _plugin_devices(domain, plugin):
+                    for name, field in device.fields.items():
+                        if not isinstance(field, Field) or field.raw(device) is None:
+                            continue
+                        try:
+                            field.kind.parse("@@not-a-value@@")
+                            continue  # any text fits this field
+                        except (ValueError, TypeError):
+                            pass
+                        broken_xml = copy.deepcopy(device.element)
+                        target = broken_xml
+                        for step in field.steps:
+                            target = target.find(step)
+                        if field.attr is not None:
+                            target.set(field.attr, "@@not-a-value@@")
+                        else:
+                            target.text = "@@not-a-value@@"
+                        text = etree.tostring(broken_xml, encoding="unicode", with_tail=False)
+                        again = parse_domain(wrap_in_domain(text), registry=reg).devices[0]
+                        assert again.plugin == plugin and not isinstance(again, UnknownDevice)
+                        assert any(name in p for p in again.problems()), f"{label}: {name} problem not reported"
+                        assert "@@not-a-value@@" in again.to_xml(), "raw value lost"
+                        repr(again)
+                        with pytest.raises(DevframeError):
+                            again.to_spec()
+                        checked += 1
+                        break
+            # A plugin with no typed fields has nothing to check here.
+            assert checked >= 0
+
+        def test_metadata_round_trip(self) -> None:
+            reg = registry()
+            value = {"n": 1, "f": 1.5, "b": True, "s": "", "none": None, "l": [1, "1", []], "d": {"k": {}}}
+            for label, domain in domains()[:3]:
+                devices = _plugin_devices(domain, plugin)
+                if not devices:
+                    continue
+                device = devices[0]
+                device.alias = f"ua-{uuidlib.UUID(int=7)}"
+                device.metadata["contractValue"] = value
+                again = parse_domain(domain.to_xml(), registry=reg)
+                match = again.find(alias=device.alias)
+                assert match, f"{label}: device lost"
+                assert match[0].metadata.get("contractValue") == value, f"{label}: metadata not round-tripped"
+                return
+            pytest.fail(f"no device of {plugin!r} to attach metadata to")
+
+        def test_repr_is_safe(self) -> None:
+            reg = registry()
+            for route in reg.routes.values():
+                if route.plugin != plugin:
+                    continue
+                bare = route.dev_class(etree.Element(route.dev_class.tag or route.dev_type))
+                assert isinstance(repr(bare), str)
+                weird = etree.Element(route.dev_class.tag or route.dev_type, {"type": "\x7f?", "model": ""})
+                etree.SubElement(weird, "alias").set("name", "ua-" + "x" * 300)
+                for name, field in route.dev_class.fields.items():
+                    if isinstance(field, Field):
+                        try:
+                            field.set_raw(route.dev_class(weird), "@@")
+                        except Exception:  # noqa: BLE001 - building a deliberately broken element
+                            pass
+                assert isinstance(repr(route.dev_class(weird)), str)
+            for _label, domain in domains():
+                for device in domain.devices:
+                    assert isinstance(repr(device), str)
+                    assert isinstance(device.summary(), dict)
+
+    ContractTests.__name__ = f"Contract_{plugin}"
+    ContractTests.__qualname__ = ContractTests.__name__
+    return ContractTests
