@@ -14,9 +14,9 @@ from devframe.core.device import Device
 from devframe.core.dispatch import parse_devices
 from devframe.core.errors import DevframeError, DomainError
 from devframe.core.registry import Registry, create_registry
-from devframe.core.safexml import DEFAULT_LIMITS, ParseLimits, parse_xml
+from devframe.core.safexml import DEFAULT_LIMITS, ParseLimits, effective_limits, parse_xml
 
-__all__ = ["Domain", "DevMap", "DeviceList", "parse_domain", "load_domain", "default_registry"]
+__all__ = ["DevMap", "DeviceList", "Domain", "default_registry", "load_domain", "parse_domain"]
 
 _default_registry: Registry | None = None
 _default_lock = threading.Lock()
@@ -329,7 +329,7 @@ class Domain:
             devices_el = etree.SubElement(self.root, "devices")
             self._devices_el = devices_el
         current = list(devices_el)
-        if len(current) == len(expected) and all(a is b for a, b in zip(current, expected)):
+        if len(current) == len(expected) and all(a is b for a, b in zip(current, expected, strict=True)):
             return
         indent, closing = _indentation(devices_el, current)
         for child in current:
@@ -445,8 +445,9 @@ def load_domain(
     path = Path(path)
     try:
         size = path.stat().st_size
-        if size > limits.max_bytes:
-            raise DevframeError(f"{path}: {size} bytes is larger than the limit of {limits.max_bytes} bytes")
+        max_bytes = effective_limits(limits).max_bytes
+        if size > max_bytes:
+            raise DevframeError(f"{path}: {size} bytes is larger than the limit of {max_bytes} bytes")
         data = path.read_bytes()
     except OSError as exc:
         raise DevframeError(f"{path}: cannot read: {exc.strerror or exc}") from None

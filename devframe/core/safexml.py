@@ -11,20 +11,22 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lxml import etree
 
 from devframe.core.errors import XMLError
 
-__all__ = ["ParseLimits", "parse_xml", "DEFAULT_LIMITS"]
+__all__ = ["DEFAULT_LIMITS", "ParseLimits", "effective_limits", "parse_xml"]
 
 
 @dataclass(frozen=True)
 class ParseLimits:
     """Bounds applied to every document devframe parses.
 
-    ``max_bytes``: the largest input accepted (default 256 MiB, ``DEVFRAME_XML_MAX_BYTES``).
+    ``max_bytes``: the largest input accepted (default 256 MiB; when no limits are passed,
+    the environment variable ``DEVFRAME_XML_MAX_BYTES`` overrides it).
     ``huge_tree``: lift libxml2's own safety limits (element depth 256, a single text
     or attribute value of 10 MB). Off by default; turn on only for trusted input.
     """
@@ -33,18 +35,49 @@ class ParseLimits:
     huge_tree: bool = False
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> ParseLimits:
-        env = dict(os.environ) if env is None else env
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ParseLimits:
+        env = os.environ if env is None else env
         raw = env.get("DEVFRAME_XML_MAX_BYTES")
-        if raw is None:
+        if raw is None or not raw.strip():
             return cls()
         try:
-            return cls(max_bytes=int(raw))
+            max_bytes = int(raw)
         except ValueError:
-            raise XMLError(f"DEVFRAME_XML_MAX_BYTES must be an integer, got {raw!r}") from None
+            raise XMLError(f"DEVFRAME_XML_MAX_BYTES must be a positive integer, got {raw!r}") from None
+        if max_bytes <= 0:
+            raise XMLError(f"DEVFRAME_XML_MAX_BYTES must be a positive integer, got {raw!r}")
+        return cls(max_bytes=max_bytes)
 
 
+#: The default: passing it (or None) means "ParseLimits() as adjusted by the environment".
 DEFAULT_LIMITS = ParseLimits()
+
+
+def effective_limits(limits: ParseLimits | None) -> ParseLimits:
+    """The limits to apply: the defaults (and environment) unless the caller chose some."""
+    if limits is None or limits is DEFAULT_LIMITS:
+        return ParseLimits.from_env()
+    return limits
+
+
+class _ExternalLoadRefused(Exception):
+    """Raised by :class:`_RefuseExternal` inside libxml2's loader; becomes an XMLError."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        super().__init__(url)
+
+
+class _RefuseExternal(etree.Resolver):
+    """Refuses every external load (DTD, external or parameter entity) before it happens.
+
+    ``load_dtd=False`` and ``resolve_entities=False`` do not stop libxml2 from opening an
+    external DTD subset or an external parameter entity; this resolver runs first and
+    makes sure no file is opened and no connection attempted.
+    """
+
+    def resolve(self, system_url: str | None, public_id: str | None, context: object) -> None:
+        raise _ExternalLoadRefused(system_url or public_id)
 
 _LOCAL = threading.local()
 _LOCATION_SUFFIX = re.compile(r",? line \d+, column \d+$")
@@ -80,6 +113,7 @@ def _make_parser(huge: bool, forced_utf8: bool) -> etree.XMLParser:
             collect_ids=False,
             encoding="utf-8" if forced_utf8 else None,
         )
+        parser.resolvers.add(_RefuseExternal())
         parsers[(huge, forced_utf8)] = parser
     return parser
 
@@ -88,13 +122,15 @@ def parse_xml(
     data: str | bytes,
     *,
     source: str | None = None,
-    limits: ParseLimits = DEFAULT_LIMITS,
+    limits: ParseLimits | None = None,
 ) -> etree._ElementTree:
     """Parse ``data`` safely and return the document tree.
 
     Raises :class:`XMLError` naming ``source``, line and column for malformed XML, and
-    saying what was refused for DTDs, entities and oversize input.
+    saying what was refused for DTDs, entities and oversize input. ``limits``: default
+    :class:`ParseLimits` adjusted by ``DEVFRAME_XML_MAX_BYTES``.
     """
+    limits = effective_limits(limits)
     if isinstance(data, str):
         raw = data.encode("utf-8", "surrogatepass")
     elif isinstance(data, (bytes, bytearray, memoryview)):
@@ -112,11 +148,25 @@ def parse_xml(
         # parser reads it as the UTF-8 we just encoded (encoding= on the parser).
         parser = _parser(limits.huge_tree) if isinstance(data, str) else _byte_parser(limits.huge_tree)
         root = etree.fromstring(raw, parser)
+    except _ExternalLoadRefused as exc:
+        raise XMLError(
+            f"external resource refused: the document asks to load {exc.url!r} (an external DTD or "
+            "entity); devframe never loads DTDs or external entities",
+            source=source,
+        ) from None
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (None, None)
-        msg = _LOCATION_SUFFIX.sub("", exc.msg or str(exc))
-        if "entity" in msg.lower() and "not defined" in msg.lower():
+        msg = _LOCATION_SUFFIX.sub("", (exc.msg or str(exc)).strip()).strip()
+        low = msg.lower()
+        if "xml_parse_huge" in low:
+            msg = (
+                f"size or depth limit exceeded: {msg} (libxml2's safety limits: element depth 256, "
+                "one text or attribute value 10 MB; ParseLimits(huge_tree=True) lifts them for trusted input)"
+            )
+        elif "entity" in low and "not defined" in low:
             msg = f"undefined entity refused: {msg}"
+        elif "amplification" in low or ("entity" in low and "loop" in low):
+            msg = f"entity expansion refused: {msg}"
         raise XMLError(msg, source=source, line=line, column=column) from None
     except ValueError as exc:
         raise XMLError(str(exc), source=source) from None
