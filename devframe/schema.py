@@ -1,0 +1,132 @@
+"""Validation against libvirt's own RelaxNG domain schema.
+
+libvirt ships its schema with the daemon/clients packages at
+``/usr/share/libvirt/schemas/domain.rng`` (it includes ``domaincommon.rng`` and
+friends from the same folder). devframe does not bundle a copy: validating against the
+schema of the libvirt actually installed is what tells whether *that* libvirt will
+accept a document.
+
+Used by ``devframe validate``, the test suite and the plugin contract suite::
+
+    from devframe.schema import validate_domain_xml
+    problems = validate_domain_xml(xml)      # [] when valid
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from pathlib import Path
+
+from lxml import etree
+
+from devframe.core.errors import DevframeError, XMLError
+from devframe.core.safexml import DEFAULT_LIMITS, ParseLimits, parse_xml
+
+__all__ = [
+    "DEFAULT_DOMAIN_SCHEMA",
+    "SchemaError",
+    "SchemaProblem",
+    "domain_schema_problems",
+    "load_domain_schema",
+    "validate_domain_xml",
+]
+
+#: Where Debian's (and most distributions') libvirt installs its domain schema.
+DEFAULT_DOMAIN_SCHEMA = Path("/usr/share/libvirt/schemas/domain.rng")
+
+# An lxml RelaxNG object keeps its error log on itself: one validation at a time.
+_VALIDATE_LOCK = threading.Lock()
+
+
+class SchemaError(DevframeError):
+    """The RelaxNG schema is missing or cannot be loaded (names the path)."""
+
+
+class SchemaProblem(tuple[int | None, str]):
+    """One schema violation: ``(line, message)``; ``str()`` gives ``line N: message``."""
+
+    __slots__ = ()
+
+    def __new__(cls, line: int | None, message: str) -> SchemaProblem:
+        return super().__new__(cls, (line, message))
+
+    @property
+    def line(self) -> int | None:
+        return self[0]
+
+    @property
+    def message(self) -> str:
+        return self[1]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: Path) -> etree.RelaxNG:
+    if not path.is_file():
+        raise SchemaError(
+            f"libvirt domain schema not found at {path} "
+            "(install libvirt's schemas, e.g. Debian's libvirt-daemon or libvirt-clients, or pass --schema PATH)"
+        )
+    # The schema files are trusted local files, but still: no network, no entities.
+    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
+    try:
+        document = etree.parse(str(path), parser)
+        return etree.RelaxNG(document)
+    except (etree.XMLSyntaxError, etree.RelaxNGParseError, OSError) as exc:
+        raise SchemaError(f"cannot load RelaxNG schema {path}: {exc}") from None
+
+
+def load_domain_schema(path: str | Path | None = None) -> etree.RelaxNG:
+    """The compiled RelaxNG domain schema (cached per path).
+
+    ``path`` defaults to :data:`DEFAULT_DOMAIN_SCHEMA`. Includes are resolved from the
+    schema's own folder; nothing is fetched from the network. Raises
+    :class:`SchemaError` naming the path when it is missing or unreadable.
+    """
+    resolved = Path(path) if path is not None else DEFAULT_DOMAIN_SCHEMA
+    return _load(resolved.absolute())
+
+
+def domain_schema_problems(
+    xml: str | bytes | etree._Element | etree._ElementTree,
+    *,
+    schema: str | Path | None = None,
+    source: str | None = None,
+    limits: ParseLimits = DEFAULT_LIMITS,
+) -> list[SchemaProblem]:
+    """Every violation of the domain schema in ``xml``, with its line; [] when valid.
+
+    Text is parsed with devframe's safe parser (hostile XML is refused with an
+    :class:`~devframe.XMLError` naming ``source``), so line numbers refer to it.
+    """
+    relaxng = load_domain_schema(schema)
+    document: etree._Element | etree._ElementTree
+    if isinstance(xml, (str, bytes)):
+        document = parse_xml(xml, source=source, limits=limits)
+    elif isinstance(xml, (etree._Element, etree._ElementTree)):
+        document = xml
+    else:
+        raise XMLError(f"expected XML as str, bytes or an lxml element, got {type(xml).__name__}", source=source)
+    with _VALIDATE_LOCK:
+        if relaxng.validate(document):
+            return []
+        entries = list(relaxng.error_log)
+    problems = [SchemaProblem(entry.line or None, entry.message) for entry in entries]
+    return problems or [SchemaProblem(None, "document does not match the domain schema")]
+
+
+def validate_domain_xml(
+    xml: str | bytes | etree._Element | etree._ElementTree,
+    *,
+    schema: str | Path | None = None,
+    source: str | None = None,
+) -> list[str]:
+    """Validate domain XML against libvirt's RelaxNG schema: [] when valid.
+
+    Otherwise one ``"line N: message"`` string per violation. ``schema`` overrides the
+    schema path; a missing schema raises :class:`SchemaError`.
+    """
+    return [str(problem) for problem in domain_schema_problems(xml, schema=schema, source=source)]
