@@ -64,6 +64,13 @@ class DeviceType:
                 f"DeviceType {self.dev_type!r}: dev_class must be a devframe.Device subclass, "
                 f"got {self.dev_class!r}"
             )
+        if self.dev_class.dev_type != self.dev_type:
+            # Devices are grouped in the dev_map by their class's dev_type: a mismatch would
+            # file them under another key than the one specs and routes use.
+            raise TypeError(
+                f"DeviceType {self.dev_type!r}: dev_class {self.dev_class.__name__} has "
+                f"dev_type {self.dev_class.dev_type!r}; they must be the same"
+            )
         claims = tuple(self.claims) or (Claim(self.dev_type),)
         object.__setattr__(self, "claims", claims)
 
