@@ -49,6 +49,15 @@ from devframe.core.fields import (
 from devframe.core.hookspecs import hookimpl
 from devframe.core.registry import ENTRY_POINT_GROUP, PluginInfo, Registry, create_registry
 from devframe.core.safexml import ParseLimits
+from devframe.core.specflow import (
+    ConfView,
+    dev_map_from_spec_list,
+    dev_spec_map_from_spec_list,
+    domain_from_conf,
+    domain_from_spec_list,
+    spec_list_from_domain,
+    spec_list_from_legacy_conf,
+)
 
 __version__ = "0.1.0"
 
@@ -58,6 +67,7 @@ __all__ = [
     "Choice",
     "Claim",
     "ClaimConflictError",
+    "ConfView",
     "DevMap",
     "DevframeError",
     "Device",
@@ -87,12 +97,18 @@ __all__ = [
     "YES_NO",
     "create_registry",
     "default_registry",
+    "dev_map_from_spec_list",
+    "dev_spec_map_from_spec_list",
     "device_from_spec",
     "device_id_from_alias",
+    "domain_from_conf",
+    "domain_from_spec_list",
     "hookimpl",
     "load_domain",
     "parse_domain",
     "reset_default_registry",
+    "spec_list_from_domain",
+    "spec_list_from_legacy_conf",
 ]
 
 

@@ -331,7 +331,7 @@ class Domain:
         current = list(devices_el)
         if len(current) == len(expected) and all(a is b for a, b in zip(current, expected, strict=True)):
             return
-        indent, closing = _indentation(devices_el, current)
+        indent, closing, unit = _layout(devices_el, current)
         for child in current:
             devices_el.remove(child)
         for node in expected:
@@ -339,7 +339,7 @@ class Domain:
                 node.tail = indent
             devices_el.append(node)
             if indent is not None and _unformatted(node):
-                etree.indent(node, space=_unit(indent), level=_level(indent))
+                etree.indent(node, space=unit, level=len(indent.rsplit("\n", 1)[-1]) // len(unit))
         if len(devices_el):
             last = devices_el[-1]
             if last.tail is None or not last.tail.strip():
@@ -382,36 +382,23 @@ class Domain:
         return f"<Domain name={self.name!r} devices={counts}>"
 
 
-def _indentation(devices_el: etree._Element, children: Sequence[etree._Element]) -> tuple[str | None, str | None]:
-    text = devices_el.text
-    indent = text if text is not None and not text.strip() and "\n" in text else None
-    closing = None
-    if children:
-        tail = children[-1].tail
-        if tail is not None and not tail.strip():
-            closing = tail
-    if indent is None and children and len(children) > 1:
-        tail = children[0].tail
-        if tail is not None and not tail.strip() and "\n" in tail:
-            indent = tail
-    if closing is None and indent is not None:
-        closing = indent[:-_unit_len(indent)] if _unit_len(indent) else indent
-    return indent, closing
+def _layout(devices_el: etree._Element, children: Sequence[etree._Element]) -> tuple[str | None, str | None, str]:
+    """Whitespace of a pretty-printed `<devices>`: (before each device, before the
+    closing tag, one indentation unit). Nones when the document is not indented."""
 
+    def blank(text: str | None) -> str | None:
+        return text if text is not None and "\n" in text and not text.strip() else None
 
-def _unit_len(indent: str) -> int:
-    spaces = len(indent) - len(indent.rstrip(" ")) if indent.endswith(" ") else 0
-    return 2 if spaces >= 4 else spaces // 2 if spaces else 0
-
-
-def _unit(indent: str) -> str:
-    return " " * (_unit_len(indent) or 2)
-
-
-def _level(indent: str) -> int:
-    spaces = len(indent.split("\n")[-1])
-    unit = _unit_len(indent) or 2
-    return max(spaces // unit, 0)
+    previous = devices_el.getprevious()
+    parent = devices_el.getparent()
+    own = blank(previous.tail if previous is not None else parent.text if parent is not None else None)
+    unit = own.rsplit("\n", 1)[-1] if own else ""
+    unit = unit or "  "
+    indent = blank(devices_el.text) or (blank(children[0].tail) if len(children) > 1 else None)
+    if indent is None and own is not None:
+        indent = own + unit
+    closing = blank(children[-1].tail) if children else None
+    return indent, closing or own, unit
 
 
 def _unformatted(node: etree._Element) -> bool:
