@@ -113,6 +113,8 @@ class Route:
     from_spec_impl: Callable[..., Any] | None = None
     metadata_schema: MetadataSchema = field(default_factory=MetadataSchema)
     identity_impl: Callable[..., Any] | None = None
+    #: re-raise plugin failures instead of keeping the device (the registry's strict mode)
+    strict: bool = False
 
     def parse(self, element: etree._Element, metadata: Mapping[str, Any] | None) -> Device:
         if self.parse_impl is None:
@@ -132,16 +134,39 @@ class Route:
 
     def build(self, device: Device) -> etree._Element:
         assert self.build_impl is not None
-        element = self.build_impl(device)
+        try:
+            element = self.build_impl(device)
+        except Exception as exc:  # noqa: BLE001 - a plugin error must not lose the device
+            return self._build_failed(device, exc)
         if element is None:
             return device.element
         if not isinstance(element, etree._Element):
-            raise PluginError(
-                self.plugin,
-                f"devframe_build_device returned {type(element).__name__} for {device.describe()}, "
-                "expected an lxml element",
+            return self._build_failed(
+                device,
+                PluginError(
+                    self.plugin,
+                    f"devframe_build_device returned {type(element).__name__} for {device.describe()}, "
+                    "expected an lxml element",
+                ),
             )
         return element
+
+    def _build_failed(self, device: Device, exc: Exception) -> etree._Element:
+        """Keep the device: its element is always current, so it is written as it stands."""
+        alias_el = device.element.find("alias")
+        get_logger().error(
+            "plugin failed to build device; its element is written as it stands",
+            plugin=self.plugin,
+            dev_type=self.dev_type,
+            alias=alias_el.get("name") if alias_el is not None else None,
+            error=repr(exc),
+        )
+        if self.strict:
+            if isinstance(exc, PluginError):
+                raise exc
+            raise PluginError(self.plugin, f"devframe_build_device failed for {device.describe()}: {exc!r}") from exc
+        device.error = f"plugin {self.plugin!r} failed to build: {exc!r}"
+        return device.element
 
     def from_spec(self, spec: Mapping[str, Any]) -> Device:
         if self.from_spec_impl is None:
@@ -347,6 +372,7 @@ class Registry:
             build_impl=adapter("devframe_build_device", ("device",)),
             from_spec_impl=adapter("devframe_device_from_spec", ("spec", "dev_type")),
             identity_impl=adapter("devframe_metadata_identity", ("element", "dev_type")),
+            strict=self.strict,
         )
         meta = adapter("devframe_device_metadata", ("dev_type",))
         schema = meta(dtype.dev_type) if meta is not None else None
@@ -452,7 +478,7 @@ class Registry:
         """
         results: list[tuple[str, Any]] = []
         caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):  # pluggy keeps LIFO order
+        for impl in caller.get_hookimpls():  # registration order (pluggy calls them reversed)
             if impl.hookwrapper or impl.wrapper:
                 continue
             args = [kwargs[name] for name in impl.argnames]
