@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "rebuild": "devframe.cli.rebuild:rebuild",
     "validate": "devframe.cli.validate:validate",
     "plugins": "devframe.cli.plugins:plugins",
+    "legacy": "devframe.cli.legacy:legacy",
 }
 
 PROG = "devframe"
