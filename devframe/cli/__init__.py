@@ -13,6 +13,7 @@ line on stderr; ``--debug`` adds the traceback.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -161,7 +162,7 @@ class DevframeGroup(click.Group):
         configure_logging(json=state.log_json, level=state.log_level)
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
             raise
         except Exception as exc:
             raise _translate(exc, state.debug) from exc
@@ -178,6 +179,12 @@ class DevframeGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
             result = super().main(args, prog_name or PROG, complete_var, standalone_mode=False, **extra)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader went away (`devframe inspect x | head`): not an error to report.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
         except click.exceptions.NoArgsIsHelpError as exc:
             click.echo(exc.format_message(), err=True)
             sys.exit(exc.exit_code)
