@@ -272,7 +272,10 @@ class Field(_Base, Generic[T]):
         assert element is not None
         if self.attr is not None:
             return element.get(self.attr)  # type: ignore[no-any-return]
-        return element.text  # type: ignore[no-any-return]
+        text: str | None = element.text
+        if text is not None and len(element) and not text.strip():
+            return None  # indentation before child elements, not a value
+        return text
 
     def __set__(self, view: ElementView, value: T | None) -> None:
         if value is None:
