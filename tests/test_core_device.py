@@ -1,0 +1,258 @@
+"""Issue 2 item 5: the device model (typed fields declared once, lossless, repr never raises)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+from lxml import etree
+
+from devframe import (
+    INT,
+    ON_OFF,
+    STR,
+    YES_NO,
+    Children,
+    Choice,
+    DevframeError,
+    Device,
+    ElementView,
+    Field,
+    FieldValueError,
+    Flag,
+    UnknownDevice,
+)
+
+
+class Host(ElementView):
+    tag = "host"
+    name = Field("@name", spec="name")
+    port = Field("@port", INT, spec="port")
+
+
+class Widget(Device):
+    dev_type = "widget"
+    tag = "widget"
+    child_order: ClassVar[tuple[str, ...]] = ("driver", "source", "serial", "readonly", "alias", "address")
+
+    model = Field("@model", Choice("alpha", "beta"), spec="device")
+    queues = Field("driver@queues", INT, spec="specParams.queues")
+    iommu = Field("driver@iommu", ON_OFF, spec="specParams.iommu")
+    shared = Field("@shared", YES_NO, spec="shared")
+    serial = Field("serial", STR, spec="serial")
+    readonly = Flag("readonly", spec="readonly")
+    hosts = Children("source/host", Host, spec="hosts")
+    password = Field("@passwd", secret=True, spec="password")
+
+    def identity(self) -> tuple[Any, ...] | None:
+        return (self.serial,)
+
+
+RICH = """<widget model="alpha" shared="yes" vendor:flavour="x" xmlns:vendor="urn:vendor" unmodeled="keep">
+  <driver queues="4" iommu="on" cache="none"/>
+  <!-- a comment inside the device -->
+  <source protocol="nbd"><host name="h1" port="10809"/><host name="h2" port="10810" transport="tcp"/></source>
+  <serial>S-1</serial>
+  <vendor:tuning level="3">text <b>mixed</b> tail</vendor:tuning>
+  <?vendor-pi keep me?>
+  <unknownchild a="1">some text</unknownchild>
+  <alias name="ua-0f0e"/>
+  <address type="pci" domain="0x0000" bus="0x00" slot="0x05" function="0x0"/>
+</widget>"""
+
+
+def c14n(element: etree._Element) -> bytes:
+    return etree.tostring(element, method="c14n2", with_comments=True)
+
+
+def widget(xml: str = RICH) -> Widget:
+    return Widget(etree.fromstring(xml))
+
+
+def test_typed_fields_read_python_values() -> None:
+    w = widget()
+    assert w.model == "alpha"
+    assert w.queues == 4 and isinstance(w.queues, int)
+    assert w.iommu is True and w.shared is True
+    assert w.serial == "S-1"
+    assert w.readonly is False
+    assert [(h.name, h.port) for h in w.hosts] == [("h1", 10809), ("h2", 10810)]
+    assert w.alias == "ua-0f0e" and w.device_id == "0f0e"
+    assert w.address == {"type": "pci", "domain": "0x0000", "bus": "0x00", "slot": "0x05", "function": "0x0"}
+    assert w.problems() == []
+
+
+def test_fields_are_declared_once_on_the_class() -> None:
+    names = list(Widget.fields)
+    assert names[:2] == ["alias", "address"], "fields of the base class come first"
+    assert {"model", "queues", "iommu", "shared", "serial", "readonly", "hosts"} <= set(names)
+    assert Widget.fields["queues"] is Widget.__dict__["queues"]
+
+
+def test_spec_is_derived_from_the_same_declarations() -> None:
+    spec = widget().to_spec()
+    assert spec["type"] == "widget" and spec["device"] == "alpha"
+    assert spec["specParams"] == {"queues": 4, "iommu": True}
+    assert spec["hosts"] == [{"name": "h1", "port": 10809}, {"name": "h2", "port": 10810}]
+    assert spec["deviceId"] == "0f0e" and spec["alias"] == "ua-0f0e"
+    rebuilt = Widget.from_spec(spec)
+    for name in ("model", "queues", "iommu", "shared", "serial", "readonly", "alias", "address"):
+        assert getattr(rebuilt, name) == getattr(widget(), name), name
+
+
+@pytest.mark.parametrize(
+    ("attr_xml", "field", "raw"),
+    [
+        ('<widget><driver queues="four"/></widget>', "queues", "four"),
+        ('<widget><driver iommu="maybe"/></widget>', "iommu", "maybe"),
+        ('<widget shared="perhaps"/>', "shared", "perhaps"),
+    ],
+)
+def test_unparsable_value_is_kept_raw_and_reported(attr_xml: str, field: str, raw: str) -> None:
+    w = widget(attr_xml)
+    before = c14n(w.element)
+    problems = w.problems()
+    assert len(problems) == 1 and field in problems[0] and raw in problems[0]
+    with pytest.raises(FieldValueError) as caught:
+        getattr(w, field)
+    assert isinstance(caught.value, DevframeError)
+    assert caught.value.field == field and caught.value.value == raw
+    assert "widget" in str(caught.value)
+    with pytest.raises(FieldValueError):
+        w.validate()
+    assert c14n(w.element) == before, "reading a bad value must not change the XML"
+    assert raw in w.to_xml()
+
+
+def test_unknown_choice_value_is_kept_and_not_an_error() -> None:
+    w = widget('<widget model="gamma"/>')
+    assert w.model == "gamma"
+    assert w.problems() == []
+
+
+def test_wrong_python_type_on_assignment_is_refused() -> None:
+    w = widget()
+    before = c14n(w.element)
+    with pytest.raises(FieldValueError):
+        w.queues = "8"  # type: ignore[assignment]
+    with pytest.raises(FieldValueError):
+        w.shared = 1  # type: ignore[assignment]
+    with pytest.raises(FieldValueError):
+        w.readonly = "yes"  # type: ignore[assignment]
+    assert c14n(w.element) == before
+
+
+def _changed_lines(before: bytes, after: bytes) -> list[tuple[str, str]]:
+    a, b = before.decode().splitlines(), after.decode().splitlines()
+    assert len(a) == len(b), (before, after)
+    return [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "old", "new"),
+    [
+        ("queues", 8, 'queues="4"', 'queues="8"'),
+        ("iommu", False, 'iommu="on"', 'iommu="off"'),
+        ("shared", False, 'shared="yes"', 'shared="no"'),
+        ("model", "beta", 'model="alpha"', 'model="beta"'),
+        ("serial", "S-2", "<serial>S-1</serial>", "<serial>S-2</serial>"),
+        ("alias", "ua-1234", 'name="ua-0f0e"', 'name="ua-1234"'),
+    ],
+)
+def test_editing_one_field_changes_only_that_fields_xml(field: str, value: Any, old: str, new: str) -> None:
+    w = widget()
+    before = c14n(w.element)
+    setattr(w, field, value)
+    after = c14n(w.element)
+    changed = _changed_lines(before, after)
+    assert len(changed) == 1, changed
+    assert changed[0][1] == changed[0][0].replace(old, new)
+    setattr(w, field, getattr(widget(), field))
+    assert c14n(w.element) == before, "setting the old value back restores the exact XML"
+
+
+def test_adding_and_removing_a_field_touches_only_its_element() -> None:
+    w = widget()
+    before = c14n(w.element)
+    w.readonly = True
+    assert c14n(w.element) != before
+    assert w.element.find("readonly") is not None
+    children = [c.tag for c in w.element if isinstance(c.tag, str)]
+    assert children.index("readonly") < children.index("alias"), "new children follow libvirt's order"
+    w.readonly = False
+    assert c14n(w.element) == before
+    expected = etree.fromstring(RICH)
+    expected.remove(expected.find("serial"))
+    w.serial = None
+    assert w.element.find("serial") is None
+    assert etree.tostring(w.element, method="c14n2", strip_text=True) == etree.tostring(
+        expected, method="c14n2", strip_text=True
+    )
+
+
+def test_unmodeled_content_survives_edits() -> None:
+    w = widget()
+    w.queues = 16
+    w.hosts = [{"name": "h3", "port": 1}]
+    w.address = {"type": "pci", "domain": "0x0000", "bus": "0x01", "slot": "0x00", "function": "0x0"}
+    out = w.to_xml()
+    for kept in (
+        'vendor:flavour="x"',
+        'unmodeled="keep"',
+        'cache="none"',
+        "<!-- a comment inside the device -->",
+        'protocol="nbd"',
+        '<vendor:tuning level="3">text <b>mixed</b> tail</vendor:tuning>',
+        "<?vendor-pi keep me?>",
+        '<unknownchild a="1">some text</unknownchild>',
+    ):
+        assert kept in out, kept
+    assert [h.name for h in w.hosts] == ["h3"]
+
+
+def test_address_is_the_direct_child_only() -> None:
+    xml = (
+        "<widget><source><address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></source></widget>"
+    )
+    w = widget(xml)
+    assert w.address is None, "source/address is a host address, not the guest address"
+    w.address = {"type": "pci", "bus": "0x00", "slot": "0x07"}
+    assert w.element.find("source/address").get("bus") == "0x03"
+    assert w.address == {"type": "pci", "bus": "0x00", "slot": "0x07"}
+
+
+def test_repr_never_raises() -> None:
+    broken = widget('<widget model="alpha"><driver queues="many"/><serial>x</serial></widget>')
+
+    class Exploding(Widget):
+        def identity(self) -> tuple[Any, ...] | None:
+            raise RuntimeError("identity broken")
+
+    cases: list[Device] = [
+        broken,
+        Exploding(etree.fromstring("<widget/>")),
+        Widget(etree.Comment("not an element")),
+        UnknownDevice(etree.PI("target", "data")),
+        UnknownDevice(etree.fromstring("<x:thing xmlns:x='urn:x'><alias name='&#xe9;'/></x:thing>")),
+        Widget(etree.fromstring("<widget><alias/></widget>")),
+    ]
+    for device in cases:
+        text = repr(device)
+        assert isinstance(text, str) and text.startswith("<")
+    assert "widget" in repr(broken)
+    assert repr(cases[4]).startswith("<UnknownDevice thing")
+
+
+def test_repr_hides_secrets() -> None:
+    w = widget('<widget passwd="hunter2"><alias name="ua-1"/></widget>')
+    assert "hunter2" not in repr(w)
+    assert w.summary()["password"] == "***"
+
+
+def test_unknown_device_round_trips_through_its_spec() -> None:
+    xml = "<rng model='virtio'><backend model='random'>/dev/urandom</backend><alias name='ua-r'/></rng>"
+    device = UnknownDevice(etree.fromstring(xml))
+    spec = device.to_spec()
+    assert spec["type"] == "rng" and spec["alias"] == "ua-r"
+    again = UnknownDevice.from_spec(spec)
+    assert c14n(again.element) == c14n(device.element)
