@@ -1,0 +1,1 @@
+"""devframe plugin for <rng> devices."""
