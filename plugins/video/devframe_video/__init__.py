@@ -1,5 +1,5 @@
 """devframe plugin for ``<video>`` devices."""
 
-from devframe_video.device import Video
+from devframe_video.device import MODEL_TYPES, Video
 
-__all__ = ["Video"]
+__all__ = ["MODEL_TYPES", "Video"]

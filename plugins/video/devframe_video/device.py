@@ -1,14 +1,122 @@
-"""The ``<video>`` dev_class."""
+"""The ``<video>`` dev_class.
+
+Models libvirt's ``<video>`` element (formatdomain "Video devices")::
+
+    <video>
+      <driver name='qemu|vhostuser' vgaconf='io|on|off' iommu='on' ats='on' packed='on' page_per_vq='on'/>
+      <model type='qxl' ram='65536' vram='65536' vram64='0' vgamem='16384' heads='1' primary='yes'>
+        <acceleration accel3d='yes' accel2d='no' rendernode='/dev/dri/renderD128'/>
+        <resolution x='1920' y='1080'/>
+      </model>
+      <alias name='ua-...'/>
+      <acpi index='3'/>
+      <address type='pci' .../>
+    </video>
+
+dev_spec mapping (engine key on the left, XML place on the right):
+
+=============================== ===============================================
+``device``                      ``model@type`` (vga, cirrus, vmvga, xen, vbox,
+                                qxl, virtio, gop, bochs, ramfb, none). A video
+                                element without ``<model>`` gives ``"video"``,
+                                which builds no ``<model>`` (the hypervisor's
+                                default model), so the round trip is exact.
+``alias``                       ``alias@name``
+``deviceId``                    the ``<deviceId>`` of a ``ua-<deviceId>`` alias
+``address``                     the direct child ``address`` (a dict)
+``specParams.vram``             ``model@vram`` (KiB, int)
+``specParams.vram64``           ``model@vram64`` (KiB, qxl)
+``specParams.ram``              ``model@ram`` (KiB, qxl)
+``specParams.vgamem``           ``model@vgamem`` (KiB, qxl)
+``specParams.heads``            ``model@heads``
+``specParams.primary``          ``model@primary`` (bool, yes/no)
+``specParams.accel3d``          ``model/acceleration@accel3d`` (bool)
+``specParams.accel2d``          ``model/acceleration@accel2d`` (bool)
+``specParams.rendernode``       ``model/acceleration@rendernode`` (path)
+``specParams.resolution.x``     ``model/resolution@x``
+``specParams.resolution.y``     ``model/resolution@y``
+``specParams.driver.name``      ``driver@name`` (qemu, vhostuser)
+``specParams.driver.vgaconf``   ``driver@vgaconf`` (io, on, off)
+``specParams.driver.iommu``     ``driver@iommu`` (bool, on/off)
+``specParams.driver.ats``       ``driver@ats`` (bool, on/off)
+``specParams.driver.packed``    ``driver@packed`` (bool, on/off)
+``specParams.driver.pagePerVq`` ``driver@page_per_vq`` (bool, on/off)
+``specParams.acpiIndex``        ``acpi@index``
+=============================== ===============================================
+
+Engines send the numbers as strings (``'vram': '65536'``) as often as ints; both are
+accepted, and ``to_spec`` gives ints. Everything else in the element (unknown
+attributes, children, namespaced extensions) is kept as it is.
+
+Defaults: a spec without ``device`` builds a ``<video/>`` without a model, which is
+what libvirt itself does with it: it picks the model for the guest's architecture and
+machine (x86_64: vga or cirrus depending on QEMU, ppc64: vga, aarch64/s390x: virtio),
+which a dev_spec alone cannot know. No video attribute is required by the schema.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from devframe import Device
+from devframe import INT, ON_OFF, STR, YES_NO, Choice, Device, Field
+
+__all__ = ["MODEL_TYPES", "Video"]
+
+#: Every ``model@type`` libvirt documents for ``<video>``.
+MODEL_TYPES = ("vga", "cirrus", "vmvga", "xen", "vbox", "qxl", "virtio", "gop", "bochs", "ramfb", "none")
+
+_NO_MODEL = "video"  # the spec ``device`` of a video without <model> (Device.spec_device)
+
+
+def _model_from_spec(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a video model name, got {type(value).__name__}")
+    return value
 
 
 class Video(Device):
-    """A ``<video>`` device."""
+    """A video card. Identity without an alias: its guest address."""
 
     dev_type: ClassVar[str] = "video"
     tag: ClassVar[str] = "video"
+    child_order: ClassVar[tuple[str, ...]] = ("driver", "model", "alias", "acpi", "address")
+
+    model_type = Field("model@type", Choice(*MODEL_TYPES), spec="device", from_spec=_model_from_spec, doc="video model")
+    vram = Field("model@vram", INT, spec="specParams.vram", doc="video memory, KiB")
+    vram64 = Field("model@vram64", INT, spec="specParams.vram64", doc="64-bit video memory, KiB (qxl)")
+    ram = Field("model@ram", INT, spec="specParams.ram", doc="RAM bar, KiB (qxl)")
+    vgamem = Field("model@vgamem", INT, spec="specParams.vgamem", doc="VGA framebuffer, KiB (qxl)")
+    heads = Field("model@heads", INT, spec="specParams.heads", doc="number of screens")
+    primary = Field("model@primary", YES_NO, spec="specParams.primary", doc="the primary video device")
+    accel3d = Field("model/acceleration@accel3d", YES_NO, spec="specParams.accel3d")
+    accel2d = Field("model/acceleration@accel2d", YES_NO, spec="specParams.accel2d")
+    rendernode = Field("model/acceleration@rendernode", STR, spec="specParams.rendernode", doc="host DRM render node")
+    resolution_x = Field("model/resolution@x", INT, spec="specParams.resolution.x", doc="minimum resolution width")
+    resolution_y = Field("model/resolution@y", INT, spec="specParams.resolution.y", doc="minimum resolution height")
+    driver_name = Field("driver@name", Choice("qemu", "vhostuser"), spec="specParams.driver.name")
+    vgaconf = Field("driver@vgaconf", Choice("io", "on", "off"), spec="specParams.driver.vgaconf")
+    iommu = Field("driver@iommu", ON_OFF, spec="specParams.driver.iommu")
+    ats = Field("driver@ats", ON_OFF, spec="specParams.driver.ats")
+    packed = Field("driver@packed", ON_OFF, spec="specParams.driver.packed")
+    page_per_vq = Field("driver@page_per_vq", ON_OFF, spec="specParams.driver.pagePerVq")
+    acpi_index = Field("acpi@index", INT, spec="specParams.acpiIndex", doc="ACPI index of the PCI device")
+
+    def after_spec(self, spec: Mapping[str, Any]) -> None:
+        """Build no ``<model>`` for ``device == "video"``: what a video without one reports."""
+        if spec.get("device") == _NO_MODEL:
+            self.model_type = None
+
+    def identity(self) -> tuple[Any, ...] | None:
+        """The guest address (video cards have no other identity than alias and address)."""
+        address = self.address
+        if address:
+            return ("address", *sorted(address.items()))
+        return None
+
+    def summary(self) -> dict[str, Any]:
+        """Key fields for ``devframe inspect``: model first, then sizes and options."""
+        out = super().summary()
+        if "model_type" not in out:
+            out = {"model_type": "(default)", **out}
+        return out
