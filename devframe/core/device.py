@@ -45,11 +45,31 @@ class DeviceMetadata(MutableMapping[str, Any]):
     share a mutable value by accident.
     """
 
-    __slots__ = ("_data", "_owner")
+    __slots__ = ("_load", "_owner", "_store")
 
     def __init__(self, data: Mapping[str, Any] | None = None, owner: Device | None = None) -> None:
-        self._data: dict[str, Any] = copy.deepcopy(dict(data)) if data else {}
         self._owner = owner
+        # Metadata bound from a domain's <metadata> offers ``materialize()`` (a fresh,
+        # private dict): decoding waits for first use, so parsing 10k devices stays cheap.
+        load = getattr(data, "materialize", None)
+        self._load: Callable[[], dict[str, Any]] | None = load if callable(load) else None
+        self._store: dict[str, Any] | None = (
+            None if self._load is not None else copy.deepcopy(dict(data)) if data else {}
+        )
+
+    @property
+    def _data(self) -> dict[str, Any]:
+        store = self._store
+        if store is None:
+            assert self._load is not None
+            store = self._store = self._load()
+            self._load = None
+        return store
+
+    @property
+    def pending(self) -> bool:
+        """True while bound metadata has not been decoded (so it is unchanged)."""
+        return self._store is None
 
     def __getitem__(self, key: str) -> Any:
         value = self._data[key]

@@ -175,6 +175,8 @@ class Domain:
     def _load(self) -> None:
         if self._devices_el is None:
             self._binder()
+            if self._metadata_section is not None:
+                self._metadata_section.finish(self)  # every entry is an orphan: report it
             return
         binder = self._binder()
         parsed = parse_devices(self._devices_el, self.registry, binder)
@@ -310,6 +312,21 @@ class Domain:
         """The parsed ``<metadata>`` section (VM values, orphans), or None."""
         return self._metadata_section
 
+    @property
+    def vm_metadata(self) -> Any:
+        """VM-level values of ``<ovirt-vm:vm>`` (a mutable mapping written back by ``to_xml``)."""
+        from devframe.core.metadata import MetadataSection
+
+        if self._metadata_section is None:
+            self._metadata_section = MetadataSection.empty(self.root, self.registry, source=self.source)
+        return self._metadata_section.vm_metadata
+
+    @property
+    def orphan_metadata(self) -> list[Any]:
+        """Metadata entries no device of this domain matches (kept by ``to_xml``)."""
+        section = self._metadata_section
+        return section.orphans if section is not None else []
+
     # -- output ------------------------------------------------------------------------
 
     def _sync_devices(self) -> None:
@@ -351,8 +368,9 @@ class Domain:
         """The whole domain, rebuilt from the dev_objects and metadata."""
         with self._lock:
             self._sync_devices()
-            if self._metadata_section is not None:
-                self._metadata_section.write(self)
+            from devframe.core.metadata import write_metadata
+
+            write_metadata(self)  # also creates the section when devices gained metadata
             return etree.tostring(self.tree, encoding="unicode")  # type: ignore[no-any-return]
 
     def devices_xml(self) -> str:

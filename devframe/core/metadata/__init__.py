@@ -1,33 +1,42 @@
-"""Per-device metadata in the domain's ``<metadata>`` section.
+"""Per-device and VM-level metadata in the domain's ``<metadata>`` section.
 
-The section is read once per domain; :meth:`MetadataSection.binder` gives the
-dispatcher a lookup from a device element to its metadata. Until a domain carries
-devframe or oVirt metadata there is nothing to bind, and ``from_domain`` returns None.
+Layout (oVirt's, namespace ``http://ovirt.org/vm/1.0``): see :mod:`.ovirt`. Values are
+typed elements (:mod:`.codec`); entries are bound to devices through indexes built
+once per domain (:mod:`.binding`); only what changed is written back (:mod:`.sync`).
+:class:`MetadataSection` is what :class:`~devframe.Domain` drives. See docs/metadata.md.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from devframe.core.metadata.codec import (
+    KNOWN_LISTS,
+    decode_map,
+    decode_value,
+    encode_map,
+    encode_value,
+    same_value,
+)
+from devframe.core.metadata.ovirt import NS, PREFIX
+from devframe.core.metadata.section import (
+    BoundMetadata,
+    MetadataSection,
+    OrphanMetadata,
+    VmMetadata,
+    write_metadata,
+)
 
-from lxml import etree
-
-if TYPE_CHECKING:
-    from devframe.core.domain import Domain
-    from devframe.core.registry import Registry
-
-
-class MetadataSection:
-    """Placeholder seam: binding and the codec arrive with the metadata issue."""
-
-    @classmethod
-    def from_domain(cls, root: etree._Element, registry: Registry, *, source: str | None = None) -> MetadataSection | None:
-        return None
-
-    def binder(self) -> Any:
-        return None
-
-    def finish(self, domain: Domain) -> None:
-        return None
-
-    def write(self, domain: Domain) -> None:
-        return None
+__all__ = [
+    "KNOWN_LISTS",
+    "NS",
+    "PREFIX",
+    "BoundMetadata",
+    "MetadataSection",
+    "OrphanMetadata",
+    "VmMetadata",
+    "decode_map",
+    "decode_value",
+    "encode_map",
+    "encode_value",
+    "same_value",
+    "write_metadata",
+]

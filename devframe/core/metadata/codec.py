@@ -1,0 +1,388 @@
+"""Typed codec between JSON-like Python values and XML elements.
+
+One value is one element whose tag is its key. The element form follows what the oVirt
+engine and VDSM write, so their documents load and ours load in VDSM:
+
+* ``str``: the element text, no ``type`` attribute (empty element: ``""``);
+* ``int``, ``float``, ``bool``: the text with ``type="int|float|bool"``;
+* ``dict``: one child element per key;
+* known lists (``volumeChain``: one ``volumeChainNode`` per item): no marker.
+
+Markers are added only where the plain form would read back as something else, so
+values round-trip exactly: ``type="none"``, ``type="dict"`` for an empty dict,
+``type="list"`` (items as ``<item>``) for other lists, ``type="str"`` for a string
+the reader would otherwise retype, ``<item key="...">`` for a key that is not an XML
+name, ``encoding="base64"`` for text XML cannot hold (control characters, surrogates).
+
+Nothing is evaluated: decoding only recognises a closed set of markers; anything else
+is a :class:`~devframe.MetadataError` naming the element's path.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from lxml import etree
+
+from devframe.core.errors import MetadataError
+
+__all__ = [
+    "ITEM",
+    "KNOWN_LISTS",
+    "decode_map",
+    "decode_value",
+    "element_path",
+    "encode_map",
+    "encode_value",
+    "same_value",
+]
+
+#: Lists the oVirt format writes without a marker: list key -> tag of each item.
+KNOWN_LISTS: Mapping[str, str] = {"volumeChain": "volumeChainNode", "portMirroring": "network"}
+#: Tag of list items and of dict entries whose key is not an XML name.
+ITEM = "item"
+
+_INT_RE = re.compile(r"[+-]?[0-9]+\Z")
+_TRUE = frozenset({"true", "yes", "1", "on"})
+_FALSE = frozenset({"false", "no", "0", "off"})
+
+#: Decides how a top-level untyped text is read back (schema coercion); None: as str.
+Retyper = Callable[[str, str], Any]
+
+
+def element_path(element: etree._Element) -> str:
+    """Where an element sits in its document, for error messages."""
+    try:
+        return str(element.getroottree().getpath(element))
+    except (ValueError, TypeError):  # pragma: no cover - detached proxies
+        return f"<{etree.QName(element).localname}>"
+
+
+def _fail(element: etree._Element, reason: str, source: str | None) -> MetadataError:
+    where = element_path(element)
+    return MetadataError(f"{source + ': ' if source else ''}metadata at {where}: {reason}")
+
+
+@lru_cache(maxsize=4096)
+def _qualified(ns: str, key: str) -> str | None:
+    """``{ns}key`` when ``key`` can be a tag, else None (cached: keys repeat a lot)."""
+    tag = f"{{{ns}}}{key}" if ns else key
+    try:
+        etree.QName(tag)
+    except ValueError:
+        return None
+    return tag
+
+
+def _xml_safe(text: str) -> bool:
+    try:
+        etree.Element("x").text = text
+    except (ValueError, UnicodeError):
+        return False
+    return True
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8", "surrogatepass")).decode("ascii")
+
+
+def _set_text(element: etree._Element, text: str) -> None:
+    if not text:
+        return
+    try:
+        element.text = text
+    except (ValueError, UnicodeError):
+        element.set("encoding", "base64")
+        element.text = _b64(text)
+
+
+def _format_float(value: float) -> str:
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return repr(value)
+
+
+def _plain_reading(key: str, value: Any, retype: Retyper | None) -> bool:
+    """True when ``value`` written without a marker reads back as itself."""
+    if isinstance(value, str):
+        if key in KNOWN_LISTS:
+            return False
+        if retype is not None:
+            again = retype(key, value)
+            return isinstance(again, str) and again == value
+        return True
+    if isinstance(value, dict):
+        return bool(value) and key not in KNOWN_LISTS
+    if isinstance(value, list):
+        return bool(value) and key in KNOWN_LISTS
+    return False
+
+
+def encode_value(
+    parent: etree._Element,
+    key: str,
+    value: Any,
+    *,
+    ns: str,
+    retype: Retyper | None = None,
+    path: str = "",
+) -> etree._Element:
+    """Append ``value`` to ``parent`` as the child keyed ``key``; return that child.
+
+    ``retype`` is the reader's coercion of untyped top-level text (a plugin's
+    MetadataSchema), so a string it would turn into a number gets ``type="str"``.
+    Raises MetadataError for a value that is not JSON-like.
+    """
+    if not isinstance(key, str):
+        raise MetadataError(f"metadata key {key!r} at {path or '/'} is {type(key).__name__}, expected str")
+    tag = _qualified(ns, key)
+    if tag is None:
+        child = etree.SubElement(parent, f"{{{ns}}}{ITEM}" if ns else ITEM)
+        try:
+            child.set("key", key)
+        except (ValueError, UnicodeError):
+            child.set("key-encoding", "base64")
+            child.set("key", _b64(key))
+    else:
+        child = etree.SubElement(parent, tag)
+    _encode_body(child, key, value, ns=ns, retype=retype, path=f"{path}/{key}")
+    return child
+
+
+def _encode_body(child: etree._Element, key: str, value: Any, *, ns: str, retype: Retyper | None, path: str) -> None:
+    plain = _plain_reading(key, value, retype)
+    if isinstance(value, str):
+        if not plain:
+            child.set("type", "str")
+        _set_text(child, value)
+    elif isinstance(value, bool):  # before int: bool is an int subclass
+        child.set("type", "bool")
+        child.text = "true" if value else "false"
+    elif isinstance(value, int):
+        child.set("type", "int")
+        child.text = str(value)
+    elif isinstance(value, float):
+        child.set("type", "float")
+        child.text = _format_float(value)
+    elif value is None:
+        child.set("type", "none")
+    elif isinstance(value, dict):
+        if not plain:
+            child.set("type", "dict")
+        for sub_key, sub_value in value.items():
+            encode_value(child, sub_key, sub_value, ns=ns, path=path)
+    elif isinstance(value, (list, tuple)):
+        item_tag = KNOWN_LISTS.get(key) if plain else None
+        if item_tag is None:
+            child.set("type", "list")
+            item_tag = ITEM
+        qualified = f"{{{ns}}}{item_tag}" if ns else item_tag
+        for index, item in enumerate(value):
+            node = etree.SubElement(child, qualified)
+            _encode_body(node, item_tag, item, ns=ns, retype=None, path=f"{path}[{index}]")
+    else:
+        raise MetadataError(
+            f"metadata value at {path} is {type(value).__name__}; "
+            "only str, int, float, bool, None, list and dict can be stored"
+        )
+
+
+def encode_map(parent: etree._Element, mapping: Mapping[str, Any], *, ns: str, retype: Retyper | None = None) -> None:
+    """Append one child per key of ``mapping`` to ``parent``."""
+    for key, value in mapping.items():
+        encode_value(parent, key, value, ns=ns, retype=retype)
+
+
+# -- decoding ----------------------------------------------------------------------------
+
+
+def _text(element: etree._Element, source: str | None) -> str:
+    text = element.text or ""
+    if element.get("encoding") is not None:
+        if element.get("encoding") != "base64":
+            raise _fail(element, f"unknown encoding {element.get('encoding')!r}", source)
+        try:
+            return base64.b64decode(text.encode("ascii"), validate=True).decode("utf-8", "surrogatepass")
+        except (binascii.Error, UnicodeError, ValueError):
+            raise _fail(element, "malformed base64 text", source) from None
+    return text
+
+
+def _key_of(element: etree._Element, local: str, source: str | None) -> str:
+    if local != ITEM:
+        return local
+    key = element.get("key")
+    if key is None:
+        return local
+    if element.get("key-encoding") == "base64":
+        try:
+            return base64.b64decode(key.encode("ascii"), validate=True).decode("utf-8", "surrogatepass")
+        except (binascii.Error, UnicodeError, ValueError):
+            raise _fail(element, "malformed base64 key", source) from None
+    return key
+
+
+def _children(element: etree._Element, ns_prefix: str, source: str | None) -> list[tuple[str, etree._Element]]:
+    """(local name, child) of the children in our namespace; others are not ours."""
+    out = []
+    if element.text is not None and element.text.strip() and len(element):
+        raise _fail(element, f"text {element.text.strip()[:40]!r} mixed with child elements", source)
+    for child in element:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue  # comments and processing instructions carry no value
+        tail = child.tail
+        if tail is not None and tail.strip():
+            raise _fail(child, f"stray text {tail.strip()[:40]!r} after the element", source)
+        if ns_prefix:
+            if not tag.startswith(ns_prefix):
+                continue
+            out.append((tag[len(ns_prefix) :], child))
+        elif not tag.startswith("{"):
+            out.append((tag, child))
+    return out
+
+
+def decode_value(
+    element: etree._Element,
+    key: str | None = None,
+    *,
+    ns: str,
+    source: str | None = None,
+    retype: Retyper | None = None,
+) -> Any:
+    """The Python value an element holds (``key``: its key, default its local name)."""
+    ns_prefix = f"{{{ns}}}" if ns else ""
+    if key is None:
+        tag = element.tag
+        local = tag[len(ns_prefix) :] if isinstance(tag, str) and tag.startswith(ns_prefix) else str(tag)
+        key = _key_of(element, local, source)
+    kind = element.get("type")
+    if kind is None:
+        item_tag = KNOWN_LISTS.get(key)
+        if item_tag is not None:
+            items = _children(element, ns_prefix, source)
+            if all(local == item_tag for local, _ in items):
+                if not items and (element.text or "").strip():
+                    pass  # text where a list is expected: read it as the str it is
+                else:
+                    return [decode_value(c, item_tag, ns=ns, source=source) for _, c in items]
+        if len(element):
+            items = _children(element, ns_prefix, source)
+            if items:
+                return _decode_dict(element, items, ns=ns, source=source)
+        text = _text(element, source)
+        if retype is not None and text:
+            return retype(key, text)
+        return text
+    if kind == "str":
+        return _text(element, source)
+    if kind == "int":
+        text = (element.text or "").strip()
+        if not _INT_RE.match(text):
+            raise _fail(element, f"type='int' but the text is {text!r}", source)
+        return int(text)
+    if kind == "float":
+        text = (element.text or "").strip()
+        try:
+            return float(text)
+        except ValueError:
+            raise _fail(element, f"type='float' but the text is {text!r}", source) from None
+    if kind == "bool":
+        text = (element.text or "").strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise _fail(element, f"type='bool' but the text is {element.text!r}", source)
+    if kind == "none":
+        if (element.text or "").strip() or len(_children(element, ns_prefix, source)):
+            raise _fail(element, "type='none' but the element has content", source)
+        return None
+    if kind == "dict":
+        if len(element) == 0 and (element.text or "").strip():
+            raise _fail(element, f"type='dict' but the element holds text {element.text.strip()[:40]!r}", source)
+        return _decode_dict(element, _children(element, ns_prefix, source), ns=ns, source=source)
+    if kind == "list":
+        if len(element) == 0 and (element.text or "").strip():
+            raise _fail(element, f"type='list' but the element holds text {element.text.strip()[:40]!r}", source)
+        values = []
+        for local, child in _children(element, ns_prefix, source):
+            if local != ITEM and local != KNOWN_LISTS.get(key):
+                raise _fail(child, f"list item must be <{ITEM}>, got <{local}>", source)
+            values.append(decode_value(child, local, ns=ns, source=source))
+        return values
+    raise _fail(element, f"unknown type marker {kind!r} (known: str, int, float, bool, none, dict, list)", source)
+
+
+def _decode_dict(
+    element: etree._Element, items: list[tuple[str, etree._Element]], *, ns: str, source: str | None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for local, child in items:
+        key = _key_of(child, local, source)
+        if key in out:
+            raise _fail(child, f"key {key!r} appears twice", source)
+        out[key] = decode_value(child, key, ns=ns, source=source)
+    return out
+
+
+def decode_map(
+    element: etree._Element,
+    *,
+    ns: str,
+    source: str | None = None,
+    retype: Retyper | None = None,
+    skip: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """The dict held by the children of ``element`` (local names in ``skip`` left out).
+
+    ``retype`` converts untyped text of top-level keys (a plugin's declared types).
+    """
+    ns_prefix = f"{{{ns}}}" if ns else ""
+    out: dict[str, Any] = {}
+    for local, child in _children(element, ns_prefix, source):
+        if local in skip:
+            continue
+        key = _key_of(child, local, source)
+        if key in out:
+            raise _fail(child, f"key {key!r} appears twice", source)
+        out[key] = decode_value(child, key, ns=ns, source=source, retype=retype)
+    return out
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equality that also compares types (``1``, ``1.0`` and ``True`` differ)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        if a.keys() != b.keys():
+            return False
+        return all(same_value(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return bool(a == b)
+
+
+def coercer(schema_coerce: Callable[[str, Any], Any], keys: Mapping[str, type | None]) -> Retyper | None:
+    """A :data:`Retyper` from a MetadataSchema, or None when it declares no types."""
+    typed = {k for k, t in keys.items() if t is not None and t is not str}
+    if not typed:
+        return None
+
+    def retype(key: str, text: str) -> Any:
+        if key not in typed:
+            return text
+        return schema_coerce(key, text)
+
+    return retype

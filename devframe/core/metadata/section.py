@@ -1,0 +1,406 @@
+"""A domain's metadata section: read once, bound to devices, written back.
+
+Reading indexes the ``<ovirt-vm:device>`` entries (no values are decoded yet);
+binding gives each device a lazily decoded mapping; writing touches only entries
+whose device's metadata changed, added entries for devices that gained metadata, and
+removes the entries of devices that left the domain. Entries no device claims
+(orphans) stay where they are and are reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from lxml import etree
+
+from devframe.core.device import Device, DeviceMetadata
+from devframe.core.errors import MetadataError
+from devframe.core.log import get_logger
+from devframe.core.metadata.binding import Entry, EntryIndex, ambiguity, describe_element, double_bind
+from devframe.core.metadata.codec import Retyper, coercer, decode_map, element_path, encode_map
+from devframe.core.metadata.ovirt import ALIAS_KEYS, DEVICE, NS, find_vm, new_vm, normalize, user_device_id
+from devframe.core.metadata.sync import place, remove, replace, sync_map
+
+if TYPE_CHECKING:
+    from devframe.core.domain import Domain
+    from devframe.core.registry import Registry, Route
+
+__all__ = ["BoundMetadata", "MetadataSection", "OrphanMetadata", "VmMetadata"]
+
+_DEVICE_LOCAL = "device"
+_SKIP_DEVICES = frozenset({_DEVICE_LOCAL})
+
+
+class BoundMetadata(Mapping[str, Any]):
+    """The metadata bound to one device, decoded on first use.
+
+    This is what a plugin's parse hook receives. :class:`~devframe.DeviceMetadata`
+    takes it over through :meth:`materialize`, so a device whose metadata is never
+    read costs nothing to decode and is known to be unchanged when writing.
+    """
+
+    __slots__ = ("_cache", "_entry")
+
+    def __init__(self, entry: Entry) -> None:
+        self._entry = entry
+        self._cache: dict[str, Any] | None = None
+
+    def materialize(self) -> dict[str, Any]:
+        """A fresh dict of the values, owned by the caller."""
+        return self._entry.decode()
+
+    def _values(self) -> dict[str, Any]:
+        if self._cache is None:
+            self._cache = self._entry.decode()
+        return self._cache
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+    def __len__(self) -> int:
+        return len(self._values())
+
+    def __bool__(self) -> bool:
+        return self._entry.has_values
+
+    def __repr__(self) -> str:
+        return f"BoundMetadata({self._entry.describe()})"
+
+
+class VmMetadata(DeviceMetadata):
+    """VM-level values of ``<ovirt-vm:vm>`` (``custom`` holds the custom properties)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"VmMetadata({sorted(self._data)})"
+
+
+class _VmSource:
+    __slots__ = ("_section",)
+
+    def __init__(self, section: MetadataSection) -> None:
+        self._section = section
+
+    def materialize(self) -> dict[str, Any]:
+        vm = self._section._vm_el
+        if vm is None:
+            return {}
+        return decode_map(vm, ns=NS, source=self._section.source, skip=_SKIP_DEVICES)
+
+
+class OrphanMetadata:
+    """A device entry no device of the domain matches: kept on ``to_xml`` and reported."""
+
+    __slots__ = ("_entry",)
+
+    def __init__(self, entry: Entry) -> None:
+        self._entry = entry
+
+    @property
+    def key(self) -> dict[str, str]:
+        """The attributes keying the entry (``devtype``/``name``, ``mac_address``, ...)."""
+        return dict(self._entry.attrs)
+
+    @property
+    def path(self) -> str:
+        return element_path(self._entry.element)
+
+    def values(self) -> dict[str, Any]:
+        """The entry's values (a copy)."""
+        return self._entry.decode()
+
+    def __repr__(self) -> str:
+        return f"OrphanMetadata({self.key})"
+
+
+class MetadataSection:
+    """The ``<ovirt-vm:vm>`` part of one domain's ``<metadata>``."""
+
+    def __init__(
+        self,
+        root: etree._Element,
+        registry: Registry,
+        *,
+        source: str | None = None,
+        vm: etree._Element | None = None,
+    ) -> None:
+        self.root = root
+        self.registry = registry
+        self.source = source
+        self._vm_el = vm
+        entries = [Entry(c, source) for c in vm if c.tag == DEVICE] if vm is not None else []
+        self._index = EntryIndex(entries)
+        self._calls = 0
+        self._bound: list[tuple[int, Entry]] = []
+        self._retypers: dict[str, Retyper | None] = {}
+        self._device_entry: dict[Device, Entry] = {}
+        self._orphans: list[Entry] = []
+        self._vm_metadata: VmMetadata | None = None
+        self._log = get_logger(domain=root.findtext("name"), source=source)
+
+    # -- reading ------------------------------------------------------------------------
+
+    @classmethod
+    def from_domain(
+        cls, root: etree._Element, registry: Registry, *, source: str | None = None
+    ) -> MetadataSection | None:
+        """The section of a domain, or None when it has no ``<ovirt-vm:vm>``."""
+        section_el, vm = find_vm(root)
+        if vm is None:
+            return None
+        assert section_el is not None
+        extra = [c for c in section_el if c.tag == vm.tag and c is not vm]
+        if extra:
+            prefix = f"{source}: " if source else ""
+            raise MetadataError(
+                f"{prefix}<metadata> holds {len(extra) + 1} <ovirt-vm:vm> elements "
+                f"({element_path(vm)}, {element_path(extra[0])}); libvirt keeps one per namespace"
+            )
+        return cls(root, registry, source=source, vm=vm)
+
+    @classmethod
+    def empty(cls, root: etree._Element, registry: Registry, *, source: str | None = None) -> MetadataSection:
+        """A section for a domain that has none yet (created in the tree on write)."""
+        return cls(root, registry, source=source)
+
+    def _retyper(self, route: Route | None) -> Retyper | None:
+        if route is None:
+            return None
+        if route.dev_type not in self._retypers:
+            schema = route.metadata_schema
+            self._retypers[route.dev_type] = coercer(schema.coerce, schema.keys)
+        return self._retypers[route.dev_type]
+
+    def binder(self) -> Any:
+        """The dispatcher's lookup: ``(element, route) -> metadata or None``."""
+        if not self._index.entries:
+            return None
+        return self._bind
+
+    def _bind(self, element: etree._Element, route: Route | None) -> Mapping[str, Any] | None:
+        position = self._calls
+        self._calls = position + 1
+        alias_el = element.find("alias")
+        alias = alias_el.get("name") if alias_el is not None else None
+        identity = None
+        if route is not None and route.identity_impl is not None:
+            identity = lambda: route.identity(element)  # noqa: E731 - called only when needed
+        found = self._index.lookup(alias, identity)
+        if not found:
+            return None
+        if len(found) > 1:
+            raise ambiguity(element, found, self.source)
+        entry = found[0]
+        if entry.element_bound is not None:
+            raise double_bind(entry, entry.element_bound, element, self.source)
+        entry.element_bound = element
+        entry.retype = self._retyper(route)
+        self._bound.append((position, entry))
+        return BoundMetadata(entry)
+
+    def finish(self, domain: Domain) -> None:
+        """After parsing: tie entries to dev_objects, record and report orphans."""
+        devices = domain._devices
+        for position, entry in self._bound:
+            if position >= len(devices):  # pragma: no cover - dispatcher made one per call
+                continue
+            device = devices[position]
+            entry.device = device
+            self._device_entry[device] = entry
+            if device._metadata is None and entry.has_values:
+                # The plugin did not keep what it was given: bind it anyway, never lose it.
+                device._metadata = DeviceMetadata(BoundMetadata(entry), device)
+        self._bound = []
+        self._orphans = [e for e in self._index.entries if e.device is None]
+        if self._orphans:
+            self._log.warning(
+                "metadata entries match no device; kept as orphans",
+                count=len(self._orphans),
+                entries=[e.attrs for e in self._orphans[:10]],
+            )
+
+    # -- API ------------------------------------------------------------------------------
+
+    @property
+    def vm_metadata(self) -> VmMetadata:
+        """VM-level values, decoded on first use."""
+        if self._vm_metadata is None:
+            self._vm_metadata = VmMetadata(_VmSource(self))  # type: ignore[arg-type]
+        return self._vm_metadata
+
+    @property
+    def orphans(self) -> list[OrphanMetadata]:
+        return [OrphanMetadata(e) for e in self._orphans]
+
+    def entry_of(self, device: Device) -> Entry | None:
+        return self._device_entry.get(device)
+
+    def validate(self) -> None:
+        """Decode every value now (binding is checked while parsing; values on use)."""
+        _VmSource(self).materialize()
+        for entry in self._index.entries:
+            entry.decode()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _route_of(self, device: Device) -> Route | None:
+        route = self.registry.routes.get(device.dev_type)
+        if route is None or not isinstance(device, route.dev_class):
+            return None
+        return route
+
+    def _key_for(self, device: Device) -> dict[str, str]:
+        """The attributes a new entry for ``device`` is keyed by (VDSM's format)."""
+        route = self._route_of(device)
+        identity = route.identity(device.element) if route is not None else None
+        if identity:
+            key = {k: str(v) for k, v in identity.items() if v is not None}
+            if any(k != "devtype" for k in key):
+                return key
+        alias = device.alias
+        if alias:
+            return {"devtype": device.dev_type, "alias": alias}
+        prefix = f"{self.source}: " if self.source else ""
+        raise MetadataError(
+            f"{prefix}cannot write the metadata of {device.describe()}: it has no alias and its "
+            "plugin gives no identity to key it by; set device.alias (e.g. 'ua-<deviceId>')"
+        )
+
+    def _refresh_key(self, device: Device, entry: Entry) -> None:
+        """Follow a device's renamed alias or identity, so the entry binds next time."""
+        attrs = entry.attrs
+        updates: dict[str, str] = {}
+        if "alias" in attrs or "deviceId" in attrs:
+            alias = device.alias
+            if alias and "alias" in attrs and attrs["alias"] != alias:
+                updates["alias"] = alias
+            device_id = user_device_id(alias)
+            if device_id and "deviceId" in attrs and attrs["deviceId"] != device_id:
+                updates["deviceId"] = device_id
+        if any(k not in ALIAS_KEYS for k in attrs):
+            route = self._route_of(device)
+            identity = route.identity(device.element) if route is not None else None
+            for key, value in (identity or {}).items():
+                if key in ALIAS_KEYS or key not in attrs or value is None:
+                    continue
+                if normalize(key, str(value)) != normalize(key, attrs[key]):
+                    updates[key] = str(value)
+        if updates:
+            for key, value in updates.items():
+                entry.element.set(key, value)
+            attrs.update(updates)
+
+    def _vm(self) -> etree._Element:
+        if self._vm_el is None:
+            _, found = find_vm(self.root)
+            self._vm_el = found if found is not None else new_vm(self.root)
+        return self._vm_el
+
+    def write(self, domain: Domain) -> None:
+        """Write changed device metadata and VM values back into the tree."""
+        devices = domain._devices
+        mapping = self._device_entry
+        if mapping:
+            live = {id(d) for d in devices}
+            for device, entry in list(mapping.items()):
+                if id(device) not in live:
+                    # The device left the domain; its metadata leaves with it.
+                    remove(entry.element)
+                    del mapping[device]
+                    self._index.entries.remove(entry)
+        new: list[Device] = []
+        for device in devices:
+            entry = mapping.get(device)
+            metadata = device._metadata
+            if entry is None:
+                if metadata is not None and metadata:
+                    new.append(device)
+                continue
+            if metadata is not None and not metadata.pending:
+                values = metadata._data
+                if not values:
+                    remove(entry.element)
+                    del mapping[device]
+                    self._index.entries.remove(entry)
+                    continue
+                sync_map(entry.element, values, ns=NS, retype=entry.retype, source=self.source)
+            self._refresh_key(device, entry)
+        if new:
+            self._write_new(new)
+        vm_values = self._vm_metadata
+        if vm_values is not None and not vm_values.pending:
+            if vm_values or self._vm_el is not None:
+                sync_map(
+                    self._vm(),
+                    vm_values._data,
+                    ns=NS,
+                    skip=_SKIP_DEVICES,
+                    insert_before=_DEVICE_LOCAL,
+                    source=self.source,
+                )
+
+    def _write_new(self, devices: list[Device]) -> None:
+        vm = self._vm()
+        taken: dict[frozenset[tuple[str, str]], Entry] = {}
+        for entry in self._index.entries:
+            taken[_exact(entry.attrs)] = entry
+        position = _after_last_device(vm)
+        for device in devices:
+            attrs = self._key_for(device)
+            exact = _exact(attrs)
+            clash = taken.get(exact)
+            element = etree.Element(DEVICE, attrs)  # type: ignore[arg-type]
+            route = self._route_of(device)
+            entry = Entry(element, self.source)
+            entry.retype = self._retyper(route)
+            entry.device = device
+            encode_map(element, device._metadata or {}, ns=NS, retype=entry.retype)
+            if clash is not None and clash.device is not None:
+                prefix = f"{self.source}: " if self.source else ""
+                raise MetadataError(
+                    f"{prefix}the metadata of {device.describe()} would be keyed like that of "
+                    f"{clash.device.describe()} ({attrs}); give the devices distinct identities"
+                )
+            if clash is not None:
+                # An orphan entry for this key: the device now present supersedes it.
+                self._log.warning(
+                    "orphan metadata entry replaced by the entry of a new device",
+                    entry=clash.attrs,
+                    device=describe_element(device.element),
+                )
+                replace(clash.element, element)
+                self._orphans = [e for e in self._orphans if e is not clash]
+                self._index.entries[self._index.entries.index(clash)] = entry
+            else:
+                place(vm, element, position)
+                position += 1
+                self._index.entries.append(entry)
+            taken[exact] = entry
+            self._device_entry[device] = entry
+
+
+def _exact(attrs: Mapping[str, str]) -> frozenset[tuple[str, str]]:
+    return frozenset((k, normalize(k, v)) for k, v in attrs.items())
+
+
+def _after_last_device(vm: etree._Element) -> int:
+    position = len(vm)
+    for index in range(len(vm) - 1, -1, -1):
+        if vm[index].tag == DEVICE:
+            return index + 1
+    return position
+
+
+def write_metadata(domain: Domain) -> None:
+    """``Domain.to_xml``'s step: write the section, creating it when first needed."""
+    section: MetadataSection | None = domain._metadata_section
+    if section is None:
+        if not any(d._metadata for d in domain._devices):
+            return
+        section = domain._metadata_section = MetadataSection.empty(domain.root, domain.registry, source=domain.source)
+    section.write(domain)
