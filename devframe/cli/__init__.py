@@ -167,7 +167,7 @@ class DevframeGroup(click.Group):
         except Exception as exc:
             raise _translate(exc, state.debug) from exc
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,

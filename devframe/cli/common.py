@@ -38,7 +38,9 @@ def read_input(path: str) -> tuple[bytes, str]:
     except OSError as exc:
         raise DevframeError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if len(data) > limits.max_bytes:
-        raise DevframeError(f"{path}: file is larger than the limit of {limits.max_bytes} bytes (DEVFRAME_XML_MAX_BYTES)")
+        raise DevframeError(
+            f"{path}: file is larger than the limit of {limits.max_bytes} bytes (DEVFRAME_XML_MAX_BYTES)"
+        )
     return data, path
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -55,14 +55,14 @@ def format_address(address: Mapping[str, str] | None) -> str:
     elif kind == "drive":
         keys = ("controller", "bus", "target", "unit")
         return "drive " + ":".join(_dec(address.get(key)) for key in keys)
-    elif kind in ("virtio-serial", "ccid"):
-        return f"{kind} " + ":".join(_dec(address.get(key)) for key in ("controller", "bus", "port") if key in address or key != "bus")
+    elif kind == "virtio-serial":
+        return "virtio-serial " + ":".join(_dec(address.get(key)) for key in ("controller", "bus", "port"))
+    elif kind == "ccid":
+        return "ccid " + ":".join(_dec(address.get(key)) for key in ("controller", "slot"))
     elif kind == "usb":
         return f"usb {_dec(address.get('bus'))}:{address.get('port', '?')}"
     elif kind == "ccw":
-        return "ccw " + ".".join(
-            [_dec(address.get("cssid")), _dec(address.get("ssid")), address.get("devno", "?")]
-        )
+        return "ccw " + ".".join([_dec(address.get("cssid")), _dec(address.get("ssid")), address.get("devno", "?")])
     rest = ",".join(f"{key}={value}" for key, value in address.items() if key != "type")
     return f"{kind} {rest}".strip()
 
@@ -102,9 +102,7 @@ def table_rows(domain: Domain) -> list[tuple[str, str, str, str, str]]:
             address = format_address(device.address)
         except Exception as exc:  # noqa: BLE001 - one odd device must not hide the rest
             address = f"<invalid address: {exc}>"
-        rows.append(
-            (device.dev_type, device.plugin or NO_PLUGIN, device.alias or "", address, _key_fields(device))
-        )
+        rows.append((device.dev_type, device.plugin or NO_PLUGIN, device.alias or "", address, _key_fields(device)))
     return rows
 
 
@@ -127,7 +125,7 @@ def spec_map(domain: Domain) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _render(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> list[str]:
+def _render(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> list[str]:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
     lines = []
     for row in [header, *rows]:
