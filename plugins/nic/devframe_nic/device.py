@@ -1,14 +1,571 @@
-"""The ``<interface>`` dev_class."""
+"""The ``<interface>`` dev_class (network interfaces, dev_type ``interface``).
+
+Models libvirt's ``<interface>`` element (libvirt.org formatdomain, "Network
+interfaces"; domaincommon.rng ``interface``) for every interface type: ``bridge``,
+``network``, ``direct``, ``user``, ``ethernet``, ``hostdev``, ``vhostuser``, ``vdpa``,
+``mcast``, ``server``, ``client``, ``udp``, ``internal``, ``null`` and ``vds``. Values
+libvirt adds later are kept as they are (:class:`devframe.Choice` is lenient), and
+every child devframe does not model (``portForward``, ``source/ip``, namespaced
+extensions, ...) stays in the element untouched.
+
+dev_spec mapping (engine key on the left; ``sp.`` abbreviates ``specParams.``)
+
+=========================== ===========================================================
+type                        ``interface``
+device                      ``@type`` (default ``bridge``)
+alias / deviceId            ``alias@name`` (``ua-<deviceId>``)
+address                     the direct child ``address`` (the GUEST address)
+macAddr                     ``mac@address`` (a malformed MAC from a spec is an error)
+nicModel                    ``model@type`` (the engine's ``pv`` means ``virtio``)
+network                     the source name of the type: ``source@bridge`` for
+                            ``bridge``, ``source@network`` for ``network``; for other
+                            types the key is only kept in ``metadata`` (see below)
+linkActive                  ``link@state`` (True = ``up``, False = ``down``)
+name                        ``target@dev``
+bootOrder                   ``boot@order``
+filter                      ``filterref@filter``
+filterParameters            ``filterref/parameter`` as ``[{name, value}, ...]``
+mtu                         ``mtu@size``
+sp.macType / sp.macCheck    ``mac@type`` / ``mac@check``
+sp.sourceBridge             ``source@bridge`` when the type is not ``bridge``
+sp.sourceNetwork            ``source@network`` when the type is not ``network``
+sp.portgroup / sp.portid    ``source@portgroup`` / ``source@portid``
+sp.macTableManager          ``source@macTableManager``
+sp.sourceDev / sp.sourceMode ``source@dev`` / ``source@mode`` (direct: vepa, bridge,
+                            private, passthrough; vhostuser: server, client)
+sp.sourceName               ``source@name`` (internal)
+sp.sourceType / sp.sourcePath ``source@type`` / ``source@path`` (vhostuser ``unix``)
+sp.reconnect.enabled/.timeout ``source/reconnect@enabled`` / ``@timeout``
+sp.sourceAddress / sp.sourcePort ``source@address`` / ``source@port`` (mcast, server,
+                            client, udp)
+sp.localAddress / sp.localPort ``source/local@address`` / ``@port`` (udp)
+sp.hostAddress              ``source/address`` as a dict: the HOST address of a
+                            ``hostdev`` interface (pci or usb), never the guest address
+sp.hostVendor / sp.hostProduct ``source/vendor@id`` / ``source/product@id`` (usb)
+sp.sourceMissing            ``source@missing`` (hostdev)
+sp.managed                  ``@managed`` (hostdev)
+sp.switchid / sp.portgroupid / sp.connectionid  ``source@...`` (vds)
+sp.targetManaged            ``target@managed``
+sp.guestDev / sp.guestActual ``guest@dev`` / ``guest@actual``
+sp.script / sp.downscript   ``script@path`` / ``downscript@path``
+sp.backendDomain            ``backenddomain@name``
+sp.trustGuestRxFilters      ``@trustGuestRxFilters``
+sp.vlanTrunk                ``vlan@trunk``
+sp.vlan                     ``vlan/tag`` as ``[{id, nativeMode}, ...]``
+sp.inbound.* / sp.outbound.* ``bandwidth/inbound|outbound@average|peak|burst|floor``
+sp.bandwidthClassID         ``bandwidth@classID``
+sp.virtualport.type         ``virtualport@type`` (openvswitch, 802.1Qbg, 802.1Qbh,
+                            midonet)
+sp.virtualport.parameters.* ``virtualport/parameters@managerid|typeid|typeidversion|
+                            instanceid|profileid|interfaceid``
+sp.driver.*                 ``driver@name|queues|txmode|ioeventfd|event_idx|
+                            rx_queue_size|tx_queue_size|iommu|ats|packed|page_per_vq|
+                            rss|rss_hash_report``
+sp.driver.host.*            ``driver/host@csum|gso|tso4|tso6|ecn|ufo|mrg_rxbuf``
+sp.driver.guest.*           ``driver/guest@csum|tso4|tso6|ecn|ufo``
+sp.backend.*                ``backend@type|tap|vhost|logFile``
+sp.rom.*                    ``rom@bar|file|enabled``
+sp.coalesce.rx.frames.max   ``coalesce/rx/frames@max``
+sp.teaming.type / .persistent ``teaming@type`` / ``teaming@persistent``
+sp.portIsolated             ``port@isolated``
+sp.acpiIndex                ``acpi@index``
+sp.sndbuf                   ``tune/sndbuf``
+sp.bootLoadparm             ``boot@loadparm``
+sp.ips                      ``ip`` children as ``[{address, family, prefix, peer}]``
+sp.routes                   ``route`` children as ``[{family, address, netmask,
+                            prefix, gateway, metric}]``
+=========================== ===========================================================
+
+Values kept in the domain's ``<metadata>`` (not in the element): ``network`` (the
+engine's logical network name; a spec's ``network`` is written both to the source
+and to metadata, and for types without a named source it lives only there),
+``portMirroring`` (list of network names), ``custom`` (dict of custom properties).
+Every other spec key devframe does not model is kept in ``metadata`` too.
+
+Defaults ``device_from_spec`` fills: type ``bridge``; a ``network`` interface without
+a source gets libvirt's ``default`` network; a ``vhostuser`` interface gets source
+type ``unix`` and mode ``client``; a ``udp``/``mcast``/``client``/``server`` source
+without an address gets ``127.0.0.1``.
+
+Identity without an alias: the MAC address (case-insensitive); a NIC of a failover
+team (``<teaming>``) shares its MAC with its partner, so its identity adds the alias.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import copy
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from devframe import Device
+from devframe import (
+    INT,
+    ON_OFF,
+    STR,
+    YES_NO,
+    AddressField,
+    Children,
+    Choice,
+    Device,
+    ElementView,
+    Field,
+    Kind,
+    SpecError,
+)
+
+__all__ = [
+    "INTERFACE_TYPES",
+    "LINK_STATE",
+    "MAC",
+    "FilterParameter",
+    "IpAddress",
+    "MacKind",
+    "Nic",
+    "Route",
+    "VlanTag",
+    "normalize_model",
+]
+
+INTERFACE_TYPES = (
+    "bridge",
+    "network",
+    "direct",
+    "user",
+    "ethernet",
+    "hostdev",
+    "vhostuser",
+    "vdpa",
+    "mcast",
+    "server",
+    "client",
+    "udp",
+    "internal",
+    "null",
+    "vds",
+)
+
+#: A unicast MAC: six hex octets joined by ':', the low bit of the first one clear
+#: (libvirt's ``uniMacAddr``; it refuses multicast addresses for a NIC).
+_MAC_RE = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}\Z")
+
+
+class MacKind(Kind[str]):
+    """A unicast MAC address ``xx:xx:xx:xx:xx:xx``, kept in the case it was written."""
+
+    name = "mac"
+    python_type = str
+
+    def parse(self, raw: str) -> str:
+        if not _MAC_RE.match(raw):
+            raise ValueError("not a MAC address of the form xx:xx:xx:xx:xx:xx")
+        if int(raw[:2], 16) & 1:
+            raise ValueError("a multicast MAC address cannot name a NIC")
+        return raw
+
+    def format(self, value: str) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected a MAC address string, got {type(value).__name__}")
+        return self.parse(value)
+
+    def coerce(self, value: object) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected a MAC address string, got {type(value).__name__}")
+        return self.parse(value.strip())
+
+
+class _LinkState(Kind[bool]):
+    """``link@state``: ``up`` is True, ``down`` is False (the engine's ``linkActive``)."""
+
+    name = "up/down"
+    python_type = bool
+    _WORDS = {"up": True, "down": False, "true": True, "false": False, "yes": True, "no": False}
+
+    def parse(self, raw: str) -> bool:
+        if raw not in ("up", "down"):
+            raise ValueError("expected 'up' or 'down'")
+        return raw == "up"
+
+    def format(self, value: bool) -> str:
+        if not isinstance(value, bool):
+            raise TypeError(f"expected bool, got {type(value).__name__}")
+        return "up" if value else "down"
+
+    def coerce(self, value: object) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in self._WORDS:
+            return self._WORDS[value.strip().lower()]
+        raise ValueError(f"expected a bool (or up/down), got {value!r}")
+
+
+MAC: Kind[str] = MacKind()
+LINK_STATE: Kind[bool] = _LinkState()
+
+
+def normalize_model(value: object) -> str:
+    """A spec's ``nicModel`` as libvirt's model type: the engine's ``pv`` is ``virtio``."""
+    text = STR.coerce(value)
+    return "virtio" if text == "pv" else text
+
+
+class FilterParameter(ElementView):
+    """One ``<parameter name=... value=...>`` of a ``<filterref>``."""
+
+    tag = "parameter"
+    name = Field("@name", STR, spec="name")
+    value = Field("@value", STR, spec="value")
+
+
+class VlanTag(ElementView):
+    """One ``<tag id=... nativeMode=...>`` of a ``<vlan>``."""
+
+    tag = "tag"
+    id = Field("@id", INT, spec="id")
+    native_mode = Field("@nativeMode", Choice("tagged", "untagged"), spec="nativeMode")
+
+
+class IpAddress(ElementView):
+    """One ``<ip>`` of the interface (guest side for user/passt, host side otherwise)."""
+
+    tag = "ip"
+    address = Field("@address", STR, spec="address")
+    family = Field("@family", Choice("ipv4", "ipv6"), spec="family")
+    prefix = Field("@prefix", INT, spec="prefix")
+    peer = Field("@peer", STR, spec="peer")
+
+
+class Route(ElementView):
+    """One ``<route>`` of the interface."""
+
+    tag = "route"
+    family = Field("@family", Choice("ipv4", "ipv6"), spec="family")
+    address = Field("@address", STR, spec="address")
+    netmask = Field("@netmask", STR, spec="netmask")
+    prefix = Field("@prefix", INT, spec="prefix")
+    gateway = Field("@gateway", STR, spec="gateway")
+    metric = Field("@metric", INT, spec="metric")
+
+
+# Where libvirt writes each child of <interface>; fields creating a child follow it.
+_CHILD_ORDER = (
+    "mac",
+    "source",
+    "vlan",
+    "virtualport",
+    "ip",
+    "route",
+    "portForward",
+    "script",
+    "downscript",
+    "backenddomain",
+    "target",
+    "guest",
+    "model",
+    "driver",
+    "backend",
+    "filterref",
+    "tune",
+    "teaming",
+    "link",
+    "mtu",
+    "bandwidth",
+    "coalesce",
+    "port",
+    "boot",
+    "rom",
+    "alias",
+    "acpi",
+    "address",
+)
+
+_SP = "specParams."
+
+# Types whose source is named by the engine's top-level ``network`` key.
+_NETWORK_KEY_FIELD = {"bridge": "source_bridge", "network": "source_network"}
+
+
+def _merge_missing(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    """Add ``extra``'s keys that ``target`` lacks, descending into nested dicts."""
+    for key, value in extra.items():
+        if key not in target or target[key] is None:
+            target[key] = copy.deepcopy(value)
+        elif isinstance(target[key], dict) and isinstance(value, Mapping):
+            _merge_missing(target[key], value)
 
 
 class Nic(Device):
-    """A ``<interface>`` device."""
+    """A network interface (``<interface>``); see the module docstring for the mapping."""
 
     dev_type: ClassVar[str] = "interface"
     tag: ClassVar[str] = "interface"
+    child_order: ClassVar[tuple[str, ...]] = _CHILD_ORDER
+    metadata_keys: ClassVar[tuple[str, ...]] = ("network", "portMirroring", "custom")
+
+    type = Field("@type", Choice(*INTERFACE_TYPES), spec="device", default="bridge", doc="interface type")
+    mac = Field("mac@address", MAC, spec="macAddr", doc="MAC address")
+    mac_type = Field("mac@type", Choice("generated", "static"), spec=_SP + "macType")
+    mac_check = Field("mac@check", YES_NO, spec=_SP + "macCheck")
+    model = Field("model@type", STR, spec="nicModel", from_spec=normalize_model, doc="NIC model")
+
+    # <source>: which attributes apply depends on the type (see the module docstring).
+    source_bridge = Field("source@bridge", STR, doc="bridge (type bridge, or the network's bridge)")
+    source_network = Field("source@network", STR, doc="libvirt network (type network)")
+    portgroup = Field("source@portgroup", STR, spec=_SP + "portgroup")
+    portid = Field("source@portid", STR, spec=_SP + "portid")
+    mac_table_manager = Field("source@macTableManager", Choice("kernel", "libvirt"), spec=_SP + "macTableManager")
+    source_dev = Field("source@dev", STR, spec=_SP + "sourceDev", doc="host device (direct, user, vdpa)")
+    source_mode = Field(
+        "source@mode",
+        Choice("vepa", "bridge", "private", "passthrough", "server", "client"),
+        spec=_SP + "sourceMode",
+    )
+    source_name = Field("source@name", STR, spec=_SP + "sourceName")
+    source_type = Field("source@type", Choice("unix"), spec=_SP + "sourceType")
+    source_path = Field("source@path", STR, spec=_SP + "sourcePath", doc="vhost-user socket")
+    reconnect_enabled = Field("source/reconnect@enabled", YES_NO, spec=_SP + "reconnect.enabled")
+    reconnect_timeout = Field("source/reconnect@timeout", INT, spec=_SP + "reconnect.timeout")
+    source_address = Field("source@address", STR, spec=_SP + "sourceAddress")
+    source_port = Field("source@port", INT, spec=_SP + "sourcePort")
+    local_address = Field("source/local@address", STR, spec=_SP + "localAddress")
+    local_port = Field("source/local@port", INT, spec=_SP + "localPort")
+    # Declared in the schema's order: a usb host source is vendor, product, address.
+    host_vendor = Field("source/vendor@id", STR, spec=_SP + "hostVendor")
+    host_product = Field("source/product@id", STR, spec=_SP + "hostProduct")
+    host_address = AddressField("source/address", spec=_SP + "hostAddress")
+    source_missing = Field("source@missing", YES_NO, spec=_SP + "sourceMissing")
+    managed = Field("@managed", YES_NO, spec=_SP + "managed")
+    switchid = Field("source@switchid", STR, spec=_SP + "switchid")
+    portgroupid = Field("source@portgroupid", STR, spec=_SP + "portgroupid")
+    connectionid = Field("source@connectionid", STR, spec=_SP + "connectionid")
+    trust_guest_rx_filters = Field("@trustGuestRxFilters", YES_NO, spec=_SP + "trustGuestRxFilters")
+
+    vlan_trunk = Field("vlan@trunk", YES_NO, spec=_SP + "vlanTrunk")
+    vlan = Children("vlan/tag", VlanTag, spec=_SP + "vlan", doc="VLAN tags")
+
+    virtualport_type = Field(
+        "virtualport@type", Choice("openvswitch", "802.1Qbg", "802.1Qbh", "midonet"), spec=_SP + "virtualport.type"
+    )
+    vp_managerid = Field("virtualport/parameters@managerid", STR, spec=_SP + "virtualport.parameters.managerid")
+    vp_typeid = Field("virtualport/parameters@typeid", STR, spec=_SP + "virtualport.parameters.typeid")
+    vp_typeidversion = Field(
+        "virtualport/parameters@typeidversion", STR, spec=_SP + "virtualport.parameters.typeidversion"
+    )
+    vp_instanceid = Field("virtualport/parameters@instanceid", STR, spec=_SP + "virtualport.parameters.instanceid")
+    vp_profileid = Field("virtualport/parameters@profileid", STR, spec=_SP + "virtualport.parameters.profileid")
+    vp_interfaceid = Field("virtualport/parameters@interfaceid", STR, spec=_SP + "virtualport.parameters.interfaceid")
+
+    ips = Children("ip", IpAddress, spec=_SP + "ips")
+    routes = Children("route", Route, spec=_SP + "routes")
+    script = Field("script@path", STR, spec=_SP + "script")
+    downscript = Field("downscript@path", STR, spec=_SP + "downscript")
+    backend_domain = Field("backenddomain@name", STR, spec=_SP + "backendDomain")
+
+    target = Field("target@dev", STR, spec="name", doc="host-side device name")
+    target_managed = Field("target@managed", YES_NO, spec=_SP + "targetManaged")
+    guest_dev = Field("guest@dev", STR, spec=_SP + "guestDev")
+    guest_actual = Field("guest@actual", STR, spec=_SP + "guestActual")
+
+    driver_name = Field("driver@name", Choice("qemu", "vhost", "kvm", "vfio", "xen"), spec=_SP + "driver.name")
+    queues = Field("driver@queues", INT, spec=_SP + "driver.queues")
+    txmode = Field("driver@txmode", Choice("iothread", "timer"), spec=_SP + "driver.txmode")
+    ioeventfd = Field("driver@ioeventfd", ON_OFF, spec=_SP + "driver.ioeventfd")
+    event_idx = Field("driver@event_idx", ON_OFF, spec=_SP + "driver.event_idx")
+    rx_queue_size = Field("driver@rx_queue_size", INT, spec=_SP + "driver.rx_queue_size")
+    tx_queue_size = Field("driver@tx_queue_size", INT, spec=_SP + "driver.tx_queue_size")
+    iommu = Field("driver@iommu", ON_OFF, spec=_SP + "driver.iommu")
+    ats = Field("driver@ats", ON_OFF, spec=_SP + "driver.ats")
+    packed = Field("driver@packed", ON_OFF, spec=_SP + "driver.packed")
+    page_per_vq = Field("driver@page_per_vq", ON_OFF, spec=_SP + "driver.page_per_vq")
+    rss = Field("driver@rss", ON_OFF, spec=_SP + "driver.rss")
+    rss_hash_report = Field("driver@rss_hash_report", ON_OFF, spec=_SP + "driver.rss_hash_report")
+    host_csum = Field("driver/host@csum", ON_OFF, spec=_SP + "driver.host.csum")
+    host_gso = Field("driver/host@gso", ON_OFF, spec=_SP + "driver.host.gso")
+    host_tso4 = Field("driver/host@tso4", ON_OFF, spec=_SP + "driver.host.tso4")
+    host_tso6 = Field("driver/host@tso6", ON_OFF, spec=_SP + "driver.host.tso6")
+    host_ecn = Field("driver/host@ecn", ON_OFF, spec=_SP + "driver.host.ecn")
+    host_ufo = Field("driver/host@ufo", ON_OFF, spec=_SP + "driver.host.ufo")
+    host_mrg_rxbuf = Field("driver/host@mrg_rxbuf", ON_OFF, spec=_SP + "driver.host.mrg_rxbuf")
+    guest_csum = Field("driver/guest@csum", ON_OFF, spec=_SP + "driver.guest.csum")
+    guest_tso4 = Field("driver/guest@tso4", ON_OFF, spec=_SP + "driver.guest.tso4")
+    guest_tso6 = Field("driver/guest@tso6", ON_OFF, spec=_SP + "driver.guest.tso6")
+    guest_ecn = Field("driver/guest@ecn", ON_OFF, spec=_SP + "driver.guest.ecn")
+    guest_ufo = Field("driver/guest@ufo", ON_OFF, spec=_SP + "driver.guest.ufo")
+
+    backend_type = Field("backend@type", Choice("passt"), spec=_SP + "backend.type")
+    backend_tap = Field("backend@tap", STR, spec=_SP + "backend.tap")
+    backend_vhost = Field("backend@vhost", STR, spec=_SP + "backend.vhost")
+    backend_log_file = Field("backend@logFile", STR, spec=_SP + "backend.logFile")
+
+    filter = Field("filterref@filter", STR, spec="filter", doc="nwfilter name")
+    filter_parameters = Children("filterref/parameter", FilterParameter, spec="filterParameters")
+    sndbuf = Field("tune/sndbuf", INT, spec=_SP + "sndbuf")
+    teaming_type = Field("teaming@type", Choice("persistent", "transient"), spec=_SP + "teaming.type")
+    teaming_persistent = Field("teaming@persistent", STR, spec=_SP + "teaming.persistent")
+    link_active = Field("link@state", LINK_STATE, spec="linkActive", doc="link state up (True) / down")
+    mtu = Field("mtu@size", INT, spec="mtu")
+
+    bandwidth_class_id = Field("bandwidth@classID", INT, spec=_SP + "bandwidthClassID")
+    inbound_average = Field("bandwidth/inbound@average", INT, spec=_SP + "inbound.average")
+    inbound_peak = Field("bandwidth/inbound@peak", INT, spec=_SP + "inbound.peak")
+    inbound_burst = Field("bandwidth/inbound@burst", INT, spec=_SP + "inbound.burst")
+    inbound_floor = Field("bandwidth/inbound@floor", INT, spec=_SP + "inbound.floor")
+    outbound_average = Field("bandwidth/outbound@average", INT, spec=_SP + "outbound.average")
+    outbound_peak = Field("bandwidth/outbound@peak", INT, spec=_SP + "outbound.peak")
+    outbound_burst = Field("bandwidth/outbound@burst", INT, spec=_SP + "outbound.burst")
+    outbound_floor = Field("bandwidth/outbound@floor", INT, spec=_SP + "outbound.floor")
+
+    coalesce_rx_frames_max = Field("coalesce/rx/frames@max", INT, spec=_SP + "coalesce.rx.frames.max")
+    port_isolated = Field("port@isolated", YES_NO, spec=_SP + "portIsolated")
+    boot_order = Field("boot@order", INT, spec="bootOrder", doc="boot order")
+    boot_loadparm = Field("boot@loadparm", STR, spec=_SP + "bootLoadparm")
+    rom_bar = Field("rom@bar", ON_OFF, spec=_SP + "rom.bar")
+    rom_file = Field("rom@file", STR, spec=_SP + "rom.file")
+    rom_enabled = Field("rom@enabled", YES_NO, spec=_SP + "rom.enabled")
+    acpi_index = Field("acpi@index", INT, spec=_SP + "acpiIndex")
+
+    # -- identity -------------------------------------------------------------------
+
+    def identity(self) -> tuple[Any, ...] | None:
+        """``("mac", <lower-case mac>)``, plus the alias for a failover team member.
+
+        The two NICs of a failover team share one MAC, so the MAC alone cannot tell
+        them apart; every other NIC is recognised by its MAC. The raw MAC is used, so
+        a malformed one still identifies its device.
+        """
+        raw = Nic.mac.raw(self)
+        if not raw:
+            return None
+        if self.element.find("teaming") is not None:
+            return ("mac", raw.lower(), Device.alias.raw(self))
+        return ("mac", raw.lower())
+
+    # -- dev_spec ---------------------------------------------------------------------
+
+    def _network_field(self, kind: str | None) -> Field[str] | None:
+        name = _NETWORK_KEY_FIELD.get(kind or "")
+        return getattr(Nic, name) if name else None
+
+    def to_spec(self) -> dict[str, Any]:
+        """The dev_spec: the generic mapping plus ``network`` and the other source names."""
+        spec = super().to_spec()
+        params: dict[str, Any] = spec.setdefault("specParams", {})
+        primary = self._network_field(Nic.type.raw(self))
+        for field, extra_key in ((Nic.source_bridge, "sourceBridge"), (Nic.source_network, "sourceNetwork")):
+            value = field.raw(self)
+            if value is None:
+                continue
+            if field is primary:
+                spec["network"] = value
+            else:
+                params[extra_key] = value
+        if self._metadata:
+            # The core adds only metadata keys the spec lacks entirely; unmodeled
+            # specParams entries (kept in metadata by from_spec) must come back too.
+            kept = self._metadata.get("specParams")
+            if isinstance(kept, Mapping):
+                _merge_missing(params, kept)
+        return spec
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any]) -> Nic:
+        """Build a NIC from a dev_spec, filling libvirt's defaults (see module docs).
+
+        ``network`` names the source of a ``bridge``/``network`` interface and is kept
+        in metadata too (the engine's logical network name).
+        """
+        extras: dict[str, Any] = {}
+        if isinstance(spec, Mapping):
+            params = spec.get("specParams")
+            if params is not None and not isinstance(params, Mapping):
+                raise _spec_error("specParams", params, "expected a dict")
+            # sourceBridge/sourceNetwork are named relative to the type, so they are
+            # not plain fields: take them out here and apply them below.
+            if params and any(k in params for k in _SOURCE_EXTRAS):
+                trimmed = dict(params)
+                extras = {k: trimmed.pop(k) for k in _SOURCE_EXTRAS if k in trimmed}
+                spec = {**spec, "specParams": trimmed}
+            network = spec.get("network")
+            if network is not None and not isinstance(network, str):
+                raise _spec_error("network", network, "expected a network or bridge name")
+        device = super().from_spec(spec)
+        assert isinstance(device, Nic)
+        device._apply_source_names(spec.get("network"), extras)
+        device._fill_defaults(Nic.type.raw(device))
+        return device
+
+    def _apply_source_names(self, network: str | None, extras: Mapping[str, Any]) -> None:
+        primary = self._network_field(Nic.type.raw(self))
+        if primary is not None and network:
+            primary.__set__(self, network)
+        for key, field in _SOURCE_EXTRAS.items():
+            value = extras.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise _spec_error(f"specParams.{key}", value, "expected a name")
+            if field is primary and network and value != network:
+                raise _spec_error(f"specParams.{key}", value, f"contradicts network {network!r}")
+            field.__set__(self, value)
+
+    def _fill_defaults(self, kind: str | None) -> None:
+        """libvirt's defaults for values its schema requires of each type."""
+        if kind == "network" and Nic.source_network.raw(self) is None:
+            self.source_network = "default"
+        elif kind == "vhostuser":
+            if Nic.source_type.raw(self) is None:
+                self.source_type = "unix"
+            if Nic.source_mode.raw(self) is None:
+                self.source_mode = "client"
+        elif kind in ("mcast", "client", "udp") and Nic.source_address.raw(self) is None:
+            if Nic.source_port.raw(self) is not None:
+                self.source_address = "127.0.0.1"
+
+    # -- display ------------------------------------------------------------------------
+
+    def source_summary(self) -> str | None:
+        """The one value naming where this NIC connects (per type), for display."""
+        for field in (Nic.source_bridge, Nic.source_network, Nic.source_dev, Nic.source_path, Nic.source_name):
+            value = field.raw(self)
+            if value:
+                return value
+        host = self.element.find("source/address")
+        if host is not None:
+            return ",".join(f"{k}={v}" for k, v in host.attrib.items())
+        address, port = Nic.source_address.raw(self), Nic.source_port.raw(self)
+        if port:
+            return f"{address or ''}:{port}"
+        return None
+
+    def summary(self) -> dict[str, Any]:
+        """Key fields for ``devframe inspect``: type, mac, model, source, target, link, ..."""
+        out: dict[str, Any] = {}
+        for key, field in (
+            ("type", Nic.type),
+            ("mac", Nic.mac),
+            ("model", Nic.model),
+            ("target", Nic.target),
+            ("link", Nic.link_active),
+            ("mtu", Nic.mtu),
+            ("boot", Nic.boot_order),
+            ("filter", Nic.filter),
+            ("virtualport", Nic.virtualport_type),
+            ("teaming", Nic.teaming_type),
+        ):
+            raw = field.raw(self)
+            if raw is None:
+                continue
+            out[key] = raw if field.check(self) is None else f"<invalid {raw!r}>"
+        source = self.source_summary()
+        if source:
+            out["source"] = source
+        tags = [t.get("id") for t in self.element.findall("vlan/tag")]
+        if tags:
+            out["vlan"] = ",".join(str(t) for t in tags)
+        return out
+
+
+_SOURCE_EXTRAS: dict[str, Field[str]] = {"sourceBridge": Nic.source_bridge, "sourceNetwork": Nic.source_network}
+
+
+def _spec_error(key: str, value: object, reason: str) -> SpecError:
+    return SpecError(f"interface dev_spec key {key!r}: {reason} (got {value!r})")

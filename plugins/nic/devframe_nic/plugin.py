@@ -1,11 +1,157 @@
-"""Hook implementations of the nic plugin."""
+"""Hook implementations of the nic plugin (dev_type ``interface``, claims ``<interface>``).
+
+Metadata: the engine keeps ``network`` (logical network name), ``portMirroring``
+(list of network names) and ``custom`` (custom properties) of a NIC in the domain's
+``<metadata>``, in an ``<ovirt-vm:device mac_address="...">`` entry keyed by the MAC.
+
+Legacy conf rule (deprecated path of old engines)
+-------------------------------------------------
+``macAddr``, ``nicModel`` and ``bridge`` are comma-separated lists zipped together,
+one NIC per ``nicModel`` entry, in order:
+
+* ``nicModel`` decides the count; ``pv`` means ``virtio``.
+* a ``macAddr`` or ``bridge`` list shorter than ``nicModel`` is padded with its last
+  element; one longer than ``nicModel`` (more MACs than models, or MACs with an empty
+  model list), or an empty one while models are given, cannot be zipped: a
+  ``DevframeError`` naming the keys.
+* every NIC is ``{"type": "interface", "device": "bridge", "macAddr": mac,
+  "nicModel": model, "network": bridge}``; a malformed MAC is a ``DevframeError``
+  naming ``macAddr``.
+* no ``nicModel``, ``macAddr`` or ``bridge`` at all: no NIC.
+
+Arch table: the rule is the same on every supported architecture (the device model
+comes from the conf, never from the arch):
+
+=========== =====================================
+x86_64      zip rule above
+ppc64       zip rule above
+ppc64le     zip rule above
+s390x       zip rule above (libvirt gives ccw addresses)
+aarch64     zip rule above
+=========== =====================================
+
+Any other arch is a ``DevframeError``; so is a conf that is not a dict.
+"""
 
 from __future__ import annotations
 
-from devframe import DeviceType, hookimpl
-from devframe_nic.device import Nic
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from lxml import etree
+
+from devframe import DeviceType, MetadataSchema, SpecError, hookimpl
+from devframe_nic.device import MAC, Nic, normalize_model
+
+__all__ = ["LEGACY_ARCHES", "LEGACY_KEYS", "spec_list_from_legacy_conf"]
+
+LEGACY_KEYS = ("macAddr", "nicModel", "bridge")
+#: Architectures the legacy rule knows; all of them use the same rule.
+LEGACY_ARCHES = frozenset({"x86_64", "ppc64", "ppc64le", "s390x", "aarch64"})
+
+_log = structlog.get_logger("devframe.nic")
 
 
 @hookimpl
 def devframe_device_types() -> list[DeviceType]:
-    return [DeviceType("interface", Nic)]
+    return [DeviceType("interface", Nic, description="network interfaces (<interface type=...>)")]
+
+
+@hookimpl
+def devframe_parse_device(element: etree._Element, metadata: Mapping[str, Any] | None) -> Nic:
+    return Nic(element, metadata=metadata)
+
+
+@hookimpl
+def devframe_build_device(device: Nic) -> etree._Element:
+    return device.element
+
+
+@hookimpl
+def devframe_device_from_spec(spec: Mapping[str, Any]) -> Nic:
+    return Nic.from_spec(spec)
+
+
+@hookimpl
+def devframe_device_metadata() -> MetadataSchema:
+    return MetadataSchema(keys={"network": str, "portMirroring": list, "custom": dict})
+
+
+@hookimpl
+def devframe_metadata_identity(element: etree._Element) -> dict[str, str] | None:
+    # Lower-cased: libvirt writes MACs in lower case, engines sometimes in upper.
+    mac = element.find("mac")
+    address = mac.get("address") if mac is not None else None
+    return {"mac_address": address.lower()} if address else None
+
+
+@hookimpl
+def devframe_legacy_conf_keys() -> list[str]:
+    return list(LEGACY_KEYS)
+
+
+@hookimpl
+def devframe_spec_list_from_legacy_conf(conf: Mapping[str, Any], arch: str) -> list[dict[str, Any]]:
+    return spec_list_from_legacy_conf(conf, arch)
+
+
+def _split(conf: Mapping[str, Any], key: str) -> list[str]:
+    value = conf.get(key)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items = [item.strip() for item in value.split(",")] if value.strip() else []
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        items = [item.strip() for item in value]
+    else:
+        raise SpecError(f"legacy conf key {key!r}: expected a comma-separated string, got {value!r}")
+    if any(not item for item in items):
+        raise SpecError(f"legacy conf key {key!r}: empty entry in {value!r}")
+    return items
+
+
+def _padded(items: list[str], count: int, key: str, models: str) -> list[str]:
+    if len(items) > count:
+        raise SpecError(
+            f"legacy conf keys {key!r} and {models!r} cannot be zipped: "
+            f"{len(items)} {key} entries for {count} {models} entries"
+        )
+    if not items:
+        raise SpecError(f"legacy conf keys {key!r} and {models!r} cannot be zipped: {key!r} is empty")
+    return items + [items[-1]] * (count - len(items))
+
+
+def spec_list_from_legacy_conf(conf: Mapping[str, Any], arch: str) -> list[dict[str, Any]]:
+    """The NIC dev_specs of a legacy conf (see the module docstring for the rule)."""
+    if not isinstance(conf, Mapping):
+        raise SpecError(f"legacy conf must be a dict, got {type(conf).__name__}")
+    if arch not in LEGACY_ARCHES:
+        raise SpecError(f"legacy conf: unknown arch {arch!r} (known: {', '.join(sorted(LEGACY_ARCHES))})")
+    models = _split(conf, "nicModel")
+    macs = _split(conf, "macAddr")
+    bridges = _split(conf, "bridge")
+    if not models:
+        if macs or bridges:
+            given = [k for k, v in (("macAddr", macs), ("bridge", bridges)) if v]
+            raise SpecError(f"legacy conf keys {[*given, 'nicModel']!r} cannot be zipped: 'nicModel' is empty")
+        return []
+    macs = _padded(macs, len(models), "macAddr", "nicModel")
+    bridges = _padded(bridges, len(models), "bridge", "nicModel")
+    specs: list[dict[str, Any]] = []
+    for index, (mac, model, bridge) in enumerate(zip(macs, models, bridges, strict=True)):
+        try:
+            MAC.parse(mac)
+        except ValueError as exc:
+            raise SpecError(f"legacy conf key 'macAddr' entry {index}: {exc} (got {mac!r})") from None
+        specs.append(
+            {
+                "type": "interface",
+                "device": "bridge",
+                "macAddr": mac,
+                "nicModel": normalize_model(model),
+                "network": bridge,
+            }
+        )
+    _log.debug("legacy nics converted", arch=arch, keys=[k for k in LEGACY_KEYS if k in conf], nics=len(specs))
+    return specs

@@ -1,0 +1,630 @@
+"""Tests of the nic plugin, runnable with only the core and this plugin installed."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from devframe_nic import Nic
+from lxml import etree
+
+import devframe
+from devframe import DevframeError, Registry
+from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
+
+# -- samples, written from libvirt's documented format (formatdomain), one per variant --
+PCI = "<address type='pci' domain='0x0000' bus='0x00' slot='0x{slot:02x}' function='0x0'/>"
+
+BRIDGE = (
+    "<interface type='bridge' trustGuestRxFilters='yes'>"
+    "<mac address='52:54:00:6d:90:01' type='static' check='yes'/>"
+    "<source bridge='ovirtmgmt' macTableManager='libvirt'/>"
+    "<vlan trunk='yes'><tag id='42'/><tag id='47' nativeMode='untagged'/></vlan>"
+    "<virtualport type='openvswitch'>"
+    "<parameters interfaceid='09b11c53-8b5c-4eeb-8f00-d84eaa0aaa4f' profileid='menial'/></virtualport>"
+    "<target dev='vnet0' managed='no'/>"
+    "<model type='virtio'/>"
+    "<driver name='vhost' queues='4' txmode='iothread' ioeventfd='on' event_idx='off' rx_queue_size='512' "
+    "tx_queue_size='256' iommu='on' ats='on' packed='on' page_per_vq='on' rss='on' rss_hash_report='off'>"
+    "<host csum='off' gso='off' tso4='off' tso6='off' ecn='off' ufo='off' mrg_rxbuf='off'/>"
+    "<guest csum='off' tso4='off' tso6='off' ecn='off' ufo='off'/></driver>"
+    "<filterref filter='clean-traffic'><parameter name='IP' value='10.0.0.1'/>"
+    "<parameter name='IP' value='10.0.0.2'/></filterref>"
+    "<tune><sndbuf>1600</sndbuf></tune>"
+    "<link state='down'/>"
+    "<mtu size='9000'/>"
+    "<bandwidth><inbound average='1000' peak='5000' burst='1024' floor='200'/>"
+    "<outbound average='128' peak='256' burst='256'/></bandwidth>"
+    "<coalesce><rx><frames max='7'/></rx></coalesce>"
+    "<port isolated='yes'/>"
+    "<boot order='1'/>"
+    "<rom bar='on' file='/usr/share/ipxe/1af41000.rom' enabled='yes'/>"
+    "<alias name='ua-5d5b3a8e-0000-4000-8000-000000000101'/>"
+    "<acpi index='3'/>" + PCI.format(slot=3) + "</interface>"
+)
+
+NETWORK = (
+    "<interface type='network'><mac address='52:54:00:6D:90:02'/>"
+    "<source network='default' portgroup='engineering' portid='09b11c53-8b5c-4eeb-8f00-d84eaa0aaa01' bridge='virbr0'/>"
+    "<virtualport type='802.1Qbh'><parameters profileid='finance'/></virtualport>"
+    "<model type='e1000e'/><backend tap='/dev/net/tun' vhost='/dev/vhost-net'/>"
+    "<alias name='net1'/>" + PCI.format(slot=4) + "</interface>"
+)
+
+DIRECT = (
+    "<interface type='direct'><mac address='52:54:00:6d:90:03'/>"
+    "<source dev='eth0' mode='vepa'/>"
+    "<virtualport type='802.1Qbg'><parameters managerid='11' typeid='1193047' typeidversion='2' "
+    "instanceid='09b11c53-8b5c-4eeb-8f00-d84eaa0aaa4f'/></virtualport>"
+    "<model type='virtio'/></interface>"
+)
+
+DIRECT_PASSTHROUGH = (
+    "<interface type='direct'><source dev='eth1' mode='passthrough'/>"
+    "<virtualport type='midonet'><parameters interfaceid='0b2d64da-3d0e-431e-a525-c2e0ba1a6ba7'/></virtualport>"
+    "</interface>"
+)
+
+USER = (
+    "<interface type='user'><mac address='52:54:00:6d:90:04'/>"
+    "<ip family='ipv4' address='172.17.2.0' prefix='24'/><ip family='ipv6' address='2001:db8:ac10:fd01::' prefix='64'/>"
+    "<model type='rtl8139'/><backend type='passt' logFile='/var/log/passt.log'/></interface>"
+)
+
+ETHERNET = (
+    "<interface type='ethernet'><mac address='52:54:00:6d:90:05'/>"
+    "<ip address='192.168.122.5' prefix='24' peer='10.0.0.10'/>"
+    "<route family='ipv4' address='192.168.122.0' prefix='24' gateway='192.168.122.1'/>"
+    "<route family='ipv4' address='192.168.123.0' netmask='255.255.255.0' gateway='192.168.122.1' metric='2'/>"
+    "<script path='/etc/qemu-ifup-mynet'/><downscript path='/etc/qemu-ifdown-mynet'/>"
+    "<target dev='mytap1' managed='no'/><guest dev='eth0' actual='eth0'/><model type='virtio'/></interface>"
+)
+
+HOSTDEV = (
+    "<interface type='hostdev' managed='yes'><mac address='52:54:00:6d:90:06'/>"
+    "<source><address type='pci' domain='0x0000' bus='0x05' slot='0x10' function='0x1'/></source>"
+    "<vlan><tag id='42'/></vlan>"
+    "<alias name='ua-5d5b3a8e-0000-4000-8000-000000000106'/>"
+    "<address type='pci' domain='0x0000' bus='0x00' slot='0x07' function='0x0'/></interface>"
+)
+
+HOSTDEV_USB = (
+    "<interface type='hostdev'><mac address='52:54:00:6d:90:07'/>"
+    "<source missing='no'><vendor id='0x1234'/><product id='0xbeef'/><address bus='1' device='2'/></source>"
+    "<driver name='vfio'/></interface>"
+)
+
+VHOSTUSER = (
+    "<interface type='vhostuser'><mac address='52:54:00:3b:83:1a'/>"
+    "<source type='unix' path='/tmp/vhost1.sock' mode='server'><reconnect enabled='yes' timeout='10'/></source>"
+    "<model type='virtio'/><driver queues='5'/></interface>"
+)
+
+VDPA = "<interface type='vdpa'><mac address='52:54:00:6d:90:08'/><source dev='/dev/vhost-vdpa-0'/></interface>"
+
+MCAST = (
+    "<interface type='mcast'><mac address='52:54:00:6d:90:09'/><source address='230.0.0.1' port='5558'/></interface>"
+)
+SERVER = (
+    "<interface type='server'><mac address='52:54:00:6d:90:0a'/><source address='192.168.0.1' port='5558'/></interface>"
+)
+CLIENT = (
+    "<interface type='client'><mac address='52:54:00:6d:90:0b'/><source address='192.168.0.1' port='5558'/></interface>"
+)
+UDP = (
+    "<interface type='udp'><mac address='52:54:00:6d:90:0c'/>"
+    "<source address='192.168.0.1' port='11115'><local address='127.0.0.1' port='11116'/></source></interface>"
+)
+NULL = "<interface type='null'><mac address='52:54:00:6d:90:0d'/><model type='virtio'/></interface>"
+VDS = (
+    "<interface type='vds'><mac address='52:54:00:6d:90:0e'/>"
+    "<source switchid='12345678-1234-1234-1234-123456789abc' portid='6' portgroupid='pg-4' connectionid='12345'/>"
+    "</interface>"
+)
+INTERNAL = "<interface type='internal'><source name='intnet'/></interface>"
+CCW = (
+    "<interface type='network'><mac address='52:54:00:6d:90:0f'/><source network='default'/><model type='virtio'/>"
+    "<boot order='2' loadparm='1'/><address type='ccw' cssid='0xfe' ssid='0x0' devno='0x0001'/></interface>"
+)
+
+#: A failover team: a virtio NIC and an SR-IOV VF sharing one MAC.
+TEAM_PERSISTENT = (
+    "<interface type='bridge'><mac address='00:11:22:33:44:55'/><source bridge='br0'/><model type='virtio'/>"
+    "<teaming type='persistent'/><alias name='ua-backup0'/></interface>"
+)
+TEAM_TRANSIENT = (
+    "<interface type='hostdev' managed='yes'><mac address='00:11:22:33:44:55'/>"
+    "<source><address type='pci' domain='0x0000' bus='0x00' slot='0x07' function='0x0'/></source>"
+    "<teaming type='transient' persistent='ua-backup0'/><alias name='ua-hostdev0'/></interface>"
+)
+TEAM_DOMAIN = wrap_in_domain(TEAM_PERSISTENT, TEAM_TRANSIENT)
+
+ELEMENTS = [
+    BRIDGE,
+    NETWORK,
+    DIRECT,
+    DIRECT_PASSTHROUGH,
+    USER,
+    ETHERNET,
+    HOSTDEV,
+    HOSTDEV_USB,
+    VHOSTUSER,
+    VDPA,
+    MCAST,
+    SERVER,
+    CLIENT,
+    UDP,
+    NULL,
+    VDS,
+    INTERNAL,
+    CCW,
+]
+SAMPLES = [*ELEMENTS, TEAM_DOMAIN]
+
+
+TestContract = contract_tests(
+    "nic",
+    samples=SAMPLES,
+    edit_values={"mac": "52:54:00:00:00:aa", "source_port": 6000, "local_port": 6001},
+)
+
+ARCHES = ("x86_64", "ppc64", "ppc64le", "s390x", "aarch64")
+
+
+@pytest.fixture
+def registry(devframe_registry: Any) -> Registry:
+    reg: Registry = devframe_registry("nic")
+    return reg
+
+
+def parse_one(xml: str, registry: Registry) -> Nic:
+    (nic,) = devframe.parse_domain(wrap_in_domain(xml), registry=registry).dev_map["interface"]
+    assert isinstance(nic, Nic)
+    return nic
+
+
+def legacy(registry: Registry, conf: Any, arch: str = "x86_64") -> list[dict[str, Any]]:
+    results = registry.call_collected("devframe_spec_list_from_legacy_conf", conf=conf, arch=arch)
+    return [spec for _plugin, specs in results for spec in specs]
+
+
+# -- parsing: typed fields ----------------------------------------------------------------
+
+
+def test_bridge_fields_are_typed(registry: Registry) -> None:
+    nic = parse_one(BRIDGE, registry)
+    assert nic.type == "bridge"
+    assert nic.mac == "52:54:00:6d:90:01"
+    assert nic.mac_type == "static" and nic.mac_check is True
+    assert nic.source_bridge == "ovirtmgmt"
+    assert nic.model == "virtio"
+    assert nic.target == "vnet0" and nic.target_managed is False
+    assert nic.link_active is False
+    assert nic.mtu == 9000
+    assert nic.boot_order == 1
+    assert nic.queues == 4 and nic.driver_name == "vhost" and nic.txmode == "iothread"
+    assert nic.ioeventfd is True and nic.event_idx is False
+    assert nic.rx_queue_size == 512 and nic.tx_queue_size == 256
+    assert (nic.iommu, nic.ats, nic.packed, nic.page_per_vq) == (True, True, True, True)
+    assert nic.host_csum is False and nic.host_mrg_rxbuf is False and nic.guest_ufo is False
+    assert [(t.id, t.native_mode) for t in nic.vlan] == [(42, None), (47, "untagged")]
+    assert nic.vlan_trunk is True
+    assert nic.filter == "clean-traffic"
+    assert [(p.name, p.value) for p in nic.filter_parameters] == [("IP", "10.0.0.1"), ("IP", "10.0.0.2")]
+    assert (nic.inbound_average, nic.inbound_peak, nic.inbound_burst, nic.inbound_floor) == (1000, 5000, 1024, 200)
+    assert (nic.outbound_average, nic.outbound_peak, nic.outbound_burst) == (128, 256, 256)
+    assert nic.virtualport_type == "openvswitch"
+    assert nic.vp_interfaceid == "09b11c53-8b5c-4eeb-8f00-d84eaa0aaa4f"
+    assert nic.coalesce_rx_frames_max == 7
+    assert nic.port_isolated is True
+    assert (nic.rom_bar, nic.rom_file, nic.rom_enabled) == (True, "/usr/share/ipxe/1af41000.rom", True)
+    assert nic.acpi_index == 3
+    assert nic.sndbuf == 1600
+    assert nic.trust_guest_rx_filters is True
+    assert nic.device_id == "5d5b3a8e-0000-4000-8000-000000000101"
+    assert nic.address == {"type": "pci", "domain": "0x0000", "bus": "0x00", "slot": "0x03", "function": "0x0"}
+
+
+def test_hostdev_host_address_is_not_the_guest_address(registry: Registry) -> None:
+    nic = parse_one(HOSTDEV, registry)
+    assert nic.host_address == {"type": "pci", "domain": "0x0000", "bus": "0x05", "slot": "0x10", "function": "0x1"}
+    assert nic.address == {"type": "pci", "domain": "0x0000", "bus": "0x00", "slot": "0x07", "function": "0x0"}
+    spec = nic.to_spec()
+    assert spec["address"]["bus"] == "0x00"
+    assert spec["specParams"]["hostAddress"]["bus"] == "0x05"
+    assert spec["specParams"]["managed"] is True
+    # Setting the guest address leaves the host address alone, and the other way round.
+    nic.address = {"type": "pci", "domain": "0x0000", "bus": "0x00", "slot": "0x09", "function": "0x0"}
+    assert nic.host_address is not None and nic.host_address["slot"] == "0x10"
+    nic.host_address = {"type": "pci", "domain": "0x0000", "bus": "0x06", "slot": "0x00", "function": "0x2"}
+    assert nic.address is not None and nic.address["slot"] == "0x09"
+
+
+def test_hostdev_usb_source(registry: Registry) -> None:
+    nic = parse_one(HOSTDEV_USB, registry)
+    assert (nic.host_vendor, nic.host_product) == ("0x1234", "0xbeef")
+    assert nic.host_address == {"bus": "1", "device": "2"}
+    assert nic.source_missing is False
+    assert nic.address is None
+
+
+def test_other_sources(registry: Registry) -> None:
+    network = parse_one(NETWORK, registry)
+    assert (network.source_network, network.portgroup, network.source_bridge) == ("default", "engineering", "virbr0")
+    assert network.virtualport_type == "802.1Qbh" and network.vp_profileid == "finance"
+    assert (network.backend_tap, network.backend_vhost) == ("/dev/net/tun", "/dev/vhost-net")
+    direct = parse_one(DIRECT, registry)
+    assert (direct.source_dev, direct.source_mode) == ("eth0", "vepa")
+    assert (direct.vp_managerid, direct.vp_typeid, direct.vp_typeidversion) == ("11", "1193047", "2")
+    vhost = parse_one(VHOSTUSER, registry)
+    assert (vhost.source_type, vhost.source_path, vhost.source_mode) == ("unix", "/tmp/vhost1.sock", "server")
+    assert (vhost.reconnect_enabled, vhost.reconnect_timeout) == (True, 10)
+    udp = parse_one(UDP, registry)
+    assert (udp.source_address, udp.source_port, udp.local_address, udp.local_port) == (
+        "192.168.0.1",
+        11115,
+        "127.0.0.1",
+        11116,
+    )
+    ethernet = parse_one(ETHERNET, registry)
+    assert [(ip.address, ip.prefix, ip.peer) for ip in ethernet.ips] == [("192.168.122.5", 24, "10.0.0.10")]
+    assert [(r.prefix, r.netmask, r.metric) for r in ethernet.routes] == [(24, None, None), (None, "255.255.255.0", 2)]
+    assert (ethernet.script, ethernet.downscript) == ("/etc/qemu-ifup-mynet", "/etc/qemu-ifdown-mynet")
+    assert (ethernet.guest_dev, ethernet.guest_actual) == ("eth0", "eth0")
+    user = parse_one(USER, registry)
+    assert [ip.family for ip in user.ips] == ["ipv4", "ipv6"]
+    assert (user.backend_type, user.backend_log_file) == ("passt", "/var/log/passt.log")
+    vds = parse_one(VDS, registry)
+    assert (vds.switchid, vds.portid, vds.portgroupid, vds.connectionid) == (
+        "12345678-1234-1234-1234-123456789abc",
+        "6",
+        "pg-4",
+        "12345",
+    )
+    ccw = parse_one(CCW, registry)
+    assert ccw.boot_loadparm == "1" and ccw.address is not None and ccw.address["type"] == "ccw"
+
+
+def test_parsing_touches_no_field(registry: Registry) -> None:
+    # A malformed value everywhere must not stop parsing: fields are read lazily.
+    nic = parse_one(
+        "<interface type='bridge'><mac address='zz'/><mtu size='big'/><link state='sideways'/></interface>", registry
+    )
+    assert len(nic.problems()) == 3
+
+
+# -- dev_spec --------------------------------------------------------------------------------
+
+
+def test_bridge_spec(registry: Registry) -> None:
+    spec = parse_one(BRIDGE, registry).to_spec()
+    assert spec["type"] == "interface"
+    assert spec["device"] == "bridge"
+    assert spec["deviceId"] == "5d5b3a8e-0000-4000-8000-000000000101"
+    assert spec["macAddr"] == "52:54:00:6d:90:01"
+    assert spec["nicModel"] == "virtio"
+    assert spec["network"] == "ovirtmgmt"
+    assert spec["linkActive"] is False
+    assert spec["name"] == "vnet0"
+    assert spec["bootOrder"] == 1
+    assert spec["filter"] == "clean-traffic"
+    assert spec["filterParameters"] == [{"name": "IP", "value": "10.0.0.1"}, {"name": "IP", "value": "10.0.0.2"}]
+    assert spec["mtu"] == 9000
+    params = spec["specParams"]
+    assert params["inbound"] == {"average": 1000, "peak": 5000, "burst": 1024, "floor": 200}
+    assert params["outbound"] == {"average": 128, "peak": 256, "burst": 256}
+    assert params["vlan"] == [{"id": 42}, {"id": 47, "nativeMode": "untagged"}]
+    assert params["vlanTrunk"] is True
+    assert params["virtualport"] == {
+        "type": "openvswitch",
+        "parameters": {"profileid": "menial", "interfaceid": "09b11c53-8b5c-4eeb-8f00-d84eaa0aaa4f"},
+    }
+    assert params["driver"]["queues"] == 4
+    assert params["driver"]["host"]["mrg_rxbuf"] is False
+    assert params["coalesce"] == {"rx": {"frames": {"max": 7}}}
+    assert params["rom"] == {"bar": True, "file": "/usr/share/ipxe/1af41000.rom", "enabled": True}
+
+
+def test_network_key_names_the_typed_source(registry: Registry) -> None:
+    network = parse_one(NETWORK, registry).to_spec()
+    assert network["network"] == "default"
+    assert network["specParams"]["sourceBridge"] == "virbr0"
+    assert network["specParams"]["portgroup"] == "engineering"
+    built = registry.device_from_spec(network)
+    assert isinstance(built, Nic)
+    assert (built.source_network, built.source_bridge) == ("default", "virbr0")
+    bridge = registry.device_from_spec({"type": "interface", "device": "bridge", "network": "ovirtmgmt"})
+    assert isinstance(bridge, Nic)
+    assert bridge.source_bridge == "ovirtmgmt" and bridge.source_network is None
+    assert bridge.metadata["network"] == "ovirtmgmt"
+    # A type with no named source keeps the engine's network only in metadata.
+    direct = registry.device_from_spec(
+        {"type": "interface", "device": "direct", "network": "lan", "specParams": {"sourceDev": "eth0"}}
+    )
+    assert isinstance(direct, Nic)
+    assert direct.source_bridge is None and direct.source_network is None
+    assert direct.metadata["network"] == "lan"
+    assert direct.to_spec()["network"] == "lan"
+
+
+@pytest.mark.parametrize("xml", [*ELEMENTS, TEAM_DOMAIN])
+def test_spec_round_trip_and_schema(registry: Registry, xml: str) -> None:
+    domain = devframe.parse_domain(xml if xml.startswith("<domain") else wrap_in_domain(xml), registry=registry)
+    for nic in domain.dev_map["interface"]:
+        spec = nic.to_spec()
+        again = registry.device_from_spec(spec)
+        assert again.to_spec() == spec
+        assert not validate_against_schema(wrap_in_domain(again.to_xml()))
+        assert canonical(again.to_xml()) == canonical(nic.to_xml()) or nic.element.find("portForward") is not None
+
+
+def test_pv_means_virtio(registry: Registry) -> None:
+    nic = registry.device_from_spec({"type": "interface", "nicModel": "pv", "macAddr": "00:1a:4a:16:01:51"})
+    assert isinstance(nic, Nic)
+    assert nic.model == "virtio"
+    assert nic.to_spec()["nicModel"] == "virtio"
+
+
+def test_minimal_specs_get_defaults_and_are_valid(registry: Registry) -> None:
+    bare = registry.device_from_spec({"type": "interface"})
+    assert isinstance(bare, Nic) and bare.type == "bridge"
+    assert not validate_against_schema(wrap_in_domain(bare.to_xml()))
+    network = registry.device_from_spec({"type": "interface", "device": "network"})
+    assert isinstance(network, Nic) and network.source_network == "default"
+    assert not validate_against_schema(wrap_in_domain(network.to_xml()))
+    vhost = registry.device_from_spec(
+        {"type": "interface", "device": "vhostuser", "specParams": {"sourcePath": "/run/vhu.sock"}}
+    )
+    assert isinstance(vhost, Nic) and (vhost.source_type, vhost.source_mode) == ("unix", "client")
+    assert not validate_against_schema(wrap_in_domain(vhost.to_xml()))
+    mcast = registry.device_from_spec({"type": "interface", "device": "mcast", "specParams": {"sourcePort": 5558}})
+    assert isinstance(mcast, Nic) and mcast.source_address == "127.0.0.1"
+    assert not validate_against_schema(wrap_in_domain(mcast.to_xml()))
+
+
+def test_engine_style_spec_builds_libvirt_order(registry: Registry) -> None:
+    spec = {
+        "type": "interface",
+        "device": "bridge",
+        "deviceId": "8f1c2d4e-0000-4000-8000-00000000abcd",
+        "macAddr": "00:1a:4a:16:01:51",
+        "nicModel": "pv",
+        "network": "ovirtmgmt",
+        "linkActive": "true",
+        "bootOrder": "2",
+        "filter": "vdsm-no-mac-spoofing",
+        "filterParameters": [{"name": "CTRL_IP_LEARNING", "value": "dhcp"}],
+        "mtu": "1500",
+        "specParams": {"inbound": {"average": "1000"}, "outbound": {"average": 128}},
+        "address": {"type": "pci", "domain": "0x0000", "bus": "0x00", "slot": "0x03", "function": "0x0"},
+        "portMirroring": ["ovirtmgmt"],
+        "custom": {"queues": "4"},
+    }
+    nic = registry.device_from_spec(spec)
+    assert isinstance(nic, Nic)
+    tags = [child.tag for child in nic.element]
+    assert tags == ["mac", "source", "model", "filterref", "link", "mtu", "bandwidth", "boot", "alias", "address"]
+    assert nic.link_active is True and nic.boot_order == 2 and nic.inbound_average == 1000
+    assert nic.metadata["portMirroring"] == ["ovirtmgmt"] and nic.metadata["custom"] == {"queues": "4"}
+    assert not validate_against_schema(wrap_in_domain(nic.to_xml()))
+    again = nic.to_spec()
+    assert again["portMirroring"] == ["ovirtmgmt"]
+    assert again["deviceId"] == spec["deviceId"]
+
+
+def test_unmodeled_spec_params_are_not_dropped(registry: Registry) -> None:
+    spec = {
+        "type": "interface",
+        "macAddr": "00:1a:4a:16:01:51",
+        "specParams": {"vlanid": 42, "inbound": {"average": 5}},
+    }
+    nic = registry.device_from_spec(spec)
+    out = nic.to_spec()
+    assert out["specParams"]["vlanid"] == 42
+    assert out["specParams"]["inbound"] == {"average": 5}
+    assert registry.device_from_spec(out).to_spec() == out
+
+
+# -- bad input -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mac", ["00:11:22:33:44", "00-11-22-33-44-55", "zz:11:22:33:44:55", "01:00:5e:00:00:01", 12])
+def test_malformed_mac_in_spec_names_the_key(registry: Registry, mac: Any) -> None:
+    with pytest.raises(DevframeError, match="macAddr"):
+        registry.device_from_spec({"type": "interface", "macAddr": mac})
+
+
+def test_malformed_mac_in_xml_is_kept_and_reported(registry: Registry) -> None:
+    nic = parse_one(
+        "<interface type='network'><mac address='52:54:00:zz:00:01'/><source network='default'/></interface>", registry
+    )
+    assert any("mac" in problem for problem in nic.problems())
+    assert "52:54:00:zz:00:01" in nic.to_xml()
+    assert nic.identity() == ("mac", "52:54:00:zz:00:01")
+    with pytest.raises(DevframeError, match="mac"):
+        nic.to_spec()
+
+
+@pytest.mark.parametrize(
+    ("spec", "key"),
+    [
+        ({"network": 5}, "network"),
+        ({"specParams": "fast"}, "specParams"),
+        ({"linkActive": "maybe"}, "linkActive"),
+        ({"bootOrder": "first"}, "bootOrder"),
+        ({"mtu": "jumbo"}, "mtu"),
+        ({"filterParameters": "IP=1"}, "filterParameters"),
+        ({"device": "network", "network": "a", "specParams": {"sourceNetwork": "b"}}, "sourceNetwork"),
+    ],
+)
+def test_bad_spec_values_name_the_key(registry: Registry, spec: dict[str, Any], key: str) -> None:
+    with pytest.raises(DevframeError, match=key):
+        registry.device_from_spec({"type": "interface", **spec})
+
+
+# -- editing -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "place"),
+    [
+        ("mac", "52:54:00:aa:bb:cc", ("mac", "address")),
+        ("model", "e1000e", ("model", "type")),
+        ("source_bridge", "br1", ("source", "bridge")),
+        ("target", "vnet9", ("target", "dev")),
+        ("link_active", True, ("link", "state")),
+        ("mtu", 1500, ("mtu", "size")),
+        ("boot_order", 4, ("boot", "order")),
+        ("filter", "no-mac-spoofing", ("filterref", "filter")),
+        ("queues", 8, ("driver", "queues")),
+        ("inbound_average", 2000, ("bandwidth/inbound", "average")),
+        ("virtualport_type", "802.1Qbg", ("virtualport", "type")),
+        ("coalesce_rx_frames_max", 9, ("coalesce/rx/frames", "max")),
+        ("rom_bar", False, ("rom", "bar")),
+    ],
+)
+def test_editing_one_field_changes_only_it(registry: Registry, field: str, value: Any, place: tuple[str, str]) -> None:
+    nic = parse_one(BRIDGE, registry)
+    expected = copy.deepcopy(nic.element)
+    setattr(nic, field, value)
+    raw = getattr(Nic, field).raw(nic)
+    node = expected.find(place[0])
+    assert node is not None
+    node.set(place[1], raw)
+    assert canonical(nic.to_xml()) == canonical(expected)
+    assert getattr(nic, field) == value
+
+
+def test_editing_children_keeps_the_rest(registry: Registry) -> None:
+    nic = parse_one(BRIDGE, registry)
+    nic.vlan = [{"id": 7}]
+    assert [t.id for t in nic.vlan] == [7]
+    assert nic.vlan_trunk is True
+    nic.filter_parameters = [{"name": "IP", "value": "10.1.1.1"}]
+    assert nic.filter == "clean-traffic"
+    assert etree.fromstring(nic.to_xml()).find("filterref/parameter").get("value") == "10.1.1.1"
+
+
+def test_setting_a_bad_mac_raises_and_keeps_the_old(registry: Registry) -> None:
+    nic = parse_one(BRIDGE, registry)
+    with pytest.raises(DevframeError, match="mac"):
+        nic.mac = "not-a-mac"
+    assert nic.mac == "52:54:00:6d:90:01"
+
+
+# -- identity and metadata -------------------------------------------------------------------
+
+
+def test_identity_is_the_mac_case_insensitive(registry: Registry) -> None:
+    nic = parse_one(NETWORK, registry)
+    assert nic.identity() == ("mac", "52:54:00:6d:90:02")
+    assert parse_one("<interface type='user'/>", registry).identity() is None
+
+
+def test_team_members_share_a_mac_but_not_an_identity(registry: Registry) -> None:
+    nics = devframe.parse_domain(TEAM_DOMAIN, registry=registry).dev_map["interface"]
+    assert [n.mac for n in nics] == ["00:11:22:33:44:55"] * 2
+    identities = [n.identity() for n in nics]
+    assert identities == [("mac", "00:11:22:33:44:55", "ua-backup0"), ("mac", "00:11:22:33:44:55", "ua-hostdev0")]
+    assert nics[1].teaming_persistent == "ua-backup0"
+    assert nics[1].to_spec()["specParams"]["teaming"] == {"type": "transient", "persistent": "ua-backup0"}
+
+
+def test_metadata_identity_and_schema(registry: Registry) -> None:
+    route = registry.routes["interface"]
+    # The MAC in NETWORK is written in mixed case; the key is lower case.
+    assert route.identity(etree.fromstring(NETWORK)) == {"mac_address": "52:54:00:6d:90:02"}
+    assert route.identity(etree.fromstring("<interface type='user'/>")) is None
+    assert set(route.metadata_schema.keys) == {"network", "portMirroring", "custom"}
+    assert route.metadata_schema.keys["portMirroring"] is list
+
+
+def test_summary_shows_key_fields(registry: Registry) -> None:
+    summary = parse_one(BRIDGE, registry).summary()
+    assert summary["type"] == "bridge"
+    assert summary["mac"] == "52:54:00:6d:90:01"
+    assert summary["model"] == "virtio"
+    assert summary["source"] == "ovirtmgmt"
+    assert summary["link"] == "down"
+    assert summary["vlan"] == "42,47"
+    assert parse_one(HOSTDEV, registry).summary()["source"] == "type=pci,domain=0x0000,bus=0x05,slot=0x10,function=0x1"
+    assert parse_one(UDP, registry).summary()["source"] == "192.168.0.1:11115"
+    broken = parse_one("<interface type='bridge'><mac address='oops'/></interface>", registry).summary()
+    assert broken["mac"] == "<invalid 'oops'>"
+
+
+# -- legacy conf -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_legacy_zip_per_arch(registry: Registry, arch: str) -> None:
+    conf = {
+        "macAddr": "00:1a:4a:16:01:51,00:1a:4a:16:01:52",
+        "nicModel": "pv,e1000",
+        "bridge": "ovirtmgmt,storage",
+    }
+    specs = legacy(registry, conf, arch)
+    assert specs == [
+        {
+            "type": "interface",
+            "device": "bridge",
+            "macAddr": "00:1a:4a:16:01:51",
+            "nicModel": "virtio",
+            "network": "ovirtmgmt",
+        },
+        {
+            "type": "interface",
+            "device": "bridge",
+            "macAddr": "00:1a:4a:16:01:52",
+            "nicModel": "e1000",
+            "network": "storage",
+        },
+    ]
+    for spec in specs:
+        nic = registry.device_from_spec(spec)
+        assert not validate_against_schema(wrap_in_domain(nic.to_xml(), arch=arch))
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_legacy_short_lists_are_padded_per_arch(registry: Registry, arch: str) -> None:
+    specs = legacy(
+        registry, {"macAddr": "00:1a:4a:16:01:51", "nicModel": "pv, rtl8139,pv", "bridge": "ovirtmgmt"}, arch
+    )
+    assert [s["macAddr"] for s in specs] == ["00:1a:4a:16:01:51"] * 3
+    assert [s["network"] for s in specs] == ["ovirtmgmt"] * 3
+    assert [s["nicModel"] for s in specs] == ["virtio", "rtl8139", "virtio"]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_legacy_unzippable_lists_per_arch(registry: Registry, arch: str) -> None:
+    with pytest.raises(DevframeError, match=r"macAddr.*nicModel"):
+        legacy(registry, {"macAddr": "00:1a:4a:16:01:51,00:1a:4a:16:01:52", "nicModel": "pv", "bridge": "b"}, arch)
+    with pytest.raises(DevframeError, match=r"macAddr.*nicModel"):
+        legacy(registry, {"macAddr": "00:1a:4a:16:01:51", "nicModel": "", "bridge": "b"}, arch)
+    with pytest.raises(DevframeError, match=r"bridge.*nicModel"):
+        legacy(registry, {"macAddr": "00:1a:4a:16:01:51", "nicModel": "pv", "bridge": "a,b"}, arch)
+    with pytest.raises(DevframeError, match="bridge"):
+        legacy(registry, {"macAddr": "00:1a:4a:16:01:51", "nicModel": "pv"}, arch)
+
+
+def test_legacy_without_nics(registry: Registry) -> None:
+    assert legacy(registry, {}) == []
+    assert legacy(registry, {"nicModel": ""}) == []
+
+
+def test_legacy_bad_input(registry: Registry) -> None:
+    with pytest.raises(DevframeError, match="arch"):
+        legacy(registry, {"nicModel": "pv", "macAddr": "00:1a:4a:16:01:51", "bridge": "b"}, "sparc")
+    with pytest.raises(DevframeError, match="dict"):
+        legacy(registry, ["nicModel=pv"])
+    with pytest.raises(DevframeError, match="macAddr"):
+        legacy(registry, {"nicModel": "pv", "macAddr": "00:1a:4a:16:01", "bridge": "b"})
+    with pytest.raises(DevframeError, match="nicModel"):
+        legacy(registry, {"nicModel": "pv,,e1000", "macAddr": "00:1a:4a:16:01:51", "bridge": "b"})
+    with pytest.raises(DevframeError, match="bridge"):
+        legacy(registry, {"nicModel": "pv", "macAddr": "00:1a:4a:16:01:51", "bridge": 7})
+
+
+def test_legacy_keys_declared(registry: Registry) -> None:
+    assert registry.call_collected("devframe_legacy_conf_keys") == [("nic", ["macAddr", "nicModel", "bridge"])]
