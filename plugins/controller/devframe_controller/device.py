@@ -1,14 +1,210 @@
-"""The ``<controller>`` dev_class."""
+"""The ``<controller>`` dev_class.
+
+Models libvirt's ``<controller>`` element (formatdomain "Controllers")::
+
+    <controller type='pci' index='1' model='pcie-root-port'>
+      <model name='pcie-root-port'/>
+      <driver queues='4' cmd_per_lun='8' max_sectors='512' ioeventfd='on' iothread='1'
+              iommu='on' ats='on' packed='on' page_per_vq='on'/>
+      <target chassisNr='1' chassis='1' port='0x10' busNr='254' index='1' hotplug='off'
+              memReserve='65536'><node>0</node></target>
+      <pcihole64 unit='KiB'>1048576</pcihole64>
+      <alias name='pci.1'/>
+      <acpi index='1'/>
+      <master startport='0'/>
+      <address type='pci' .../>
+    </controller>
+
+plus ``ports``/``vectors`` (usb, virtio-serial) and ``maxGrantFrames``/
+``maxEventChannels`` (xenbus) on the element itself.
+
+dev_spec mapping (engine key on the left, XML place on the right):
+
+================================= ============================================
+``device``                        ``@type`` (ide, fdc, scsi, sata, usb, ccid,
+                                  virtio-serial, xenbus, pci, isa, nvme)
+``index``                         ``@index`` (int)
+``model``                         ``@model`` (per type, see ``MODELS_BY_TYPE``)
+``ports``                         ``@ports`` (usb, virtio-serial)
+``alias``                         ``alias@name``
+``deviceId``                      the ``<deviceId>`` of a ``ua-<deviceId>`` alias
+``address``                       the direct child ``address`` (a dict)
+``specParams.vectors``            ``@vectors`` (virtio-serial)
+``specParams.maxGrantFrames``     ``@maxGrantFrames`` (xenbus)
+``specParams.maxEventChannels``   ``@maxEventChannels`` (xenbus)
+``specParams.modelName``          ``model@name`` (the QEMU device of a pci model)
+``specParams.master.startport``   ``master@startport`` (USB1 companion of EHCI)
+``specParams.driver.queues``      ``driver@queues``
+``specParams.driver.cmdPerLun``   ``driver@cmd_per_lun``
+``specParams.driver.maxSectors``  ``driver@max_sectors``
+``specParams.driver.ioeventfd``   ``driver@ioeventfd`` (bool, on/off)
+``specParams.driver.iothread``    ``driver@iothread``
+``specParams.driver.iommu``       ``driver@iommu`` (bool, on/off)
+``specParams.driver.ats``         ``driver@ats`` (bool, on/off)
+``specParams.driver.packed``      ``driver@packed`` (bool, on/off)
+``specParams.driver.pagePerVq``   ``driver@page_per_vq`` (bool, on/off)
+``specParams.target.chassisNr``   ``target@chassisNr`` (pci-bridge)
+``specParams.target.chassis``     ``target@chassis`` (pcie ports)
+``specParams.target.port``        ``target@port`` (pcie ports; ``0x10`` -> 16)
+``specParams.target.busNr``       ``target@busNr`` (expander buses)
+``specParams.target.index``       ``target@index`` (spapr-pci-host-bridge)
+``specParams.target.hotplug``     ``target@hotplug`` (bool, on/off)
+``specParams.target.memReserve``  ``target@memReserve`` (KiB, pcie-root-port)
+``specParams.target.node``        ``target/node`` text (NUMA node of a pxb)
+``specParams.pcihole64``          ``pcihole64`` text (pci-root, pcie-root)
+``specParams.pcihole64Unit``      ``pcihole64@unit`` (default KiB)
+``specParams.serial``             ``serial`` text (nvme)
+``specParams.acpiIndex``          ``acpi@index``
+================================= ============================================
+
+Engines send numbers as strings (``'index': '0'``) as often as ints; both are
+accepted, and ``to_spec`` gives ints. Everything else in the element is kept.
+
+Defaults: a spec without ``device`` builds an ``ide`` controller, libvirt's own
+default when ``type`` is missing (the schema requires a type). ``index`` is left to
+libvirt when a spec omits it (libvirt gives the first free index of that type, which
+one spec cannot know); ``model`` too (libvirt picks it per machine type: a pci
+controller at index 0 is pci-root on ``pc`` but pcie-root on ``q35``).
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from devframe import Device
+from devframe import INT, ON_OFF, STR, Choice, Device, Field, Kind
+
+__all__ = ["CONTROLLER_TYPES", "HEX_INT", "MODELS_BY_TYPE", "PCI_MODEL_NAMES", "Controller", "HexInt"]
+
+#: Every controller ``@type`` libvirt documents.
+CONTROLLER_TYPES = (
+    "ide", "fdc", "scsi", "sata", "usb", "ccid", "virtio-serial", "xenbus", "pci", "isa", "nvme",
+)  # fmt: skip
+
+#: The documented ``@model`` values of each controller type.
+MODELS_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "ide": ("piix3", "piix4", "ich6"),
+    "scsi": (
+        "auto", "buslogic", "lsilogic", "lsisas1068", "vmpvscsi", "ibmvscsi", "virtio-scsi",
+        "lsisas1078", "virtio-transitional", "virtio-non-transitional", "ncr53c90", "dc390",
+        "am53c974",
+    ),
+    "usb": (
+        "piix3-uhci", "piix4-uhci", "ehci", "ich9-ehci1", "ich9-uhci1", "ich9-uhci2",
+        "ich9-uhci3", "vt82c686b-uhci", "pci-ohci", "nec-xhci", "qusb1", "qusb2",
+        "qemu-xhci", "none",
+    ),
+    "pci": (
+        "pci-root", "pcie-root", "pci-bridge", "dmi-to-pci-bridge", "pcie-to-pci-bridge",
+        "pcie-root-port", "pcie-switch-upstream-port", "pcie-switch-downstream-port",
+        "pci-expander-bus", "pcie-expander-bus",
+    ),
+    "virtio-serial": ("virtio", "virtio-transitional", "virtio-non-transitional"),
+}  # fmt: skip
+
+#: The QEMU devices ``<model name=...>`` may name for pci controllers.
+PCI_MODEL_NAMES = (
+    "spapr-pci-host-bridge", "pci-bridge", "i82801b11-bridge", "pcie-pci-bridge", "ioh3420",
+    "pcie-root-port", "x3130-upstream", "xio3130-downstream", "pxb", "pxb-pcie",
+)  # fmt: skip
+
+_ALL_MODELS = tuple(dict.fromkeys(m for models in MODELS_BY_TYPE.values() for m in models))
+
+_NO_TYPE = "controller"  # the spec ``device`` of a controller without @type (Device.spec_device)
+
+
+class HexInt(Kind[int]):
+    """An int read in decimal or ``0x`` hex, written in hex as libvirt writes it.
+
+    libvirt formats a PCIe port number as ``0x10``; building from a spec writes the
+    same text libvirt would, so a spec-built element compares equal to live XML.
+    """
+
+    name = "hexint"
+    python_type = int
+
+    def parse(self, raw: str) -> int:
+        return INT.parse(raw)
+
+    def format(self, value: int) -> str:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected int, got {type(value).__name__}")
+        if value < 0:
+            raise ValueError("expected a non-negative int")
+        return f"0x{value:x}"
+
+    def coerce(self, value: object) -> int:
+        return INT.coerce(value)
+
+
+HEX_INT = HexInt()
+
+
+def _type_from_spec(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a controller type, got {type(value).__name__}")
+    return value
 
 
 class Controller(Device):
-    """A ``<controller>`` device."""
+    """A bus controller. Identity without an alias: its type and index."""
 
     dev_type: ClassVar[str] = "controller"
     tag: ClassVar[str] = "controller"
+    child_order: ClassVar[tuple[str, ...]] = (
+        "model", "driver", "target", "pcihole64", "serial", "alias", "acpi", "master", "address",
+    )  # fmt: skip
+
+    type = Field(
+        "@type", Choice(*CONTROLLER_TYPES), spec="device", default="ide", from_spec=_type_from_spec,
+        doc="controller type",
+    )  # fmt: skip
+    index = Field("@index", INT, spec="index", doc="the controller's number among those of its type")
+    model = Field("@model", Choice(*_ALL_MODELS), spec="model", doc="controller model (per type)")
+    ports = Field("@ports", INT, spec="ports", doc="ports (usb, virtio-serial)")
+    vectors = Field("@vectors", INT, spec="specParams.vectors", doc="MSI-X vectors (virtio-serial)")
+    max_grant_frames = Field("@maxGrantFrames", INT, spec="specParams.maxGrantFrames", doc="xenbus")
+    max_event_channels = Field("@maxEventChannels", INT, spec="specParams.maxEventChannels", doc="xenbus")
+    model_name = Field("model@name", Choice(*PCI_MODEL_NAMES), spec="specParams.modelName", doc="QEMU device (pci)")
+    master_startport = Field("master@startport", INT, spec="specParams.master.startport", doc="USB companion")
+    queues = Field("driver@queues", INT, spec="specParams.driver.queues")
+    cmd_per_lun = Field("driver@cmd_per_lun", INT, spec="specParams.driver.cmdPerLun")
+    max_sectors = Field("driver@max_sectors", INT, spec="specParams.driver.maxSectors")
+    ioeventfd = Field("driver@ioeventfd", ON_OFF, spec="specParams.driver.ioeventfd")
+    iothread = Field("driver@iothread", INT, spec="specParams.driver.iothread")
+    iommu = Field("driver@iommu", ON_OFF, spec="specParams.driver.iommu")
+    ats = Field("driver@ats", ON_OFF, spec="specParams.driver.ats")
+    packed = Field("driver@packed", ON_OFF, spec="specParams.driver.packed")
+    page_per_vq = Field("driver@page_per_vq", ON_OFF, spec="specParams.driver.pagePerVq")
+    chassis_nr = Field("target@chassisNr", INT, spec="specParams.target.chassisNr")
+    chassis = Field("target@chassis", INT, spec="specParams.target.chassis")
+    port = Field("target@port", HEX_INT, spec="specParams.target.port")
+    bus_nr = Field("target@busNr", INT, spec="specParams.target.busNr")
+    target_index = Field("target@index", INT, spec="specParams.target.index")
+    hotplug = Field("target@hotplug", ON_OFF, spec="specParams.target.hotplug")
+    mem_reserve = Field("target@memReserve", INT, spec="specParams.target.memReserve", doc="KiB")
+    node = Field("target/node", INT, spec="specParams.target.node", doc="NUMA node")
+    pcihole64 = Field("pcihole64", INT, spec="specParams.pcihole64", doc="64-bit PCI hole size")
+    pcihole64_unit = Field("pcihole64@unit", STR, spec="specParams.pcihole64Unit", doc="its unit (KiB)")
+    serial = Field("serial", STR, spec="specParams.serial", doc="serial number (nvme)")
+    acpi_index = Field("acpi@index", INT, spec="specParams.acpiIndex")
+
+    def after_spec(self, spec: Mapping[str, Any]) -> None:
+        """Build no ``@type`` for ``device == "controller"``: what an element without one reports.
+
+        So such an element round-trips through its spec unchanged.
+        """
+        if spec.get("device") == _NO_TYPE:
+            self.type = None
+
+    def identity(self) -> tuple[Any, ...] | None:
+        """``(type, index)``; None when the element has no type (nothing to match on)."""
+        kind = Field.raw(type(self).type, self)
+        if kind is None:
+            return None
+        raw_index = Field.raw(type(self).index, self)
+        try:
+            index: int | str | None = INT.parse(raw_index) if raw_index is not None else None
+        except ValueError:
+            index = raw_index  # keep the raw text: identity must never raise
+        return (kind, index)

@@ -1,11 +1,76 @@
-"""Hook implementations of the controller plugin."""
+"""Hook implementations of the controller plugin.
+
+Legacy conf rule (deprecated path, engines before 3.3): every VM gets exactly one
+``virtio-serial`` controller, index 0, whatever the conf holds. The engine relied
+on it for the guest agent and SPICE agent channels, which the legacy conf never
+lists as devices; the controller reads no conf key.
+
+Arch table (the virtio-serial controller exists on every supported machine, on the
+arch's native virtio transport):
+
+========= ================== =================================
+arch      machine            controller
+========= ================== =================================
+x86_64    pc / q35           ``virtio-serial`` (virtio-serial-pci)
+ppc64     pseries            ``virtio-serial`` (virtio-serial-pci)
+ppc64le   pseries            ``virtio-serial`` (virtio-serial-pci)
+aarch64   virt               ``virtio-serial`` (virtio-serial-pci)
+s390x     s390-ccw-virtio    ``virtio-serial`` (virtio-serial-ccw)
+========= ================== =================================
+
+An arch not in the table is a :class:`devframe.DevframeError`.
+"""
 
 from __future__ import annotations
 
-from devframe import DeviceType, hookimpl
+from collections.abc import Mapping
+from typing import Any
+
+from lxml import etree
+
+from devframe import DeviceType, SpecError, hookimpl
 from devframe_controller.device import Controller
+
+__all__ = ["LEGACY_ARCHES", "legacy_controller_specs"]
+
+#: arches the legacy rule knows (every one gets the same controller)
+LEGACY_ARCHES = ("x86_64", "ppc64", "ppc64le", "aarch64", "s390x")
 
 
 @hookimpl
 def devframe_device_types() -> list[DeviceType]:
-    return [DeviceType("controller", Controller)]
+    return [DeviceType("controller", Controller, description="bus controllers (<controller type=... index=...>)")]
+
+
+@hookimpl
+def devframe_parse_device(element: etree._Element, metadata: Mapping[str, Any] | None) -> Controller:
+    return Controller(element, metadata=metadata)
+
+
+@hookimpl
+def devframe_build_device(device: Controller) -> etree._Element:
+    return device.element
+
+
+@hookimpl
+def devframe_device_from_spec(spec: Mapping[str, Any]) -> Controller:
+    return Controller.from_spec(spec)
+
+
+@hookimpl
+def devframe_legacy_conf_keys() -> list[str]:
+    return []
+
+
+@hookimpl
+def devframe_spec_list_from_legacy_conf(conf: Mapping[str, Any], arch: str) -> list[dict[str, Any]]:
+    return legacy_controller_specs(conf, arch)
+
+
+def legacy_controller_specs(conf: Mapping[str, Any], arch: str) -> list[dict[str, Any]]:
+    """The controller dev_specs of a legacy conf: always one virtio-serial controller."""
+    if not isinstance(conf, Mapping):
+        raise SpecError(f"legacy conf must be a dict, got {type(conf).__name__}")
+    if arch not in LEGACY_ARCHES:
+        raise SpecError(f"controller: unknown arch {arch!r}: expected one of {', '.join(LEGACY_ARCHES)}")
+    return [{"type": "controller", "device": "virtio-serial", "index": 0, "specParams": {}}]

@@ -191,6 +191,7 @@ def test_spec_built_children_in_libvirt_order(registry: devframe.Registry) -> No
 
 def test_minimal_spec_is_schema_valid(registry: devframe.Registry) -> None:
     video = registry.device_from_spec({"type": "video"})
+    assert isinstance(video, Video)
     assert video.model_type is None  # libvirt picks the arch's model
     assert not validate_against_schema(wrap_in_domain(video.to_xml()))
     qxl = registry.device_from_spec({"type": "video", "device": "qxl"})
