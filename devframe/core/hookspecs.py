@@ -150,3 +150,27 @@ def devframe_cli_commands() -> list[Any]:
     Called: collected, when the CLI starts. A name already taken is refused and logged.
     """
     raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def devframe_prepare_device(device: Device, resolvers: Resolvers) -> None:
+    """Resolve the host-specific placeholders of one device before it goes to libvirt.
+
+    Receives: ``device``, a dev_object of one of the plugin's dev_types, parsed from
+    the engine's domain XML with its metadata bound; ``resolvers``, a
+    :class:`devframe.core.prepare.Resolvers` built by the agent on the host (storage
+    path from storage IDs, payload, lease, host facts, explicit values).
+    Returns: nothing; the hook edits the device in place (fields write its element),
+    e.g. ``device.source_file = resolvers.drive_path(device, placeholder)``. Raise a
+    ``DevframeError`` naming the device and placeholder when one cannot be resolved.
+    Called: routed to the owning plugin, once per device, by
+    :func:`devframe.core.prepare.prepare_domain`. Default: nothing; the core then
+    resolves ``DRIVE-PATH:`` disk sources, ``PAYLOAD:`` paths and ``<lease>`` values
+    itself, and any placeholder still left is a DevframeError. The core logs every
+    substitution, the plugin's too.
+    """
+    raise NotImplementedError
+
+
+# The prepare hook's argument type; imported last so hookspecs stays importable first.
+from devframe.core.prepare import Resolvers  # noqa: E402
