@@ -5,7 +5,7 @@ interfaces"; domaincommon.rng ``interface``) for every interface type: ``bridge`
 ``network``, ``direct``, ``user``, ``ethernet``, ``hostdev``, ``vhostuser``, ``vdpa``,
 ``mcast``, ``server``, ``client``, ``udp``, ``internal``, ``null`` and ``vds``. Values
 libvirt adds later are kept as they are (:class:`devframe.Choice` is lenient), and
-every child devframe does not model (``portForward``, ``source/ip``, namespaced
+every child devframe does not model (``actual`` of status XML, namespaced
 extensions, ...) stays in the element untouched.
 
 dev_spec mapping (engine key on the left; ``sp.`` abbreviates ``specParams.``)
@@ -74,6 +74,9 @@ sp.bootLoadparm             ``boot@loadparm``
 sp.ips                      ``ip`` children as ``[{address, family, prefix, peer}]``
 sp.routes                   ``route`` children as ``[{family, address, netmask,
                             prefix, gateway, metric}]``
+sp.sourceIps / sp.sourceRoutes ``source/ip`` / ``source/route`` (ethernet: host side)
+sp.portForwards             ``portForward`` children (passt) as ``[{proto, address,
+                            dev, ranges: [{start, end, to, exclude}]}]``
 =========================== ===========================================================
 
 Values kept in the domain's ``<metadata>`` (not in the element): ``network`` (the
@@ -88,7 +91,8 @@ type ``unix`` and mode ``client``; a ``udp``/``mcast``/``client``/``server`` sou
 without an address gets ``127.0.0.1``.
 
 Identity without an alias: the MAC address (case-insensitive); a NIC of a failover
-team (``<teaming>``) shares its MAC with its partner, so its identity adds the alias.
+team (``<teaming>``) shares its MAC with its partner, so its identity adds the alias,
+as does a NIC whose MAC another ``<interface>`` of the same domain carries.
 """
 
 from __future__ import annotations
@@ -121,6 +125,8 @@ __all__ = [
     "IpAddress",
     "MacKind",
     "Nic",
+    "PortForward",
+    "PortRange",
     "Route",
     "VlanTag",
     "normalize_model",
@@ -246,6 +252,26 @@ class Route(ElementView):
     metric = Field("@metric", INT, spec="metric")
 
 
+class PortRange(ElementView):
+    """One ``<range start=... end=... to=... exclude=...>`` of a ``<portForward>``."""
+
+    tag = "range"
+    start = Field("@start", INT, spec="start")
+    end = Field("@end", INT, spec="end")
+    to = Field("@to", INT, spec="to")
+    exclude = Field("@exclude", YES_NO, spec="exclude")
+
+
+class PortForward(ElementView):
+    """One ``<portForward>`` of a passt backend: protocol, host address/dev, ranges."""
+
+    tag = "portForward"
+    proto = Field("@proto", Choice("tcp", "udp"), spec="proto")
+    address = Field("@address", STR, spec="address")
+    dev = Field("@dev", STR, spec="dev")
+    ranges = Children("range", PortRange, spec="ranges")
+
+
 # Where libvirt writes each child of <interface>; fields creating a child follow it.
 _CHILD_ORDER = (
     "mac",
@@ -354,8 +380,13 @@ class Nic(Device):
     vp_profileid = Field("virtualport/parameters@profileid", STR, spec=_SP + "virtualport.parameters.profileid")
     vp_interfaceid = Field("virtualport/parameters@interfaceid", STR, spec=_SP + "virtualport.parameters.interfaceid")
 
+    # ethernet: the host side's addresses and routes live inside <source>
+    source_ips = Children("source/ip", IpAddress, spec=_SP + "sourceIps")
+    source_routes = Children("source/route", Route, spec=_SP + "sourceRoutes")
+
     ips = Children("ip", IpAddress, spec=_SP + "ips")
     routes = Children("route", Route, spec=_SP + "routes")
+    port_forwards = Children("portForward", PortForward, spec=_SP + "portForwards")
     script = Field("script@path", STR, spec=_SP + "script")
     downscript = Field("downscript@path", STR, spec=_SP + "downscript")
     backend_domain = Field("backenddomain@name", STR, spec=_SP + "backendDomain")
@@ -426,18 +457,33 @@ class Nic(Device):
     # -- identity -------------------------------------------------------------------
 
     def identity(self) -> tuple[Any, ...] | None:
-        """``("mac", <lower-case mac>)``, plus the alias for a failover team member.
+        """``("mac", <lower-case mac>)``, plus the alias when the MAC is shared.
 
-        The two NICs of a failover team share one MAC, so the MAC alone cannot tell
-        them apart; every other NIC is recognised by its MAC. The raw MAC is used, so
-        a malformed one still identifies its device.
+        The two NICs of a failover team (``<teaming>``) share one MAC, and so can
+        NICs of a badly configured domain; the MAC alone cannot tell them apart, so
+        their identity adds the alias. The raw MAC is used: a malformed one still
+        identifies its device. Sibling NICs are only scanned when asked, never on
+        parse.
         """
         raw = Nic.mac.raw(self)
         if not raw:
             return None
-        if self.element.find("teaming") is not None:
-            return ("mac", raw.lower(), Device.alias.raw(self))
-        return ("mac", raw.lower())
+        mac = raw.lower()
+        if self.element.find("teaming") is not None or self._mac_is_shared(mac):
+            return ("mac", mac, Device.alias.raw(self))
+        return ("mac", mac)
+
+    def _mac_is_shared(self, mac: str) -> bool:
+        parent = self.element.getparent()
+        if parent is None:
+            return False
+        for sibling in parent.iterchildren("interface"):
+            if sibling is self.element:
+                continue
+            other = sibling.find("mac")
+            if other is not None and (other.get("address") or "").lower() == mac:
+                return True
+        return False
 
     # -- dev_spec ---------------------------------------------------------------------
 
