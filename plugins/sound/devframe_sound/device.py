@@ -1,14 +1,20 @@
 """The ``<sound>`` dev_class.
 
-dev_spec mapping (engine keys on the left):
+dev_spec mapping (engine keys on the left, XML place on the right):
 
-========== ====================================
-device     ``@model`` (``ich6``, ``ich9``, ``ac97``, ``usb``, ...)
-alias      ``alias@name``
-address    the direct child ``address``
-codecs     ``codec@type`` of each ``<codec>`` (specParams)
-audioId    ``audio@id`` (specParams)
-========== ====================================
+=========================== =====================================================================
+``device``                  ``@model`` (sb16, es1370, pcspk, ac97, ich6, ich7, ich9, usb, virtio)
+``alias``                   ``alias@name``
+``deviceId``                the ``<deviceId>`` of a ``ua-<deviceId>`` alias
+``address``                 the direct child ``address`` (a dict)
+``specParams.multichannel`` ``@multichannel`` (bool, yes/no; usb model)
+``specParams.codecs``       ``codec@type`` of each ``<codec>`` (``[{"type": ...}]``)
+``specParams.audioId``      ``audio@id`` (the ``<audio>`` backend it plays to)
+``specParams.streams``      ``driver@streams`` (virtio model)
+``specParams.acpiIndex``    ``acpi@index``
+=========================== =====================================================================
+
+A spec without ``device`` builds ``ich6`` (the schema requires a model).
 """
 
 from __future__ import annotations
@@ -32,15 +38,17 @@ class Sound(Device):
 
     dev_type: ClassVar[str] = "sound"
     tag: ClassVar[str] = "sound"
-    child_order: ClassVar[tuple[str, ...]] = ("codec", "audio", "alias", "address")
+    child_order: ClassVar[tuple[str, ...]] = ("driver", "codec", "audio", "alias", "acpi", "address")
 
     model = Field("@model", Choice(*MODELS), spec="device", default="ich6", doc="sound card model")
     multichannel = Field("@multichannel", YES_NO, spec="specParams.multichannel")
     codecs = Children("codec", Codec, spec="specParams.codecs", doc="HDA codecs")
     audio_id = Field("audio@id", INT, spec="specParams.audioId", doc="the <audio> backend it plays to")
+    streams = Field("driver@streams", INT, spec="specParams.streams", doc="PCM streams (virtio)")
+    acpi_index = Field("acpi@index", INT, spec="specParams.acpiIndex", doc="ACPI index of the PCI device")
 
     def identity(self) -> tuple[Any, ...] | None:
         address = self.address
         if address:
-            return ("address",) + tuple(sorted(address.items()))
+            return ("address", *sorted(address.items()))
         return None

@@ -1,4 +1,23 @@
-"""Hook implementations of the sound plugin: the smallest complete devframe plugin."""
+"""Hook implementations of the sound plugin: the smallest complete devframe plugin.
+
+Legacy conf rule (deprecated path, engines before 3.3; key ``soundDevice``): a
+``soundDevice`` gives one sound device of that model; none (or empty) gives no sound
+device. The model is passed on as the engine chose it (the engine offered only
+models the guest's arch has), so the rule is the same on every arch:
+
+========= =========================================
+arch      ``soundDevice: M``
+========= =========================================
+x86_64    one ``<sound model='M'>``
+ppc64     one ``<sound model='M'>``
+ppc64le   one ``<sound model='M'>``
+aarch64   one ``<sound model='M'>``
+s390x     one ``<sound model='M'>``
+========= =========================================
+
+An arch not in the table, a conf that is not a dict or a ``soundDevice`` that is not
+a string is a :class:`devframe.DevframeError` naming it.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +26,11 @@ from typing import Any
 
 from lxml import etree
 
-from devframe import DeviceType, hookimpl
+from devframe import DeviceType, SpecError, hookimpl
 from devframe_sound.device import Sound
+
+#: arches the legacy rule knows (every one gets the same device)
+LEGACY_ARCHES = ("x86_64", "ppc64", "ppc64le", "aarch64", "s390x")
 
 
 @hookimpl
@@ -37,8 +59,14 @@ def devframe_legacy_conf_keys() -> list[str]:
 
 
 @hookimpl
-def devframe_spec_list_from_legacy_conf(conf: Mapping[str, Any]) -> list[dict[str, Any]]:
+def devframe_spec_list_from_legacy_conf(conf: Mapping[str, Any], arch: str) -> list[dict[str, Any]]:
+    if not isinstance(conf, Mapping):
+        raise SpecError(f"legacy conf must be a dict, got {type(conf).__name__}")
+    if arch not in LEGACY_ARCHES:
+        raise SpecError(f"sound: unknown arch {arch!r}: expected one of {', '.join(LEGACY_ARCHES)}")
     model = conf.get("soundDevice")
-    if not model:
+    if model is None or model == "":
         return []
-    return [{"type": "sound", "device": str(model)}]
+    if not isinstance(model, str):
+        raise SpecError(f"legacy conf key 'soundDevice': expected a model name, got {model!r}")
+    return [{"type": "sound", "device": model, "specParams": {}}]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from devframe_sound import Sound
 from lxml import etree
 
 import devframe
 from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
-from devframe_sound import Sound
 
 SAMPLES = [
     "<sound model='ich9'><codec type='micro'/><codec type='duplex'/><audio id='1'/>"
@@ -15,17 +17,31 @@ SAMPLES = [
     "<address type='pci' domain='0x0000' bus='0x00' slot='0x1b' function='0x0'/></sound>",
     "<sound model='usb'><address type='usb' bus='0' port='2'/></sound>",
     "<sound model='pcspk'/>",
+    "<sound model='ich6'><codec type='output'/><alias name='sound1'/><acpi index='2'/>"
+    "<address type='pci' domain='0x0000' bus='0x00' slot='0x04' function='0x0'/></sound>",
+    "<sound model='ac97'/>",
+    "<sound model='ich7'/>",
+    "<sound model='sb16'/>",
+    "<sound model='es1370'/>",
 ]
 
-TestContract = contract_tests("sound", samples=SAMPLES)
+# Newer than the libvirt 9.0 schema here (multichannel, virtio with streams): still parsed.
+NEWER = [
+    "<sound model='usb' multichannel='yes'><address type='usb' bus='0' port='3'/></sound>",
+    "<sound model='virtio'><driver streams='2'/><audio id='1'/></sound>",
+]
+
+TestContract = contract_tests("sound", samples=SAMPLES + NEWER)
+
+ARCHES = ("x86_64", "ppc64", "ppc64le", "s390x", "aarch64")
 
 
 @pytest.fixture
-def registry(devframe_registry):
-    return devframe_registry("sound")
+def registry(devframe_registry: Any) -> devframe.Registry:
+    return devframe_registry("sound")  # type: ignore[no-any-return]
 
 
-def test_fields_are_typed(registry):
+def test_fields_are_typed(registry: devframe.Registry) -> None:
     domain = devframe.parse_domain(wrap_in_domain(SAMPLES[0]), registry=registry)
     (sound,) = domain.dev_map["sound"]
     assert isinstance(sound, Sound)
@@ -36,7 +52,7 @@ def test_fields_are_typed(registry):
     assert sound.address == {"type": "pci", "domain": "0x0000", "bus": "0x00", "slot": "0x1b", "function": "0x0"}
 
 
-def test_spec(registry):
+def test_spec(registry: devframe.Registry) -> None:
     domain = devframe.parse_domain(wrap_in_domain(SAMPLES[0]), registry=registry)
     spec = domain.devices[0].to_spec()
     assert spec["type"] == "sound"
@@ -45,22 +61,97 @@ def test_spec(registry):
     assert spec["specParams"] == {"codecs": [{"type": "micro"}, {"type": "duplex"}], "audioId": 1}
 
 
-def test_partial_spec_gets_defaults(registry):
+def test_partial_spec_gets_defaults(registry: devframe.Registry) -> None:
     sound = registry.device_from_spec({"type": "sound"})
+    assert isinstance(sound, Sound)
     assert sound.model == "ich6"
     assert not validate_against_schema(wrap_in_domain(sound.to_xml()))
 
 
-def test_editing_model_changes_only_model(registry):
+def test_editing_model_changes_only_model(registry: devframe.Registry) -> None:
     domain = devframe.parse_domain(wrap_in_domain(SAMPLES[0]), registry=registry)
     sound = domain.devices[0]
+    assert isinstance(sound, Sound)
     before = etree.fromstring(sound.to_xml())
     sound.model = "ac97"
     before.set("model", "ac97")
     assert canonical(sound.to_xml()) == canonical(before)
 
 
-def test_legacy_conf(registry):
-    specs = [s for _, r in registry.call_collected("devframe_spec_list_from_legacy_conf", conf={"soundDevice": "ac97"}, arch="x86_64") for s in r]
-    assert specs == [{"type": "sound", "device": "ac97"}]
-    assert registry.call_collected("devframe_spec_list_from_legacy_conf", conf={}, arch="x86_64") == [("sound", [])]
+def _legacy(registry: devframe.Registry, conf: Any, arch: Any) -> list[dict[str, Any]]:
+    results = registry.call_collected("devframe_spec_list_from_legacy_conf", conf=conf, arch=arch)
+    return [spec for _plugin, specs in results for spec in specs]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_legacy_conf(registry: devframe.Registry, arch: Any) -> None:
+    specs = _legacy(registry, {"soundDevice": "ac97"}, arch)
+    assert specs == [{"type": "sound", "device": "ac97", "specParams": {}}]
+    assert registry.device_from_spec(specs[0]).to_spec() == specs[0]
+    assert _legacy(registry, {}, arch) == []
+    assert _legacy(registry, {"soundDevice": ""}, arch) == []
+
+
+@pytest.mark.parametrize("arch", ("i686", "", None, "PPC64"))
+def test_legacy_unknown_arch(registry: devframe.Registry, arch: Any) -> None:
+    with pytest.raises(devframe.DevframeError, match="arch"):
+        _legacy(registry, {"soundDevice": "ich6"}, arch)
+
+
+@pytest.mark.parametrize("model", (6, ["ich6"], True))
+def test_legacy_bad_model_names_the_key(registry: devframe.Registry, model: Any) -> None:
+    with pytest.raises(devframe.DevframeError, match="soundDevice"):
+        _legacy(registry, {"soundDevice": model}, "x86_64")
+
+
+def test_legacy_conf_not_a_dict(registry: devframe.Registry) -> None:
+    with pytest.raises(devframe.DevframeError, match="conf"):
+        _legacy(registry, [("soundDevice", "ac97")], "x86_64")
+
+
+def _sound(registry: devframe.Registry, xml: str) -> Sound:
+    device = devframe.parse_domain(wrap_in_domain(xml), registry=registry).devices[0]
+    assert isinstance(device, Sound)
+    return device
+
+
+def test_newer_fields(registry: devframe.Registry) -> None:
+    assert _sound(registry, NEWER[0]).multichannel is True
+    virtio = _sound(registry, NEWER[1])
+    assert (virtio.model, virtio.streams, virtio.audio_id) == ("virtio", 2, 1)
+    assert virtio.to_spec()["specParams"] == {"streams": 2, "audioId": 1}
+    assert _sound(registry, SAMPLES[3]).acpi_index == 2
+
+
+def test_editing_key_fields_changes_only_them(registry: devframe.Registry) -> None:
+    sound = _sound(registry, SAMPLES[0])
+    expected = etree.fromstring(sound.to_xml())
+    sound.audio_id = 2
+    expected.find("audio").set("id", "2")
+    assert canonical(sound.to_xml()) == canonical(expected)
+    sound.multichannel = False
+    expected.set("multichannel", "no")
+    assert canonical(sound.to_xml()) == canonical(expected)
+
+
+def test_identity_is_the_address(registry: devframe.Registry) -> None:
+    assert _sound(registry, SAMPLES[1]).identity() == ("address", ("bus", "0"), ("port", "2"), ("type", "usb"))
+    assert _sound(registry, SAMPLES[2]).identity() is None
+
+
+def test_summary_shows_key_fields(registry: devframe.Registry) -> None:
+    summary = _sound(registry, SAMPLES[0]).summary()
+    assert summary["model"] == "ich9" and summary["audio_id"] == 1
+
+
+def test_samples_are_schema_valid() -> None:
+    for sample in SAMPLES:
+        assert not validate_against_schema(wrap_in_domain(sample)), sample
+
+
+def test_spec_built_children_in_libvirt_order(registry: devframe.Registry) -> None:
+    sound = registry.device_from_spec(
+        {"type": "sound", "device": "virtio", "deviceId": "x", "address": {"type": "pci", "slot": "0x04"},
+         "specParams": {"acpiIndex": 1, "audioId": 1, "codecs": [{"type": "micro"}], "streams": 2}}
+    )  # fmt: skip
+    assert [c.tag for c in etree.fromstring(sound.to_xml())] == ["driver", "codec", "audio", "alias", "acpi", "address"]
