@@ -69,4 +69,4 @@ def devframe_spec_list_from_legacy_conf(conf: Mapping[str, Any], arch: str) -> l
         return []
     if not isinstance(model, str):
         raise SpecError(f"legacy conf key 'soundDevice': expected a model name, got {model!r}")
-    return [{"type": "sound", "device": model, "specParams": {}}]
+    return [{"type": "sound", "device": model}]
