@@ -30,7 +30,9 @@ s390x       zip rule above (libvirt gives ccw addresses)
 aarch64     zip rule above
 =========== =====================================
 
-Any other arch is a ``DevframeError``; so is a conf that is not a dict.
+Any other arch is a ``DevframeError``; so is a conf that is not a dict. The plugin
+logs nothing here: the core's caller emits the deprecation warning and the log line
+naming the legacy keys (from ``devframe_legacy_conf_keys``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import structlog
 from lxml import etree
 
 from devframe import DeviceType, MetadataSchema, SpecError, hookimpl
@@ -49,8 +50,6 @@ __all__ = ["LEGACY_ARCHES", "LEGACY_KEYS", "spec_list_from_legacy_conf"]
 LEGACY_KEYS = ("macAddr", "nicModel", "bridge")
 #: Architectures the legacy rule knows; all of them use the same rule.
 LEGACY_ARCHES = frozenset({"x86_64", "ppc64", "ppc64le", "s390x", "aarch64"})
-
-_log = structlog.get_logger("devframe.nic")
 
 
 @hookimpl
@@ -153,5 +152,4 @@ def spec_list_from_legacy_conf(conf: Mapping[str, Any], arch: str) -> list[dict[
                 "network": bridge,
             }
         )
-    _log.debug("legacy nics converted", arch=arch, keys=[k for k in LEGACY_KEYS if k in conf], nics=len(specs))
     return specs
