@@ -35,7 +35,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import structlog
 from lxml import etree
 
 from devframe import DeviceType, SpecError, hookimpl
@@ -57,8 +56,6 @@ VNC_MODEL_BY_ARCH: dict[str, str] = {
 
 #: arches without a qxl device in QEMU
 _NO_QXL_ARCHES = frozenset({"s390x"})
-
-_log = structlog.get_logger("devframe.video")
 
 
 @hookimpl
@@ -125,8 +122,6 @@ def legacy_video_specs(conf: Mapping[str, Any], arch: str) -> list[dict[str, Any
             )
         monitors = _monitors(conf)
         vram = 65536 if monitors <= 2 else 32768
-        _log.debug("legacy video", display=display, arch=arch, monitors=monitors, model="qxl")
         return [{"type": "video", "device": "qxl", "specParams": {"vram": vram}} for _ in range(monitors)]
     model = VNC_MODEL_BY_ARCH[arch]
-    _log.debug("legacy video", display=display, arch=arch, model=model)
     return [{"type": "video", "device": model, "specParams": {}}]
