@@ -70,7 +70,8 @@ def _controller(i: int) -> str:
         f"<controller type='virtio-serial' index='{i}' ports='16'><alias name='ua-vs{i}'/>{_pci(i, 3)}</controller>",
         f"<controller type='scsi' index='{i}' model='virtio-scsi'><driver iothread='1'/>"
         f"<alias name='ua-scsi{i}'/>{_pci(i, 3)}</controller>",
-        f"<controller type='usb' index='{i}' model='qemu-xhci' ports='8'><alias name='ua-usb{i}'/>{_pci(i, 3)}</controller>",
+        f"<controller type='usb' index='{i}' model='qemu-xhci' ports='8'>"
+        f"<alias name='ua-usb{i}'/>{_pci(i, 3)}</controller>",
         f"<controller type='pci' index='{i}' model='pcie-root-port'><model name='pcie-root-port'/>"
         f"<target chassis='{i}' port='0x{i % 256:x}'/><alias name='pci.{i}'/>{_pci(i, 0)}</controller>",
     ]
@@ -83,7 +84,8 @@ def _unknown(i: int) -> str:
         f"<target type='virtio' name='org.qemu.guest_agent.{i}'/><alias name='channel{i}'/>"
         f"<address type='virtio-serial' controller='0' bus='0' port='{i % 16 + 1}'/></channel>",
         f"<memballoon model='virtio'><stats period='5'/><alias name='ua-balloon{i}'/>{_pci(i, 4)}</memballoon>",
-        f"<rng model='virtio'><backend model='random'>/dev/urandom</backend><alias name='ua-rng{i}'/>{_pci(i, 5)}</rng>",
+        f"<rng model='virtio'><backend model='random'>/dev/urandom</backend>"
+        f"<alias name='ua-rng{i}'/>{_pci(i, 5)}</rng>",
         f"<serial type='pty'><target type='isa-serial' port='{i % 4}'><model name='isa-serial'/></target>"
         f"<alias name='serial{i}'/></serial>",
     ]
