@@ -46,8 +46,10 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def invoke(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None) -> Result:
-    runner = CliRunner()
-    return runner.invoke(main, list(args), input=input, env=env, catch_exceptions=False)
+    # CliRunner only overrides the keys it is given: unset the caller's DEVFRAME_* explicitly.
+    overrides: dict[str, str | None] = {k: None for k in os.environ if k.startswith("DEVFRAME_")}
+    overrides.update({k: v for k, v in (env or {}).items() if k.startswith("DEVFRAME_")})
+    return CliRunner().invoke(main, list(args), input=input, env=overrides, catch_exceptions=False)
 
 
 def run(
