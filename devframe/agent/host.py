@@ -479,11 +479,17 @@ class Host:
             free = self.call("get free memory", lambda c: c.getFreeMemory())
         return {"memory_total": total, "memory_free": free, "memory_used": max(total - free, 0)}
 
-    def host_facts(self, os_release: str | Path | None = "/etc/os-release") -> HostFacts:
+    def host_facts(
+        self,
+        os_release: str | Path | None = "/etc/os-release",
+        machine_id: str | Path | None = "/etc/machine-id",
+    ) -> HostFacts:
         """What sysinfo placeholders need: OS name and version, host serial.
 
         The OS comes from ``os_release`` (a local file: pass None for a remote host,
-        whose OS this process cannot read); the serial from libvirt's host sysinfo.
+        whose OS this process cannot read); the serial from libvirt's host sysinfo
+        (SMBIOS system serial), else the host UUID from libvirt's capabilities, else
+        the local ``machine_id`` file (None for a remote host).
         """
         os_name = os_version = None
         if os_release is not None:
@@ -500,7 +506,18 @@ class Host:
                 if entry.get("name") == "serial" and (entry.text or "").strip():
                     serial = (entry.text or "").strip()
         except AgentError as exc:
-            self._log.warning("host sysinfo not available", error=str(exc))
+            self._log.info("host sysinfo not available", error=str(exc))
+        if serial is None:
+            # No SMBIOS serial (VMs, containers, the test driver): the host UUID libvirt
+            # reports identifies the host as well, and is always there.
+            caps = self.call("get capabilities", lambda c: c.getCapabilities())
+            root = etree.fromstring(caps.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+            serial = (root.findtext("host/uuid") or "").strip() or None
+        if serial is None and machine_id is not None:
+            try:
+                serial = Path(machine_id).read_text(encoding="utf-8").strip() or None
+            except OSError as exc:
+                self._log.warning("cannot read machine id", path=str(machine_id), error=str(exc))
         return HostFacts(os_name=os_name, os_version=os_version, host_serial=serial)
 
     def __repr__(self) -> str:

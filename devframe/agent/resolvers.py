@@ -34,14 +34,15 @@ def host_resolvers(
     lease: LeaseResolver | None = None,
     values: Mapping[str, str] | None = None,
     os_release: str | Path | None = "/etc/os-release",
+    machine_id: str | Path | None = "/etc/machine-id",
 ) -> Resolvers:
     """Resolvers for ``host``: the given resolvers, else the file layout under
-    ``storage_root``; host facts from the Host (OS from ``os_release``, a local file:
-    None for a remote host); ``values`` override everything (``--resolve``)."""
+    ``storage_root``; host facts from the Host (``os_release`` and ``machine_id`` are
+    local files: None for a remote host); ``values`` override everything (``--resolve``)."""
     return Resolvers(
         storage_path=storage_path or storage_layout(str(storage_root)),
         payload=payload,
         lease=lease,
-        host=host.host_facts(os_release),
+        host=host.host_facts(os_release, machine_id),
         values=dict(values or {}),
     )
