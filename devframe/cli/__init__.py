@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "validate": "devframe.cli.validate:validate",
     "plugins": "devframe.cli.plugins:plugins",
     "legacy": "devframe.cli.legacy:legacy",
+    "run": "devframe.cli.run:run",
+    "monitor": "devframe.cli.monitor:monitor",
 }
 
 PROG = "devframe"
