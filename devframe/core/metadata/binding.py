@@ -4,43 +4,76 @@ An entry is found for a device by its user alias (``alias`` attribute, or ``devi
 / an ``ua-<deviceId>`` alias), then by the plugin's identity (``Route.identity``:
 ``devtype`` + ``name`` for disks, ``mac_address`` for NICs). Every lookup is a dict
 lookup: the alias indexes are built when the section is read, an identity index the
-first time a plugin asks with a given set of identity attributes.
+first time a plugin answers with a given set of identity attributes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from devframe.core.errors import MetadataError
 from devframe.core.metadata.codec import Retyper, decode_map, element_path
-from devframe.core.metadata.ovirt import ALIAS_KEYS, NS, identity_key, user_device_id
+from devframe.core.metadata.ovirt import ALIAS_KEYS, DEVICE, NS, normalize, user_device_id
 
 if TYPE_CHECKING:
     from devframe.core.device import Device
 
-__all__ = ["Entry", "EntryIndex", "describe_element"]
+__all__ = ["Entry", "EntryIndex", "IdentityPlan", "describe_element"]
 
 
-class Entry:
-    """One ``<ovirt-vm:device>`` element and what it is bound to."""
+class Entry(Mapping[str, Any]):
+    """One ``<ovirt-vm:device>`` element, and the metadata a plugin's parse receives.
 
-    __slots__ = ("attrs", "device", "element", "element_bound", "retype", "source")
+    As a mapping it decodes on first use; :class:`~devframe.DeviceMetadata` takes a
+    private copy through :meth:`materialize` only when the device's metadata is read.
+    """
+
+    __slots__ = ("_attrs", "_cache", "device", "element", "element_bound", "retype", "source", "stamp")
 
     def __init__(self, element: etree._Element, source: str | None) -> None:
         self.element = element
-        self.attrs: dict[str, str] = dict(element.attrib)  # type: ignore[arg-type]
         self.source = source
+        self._attrs: dict[str, str] | None = None
+        self._cache: dict[str, Any] | None = None
         #: the device element it was bound to while parsing, then the dev_object
         self.element_bound: etree._Element | None = None
         self.device: Device | None = None
         self.retype: Retyper | None = None
+        self.stamp = 0
+
+    @property
+    def attrs(self) -> dict[str, str]:
+        """The attributes keying the entry."""
+        if self._attrs is None:
+            self._attrs = dict(self.element.attrib)  # type: ignore[arg-type]
+        return self._attrs
 
     def decode(self) -> dict[str, Any]:
         """A fresh dict of the entry's values (raises MetadataError naming the path)."""
         return decode_map(self.element, ns=NS, source=self.source, retype=self.retype)
+
+    materialize = decode
+
+    def _values(self) -> dict[str, Any]:
+        if self._cache is None:
+            self._cache = self.decode()
+        return self._cache
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+    def __len__(self) -> int:
+        return len(self._values())
+
+    def __bool__(self) -> bool:
+        return True  # an entry is bound even when empty; its length says what it holds
 
     @property
     def has_values(self) -> bool:
@@ -49,6 +82,9 @@ class Entry:
     def describe(self) -> str:
         attrs = " ".join(f'{k}="{v}"' for k, v in self.attrs.items())
         return f"<ovirt-vm:device {attrs}> at {element_path(self.element)}"
+
+    def __repr__(self) -> str:
+        return f"Entry({self.describe()})"
 
 
 def describe_element(element: etree._Element) -> str:
@@ -72,63 +108,100 @@ def _add(index: dict[Any, list[Entry]], key: Any, entry: Entry) -> None:
         bucket.append(entry)
 
 
+class IdentityPlan:
+    """How to turn one shape of identity dict into an index key, and that index."""
+
+    __slots__ = ("caseless", "getter", "keys", "table")
+
+    def __init__(self, keys: tuple[str, ...], table: dict[Any, list[Entry]]) -> None:
+        self.keys = keys
+        self.getter = itemgetter(*keys)
+        self.caseless = tuple(i for i, k in enumerate(keys) if normalize(k, "A") == "a")
+        self.table = table
+
+    def key(self, ident: Mapping[str, Any]) -> Any:
+        value = self.getter(ident)
+        if len(self.keys) == 1:
+            return value.strip().lower() if self.caseless and isinstance(value, str) else value
+        if self.caseless:
+            value = tuple(
+                v.strip().lower() if i in self.caseless and isinstance(v, str) else v for i, v in enumerate(value)
+            )
+        return value
+
+
 class EntryIndex:
     """Lookup tables over a section's device entries."""
 
-    def __init__(self, entries: list[Entry]) -> None:
-        self.entries = entries
+    def __init__(self, vm: etree._Element | None, source: str | None) -> None:
+        self.entries: list[Entry] = []
         self.by_alias: dict[str, list[Entry]] = {}
         self.by_device_id: dict[str, list[Entry]] = {}
-        #: entries keyed by something besides their alias (they need identity lookups)
-        self.keyed: list[Entry] = []
-        self._by_signature: dict[tuple[str, ...], dict[tuple[str, ...], list[Entry]]] = {}
-        for entry in entries:
-            attrs = entry.attrs
-            alias = attrs.get("alias")
-            device_id = attrs.get("deviceId") or user_device_id(alias)
-            if alias:
-                _add(self.by_alias, alias, entry)
-            if device_id:
-                _add(self.by_device_id, device_id, entry)
-            if any(k not in ALIAS_KEYS and k != "devtype" for k in attrs):
-                self.keyed.append(entry)
+        #: entries grouped by their non-alias attribute names (for identity tables)
+        self._groups: dict[tuple[str, ...], list[Entry]] = {}
+        self._plans: dict[tuple[str, ...], IdentityPlan | None] = {}
+        if vm is None:
+            return
+        entries = self.entries
+        groups = self._groups
+        for element in vm.iterchildren(DEVICE):
+            entry = Entry(element, source)
+            entries.append(entry)
+            names = element.keys()
+            if "alias" in names or "deviceId" in names:
+                alias = element.get("alias")
+                device_id = element.get("deviceId") or user_device_id(alias)
+                if alias:
+                    _add(self.by_alias, alias, entry)
+                if device_id:
+                    _add(self.by_device_id, device_id, entry)
+                names = [n for n in names if n not in ALIAS_KEYS]
+            if names:
+                _add(groups, tuple(sorted(names)), entry)
 
-    def _signature_index(self, keys: tuple[str, ...]) -> dict[tuple[str, ...], list[Entry]]:
-        table = self._by_signature.get(keys)
-        if table is None:
-            table = {}
-            for entry in self.keyed:
-                value = identity_key(entry.attrs, keys)
-                if value is not None:
-                    _add(table, value, entry)
-            self._by_signature[keys] = table
-        return table
+    @property
+    def has_aliases(self) -> bool:
+        return bool(self.by_alias or self.by_device_id)
 
-    def lookup(
-        self,
-        alias: str | None,
-        identity: Callable[[], Mapping[str, str] | None] | None,
-    ) -> list[Entry]:
-        """Every entry naming this device (more than one is the caller's error to raise)."""
-        found: list[Entry] = []
-        if alias:
-            hits = self.by_alias.get(alias)
-            if hits:
-                found.extend(hits)
-            device_id = user_device_id(alias)
-            if device_id is not None:
-                for entry in self.by_device_id.get(device_id, ()):
-                    if not any(entry is seen for seen in found):
-                        found.append(entry)
-        if identity is not None and self.keyed:
-            ident = identity()
-            if ident:
-                keys = tuple(sorted(k for k, v in ident.items() if k not in ALIAS_KEYS and v is not None))
-                if keys and keys != ("devtype",):
-                    value = identity_key(ident, keys)
-                    for entry in self._signature_index(keys).get(value, ()) if value is not None else ():
-                        if not any(entry is seen for seen in found):
-                            found.append(entry)
+    @property
+    def has_identities(self) -> bool:
+        return any(names != ("devtype",) for names in self._groups)
+
+    def plan(self, ident: Mapping[str, Any]) -> IdentityPlan | None:
+        """The index for identities shaped like ``ident`` (cached by its key names)."""
+        shape = tuple(ident)
+        if shape in self._plans:
+            return self._plans[shape]
+        keys = tuple(sorted(k for k in shape if k not in ALIAS_KEYS))
+        plan = None
+        if keys and keys != ("devtype",):
+            table: dict[Any, list[Entry]] = {}
+            wanted = set(keys)
+            plan = IdentityPlan(keys, table)
+            for names, group in self._groups.items():
+                if not wanted.issubset(names):
+                    continue
+                for entry in group:
+                    _add(table, plan.key(entry.element.attrib), entry)
+        self._plans[shape] = plan
+        return plan
+
+    def identity_hits(self, ident: Mapping[str, Any]) -> list[Entry] | None:
+        plan = self.plan(ident)
+        if plan is None:
+            return None
+        try:
+            return plan.table.get(plan.key(ident))
+        except (KeyError, TypeError):  # a value missing or None this time
+            return None
+
+    def alias_hits(self, alias: str) -> list[Entry]:
+        found = list(self.by_alias.get(alias, ()))
+        device_id = user_device_id(alias)
+        if device_id is not None:
+            for entry in self.by_device_id.get(device_id, ()):
+                if not any(entry is seen for seen in found):
+                    found.append(entry)
         return found
 
 

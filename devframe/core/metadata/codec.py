@@ -72,6 +72,8 @@ def _fail(element: etree._Element, reason: str, source: str | None) -> MetadataE
 @lru_cache(maxsize=4096)
 def _qualified(ns: str, key: str) -> str | None:
     """``{ns}key`` when ``key`` can be a tag, else None (cached: keys repeat a lot)."""
+    if not key.isascii():
+        return None  # ASCII serializers write non-ASCII names as char refs: invalid XML
     tag = f"{{{ns}}}{key}" if ns else key
     try:
         etree.QName(tag)

@@ -9,7 +9,8 @@ removes the entries of devices that left the domain. Entries no device claims
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import itertools
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -32,43 +33,8 @@ _DEVICE_LOCAL = "device"
 _SKIP_DEVICES = frozenset({_DEVICE_LOCAL})
 
 
-class BoundMetadata(Mapping[str, Any]):
-    """The metadata bound to one device, decoded on first use.
-
-    This is what a plugin's parse hook receives. :class:`~devframe.DeviceMetadata`
-    takes it over through :meth:`materialize`, so a device whose metadata is never
-    read costs nothing to decode and is known to be unchanged when writing.
-    """
-
-    __slots__ = ("_cache", "_entry")
-
-    def __init__(self, entry: Entry) -> None:
-        self._entry = entry
-        self._cache: dict[str, Any] | None = None
-
-    def materialize(self) -> dict[str, Any]:
-        """A fresh dict of the values, owned by the caller."""
-        return self._entry.decode()
-
-    def _values(self) -> dict[str, Any]:
-        if self._cache is None:
-            self._cache = self._entry.decode()
-        return self._cache
-
-    def __getitem__(self, key: str) -> Any:
-        return self._values()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values())
-
-    def __len__(self) -> int:
-        return len(self._values())
-
-    def __bool__(self) -> bool:
-        return self._entry.has_values
-
-    def __repr__(self) -> str:
-        return f"BoundMetadata({self._entry.describe()})"
+#: What a plugin's parse hook receives: the entry itself, decoded on first use.
+BoundMetadata = Entry
 
 
 class VmMetadata(DeviceMetadata):
@@ -133,14 +99,13 @@ class MetadataSection:
         self.registry = registry
         self.source = source
         self._vm_el = vm
-        entries = [Entry(c, source) for c in vm if c.tag == DEVICE] if vm is not None else []
-        self._index = EntryIndex(entries)
-        self._calls = 0
+        self._index = EntryIndex(vm, source)
         self._bound: list[tuple[int, Entry]] = []
         self._retypers: dict[str, Retyper | None] = {}
         self._device_entry: dict[Device, Entry] = {}
         self._orphans: list[Entry] = []
         self._vm_metadata: VmMetadata | None = None
+        self._stamp = 0
         self._log = get_logger(domain=root.findtext("name"), source=source)
 
     # -- reading ------------------------------------------------------------------------
@@ -177,31 +142,48 @@ class MetadataSection:
         return self._retypers[route.dev_type]
 
     def binder(self) -> Any:
-        """The dispatcher's lookup: ``(element, route) -> metadata or None``."""
-        if not self._index.entries:
-            return None
-        return self._bind
+        """The dispatcher's lookup: ``(element, route) -> metadata or None``.
 
-    def _bind(self, element: etree._Element, route: Route | None) -> Mapping[str, Any] | None:
-        position = self._calls
-        self._calls = position + 1
-        alias_el = element.find("alias")
-        alias = alias_el.get("name") if alias_el is not None else None
-        identity = None
-        if route is not None and route.identity_impl is not None:
-            identity = lambda: route.identity(element)  # noqa: E731 - called only when needed
-        found = self._index.lookup(alias, identity)
-        if not found:
+        A closure over local lookups: it runs once per device, so it stays lean.
+        """
+        index = self._index
+        if not index.entries:
             return None
-        if len(found) > 1:
-            raise ambiguity(element, found, self.source)
-        entry = found[0]
-        if entry.element_bound is not None:
-            raise double_bind(entry, entry.element_bound, element, self.source)
-        entry.element_bound = element
-        entry.retype = self._retyper(route)
-        self._bound.append((position, entry))
-        return BoundMetadata(entry)
+        use_alias = index.has_aliases
+        use_identity = index.has_identities
+        alias_hits = index.alias_hits
+        identity_hits = index.identity_hits
+        retyper = self._retyper
+        append = self._bound.append
+        source = self.source
+        counter = itertools.count()
+
+        def bind(element: etree._Element, route: Route | None) -> Mapping[str, Any] | None:
+            position = next(counter)
+            found: list[Entry] | None = None
+            if use_alias:
+                alias_el = element.find("alias")
+                if alias_el is not None:
+                    alias = alias_el.get("name")
+                    if alias:
+                        found = alias_hits(alias) or None
+            # Identity is the fallback: asked only when no alias names an entry.
+            if found is None and use_identity and route is not None and route.identity_impl is not None:
+                ident = route.identity_impl(element, route.dev_type)
+                found = identity_hits(ident) if ident else None
+            if found is None:
+                return None
+            if len(found) > 1:
+                raise ambiguity(element, found, source)
+            entry = found[0]
+            if entry.element_bound is not None:
+                raise double_bind(entry, entry.element_bound, element, source)
+            entry.element_bound = element
+            entry.retype = retyper(route)
+            append((position, entry))
+            return entry
+
+        return bind
 
     def finish(self, domain: Domain) -> None:
         """After parsing: tie entries to dev_objects, record and report orphans."""
@@ -214,7 +196,7 @@ class MetadataSection:
             self._device_entry[device] = entry
             if device._metadata is None and entry.has_values:
                 # The plugin did not keep what it was given: bind it anyway, never lose it.
-                device._metadata = DeviceMetadata(BoundMetadata(entry), device)
+                device._metadata = DeviceMetadata(entry, device)
         self._bound = []
         self._orphans = [e for e in self._index.entries if e.device is None]
         if self._orphans:
@@ -273,27 +255,32 @@ class MetadataSection:
 
     def _refresh_key(self, device: Device, entry: Entry) -> None:
         """Follow a device's renamed alias or identity, so the entry binds next time."""
-        attrs = entry.attrs
-        updates: dict[str, str] = {}
-        if "alias" in attrs or "deviceId" in attrs:
+        element = entry.element
+        get = element.get
+        changed = False
+        if get("alias") is not None or get("deviceId") is not None:
             alias = device.alias
-            if alias and "alias" in attrs and attrs["alias"] != alias:
-                updates["alias"] = alias
+            if alias and get("alias") not in (None, alias):
+                element.set("alias", alias)
+                changed = True
             device_id = user_device_id(alias)
-            if device_id and "deviceId" in attrs and attrs["deviceId"] != device_id:
-                updates["deviceId"] = device_id
-        if any(k not in ALIAS_KEYS for k in attrs):
-            route = self._route_of(device)
-            identity = route.identity(device.element) if route is not None else None
+            if device_id and get("deviceId") not in (None, device_id):
+                element.set("deviceId", device_id)
+                changed = True
+        route = self.registry.routes.get(device.dev_type)
+        if route is not None and route.identity_impl is not None:
+            identity = route.identity_impl(device.element, route.dev_type)
             for key, value in (identity or {}).items():
-                if key in ALIAS_KEYS or key not in attrs or value is None:
+                if value is None or key in ALIAS_KEYS:
                     continue
-                if normalize(key, str(value)) != normalize(key, attrs[key]):
-                    updates[key] = str(value)
-        if updates:
-            for key, value in updates.items():
-                entry.element.set(key, value)
-            attrs.update(updates)
+                current = get(key)
+                if current is None or current == value:
+                    continue
+                if normalize(key, current) != normalize(key, str(value)):
+                    element.set(key, str(value))
+                    changed = True
+        if changed:
+            entry._attrs = None
 
     def _vm(self) -> etree._Element:
         if self._vm_el is None:
@@ -303,33 +290,32 @@ class MetadataSection:
 
     def write(self, domain: Domain) -> None:
         """Write changed device metadata and VM values back into the tree."""
-        devices = domain._devices
         mapping = self._device_entry
-        if mapping:
-            live = {id(d) for d in devices}
-            for device, entry in list(mapping.items()):
-                if id(device) not in live:
-                    # The device left the domain; its metadata leaves with it.
-                    remove(entry.element)
-                    del mapping[device]
-                    self._index.entries.remove(entry)
+        stamp = self._stamp = self._stamp + 1
         new: list[Device] = []
-        for device in devices:
-            entry = mapping.get(device)
+        get = mapping.get
+        refresh = self._refresh_key
+        for device in domain._devices:
+            entry = get(device)
             metadata = device._metadata
             if entry is None:
                 if metadata is not None and metadata:
                     new.append(device)
                 continue
-            if metadata is not None and not metadata.pending:
-                values = metadata._data
+            entry.stamp = stamp
+            if metadata is not None and metadata._store is not None:  # decoded: maybe edited
+                values = metadata._store
                 if not values:
-                    remove(entry.element)
-                    del mapping[device]
-                    self._index.entries.remove(entry)
+                    entry.stamp = 0  # emptied: the entry goes
                     continue
                 sync_map(entry.element, values, ns=NS, retype=entry.retype, source=self.source)
-            self._refresh_key(device, entry)
+            refresh(device, entry)
+        gone = [(d, e) for d, e in mapping.items() if e.stamp != stamp]
+        for device, entry in gone:
+            # The device left the domain (or dropped its metadata): its entry goes too.
+            remove(entry.element)
+            del mapping[device]
+            self._index.entries.remove(entry)
         if new:
             self._write_new(new)
         vm_values = self._vm_metadata
