@@ -84,12 +84,12 @@ oVirt metadata entry is keyed ``devtype="graphics" name="<type>"``, as VDSM keye
 
 from __future__ import annotations
 
+import builtins
 import copy
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
 from devframe import (
-    INT,
     ON_OFF,
     STR,
     YES_NO,
@@ -210,7 +210,9 @@ def parse_secure_channels(value: object, *, where: str = "graphics") -> list[str
     or a name that is neither a channel name nor ``s``-prefixed.
     """
     if not isinstance(value, str):
-        raise SpecError(f"{where}: specParams 'spiceSecureChannels' must be a comma-separated string, got {type(value).__name__}")
+        raise SpecError(
+            f"{where}: specParams 'spiceSecureChannels' must be a comma-separated string, got {type(value).__name__}"
+        )
     names = []
     for item in value.split(","):
         item = item.strip()
@@ -374,7 +376,7 @@ class Graphics(Device):
         return spec
 
     @classmethod
-    def from_spec(cls: type[G], spec: Mapping[str, Any]) -> G:
+    def from_spec(cls: builtins.type[G], spec: Mapping[str, Any]) -> G:
         """Build a graphics device from an engine dev_spec (see the module docstring)."""
         if not isinstance(spec, Mapping):
             raise SpecError(f"a dev_spec must be a dict, got {type(spec).__name__}")
@@ -411,7 +413,7 @@ class Graphics(Device):
         # libvirt's schema has no <alias> for graphics: keep the deviceId in metadata.
         device_id = None if "alias" in rest else rest.pop("deviceId", None)
 
-        device = super().from_spec(rest)  # type: ignore[misc]
+        device: G = super().from_spec(rest)
 
         if channels:
             device.channels = channels

@@ -10,8 +10,8 @@ Legacy conf (deprecated path; the rule VDSM applied to pre-3.3 engines):
   ``fileTransferEnable`` (libvirt's vnc has no channels, clipboard or file transfer
   elements; a vnc conf carrying them is logged with the skipped key names).
 
-Arch table (every arch the legacy path knows; VDSM never varied graphics by arch, and
-the video plugin picks the matching adapter):
+Arch table (graphics does not otherwise vary by arch in VDSM; the video plugin picks
+the matching adapter):
 
 ========= ======================== ==============
 arch      display qxl / qxlnc      other display
@@ -19,9 +19,13 @@ arch      display qxl / qxlnc      other display
 x86_64    spice                    vnc
 ppc64     spice                    vnc
 ppc64le   spice                    vnc
-s390x     spice                    vnc
 aarch64   spice                    vnc
+s390x     refused                  vnc
 ========= ======================== ==============
+
+s390x is refused for SPICE because a SPICE display needs the qxl adapter QEMU does
+not have there (oVirt offered only VNC on s390x); the video plugin refuses the same
+conf for the same reason, so the two plugins agree whichever runs first.
 
 Any other arch is a :class:`LegacyConfError`. Bad values (a conf that is not a dict, a
 ``display`` or ``keyboardLayout`` that is not a string, a copy/paste flag that is not a
@@ -43,13 +47,13 @@ log = structlog.get_logger(__name__).bind(plugin="graphics")
 
 SPICE_DISPLAYS = frozenset({"qxl", "qxlnc"})
 
-#: arch -> (graphics type for qxl/qxlnc, graphics type for any other display)
-LEGACY_ARCH_TABLE: dict[str, tuple[str, str]] = {
+#: arch -> (graphics type for qxl/qxlnc or None when refused, type for any other display)
+LEGACY_ARCH_TABLE: dict[str, tuple[str | None, str]] = {
     "x86_64": ("spice", "vnc"),
     "ppc64": ("spice", "vnc"),
     "ppc64le": ("spice", "vnc"),
-    "s390x": ("spice", "vnc"),
     "aarch64": ("spice", "vnc"),
+    "s390x": (None, "vnc"),
 }
 
 #: legacy conf key -> specParams key, and the graphics types it applies to
@@ -138,7 +142,14 @@ def devframe_spec_list_from_legacy_conf(conf: Mapping[str, Any], arch: str) -> l
     if not isinstance(display, str):
         raise LegacyConfError("display", f"expected a string, got {type(display).__name__}")
     spice_type, other_type = LEGACY_ARCH_TABLE[arch]
-    device = spice_type if display in SPICE_DISPLAYS else other_type
+    if display in SPICE_DISPLAYS:
+        if spice_type is None:
+            raise LegacyConfError(
+                "display", f"{display!r} (SPICE) needs a qxl video device, which QEMU lacks on arch {arch!r}; use 'vnc'"
+            )
+        device = spice_type
+    else:
+        device = other_type
     params: dict[str, Any] = {}
     skipped: list[str] = []
     for key, (param, applies_to) in LEGACY_SPEC_PARAMS.items():
