@@ -47,10 +47,13 @@ from devframe.core.fields import (
     Kind,
 )
 from devframe.core.hookspecs import hookimpl
+from devframe.core.log import get_logger
 from devframe.core.registry import ENTRY_POINT_GROUP, PluginInfo, Registry, create_registry
 from devframe.core.safexml import ParseLimits
 from devframe.core.specflow import (
+    ARCHES,
     ConfView,
+    check_arch,
     dev_map_from_spec_list,
     dev_spec_map_from_spec_list,
     domain_from_conf,
@@ -62,6 +65,7 @@ from devframe.core.specflow import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ARCHES",
     "AddressField",
     "Children",
     "Choice",
@@ -95,6 +99,7 @@ __all__ = [
     "UnknownDevice",
     "XMLError",
     "YES_NO",
+    "check_arch",
     "create_registry",
     "default_registry",
     "dev_map_from_spec_list",
@@ -103,6 +108,7 @@ __all__ = [
     "device_id_from_alias",
     "domain_from_conf",
     "domain_from_spec_list",
+    "get_logger",
     "hookimpl",
     "load_domain",
     "parse_domain",

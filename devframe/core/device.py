@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from lxml import etree
 
 from devframe.core.errors import DevframeError, FieldValueError, SpecError
-from devframe.core.fields import AddressField, ElementView, Field, get_path, pop_path, put_path
+from devframe.core.fields import AddressField, ElementView, Field, pop_path, put_path
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -29,6 +29,20 @@ USER_ALIAS_PREFIX = "ua-"
 _CORE_SPEC_KEYS = ("type", "device", "alias", "deviceId", "address", "specParams")
 
 D = TypeVar("D", bound="Device")
+
+
+def _merge_missing(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    """Add ``extra`` into ``target`` at any depth without overwriting modeled values.
+
+    Metadata may hold part of a nested dict (``specParams`` keys no field models), so
+    dicts merge key by key; the element's own value wins where both have one.
+    """
+    for key, value in extra.items():
+        current = target.get(key)
+        if current is None:
+            target[key] = value
+        elif isinstance(current, dict) and isinstance(value, Mapping):
+            _merge_missing(current, value)
 
 
 def device_id_from_alias(alias: str | None) -> str | None:
@@ -204,9 +218,7 @@ class Device(ElementView):
             spec["deviceId"] = device_id
         spec.setdefault("specParams", {})
         if self._metadata:
-            for key, value in self._metadata.to_dict().items():
-                if get_path(spec, key) is None:
-                    put_path(spec, key, value)
+            _merge_missing(spec, self._metadata.to_dict())
         return spec
 
     @classmethod

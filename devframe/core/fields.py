@@ -235,7 +235,7 @@ class Field(_Base, Generic[T]):
         secret: bool = False,
         doc: str = "",
         to_spec: Callable[[T], Any] | None = None,
-        from_spec: Callable[[Any], T] | None = None,
+        from_spec: Callable[[Any], T | None] | None = None,
     ) -> None:
         self.path = path
         self.steps, self.attr = _split_path(path)
