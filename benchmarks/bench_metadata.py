@@ -175,7 +175,8 @@ def measure(registry: devframe.Registry, label: str, with_md: bytes, without_md:
 
     edited = best(edit_one_percent, runs)
     print(
-        f"[{label}] to_xml with 1% of metadata edited / etree.tostring = {edited / floor:.2f} (target <= {TO_XML_TARGET})"
+        f"[{label}] to_xml with 1% of metadata edited / etree.tostring = {edited / floor:.2f} "
+        f"(target <= {TO_XML_TARGET})"
     )
     again = devframe.parse_domain(domain.to_xml(), registry=registry)
     assert not again.orphan_metadata, "edited domain lost a binding"

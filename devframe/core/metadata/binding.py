@@ -49,7 +49,7 @@ class Entry(Mapping[str, Any]):
     def attrs(self) -> dict[str, str]:
         """The attributes keying the entry."""
         if self._attrs is None:
-            self._attrs = dict(self.element.attrib)  # type: ignore[arg-type]
+            self._attrs = dict(self.element.attrib)
         return self._attrs
 
     def decode(self) -> dict[str, Any]:

@@ -229,7 +229,7 @@ def _key_of(element: etree._Element, local: str, source: str | None) -> str:
             return base64.b64decode(key.encode("ascii"), validate=True).decode("utf-8", "surrogatepass")
         except (binascii.Error, UnicodeError, ValueError):
             raise _fail(element, "malformed base64 key", source) from None
-    return key
+    return str(key)
 
 
 def _children(element: etree._Element, ns_prefix: str, source: str | None) -> list[tuple[str, etree._Element]]:

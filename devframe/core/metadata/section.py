@@ -340,7 +340,7 @@ class MetadataSection:
             attrs = self._key_for(device)
             exact = _exact(attrs)
             clash = taken.get(exact)
-            element = etree.Element(DEVICE, attrs)  # type: ignore[arg-type]
+            element = etree.Element(DEVICE, attrs)
             route = self._route_of(device)
             entry = Entry(element, self.source)
             entry.retype = self._retyper(route)

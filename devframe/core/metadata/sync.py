@@ -24,7 +24,7 @@ def _indent_of(parent: etree._Element) -> str | None:
     text = parent.text
     if text is None or text.strip() or "\n" not in text:
         return None
-    return text
+    return str(text)
 
 
 def tidy(element: etree._Element, indent: str | None) -> None:
@@ -131,7 +131,7 @@ def sync_map(
             values_els = [c for c in parent if isinstance(c.tag, str) and c.tag.startswith(ns_prefix)]
             last_value = None
             for c in values_els:
-                local = c.tag[len(ns_prefix) :]  # type: ignore[index]
+                local = c.tag[len(ns_prefix) :]
                 if local not in skip:
                     last_value = c
             position = parent.index(last_value) + 1 if last_value is not None else len(parent)
