@@ -85,7 +85,6 @@ oVirt metadata entry is keyed ``devtype="graphics" name="<type>"``, as VDSM keye
 from __future__ import annotations
 
 import builtins
-import copy
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
@@ -351,11 +350,6 @@ class Graphics(Device):
         """The engine dev_spec; never holds the password."""
         spec = super().to_spec()
         params: dict[str, Any] = spec.setdefault("specParams", {})
-        # Unmodeled specParams a spec brought along live in metadata; hand them back.
-        kept = self.metadata.get("specParams") if self.has_metadata else None
-        if isinstance(kept, Mapping):
-            for key, value in kept.items():
-                params.setdefault(key, copy.deepcopy(value))
         secure: list[str] = []
         others: list[dict[str, Any]] = []
         for channel in self.channels:
