@@ -79,7 +79,8 @@ specParams ``xml``              what is kept verbatim, as XML strings: ``disk`` 
                                 ``source`` (children of ``<source>`` besides ``host`` and
                                 the nvme ``address``: auth, seclabel, encryption,
                                 reservations, cookies, ssl, config, snapshot, slices,
-                                reconnect, ...), ``driver`` (``metadata_cache``)
+                                reconnect, ...), ``driver`` (``metadata_cache``),
+                                ``address`` (``zpci`` of an s390x PCI address)
 =============================== ==========================================================
 
 Metadata (the domain's ``<metadata>``, keyed ``devtype="disk" name=<target dev>``):
@@ -274,7 +275,7 @@ _MODELED_DISK = frozenset(
      "vendor", "product", "iotune", "blockio", "geometry", "alias", "address"}
 )  # fmt: skip
 _MODELED_SOURCE = frozenset({"host", "address"})
-_MODELED_DRIVER: frozenset[str] = frozenset()
+_NOTHING_MODELED: frozenset[str] = frozenset()
 
 _D = TypeVar("_D", bound="Drive")
 
@@ -515,7 +516,9 @@ class Drive(Device):
         extra = {
             "disk": _verbatim(self.element, _MODELED_DISK),
             "source": _verbatim(self.element.find("source"), _MODELED_SOURCE),
-            "driver": _verbatim(self.element.find("driver"), _MODELED_DRIVER),
+            "driver": _verbatim(self.element.find("driver"), _NOTHING_MODELED),
+            # the core's address dict holds attributes only; zpci would be lost
+            "address": _verbatim(self.element.find("address"), _NOTHING_MODELED),
         }
         extra = {key: value for key, value in extra.items() if value}
         if extra:
@@ -598,8 +601,8 @@ class Drive(Device):
             raise SpecError(f"{self.describe()}: spec key 'specParams.xml' must be a dict, got {type(extra).__name__}")
         for key, items in extra.items():
             where = f"specParams.xml.{key}"
-            if key not in ("disk", "source", "driver"):
-                raise SpecError(f"{self.describe()}: unknown spec key {where!r} (disk, source or driver)")
+            if key not in ("disk", "source", "driver", "address"):
+                raise SpecError(f"{self.describe()}: unknown spec key {where!r} (disk, source, driver or address)")
             if not isinstance(items, list):
                 raise SpecError(f"{self.describe()}: spec key {where!r} must be a list of XML strings")
             if key == "disk":
