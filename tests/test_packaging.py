@@ -98,9 +98,16 @@ def test_pip_install_of_core_and_plugins_into_a_fresh_venv(tmp_path: Path) -> No
     ).stdout.split()
     assert all(path.startswith(str(venv)) for path in where), where
     _check_installed(venv, src)
-    # Start-up guard (target 300 ms on an idle machine): best of 5 cold runs of `devframe plugins`.
-    best = min(_timed([str(venv / "bin" / "devframe"), "plugins"], src) for _ in range(5))
-    assert best < 0.6, f"devframe plugins took {best:.3f} s at best"
+    # Start-up guard (target 300 ms on an idle machine, but absolute times drift on a shared
+    # machine): `devframe plugins` against the floor of importing devframe and click, runs
+    # interleaved, best of 5 each. Loading six plugins and listing them must stay cheap.
+    python = str(venv / "bin" / "python")
+    floor, cli = [], []
+    for _ in range(5):
+        floor.append(_timed([python, "-c", "import devframe, click"], src))
+        cli.append(_timed([str(venv / "bin" / "devframe"), "plugins"], src))
+    ratio = min(cli) / min(floor)
+    assert ratio < 1.6, f"devframe plugins: {min(cli):.3f} s, floor {min(floor):.3f} s, ratio {ratio:.2f}"
 
 
 def _timed(cmd: list[str], cwd: Path) -> float:

@@ -159,8 +159,14 @@ class DevframeGroup(click.Group):
             log_level=ctx.params.get("log_level"),
         )
         ctx.obj = state
+        import structlog
+
         from devframe.core.log import configure_logging
 
+        # structlog's configuration is process-global: put back what the embedding
+        # process had (tests run the CLI in process), so the CLI leaves no trace.
+        was_configured = structlog.is_configured()
+        saved = structlog.get_config()
         configure_logging(json=state.log_json, level=state.log_level)
         try:
             return super().invoke(ctx)
@@ -168,6 +174,11 @@ class DevframeGroup(click.Group):
             raise
         except Exception as exc:
             raise _translate(exc, state.debug) from exc
+        finally:
+            if was_configured:
+                structlog.configure(**saved)
+            else:
+                structlog.reset_defaults()
 
     def main(
         self,
