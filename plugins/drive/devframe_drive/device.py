@@ -261,6 +261,8 @@ def _geometry(name: str, kind: Any = INT) -> Field[Any]:
 class Host(ElementView):
     """One ``<host>`` of a network disk's source (a server, or a unix socket)."""
 
+    __slots__ = ()
+
     tag = "host"
     name = Field("@name", STR, spec="name", doc="server name or IP")
     port = Field("@port", INT, spec="port")
@@ -320,6 +322,8 @@ class Drive(Device):
 
     Identity without an alias: target dev, then serial, then source path.
     """
+
+    __slots__ = ()  # parsing makes one of these per disk: keep it as small as Device
 
     dev_type: ClassVar[str] = "disk"
     tag: ClassVar[str] = "disk"
