@@ -45,7 +45,8 @@ class FieldValueError(DevframeError):
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{device}: field {field!r}: {reason} (got {value!r})")
+        # Quote a bounded part of the value: a 50 MB attribute must not become a 50 MB message.
+        super().__init__(f"{device}: field {field!r}: {reason} (got {value!r:.200})")
 
 
 class SpecError(DevframeError):

@@ -190,6 +190,21 @@ def _remove_keeping_tail(element: etree._Element) -> None:
     parent.remove(element)
 
 
+#: What a secret field's value is shown as in errors, ``repr``, logs and ``inspect``.
+REDACTED = "***"
+
+
+def _xml_text_error(raw: str) -> str | None:
+    """Why XML cannot hold ``raw`` as text or attribute value (control characters,
+    surrogates), or None. Checked before anything is created, so a refused value
+    leaves the element as it was."""
+    try:
+        etree.Element("x").set("v", raw)
+    except (ValueError, TypeError) as exc:
+        return f"XML cannot hold this text ({exc})"
+    return None
+
+
 class _Base:
     """Shared bookkeeping of every declared field."""
 
@@ -200,6 +215,10 @@ class _Base:
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
+
+    def shown(self, value: object) -> object:
+        """``value`` as errors may quote it: a secret field's value is never quoted."""
+        return REDACTED if self.secret and value is not None else value
 
     def spec_value(self, view: ElementView) -> Any:
         """The value as it appears in a dev_spec (None when absent)."""
@@ -260,7 +279,7 @@ class Field(_Base, Generic[T]):
         try:
             return self.kind.parse(raw)
         except (ValueError, TypeError) as exc:
-            raise FieldValueError(view.describe(), self.name, raw, str(exc)) from None
+            raise FieldValueError(view.describe(), self.name, self.shown(raw), str(exc)) from None
 
     def raw(self, view: ElementView) -> str | None:
         """The XML text stored for this field, unconverted."""
@@ -284,11 +303,14 @@ class Field(_Base, Generic[T]):
         try:
             raw = self.kind.format(value)
         except (ValueError, TypeError) as exc:
-            raise FieldValueError(view.describe(), self.name, value, str(exc)) from None
+            raise FieldValueError(view.describe(), self.name, self.shown(value), str(exc)) from None
         self.set_raw(view, raw)
 
     def set_raw(self, view: ElementView, raw: str) -> None:
         """Store XML text for this field, creating the path's elements as needed."""
+        problem = _xml_text_error(raw) if isinstance(raw, str) else f"expected str, got {type(raw).__name__}"
+        if problem is not None:
+            raise FieldValueError(view.describe(), self.name, self.shown(raw), problem)
         element = view.element
         for depth, step in enumerate(self.steps):
             child = _find_child(element, step)
@@ -327,7 +349,7 @@ class Field(_Base, Generic[T]):
         try:
             self.kind.parse(raw)
         except (ValueError, TypeError) as exc:
-            return f"field {self.name!r} ({self.path}): {exc} (got {raw!r})"
+            return f"field {self.name!r} ({self.path}): {exc} (got {self.shown(raw)!r})"
         if isinstance(self.kind, Choice) and self.kind.values and raw not in self.kind.values:
             return None  # unknown-but-kept values are not problems; see Choice
         return None
@@ -345,7 +367,7 @@ class Field(_Base, Generic[T]):
         try:
             typed = self._from_spec(value) if self._from_spec else self.kind.coerce(value)
         except (ValueError, TypeError) as exc:
-            raise FieldValueError(view.describe(), self.spec or self.name, value, str(exc)) from None
+            raise FieldValueError(view.describe(), self.spec or self.name, self.shown(value), str(exc)) from None
         self.__set__(view, typed)
 
     def __repr__(self) -> str:
@@ -445,6 +467,18 @@ class AddressField(_Base):
             return
         if not isinstance(value, Mapping):
             raise FieldValueError(view.describe(), self.name, value, "expected a dict of address attributes")
+        attrs: dict[str, str] = {}
+        for key, item in value.items():
+            if item is None:
+                continue
+            name, text = str(key), str(item)
+            try:
+                etree.Element("x").set(name, text)  # check first: a refused address leaves the old one
+            except (ValueError, TypeError) as exc:
+                raise FieldValueError(
+                    view.describe(), self.name, {key: item}, f"not an XML attribute name and value ({exc})"
+                ) from None
+            attrs[name] = text
         if element is None:
             parent = view.element
             for depth, step in enumerate(self.steps):
@@ -458,10 +492,8 @@ class AddressField(_Base):
             for child in list(element):
                 element.remove(child)
         element.attrib.clear()
-        for key, item in value.items():
-            if item is None:
-                continue
-            element.set(str(key), str(item))
+        for name, text in attrs.items():
+            element.set(name, text)
 
     def spec_value(self, view: ElementView) -> Any:
         return self.__get__(view, type(view))
