@@ -184,10 +184,50 @@ class Route:
             device._builder = self.build
         return device
 
+    def plugin_identity(self, element: etree._Element) -> dict[str, str] | None:
+        """The plugin's ``devframe_metadata_identity`` answer, checked and isolated.
+
+        A plugin that raises or answers something other than a dict of str values is
+        logged with the device; the device then binds by alias only (its metadata entry
+        is kept as an orphan if nothing else names it). Strict mode raises.
+        """
+        if self.identity_impl is None:
+            return None
+        try:
+            result = self.identity_impl(element, self.dev_type)
+            if result is None:
+                return None
+            if not isinstance(result, Mapping) or not all(
+                isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in result.items()
+            ):
+                raise PluginError(
+                    self.plugin,
+                    f"devframe_metadata_identity returned {type(result).__name__} {result!r:.200}, "
+                    "expected a dict of str to str (or None)",
+                )
+            return dict(result) if result else None
+        except Exception as exc:  # a plugin error must not lose the device or its metadata
+            alias_el = element.find("alias")
+            alias = alias_el.get("name") if alias_el is not None else None
+            get_logger().error(
+                "plugin failed to identify device for its metadata; binding by alias only",
+                plugin=self.plugin,
+                dev_type=self.dev_type,
+                hook="devframe_metadata_identity",
+                alias=alias,
+                error=repr(exc),
+            )
+            if self.strict:
+                if isinstance(exc, PluginError):
+                    raise
+                raise PluginError(
+                    self.plugin, f"devframe_metadata_identity failed on <{element.tag}> alias={alias!r}: {exc!r}"
+                ) from exc
+            return None
+
     def identity(self, element: etree._Element) -> dict[str, str] | None:
         if self.identity_impl is not None:
-            result = self.identity_impl(element, self.dev_type)
-            return dict(result) if result else None
+            return self.plugin_identity(element)
         alias = element.find("alias")
         name = alias.get("name") if alias is not None else None
         return {"devtype": self.dev_type, "alias": name} if name else None
@@ -217,7 +257,12 @@ class Registry:
         self.routes: dict[str, Route] = {}
         #: tag -> Route, or _Narrowed when claims split the tag by an attribute
         self.by_tag: dict[str, Route | _Narrowed] = {}
-        self._log = get_logger()
+
+    @property
+    def _log(self) -> Any:
+        # Looked up on each use: a registry outlives the moment it was built, and the
+        # application may configure logging (renderer, level) after that.
+        return get_logger()
 
     # -- loading ------------------------------------------------------------------------
 
@@ -461,10 +506,35 @@ class Registry:
             return device
         try:
             return route.from_spec(spec)
+        except PluginError as exc:  # the plugin answered wrongly
+            return self._from_spec_failed(route, spec, exc)
         except DevframeError:
-            raise
-        except Exception as exc:
-            raise PluginError(route.plugin, f"devframe_device_from_spec failed for dev_type {dev_type!r}: {exc!r}") from exc
+            raise  # the spec itself is bad: the plugin said so
+        except Exception as exc:  # noqa: BLE001 - a plugin bug must not lose the device
+            return self._from_spec_failed(route, spec, exc)
+
+    def _from_spec_failed(self, route: Route, spec: Mapping[str, Any], exc: Exception) -> Device:
+        """Keep the spec as an UnknownDevice (alias, address, every other key in metadata)."""
+        self._log.error(
+            "plugin failed to build device from its dev_spec; kept as UnknownDevice",
+            plugin=route.plugin,
+            dev_type=route.dev_type,
+            hook="devframe_device_from_spec",
+            device_id=spec.get("deviceId"),
+            alias=spec.get("alias"),
+            error=repr(exc),
+        )
+        if self.strict:
+            if isinstance(exc, PluginError):
+                raise exc
+            raise PluginError(
+                route.plugin,
+                f"devframe_device_from_spec failed for dev_type {route.dev_type!r} "
+                f"(deviceId {spec.get('deviceId')!r}): {exc!r}",
+            ) from exc
+        device = UnknownDevice.from_spec(spec)
+        device.error = f"plugin {route.plugin!r} failed to build it from its dev_spec: {exc!r}"
+        return device
 
     def build(self, device: Device) -> etree._Element:
         return device.build()

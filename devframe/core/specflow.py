@@ -16,7 +16,7 @@ from lxml import etree
 
 from devframe.core.device import Device
 from devframe.core.domain import Domain, default_registry
-from devframe.core.errors import DevframeError, SpecError
+from devframe.core.errors import DevframeError, PluginError, SpecError
 from devframe.core.log import get_logger
 from devframe.core.registry import Registry
 
@@ -73,7 +73,18 @@ def spec_list_from_legacy_conf(
     specs: list[dict[str, Any]] = []
     for plugin, result in registry.call_collected("devframe_spec_list_from_legacy_conf", conf=conf, arch=arch):
         if not isinstance(result, list) or not all(isinstance(s, dict) for s in result):
-            raise DevframeError(f"plugin {plugin!r}: devframe_spec_list_from_legacy_conf must return a list of dicts")
+            # Treated like a plugin that raised (call_collected): logged, named, strict raises.
+            error = PluginError(
+                plugin,
+                f"devframe_spec_list_from_legacy_conf returned {type(result).__name__} {result!r:.200}, "
+                "expected a list of dev_spec dicts",
+            )
+            get_logger(arch=arch).error(
+                "plugin hook failed", plugin=plugin, hook="devframe_spec_list_from_legacy_conf", error=str(error)
+            )
+            if registry.strict:
+                raise error
+            continue
         specs.extend(result)
     return specs
 

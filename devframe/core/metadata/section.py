@@ -169,7 +169,7 @@ class MetadataSection:
                         found = alias_hits(alias) or None
             # Identity is the fallback: asked only when no alias names an entry.
             if found is None and use_identity and route is not None and route.identity_impl is not None:
-                ident = route.identity_impl(element, route.dev_type)
+                ident = route.plugin_identity(element)  # checked and isolated
                 found = identity_hits(ident) if ident else None
             if found is None:
                 return None
@@ -269,7 +269,7 @@ class MetadataSection:
                 changed = True
         route = self.registry.routes.get(device.dev_type)
         if route is not None and route.identity_impl is not None:
-            identity = route.identity_impl(device.element, route.dev_type)
+            identity = route.plugin_identity(device.element)
             for key, value in (identity or {}).items():
                 if value is None or key in ALIAS_KEYS:
                     continue
