@@ -1,0 +1,170 @@
+"""The invariants every fuzzer checks, shared by tests/test_fuzz.py (hypothesis) and the
+atheris harness (fuzz/run_atheris.py).
+
+Each ``check_*`` function takes one input, runs it through devframe and raises
+``AssertionError`` when an invariant breaks. Any exception that is not a
+``DevframeError`` escapes, which is the bug the fuzzers look for.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from typing import Any
+
+from lxml import etree
+
+from devframe import (
+    DevframeError,
+    Device,
+    Domain,
+    Registry,
+    UnknownDevice,
+    parse_domain,
+    spec_list_from_legacy_conf,
+)
+from devframe.core.metadata import NS, decode_value, encode_value, same_value
+from devframe.testing import canonical, wrap_in_domain
+
+__all__ = [
+    "check_device",
+    "check_legacy",
+    "check_metadata_value",
+    "check_metadata_xml",
+    "check_parse",
+    "check_spec",
+    "json_normalized",
+]
+
+
+def check_device(device: Device) -> None:
+    """repr, summary() and problems() never raise; to_spec() works or raises DevframeError."""
+    assert isinstance(repr(device), str)
+    assert isinstance(device.summary(), dict)
+    assert isinstance(device.problems(), list)
+    assert isinstance(device.dev_type, str)
+    try:
+        spec = device.to_spec()
+    except DevframeError:
+        return
+    assert isinstance(spec, dict) and spec.get("type") == device.dev_type, (device, spec)
+
+
+def check_parse(data: bytes | str, registry: Registry) -> Domain | None:
+    """Parse; whatever parses rebuilds losslessly, re-parses the same, and every device
+    survives repr/summary/problems/to_spec. Returns the domain (None when refused)."""
+    try:
+        domain = parse_domain(data, registry=registry, source="fuzz")
+    except DevframeError:
+        return None
+    for device in domain.devices:
+        check_device(device)
+    try:
+        rebuilt = domain.to_xml()
+    except DevframeError:
+        # Only metadata that cannot be keyed may refuse to be written back; the parse
+        # itself kept everything, so the failure is named and nothing is lost.
+        return domain
+    assert canonical(rebuilt) == canonical(data), "parse -> to_xml is not lossless"
+    again = parse_domain(rebuilt, registry=registry, source="fuzz-again")
+    assert [type(d) for d in again.devices] == [type(d) for d in domain.devices]
+    assert canonical(again.to_xml()) == canonical(rebuilt), "second round trip differs"
+    return domain
+
+
+def check_spec(spec: Any, registry: Registry) -> Device | None:
+    """device_from_spec raises only DevframeError; a built device's XML (with its metadata,
+    through a domain) parses back to the same dev_spec."""
+    try:
+        device = registry.device_from_spec(spec)
+    except DevframeError:
+        return None
+    check_device(device)
+    try:
+        spec_out = device.to_spec()
+    except DevframeError:
+        # A value the plugin accepted but cannot show again: a plugin bug.
+        raise AssertionError(f"device built from {spec!r:.300} cannot give its spec back") from None
+    host = parse_domain(wrap_in_domain(), registry=registry, source="fuzz-spec")
+    host.add(device)
+    try:
+        xml = host.to_xml()
+    except DevframeError:
+        return device  # e.g. metadata with neither alias nor identity to key it by: named
+    back = parse_domain(xml, registry=registry, source="fuzz-spec-again")
+    assert len(back.devices) == 1, xml
+    again = back.devices[0]
+    assert type(again) is type(device) or isinstance(again, UnknownDevice) == isinstance(device, UnknownDevice)
+    assert again.to_spec() == spec_out, f"spec -> XML -> spec differs for {spec!r:.300}"
+    return device
+
+
+def check_legacy(conf: Any, arch: str, registry: Registry) -> list[dict[str, Any]] | None:
+    """Legacy conf -> dev_spec_list raises only DevframeError (and warns); the specs it
+    produces build devices or raise DevframeError."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any other warning is a finding
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            specs = spec_list_from_legacy_conf(conf, arch, registry=registry)
+        except DevframeError:
+            return None
+    assert isinstance(specs, list) and all(isinstance(s, dict) for s in specs)
+    for spec in specs:
+        check_spec(spec, registry)
+    return specs
+
+
+def json_normalized(value: Any) -> Any:
+    """What the codec promises to give back: tuples read back as lists."""
+    if isinstance(value, tuple | list):
+        return [json_normalized(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_normalized(v) for k, v in value.items()}
+    return value
+
+
+def _storable(value: Any, depth: int = 0) -> bool:
+    if value is None or isinstance(value, str | bool | int | float):
+        return True
+    if isinstance(value, tuple | list):
+        return all(_storable(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _storable(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def check_metadata_value(key: Any, value: Any) -> None:
+    """A value round-trips exactly through the codec (and through serialization), or
+    the codec refuses it with a DevframeError."""
+    parent = etree.Element(f"{{{NS}}}device")
+    try:
+        encode_value(parent, key, value, ns=NS)
+    except DevframeError:
+        assert not (isinstance(key, str) and _storable(value)), f"storable value refused: {key!r}={value!r:.200}"
+        return
+    assert isinstance(key, str) and _storable(value), f"unstorable value accepted: {value!r:.200}"
+    text = etree.tostring(parent)
+    reread = etree.fromstring(text)
+    got = decode_value(reread[0], ns=NS)
+    want = json_normalized(value)
+    assert same_value(got, want) or _nan_equal(got, want), f"{key!r}: {want!r:.200} came back as {got!r:.200}"
+
+
+def _nan_equal(a: Any, b: Any) -> bool:
+    return isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
+
+
+def check_metadata_xml(element: etree._Element) -> None:
+    """Arbitrary metadata XML decodes to a value that re-encodes to the same value, or
+    raises a DevframeError."""
+    key = etree.QName(element).localname
+    try:
+        value = decode_value(element, key, ns=NS)
+    except DevframeError:
+        return
+    scratch = etree.Element("x")
+    encode_value(scratch, key, copy.deepcopy(value), ns=NS)
+    again = decode_value(etree.fromstring(etree.tostring(scratch))[0], key, ns=NS)
+    assert same_value(again, value) or _nan_equal(again, value), (value, again)
