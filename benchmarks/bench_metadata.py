@@ -18,10 +18,10 @@ import argparse
 import gc
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
+from generate import build_metadata_domain  # the shared generator, beside this script
 from lxml import etree
 
 import devframe
@@ -58,81 +58,7 @@ class BenchPlugin:
         return {"mac_address": mac.get("address")} if mac is not None else None
 
 
-def drive_name(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("a") + rest) + letters
-    return "vd" + letters
-
-
-def build_domain(count: int) -> tuple[bytes, bytes]:
-    """(with metadata, without metadata) XML of one domain with ``count`` devices."""
-    rng = uuid.UUID(int=12345).int
-    devices: list[str] = []
-    entries: list[str] = []
-    for i in range(count):
-        dev_id = uuid.UUID(int=(rng + i * 7919) % (1 << 128))
-        slot = f"0x{i % 32:02x}"
-        bus = f"0x{(i // 32) % 256:02x}"
-        if i % 2 == 0:
-            name = drive_name(i // 2)
-            img, vol, dom, pool = (uuid.UUID(int=(rng * (k + 3) + i) % (1 << 128)) for k in range(4))
-            devices.append(
-                f"""    <disk type="file" device="disk" snapshot="no">
-      <driver name="qemu" type="qcow2" cache="none" error_policy="stop" io="threads"/>
-      <source file="/rhev/data-center/mnt/blockSD/{dom}/images/{img}/{vol}"/>
-      <target dev="{name}" bus="virtio"/>
-      <serial>{img}</serial>
-      <alias name="ua-{dev_id}"/>
-      <address type="pci" domain="0x0000" bus="{bus}" slot="{slot}" function="0x0"/>
-    </disk>
-"""
-            )
-            entries.append(
-                f"""      <ovirt-vm:device devtype="disk" name="{name}">
-        <ovirt-vm:domainID>{dom}</ovirt-vm:domainID>
-        <ovirt-vm:imageID>{img}</ovirt-vm:imageID>
-        <ovirt-vm:poolID>{pool}</ovirt-vm:poolID>
-        <ovirt-vm:volumeID>{vol}</ovirt-vm:volumeID>
-      </ovirt-vm:device>
-"""
-            )
-        else:
-            mac = "56:6f:" + ":".join(f"{(i >> s) & 0xFF:02x}" for s in (24, 16, 8, 0))
-            devices.append(
-                f"""    <interface type="bridge">
-      <mac address="{mac}"/>
-      <source bridge="ovirtmgmt"/>
-      <model type="virtio"/>
-      <filterref filter="vdsm-no-mac-spoofing"/>
-      <link state="up"/>
-      <mtu size="1500"/>
-      <alias name="ua-{dev_id}"/>
-      <address type="pci" domain="0x0000" bus="{bus}" slot="{slot}" function="0x0"/>
-    </interface>
-"""
-            )
-            entries.append(
-                f"""      <ovirt-vm:device mac_address="{mac.upper()}">
-        <ovirt-vm:network>ovirtmgmt</ovirt-vm:network>
-      </ovirt-vm:device>
-"""
-            )
-    head = """<domain type="kvm" xmlns:ovirt-vm="http://ovirt.org/vm/1.0">
-  <name>bench</name>
-  <uuid>5f0c2a4e-8d1b-4c3a-9e7f-2b6d4a1c0e93</uuid>
-"""
-    metadata = (
-        "  <metadata>\n    <ovirt-vm:vm>\n"
-        "      <ovirt-vm:clusterVersion>4.7</ovirt-vm:clusterVersion>\n"
-        '      <ovirt-vm:memGuaranteedSize type="int">2048</ovirt-vm:memGuaranteedSize>\n'
-        + "".join(entries)
-        + "    </ovirt-vm:vm>\n  </metadata>\n"
-    )
-    tail = '  <memory unit="KiB">4194304</memory>\n  <devices>\n' + "".join(devices) + "  </devices>\n</domain>\n"
-    return (head + metadata + tail).encode(), (head + tail).encode()
+build_domain = build_metadata_domain  # the name this script has always used
 
 
 def best(fn: Callable[[], Any], runs: int) -> float:

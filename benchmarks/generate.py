@@ -1,0 +1,262 @@
+"""Generated libvirt domains for the benchmarks (shared by run.py, bench_parse.py, bench_metadata.py).
+
+:func:`generate_domain` makes a realistic mixed domain: mostly disks and NICs, then controllers,
+graphics, sound, video and devices no built-in plugin claims (channel, memballoon, rng, serial,
+input, watchdog, ...), with aliases and guest addresses. With ``metadata=True`` it also writes the
+oVirt ``<metadata>`` section the engine sends: one ``<ovirt-vm:device>`` entry per disk (keyed by
+``devtype``/``name``, with storage IDs and a volume chain) and per NIC (keyed by ``mac_address``,
+with its network and custom properties).
+
+:func:`build_metadata_domain` is the disk-and-NIC domain of ``bench_metadata.py``.
+
+Everything is deterministic: the same size always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+__all__ = ["MIX", "build_metadata_domain", "drive_name", "generate_domain"]
+
+_SEED = uuid.UUID(int=12345).int
+
+
+def _uuid(i: int, salt: int = 0) -> uuid.UUID:
+    return uuid.UUID(int=(_SEED * (salt + 3) + i * 7919) % (1 << 128))
+
+
+def drive_name(index: int, prefix: str = "vd") -> str:
+    """libvirt's drive name: prefix + base-26 index (a..z, aa..)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return prefix + letters
+
+
+def _mac(i: int) -> str:
+    return f"56:6f:{i >> 24 & 255:02x}:{i >> 16 & 255:02x}:{i >> 8 & 255:02x}:{i & 255:02x}"
+
+
+def _pci(slot: int, bus: int = 0) -> str:
+    return f"<address type='pci' domain='0x0000' bus='0x{bus:02x}' slot='0x{slot % 32:02x}' function='0x0'/>"
+
+
+def _disk(i: int) -> str:
+    if i % 5 == 0:
+        return (
+            f"<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+            f"<source file='/var/lib/libvirt/images/iso{i}.iso'/><target dev='{drive_name(i, 'sd')}' bus='sata'/>"
+            f"<readonly/><alias name='ua-{_uuid(i)}'/>"
+            f"<address type='drive' controller='0' bus='0' target='0' unit='{i % 6}'/></disk>"
+        )
+    img, vol, dom = _uuid(i, 1), _uuid(i, 2), _uuid(i, 3)
+    return (
+        f"<disk type='file' device='disk' snapshot='no'>"
+        f"<driver name='qemu' type='qcow2' cache='none' error_policy='stop' io='threads'/>"
+        f"<source file='/rhev/data-center/mnt/blockSD/{dom}/images/{img}/{vol}'/>"
+        f"<target dev='{drive_name(i)}' bus='virtio'/><serial>{img}</serial>"
+        f"<boot order='{i % 9 + 1}'/><alias name='ua-{_uuid(i)}'/>{_pci(i, 1)}</disk>"
+    )
+
+
+def _interface(i: int) -> str:
+    return (
+        f"<interface type='bridge'><mac address='{_mac(i)}'/>"
+        f"<source bridge='br{i % 4}'/><model type='virtio'/><driver name='vhost' queues='4'/>"
+        f"<filterref filter='vdsm-no-mac-spoofing'/><link state='up'/><mtu size='1500'/>"
+        f"<alias name='ua-{_uuid(i)}'/>{_pci(i, 2)}</interface>"
+    )
+
+
+def _graphics(i: int) -> str:
+    if i % 2:
+        return (
+            "<graphics type='spice' autoport='yes' passwdValidTo='1970-01-01T00:00:01'>"
+            "<listen type='network' network='vdsm-ovirtmgmt'/><channel name='main' mode='secure'/></graphics>"
+        )
+    return (
+        "<graphics type='vnc' port='-1' autoport='yes' keymap='en-us'><listen type='address' address='0'/></graphics>"
+    )
+
+
+def _controller(i: int) -> str:
+    kinds = [
+        f"<controller type='virtio-serial' index='{i}' ports='16'>"
+        f"<alias name='ua-{_uuid(i)}'/>{_pci(i, 3)}</controller>",
+        f"<controller type='scsi' index='{i}' model='virtio-scsi'><driver iothread='1'/>"
+        f"<alias name='ua-{_uuid(i)}'/>{_pci(i, 3)}</controller>",
+        f"<controller type='usb' index='{i}' model='qemu-xhci' ports='8'>"
+        f"<alias name='ua-{_uuid(i)}'/>{_pci(i, 3)}</controller>",
+        f"<controller type='pci' index='{i}' model='pcie-root-port'><model name='pcie-root-port'/>"
+        f"<target chassis='{i}' port='0x{i % 256:x}'/><alias name='pci.{i}'/>{_pci(i, 0)}</controller>",
+    ]
+    return kinds[i % len(kinds)]
+
+
+def _unknown(i: int) -> str:
+    # Devices no built-in plugin claims: they become UnknownDevice and must cost no more.
+    kinds = [
+        f"<channel type='unix'><source mode='bind' path='/var/lib/libvirt/qemu/channels/c{i}.sock'/>"
+        f"<target type='virtio' name='org.qemu.guest_agent.{i}'/><alias name='channel{i}'/>"
+        f"<address type='virtio-serial' controller='0' bus='0' port='{i % 16 + 1}'/></channel>",
+        f"<memballoon model='virtio'><stats period='5'/><alias name='ua-{_uuid(i)}'/>{_pci(i, 4)}</memballoon>",
+        f"<rng model='virtio'><backend model='random'>/dev/urandom</backend>"
+        f"<alias name='ua-{_uuid(i)}'/>{_pci(i, 5)}</rng>",
+        f"<serial type='pty'><target type='isa-serial' port='{i % 4}'><model name='isa-serial'/></target>"
+        f"<alias name='serial{i}'/></serial>",
+        f"<input type='tablet' bus='usb'><alias name='input{i}'/>"
+        f"<address type='usb' bus='0' port='{i % 8 + 1}'/></input>",
+        f"<watchdog model='i6300esb' action='reset'><alias name='ua-{_uuid(i)}'/>{_pci(i, 8)}</watchdog>",
+    ]
+    return kinds[i % len(kinds)]
+
+
+def _sound(i: int) -> str:
+    return f"<sound model='ich9'><codec type='micro'/><alias name='ua-{_uuid(i)}'/>{_pci(i, 6)}</sound>"
+
+
+def _video(i: int) -> str:
+    return (
+        f"<video><model type='qxl' ram='65536' vram='32768' vgamem='16384' heads='1' primary='yes'/>"
+        f"<alias name='ua-{_uuid(i)}'/>{_pci(i, 7)}</video>"
+    )
+
+
+# Roughly what a large real domain holds: mostly disks and NICs, then controllers and the rest.
+MIX: list[Callable[[int], str]] = [
+    _disk,
+    _disk,
+    _disk,
+    _interface,
+    _interface,
+    _controller,
+    _unknown,
+    _unknown,
+    _graphics,
+    _sound,
+    _video,
+]
+
+
+def _disk_entry(i: int) -> str:
+    name = drive_name(i, "sd") if i % 5 == 0 else drive_name(i)
+    img, vol, dom, pool = _uuid(i, 1), _uuid(i, 2), _uuid(i, 3), _uuid(i, 4)
+    return (
+        f"<ovirt-vm:device devtype='disk' name='{name}'>"
+        f"<ovirt-vm:domainID>{dom}</ovirt-vm:domainID><ovirt-vm:imageID>{img}</ovirt-vm:imageID>"
+        f"<ovirt-vm:poolID>{pool}</ovirt-vm:poolID><ovirt-vm:volumeID>{vol}</ovirt-vm:volumeID>"
+        "<ovirt-vm:volumeChain><ovirt-vm:volumeChainNode>"
+        f"<ovirt-vm:domainID>{dom}</ovirt-vm:domainID><ovirt-vm:imageID>{img}</ovirt-vm:imageID>"
+        f"<ovirt-vm:leaseOffset type='int'>0</ovirt-vm:leaseOffset><ovirt-vm:volumeID>{vol}</ovirt-vm:volumeID>"
+        "</ovirt-vm:volumeChainNode></ovirt-vm:volumeChain></ovirt-vm:device>"
+    )
+
+
+def _nic_entry(i: int) -> str:
+    return (
+        f"<ovirt-vm:device mac_address='{_mac(i).upper()}'><ovirt-vm:network>ovirtmgmt</ovirt-vm:network>"
+        "<ovirt-vm:custom><ovirt-vm:queues type='int'>4</ovirt-vm:queues></ovirt-vm:custom></ovirt-vm:device>"
+    )
+
+
+def generate_domain(devices: int, *, metadata: bool = False) -> bytes:
+    """A domain with ``devices`` devices (the emulator counts as one) in :data:`MIX` proportions."""
+    parts = ["<emulator>/usr/bin/qemu-system-x86_64</emulator>"]
+    entries: list[str] = []
+    for i in range(devices - 1):
+        make = MIX[i % len(MIX)]
+        parts.append(make(i))
+        if metadata and make is _disk:
+            entries.append(_disk_entry(i))
+        elif metadata and make is _interface:
+            entries.append(_nic_entry(i))
+    body = "\n    ".join(parts)
+    section = ""
+    if metadata:
+        section = (
+            "  <metadata>\n    <ovirt-vm:vm>\n"
+            "      <ovirt-vm:clusterVersion>4.7</ovirt-vm:clusterVersion>\n"
+            "      <ovirt-vm:memGuaranteedSize type='int'>2048</ovirt-vm:memGuaranteedSize>\n      "
+            + "\n      ".join(entries)
+            + "\n    </ovirt-vm:vm>\n  </metadata>\n"
+        )
+    return (
+        "<domain type='kvm' xmlns:ovirt-vm='http://ovirt.org/vm/1.0'>\n"
+        "  <name>bench</name>\n  <uuid>9f2a0a76-7d0e-4d8e-8f55-3e1e56e6b7a1</uuid>\n"
+        f"{section}"
+        "  <memory unit='KiB'>8388608</memory>\n  <vcpu placement='static'>4</vcpu>\n"
+        "  <os><type arch='x86_64' machine='pc-q35-8.2'>hvm</type><boot dev='hd'/></os>\n"
+        "  <features><acpi/><apic/></features>\n"
+        "  <cpu mode='host-model'><topology sockets='1' cores='4' threads='1'/></cpu>\n"
+        f"  <devices>\n    {body}\n  </devices>\n</domain>\n"
+    ).encode()
+
+
+def build_metadata_domain(count: int) -> tuple[bytes, bytes]:
+    """(with metadata, without metadata) XML of a domain of ``count`` disks and NICs (bench_metadata.py)."""
+    devices: list[str] = []
+    entries: list[str] = []
+    for i in range(count):
+        dev_id = uuid.UUID(int=(_SEED + i * 7919) % (1 << 128))
+        slot = f"0x{i % 32:02x}"
+        bus = f"0x{(i // 32) % 256:02x}"
+        if i % 2 == 0:
+            name = drive_name(i // 2)
+            img, vol, dom, pool = (uuid.UUID(int=(_SEED * (k + 3) + i) % (1 << 128)) for k in range(4))
+            devices.append(
+                f"""    <disk type="file" device="disk" snapshot="no">
+      <driver name="qemu" type="qcow2" cache="none" error_policy="stop" io="threads"/>
+      <source file="/rhev/data-center/mnt/blockSD/{dom}/images/{img}/{vol}"/>
+      <target dev="{name}" bus="virtio"/>
+      <serial>{img}</serial>
+      <alias name="ua-{dev_id}"/>
+      <address type="pci" domain="0x0000" bus="{bus}" slot="{slot}" function="0x0"/>
+    </disk>
+"""
+            )
+            entries.append(
+                f"""      <ovirt-vm:device devtype="disk" name="{name}">
+        <ovirt-vm:domainID>{dom}</ovirt-vm:domainID>
+        <ovirt-vm:imageID>{img}</ovirt-vm:imageID>
+        <ovirt-vm:poolID>{pool}</ovirt-vm:poolID>
+        <ovirt-vm:volumeID>{vol}</ovirt-vm:volumeID>
+      </ovirt-vm:device>
+"""
+            )
+        else:
+            mac = "56:6f:" + ":".join(f"{(i >> s) & 0xFF:02x}" for s in (24, 16, 8, 0))
+            devices.append(
+                f"""    <interface type="bridge">
+      <mac address="{mac}"/>
+      <source bridge="ovirtmgmt"/>
+      <model type="virtio"/>
+      <filterref filter="vdsm-no-mac-spoofing"/>
+      <link state="up"/>
+      <mtu size="1500"/>
+      <alias name="ua-{dev_id}"/>
+      <address type="pci" domain="0x0000" bus="{bus}" slot="{slot}" function="0x0"/>
+    </interface>
+"""
+            )
+            entries.append(
+                f"""      <ovirt-vm:device mac_address="{mac.upper()}">
+        <ovirt-vm:network>ovirtmgmt</ovirt-vm:network>
+      </ovirt-vm:device>
+"""
+            )
+    head = """<domain type="kvm" xmlns:ovirt-vm="http://ovirt.org/vm/1.0">
+  <name>bench</name>
+  <uuid>5f0c2a4e-8d1b-4c3a-9e7f-2b6d4a1c0e93</uuid>
+"""
+    metadata = (
+        "  <metadata>\n    <ovirt-vm:vm>\n"
+        "      <ovirt-vm:clusterVersion>4.7</ovirt-vm:clusterVersion>\n"
+        '      <ovirt-vm:memGuaranteedSize type="int">2048</ovirt-vm:memGuaranteedSize>\n'
+        + "".join(entries)
+        + "    </ovirt-vm:vm>\n  </metadata>\n"
+    )
+    tail = '  <memory unit="KiB">4194304</memory>\n  <devices>\n' + "".join(devices) + "  </devices>\n</domain>\n"
+    return (head + metadata + tail).encode(), (head + tail).encode()

@@ -1,0 +1,512 @@
+"""devframe's benchmark: every measure of issue 8, as ratios against a floor, in one command.
+
+    .venv/bin/python benchmarks/run.py [--sizes 100,1000,10000,100000] [--repeat N] [--quick]
+
+For each size a domain is generated (``generate.generate_domain``: a realistic mix of the six
+built-in device kinds and devices no plugin claims, with aliases, addresses and oVirt metadata for
+every disk and NIC). Measured in this process, best of N runs, each run holding its result until
+the clock stops (so freeing a tree is never counted for one side only):
+
+* parse_domain (dev_map with metadata bound) / lxml parsing the same bytes and iterating <devices>
+* Domain.to_xml() / etree.tostring of the same tree (and, for information, after editing 1 %)
+* correlate(known, reported) of N devices / parse_domain of the same domain
+* xmltodict.parse of the same bytes, plus iterating its devices / the floor
+
+In other processes: peak memory (RSS above the start, in a fresh process per case: parse_domain vs
+lxml's tree alone; see _memprobe.py for why not tracemalloc), cold start of ``devframe plugins``
+and virt-manager's virtinst under the system Python, against lxml's floor in its own process.
+
+Prints a table of ratios with PASS/FAIL per target, the fitted scaling exponent of parse time
+(log-log least squares, 1,000 devices and up), writes benchmarks/results/latest.json and draws
+docs/benchmarks.png. Exits 1 when a target fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import xmltodict
+from generate import generate_domain  # the shared generator, beside this script
+from lxml import etree
+
+import devframe
+from devframe.agent import correlate
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results" / "latest.json"
+PLOT = ROOT / "docs" / "benchmarks.png"
+SYSTEM_PYTHON = "/usr/bin/python3"
+VIRT_MANAGER = "/usr/share/virt-manager"
+
+# Issue 8's targets.
+PARSE_LIMIT = 3.0
+TO_XML_LIMIT = 3.0
+EXPONENT_LIMIT = 1.05
+CORRELATE_LIMIT = 1.0
+MEMORY_LIMIT = 2.5
+COLD_START_LIMIT_MS = 300.0
+VIRTINST_SPEEDUP = 10.0
+#: below this many devices the tree is a few hundred KiB: RSS pages and allocator arenas
+#: dominate, so memory there is shown but not judged
+MEMORY_MIN_DEVICES = 1_000
+#: virtinst is quadratic (~10 s at 10,000 devices here; 100,000 would take about 20 minutes)
+VIRTINST_MAX_DEVICES = 10_000
+#: each timed sample runs long enough for the clock (small domains are repeated inside a sample)
+MIN_SAMPLE_S = 0.05
+
+
+def _loops(func: Callable[[], object]) -> int:
+    start = time.perf_counter()
+    func()
+    once = time.perf_counter() - start
+    return max(1, math.ceil(MIN_SAMPLE_S / max(once, 1e-7)))
+
+
+def best_of(repeat: int, *funcs: Callable[[], object]) -> list[float]:
+    """Best time per call of each function, runs interleaved so drift hits all of them alike."""
+    loops = [_loops(f) for f in funcs]
+    best = [float("inf")] * len(funcs)
+    for _ in range(repeat):
+        for i, func in enumerate(funcs):
+            gc.collect()
+            results = []
+            start = time.perf_counter()
+            for _ in range(loops[i]):
+                results.append(func())
+            elapsed = (time.perf_counter() - start) / loops[i]
+            del results  # freed after the clock stops, for every function alike
+            best[i] = min(best[i], elapsed)
+    return best
+
+
+@dataclass
+class Row:
+    size: int
+    measure: str
+    value: float
+    floor: float | None
+    ratio: float | None
+    limit: float | None
+    judged: bool = True
+    note: str = ""
+
+    @property
+    def status(self) -> str:
+        if self.limit is None or self.ratio is None:
+            return "info"
+        if not self.judged:
+            return "info"
+        return "PASS" if self.ratio <= self.limit else "FAIL"
+
+
+def _safe_parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, collect_ids=False)
+
+
+def measure_size(n: int, xml: bytes, repeat: int, registry: devframe.Registry) -> tuple[list[Row], dict[str, Any]]:
+    parser = _safe_parser()
+    rows: list[Row] = []
+
+    def floor_parse() -> object:
+        root = etree.fromstring(xml, parser)
+        return root, [child.tag for child in root.find("devices")]
+
+    def parse() -> object:
+        return devframe.parse_domain(xml, registry=registry)
+
+    domain = devframe.parse_domain(xml, registry=registry)
+    bound = sum(1 for d in domain.devices if d.has_metadata)
+    if domain.orphan_metadata:
+        raise SystemExit(f"{n} devices: {len(domain.orphan_metadata)} metadata entries did not bind")
+
+    def xmltodict_parse() -> object:
+        doc = xmltodict.parse(xml)
+        devices = doc["domain"]["devices"]
+        return doc, [item for items in devices.values() for item in (items if isinstance(items, list) else [items])]
+
+    floor_t, parse_t, x2d_t = best_of(repeat, floor_parse, parse, xmltodict_parse)
+    rows.append(Row(n, "parse_domain / lxml floor", parse_t, floor_t, parse_t / floor_t, PARSE_LIMIT))
+    rows.append(Row(n, "xmltodict / lxml floor", x2d_t, floor_t, x2d_t / floor_t, None, note="peer"))
+
+    tree = domain.tree
+
+    def floor_build() -> object:
+        return etree.tostring(tree, encoding="unicode")
+
+    domain.to_xml()  # first call lays out <devices>; later calls are the steady state
+    tostring_t, to_xml_t = best_of(repeat, floor_build, domain.to_xml)
+    rows.append(Row(n, "to_xml / etree.tostring", to_xml_t, tostring_t, to_xml_t / tostring_t, TO_XML_LIMIT))
+
+    # After edits: 1 % of the devices get a field and their metadata changed.
+    with_md = [d for d in domain.devices if d.has_metadata]
+    step = max(len(with_md) // max(n // 100, 1), 1)
+    edited = with_md[::step][: max(n // 100, 1)]
+
+    def edit_and_build() -> object:
+        for device in edited:
+            device.metadata["touched"] = device.metadata.get("touched", 0) + 1
+        return domain.to_xml()
+
+    tostring_t2, edited_t = best_of(repeat, floor_build, edit_and_build)
+    rows.append(
+        Row(n, "to_xml, 1% edited / tostring", edited_t, tostring_t2, edited_t / tostring_t2, None, note="info")
+    )
+
+    known = devframe.parse_domain(xml, registry=registry)
+    reported = devframe.parse_domain(xml, registry=registry)
+    outcome = correlate(known, reported)
+    # Devices with neither a user alias nor a plugin identity (the emulator, channels, inputs
+    # and serials named by libvirt) cannot be matched by design: they show as removed + added.
+    unmatchable = [d for d in known.devices if d.device_id is None and d.identity() is None]
+    if len(outcome.removed) != len(unmatchable) or len(outcome.added) != len(unmatchable):
+        raise SystemExit(f"{n} devices: correlate left {len(outcome.removed)} of {len(known.devices)} unmatched")
+
+    def run_correlate() -> object:
+        return correlate(known, reported)
+
+    parse_t2, correlate_t = best_of(repeat, parse, run_correlate)
+    rows.append(Row(n, "correlate / parse_domain", correlate_t, parse_t2, correlate_t / parse_t2, CORRELATE_LIMIT))
+    facts = {
+        "bytes": len(xml),
+        "devices": len(domain.devices),
+        "unknown": sum(1 for d in domain.devices if isinstance(d, devframe.UnknownDevice)),
+        "with_metadata": bound,
+        "correlate": {"matched": len(known.devices) - len(outcome.removed), "unmatchable": len(unmatchable)},
+        "by_type": {k: len(v) for k, v in domain.dev_map.items()},
+    }
+    return rows, facts
+
+
+def measure_memory(n: int, path: Path, runs: int) -> Row:
+    peaks: dict[str, int] = {}
+    for case in ("lxml", "devframe"):
+        values = []
+        for _ in range(runs):
+            out = subprocess.run(
+                [sys.executable, str(HERE / "_memprobe.py"), case, str(path)],
+                capture_output=True,
+                text=True,
+                check=True,
+                env=_clean_env(),
+            )
+            values.append(json.loads(out.stdout)["peak_kib"])
+        peaks[case] = min(values)  # page and arena noise only ever adds
+    ratio = peaks["devframe"] / peaks["lxml"] if peaks["lxml"] > 0 else float("nan")
+    return Row(
+        n,
+        "peak memory / lxml tree",
+        peaks["devframe"],
+        peaks["lxml"],
+        ratio,
+        MEMORY_LIMIT,
+        judged=n >= MEMORY_MIN_DEVICES,
+        note="KiB, RSS",
+    )
+
+
+def _lxml_shim() -> Path:
+    """A directory holding only lxml, for the system Python (same CPython minor version)."""
+    import lxml
+
+    shim = Path(tempfile.mkdtemp(prefix="devframe-bench-lxml-"))
+    (shim / "lxml").symlink_to(Path(lxml.__file__).parent)
+    return shim
+
+
+def measure_virtinst(n: int, path: Path, repeat: int, shim: Path) -> dict[str, Any] | None:
+    env = _clean_env()
+    env["PYTHONPATH"] = f"{VIRT_MANAGER}{os.pathsep}{shim}"
+    out = subprocess.run(
+        [SYSTEM_PYTHON, str(HERE / "_virtinst_probe.py"), str(path), str(repeat)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1800,
+    )
+    if out.returncode != 0:
+        print(f"virtinst at {n} devices failed: {out.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        return None
+    figures: dict[str, Any] = json.loads(out.stdout)
+    return figures
+
+
+def _clean_env() -> dict[str, str]:
+    # The caller's plugin settings must not change what is measured.
+    return {k: v for k, v in os.environ.items() if not k.startswith("DEVFRAME_")}
+
+
+def measure_cold_start(runs: int) -> dict[str, float]:
+    devframe_cli = Path(sys.executable).with_name("devframe")
+    command = [str(devframe_cli), "plugins"]
+    if not devframe_cli.exists():
+        command = [sys.executable, "-m", "devframe.cli", "plugins"]
+
+    def timed(cmd: list[str]) -> list[float]:
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True, env=_clean_env())
+            times.append((time.perf_counter() - start) * 1000)
+        return times
+
+    plugins = timed(command)
+    bare = timed([sys.executable, "-c", "pass"])
+    return {
+        "best_ms": min(plugins),
+        "median_ms": statistics.median(plugins),
+        "python_best_ms": min(bare),
+        "python_median_ms": statistics.median(bare),
+    }
+
+
+def scaling_exponent(points: list[tuple[int, float]]) -> float | None:
+    """Slope of log(time) against log(devices), least squares."""
+    if len(points) < 2:
+        return None
+    xs = [math.log(n) for n, _ in points]
+    ys = [math.log(t) for _, t in points]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+
+
+def draw(series: dict[str, list[tuple[int, float]]], path: Path, exponent: float | None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    styles = {
+        "devframe parse_domain": ("tab:blue", "o", "-"),
+        "lxml floor (parse + iterate <devices>)": ("black", "s", "--"),
+        "virtinst (virt-manager)": ("tab:red", "^", "-"),
+        "xmltodict": ("tab:orange", "D", "-"),
+    }
+    fig, ax = plt.subplots(figsize=(7.5, 5), dpi=120)
+    for label, points in series.items():
+        if not points:
+            continue
+        color, marker, line = styles[label]
+        xs, ys = zip(*points, strict=True)
+        ax.plot(xs, [y * 1000 for y in ys], marker=marker, linestyle=line, color=color, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("devices in the domain")
+    ax.set_ylabel("time to parse and list the devices (ms, best of runs)")
+    title = "Parsing a libvirt domain: devframe vs lxml's floor and peers"
+    if exponent is not None:
+        title += f"\n(devframe scaling exponent {exponent:.2f}; 1.0 is linear)"
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, which="major", linestyle=":", linewidth=0.6)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--sizes", default=None, help="comma-separated device counts (default 100,1000,10000,100000)")
+    parser.add_argument("--repeat", type=int, default=None, help="runs per measurement, best kept (default 5)")
+    parser.add_argument("--quick", action="store_true", help="sizes up to 10,000, 3 runs, virtinst up to 1,000")
+    parser.add_argument("--no-plot", action="store_true", help="do not redraw docs/benchmarks.png")
+    args = parser.parse_args(argv)
+    default_sizes = "100,1000,10000" if args.quick else "100,1000,10000,100000"
+    try:
+        sizes = sorted({int(s) for s in (args.sizes or default_sizes).split(",") if s.strip()})
+    except ValueError:
+        parser.error("--sizes takes comma-separated integers")
+    repeat = args.repeat or (3 if args.quick else 5)
+    if repeat < 1 or not sizes or min(sizes) < 2:
+        parser.error("--repeat must be positive and every size at least 2")
+    virtinst_max = 1_000 if args.quick else VIRTINST_MAX_DEVICES
+
+    registry = devframe.default_registry()  # plugin loading is not part of a parse
+    rows: list[Row] = []
+    facts: dict[int, dict[str, Any]] = {}
+    series: dict[str, list[tuple[int, float]]] = {
+        "devframe parse_domain": [],
+        "lxml floor (parse + iterate <devices>)": [],
+        "virtinst (virt-manager)": [],
+        "xmltodict": [],
+    }
+    virtinst: dict[int, dict[str, Any]] = {}
+    have_virtinst = Path(SYSTEM_PYTHON).exists() and (Path(VIRT_MANAGER) / "virtinst").is_dir()
+    shim = _lxml_shim() if have_virtinst else None
+    workdir = Path(tempfile.mkdtemp(prefix="devframe-bench-"))
+    try:
+        for n in sizes:
+            xml = generate_domain(n, metadata=True)
+            path = workdir / f"domain-{n}.xml"
+            path.write_bytes(xml)
+            print(f"measuring {n:,} devices ({len(xml) / 1e6:.1f} MB) ...", file=sys.stderr, flush=True)
+            # 100,000 devices take seconds per run (correlate: minutes): fewer runs there.
+            size_rows, facts[n] = measure_size(n, xml, min(repeat, 2) if n >= 100_000 else repeat, registry)
+            rows += size_rows
+            parse_row = size_rows[0]
+            series["devframe parse_domain"].append((n, parse_row.value))
+            series["lxml floor (parse + iterate <devices>)"].append((n, parse_row.floor or 0.0))
+            series["xmltodict"].append((n, size_rows[1].value))
+            rows.append(measure_memory(n, path, runs=3))
+            if have_virtinst and shim is not None and n <= virtinst_max:
+                figures = measure_virtinst(n, path, max(1, min(repeat, 3 if n >= 10_000 else repeat)), shim)
+                if figures is not None:
+                    virtinst[n] = figures
+                    vi_ratio = figures["parse"] / figures["floor"]
+                    speedup = vi_ratio / parse_row.ratio if parse_row.ratio else float("nan")
+                    # Judged as devframe's speed-up (ratio over ratio, each against its own floor).
+                    rows.append(
+                        Row(
+                            n,
+                            "virtinst / lxml floor",
+                            figures["parse"],
+                            figures["floor"],
+                            vi_ratio,
+                            None,
+                            note=f"devframe {speedup:.1f}x faster",
+                        )
+                    )
+                    figures["speedup"] = speedup
+                    series["virtinst (virt-manager)"].append((n, figures["parse"]))
+        cold = measure_cold_start(runs=max(repeat, 7))
+    finally:
+        for leftover in workdir.iterdir():
+            leftover.unlink()
+        workdir.rmdir()
+        if shim is not None:
+            (shim / "lxml").unlink()
+            shim.rmdir()
+
+    fit = [(n, t) for n, t in series["devframe parse_domain"] if n >= 1_000]
+    exponent = scaling_exponent(fit)
+    floor_fit = [(n, t) for n, t in series["lxml floor (parse + iterate <devices>)"] if n >= 1_000]
+    floor_exponent = scaling_exponent(floor_fit)
+
+    # The whole-run targets.
+    checks: list[tuple[str, str, str, bool | None]] = []
+    for row in rows:
+        if row.status in ("PASS", "FAIL"):
+            checks.append((f"{row.measure} at {row.size:,}", _fmt(row.ratio), f"<= {row.limit}", row.status == "PASS"))
+    checks.append(
+        (
+            f"scaling exponent of parse_domain, {fit[0][0]:,}..{fit[-1][0]:,}" if len(fit) >= 2 else "scaling exponent",
+            _fmt(exponent),
+            f"<= {EXPONENT_LIMIT}",
+            None if exponent is None else exponent <= EXPONENT_LIMIT,
+        )
+    )
+    checks.append(
+        (
+            "cold start of `devframe plugins` (ms, best)",
+            f"{cold['best_ms']:.0f} (median {cold['median_ms']:.0f})",
+            f"<= {COLD_START_LIMIT_MS:.0f}",
+            cold["best_ms"] <= COLD_START_LIMIT_MS,
+        )
+    )
+    speedup_1k = virtinst.get(1_000, {}).get("speedup")
+    checks.append(
+        (
+            "faster than virtinst at 1,000 devices (x)",
+            _fmt(speedup_1k, 1),
+            f">= {VIRTINST_SPEEDUP:.0f}",
+            None if speedup_1k is None else speedup_1k >= VIRTINST_SPEEDUP,
+        )
+    )
+
+    print()
+    print(f"{'devices':>8}  {'measure':<30} {'ratio':>8}  {'target':>7}  status  note")
+    for row in rows:
+        limit = f"<= {row.limit}" if row.limit is not None else ""
+        print(f"{row.size:>8,}  {row.measure:<30} {_fmt(row.ratio):>8}  {limit:>7}  {row.status:<6}  {row.note}")
+    print()
+    print(
+        f"scaling exponent (parse_domain, log-log least squares, {', '.join(f'{n:,}' for n, _ in fit)} devices): "
+        f"{_fmt(exponent, 3)}  (lxml floor: {_fmt(floor_exponent, 3)})"
+    )
+    print(
+        f"cold start `devframe plugins`: best {cold['best_ms']:.0f} ms, median {cold['median_ms']:.0f} ms "
+        f"(bare `python -c pass`: best {cold['python_best_ms']:.0f} ms)"
+    )
+    skipped = [n for n in sizes if n > virtinst_max]
+    if skipped:
+        print(
+            f"virtinst skipped at {', '.join(f'{n:,}' for n in skipped)} devices: it is quadratic "
+            f"(~{VIRTINST_MAX_DEVICES:,} devices already take seconds per parse)"
+        )
+    print(
+        "memory: RSS peak above the start in a fresh process per case (libxml2's C allocations are "
+        "invisible to tracemalloc); best of 3 processes"
+    )
+    print()
+    print("targets:")
+    failed = False
+    for name, value, target, ok in checks:
+        status = "PASS" if ok else ("n/a" if ok is None else "FAIL")
+        failed |= ok is False
+        print(f"  {status:<4}  {name:<58} {value:>22}  {target}")
+
+    report = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {
+            "python": platform.python_version(),
+            "lxml": ".".join(map(str, etree.LXML_VERSION)),
+            "libxml2": ".".join(map(str, etree.LIBXML_VERSION)),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "repeat": repeat,
+        "sizes": sizes,
+        "domains": {str(n): f for n, f in facts.items()},
+        "rows": [
+            {
+                "devices": r.size,
+                "measure": r.measure,
+                "value": r.value,
+                "floor": r.floor,
+                "ratio": r.ratio,
+                "limit": r.limit,
+                "status": r.status,
+                "note": r.note,
+            }
+            for r in rows
+        ],
+        "scaling_exponent": exponent,
+        "floor_scaling_exponent": floor_exponent,
+        "cold_start": cold,
+        "virtinst": {str(n): f for n, f in virtinst.items()},
+        "targets": [{"name": c[0], "value": c[1], "target": c[2], "pass": c[3]} for c in checks],
+        "passed": not failed,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwrote {RESULTS.relative_to(ROOT)}", end="")
+    if not args.no_plot:
+        draw(series, PLOT, exponent)
+        print(f" and {PLOT.relative_to(ROOT)}", end="")
+    print()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
