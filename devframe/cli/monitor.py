@@ -156,6 +156,7 @@ def monitor(
             watches[uri] = _Watch(host)
             # Subscribe before the first snapshot, so no change falls between the two.
             host.subscribe(inbox.put)
+            printer.emit({"type": "watching", "uri": uri}, f"{uri} watching")
         for watch in watches.values():
             for guest in watch.host.guests(running=True):
                 _check(watch, guest.uuid, printer)
