@@ -49,7 +49,7 @@ from devframe.core.fields import (
 from devframe.core.hookspecs import hookimpl
 from devframe.core.log import get_logger
 from devframe.core.registry import ENTRY_POINT_GROUP, PluginInfo, Registry, create_registry
-from devframe.core.safexml import ParseLimits
+from devframe.core.safexml import ParseLimits, parse_xml
 from devframe.core.specflow import (
     ARCHES,
     ConfView,
@@ -112,6 +112,7 @@ __all__ = [
     "hookimpl",
     "load_domain",
     "parse_domain",
+    "parse_xml",
     "reset_default_registry",
     "spec_list_from_domain",
     "spec_list_from_legacy_conf",

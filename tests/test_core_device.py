@@ -256,3 +256,21 @@ def test_unknown_device_round_trips_through_its_spec() -> None:
     assert spec["type"] == "rng" and spec["alias"] == "ua-r"
     again = UnknownDevice.from_spec(spec)
     assert c14n(again.element) == c14n(device.element)
+
+
+def test_address_carries_nested_parts_through_specs():
+    """s390's <zpci> under a PCI address must survive dev_spec -> device -> XML."""
+    import devframe
+
+    xml = (
+        "<domain type='kvm'><name>z</name><memory>1</memory><os><type arch='s390x'>hvm</type></os><devices>"
+        "<rng model='virtio'><backend model='random'/><address type='pci' domain='0x0000' bus='0x00' slot='0x01'"
+        " function='0x0'><zpci uid='0x0001' fid='0x00000000'/></address></rng></devices></domain>"
+    )
+    device = devframe.parse_domain(xml, registry=devframe.create_registry(entry_points=False, env={})).devices[0]
+    assert device.address["zpci"] == {"uid": "0x0001", "fid": "0x00000000"}
+    rebuilt = devframe.UnknownDevice(etree.Element("rng"))
+    rebuilt.address = device.address
+    assert rebuilt.element.find("address/zpci").attrib == {"uid": "0x0001", "fid": "0x00000000"}
+    rebuilt.address = {"type": "ccw", "cssid": "0xfe", "ssid": "0x0", "devno": "0x0001"}
+    assert rebuilt.element.find("address/zpci") is None  # another address type drops the PCI parts

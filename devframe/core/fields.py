@@ -220,6 +220,11 @@ class _Base:
         """``value`` as errors may quote it: a secret field's value is never quoted."""
         return REDACTED if self.secret and value is not None else value
 
+    def reason(self, exc: Exception, kind_name: str) -> str:
+        """Why a value was refused; for a secret field without the parser's words,
+        which quote the value (``invalid literal for int(): '...'``)."""
+        return f"not a valid {kind_name}" if self.secret else str(exc)
+
     def spec_value(self, view: ElementView) -> Any:
         """The value as it appears in a dev_spec (None when absent)."""
         raise NotImplementedError
@@ -279,7 +284,7 @@ class Field(_Base, Generic[T]):
         try:
             return self.kind.parse(raw)
         except (ValueError, TypeError) as exc:
-            raise FieldValueError(view.describe(), self.name, self.shown(raw), str(exc)) from None
+            raise FieldValueError(view.describe(), self.name, self.shown(raw), self.reason(exc, self.kind.name)) from None
 
     def raw(self, view: ElementView) -> str | None:
         """The XML text stored for this field, unconverted."""
@@ -303,7 +308,7 @@ class Field(_Base, Generic[T]):
         try:
             raw = self.kind.format(value)
         except (ValueError, TypeError) as exc:
-            raise FieldValueError(view.describe(), self.name, self.shown(value), str(exc)) from None
+            raise FieldValueError(view.describe(), self.name, self.shown(value), self.reason(exc, self.kind.name)) from None
         self.set_raw(view, raw)
 
     def set_raw(self, view: ElementView, raw: str) -> None:
@@ -349,7 +354,7 @@ class Field(_Base, Generic[T]):
         try:
             self.kind.parse(raw)
         except (ValueError, TypeError) as exc:
-            return f"field {self.name!r} ({self.path}): {exc} (got {self.shown(raw)!r})"
+            return f"field {self.name!r} ({self.path}): {self.reason(exc, self.kind.name)} (got {self.shown(raw)!r})"
         if isinstance(self.kind, Choice) and self.kind.values and raw not in self.kind.values:
             return None  # unknown-but-kept values are not problems; see Choice
         return None
@@ -367,7 +372,9 @@ class Field(_Base, Generic[T]):
         try:
             typed = self._from_spec(value) if self._from_spec else self.kind.coerce(value)
         except (ValueError, TypeError) as exc:
-            raise FieldValueError(view.describe(), self.spec or self.name, self.shown(value), str(exc)) from None
+            raise FieldValueError(
+                view.describe(), self.spec or self.name, self.shown(value), self.reason(exc, self.kind.name)
+            ) from None
         self.__set__(view, typed)
 
     def __repr__(self) -> str:
@@ -430,7 +437,9 @@ class AddressField(_Base):
     """The guest address: the direct child ``address`` as a dict of its attributes.
 
     Only the direct child counts; ``source/address`` of a hostdev is a host address.
-    Nested children of the address (``zpci``) are kept while its type stays the same.
+    A nested child of the address (s390's ``zpci``) appears as a dict of its
+    attributes under its tag; children the new value does not mention are kept while
+    the address type stays the same.
     """
 
     def __init__(self, path: str = "address", *, spec: str | None = "address") -> None:
@@ -450,14 +459,19 @@ class AddressField(_Base):
     @overload
     def __get__(self, view: None, owner: type) -> AddressField: ...
     @overload
-    def __get__(self, view: ElementView, owner: type) -> dict[str, str] | None: ...
-    def __get__(self, view: ElementView | None, owner: type) -> AddressField | dict[str, str] | None:
+    def __get__(self, view: ElementView, owner: type) -> dict[str, Any] | None: ...
+    def __get__(self, view: ElementView | None, owner: type) -> AddressField | dict[str, Any] | None:
         if view is None:
             return self
         element = self._element(view)
         if element is None:
             return None
-        return dict(element.attrib)
+        address: dict[str, Any] = dict(element.attrib)
+        for child in element:
+            # Nested parts of an address (s390's <zpci uid fid>) as dicts of attributes.
+            if isinstance(child.tag, str) and child.tag not in address:
+                address[child.tag] = dict(child.attrib)
+        return address
 
     def __set__(self, view: ElementView, value: Mapping[str, object] | None) -> None:
         element = self._element(view)
@@ -468,8 +482,20 @@ class AddressField(_Base):
         if not isinstance(value, Mapping):
             raise FieldValueError(view.describe(), self.name, value, "expected a dict of address attributes")
         attrs: dict[str, str] = {}
+        nested: dict[str, dict[str, str]] = {}
         for key, item in value.items():
             if item is None:
+                continue
+            if isinstance(item, Mapping):
+                try:
+                    probe = etree.Element(str(key))
+                    for sub_key, sub_item in item.items():
+                        probe.set(str(sub_key), str(sub_item))
+                except (ValueError, TypeError) as exc:
+                    raise FieldValueError(
+                        view.describe(), self.name, {key: item}, f"not an XML element of attributes ({exc})"
+                    ) from None
+                nested[str(key)] = {str(k): str(v) for k, v in item.items()}
                 continue
             name, text = str(key), str(item)
             try:
@@ -494,6 +520,13 @@ class AddressField(_Base):
         element.attrib.clear()
         for name, text in attrs.items():
             element.set(name, text)
+        for tag, sub_attrs in nested.items():
+            child = element.find(tag)
+            if child is None:
+                child = etree.SubElement(element, tag)
+            child.attrib.clear()
+            for name, text in sub_attrs.items():
+                child.set(name, text)
 
     def spec_value(self, view: ElementView) -> Any:
         return self.__get__(view, type(view))

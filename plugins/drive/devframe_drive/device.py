@@ -79,8 +79,8 @@ specParams ``xml``              what is kept verbatim, as XML strings: ``disk`` 
                                 ``source`` (children of ``<source>`` besides ``host`` and
                                 the nvme ``address``: auth, seclabel, encryption,
                                 reservations, cookies, ssl, config, snapshot, slices,
-                                reconnect, ...), ``driver`` (``metadata_cache``),
-                                ``address`` (``zpci`` of an s390x PCI address)
+                                reconnect, ...), ``driver`` (``metadata_cache``);
+                                an s390x ``zpci`` travels in ``address`` (core)
 =============================== ==========================================================
 
 Metadata (the domain's ``<metadata>``, keyed ``devtype="disk" name=<target dev>``):
@@ -521,8 +521,6 @@ class Drive(Device):
             "disk": _verbatim(self.element, _MODELED_DISK),
             "source": _verbatim(self.element.find("source"), _MODELED_SOURCE),
             "driver": _verbatim(self.element.find("driver"), _NOTHING_MODELED),
-            # the core's address dict holds attributes only; zpci would be lost
-            "address": _verbatim(self.element.find("address"), _NOTHING_MODELED),
         }
         extra = {key: value for key, value in extra.items() if value}
         if extra:
@@ -605,8 +603,8 @@ class Drive(Device):
             raise SpecError(f"{self.describe()}: spec key 'specParams.xml' must be a dict, got {type(extra).__name__}")
         for key, items in extra.items():
             where = f"specParams.xml.{key}"
-            if key not in ("disk", "source", "driver", "address"):
-                raise SpecError(f"{self.describe()}: unknown spec key {where!r} (disk, source, driver or address)")
+            if key not in ("disk", "source", "driver"):
+                raise SpecError(f"{self.describe()}: unknown spec key {where!r} (disk, source or driver)")
             if not isinstance(items, list):
                 raise SpecError(f"{self.describe()}: spec key {where!r} must be a list of XML strings")
             if key == "disk":
