@@ -112,7 +112,10 @@ def test_prepare_lease_and_payload() -> None:
 
 
 def test_prepare_unresolved_placeholder_names_device_and_placeholder() -> None:
-    extra = "<interface type='bridge'><mac address='52:54:00:00:00:09'/><source bridge='NET-BRIDGE:ovirtmgmt'/></interface>"
+    extra = (
+        "<interface type='bridge'><mac address='52:54:00:00:00:09'/>"
+        "<source bridge='NET-BRIDGE:ovirtmgmt'/></interface>"
+    )
     domain = devframe.parse_domain(engine_xml(extra_devices=extra))
     with pytest.raises(UnresolvedPlaceholderError) as info:
         prepare_domain(domain, Resolvers(storage_path=storage_layout("/st"), host=FACTS))
@@ -235,7 +238,8 @@ def _many(n: int) -> str:
     parts = []
     for i in range(n):
         alias = f"<alias name='ua-{i}'/>" if i % 2 else ""
-        parts.append(f"<disk type='file' device='disk'><source file='/i/{i}'/><target dev='vd{_letters(i)}'/>{alias}</disk>")
+        target = f"<target dev='vd{_letters(i)}'/>"
+        parts.append(f"<disk type='file' device='disk'><source file='/i/{i}'/>{target}{alias}</disk>")
     return "<domain><name>m</name><devices>" + "".join(parts) + "</devices></domain>"
 
 
@@ -277,7 +281,7 @@ def test_host_facts(host: Host) -> None:
 
 def test_host_unreachable_is_a_clear_error() -> None:
     h = Host("test:///nonexistent/devframe-missing.xml", reconnect_timeout=0.2, backoff=(0.05, 0.1))
-    with pytest.raises(HostUnavailableError, match="nonexistent/devframe-missing.xml"):
+    with pytest.raises(HostUnavailableError, match=r"nonexistent/devframe-missing\.xml"):
         h.guests()
 
 

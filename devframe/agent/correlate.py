@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from lxml import etree
+
 from devframe.core.device import Device
 from devframe.core.domain import Domain
 from devframe.core.errors import DevframeError
@@ -116,11 +118,11 @@ def correlate(known: Domain | Sequence[Mapping[str, Any]] | Iterable[Any], repor
     for index, device in enumerate(reported_devices):
         if index in taken:
             continue
-        identity = device.identity()
+        identity = _identity(device)
         if identity is not None:
             by_identity.setdefault((device.dev_type, identity), []).append(index)
     for device, device_id in waiting:
-        identity = device.identity()
+        identity = _identity(device)
         candidates = by_identity.get((device.dev_type, identity)) if identity is not None else None
         if not candidates:
             result.removed.append(device)
@@ -131,6 +133,18 @@ def correlate(known: Domain | Sequence[Mapping[str, Any]] | Iterable[Any], repor
 
     result.added = [device for index, device in enumerate(reported_devices) if index not in taken]
     return result
+
+
+def _identity(device: Device) -> tuple[Any, ...] | None:
+    """The plugin's identity; for a device without one (no plugin: ``<memballoon>``,
+    ``<audio>``), its libvirt alias, else its whole canonical XML."""
+    identity = device.identity()
+    if identity is not None:
+        return identity
+    alias = device.alias
+    if alias:
+        return ("alias", alias)
+    return ("xml", etree.tostring(device.element, method="c14n2", strip_text=True, with_comments=False))
 
 
 def _record(result: Correlation, known: Device, device_id: str | None, reported: Device, how: str) -> None:
