@@ -43,7 +43,8 @@ from lxml import etree
 from devframe import DevframeError, DeviceType, MetadataSchema, hookimpl
 from devframe_graphics.device import Graphics, parse_secure_channels
 
-log = structlog.get_logger(__name__).bind(plugin="graphics")
+# Lazy: resolved against the structlog configuration in force at each call, not at import.
+log = structlog.get_logger(__name__, plugin="graphics")
 
 SPICE_DISPLAYS = frozenset({"qxl", "qxlnc"})
 
