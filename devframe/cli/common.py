@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -16,8 +15,7 @@ __all__ = ["STDIN", "echo_json", "read_domain", "read_input", "redact"]
 
 STDIN = "-"
 
-# Attribute and key names whose values are never shown (graphics passwd, RBD secrets).
-_SECRET_NAMES = frozenset({"passwd", "password", "secret", "iscsi_password", "token"})
+# Secrets are recognised by devframe.core.log's rules (one list for logs and output).
 REDACTED = "***"
 
 
@@ -54,46 +52,17 @@ def read_domain(path: str, ctx: click.Context | None = None) -> Domain:
     return parse_domain(data, registry=get_registry(ctx), source=source, limits=ParseLimits.from_env())
 
 
-def _redact_xml(text: str) -> str:
-    from lxml import etree
-
-    try:
-        element = etree.fromstring(text.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError:
-        return REDACTED if any(name in text.lower() for name in _SECRET_NAMES) else text
-    changed = False
-    for node in element.iter():
-        for name in list(node.attrib):
-            if str(name).lower() in _SECRET_NAMES:
-                node.set(name, REDACTED)
-                changed = True
-    if not changed:
-        return text
-    return str(etree.tostring(element, encoding="unicode"))
-
-
-def redact(value: Any, depth: int = 0) -> Any:
+def redact(value: Any) -> Any:
     """A copy of a dev_spec (or any JSON-like value) with secret values replaced.
 
-    Secret keys are replaced at any depth; the verbatim XML an UnknownDevice carries
-    under ``xml`` has its secret attributes (``passwd``) replaced too.
+    Secret keys (``passwd``, ``*Password``, ``*Secret``, ... see
+    :func:`devframe.core.log.is_secret_key`) are replaced at any depth, and so are
+    secrets inside text: the verbatim XML an UnknownDevice carries under ``xml``, or a
+    drive's unmodeled ``<auth><secret uuid=...>`` under ``specParams.xml``.
     """
-    if depth > 50:
-        return value
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            lowered = str(key).lower()
-            if lowered in _SECRET_NAMES and item is not None:
-                out[key] = REDACTED
-            elif lowered == "xml" and isinstance(item, str):
-                out[key] = _redact_xml(item)
-            else:
-                out[key] = redact(item, depth + 1)
-        return out
-    if isinstance(value, (list, tuple)):
-        return [redact(item, depth + 1) for item in value]
-    return value
+    from devframe.core.log import redact_value
+
+    return redact_value(value)
 
 
 def echo_json(value: Any) -> None:

@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import Mapping, MutableMapping
 from typing import IO, Any
 
 import structlog
 
-__all__ = ["get_logger", "configure_logging", "redact_secrets", "SECRET_KEYS"]
+__all__ = [
+    "REDACTED",
+    "SECRET_KEYS",
+    "SECRET_SUFFIXES",
+    "configure_logging",
+    "get_logger",
+    "is_secret_key",
+    "redact_secrets",
+    "redact_text",
+    "redact_value",
+]
 
 #: Event keys whose values are replaced by "***" wherever they appear (nested too).
 SECRET_KEYS = frozenset(
@@ -32,29 +43,78 @@ SECRET_KEYS = frozenset(
         "iscsi_password",
     }
 )
+#: The naming convention that marks any other key secret (metadata values, spec keys,
+#: log keys): a name ending with one of these, case-insensitively (``iscsiPassword``,
+#: ``cephSecret``, ``sessionToken``, ``lukspassphrase``).
+SECRET_SUFFIXES = ("passwd", "password", "secret", "token", "passphrase")
 REDACTED = "***"
 
 
-def _redact(value: Any, depth: int = 0) -> Any:
-    if depth > 20:
-        return value
+def is_secret_key(name: object) -> bool:
+    """True when a key of that name holds a secret (see SECRET_KEYS, SECRET_SUFFIXES)."""
+    if not isinstance(name, str):
+        return False
+    lowered = name.lower()
+    return lowered in SECRET_KEYS or lowered.endswith(SECRET_SUFFIXES)
+
+
+_NAME = r"[A-Za-z_:.-]*(?:passwd|password|secret|token|passphrase)"
+# passwd='x' / passwd="x" (XML attributes), 'passwd': 'x' / "passwd": "x" (repr, JSON),
+# passwd=x (log-style key=value), and every attribute of a <secret .../> element
+# (libvirt's <auth><secret uuid=... usage=...>: naming the secret is already too much).
+_XML_ATTR = re.compile(rf"(?i)(\b{_NAME}\s*=\s*)(['\"])(.*?)\2")
+_MAPPING = re.compile(rf"""(?i)(['"]{_NAME}['"]\s*:\s*)(['"])((?:\\.|(?!\2).)*)\2""")
+_MAPPING_BARE = re.compile(rf"""(?i)(['"]{_NAME}['"]\s*:\s*)(?!['"*])([^,}}\]\s]+)""")
+_SECRET_ELEMENT = re.compile(r"(?i)<(?:[\w.-]+:)?secret\b[^>]*>")
+_ELEMENT_ATTR = re.compile(r"""(\s[\w:.-]+\s*=\s*)(['"])(.*?)\2""")
+_KEY_VALUE = re.compile(rf"(?i)(\b{_NAME}=)(?!['\"*])(\S+)")
+
+
+def redact_text(text: str) -> str:
+    """``text`` with secret values replaced: XML attributes (``passwd='...'``), secret
+    keys in dict reprs and JSON, ``<secret>`` elements' attributes, ``passwd=...``."""
+    lowered = text.lower()
+    if not any(word in lowered for word in SECRET_SUFFIXES):
+        return text  # the common case stays cheap
+    text = _SECRET_ELEMENT.sub(lambda m: _ELEMENT_ATTR.sub(rf"\1\2{REDACTED}\2", m.group(0)), text)
+    text = _XML_ATTR.sub(rf"\1\2{REDACTED}\2", text)
+    text = _MAPPING.sub(rf"\1\2{REDACTED}\2", text)
+    text = _MAPPING_BARE.sub(rf"\1{REDACTED}", text)
+    return _KEY_VALUE.sub(rf"\1{REDACTED}", text)
+
+
+def redact_value(value: Any, depth: int = 0) -> Any:
+    """A copy of a JSON-like value with secret keys' values and secrets inside text replaced."""
+    if depth > 50:
+        return REDACTED  # deeper than any real value: show nothing rather than risk a secret
+    if isinstance(value, str):
+        return redact_text(value)
     if isinstance(value, Mapping):
         return {
-            k: (REDACTED if isinstance(k, str) and k.lower() in SECRET_KEYS else _redact(v, depth + 1))
+            k: (REDACTED if is_secret_key(k) and v is not None else redact_value(v, depth + 1))
             for k, v in value.items()
         }
     if isinstance(value, (list, tuple)):
-        return type(value)(_redact(v, depth + 1) for v in value)
+        return type(value)(redact_value(v, depth + 1) for v in value)
+    if isinstance(value, BaseException):
+        return redact_text(repr(value))
     return value
 
 
-def redact_secrets(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """structlog processor: replace the values of secret keys, at any depth."""
+_redact = redact_value
+
+
+def redact_secrets(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: replace the values of secret keys at any depth, and secrets
+    inside any text, the rendered traceback of ``exc_info`` included."""
+    if event_dict.get("exc_info"):
+        # Render the traceback here, so its text (exception messages) is redacted too.
+        event_dict = structlog.processors.format_exc_info(logger, method, event_dict)
     for key in list(event_dict):
-        if key.lower() in SECRET_KEYS:
+        if is_secret_key(key):
             event_dict[key] = REDACTED
         else:
-            event_dict[key] = _redact(event_dict[key])
+            event_dict[key] = redact_value(event_dict[key])
     return event_dict
 
 
@@ -116,8 +176,8 @@ def configure_logging(
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            redact_secrets,
             structlog.processors.format_exc_info,
+            redact_secrets,  # after the traceback is text, so it is redacted too
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level_name]),

@@ -34,7 +34,7 @@ from devframe.core import hookspecs
 from devframe.core.device import Device, UnknownDevice
 from devframe.core.devtype import Claim, DeviceType, MetadataSchema
 from devframe.core.errors import ClaimConflictError, DevframeError, PluginError, SpecError
-from devframe.core.log import get_logger
+from devframe.core.log import get_logger, redact_value
 
 __all__ = ["ENTRY_POINT_GROUP", "PluginInfo", "Route", "Registry", "create_registry"]
 
@@ -494,10 +494,10 @@ class Registry:
     def device_from_spec(self, spec: Mapping[str, Any]) -> Device:
         """Build a dev_object from a dev_spec; an unknown type becomes an UnknownDevice."""
         if not isinstance(spec, Mapping):
-            raise SpecError(f"a dev_spec must be a dict, got {type(spec).__name__}: {spec!r:.100}")
+            raise SpecError(f"a dev_spec must be a dict, got {type(spec).__name__}: {redact_value(spec)!r:.100}")
         dev_type = spec.get("type")
         if not isinstance(dev_type, str) or not dev_type:
-            raise SpecError(f"dev_spec has no 'type' (dev_type): {dict(spec)!r:.200}")
+            raise SpecError(f"dev_spec has no 'type' (dev_type): {redact_value(dict(spec))!r:.200}")
         route = self.routes.get(dev_type)
         if route is None:
             self._log.warning("dev_spec of unknown type kept as UnknownDevice", dev_type=dev_type)

@@ -17,7 +17,7 @@ from lxml import etree
 from devframe.core.device import Device
 from devframe.core.domain import Domain, default_registry
 from devframe.core.errors import DevframeError, PluginError, SpecError
-from devframe.core.log import get_logger
+from devframe.core.log import get_logger, redact_value
 from devframe.core.registry import Registry
 
 __all__ = [
@@ -99,7 +99,7 @@ def dev_spec_map_from_spec_list(specs: Sequence[Mapping[str, Any]]) -> dict[str,
             raise SpecError(f"dev_spec_list[{index}] must be a dict, got {type(spec).__name__}")
         dev_type = spec.get("type")
         if not isinstance(dev_type, str) or not dev_type:
-            raise SpecError(f"dev_spec_list[{index}] has no 'type' (dev_type): {dict(spec)!r:.200}")
+            raise SpecError(f"dev_spec_list[{index}] has no 'type' (dev_type): {redact_value(dict(spec))!r:.200}")
         spec_map.setdefault(dev_type, []).append(spec)
     return spec_map
 

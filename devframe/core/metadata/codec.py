@@ -31,6 +31,7 @@ from typing import Any
 from lxml import etree
 
 from devframe.core.errors import MetadataError
+from devframe.core.fields import MAX_NAME_LENGTH
 
 __all__ = [
     "ITEM",
@@ -64,6 +65,18 @@ def element_path(element: etree._Element) -> str:
         return f"<{etree.QName(element).localname}>"
 
 
+def _shown(element: etree._Element, text: str | None) -> str:
+    """``text`` quoted for an error message, unless the element holds a secret value
+    (its key follows the secret naming convention of devframe.core.log)."""
+    from devframe.core.log import REDACTED, is_secret_key
+
+    tag = element.tag
+    local = etree.QName(tag).localname if isinstance(tag, str) else ""
+    if is_secret_key(local) or is_secret_key(element.get("key")):
+        return REDACTED
+    return repr(text)
+
+
 def _fail(element: etree._Element, reason: str, source: str | None) -> MetadataError:
     where = element_path(element)
     return MetadataError(f"{source + ': ' if source else ''}metadata at {where}: {reason}")
@@ -74,6 +87,8 @@ def _qualified(ns: str, key: str) -> str | None:
     """``{ns}key`` when ``key`` can be a tag, else None (cached: keys repeat a lot)."""
     if not key.isascii():
         return None  # ASCII serializers write non-ASCII names as char refs: invalid XML
+    if len(key) > MAX_NAME_LENGTH:
+        return None  # libxml2 cannot read such a name back: <item key="..."> instead
     tag = f"{{{ns}}}{key}" if ns else key
     try:
         etree.QName(tag)
@@ -236,14 +251,14 @@ def _children(element: etree._Element, ns_prefix: str, source: str | None) -> li
     """(local name, child) of the children in our namespace; others are not ours."""
     out = []
     if element.text is not None and element.text.strip() and len(element):
-        raise _fail(element, f"text {element.text.strip()[:40]!r} mixed with child elements", source)
+        raise _fail(element, f"text {_shown(element, element.text.strip()[:40])} mixed with child elements", source)
     for child in element:
         tag = child.tag
         if not isinstance(tag, str):
             continue  # comments and processing instructions carry no value
         tail = child.tail
         if tail is not None and tail.strip():
-            raise _fail(child, f"stray text {tail.strip()[:40]!r} after the element", source)
+            raise _fail(child, f"stray text {_shown(child, tail.strip()[:40])} after the element", source)
         if ns_prefix:
             if not tag.startswith(ns_prefix):
                 continue
@@ -290,32 +305,34 @@ def decode_value(
     if kind == "int":
         text = (element.text or "").strip()
         if not _INT_RE.match(text):
-            raise _fail(element, f"type='int' but the text is {text!r}", source)
+            raise _fail(element, f"type='int' but the text is {_shown(element, text)}", source)
         return int(text)
     if kind == "float":
         text = (element.text or "").strip()
         try:
             return float(text)
         except ValueError:
-            raise _fail(element, f"type='float' but the text is {text!r}", source) from None
+            raise _fail(element, f"type='float' but the text is {_shown(element, text)}", source) from None
     if kind == "bool":
         text = (element.text or "").strip().lower()
         if text in _TRUE:
             return True
         if text in _FALSE:
             return False
-        raise _fail(element, f"type='bool' but the text is {element.text!r}", source)
+        raise _fail(element, f"type='bool' but the text is {_shown(element, element.text)}", source)
     if kind == "none":
         if (element.text or "").strip() or len(_children(element, ns_prefix, source)):
             raise _fail(element, "type='none' but the element has content", source)
         return None
     if kind == "dict":
         if len(element) == 0 and (element.text or "").strip():
-            raise _fail(element, f"type='dict' but the element holds text {element.text.strip()[:40]!r}", source)
+            shown = _shown(element, element.text.strip()[:40])
+            raise _fail(element, f"type='dict' but the element holds text {shown}", source)
         return _decode_dict(element, _children(element, ns_prefix, source), ns=ns, source=source)
     if kind == "list":
         if len(element) == 0 and (element.text or "").strip():
-            raise _fail(element, f"type='list' but the element holds text {element.text.strip()[:40]!r}", source)
+            shown = _shown(element, element.text.strip()[:40])
+            raise _fail(element, f"type='list' but the element holds text {shown}", source)
         values = []
         for local, child in _children(element, ns_prefix, source):
             if local != ITEM and local != KNOWN_LISTS.get(key):
