@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from lxml import etree
 
 from devframe.core.errors import DevframeError, FieldValueError, SpecError
-from devframe.core.fields import AddressField, ElementView, Field, pop_path, put_path
+from devframe.core.fields import MAX_NAME_LENGTH, AddressField, ElementView, Field, pop_path, put_path
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -363,6 +363,8 @@ class UnknownDevice(Device):
         else:
             if not isinstance(dev_type, str) or not dev_type:
                 raise SpecError(f"a dev_spec needs a 'type' naming its dev_type, got {dev_type!r}")
+            if len(dev_type) > MAX_NAME_LENGTH:  # could be written, never read back
+                raise SpecError(f"dev_spec type of {len(dev_type)} characters is not a usable element name")
             try:
                 element = etree.Element(dev_type)
             except ValueError:
