@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-import structlog
 from lxml import etree
 from structlog.testing import capture_logs
 
@@ -44,16 +43,42 @@ NS = "http://ovirt.org/vm/1.0"
 
 
 @contextmanager
+def structlog_state() -> Iterator[None]:
+    """Restore structlog's global configuration exactly, down to the processors list
+    object: loggers bound earlier (a plugin's module-level logger) hold that list, and
+    structlog.reset_defaults() would cut them off from every later capture_logs()."""
+    from structlog import _config
+
+    config = _config._CONFIG
+    processors = config.default_processors
+    saved = (
+        config.is_configured,
+        list(processors),
+        config.default_wrapper_class,
+        config.default_context_class,
+        config.logger_factory,
+        config.cache_logger_on_first_use,
+    )
+    try:
+        yield
+    finally:
+        (
+            config.is_configured,
+            contents,
+            config.default_wrapper_class,
+            config.default_context_class,
+            config.logger_factory,
+            config.cache_logger_on_first_use,
+        ) = saved
+        config.default_processors = processors
+        processors[:] = contents
+
+
+@contextmanager
 def captured() -> Iterator[list[dict[str, Any]]]:
     """structlog events of the block; leaves structlog's configuration as it found it."""
-    was_configured = structlog.is_configured()
-    old = structlog.get_config()
-    with capture_logs() as logs:
+    with structlog_state(), capture_logs() as logs:
         yield logs
-    if was_configured:
-        structlog.configure(**old)
-    else:
-        structlog.reset_defaults()
 
 
 def errors_of(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
