@@ -237,11 +237,25 @@ def test_edits_are_written_in_place_and_unchanged_entries_kept() -> None:
 
 
 def test_renamed_target_moves_the_entry_key() -> None:
+    # A raw lxml edit says so with touch(): fields do it themselves.
     domain = devframe.parse_domain(engine_xml(), registry=registry())
     vda = by_target(domain, "vda")
     vda.element.find("target").set("dev", "vdz")
+    vda.touch()
     again = devframe.parse_domain(domain.to_xml(), registry=registry())
     assert by_target(again, "vdz").metadata["imageID"] == "66666666-7777-4888-9999-aaaaaaaaaaaa"
+
+
+def test_a_field_edit_renaming_the_identity_moves_the_entry_key() -> None:
+    from devframe import Field
+
+    domain = devframe.parse_domain(engine_xml(), registry=registry())
+    vda = by_target(domain, "vda")
+    Field("target@dev").__set__(vda, "vdy")
+    assert vda._edited
+    again = devframe.parse_domain(domain.to_xml(), registry=registry())
+    assert by_target(again, "vdy").metadata["imageID"] == "66666666-7777-4888-9999-aaaaaaaaaaaa"
+    assert not vda._edited  # written: the next to_xml need not ask the plugin again
 
 
 def test_removed_device_takes_its_entry_and_emptied_metadata_drops_it() -> None:

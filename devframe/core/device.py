@@ -139,6 +139,7 @@ class Device(ElementView):
     ) -> None:
         self.element = element
         self._parent = parent
+        self._edited = False
         self._metadata: DeviceMetadata | None = (
             DeviceMetadata(metadata, self) if metadata else None
         )

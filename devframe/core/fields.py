@@ -309,6 +309,7 @@ class Field(_Base, Generic[T]):
 
     def __set__(self, view: ElementView, value: T | None) -> None:
         if value is None:
+            view.touch()
             self._delete(view)
             return
         try:
@@ -323,6 +324,7 @@ class Field(_Base, Generic[T]):
         problem = _xml_text_error(raw) if isinstance(raw, str) else f"expected str, got {type(raw).__name__}"
         if problem is not None:
             raise FieldValueError(view.describe(), self.name, self.shown(raw), problem)
+        view.touch()
         element = view.element
         for depth, step in enumerate(self.steps):
             child = _find_child(element, step)
@@ -416,6 +418,7 @@ class Flag(_Base):
     def __set__(self, view: ElementView, value: bool | None) -> None:
         if value is not None and not isinstance(value, bool):
             raise FieldValueError(view.describe(), self.name, value, "expected bool")
+        view.touch()
         present = self.__get__(view, type(view))
         if value and not present:
             parent = view.element
@@ -481,6 +484,7 @@ class AddressField(_Base):
         return address
 
     def __set__(self, view: ElementView, value: Mapping[str, object] | None) -> None:
+        view.touch()
         element = self._element(view)
         if value is None:
             if element is not None:
@@ -590,6 +594,7 @@ class Children(_Base, Generic[V]):
         return [self.item(child, parent=view) for child in container.iterchildren(self.tag)]
 
     def __set__(self, view: ElementView, items: Iterable[V | Mapping[str, Any]] | None) -> None:
+        view.touch()
         container = self._container(view, create=bool(items))
         if container is not None:
             existing = list(container.iterchildren(self.tag))
@@ -646,7 +651,7 @@ class ElementView:
     built from scratch comes out in libvirt's order, and editing never moves anything.
     """
 
-    __slots__ = ("element", "_parent")
+    __slots__ = ("_edited", "_parent", "element")
 
     tag: ClassVar[str] = ""
     child_order: ClassVar[tuple[str, ...]] = ()
@@ -668,6 +673,19 @@ class ElementView:
     def __init__(self, element: etree._Element, *, parent: ElementView | None = None) -> None:
         self.element = element
         self._parent = parent
+        self._edited = False
+
+    def touch(self) -> None:
+        """Note an edit of this element (or of one it is nested in).
+
+        Fields call it whenever they write. Code that edits ``element`` with lxml
+        directly calls it too, so that what depends on the device's XML (its metadata
+        entry's key, for one) is brought up to date on the next ``to_xml``.
+        """
+        view = self
+        while view._parent is not None:
+            view = view._parent
+        view._edited = True
 
     def describe(self) -> str:
         """Short human name of this element for messages."""

@@ -309,7 +309,11 @@ class MetadataSection:
                     entry.stamp = 0  # emptied: the entry goes
                     continue
                 sync_map(entry.element, values, ns=NS, retype=entry.retype, source=self.source)
-            refresh(device, entry)
+            if device._edited:
+                # Only an edited device can have a renamed alias or identity; asking every
+                # plugin for every device's identity on each write cost twice tostring.
+                refresh(device, entry)
+                device._edited = False
         gone = [(d, e) for d, e in mapping.items() if e.stamp != stamp]
         for device, entry in gone:
             # The device left the domain (or dropped its metadata): its entry goes too.
