@@ -457,33 +457,21 @@ class Nic(Device):
     # -- identity -------------------------------------------------------------------
 
     def identity(self) -> tuple[Any, ...] | None:
-        """``("mac", <lower-case mac>)``, plus the alias when the MAC is shared.
+        """``("mac", <lower-case mac>)``, plus the alias for a failover team member.
 
-        The two NICs of a failover team (``<teaming>``) share one MAC, and so can
-        NICs of a badly configured domain; the MAC alone cannot tell them apart, so
-        their identity adds the alias. The raw MAC is used: a malformed one still
-        identifies its device. Sibling NICs are only scanned when asked, never on
-        parse.
+        The two NICs of a failover team (``<teaming>``) share one MAC, so their identity
+        adds the alias. The raw MAC is used: a malformed one still identifies its device.
+        Identity looks at this NIC only (a scan of sibling NICs would make every
+        per-device caller quadratic); NICs that share a MAC without teaming have equal
+        identities, which correlation pairs in document order.
         """
         raw = Nic.mac.raw(self)
         if not raw:
             return None
         mac = raw.lower()
-        if self.element.find("teaming") is not None or self._mac_is_shared(mac):
+        if next(self.element.iterchildren("teaming"), None) is not None:
             return ("mac", mac, Device.alias.raw(self))
         return ("mac", mac)
-
-    def _mac_is_shared(self, mac: str) -> bool:
-        parent = self.element.getparent()
-        if parent is None:
-            return False
-        for sibling in parent.iterchildren("interface"):
-            if sibling is self.element:
-                continue
-            other = sibling.find("mac")
-            if other is not None and (other.get("address") or "").lower() == mac:
-                return True
-        return False
 
     # -- dev_spec ---------------------------------------------------------------------
 
