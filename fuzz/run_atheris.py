@@ -30,7 +30,7 @@ with atheris.instrument_imports(include=["devframe", "devframe_drive", "devframe
     from devframe.testing import corpus_files
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import checks  # noqa: E402
+import checks
 
 REGISTRY = devframe.create_registry(env={})
 ARCHES = sorted(devframe.ARCHES)
