@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import threading
+from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Mapping, MutableSequence, Sequence
 from pathlib import Path
 from typing import Any, overload
@@ -179,7 +181,8 @@ class Domain:
                 self._metadata_section.finish(self)  # every entry is an orphan: report it
             return
         binder = self._binder()
-        parsed = parse_devices(self._devices_el, self.registry, binder)
+        with _gc_paused():
+            parsed = parse_devices(self._devices_el, self.registry, binder)
         self._devices = parsed.devices
         self._leading = parsed.leading
         self._trailing = parsed.trailing
@@ -398,6 +401,23 @@ class Domain:
     def __repr__(self) -> str:
         counts = {k: len(v) for k, v in self._group().items()}
         return f"<Domain name={self.name!r} devices={counts}>"
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector while dev_objects are made in bulk.
+
+    Thousands of young objects that all live on made the collector rescan them again
+    and again: about half of parse_domain's time at 10,000 devices. The collector's
+    previous state is restored, so a caller that disabled it keeps it disabled.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _layout(devices_el: etree._Element, children: Sequence[etree._Element]) -> tuple[str | None, str | None, str]:

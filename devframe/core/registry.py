@@ -195,17 +195,22 @@ class Route:
             return None
         try:
             result = self.identity_impl(element, self.dev_type)
-            if result is None:
+            if not result:
                 return None
-            if not isinstance(result, Mapping) or not all(
-                isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in result.items()
-            ):
+            # Checked with a plain loop: this runs once per device on every parse.
+            valid = isinstance(result, dict)
+            if valid:
+                for key, value in result.items():
+                    if type(key) is not str or (value is not None and type(value) is not str):
+                        valid = False
+                        break
+            if not valid:
                 raise PluginError(
                     self.plugin,
                     f"devframe_metadata_identity returned {type(result).__name__} {result!r:.200}, "
                     "expected a dict of str to str (or None)",
                 )
-            return dict(result) if result else None
+            return result  # type: ignore[no-any-return]
         except Exception as exc:  # a plugin error must not lose the device or its metadata
             alias_el = element.find("alias")
             alias = alias_el.get("name") if alias_el is not None else None

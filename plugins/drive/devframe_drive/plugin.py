@@ -85,7 +85,7 @@ def devframe_device_metadata() -> MetadataSchema:
 
 @hookimpl
 def devframe_metadata_identity(element: etree._Element) -> dict[str, str] | None:
-    target = element.find("target")
+    target = next(element.iterchildren("target"), None)
     name = target.get("dev") if target is not None else None
     return {"devtype": "disk", "name": name} if name else None
 

@@ -80,7 +80,7 @@ def devframe_device_metadata() -> MetadataSchema:
 @hookimpl
 def devframe_metadata_identity(element: etree._Element) -> dict[str, str] | None:
     # Lower-cased: libvirt writes MACs in lower case, engines sometimes in upper.
-    mac = element.find("mac")
+    mac = next(element.iterchildren("mac"), None)
     address = mac.get("address") if mac is not None else None
     return {"mac_address": address.lower()} if address else None
 
