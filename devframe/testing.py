@@ -23,7 +23,6 @@ import os
 import uuid as uuidlib
 import xml.etree.ElementTree as PyET
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -84,21 +83,11 @@ def corpus_files(corpus: Path | None = None) -> list[Path]:
     return sorted(corpus.rglob("*.xml"))
 
 
-@lru_cache(maxsize=4)
-def _schema(path: str) -> etree.RelaxNG:
-    parser = etree.XMLParser(no_network=True, resolve_entities=False)
-    return etree.RelaxNG(etree.parse(path, parser))
-
-
 def validate_against_schema(xml: str | bytes | etree._Element, schema: Path | str = DOMAIN_RNG) -> list[str]:
     """Errors of ``xml`` against libvirt's domain RelaxNG schema (empty when valid)."""
-    if not Path(schema).is_file():
-        raise DevframeError(f"libvirt's domain schema is missing: {schema} (install libvirt, or set DEVFRAME_DOMAIN_RNG)")
-    rng = _schema(str(schema))
-    doc = xml if isinstance(xml, etree._Element) else etree.fromstring(xml if isinstance(xml, bytes) else xml.encode())
-    if rng.validate(doc):
-        return []
-    return [f"line {e.line}: {e.message}" for e in rng.error_log]
+    from devframe.schema import validate_domain_xml
+
+    return validate_domain_xml(xml, schema=schema)
 
 
 def wrap_in_domain(*device_xml: str | etree._Element, arch: str = "x86_64", domain_type: str = "kvm") -> str:
