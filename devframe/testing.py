@@ -36,13 +36,13 @@ from devframe.core.fields import INT, Choice, Field, _Bool
 from devframe.core.registry import Registry, create_registry
 
 __all__ = [
+    "DOMAIN_RNG",
     "canonical",
     "contract_tests",
-    "find_corpus",
     "corpus_files",
+    "find_corpus",
     "validate_against_schema",
     "wrap_in_domain",
-    "DOMAIN_RNG",
 ]
 
 DOMAIN_RNG = Path(os.environ.get("DEVFRAME_DOMAIN_RNG", "/usr/share/libvirt/schemas/domain.rng"))
@@ -95,7 +95,13 @@ def wrap_in_domain(*device_xml: str | etree._Element, arch: str = "x86_64", doma
     parts = []
     for item in device_xml:
         parts.append(item if isinstance(item, str) else etree.tostring(item, encoding="unicode", with_tail=False))
-    machine = {"x86_64": "pc", "aarch64": "virt", "ppc64": "pseries", "ppc64le": "pseries", "s390x": "s390-ccw-virtio"}.get(arch, "pc")
+    machine = {
+        "x86_64": "pc",
+        "aarch64": "virt",
+        "ppc64": "pseries",
+        "ppc64le": "pseries",
+        "s390x": "s390-ccw-virtio",
+    }.get(arch, "pc")
     return (
         f"<domain type='{domain_type}'><name>contract</name>"
         f"<uuid>{uuidlib.UUID(int=1)}</uuid><memory unit='KiB'>1048576</memory><vcpu>1</vcpu>"
@@ -164,7 +170,7 @@ def _plugin_devices(domain: Domain, plugin: str) -> list[Device]:
 
 def _new_value(field: Field[Any], value: Any) -> Any:
     kind = field.kind
-    if kind is INT or isinstance(value, int) and not isinstance(value, bool):
+    if kind is INT or (isinstance(value, int) and not isinstance(value, bool)):
         return int(value) + 1
     if isinstance(kind, _Bool):
         return not value
@@ -370,7 +376,7 @@ def contract_tests(
                 assert isinstance(repr(bare), str)
                 weird = etree.Element(route.dev_class.tag or route.dev_type, {"type": "\x7f?", "model": ""})
                 etree.SubElement(weird, "alias").set("name", "ua-" + "x" * 300)
-                for name, field in route.dev_class.fields.items():
+                for field in route.dev_class.fields.values():
                     if isinstance(field, Field):
                         try:
                             field.set_raw(route.dev_class(weird), "@@")

@@ -18,7 +18,7 @@ import pytest
 
 DEVFRAME = Path(sys.executable).with_name("devframe")
 
-GOOD = '''
+GOOD = """
 from devframe import Device, DeviceType, Field, hookimpl
 
 class Watchdog(Device):
@@ -30,7 +30,7 @@ class Watchdog(Device):
 @hookimpl
 def devframe_device_types():
     return [DeviceType("watchdog", Watchdog)]
-'''
+"""
 
 BROKEN = {
     "import_error": ("import devframe_no_such_module_anywhere\n", "cannot import"),

@@ -36,19 +36,44 @@ def test_plugin_suite_passes_alone(plugin, tmp_path):
     subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(venv)], check=True, env=env, timeout=300)
     python = str(venv / "bin" / "python")
     subprocess.run(
-        [uv, "pip", "install", "-q", "-p", python, "-e", str(REPO), "-e", str(REPO / "plugins" / plugin), "pytest", "hypothesis"],
+        [
+            uv,
+            "pip",
+            "install",
+            "-q",
+            "-p",
+            python,
+            "-e",
+            str(REPO),
+            "-e",
+            str(REPO / "plugins" / plugin),
+            "pytest",
+            "hypothesis",
+        ],
         check=True,
         env=env,
         timeout=600,
     )
     listed = subprocess.run(
-        [python, "-c", "import importlib.metadata as m; print(sorted(e.name for e in m.entry_points(group='devframe')))"],
-        capture_output=True, text=True, check=True, env=env,
+        [
+            python,
+            "-c",
+            "import importlib.metadata as m; print(sorted(e.name for e in m.entry_points(group='devframe')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     )
     assert listed.stdout.strip() == repr([plugin])
     result = subprocess.run(
         [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"plugins/{plugin}"],
-        cwd=REPO, capture_output=True, text=True, env=env, timeout=900, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     assert " passed" in result.stdout

@@ -49,12 +49,19 @@ def beep_registry():
 def test_legacy_collects_from_every_plugin_in_order_and_warns():
     registry = devframe.create_registry(
         entry_points=False,
-        plugins=[("a", _plugin("a", ["a"], [{"type": "x"}])), ("b", _plugin("b", ["b"], [{"type": "y"}, {"type": "z"}]))],
+        plugins=[
+            ("a", _plugin("a", ["a"], [{"type": "x"}])),
+            ("b", _plugin("b", ["b"], [{"type": "y"}, {"type": "z"}])),
+        ],
         env={},
     )
     with pytest.warns(DeprecationWarning, match="legacy conf is deprecated"):
         specs = devframe.spec_list_from_legacy_conf({"a": 1, "b": 1}, "ppc64le", registry=registry)
-    assert specs == [{"type": "x", "arch": "ppc64le"}, {"type": "y", "arch": "ppc64le"}, {"type": "z", "arch": "ppc64le"}]
+    assert specs == [
+        {"type": "x", "arch": "ppc64le"},
+        {"type": "y", "arch": "ppc64le"},
+        {"type": "z", "arch": "ppc64le"},
+    ]
     # Every call warns, not just the first one.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
@@ -82,7 +89,9 @@ def test_legacy_unknown_arch(arch):
 @pytest.mark.parametrize("conf", [None, [], "display=vnc", 3])
 def test_legacy_conf_must_be_a_dict(conf):
     with pytest.warns(DeprecationWarning), pytest.raises(SpecError, match="legacy conf must be a dict"):
-        devframe.spec_list_from_legacy_conf(conf, "x86_64", registry=devframe.create_registry(entry_points=False, env={}))
+        devframe.spec_list_from_legacy_conf(
+            conf, "x86_64", registry=devframe.create_registry(entry_points=False, env={})
+        )
 
 
 def test_legacy_plugin_error_is_isolated_unless_strict():

@@ -61,7 +61,9 @@ def test_hook_reference_lists_every_hook_with_its_arguments():
         for name, fn in vars(hookspecs).items()
         if name.startswith("devframe_") and callable(fn)
     }
-    documented = {m["name"]: [a.strip() for a in m["args"].split(",") if a.strip()] for m in _HOOK_HEADING.finditer(_doc())}
+    documented = {
+        m["name"]: [a.strip() for a in m["args"].split(",") if a.strip()] for m in _HOOK_HEADING.finditer(_doc())
+    }
     missing = sorted(set(specs) - set(documented))
     unknown = sorted(set(documented) - set(specs))
     assert not missing, f"hooks missing from the reference: {missing}"

@@ -50,8 +50,7 @@ def _is_local(uri: str) -> bool:
     "--storage-root",
     default=None,
     metavar="DIR",
-    help="Root of the storage layout DIR/poolID/domainID/images/imageID/volumeID "
-    "(default /var/lib/devframe/storage).",
+    help="Root of the storage layout DIR/poolID/domainID/images/imageID/volumeID (default /var/lib/devframe/storage).",
 )
 @click.option("--transient", is_flag=True, help="Create a transient domain (not defined).")
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait until it runs.")

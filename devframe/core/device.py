@@ -21,7 +21,7 @@ from devframe.core.fields import MAX_NAME_LENGTH, AddressField, ElementView, Fie
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["Device", "UnknownDevice", "USER_ALIAS_PREFIX", "device_id_from_alias"]
+__all__ = ["USER_ALIAS_PREFIX", "Device", "UnknownDevice", "device_id_from_alias"]
 
 USER_ALIAS_PREFIX = "ua-"
 
@@ -121,13 +121,13 @@ class Device(ElementView):
     are shared by all devices.
     """
 
-    __slots__ = ("_metadata", "_builder", "error", "plugin")
+    __slots__ = ("_builder", "_metadata", "error", "plugin")
 
     dev_type: ClassVar[str] = ""
     #: keys of the dev_spec that live in the domain's <metadata>, not in the element
     metadata_keys: ClassVar[tuple[str, ...]] = ()
 
-    alias = Field("alias@name", spec="alias", doc="libvirt alias (user aliases start with 'ua-')")
+    alias: Field[str] = Field("alias@name", spec="alias", doc="libvirt alias (user aliases start with 'ua-')")
     address = AddressField()
 
     def __init__(
@@ -140,9 +140,7 @@ class Device(ElementView):
         self.element = element
         self._parent = parent
         self._edited = False
-        self._metadata: DeviceMetadata | None = (
-            DeviceMetadata(metadata, self) if metadata else None
-        )
+        self._metadata: DeviceMetadata | None = DeviceMetadata(metadata, self) if metadata else None
         self._builder: Callable[[Device], etree._Element] | None = None
         #: why this device is unknown / what went wrong in its plugin, if anything
         self.error: str | None = None
@@ -207,13 +205,13 @@ class Device(ElementView):
         when a stored value does not fit its type.
         """
         spec: dict[str, Any] = {"type": self.dev_type, "device": self.spec_device}
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             if field.spec in (None, "device"):
                 continue
             value = field.spec_value(self)
             if value is None:
                 continue
-            put_path(spec, field.spec, value)  # type: ignore[arg-type]
+            put_path(spec, field.spec, value)
         device_id = self.device_id
         if device_id is not None:
             spec["deviceId"] = device_id
@@ -241,7 +239,7 @@ class Device(ElementView):
         device = cls(cls.new_element())
         rest.pop("type", None)
         device_id = rest.pop("deviceId", None)
-        for name, field in cls.fields.items():
+        for field in cls.fields.values():
             key = field.spec
             if key is None:
                 continue
@@ -308,7 +306,7 @@ class Device(ElementView):
     def __repr__(self) -> str:
         try:
             parts = [type(self).__name__, self.dev_type or str(self.element.tag)]
-            alias = Field.raw(type(self).__dict__.get("alias") or Device.alias, self)  # type: ignore[arg-type]
+            alias = Field.raw(type(self).__dict__.get("alias") or Device.alias, self)
             if alias:
                 parts.append(f"alias={alias!r}")
             identity = None
@@ -334,7 +332,7 @@ class UnknownDevice(Device):
 
     __slots__ = ()
 
-    @property  # type: ignore[override]
+    @property
     def dev_type(self) -> str:  # type: ignore[override]
         tag = self.element.tag
         if not isinstance(tag, str):
@@ -352,7 +350,7 @@ class UnknownDevice(Device):
         return spec
 
     @classmethod
-    def from_spec(cls, spec: Mapping[str, Any]) -> UnknownDevice:  # type: ignore[override]
+    def from_spec(cls, spec: Mapping[str, Any]) -> UnknownDevice:
         if not isinstance(spec, Mapping):
             raise SpecError(f"a dev_spec must be a dict, got {type(spec).__name__}")
         xml = spec.get("xml")

@@ -61,8 +61,7 @@ class DeviceType:
     def __post_init__(self) -> None:
         if not isinstance(self.dev_class, type) or not issubclass(self.dev_class, Device):
             raise TypeError(
-                f"DeviceType {self.dev_type!r}: dev_class must be a devframe.Device subclass, "
-                f"got {self.dev_class!r}"
+                f"DeviceType {self.dev_type!r}: dev_class must be a devframe.Device subclass, got {self.dev_class!r}"
             )
         if self.dev_class.dev_type != self.dev_type:
             # Devices are grouped in the dev_map by their class's dev_type: a mismatch would

@@ -17,7 +17,7 @@ from lxml import etree
 from devframe.core.device import Device, UnknownDevice
 from devframe.core.registry import Registry, Route
 
-__all__ = ["ParsedDevices", "parse_devices", "Binder"]
+__all__ = ["Binder", "ParsedDevices", "parse_devices"]
 
 #: Looks up the metadata bound to one device element: (element, route or None) -> dict or None
 Binder = Callable[[etree._Element, "Route | None"], "Mapping[str, Any] | None"]

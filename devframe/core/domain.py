@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 import hashlib
 import threading
-from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Mapping, MutableSequence, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, overload
 
@@ -193,11 +193,13 @@ class Domain:
 
     @property
     def name(self) -> str | None:
-        return self.root.findtext("name")
+        name: str | None = self.root.findtext("name")
+        return name
 
     @property
     def uuid(self) -> str | None:
-        return self.root.findtext("uuid")
+        uuid: str | None = self.root.findtext("uuid")
+        return uuid
 
     @property
     def arch(self) -> str | None:

@@ -24,17 +24,17 @@ from lxml import etree
 from devframe.core.errors import FieldValueError
 
 __all__ = [
-    "Kind",
-    "STR",
     "INT",
-    "YES_NO",
     "ON_OFF",
-    "Choice",
-    "Field",
-    "Flag",
+    "STR",
+    "YES_NO",
     "AddressField",
     "Children",
+    "Choice",
     "ElementView",
+    "Field",
+    "Flag",
+    "Kind",
 ]
 
 T = TypeVar("T")
@@ -170,11 +170,7 @@ def _find_child(element: etree._Element, tag: str) -> etree._Element | None:
 
 
 def _is_empty(element: etree._Element) -> bool:
-    return (
-        not element.attrib
-        and len(element) == 0
-        and (element.text is None or not element.text.strip())
-    )
+    return not element.attrib and len(element) == 0 and (element.text is None or not element.text.strip())
 
 
 def _remove_keeping_tail(element: etree._Element) -> None:
@@ -254,7 +250,32 @@ class Field(_Base, Generic[T]):
     field out (libvirt's default, where the schema requires a value).
     """
 
+    @overload
     def __init__(
+        self: Field[str],
+        path: str,
+        *,
+        spec: str | None = None,
+        default: str | None = None,
+        secret: bool = False,
+        doc: str = "",
+        to_spec: Callable[[str], Any] | None = None,
+        from_spec: Callable[[Any], str | None] | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        path: str,
+        kind: Kind[T],
+        *,
+        spec: str | None = None,
+        default: T | None = None,
+        secret: bool = False,
+        doc: str = "",
+        to_spec: Callable[[T], Any] | None = None,
+        from_spec: Callable[[Any], T | None] | None = None,
+    ) -> None: ...
+    def __init__(  # type: ignore[misc]  # the overloads are the contract
         self,
         path: str,
         kind: Kind[T] = STR,  # type: ignore[assignment]
@@ -296,7 +317,7 @@ class Field(_Base, Generic[T]):
         """The XML text stored for this field, unconverted."""
         element: etree._Element | None = view.element
         for step in self.steps:
-            element = _find_child(element, step)  # type: ignore[arg-type]
+            element = _find_child(element, step)
             if element is None:
                 return None
         assert element is not None
@@ -410,7 +431,7 @@ class Flag(_Base):
             return self
         element: etree._Element | None = view.element
         for step in self.steps:
-            element = _find_child(element, step)  # type: ignore[arg-type]
+            element = _find_child(element, step)
             if element is None:
                 return False
         return True
@@ -431,7 +452,7 @@ class Flag(_Base):
         elif not value and present:
             element: etree._Element = view.element
             for step in self.steps:
-                element = _find_child(element, step)  # type: ignore[assignment]
+                element = _find_child(element, step)
             _remove_keeping_tail(element)
 
     def spec_value(self, view: ElementView) -> Any:
@@ -461,7 +482,7 @@ class AddressField(_Base):
     def _element(self, view: ElementView) -> etree._Element | None:
         element: etree._Element | None = view.element
         for step in self.steps:
-            element = _find_child(element, step)  # type: ignore[arg-type]
+            element = _find_child(element, step)
             if element is None:
                 return None
         return element
@@ -696,7 +717,7 @@ class ElementView:
     def insert_child(self, parent: etree._Element, child: etree._Element, *, at_root: bool) -> None:
         """Insert a newly created child, honouring ``child_order`` at the root."""
         if at_root and parent is self.element and self._order_index:
-            rank = self._order_index.get(child.tag, len(self._order_index))  # type: ignore[arg-type]
+            rank = self._order_index.get(child.tag, len(self._order_index))
             for index, sibling in enumerate(parent):
                 sibling_rank = self._order_index.get(sibling.tag) if isinstance(sibling.tag, str) else None
                 if sibling_rank is not None and sibling_rank > rank:

@@ -48,9 +48,7 @@ def devframe_device_types() -> list[DeviceType]:
 
 
 @hookspec(firstresult=True)
-def devframe_parse_device(
-    element: etree._Element, dev_type: str, metadata: Mapping[str, Any] | None
-) -> Device | None:
+def devframe_parse_device(element: etree._Element, dev_type: str, metadata: Mapping[str, Any] | None) -> Device | None:
     """Turn one claimed `<devices>` child into a dev_object.
 
     Receives: ``element``, the device's element inside the parsed domain (the

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
-from typing import IO, Any
+from typing import IO, Any, TextIO, cast
 
 import structlog
 
@@ -181,6 +181,6 @@ def configure_logging(
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level_name]),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, stream or sys.stderr)),
         cache_logger_on_first_use=False,
     )

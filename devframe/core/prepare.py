@@ -261,9 +261,7 @@ def _call_plugin_hook(domain: Domain, device: Device, resolvers: Resolvers) -> N
     except DevframeError:
         raise
     except Exception as exc:
-        raise PluginError(
-            route.plugin, f"devframe_prepare_device failed for {device.describe()}: {exc!r}"
-        ) from exc
+        raise PluginError(route.plugin, f"devframe_prepare_device failed for {device.describe()}: {exc!r}") from exc
 
 
 def prepare_domain(domain: Domain, resolvers: Resolvers) -> Domain:

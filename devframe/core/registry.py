@@ -36,7 +36,7 @@ from devframe.core.devtype import Claim, DeviceType, MetadataSchema
 from devframe.core.errors import ClaimConflictError, DevframeError, PluginError, SpecError
 from devframe.core.log import get_logger, redact_value
 
-__all__ = ["ENTRY_POINT_GROUP", "PluginInfo", "Route", "Registry", "create_registry"]
+__all__ = ["ENTRY_POINT_GROUP", "PluginInfo", "Registry", "Route", "create_registry"]
 
 ENTRY_POINT_GROUP = "devframe"
 
@@ -176,8 +176,7 @@ class Route:
             if not isinstance(device, self.dev_class):
                 raise PluginError(
                     self.plugin,
-                    f"devframe_device_from_spec returned {type(device).__name__}, "
-                    f"expected a {self.dev_class.__name__}",
+                    f"devframe_device_from_spec returned {type(device).__name__}, expected a {self.dev_class.__name__}",
                 )
         device.plugin = self.plugin
         if self.build_impl is not None:
@@ -334,7 +333,7 @@ class Registry:
         info.hooks = sorted(hooks)
 
     def _impl(self, hook_name: str, plugin_name: str) -> pluggy.HookImpl | None:
-        caller = getattr(self.pm.hook, hook_name)
+        caller: pluggy.HookCaller = getattr(self.pm.hook, hook_name)
         for impl in caller.get_hookimpls():
             if impl.plugin_name == plugin_name and not (impl.hookwrapper or impl.wrapper):
                 return impl
@@ -387,10 +386,12 @@ class Registry:
                         f"of plugin {route.plugin!r} (dev_type {route.dev_type!r}); "
                         f"plugins {route.plugin!r} and {info.name!r} cannot both parse it",
                     )
-                for other in new_routes:
-                    for mine in other.claims:
+                for earlier in new_routes:
+                    for mine in earlier.claims:
                         if mine.overlaps(claim):
-                            raise PluginError(info.name, f"claims {claim} twice ({other.dev_type!r} and {dtype.dev_type!r})")
+                            raise PluginError(
+                                info.name, f"claims {claim} twice ({earlier.dev_type!r} and {dtype.dev_type!r})"
+                            )
             new_routes.append(self._make_route(info.name, dtype))
         for route in new_routes:
             self.routes[route.dev_type] = route
@@ -429,7 +430,9 @@ class Registry:
         if schema is None:
             schema = MetadataSchema({key: None for key in dtype.dev_class.metadata_keys})
         elif not isinstance(schema, MetadataSchema):
-            raise PluginError(plugin_name, f"devframe_device_metadata returned {schema!r:.200}, expected a MetadataSchema")
+            raise PluginError(
+                plugin_name, f"devframe_device_metadata returned {schema!r:.200}, expected a MetadataSchema"
+            )
         route.metadata_schema = schema
         return route
 
@@ -447,8 +450,12 @@ class Registry:
                     if not slot.by_value:
                         del self.by_tag[claim.tag]
 
-    def add_blocked(self, name: str, *, distribution: str | None = None, version: str | None = None, module: str | None = None) -> None:
-        self.plugins[name] = PluginInfo(name=name, state="blocked", distribution=distribution, version=version, module=module)
+    def add_blocked(
+        self, name: str, *, distribution: str | None = None, version: str | None = None, module: str | None = None
+    ) -> None:
+        self.plugins[name] = PluginInfo(
+            name=name, state="blocked", distribution=distribution, version=version, module=module
+        )
 
     def add_broken(self, name: str, error: BaseException | str, **meta: Any) -> None:
         info = PluginInfo(name=name, state="broken", **meta)
@@ -459,14 +466,14 @@ class Registry:
 
     def route_for(self, element: etree._Element) -> Route | None:
         """The route claiming this `<devices>` child, or None."""
-        slot = self.by_tag.get(element.tag)  # type: ignore[arg-type]
+        slot = self.by_tag.get(element.tag)
         if slot is None or isinstance(slot, Route):
             return slot
         return slot.pick(element)
 
     def parse_element(self, element: etree._Element, metadata: Mapping[str, Any] | None = None) -> Device:
         """One `<devices>` child to its dev_object (UnknownDevice when nobody claims it)."""
-        slot = self.by_tag.get(element.tag)  # type: ignore[arg-type]
+        slot = self.by_tag.get(element.tag)
         route = slot if slot is None or isinstance(slot, Route) else slot.pick(element)
         if route is None:
             return UnknownDevice(element, metadata=metadata)
@@ -491,7 +498,9 @@ class Registry:
         if self.strict:
             if isinstance(exc, PluginError):
                 raise exc
-            raise PluginError(route.plugin, f"devframe_parse_device failed on <{element.tag}> alias={alias!r}: {exc!r}") from exc
+            raise PluginError(
+                route.plugin, f"devframe_parse_device failed on <{element.tag}> alias={alias!r}: {exc!r}"
+            ) from exc
         device = UnknownDevice(element, metadata=metadata)
         device.error = f"plugin {route.plugin!r} failed: {exc!r}"
         return device
@@ -621,10 +630,17 @@ def create_registry(
                 first = seen[ep.name]
                 first_dist, _ = _dist_of(first)
                 if first.value == ep.value and first_dist == dist_name:
-                    registry._log.warning("entry point found twice (installed twice?); loaded once", plugin=ep.name, distribution=dist_name)
+                    registry._log.warning(
+                        "entry point found twice (installed twice?); loaded once",
+                        plugin=ep.name,
+                        distribution=dist_name,
+                    )
                     continue
                 registry._log.error(
-                    "duplicate plugin name", plugin=ep.name, first=f"{first_dist}:{first.value}", second=f"{dist_name}:{ep.value}"
+                    "duplicate plugin name",
+                    plugin=ep.name,
+                    first=f"{first_dist}:{first.value}",
+                    second=f"{dist_name}:{ep.value}",
                 )
                 dup_name = f"{ep.name}@{dist_name or ep.value}"
                 registry.add_broken(

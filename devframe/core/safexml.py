@@ -68,7 +68,7 @@ class _ExternalLoadRefused(Exception):
         super().__init__(url)
 
 
-class _RefuseExternal(etree.Resolver):
+class _RefuseExternal(etree.Resolver):  # type: ignore[misc]
     """Refuses every external load (DTD, external or parameter entity) before it happens.
 
     ``load_dtd=False`` and ``resolve_entities=False`` do not stop libxml2 from opening an
@@ -78,6 +78,7 @@ class _RefuseExternal(etree.Resolver):
 
     def resolve(self, system_url: str | None, public_id: str | None, context: object) -> None:
         raise _ExternalLoadRefused(system_url or public_id)
+
 
 _LOCAL = threading.local()
 _LOCATION_SUFFIX = re.compile(r",? line \d+, column \d+$")

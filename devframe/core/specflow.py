@@ -173,9 +173,7 @@ def domain_from_spec_list(
     return domain
 
 
-def domain_from_conf(
-    conf: Mapping[str, Any], *, arch: str | None = None, registry: Registry | None = None
-) -> Domain:
+def domain_from_conf(conf: Mapping[str, Any], *, arch: str | None = None, registry: Registry | None = None) -> Domain:
     """A domain from an engine VM conf: its ``devices`` list, or (deprecated) legacy keys.
 
     Reads ``vmName``, ``vmId``, ``memSize`` (MiB), ``smp`` and ``arch`` (or the

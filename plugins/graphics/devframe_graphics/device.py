@@ -303,13 +303,9 @@ class Graphics(Device):
     zlib_compression = Field("zlib@compression", Choice("auto", "never", "always"), spec="specParams.zlibCompression")
     playback_compression = Field("playback@compression", ON_OFF, spec="specParams.playbackCompression")
     streaming_mode = Field("streaming@mode", Choice("filter", "all", "off"), spec="specParams.streamingMode")
-    copy_paste = Field(
-        "clipboard@copypaste", YES_NO, spec="specParams.copyPasteEnable", to_spec=_bool_to_engine
-    )
+    copy_paste = Field("clipboard@copypaste", YES_NO, spec="specParams.copyPasteEnable", to_spec=_bool_to_engine)
     mouse_mode = Field("mouse@mode", Choice("server", "client"), spec="specParams.mouseMode")
-    file_transfer = Field(
-        "filetransfer@enable", YES_NO, spec="specParams.fileTransferEnable", to_spec=_bool_to_engine
-    )
+    file_transfer = Field("filetransfer@enable", YES_NO, spec="specParams.fileTransferEnable", to_spec=_bool_to_engine)
     # gl: spice, sdl, dbus (enable) and spice, dbus, egl-headless (rendernode)
     gl_enable = Field("gl@enable", YES_NO, spec="specParams.glEnable")
     gl_rendernode = Field("gl@rendernode", STR, spec="specParams.glRendernode")

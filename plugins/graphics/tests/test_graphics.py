@@ -54,8 +54,18 @@ RDP = "<graphics type='rdp' port='3389' autoport='no' multiUser='yes' replaceUse
 DESKTOP = "<graphics type='desktop' display=':0.1' fullscreen='no'/>"
 
 SAMPLES = [
-    VNC_FULL, VNC_NETWORK, VNC_SOCKET, VNC_LISTEN_SOCKET, SPICE_FULL, SPICE_AUTOPORT,
-    EGL, DBUS, DBUS_P2P, SDL, RDP, DESKTOP,
+    VNC_FULL,
+    VNC_NETWORK,
+    VNC_SOCKET,
+    VNC_LISTEN_SOCKET,
+    SPICE_FULL,
+    SPICE_AUTOPORT,
+    EGL,
+    DBUS,
+    DBUS_P2P,
+    SDL,
+    RDP,
+    DESKTOP,
 ]
 
 TestContract = contract_tests("graphics", samples=SAMPLES)
@@ -199,7 +209,9 @@ def test_engine_spec(registry):
     assert root.find("alias") is None  # libvirt's schema has no alias for graphics
     assert (root.get("port"), root.get("tlsPort"), root.get("keymap")) == ("-1", "-1", "en-us")
     assert [(c.get("name"), c.get("mode")) for c in root.findall("channel")] == [
-        ("main", "secure"), ("inputs", "secure"), ("cursor", "secure"),
+        ("main", "secure"),
+        ("inputs", "secure"),
+        ("cursor", "secure"),
     ]
     assert root.find("listen").attrib == {"type": "network", "network": "ovirtmgmt", "address": "192.0.2.1"}
     assert root.find("clipboard").get("copypaste") == "yes"
@@ -280,8 +292,23 @@ def test_spec_built_children_follow_libvirt_order(registry):
     spec = parse_one(registry, SPICE_FULL).to_spec()
     built = registry.device_from_spec(spec)
     tags = [child.tag for child in built.element]
-    assert tags == ["listen", "channel", "channel", "channel", "channel", "channel", "image", "jpeg",
-                    "zlib", "playback", "streaming", "clipboard", "mouse", "filetransfer", "gl"]
+    assert tags == [
+        "listen",
+        "channel",
+        "channel",
+        "channel",
+        "channel",
+        "channel",
+        "image",
+        "jpeg",
+        "zlib",
+        "playback",
+        "streaming",
+        "clipboard",
+        "mouse",
+        "filetransfer",
+        "gl",
+    ]
 
 
 def test_deviceid_with_alias_uses_the_alias(registry):
@@ -397,7 +424,11 @@ def test_metadata_identity_is_devtype_and_type(registry):
 def test_summary_shows_key_fields(registry):
     summary = parse_one(registry, VNC_NETWORK).summary()
     assert summary == {
-        "type": "vnc", "port": -1, "autoport": True, "listen_network": "ovirtmgmt", "listen": "192.0.2.11",
+        "type": "vnc",
+        "port": -1,
+        "autoport": True,
+        "listen_network": "ovirtmgmt",
+        "listen": "192.0.2.11",
     }
     spice = parse_one(registry, SPICE_FULL).summary()
     assert spice["secure_channels"] == ["main", "inputs", "smartcard"] and spice["tls_port"] == 5901
@@ -502,8 +533,14 @@ def test_legacy_bad_values_name_the_key(registry, conf, key):
 
 def test_legacy_keys_hook(registry):
     (keys,) = [r for _, r in registry.call_collected("devframe_legacy_conf_keys")]
-    assert set(keys) == {"display", "keyboardLayout", "displayNetwork", "spiceSecureChannels",
-                         "copyPasteEnable", "fileTransferEnable"}
+    assert set(keys) == {
+        "display",
+        "keyboardLayout",
+        "displayNetwork",
+        "spiceSecureChannels",
+        "copyPasteEnable",
+        "fileTransferEnable",
+    }
 
 
 def test_legacy_does_not_warn_itself(registry):
