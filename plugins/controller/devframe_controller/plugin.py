@@ -26,8 +26,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lxml import etree
-
 from devframe import DeviceType, SpecError, hookimpl
 from devframe_controller.device import Controller
 
@@ -40,21 +38,6 @@ LEGACY_ARCHES = ("x86_64", "ppc64", "ppc64le", "aarch64", "s390x")
 @hookimpl
 def devframe_device_types() -> list[DeviceType]:
     return [DeviceType("controller", Controller, description="bus controllers (<controller type=... index=...>)")]
-
-
-@hookimpl
-def devframe_parse_device(element: etree._Element, metadata: Mapping[str, Any] | None) -> Controller:
-    return Controller(element, metadata=metadata)
-
-
-@hookimpl
-def devframe_build_device(device: Controller) -> etree._Element:
-    return device.element
-
-
-@hookimpl
-def devframe_device_from_spec(spec: Mapping[str, Any]) -> Controller:
-    return Controller.from_spec(spec)
 
 
 @hookimpl

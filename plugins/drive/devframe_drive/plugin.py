@@ -64,21 +64,6 @@ def devframe_device_types() -> list[DeviceType]:
 
 
 @hookimpl
-def devframe_parse_device(element: etree._Element, metadata: Mapping[str, Any] | None) -> Drive:
-    return Drive(element, metadata=metadata)
-
-
-@hookimpl
-def devframe_build_device(device: Drive) -> etree._Element:
-    return device.element
-
-
-@hookimpl
-def devframe_device_from_spec(spec: Mapping[str, Any]) -> Drive:
-    return Drive.from_spec(spec)
-
-
-@hookimpl
 def devframe_device_metadata() -> MetadataSchema:
     return MetadataSchema(dict(METADATA))
 

@@ -84,21 +84,6 @@ def devframe_device_types() -> list[DeviceType]:
 
 
 @hookimpl
-def devframe_parse_device(element: etree._Element, metadata: Mapping[str, Any] | None) -> Graphics:
-    return Graphics(element, metadata=metadata)
-
-
-@hookimpl
-def devframe_build_device(device: Graphics) -> etree._Element:
-    return device.element
-
-
-@hookimpl
-def devframe_device_from_spec(spec: Mapping[str, Any]) -> Graphics:
-    return Graphics.from_spec(spec)
-
-
-@hookimpl
 def devframe_device_metadata() -> MetadataSchema:
     # graphics have no alias in libvirt, so the engine's deviceId lives in metadata
     return MetadataSchema({"deviceId": str})

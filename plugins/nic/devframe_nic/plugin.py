@@ -58,21 +58,6 @@ def devframe_device_types() -> list[DeviceType]:
 
 
 @hookimpl
-def devframe_parse_device(element: etree._Element, metadata: Mapping[str, Any] | None) -> Nic:
-    return Nic(element, metadata=metadata)
-
-
-@hookimpl
-def devframe_build_device(device: Nic) -> etree._Element:
-    return device.element
-
-
-@hookimpl
-def devframe_device_from_spec(spec: Mapping[str, Any]) -> Nic:
-    return Nic.from_spec(spec)
-
-
-@hookimpl
 def devframe_device_metadata() -> MetadataSchema:
     return MetadataSchema(keys={"network": str, "portMirroring": list, "custom": dict})
 

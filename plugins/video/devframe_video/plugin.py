@@ -35,8 +35,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lxml import etree
-
 from devframe import DeviceType, SpecError, hookimpl
 from devframe_video.device import Video
 
@@ -61,21 +59,6 @@ _NO_QXL_ARCHES = frozenset({"s390x"})
 @hookimpl
 def devframe_device_types() -> list[DeviceType]:
     return [DeviceType("video", Video, description="video cards (<video><model type=...>)")]
-
-
-@hookimpl
-def devframe_parse_device(element: etree._Element, metadata: Mapping[str, Any] | None) -> Video:
-    return Video(element, metadata=metadata)
-
-
-@hookimpl
-def devframe_build_device(device: Video) -> etree._Element:
-    return device.element
-
-
-@hookimpl
-def devframe_device_from_spec(spec: Mapping[str, Any]) -> Video:
-    return Video.from_spec(spec)
 
 
 @hookimpl
