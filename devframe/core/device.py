@@ -59,7 +59,7 @@ class DeviceMetadata(MutableMapping[str, Any]):
     share a mutable value by accident.
     """
 
-    __slots__ = ("_load", "_owner", "_store")
+    __slots__ = ("_changed", "_load", "_owner", "_store")
 
     def __init__(self, data: Mapping[str, Any] | None = None, owner: Device | None = None) -> None:
         self._owner = owner
@@ -70,6 +70,14 @@ class DeviceMetadata(MutableMapping[str, Any]):
         self._store: dict[str, Any] | None = (
             None if self._load is not None else copy.deepcopy(dict(data)) if data else {}
         )
+        # Set by every write: readers get copies, so only __setitem__/__delitem__ (and
+        # the MutableMapping methods built on them) can change what is stored.
+        self._changed = self._load is None
+
+    @property
+    def changed(self) -> bool:
+        """True when the mapping was written to since it was bound (or last saved)."""
+        return self._changed
 
     @property
     def _data(self) -> dict[str, Any]:
@@ -95,9 +103,11 @@ class DeviceMetadata(MutableMapping[str, Any]):
         if not isinstance(key, str):
             raise DevframeError(f"metadata keys are str, got {type(key).__name__} {key!r}")
         self._data[key] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
+        self._changed = True
 
     def __delitem__(self, key: str) -> None:
         del self._data[key]
+        self._changed = True
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)

@@ -303,8 +303,9 @@ class MetadataSection:
                     new.append(device)
                 continue
             entry.stamp = stamp
-            if metadata is not None and metadata._store is not None:  # decoded: maybe edited
-                values = metadata._store
+            if metadata is not None and metadata._changed:  # written to since the last save
+                metadata._changed = False
+                values = metadata._data
                 if not values:
                     entry.stamp = 0  # emptied: the entry goes
                     continue
@@ -323,7 +324,8 @@ class MetadataSection:
         if new:
             self._write_new(new)
         vm_values = self._vm_metadata
-        if vm_values is not None and not vm_values.pending:
+        if vm_values is not None and vm_values.changed:
+            vm_values._changed = False
             if vm_values or self._vm_el is not None:
                 sync_map(
                     self._vm(),
