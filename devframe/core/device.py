@@ -119,6 +119,23 @@ class DeviceMetadata(MutableMapping[str, Any]):
         """A deep copy of the whole mapping."""
         return copy.deepcopy(self._data)
 
+    def same_as(self, other: DeviceMetadata) -> bool:
+        """True when both hold the same values.
+
+        While both are still as bound from a domain (undecoded), their stored XML is
+        compared instead: correlating thousands of devices then decodes nothing.
+        """
+        mine, theirs = self._raw(), other._raw()
+        if mine is not None and theirs is not None and mine == theirs:
+            return True
+        return self._data == other._data
+
+    def _raw(self) -> bytes | None:
+        if self._store is not None or self._load is None:
+            return None
+        raw = getattr(getattr(self._load, "__self__", None), "raw", None)
+        return raw() if callable(raw) else None
+
     def __repr__(self) -> str:
         return f"DeviceMetadata({sorted(self._data)})"
 
@@ -183,6 +200,21 @@ class Device(ElementView):
     @property
     def has_metadata(self) -> bool:
         return bool(self._metadata)
+
+    def same_as(self, other: Device) -> bool:
+        """True when both devices hold the same XML and the same metadata (so the same
+        dev_spec). Cheap: serialized elements are compared in C, metadata undecoded."""
+        if type(self) is not type(other):
+            return False
+        if etree.tostring(self.element, with_tail=False) != etree.tostring(other.element, with_tail=False):
+            return False
+        mine, theirs = self._metadata, other._metadata
+        if mine is None and theirs is None:
+            return True
+        if mine is None or theirs is None:
+            present = mine if mine is not None else theirs
+            return present is not None and len(present) == 0
+        return mine.same_as(theirs)
 
     # -- XML ----------------------------------------------------------------------------
 

@@ -79,6 +79,14 @@ class Entry(Mapping[str, Any]):
     def has_values(self) -> bool:
         return len(self.element) > 0
 
+    def raw(self) -> bytes:
+        """The entry as XML bytes: equal bytes mean equal values, nothing decoded.
+
+        (Unequal bytes prove nothing: the key attributes or namespace prefixes may differ;
+        callers then compare decoded values.)
+        """
+        return etree.tostring(self.element)  # type: ignore[no-any-return]
+
     def describe(self) -> str:
         attrs = " ".join(f'{k}="{v}"' for k, v in self.attrs.items())
         return f"<ovirt-vm:device {attrs}> at {element_path(self.element)}"
