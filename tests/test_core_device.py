@@ -274,3 +274,28 @@ def test_address_carries_nested_parts_through_specs():
     assert rebuilt.element.find("address/zpci").attrib == {"uid": "0x0001", "fid": "0x00000000"}
     rebuilt.address = {"type": "ccw", "cssid": "0xfe", "ssid": "0x0", "devno": "0x0001"}
     assert rebuilt.element.find("address/zpci") is None  # another address type drops the PCI parts
+
+
+def test_same_as_compares_xml_and_metadata_without_decoding():
+    import devframe
+    from devframe.agent import correlate
+
+    xml = (
+        "<domain type='kvm' xmlns:ovirt-vm='http://ovirt.org/vm/1.0'><name>s</name><memory>1</memory>"
+        "<os><type arch='x86_64'>hvm</type></os>"
+        "<metadata><ovirt-vm:vm><ovirt-vm:device devtype='rng' alias='ua-1'><ovirt-vm:pool>a</ovirt-vm:pool>"
+        "</ovirt-vm:device></ovirt-vm:vm></metadata>"
+        "<devices><rng model='virtio'><backend model='random'/><alias name='ua-1'/></rng></devices></domain>"
+    )
+    registry = devframe.create_registry(entry_points=False, env={})
+    known, reported = devframe.parse_domain(xml, registry=registry), devframe.parse_domain(xml, registry=registry)
+    a, b = known.devices[0], reported.devices[0]
+    assert a.same_as(b)
+    assert a._metadata is not None and a._metadata._store is None  # still undecoded
+    b.metadata["pool"] = "b"  # metadata-only change
+    assert not a.same_as(b)
+    assert correlate(known, reported).changed == {"1": {"pool": ("a", "b")}}
+    b.metadata["pool"] = "a"
+    assert a.same_as(b)
+    b.element.find("backend").set("model", "egd")  # XML-only change
+    assert not a.same_as(b)
