@@ -48,6 +48,7 @@ from devframe.core.fields import (
 )
 from devframe.core.hookspecs import hookimpl
 from devframe.core.log import get_logger
+from devframe.core.prepare import HostFacts, Resolvers, prepare_domain
 from devframe.core.registry import ENTRY_POINT_GROUP, PluginInfo, Registry, create_registry
 from devframe.core.safexml import ParseLimits, parse_xml
 from devframe.core.specflow import (
@@ -89,6 +90,7 @@ __all__ = [
     "Field",
     "FieldValueError",
     "Flag",
+    "HostFacts",
     "Kind",
     "MetadataError",
     "MetadataSchema",
@@ -96,6 +98,7 @@ __all__ = [
     "PluginError",
     "PluginInfo",
     "Registry",
+    "Resolvers",
     "SpecError",
     "UnknownDevice",
     "XMLError",
@@ -113,6 +116,7 @@ __all__ = [
     "load_domain",
     "parse_domain",
     "parse_xml",
+    "prepare_domain",
     "reset_default_registry",
     "spec_list_from_domain",
     "spec_list_from_legacy_conf",

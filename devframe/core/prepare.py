@@ -26,8 +26,9 @@ resolver: a key is either the exact placeholder text (``PAYLOAD:``,
 
 :func:`prepare_domain` runs in three steps: each device's plugin resolves its own
 placeholders through the routed ``devframe_prepare_device`` hook; the core then resolves
-what no plugin owns (sysinfo, ``<lease>``, ``PAYLOAD:`` anywhere) and gives disks a
-default for ``DRIVE-PATH:``; finally the whole domain is scanned and any placeholder left
+what no plugin owns (sysinfo, ``<lease>``, ``PAYLOAD:`` anywhere); ``DRIVE-PATH:`` is the
+drive plugin's (through ``Resolvers.drive_path``); finally the whole domain is scanned and any
+placeholder left
 is a :class:`UnresolvedPlaceholderError` naming the device and the placeholder. Every
 substitution is logged (domain, dev_type, alias, placeholder).
 
@@ -318,8 +319,6 @@ def _prepare_device_defaults(device: Device, resolvers: Resolvers, log: Any) -> 
         placeholder = value.strip()
         if placeholder.startswith(PAYLOAD):
             resolved = resolvers.payload_path(device, placeholder)
-        elif placeholder.startswith(DRIVE_PATH) and device.dev_type == "disk" and node.tag == "source":
-            resolved = resolvers.drive_path(device, placeholder)
         elif placeholder.startswith((LEASE_PATH, LEASE_OFFSET)) and device.dev_type == "lease":
             resolved = resolvers.lease_value(placeholder, device.describe())
         else:

@@ -40,7 +40,7 @@ from typing import Any
 import structlog
 from lxml import etree
 
-from devframe import DevframeError, DeviceType, MetadataSchema, SpecError, hookimpl
+from devframe import DevframeError, DeviceType, MetadataSchema, Resolvers, SpecError, hookimpl
 from devframe_drive.device import METADATA, Drive, drive_index, drive_name
 
 _log = structlog.get_logger("devframe.plugins.drive")
@@ -73,6 +73,24 @@ def devframe_metadata_identity(element: etree._Element) -> dict[str, str] | None
     target = next(element.iterchildren("target"), None)
     name = target.get("dev") if target is not None else None
     return {"devtype": "disk", "name": name} if name else None
+
+
+@hookimpl
+def devframe_prepare_device(device: Drive, resolvers: Resolvers) -> None:
+    """A ``DRIVE-PATH:`` source becomes the host path of the drive's volume.
+
+    The path comes from the drive's storage IDs in its metadata (domainID, poolID,
+    imageID, volumeID) through the host's storage resolver; a path under /dev makes
+    the disk a block device.
+    """
+    path = device.path
+    if not path or not path.startswith("DRIVE-PATH:"):
+        return
+    resolved = resolvers.drive_path(device, path)
+    if resolved.startswith("/dev/") and (device.disk_type or "file") == "file":
+        device.path = None
+        device.disk_type = "block"
+    device.path = resolved
 
 
 @hookimpl
