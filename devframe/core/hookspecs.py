@@ -156,16 +156,17 @@ def devframe_prepare_device(device: Device, resolvers: Resolvers) -> None:
 
     Receives: ``device``, a dev_object of one of the plugin's dev_types, parsed from
     the engine's domain XML with its metadata bound; ``resolvers``, a
-    :class:`devframe.core.prepare.Resolvers` built by the agent on the host (storage
+    :class:`devframe.Resolvers` built by the agent on the host (storage
     path from storage IDs, payload, lease, host facts, explicit values).
     Returns: nothing; the hook edits the device in place (fields write its element),
     e.g. ``device.source_file = resolvers.drive_path(device, placeholder)``. Raise a
     ``DevframeError`` naming the device and placeholder when one cannot be resolved.
     Called: routed to the owning plugin, once per device, by
-    :func:`devframe.core.prepare.prepare_domain`. Default: nothing; the core then
-    resolves ``DRIVE-PATH:`` disk sources, ``PAYLOAD:`` paths and ``<lease>`` values
-    itself, and any placeholder still left is a DevframeError. The core logs every
-    substitution, the plugin's too.
+    :func:`devframe.prepare_domain`. Default: nothing. The core then resolves what no
+    plugin owns (``PAYLOAD:`` paths, ``<lease>`` values, sysinfo) itself, and any
+    placeholder still left is a DevframeError naming device and placeholder. The core
+    logs every substitution, the plugin's too. (The drive plugin resolves
+    ``DRIVE-PATH:`` here, through ``resolvers.drive_path``.)
     """
     raise NotImplementedError
 
