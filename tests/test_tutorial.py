@@ -66,7 +66,7 @@ def test_hook_reference_lists_every_hook_with_its_arguments():
     }
     missing = sorted(set(specs) - set(documented))
     unknown = sorted(set(documented) - set(specs))
-    assert not missing, f"hooks missing from the reference: {missing}"
+    assert not missing, f"hooks missing from the reference: {missing} (run scripts/hook-reference)"
     assert not unknown, f"the reference documents hooks that do not exist: {unknown}"
     for name, args in specs.items():
         assert documented[name] == args, f"{name}: documented ({documented[name]}) != spec ({args})"
