@@ -4,6 +4,11 @@ Every operation on one Guest holds the Guest's lock, so concurrent callers (thre
 hot-plugging devices at once) are serialized and none of their changes is lost. A
 Guest keeps a *tracked* :class:`~devframe.Domain` (its :attr:`dev_map`): devices
 attached through it are the caller's own objects, filled with libvirt's values.
+
+When the Guest cannot know what libvirt did (the connection died during an attach or
+detach, the daemon restarted and events may have been missed, the domain stopped or
+started again), the tracked Domain is marked stale and re-read from libvirt before
+its next use (:meth:`Guest.sync`), keeping the objects it already has.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lxml import etree
 
+from devframe.agent.correlate import _identity
 from devframe.agent.errors import AgentError, DetachFailedError, DetachTimeoutError, GuestGoneError
 from devframe.agent.events import DEVICE_REMOVAL_FAILED, DEVICE_REMOVED
 from devframe.agent.host import libvirt_module
@@ -47,24 +53,40 @@ class Guest:
         self._generation = host.generation
         self._lock = threading.RLock()
         self._tracked: Domain | None = None
+        #: the connection generation and domain id the tracked Domain was read under
+        self._tracked_generation = -1
+        self._tracked_id: str | None = None
+        #: why the tracked Domain must be re-read before its next use (None: it is current)
+        self._stale: str | None = None
+        #: devices whose attach may or may not have happened, by alias (see sync)
+        self._pending: dict[str, Device] = {}
         self._log = get_logger(uri=host.uri, domain=self.name)
 
     # -- plumbing ----------------------------------------------------------------------
 
-    def _virdom(self) -> Any:
-        # A virDomain belongs to one connection: after a reconnect, look it up again.
-        if self._generation != self.host.generation:
-            conn = self.host.connection()
-            libvirt = libvirt_module()
-            try:
-                self._dom = conn.lookupByUUIDString(self.uuid)
-            except libvirt.libvirtError as exc:
-                raise self.host.wrap(exc, "look up domain after reconnect", domain=self.name) from None
-            self._generation = self.host.generation
+    def _virdom(self, conn: Any) -> Any:
+        # A virDomain belongs to one connection: after a reconnect, look it up again
+        # (a failure is wrapped by Host.call with the operation that needed it).
+        generation = self.host.generation
+        if self._generation != generation:
+            self._dom = conn.lookupByUUIDString(self.uuid)
+            self._generation = generation
         return self._dom
 
     def _call(self, operation: str, fn: Callable[[Any], T], *, device: str | None = None, retry: bool = True) -> T:
-        return self.host.call(operation, lambda _conn: fn(self._virdom()), domain=self.name, device=device, retry=retry)
+        """``fn(virDomain)`` through :meth:`Host.call`."""
+        return self._call_conn(operation, lambda conn: fn(self._virdom(conn)), device=device, retry=retry)
+
+    def _call_conn(self, operation: str, fn: Callable[[Any], T], *, device: str | None = None, retry: bool = True) -> T:
+        """``fn(virConnect)`` through :meth:`Host.call`; a vanished domain is forgotten by the Host."""
+        libvirt = libvirt_module()
+        try:
+            return self.host.call(operation, fn, domain=self.name, device=device, retry=retry)
+        except GuestGoneError as exc:
+            if exc.code == libvirt.VIR_ERR_NO_DOMAIN:
+                # Gone for good: the Host must not hand this Guest out again.
+                self.host._forget(self.uuid)
+            raise
 
     # -- state -------------------------------------------------------------------------
 
@@ -113,11 +135,16 @@ class Guest:
 
     @property
     def tracked(self) -> Domain:
-        """The Domain this Guest keeps in step (from the live XML on first use)."""
+        """The Domain this Guest keeps in step (from the live XML on first use).
+
+        Re-read from libvirt first when it is stale (see :meth:`sync`); that read's
+        errors (:class:`GuestGoneError`, :class:`HostUnavailableError`) reach the caller.
+        """
         with self._lock:
-            if self._tracked is None:
-                self._tracked = self.domain()
-            return self._tracked
+            tracked = self._tracked
+            if tracked is None or self._stale is not None or self._tracked_generation != self.host.generation:
+                return self.sync()
+            return tracked
 
     @property
     def dev_map(self) -> DevMap:
@@ -127,14 +154,118 @@ class Guest:
     def refresh(self) -> Domain:
         """Re-read the live XML into a new tracked Domain (drops the old objects)."""
         with self._lock:
-            self._tracked = self.domain()
-            return self._tracked
+            self._tracked = None
+            return self.sync()
+
+    def sync(self) -> Domain:
+        """Make the tracked Domain hold exactly the devices libvirt reports, and return it.
+
+        Reads the live XML (the definition when the domain is not running). Devices
+        still there keep their objects, updated with libvirt's values; devices libvirt
+        no longer has leave :attr:`dev_map`; devices it has that were not tracked join
+        it (a device whose attach failed half-way joins as the caller's own object).
+        Runs by itself when the tracked Domain may be out of step: after a reconnect,
+        after an attach or detach that failed once libvirt was asked to act, and when
+        the domain was stopped or started since it was read.
+        """
+        with self._lock:
+            reason = self._stale or ("first use" if self._tracked is None else "reconnected")
+            reported = self.domain()
+            tracked = self._tracked
+            if tracked is None:
+                self._tracked = tracked = reported
+                pending = self._pending
+                self._pending = {}
+                for live in reported.devices:
+                    mine = pending.get(live.alias) if live.alias else None
+                    if mine is not None and mine.dev_type == live.dev_type:
+                        _merge_element(mine.element, live.element)
+                        reported.replace(live, mine)
+            else:
+                added, removed = self._reconcile(tracked, reported)
+                self._log.info(
+                    "tracked devices re-read from libvirt",
+                    reason=reason,
+                    added=[d.alias or d.dev_type for d in added],
+                    removed=[d.alias or d.dev_type for d in removed],
+                )
+            self._tracked_generation = self.host.generation
+            self._tracked_id = reported.root.get("id")
+            self._stale = None
+            return tracked
+
+    def _reconcile(self, tracked: Domain, reported: Domain) -> tuple[list[Device], list[Device]]:
+        """Edit ``tracked`` in place to hold ``reported``'s devices, in its order."""
+        unmatched = tracked.devices
+        by_alias: dict[tuple[str, str], int] = {}
+        by_identity: dict[tuple[str, Any], list[int]] = {}
+        for index, device in enumerate(unmatched):
+            if device.alias:
+                by_alias.setdefault((device.dev_type, device.alias), index)
+            by_identity.setdefault((device.dev_type, _identity(device)), []).append(index)
+        taken: set[int] = set()
+        order: list[Device] = []
+        added: list[Device] = []
+        pending = self._pending
+        self._pending = {}
+        for live in reported.devices:
+            found = by_alias.get((live.dev_type, live.alias)) if live.alias else None
+            if found is None or found in taken:
+                found = None
+                for index in by_identity.get((live.dev_type, _identity(live)), ()):
+                    if index not in taken:
+                        found = index
+                        break
+            if found is not None:
+                taken.add(found)
+                mine = unmatched[found]
+                _merge_element(mine.element, live.element)
+                order.append(mine)
+                continue
+            pending_device = pending.get(live.alias) if live.alias else None
+            if pending_device is not None and pending_device.dev_type == live.dev_type:
+                _merge_element(pending_device.element, live.element)
+                new = pending_device
+            else:
+                reported.remove(live)  # its element moves to the tracked Domain
+                new = live
+            added.append(new)
+            order.append(new)
+        removed = [device for index, device in enumerate(unmatched) if index not in taken]
+        for device in removed:
+            tracked.remove(device)
+        for device in added:
+            tracked.add(device)
+        current = tracked.devices
+        for index, device in enumerate(order):
+            if current[index] is not device:
+                tracked.move(device, index)
+                current = tracked.devices
+        return added, removed
+
+    def _check_current(self, dom_id: int) -> None:
+        """Mark the tracked Domain stale when the domain stopped or (re)started since it was read."""
+        if self._tracked is None:
+            return
+        now = str(dom_id) if dom_id >= 0 else None
+        if now != self._tracked_id:
+            self._stale = "the domain was stopped or started"
 
     # -- hotplug -----------------------------------------------------------------------
 
     def _flags(self, operation: str) -> tuple[int, bool]:
         libvirt = libvirt_module()
-        active, persistent = self.is_active(), self.is_persistent()
+
+        def state(conn: Any) -> tuple[int, bool]:
+            # A fresh lookup: a virDomain caches its id, the lookup tells whether (and in
+            # which run) the domain runs now.
+            dom = conn.lookupByUUIDString(self.uuid)
+            self._dom, self._generation = dom, self.host.generation
+            return int(dom.ID()), bool(dom.isPersistent())
+
+        dom_id, persistent = self._call_conn(f"{operation}: query state", state)
+        active = dom_id != -1
+        self._check_current(dom_id)
         flags = (libvirt.VIR_DOMAIN_AFFECT_LIVE if active else 0) | (
             libvirt.VIR_DOMAIN_AFFECT_CONFIG if persistent else 0
         )
@@ -167,15 +298,22 @@ class Guest:
             alias = device.alias
             what = device.describe()
             log = self._log.bind(dev_type=device.dev_type, alias=alias)
+            flags, active = self._flags("attach device")
             tracked = self.tracked
             if any(d is device for d in tracked.devices):
                 raise DevframeError(f"attach to domain {self.name!r}: {what} is already attached")
             xml = device.to_xml()
-            flags, active = self._flags("attach device")
-            self._call("attach device", lambda d: d.attachDeviceFlags(xml, flags), device=what, retry=False)
-            reported = self.domain(inactive=not active)
+            try:
+                self._call("attach device", lambda d: d.attachDeviceFlags(xml, flags), device=what, retry=False)
+                reported = self.domain(inactive=not active)
+            except BaseException as exc:
+                # libvirt may have attached it before the failure (the daemon died
+                # under the call): re-read before the dev_map is used again.
+                self._unsure(f"attach of {what} failed: {exc}", device)
+                raise
             live = _find_reported(reported, device)
             if live is None:
+                self._unsure(f"attach of {what} not found in the XML", device)
                 raise AgentError(
                     f"attach device (host {self.host.uri!r}, domain {self.name!r}, device {what}): libvirt accepted "
                     f"the device but its {'live' if active else 'inactive'} XML has no {device.dev_type} "
@@ -190,6 +328,13 @@ class Guest:
             log.info("device attached", address=device.address, live=active)
             return device
 
+    def _unsure(self, reason: str, device: Device | None = None) -> None:
+        """libvirt may or may not have acted: re-read the tracked Domain before its next use."""
+        self._stale = reason
+        if device is not None and device.alias:
+            self._pending[device.alias] = device
+        self._log.warning("tracked devices may be out of step with libvirt; re-reading on next use", reason=reason)
+
     def detach(self, device: Device, timeout: float) -> None:
         """Hot-unplug ``device``, waiting up to ``timeout`` s for libvirt's device-removed event.
 
@@ -198,7 +343,6 @@ class Guest:
         persistent definition and in :attr:`dev_map`. libvirt's device-removal-failed
         event gives :class:`DetachFailedError`.
         """
-        libvirt = libvirt_module()
         with self._lock:
             alias = device.alias
             what = device.describe()
@@ -206,40 +350,50 @@ class Guest:
                 raise DevframeError(f"detach from domain {self.name!r}: {what} has no alias; libvirt cannot find it")
             log = self._log.bind(dev_type=device.dev_type, alias=alias)
             flags, active = self._flags("detach device")
-            if active:
-                live_flag = libvirt.VIR_DOMAIN_AFFECT_LIVE
-                with self.host.waiter((DEVICE_REMOVED, DEVICE_REMOVAL_FAILED), uuid=self.uuid, alias=alias) as waiter:
-                    # detachDeviceAlias only asks the guest; completion is the event.
-                    self._call(
-                        "detach device", lambda d: d.detachDeviceAlias(alias, live_flag), device=what, retry=False
-                    )
-                    event = waiter.wait(timeout)
-                if event is None and self._live_alias(alias):
-                    log.warning("guest did not release the device", timeout=timeout)
-                    raise DetachTimeoutError(
-                        f"detach device (host {self.host.uri!r}, domain {self.name!r}, device {what}): the guest did "
-                        f"not release it within {timeout}s; it is still attached",
-                        operation="detach device",
-                        uri=self.host.uri,
-                        domain=self.name,
-                        device=what,
-                    )
-                if event is not None and event.kind == DEVICE_REMOVAL_FAILED:
-                    raise DetachFailedError(
-                        f"detach device (host {self.host.uri!r}, domain {self.name!r}, device {what}): the guest "
-                        "refused to release it; it is still attached",
-                        operation="detach device",
-                        uri=self.host.uri,
-                        domain=self.name,
-                        device=what,
-                    )
-            if flags & libvirt.VIR_DOMAIN_AFFECT_CONFIG:
-                self._detach_config(alias, what)
-            tracked = self.tracked
-            for candidate in tracked.devices:
-                if candidate is device or (candidate.alias == alias and candidate.dev_type == device.dev_type):
-                    tracked.remove(candidate)
-            log.info("device detached", live=active)
+            try:
+                self._detach(device, alias, what, flags, active, timeout, log)
+            except (DetachTimeoutError, DetachFailedError):
+                raise  # the guest kept the device: libvirt and the dev_map both still have it
+            except BaseException as exc:
+                self._unsure(f"detach of {what} failed: {exc}")
+                raise
+
+    def _detach(
+        self, device: Device, alias: str, what: str, flags: int, active: bool, timeout: float, log: Any
+    ) -> None:
+        libvirt = libvirt_module()
+        if active:
+            live_flag = libvirt.VIR_DOMAIN_AFFECT_LIVE
+            with self.host.waiter((DEVICE_REMOVED, DEVICE_REMOVAL_FAILED), uuid=self.uuid, alias=alias) as waiter:
+                # detachDeviceAlias only asks the guest; completion is the event.
+                self._call("detach device", lambda d: d.detachDeviceAlias(alias, live_flag), device=what, retry=False)
+                event = waiter.wait(timeout)
+            if event is None and self._live_alias(alias):
+                log.warning("guest did not release the device", timeout=timeout)
+                raise DetachTimeoutError(
+                    f"detach device (host {self.host.uri!r}, domain {self.name!r}, device {what}): the guest did "
+                    f"not release it within {timeout}s; it is still attached",
+                    operation="detach device",
+                    uri=self.host.uri,
+                    domain=self.name,
+                    device=what,
+                )
+            if event is not None and event.kind == DEVICE_REMOVAL_FAILED:
+                raise DetachFailedError(
+                    f"detach device (host {self.host.uri!r}, domain {self.name!r}, device {what}): the guest "
+                    "refused to release it; it is still attached",
+                    operation="detach device",
+                    uri=self.host.uri,
+                    domain=self.name,
+                    device=what,
+                )
+        if flags & libvirt.VIR_DOMAIN_AFFECT_CONFIG:
+            self._detach_config(alias, what)
+        tracked = self.tracked
+        for candidate in tracked.devices:
+            if candidate is device or (candidate.alias == alias and candidate.dev_type == device.dev_type):
+                tracked.remove(candidate)
+        log.info("device detached", live=active)
 
     def _detach_config(self, alias: str, what: str) -> None:
         libvirt = libvirt_module()

@@ -258,7 +258,19 @@ class Host:
         """
         libvirt = libvirt_module()
         for attempt in (1, 2):
-            conn = self.connection()
+            try:
+                conn = self.connection()
+            except HostUnavailableError as exc:
+                # Say which operation could not run, not only that the daemon is away.
+                where = describe(host=self.uri, domain=domain, device=device)
+                raise HostUnavailableError(
+                    f"{operation} ({where}): {exc}",
+                    operation=operation,
+                    uri=self.uri,
+                    domain=domain,
+                    device=device,
+                    code=exc.code,
+                ) from None
             try:
                 return fn(conn)
             except libvirt.libvirtError as exc:
