@@ -37,8 +37,12 @@ from devframe.core.prepare import HostFacts, Resolvers, prepare_domain, storage_
 pytestmark = pytest.mark.libvirtd
 
 URI = "qemu:///system"
+TCP_URI = "qemu+tcp://127.0.0.1/system"
 PREFIX = "dftest-"
 PIDFILE = Path("/run/libvirtd.pid")
+#: libvirtd as scripts/test starts it: also listening on 127.0.0.1:16509, plain TCP (see the file)
+LIBVIRTD_CONF = Path(__file__).resolve().parent.parent / ".ci" / "libvirtd.conf"
+LIBVIRTD = ("libvirtd", "-d", "--listen", "-f", str(LIBVIRTD_CONF))
 WORK = Path("/var/tmp/devframe-agent-tests")
 OVIRT = "http://ovirt.org/vm/1.0"
 
@@ -47,27 +51,50 @@ def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, check=False)
 
 
-def _libvirtd_answers(timeout: float) -> bool:
+def _libvirtd_answers(timeout: float, uri: str = URI) -> bool:
     import libvirt
 
     libvirt.registerErrorHandler(lambda *_: None, None)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         try:
-            libvirt.open(URI).close()
+            libvirt.open(uri).close()
             return True
         except libvirt.libvirtError:
+            if time.monotonic() >= deadline:
+                return False
             time.sleep(0.2)
-    return False
+
+
+def libvirtd_pid() -> int | None:
+    """The running libvirtd's pid, or None."""
+    try:
+        pid = int(PIDFILE.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if Path(f"/proc/{pid}").exists() else None
 
 
 def start_libvirtd() -> None:
-    if not PIDFILE.exists() or not Path(f"/proc/{PIDFILE.read_text().strip()}").exists():
-        result = _run("libvirtd", "-d")
+    """Start libvirtd (with .ci/libvirtd.conf) unless it runs; wait until it answers."""
+    if libvirtd_pid() is None:
+        result = _run(*LIBVIRTD)
         if result.returncode != 0:
             pytest.fail(f"cannot start libvirtd: {result.stderr.strip()}")
     if not _libvirtd_answers(30):
         pytest.fail(f"libvirtd does not answer on {URI} after 30 s")
+
+
+def start_libvirtd_with_tcp() -> None:
+    """Make sure libvirtd also answers on qemu+tcp://127.0.0.1; restart it with
+    .ci/libvirtd.conf when it runs without TCP (and leave it running)."""
+    start_libvirtd()
+    if _libvirtd_answers(0, TCP_URI):
+        return
+    stop_libvirtd()
+    start_libvirtd()
+    if not _libvirtd_answers(30, TCP_URI):
+        pytest.fail(f"libvirtd started with {LIBVIRTD_CONF} does not answer on {TCP_URI}")
 
 
 def stop_libvirtd() -> None:
@@ -335,7 +362,7 @@ def test_libvirtd_restart_mid_run(host: Host, guest: Guest) -> None:
     stop_libvirtd()
     try:
         # The daemon comes back while the next call is already waiting for it.
-        threading.Timer(1.0, lambda: _run("libvirtd", "-d")).start()
+        threading.Timer(1.0, lambda: _run(*LIBVIRTD)).start()
         names = {g.name for g in host.guests()}
     finally:
         start_libvirtd()
