@@ -118,18 +118,27 @@ def redact_secrets(logger: Any, method: str, event_dict: MutableMapping[str, Any
     return event_dict
 
 
+_unconfigured: tuple[Any, Any] | None = None
+
+
 def _unconfigured_logger() -> Any:
     # A library must not print debug chatter to stdout just because the application
     # never configured structlog: until it does, warnings and errors go to stderr.
-    return structlog.wrap_logger(
-        structlog.PrintLogger(sys.stderr),
-        processors=[
-            structlog.processors.add_log_level,
-            redact_secrets,
-            structlog.dev.ConsoleRenderer(colors=False),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-    )
+    # Built once per stderr (a ConsoleRenderer costs more than parsing a small domain).
+    global _unconfigured
+    stream = sys.stderr
+    if _unconfigured is None or _unconfigured[0] is not stream:
+        logger = structlog.wrap_logger(
+            structlog.PrintLogger(stream),
+            processors=[
+                structlog.processors.add_log_level,
+                redact_secrets,
+                structlog.dev.ConsoleRenderer(colors=False),
+            ],
+            wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        )
+        _unconfigured = (stream, logger)
+    return _unconfigured[1]
 
 
 def get_logger(**context: Any) -> Any:
