@@ -159,15 +159,19 @@ class DevframeGroup(click.Group):
             log_level=ctx.params.get("log_level"),
         )
         ctx.obj = state
-        import structlog
-
-        from devframe.core.log import configure_logging
+        from devframe.core.log import configure_logging, discard_pending_logging
 
         # structlog's configuration is process-global: put back what the embedding
-        # process had (tests run the CLI in process), so the CLI leaves no trace.
-        was_configured = structlog.is_configured()
-        saved = structlog.get_config()
-        configure_logging(json=state.log_json, level=state.log_level)
+        # process had (tests run the CLI in process), so the CLI leaves no trace. A
+        # process that has not loaded structlog has nothing to put back, and loading
+        # it only to save its state would cost start-up time.
+        loaded = "structlog" in sys.modules
+        if loaded:
+            import structlog
+
+            was_configured = structlog.is_configured()
+            saved = structlog.get_config()
+        configure_logging(json=state.log_json, level=state.log_level, defer=True)
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
@@ -175,10 +179,14 @@ class DevframeGroup(click.Group):
         except Exception as exc:
             raise _translate(exc, state.debug) from exc
         finally:
-            if was_configured:
-                structlog.configure(**saved)
-            else:
-                structlog.reset_defaults()
+            discard_pending_logging()
+            if loaded:
+                if was_configured:
+                    structlog.configure(**saved)
+                else:
+                    structlog.reset_defaults()
+            elif "structlog" in sys.modules:
+                sys.modules["structlog"].reset_defaults()
 
     def main(
         self,

@@ -15,8 +15,6 @@ import sys
 from collections.abc import Mapping, MutableMapping
 from typing import IO, Any, TextIO, cast
 
-import structlog
-
 __all__ = [
     "REDACTED",
     "SECRET_KEYS",
@@ -109,6 +107,8 @@ def redact_secrets(logger: Any, method: str, event_dict: MutableMapping[str, Any
     inside any text, the rendered traceback of ``exc_info`` included."""
     if event_dict.get("exc_info"):
         # Render the traceback here, so its text (exception messages) is redacted too.
+        import structlog
+
         event_dict = structlog.processors.format_exc_info(logger, method, event_dict)
     for key in list(event_dict):
         if is_secret_key(key):
@@ -125,6 +125,8 @@ def _unconfigured_logger() -> Any:
     # A library must not print debug chatter to stdout just because the application
     # never configured structlog: until it does, warnings and errors go to stderr.
     # Built once per stderr (a ConsoleRenderer costs more than parsing a small domain).
+    import structlog
+
     global _unconfigured
     stream = sys.stderr
     if _unconfigured is None or _unconfigured[0] is not stream:
@@ -141,15 +143,100 @@ def _unconfigured_logger() -> Any:
     return _unconfigured[1]
 
 
+class _LazyLogger:
+    """A logger that imports structlog and resolves its configuration at each call.
+
+    Importing structlog costs more than a third of ``devframe plugins``' start-up, and
+    most runs never log: it is loaded when the first line is written. Resolving at
+    each call also follows a configuration the application sets after the logger was
+    made.
+    """
+
+    __slots__ = ("_context",)
+
+    def __init__(self, context: dict[str, Any]) -> None:
+        self._context = context
+
+    def bind(self, **more: Any) -> _LazyLogger:
+        return _LazyLogger({**self._context, **more})
+
+    def _real(self) -> Any:
+        import structlog
+
+        if _pending is not None:
+            _apply_pending()
+        if structlog.is_configured():
+            return structlog.get_logger("devframe").bind(**self._context)
+        return _unconfigured_logger().bind(**self._context)
+
+    def debug(self, event: str, **kw: Any) -> Any:
+        if _below_level_before_structlog(logging.DEBUG):
+            return None
+        return self._real().debug(event, **kw)
+
+    def info(self, event: str, **kw: Any) -> Any:
+        if _below_level_before_structlog(logging.INFO):
+            return None
+        return self._real().info(event, **kw)
+
+    def warning(self, event: str, **kw: Any) -> Any:
+        return self._real().warning(event, **kw)
+
+    def error(self, event: str, **kw: Any) -> Any:
+        return self._real().error(event, **kw)
+
+    def exception(self, event: str, **kw: Any) -> Any:
+        return self._real().exception(event, **kw)
+
+    def critical(self, event: str, **kw: Any) -> Any:
+        return self._real().critical(event, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real(), name)
+
+
+def _below_level_before_structlog(level: int) -> bool:
+    """True when a line at ``level`` would be dropped, known without loading structlog.
+
+    Until structlog is loaded, only devframe can have configured it: the level in force
+    is that of a pending configure_logging() call, else the fallback's (warning).
+    """
+    if "structlog" in sys.modules:
+        return False
+    threshold = _LEVELS[_pending["level_name"]] if _pending is not None else logging.WARNING
+    return level < threshold
+
+
 def get_logger(**context: Any) -> Any:
     """A structlog logger with ``context`` bound (domain, dev_type, alias, plugin).
 
     Follows the application's structlog configuration; before there is one, only
-    warnings and errors are written, to stderr.
+    warnings and errors are written, to stderr. structlog itself is imported when the
+    first line is written.
     """
-    if structlog.is_configured():
-        return structlog.get_logger("devframe").bind(**context)
-    return _unconfigured_logger().bind(**context)
+    return _LazyLogger(context)
+
+
+#: settings of a configure_logging() call made before structlog was imported
+_pending: dict[str, Any] | None = None
+
+
+def _apply_pending() -> None:
+    global _pending
+    settings, _pending = _pending, None
+    if settings is not None:
+        _configure_now(**settings)
+
+
+def logging_pending() -> bool:
+    """True when configure_logging() settings wait for structlog's first use."""
+    return _pending is not None
+
+
+def discard_pending_logging() -> None:
+    """Forget settings configure_logging() left for structlog's first use."""
+    global _pending
+    _pending = None
 
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
@@ -161,20 +248,35 @@ def configure_logging(
     level: str | None = None,
     stream: IO[str] | None = None,
     env: Mapping[str, str] | None = None,
+    defer: bool = False,
 ) -> None:
     """Configure structlog for an application embedding devframe (the CLI calls this).
 
     ``json``: JSON lines instead of the console renderer (default from
     ``DEVFRAME_LOG_FORMAT=json``). ``level``: debug, info, warning (default) or error,
     default from ``DEVFRAME_LOG_LEVEL``. ``stream``: default stderr, so command output
-    on stdout stays clean.
+    on stdout stays clean. ``defer``: when structlog has not been imported yet, apply
+    the settings when devframe logs its first line (the CLI does this: most commands
+    never log, and importing structlog is a third of its start-up).
     """
+    global _pending
     env = os.environ if env is None else env
     if json is None:
         json = env.get("DEVFRAME_LOG_FORMAT", "").strip().lower() == "json"
     level_name = (level or env.get("DEVFRAME_LOG_LEVEL") or "warning").strip().lower()
     if level_name not in _LEVELS:
         level_name = "warning"
+    settings: dict[str, Any] = {"json": json, "level_name": level_name, "stream": stream}
+    if defer and "structlog" not in sys.modules:
+        _pending = settings
+    else:
+        _pending = None
+        _configure_now(**settings)
+
+
+def _configure_now(*, json: bool, level_name: str, stream: IO[str] | None) -> None:
+    import structlog
+
     renderer: Any
     if json:
         renderer = structlog.processors.JSONRenderer(default=str)

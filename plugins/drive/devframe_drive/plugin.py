@@ -37,13 +37,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import structlog
 from lxml import etree
 
-from devframe import DevframeError, DeviceType, MetadataSchema, Resolvers, SpecError, hookimpl
+from devframe import DevframeError, DeviceType, MetadataSchema, Resolvers, SpecError, get_logger, hookimpl
 from devframe_drive.device import METADATA, Drive, drive_index, drive_name
 
-_log = structlog.get_logger("devframe.plugins.drive")
+_log = get_logger(plugin="drive")
 
 #: arch -> (disk bus, cdrom bus, floppy supported)
 ARCH_TABLE: Mapping[str, tuple[str, str, bool]] = {

@@ -37,14 +37,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import structlog
 from lxml import etree
 
-from devframe import DevframeError, DeviceType, MetadataSchema, hookimpl
+from devframe import DevframeError, DeviceType, MetadataSchema, get_logger, hookimpl
 from devframe_graphics.device import Graphics, parse_secure_channels
 
 # Lazy: resolved against the structlog configuration in force at each call, not at import.
-log = structlog.get_logger(__name__, plugin="graphics")
+log = get_logger(plugin="graphics")
 
 SPICE_DISPLAYS = frozenset({"qxl", "qxlnc"})
 
