@@ -19,7 +19,7 @@ from devframe.core.device import Device
 from devframe.core.domain import Domain
 from devframe.core.errors import DevframeError
 
-__all__ = ["Correlation", "correlate", "spec_changes"]
+__all__ = ["Correlation", "correlate", "device_label", "spec_changes"]
 
 
 @dataclass
@@ -44,14 +44,15 @@ class Correlation:
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (aliases, not objects)."""
         return {
-            "matched": {key: _label(device) for key, device in self.matched.items()},
-            "added": [_label(device) for device in self.added],
-            "removed": [_label(device) for device in self.removed],
+            "matched": {key: device_label(device) for key, device in self.matched.items()},
+            "added": [device_label(device) for device in self.added],
+            "removed": [device_label(device) for device in self.removed],
             "changed": {key: {f: [old, new] for f, (old, new) in diff.items()} for key, diff in self.changed.items()},
         }
 
 
-def _label(device: Device) -> dict[str, Any]:
+def device_label(device: Device) -> dict[str, Any]:
+    """How a device is named in reports: dev_type, alias, identity, address (JSON-friendly)."""
     identity = device.identity()
     return {
         "dev_type": device.dev_type,

@@ -32,16 +32,6 @@ class _Watch:
     known: dict[str, Domain] = field(default_factory=dict)
 
 
-def _device_label(device: Any) -> dict[str, Any]:
-    identity = device.identity()
-    return {
-        "dev_type": device.dev_type,
-        "alias": device.alias,
-        "identity": list(identity) if identity is not None else None,
-        "address": device.address,
-    }
-
-
 class _Printer:
     def __init__(self, as_json: bool, count: int | None) -> None:
         self.as_json = as_json
@@ -67,6 +57,7 @@ def _text_device(sign: str, label: dict[str, Any]) -> str:
 def _check(watch: _Watch, uuid: str, printer: _Printer) -> None:
     """Re-read one guest's live devices and print what changed since last time."""
     from devframe.agent import AgentError, GuestGoneError, correlate
+    from devframe.agent.correlate import device_label
 
     host = watch.host
     try:
@@ -99,8 +90,8 @@ def _check(watch: _Watch, uuid: str, printer: _Printer) -> None:
     if previous.devices_hash == current.devices_hash:
         return
     result = correlate(previous, current)
-    added = [_device_label(d) for d in result.added]
-    removed = [_device_label(d) for d in result.removed]
+    added = [device_label(d) for d in result.added]
+    removed = [device_label(d) for d in result.removed]
     changed = {key: {f: [a, b] for f, (a, b) in diff.items()} for key, diff in result.changed.items()}
     lines = [_text_device("+", label) for label in added] + [_text_device("-", label) for label in removed]
     lines += [f"~{key} {', '.join(sorted(diff))}" for key, diff in changed.items()]
