@@ -26,13 +26,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from devframe import DeviceType, SpecError, hookimpl
+from devframe import ARCHES, DeviceType, SpecError, check_arch, hookimpl
 from devframe_controller.device import Controller
 
 __all__ = ["LEGACY_ARCHES", "legacy_controller_specs"]
 
 #: arches the legacy rule knows (every one gets the same controller)
-LEGACY_ARCHES = ("x86_64", "ppc64", "ppc64le", "aarch64", "s390x")
+LEGACY_ARCHES = tuple(ARCHES)  # the core's list: one rule for every arch
 
 
 @hookimpl
@@ -54,6 +54,5 @@ def legacy_controller_specs(conf: Mapping[str, Any], arch: str) -> list[dict[str
     """The controller dev_specs of a legacy conf: always one virtio-serial controller."""
     if not isinstance(conf, Mapping):
         raise SpecError(f"legacy conf must be a dict, got {type(conf).__name__}")
-    if arch not in LEGACY_ARCHES:
-        raise SpecError(f"controller: unknown arch {arch!r}: expected one of {', '.join(LEGACY_ARCHES)}")
+    check_arch(arch)
     return [{"type": "controller", "device": "virtio-serial", "index": 0, "specParams": {}}]

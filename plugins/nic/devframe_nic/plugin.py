@@ -42,14 +42,14 @@ from typing import Any
 
 from lxml import etree
 
-from devframe import DeviceType, MetadataSchema, SpecError, hookimpl
+from devframe import ARCHES, DeviceType, MetadataSchema, SpecError, check_arch, hookimpl
 from devframe_nic.device import MAC, Nic, normalize_model
 
 __all__ = ["LEGACY_ARCHES", "LEGACY_KEYS", "spec_list_from_legacy_conf"]
 
 LEGACY_KEYS = ("macAddr", "nicModel", "bridge")
 #: Architectures the legacy rule knows; all of them use the same rule.
-LEGACY_ARCHES = frozenset({"x86_64", "ppc64", "ppc64le", "s390x", "aarch64"})
+LEGACY_ARCHES = tuple(ARCHES)  # the core's list: one rule for every arch
 
 
 @hookimpl
@@ -110,8 +110,7 @@ def spec_list_from_legacy_conf(conf: Mapping[str, Any], arch: str) -> list[dict[
     """The NIC dev_specs of a legacy conf (see the module docstring for the rule)."""
     if not isinstance(conf, Mapping):
         raise SpecError(f"legacy conf must be a dict, got {type(conf).__name__}")
-    if arch not in LEGACY_ARCHES:
-        raise SpecError(f"legacy conf: unknown arch {arch!r} (known: {', '.join(sorted(LEGACY_ARCHES))})")
+    check_arch(arch)
     models = _split(conf, "nicModel")
     macs = _split(conf, "macAddr")
     bridges = _split(conf, "bridge")

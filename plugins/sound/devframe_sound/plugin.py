@@ -26,11 +26,11 @@ from typing import Any
 
 from lxml import etree
 
-from devframe import DeviceType, SpecError, hookimpl
+from devframe import ARCHES, DeviceType, SpecError, check_arch, hookimpl
 from devframe_sound.device import Sound
 
 #: arches the legacy rule knows (every one gets the same device)
-LEGACY_ARCHES = ("x86_64", "ppc64", "ppc64le", "aarch64", "s390x")
+LEGACY_ARCHES = tuple(ARCHES)  # the core's list: one rule for every arch
 
 
 @hookimpl
@@ -62,8 +62,7 @@ def devframe_legacy_conf_keys() -> list[str]:
 def devframe_spec_list_from_legacy_conf(conf: Mapping[str, Any], arch: str) -> list[dict[str, Any]]:
     if not isinstance(conf, Mapping):
         raise SpecError(f"legacy conf must be a dict, got {type(conf).__name__}")
-    if arch not in LEGACY_ARCHES:
-        raise SpecError(f"sound: unknown arch {arch!r}: expected one of {', '.join(LEGACY_ARCHES)}")
+    check_arch(arch)
     model = conf.get("soundDevice")
     if model is None or model == "":
         return []
