@@ -272,9 +272,7 @@ class Registry:
 
     def _fail(self, info: PluginInfo, error: BaseException | str, *, cause: BaseException | None = None) -> None:
         info.state = "broken"
-        info.error = str(error) if not isinstance(error, PluginError) else str(error).split(": ", 1)[-1]
-        if isinstance(error, PluginError):
-            info.error = str(error)
+        info.error = str(error)
         self._log.error("plugin broken", plugin=info.name, error=info.error)
         if self.strict:
             if isinstance(error, DevframeError):
