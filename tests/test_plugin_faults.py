@@ -43,41 +43,9 @@ NS = "http://ovirt.org/vm/1.0"
 
 
 @contextmanager
-def structlog_state() -> Iterator[None]:
-    """Restore structlog's global configuration exactly, down to the processors list
-    object: loggers bound earlier (a plugin's module-level logger) hold that list, and
-    structlog.reset_defaults() would cut them off from every later capture_logs()."""
-    from structlog import _config
-
-    config = _config._CONFIG
-    processors = config.default_processors
-    saved = (
-        config.is_configured,
-        list(processors),
-        config.default_wrapper_class,
-        config.default_context_class,
-        config.logger_factory,
-        config.cache_logger_on_first_use,
-    )
-    try:
-        yield
-    finally:
-        (
-            config.is_configured,
-            contents,
-            config.default_wrapper_class,
-            config.default_context_class,
-            config.logger_factory,
-            config.cache_logger_on_first_use,
-        ) = saved
-        config.default_processors = processors
-        processors[:] = contents
-
-
-@contextmanager
 def captured() -> Iterator[list[dict[str, Any]]]:
-    """structlog events of the block; leaves structlog's configuration as it found it."""
-    with structlog_state(), capture_logs() as logs:
+    """structlog events of the block (tests/conftest.py restores structlog afterwards)."""
+    with capture_logs() as logs:
         yield logs
 
 

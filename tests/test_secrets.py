@@ -14,8 +14,6 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,44 +91,6 @@ def domain_file(tmp_path: Path) -> Path:
     return path
 
 
-@contextmanager
-def structlog_state() -> Iterator[None]:
-    """Restore structlog's global configuration exactly, down to the processors list
-    object: loggers bound earlier (a plugin's module-level logger) hold that list, and
-    structlog.reset_defaults() would cut them off from every later capture_logs()."""
-    from structlog import _config
-
-    config = _config._CONFIG
-    processors = config.default_processors
-    saved = (
-        config.is_configured,
-        list(processors),
-        config.default_wrapper_class,
-        config.default_context_class,
-        config.logger_factory,
-        config.cache_logger_on_first_use,
-    )
-    try:
-        yield
-    finally:
-        (
-            config.is_configured,
-            contents,
-            config.default_wrapper_class,
-            config.default_context_class,
-            config.logger_factory,
-            config.cache_logger_on_first_use,
-        ) = saved
-        config.default_processors = processors
-        processors[:] = contents
-
-
-@pytest.fixture
-def structlog_restored() -> Iterator[None]:
-    with structlog_state():
-        yield
-
-
 def assert_clean(text: str, what: str) -> None:
     assert MARK not in text, f"{what} shows a secret:\n{text[:2000]}"
 
@@ -172,7 +132,7 @@ def _log_everything() -> None:
 
 
 @pytest.mark.parametrize("json_output", [False, True], ids=["console", "json"])
-def test_logs_never_show_secrets_at_any_level(structlog_restored: None, json_output: bool) -> None:
+def test_logs_never_show_secrets_at_any_level(json_output: bool) -> None:
     stream = io.StringIO()
     configure_logging(json=json_output, level="debug", stream=stream, env={})
     _log_everything()
@@ -185,7 +145,7 @@ def test_logs_never_show_secrets_at_any_level(structlog_restored: None, json_out
         assert lines and lines[0]["passwd"] == "***"
 
 
-def test_unconfigured_logging_never_shows_secrets(structlog_restored: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unconfigured_logging_never_shows_secrets(capsys: pytest.CaptureFixture[str]) -> None:
     structlog.reset_defaults()
     _log_everything()
     captured = capsys.readouterr()
@@ -193,7 +153,7 @@ def test_unconfigured_logging_never_shows_secrets(structlog_restored: None, caps
     assert_clean(captured.out + captured.err, "unconfigured log output")
 
 
-def test_plugin_fault_logs_never_show_secrets(structlog_restored: None) -> None:
+def test_plugin_fault_logs_never_show_secrets() -> None:
     """A parse failure logs ``repr(exc)``: a plugin quoting the element must not leak."""
     from devframe import DeviceType, hookimpl
 
@@ -311,7 +271,7 @@ def _invoke(*args: str, env: dict[str, str] | None = None) -> Any:
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["table", "json"])
 @pytest.mark.parametrize("disabled", ["", "graphics,drive"], ids=["plugins", "unknown-devices"])
-def test_inspect_never_shows_secrets(domain_file: Path, as_json: bool, disabled: str, structlog_restored: None) -> None:
+def test_inspect_never_shows_secrets(domain_file: Path, as_json: bool, disabled: str) -> None:
     args = ["--log-level", "debug", "inspect", *(["--json"] if as_json else []), str(domain_file)]
     result = _invoke(*args, env={"DEVFRAME_DISABLE_PLUGINS": disabled} if disabled else None)
     assert result.exit_code == 0, result.output
