@@ -249,16 +249,11 @@ def _alias(device: Device) -> str | None:
 
 
 def _call_plugin_hook(domain: Domain, device: Device, resolvers: Resolvers) -> None:
-    registry = domain.registry
-    route = registry.routes.get(device.dev_type)
-    if route is None:
+    route = domain.registry.routes.get(device.dev_type)
+    if route is None or route.prepare_impl is None:
         return
-    impl = registry._impl("devframe_prepare_device", route.plugin)
-    if impl is None:
-        return
-    args = {"device": device, "resolvers": resolvers}
     try:
-        impl.function(*[args[name] for name in impl.argnames])
+        route.prepare_impl(device, resolvers)
     except DevframeError:
         raise
     except Exception as exc:

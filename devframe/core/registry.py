@@ -113,6 +113,7 @@ class Route:
     from_spec_impl: Callable[..., Any] | None = None
     metadata_schema: MetadataSchema = field(default_factory=MetadataSchema)
     identity_impl: Callable[..., Any] | None = None
+    prepare_impl: Callable[..., Any] | None = None
     #: re-raise plugin failures instead of keeping the device (the registry's strict mode)
     strict: bool = False
 
@@ -421,6 +422,7 @@ class Registry:
             build_impl=adapter("devframe_build_device", ("device",)),
             from_spec_impl=adapter("devframe_device_from_spec", ("spec", "dev_type")),
             identity_impl=adapter("devframe_metadata_identity", ("element", "dev_type")),
+            prepare_impl=adapter("devframe_prepare_device", ("device", "resolvers")),
             strict=self.strict,
         )
         meta = adapter("devframe_device_metadata", ("dev_type",))
