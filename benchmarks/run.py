@@ -14,7 +14,9 @@ the clock stops (so freeing a tree is never counted for one side only):
 
 In other processes: peak memory (RSS above the start, in a fresh process per case: parse_domain vs
 lxml's tree alone; see _memprobe.py for why not tracemalloc), cold start of ``devframe plugins``
-and virt-manager's virtinst under the system Python, against lxml's floor in its own process.
+and virt-manager's virtinst under the system Python, against lxml's floor in its own process:
+its objects plus the keys metadata is bound by (disk targets, NIC MACs; judged), and its objects
+alone (information).
 
 Prints a table of ratios with PASS/FAIL per target, the fitted scaling exponent of parse time
 (log-log least squares, 1,000 devices and up), writes benchmarks/results/latest.json and draws
@@ -52,6 +54,8 @@ RESULTS = HERE / "results" / "latest.json"
 PLOT = ROOT / "docs" / "benchmarks.png"
 SYSTEM_PYTHON = "/usr/bin/python3"
 VIRT_MANAGER = "/usr/share/virt-manager"
+#: the plot's virtinst line: the judged workload, virtinst's objects plus the metadata binding keys
+VIRTINST_SERIES = "virtinst (virt-manager), objects + binding keys"
 
 # Issue 8's targets.
 PARSE_LIMIT = 3.0
@@ -302,7 +306,7 @@ def draw(series: dict[str, list[tuple[int, float]]], path: Path, exponent: float
     styles = {
         "devframe parse_domain": ("tab:blue", "o", "-"),
         "lxml floor (parse + iterate <devices>)": ("black", "s", "--"),
-        "virtinst (virt-manager)": ("tab:red", "^", "-"),
+        VIRTINST_SERIES: ("tab:red", "^", "-"),
         "xmltodict": ("tab:orange", "D", "-"),
     }
     fig, ax = plt.subplots(figsize=(7.5, 5), dpi=120)
@@ -357,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     series: dict[str, list[tuple[int, float]]] = {
         "devframe parse_domain": [],
         "lxml floor (parse + iterate <devices>)": [],
-        "virtinst (virt-manager)": [],
+        VIRTINST_SERIES: [],
         "xmltodict": [],
     }
     virtinst: dict[int, dict[str, Any]] = {}
@@ -382,22 +386,20 @@ def main(argv: list[str] | None = None) -> int:
                 figures = measure_virtinst(n, path, max(1, min(repeat, 3 if n >= 10_000 else repeat)), shim)
                 if figures is not None:
                     virtinst[n] = figures
-                    vi_ratio = figures["parse"] / figures["floor"]
-                    speedup = vi_ratio / parse_row.ratio if parse_row.ratio else float("nan")
-                    # Judged as devframe's speed-up (ratio over ratio, each against its own floor).
-                    rows.append(
-                        Row(
-                            n,
-                            "virtinst / lxml floor",
-                            figures["parse"],
-                            figures["floor"],
-                            vi_ratio,
-                            None,
-                            note=f"devframe {speedup:.1f}x faster",
-                        )
-                    )
-                    figures["speedup"] = speedup
-                    series["virtinst (virt-manager)"].append((n, figures["parse"]))
+                    # devframe's speed-up is ratio over ratio, each against its own process's
+                    # floor. Judged on equal work: parse_domain binds metadata by disk target
+                    # and NIC MAC, so virtinst's figure includes reading those keys.
+                    for key, measure, judged in (
+                        ("objects", "virtinst objects only / lxml floor", False),
+                        ("same_work", "virtinst + binding keys / lxml floor", True),
+                    ):
+                        work = figures[key]
+                        vi_ratio = work["time"] / work["floor"]
+                        work["ratio"] = vi_ratio
+                        work["speedup"] = vi_ratio / parse_row.ratio if parse_row.ratio else float("nan")
+                        note = f"devframe {work['speedup']:.1f}x faster" + (" (judged)" if judged else "")
+                        rows.append(Row(n, measure, work["time"], work["floor"], vi_ratio, None, note=note))
+                    series[VIRTINST_SERIES].append((n, figures["same_work"]["time"]))
         cold = measure_cold_start(runs=max(repeat, 7))
     finally:
         for leftover in workdir.iterdir():
@@ -433,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
             cold["best_ms"] <= COLD_START_LIMIT_MS,
         )
     )
-    speedup_1k = virtinst.get(1_000, {}).get("speedup")
+    speedup_1k = virtinst.get(1_000, {}).get("same_work", {}).get("speedup")  # equal work, judged
     checks.append(
         (
             "faster than virtinst at 1,000 devices (x)",
@@ -444,10 +446,11 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     print()
-    print(f"{'devices':>8}  {'measure':<30} {'ratio':>8}  {'target':>7}  status  note")
+    width = max(len(row.measure) for row in rows)
+    print(f"{'devices':>8}  {'measure':<{width}} {'ratio':>8}  {'target':>7}  status  note")
     for row in rows:
         limit = f"<= {row.limit}" if row.limit is not None else ""
-        print(f"{row.size:>8,}  {row.measure:<30} {_fmt(row.ratio):>8}  {limit:>7}  {row.status:<6}  {row.note}")
+        print(f"{row.size:>8,}  {row.measure:<{width}} {_fmt(row.ratio):>8}  {limit:>7}  {row.status:<6}  {row.note}")
     print()
     print(
         f"scaling exponent (parse_domain, log-log least squares, {', '.join(f'{n:,}' for n, _ in fit)} devices): "
