@@ -10,7 +10,7 @@ the clock stops (so freeing a tree is never counted for one side only):
 * parse_domain (dev_map with metadata bound) / lxml parsing the same bytes and iterating <devices>
 * Domain.to_xml() / etree.tostring of the same tree (and, for information, after editing 1 %)
 * correlate(known, reported) of N devices / parse_domain of the same domain (a fresh reported
-  Domain per call)
+  Domain per call; and, for information, with 1 % of the devices changed, one removed, one added)
 * xmltodict.parse of the same bytes, plus iterating its devices / the floor
 
 In other processes: peak memory (RSS above the start, in a fresh process per case: parse_domain vs
@@ -27,6 +27,7 @@ docs/benchmarks.png. Exits 1 when a target fails.
 from __future__ import annotations
 
 import argparse
+import copy
 import gc
 import json
 import math
@@ -37,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +59,8 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 VIRT_MANAGER = "/usr/share/virt-manager"
 #: the plot's virtinst line: the judged workload, virtinst's objects plus the metadata binding keys
 VIRTINST_SERIES = "virtinst (virt-manager), objects + binding keys"
+OVIRT_VM_NS = "http://ovirt.org/vm/1.0"
+USER_ALIAS_PREFIX = "ua-"  # the engine's user aliases: ua-<deviceId>
 
 # Issue 8's targets.
 PARSE_LIMIT = 3.0
@@ -231,7 +235,105 @@ def measure_size(n: int, xml: bytes, repeat: int, registry: devframe.Registry) -
     rows.append(Row(n, "correlate / parse_domain", correlate_t, parse_t2, correlate_t / parse_t2, CORRELATE_LIMIT))
     facts["correlate"] = {"matched": len(known.devices) - len(outcome.removed), "unmatchable": len(unmatchable)}
 
+    # For information: the live XML differs from the known domain in 1 % of the devices (one
+    # attribute each), one device is gone and one is new, so the changed, removed and added
+    # paths all run. The floor is parse_domain of that live XML.
+    live, expected = changed_domain(xml, n)
+
+    def parse_live() -> devframe.Domain:
+        return devframe.parse_domain(live, registry=registry)
+
+    live_outcome = correlate(known, parse_live())
+    removed = [d.alias for d in live_outcome.removed]
+    added = [d.alias for d in live_outcome.added]
+    if (
+        set(live_outcome.changed) != expected.changed
+        or expected.removed not in removed
+        or len(removed) != len(outcome.removed) + 1
+        or expected.added not in added
+        or len(added) != len(outcome.added) + 1
+    ):
+        raise SystemExit(
+            f"{n} devices, 1% changed: correlate reported {len(live_outcome.changed)} changed (expected "
+            f"{len(expected.changed)}), {len(removed)} removed and {len(added)} added (expected "
+            f"{len(outcome.removed) + 1} and {len(outcome.added) + 1}, with {expected.removed} and {expected.added})"
+        )
+    parse_t3, changed_t = best_of(repeat, parse_live, Fresh(parse_live, run_correlate))
+    rows.append(
+        Row(n, "correlate, 1% changed / parse_domain", changed_t, parse_t3, changed_t / parse_t3, None, note="info")
+    )
     return rows, facts
+
+
+@dataclass
+class Changes:
+    """What :func:`changed_domain` did: deviceIds changed, the alias removed, the alias added."""
+
+    changed: set[str]
+    removed: str
+    added: str
+
+
+def changed_domain(xml: bytes, n: int) -> tuple[bytes, Changes]:
+    """``xml`` as libvirt would report it after changes: every disk or NIC in a regular
+    stride, 1 % of the devices (at least one), has one attribute changed (a disk's
+    ``<driver cache>``, a NIC's ``<link state>``); the last NIC left is removed (with its
+    metadata entry, as the engine would) and a new NIC, unknown to the engine, appended."""
+    root = etree.fromstring(xml, _safe_parser())
+    devices = root.find("devices")
+    assert devices is not None
+    candidates = [e for e in devices if e.tag in ("disk", "interface") and e.find("alias") is not None]
+    nics = [e for e in candidates if e.tag == "interface"]
+    if len(candidates) < 2 or not nics:
+        raise SystemExit(f"{n} devices: too few disks and NICs to change")
+    count = max(n // 100, 1)
+    step = max(len(candidates) // count, 1)
+    picked = candidates[::step][:count]
+    gone = next((e for e in reversed(nics) if e not in picked), None)
+    if gone is None:
+        picked.remove(nics[-1])
+        gone = nics[-1]
+    changed: set[str] = set()
+    for element in picked:
+        if element.tag == "disk":
+            _child(element, "driver").set("cache", "writeback")
+        else:
+            _child(element, "link").set("state", "down")
+        device_id = devframe.device_id_from_alias(_alias(element))
+        assert device_id is not None
+        changed.add(device_id)
+
+    removed = _alias(gone)
+    mac = _child(gone, "mac").get("address", "").upper()
+    for entry in root.iterfind(f".//{{{OVIRT_VM_NS}}}device[@mac_address='{mac}']"):
+        parent = entry.getparent()
+        assert parent is not None
+        parent.remove(entry)
+    devices.remove(gone)
+
+    new = copy.deepcopy(nics[0])
+    _child(new, "mac").set("address", "56:6f:ff:ff:ff:fe")
+    added = f"{USER_ALIAS_PREFIX}{uuid.UUID(int=0xFEED)}"
+    _child(new, "alias").set("name", added)
+    address = new.find("address")
+    if address is not None:
+        new.remove(address)  # libvirt would assign a free slot
+    devices.append(new)
+    return etree.tostring(root), Changes(changed, removed, added)
+
+
+def _child(element: etree._Element, tag: str) -> etree._Element:
+    child = element.find(tag)
+    if child is None:
+        raise SystemExit(f"generated <{element.tag}> has no <{tag}>")
+    return child
+
+
+def _alias(element: etree._Element) -> str:
+    name = _child(element, "alias").get("name")
+    if not name:
+        raise SystemExit(f"generated <{element.tag}> has an empty alias")
+    return str(name)
 
 
 def measure_memory(n: int, path: Path, runs: int) -> Row:
