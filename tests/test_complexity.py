@@ -235,3 +235,34 @@ def test_the_guard_catches_a_planted_quadratic_step() -> None:
     calls = {n: _per_device("binding", n, Plugin(quadratic=True))[0] for n in SIZES[:2]}
     with pytest.raises(AssertionError, match="grows with the domain"):
         _assert_flat(calls, "binding: Python calls", slack=2)
+
+
+def test_a_parsed_domain_is_freed_without_the_cycle_collector() -> None:
+    """No reference cycle in a parsed domain (devices, metadata entries, index): dropping it
+    frees it at once. A cycle (an entry pointing back at its device, say) left every parsed
+    domain for the collector, which rescans each of its objects until then."""
+    import gc
+    import sys as _sys
+
+    _sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        from generate import generate_domain
+    finally:
+        _sys.path.pop(0)
+    xml = generate_domain(300, metadata=True)
+    from devframe import parse_domain
+
+    parse_domain(xml).to_xml()  # plugins loaded, caches filled: their objects live on
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        domain = parse_domain(xml)
+        assert sum(1 for d in domain.devices if d.has_metadata) > 100  # metadata really bound
+        domain.devices[0].metadata  # one device's metadata read (wrapped on first use)
+        domain.to_xml()
+        del domain
+        assert gc.collect() == 0
+    finally:
+        if was_enabled:
+            gc.enable()

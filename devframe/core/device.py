@@ -10,8 +10,8 @@ device and touches no field until asked).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, MutableMapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from collections.abc import Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, cast
 
 from lxml import etree
 
@@ -20,6 +20,15 @@ from devframe.core.fields import MAX_NAME_LENGTH, AddressField, ElementView, Fie
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from devframe.core.registry import Route as _Route
+
+
+class _MetadataSource(Protocol):
+    """Metadata bound while parsing, decoded on first use (a metadata ``Entry``)."""
+
+    def materialize(self) -> dict[str, Any]: ...
+
 
 __all__ = ["USER_ALIAS_PREFIX", "Device", "UnknownDevice", "device_id_from_alias"]
 
@@ -59,20 +68,19 @@ class DeviceMetadata(MutableMapping[str, Any]):
     share a mutable value by accident.
     """
 
-    __slots__ = ("_changed", "_load", "_owner", "_store")
+    __slots__ = ("_changed", "_source", "_store")
 
-    def __init__(self, data: Mapping[str, Any] | None = None, owner: Device | None = None) -> None:
-        self._owner = owner
+    def __init__(self, data: Mapping[str, Any] | _MetadataSource | None = None) -> None:
         # Metadata bound from a domain's <metadata> offers ``materialize()`` (a fresh,
         # private dict): decoding waits for first use, so parsing 10k devices stays cheap.
-        load = getattr(data, "materialize", None)
-        self._load: Callable[[], dict[str, Any]] | None = load if callable(load) else None
-        self._store: dict[str, Any] | None = (
-            None if self._load is not None else copy.deepcopy(dict(data)) if data else {}
-        )
+        # The source object is kept, not its bound method: one object fewer per device
+        # for the garbage collector to scan.
+        source = data if callable(getattr(data, "materialize", None)) else None
+        self._source: Any = source
+        self._store: dict[str, Any] | None = None if source is not None else copy.deepcopy(dict(data)) if data else {}  # type: ignore[arg-type]
         # Set by every write: readers get copies, so only __setitem__/__delitem__ (and
         # the MutableMapping methods built on them) can change what is stored.
-        self._changed = self._load is None
+        self._changed = source is None
 
     @property
     def changed(self) -> bool:
@@ -83,15 +91,23 @@ class DeviceMetadata(MutableMapping[str, Any]):
     def _data(self) -> dict[str, Any]:
         store = self._store
         if store is None:
-            assert self._load is not None
-            store = self._store = self._load()
-            self._load = None
+            store = self._store = self._source.materialize()
+            self._source = None
         return store
 
     @property
     def pending(self) -> bool:
         """True while bound metadata has not been decoded (so it is unchanged)."""
         return self._store is None
+
+    def __bool__(self) -> bool:
+        if self._store is None:
+            # Undecoded: the source says whether it holds values (an entry with child
+            # elements), without decoding them.
+            has_values = getattr(self._source, "has_values", None)
+            if isinstance(has_values, bool):
+                return has_values
+        return len(self._data) > 0
 
     def __getitem__(self, key: str) -> Any:
         value = self._data[key]
@@ -131,9 +147,9 @@ class DeviceMetadata(MutableMapping[str, Any]):
         return self._data == other._data
 
     def _raw(self) -> bytes | None:
-        if self._store is not None or self._load is None:
+        if self._store is not None:
             return None
-        raw = getattr(getattr(self._load, "__self__", None), "raw", None)
+        raw = getattr(self._source, "raw", None)
         return raw() if callable(raw) else None
 
     def __repr__(self) -> str:
@@ -148,7 +164,7 @@ class Device(ElementView):
     are shared by all devices.
     """
 
-    __slots__ = ("_builder", "_metadata", "error", "plugin")
+    __slots__ = ("_metadata", "_route", "error")
 
     dev_type: ClassVar[str] = ""
     #: keys of the dev_spec that live in the domain's <metadata>, not in the element
@@ -167,19 +183,33 @@ class Device(ElementView):
         self.element = element
         self._parent = parent
         self._edited = False
-        self._metadata: DeviceMetadata | None = DeviceMetadata(metadata, self) if metadata else None
-        self._builder: Callable[[Device], etree._Element] | None = None
+        # Metadata bound while parsing (an object with ``materialize()``) is kept as is and
+        # wrapped in a DeviceMetadata on first use: parsing makes one object per device.
+        self._metadata: DeviceMetadata | _MetadataSource | None = None
+        if metadata is not None:
+            if callable(getattr(metadata, "materialize", None)):
+                self._metadata = cast("_MetadataSource", metadata)
+            elif metadata:
+                self._metadata = DeviceMetadata(metadata)
+        #: the registry's route for this device's dev_type (set by the registry)
+        self._route: _Route | None = None
         #: why this device is unknown / what went wrong in its plugin, if anything
         self.error: str | None = None
-        #: name of the plugin that owns this device (set by the registry)
-        self.plugin: str | None = None
+
+    @property
+    def plugin(self) -> str | None:
+        """Name of the plugin that owns this device (None: no plugin, or built by hand)."""
+        route = self._route
+        return route.plugin if route is not None else None
 
     # -- identity -----------------------------------------------------------------
 
     @property
     def device_id(self) -> str | None:
         """The engine's deviceId, from a ``ua-<deviceId>`` alias."""
-        return device_id_from_alias(self.alias)
+        # Read directly (the alias field's own path): correlate asks every device.
+        alias = next(self.element.iterchildren("alias"), None)
+        return device_id_from_alias(alias.get("name")) if alias is not None else None
 
     def identity(self) -> tuple[Any, ...] | None:
         """How this device is recognised when aliases are missing (None: not at all).
@@ -193,13 +223,23 @@ class Device(ElementView):
     @property
     def metadata(self) -> DeviceMetadata:
         """Per-device metadata, written into the domain's <metadata> by ``to_xml``."""
-        if self._metadata is None:
-            self._metadata = DeviceMetadata(None, self)
-        return self._metadata
+        metadata = self._metadata
+        if metadata is None:
+            metadata = self._metadata = DeviceMetadata()
+        elif not isinstance(metadata, DeviceMetadata):
+            metadata = self._metadata = DeviceMetadata(metadata)
+        return metadata
+
+    def metadata_if_any(self) -> DeviceMetadata | None:
+        """The device's metadata, or None when it has none (nothing is created)."""
+        metadata = self._metadata
+        if metadata is None or isinstance(metadata, DeviceMetadata):
+            return metadata
+        return self.metadata
 
     @property
     def has_metadata(self) -> bool:
-        return bool(self._metadata)
+        return bool(self.metadata_if_any())
 
     def same_as(self, other: Device) -> bool:
         """True when both devices hold the same XML and the same metadata (so the same
@@ -208,7 +248,7 @@ class Device(ElementView):
             return False
         if etree.tostring(self.element, with_tail=False) != etree.tostring(other.element, with_tail=False):
             return False
-        mine, theirs = self._metadata, other._metadata
+        mine, theirs = self.metadata_if_any(), other.metadata_if_any()
         if mine is None and theirs is None:
             return True
         if mine is None or theirs is None:
@@ -220,8 +260,9 @@ class Device(ElementView):
 
     def build(self) -> etree._Element:
         """The element for this device, through its plugin's build hook when it has one."""
-        if self._builder is not None:
-            return self._builder(self)
+        route = self._route
+        if route is not None and route.build_impl is not None:
+            return route.build(self)
         return self.element
 
     def to_xml(self) -> str:
@@ -258,8 +299,9 @@ class Device(ElementView):
         if device_id is not None:
             spec["deviceId"] = device_id
         spec.setdefault("specParams", {})
-        if self._metadata:
-            _merge_missing(spec, self._metadata.to_dict())
+        metadata = self.metadata_if_any()
+        if metadata:
+            _merge_missing(spec, metadata.to_dict())
         return spec
 
     @classmethod

@@ -90,13 +90,29 @@ class PluginInfo:
 
 
 def _caller(function: Callable[..., Any], argnames: Sequence[str], offered: Sequence[str]) -> Callable[..., Any]:
-    """Adapt a hookimpl taking a subset of ``offered`` to positional ``offered`` args."""
+    """Adapt a hookimpl taking a subset of ``offered`` to positional ``offered`` args.
+
+    Routed hooks run once per device: the common shapes get adapters of fixed arity, with
+    no argument tuple built per call.
+    """
     if tuple(argnames) == tuple(offered):
         return function
-    picks = [offered.index(name) for name in argnames]
-    if len(picks) == 1:
-        (only,) = picks
-        return lambda *args: function(args[only])
+    picks = tuple(offered.index(name) for name in argnames)
+    fixed: dict[tuple[int, tuple[int, ...]], Callable[..., Any]] = {
+        (2, ()): lambda a, b: function(),
+        (2, (0,)): lambda a, b: function(a),
+        (2, (1,)): lambda a, b: function(b),
+        (3, ()): lambda a, b, c: function(),
+        (3, (0,)): lambda a, b, c: function(a),
+        (3, (1,)): lambda a, b, c: function(b),
+        (3, (2,)): lambda a, b, c: function(c),
+        (3, (0, 1)): lambda a, b, c: function(a, b),
+        (3, (0, 2)): lambda a, b, c: function(a, c),
+        (3, (1, 2)): lambda a, b, c: function(b, c),
+    }
+    adapter = fixed.get((len(offered), picks))
+    if adapter is not None:
+        return adapter
     return lambda *args: function(*[args[i] for i in picks])
 
 
@@ -128,9 +144,7 @@ class Route:
                     f"devframe_parse_device returned {type(device).__name__}, "
                     f"expected a {self.dev_class.__name__} for dev_type {self.dev_type!r}",
                 )
-        device.plugin = self.plugin
-        if self.build_impl is not None:
-            device._builder = self.build
+        device._route = self
         return device
 
     def build(self, device: Device) -> etree._Element:
@@ -179,9 +193,7 @@ class Route:
                     self.plugin,
                     f"devframe_device_from_spec returned {type(device).__name__}, expected a {self.dev_class.__name__}",
                 )
-        device.plugin = self.plugin
-        if self.build_impl is not None:
-            device._builder = self.build
+        device._route = self
         return device
 
     def plugin_identity(self, element: etree._Element) -> dict[str, str] | None:

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lxml import etree
 
 from devframe.core.errors import MetadataError
 from devframe.core.metadata.codec import Retyper, decode_map, element_path
 from devframe.core.metadata.ovirt import ALIAS_KEYS, DEVICE, NS, normalize, user_device_id
-
-if TYPE_CHECKING:
-    from devframe.core.device import Device
 
 __all__ = ["Entry", "EntryIndex", "IdentityPlan", "describe_element"]
 
@@ -32,16 +29,17 @@ class Entry(Mapping[str, Any]):
     private copy through :meth:`materialize` only when the device's metadata is read.
     """
 
-    __slots__ = ("_attrs", "_cache", "device", "element", "element_bound", "retype", "source", "stamp")
+    __slots__ = ("_attrs", "_cache", "element", "element_bound", "retype", "source", "stamp")
 
     def __init__(self, element: etree._Element, source: str | None) -> None:
         self.element = element
         self.source = source
         self._attrs: dict[str, str] | None = None
         self._cache: dict[str, Any] | None = None
-        #: the device element it was bound to while parsing, then the dev_object
+        #: the element of the device it is bound to (None: an orphan). The entry never
+        #: holds the dev_object itself: the device holds its entry, and a link back would
+        #: make every parsed domain a reference cycle that only the garbage collector frees.
         self.element_bound: etree._Element | None = None
-        self.device: Device | None = None
         self.retype: Retyper | None = None
         self.stamp = 0
 
@@ -108,12 +106,23 @@ def describe_element(element: etree._Element) -> str:
     return " ".join(parts)
 
 
-def _add(index: dict[Any, list[Entry]], key: Any, entry: Entry) -> None:
+def _add(index: dict[Any, Any], key: Any, entry: Entry) -> None:
+    # A slot holds the one entry with that key (the common case: no list per entry for
+    # the garbage collector to scan), or a list when several entries share the key.
     bucket = index.get(key)
     if bucket is None:
-        index[key] = [entry]
-    else:
+        index[key] = entry
+    elif type(bucket) is list:
         bucket.append(entry)
+    else:
+        index[key] = [bucket, entry]
+
+
+def hits_list(bucket: Entry | list[Entry] | None) -> list[Entry]:
+    """An index slot as a list (empty for None)."""
+    if bucket is None:
+        return []
+    return list(bucket) if type(bucket) is list else [bucket]  # type: ignore[list-item]
 
 
 class IdentityPlan:
@@ -121,7 +130,7 @@ class IdentityPlan:
 
     __slots__ = ("caseless", "getter", "keys", "table")
 
-    def __init__(self, keys: tuple[str, ...], table: dict[Any, list[Entry]]) -> None:
+    def __init__(self, keys: tuple[str, ...], table: dict[Any, Entry | list[Entry]]) -> None:
         self.keys = keys
         self.getter = itemgetter(*keys)
         self.caseless = tuple(i for i, k in enumerate(keys) if normalize(k, "A") == "a")
@@ -143,8 +152,8 @@ class EntryIndex:
 
     def __init__(self, vm: etree._Element | None, source: str | None) -> None:
         self.entries: list[Entry] = []
-        self.by_alias: dict[str, list[Entry]] = {}
-        self.by_device_id: dict[str, list[Entry]] = {}
+        self.by_alias: dict[str, Entry | list[Entry]] = {}
+        self.by_device_id: dict[str, Entry | list[Entry]] = {}
         #: entries grouped by their non-alias attribute names (for identity tables)
         self._groups: dict[tuple[str, ...], list[Entry]] = {}
         self._plans: dict[tuple[str, ...], IdentityPlan | None] = {}
@@ -165,7 +174,7 @@ class EntryIndex:
                     _add(self.by_device_id, device_id, entry)
                 names = [n for n in names if n not in ALIAS_KEYS]
             if names:
-                _add(groups, tuple(sorted(names)), entry)
+                groups.setdefault(tuple(sorted(names)), []).append(entry)
 
     @property
     def has_aliases(self) -> bool:
@@ -183,7 +192,7 @@ class EntryIndex:
         keys = tuple(sorted(k for k in shape if k not in ALIAS_KEYS))
         plan = None
         if keys and keys != ("devtype",):
-            table: dict[Any, list[Entry]] = {}
+            table: dict[Any, Entry | list[Entry]] = {}
             wanted = set(keys)
             plan = IdentityPlan(keys, table)
             for names, group in self._groups.items():
@@ -194,7 +203,8 @@ class EntryIndex:
         self._plans[shape] = plan
         return plan
 
-    def identity_hits(self, ident: Mapping[str, Any]) -> list[Entry] | None:
+    def identity_hits(self, ident: Mapping[str, Any]) -> Entry | list[Entry] | None:
+        """The entry (or entries) keyed by ``ident``; None when there is none."""
         plan = self.plan(ident)
         if plan is None:
             return None
@@ -203,14 +213,20 @@ class EntryIndex:
         except (KeyError, TypeError):  # a value missing or None this time
             return None
 
-    def alias_hits(self, alias: str) -> list[Entry]:
-        found = list(self.by_alias.get(alias, ()))
+    def alias_hits(self, alias: str) -> Entry | list[Entry] | None:
+        """The entry (or entries) named by ``alias`` or its deviceId; None when there is none."""
+        by_alias = self.by_alias.get(alias)
         device_id = user_device_id(alias)
-        if device_id is not None:
-            for entry in self.by_device_id.get(device_id, ()):
-                if not any(entry is seen for seen in found):
-                    found.append(entry)
-        return found
+        by_id = self.by_device_id.get(device_id) if device_id is not None else None
+        if by_id is None or by_id is by_alias:
+            return by_alias
+        if by_alias is None:
+            return by_id
+        found = hits_list(by_alias)
+        for entry in hits_list(by_id):
+            if not any(entry is seen for seen in found):
+                found.append(entry)
+        return found[0] if len(found) == 1 else found
 
 
 def ambiguity(element: etree._Element, entries: list[Entry], source: str | None) -> MetadataError:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["BoundMetadata", "MetadataSection", "OrphanMetadata", "VmMetadata"]
 
 _DEVICE_LOCAL = "device"
+_UNSET: Any = object()
 _SKIP_DEVICES = frozenset({_DEVICE_LOCAL})
 
 
@@ -100,13 +101,22 @@ class MetadataSection:
         self.source = source
         self._vm_el = vm
         self._index = EntryIndex(vm, source)
-        self._bound: list[tuple[int, Entry]] = []
+        #: entries bound while parsing, and the position of each one's device
+        self._bound: list[Entry] = []
+        self._positions: list[int] = []
         self._retypers: dict[str, Retyper | None] = {}
         self._device_entry: dict[Device, Entry] = {}
         self._orphans: list[Entry] = []
         self._vm_metadata: VmMetadata | None = None
         self._stamp = 0
-        self._log = get_logger(domain=root.findtext("name"), source=source)
+        self._logger: Any = None
+
+    @property
+    def _log(self) -> Any:
+        # Bound on first use: most parses never log.
+        if self._logger is None:
+            self._logger = get_logger(domain=self.root.findtext("name"), source=self.source)
+        return self._logger
 
     # -- reading ------------------------------------------------------------------------
 
@@ -154,33 +164,41 @@ class MetadataSection:
         alias_hits = index.alias_hits
         identity_hits = index.identity_hits
         retyper = self._retyper
-        append = self._bound.append
+        retypers = self._retypers
+        add_entry = self._bound.append
+        add_position = self._positions.append
         source = self.source
         counter = itertools.count()
 
         def bind(element: etree._Element, route: Route | None) -> Mapping[str, Any] | None:
             position = next(counter)
-            found: list[Entry] | None = None
+            found: Entry | list[Entry] | None = None
             if use_alias:
                 alias_el = element.find("alias")
                 if alias_el is not None:
                     alias = alias_el.get("name")
                     if alias:
-                        found = alias_hits(alias) or None
+                        found = alias_hits(alias)
             # Identity is the fallback: asked only when no alias names an entry.
             if found is None and use_identity and route is not None and route.identity_impl is not None:
                 ident = route.plugin_identity(element)  # checked and isolated
-                found = identity_hits(ident) if ident else None
+                if ident:
+                    found = identity_hits(ident)
             if found is None:
                 return None
-            if len(found) > 1:
-                raise ambiguity(element, found, source)
-            entry = found[0]
+            if type(found) is list:
+                if len(found) != 1:
+                    raise ambiguity(element, found, source)
+                found = found[0]
+            entry: Entry = found  # type: ignore[assignment]
             if entry.element_bound is not None:
                 raise double_bind(entry, entry.element_bound, element, source)
             entry.element_bound = element
-            entry.retype = retyper(route)
-            append((position, entry))
+            if route is not None:
+                retype = retypers.get(route.dev_type, _UNSET)
+                entry.retype = retyper(route) if retype is _UNSET else retype
+            add_entry(entry)
+            add_position(position)
             return entry
 
         return bind
@@ -188,17 +206,17 @@ class MetadataSection:
     def finish(self, domain: Domain) -> None:
         """After parsing: tie entries to dev_objects, record and report orphans."""
         devices = domain._devices
-        for position, entry in self._bound:
-            if position >= len(devices):  # pragma: no cover - dispatcher made one per call
-                continue
+        mapping = self._device_entry
+        for position, entry in zip(self._positions, self._bound, strict=True):
             device = devices[position]
-            entry.device = device
-            self._device_entry[device] = entry
+            mapping[device] = entry
             if device._metadata is None and entry.has_values:
                 # The plugin did not keep what it was given: bind it anyway, never lose it.
-                device._metadata = DeviceMetadata(entry, device)
+                # The entry itself is kept; the device wraps it on first use.
+                device._metadata = entry
         self._bound = []
-        self._orphans = [e for e in self._index.entries if e.device is None]
+        self._positions = []
+        self._orphans = [e for e in self._index.entries if e.element_bound is None]
         if self._orphans:
             self._log.warning(
                 "metadata entries match no device; kept as orphans",
@@ -212,7 +230,7 @@ class MetadataSection:
     def vm_metadata(self) -> VmMetadata:
         """VM-level values, decoded on first use."""
         if self._vm_metadata is None:
-            self._vm_metadata = VmMetadata(_VmSource(self))  # type: ignore[arg-type]
+            self._vm_metadata = VmMetadata(_VmSource(self))
         return self._vm_metadata
 
     @property
@@ -299,11 +317,12 @@ class MetadataSection:
             entry = get(device)
             metadata = device._metadata
             if entry is None:
-                if metadata is not None and metadata:
+                if metadata is not None and device.has_metadata:
                     new.append(device)
                 continue
             entry.stamp = stamp
-            if metadata is not None and metadata._changed:  # written to since the last save
+            # Metadata still held as its bound entry was never read, so never written.
+            if isinstance(metadata, DeviceMetadata) and metadata._changed:  # written since the last save
                 metadata._changed = False
                 values = metadata._data
                 if not values:
@@ -336,6 +355,10 @@ class MetadataSection:
                     source=self.source,
                 )
 
+    def _device_of(self, entry: Entry) -> Device | None:
+        """The device an entry is bound to (an error path: a scan is fine)."""
+        return next((d for d, e in self._device_entry.items() if e is entry), None)
+
     def _write_new(self, devices: list[Device]) -> None:
         vm = self._vm()
         taken: dict[frozenset[tuple[str, str]], Entry] = {}
@@ -350,13 +373,14 @@ class MetadataSection:
             route = self._route_of(device)
             entry = Entry(element, self.source)
             entry.retype = self._retyper(route)
-            entry.device = device
-            encode_map(element, device._metadata or {}, ns=NS, retype=entry.retype)
-            if clash is not None and clash.device is not None:
+            entry.element_bound = device.element
+            encode_map(element, device.metadata_if_any() or {}, ns=NS, retype=entry.retype)
+            owner = self._device_of(clash) if clash is not None else None
+            if owner is not None:
                 prefix = f"{self.source}: " if self.source else ""
                 raise MetadataError(
                     f"{prefix}the metadata of {device.describe()} would be keyed like that of "
-                    f"{clash.device.describe()} ({attrs}); give the devices distinct identities"
+                    f"{owner.describe()} ({attrs}); give the devices distinct identities"
                 )
             if clash is not None:
                 # An orphan entry for this key: the device now present supersedes it.
@@ -392,7 +416,7 @@ def write_metadata(domain: Domain) -> None:
     """``Domain.to_xml``'s step: write the section, creating it when first needed."""
     section: MetadataSection | None = domain._metadata_section
     if section is None:
-        if not any(d._metadata for d in domain._devices):
+        if not any(d.has_metadata for d in domain._devices):
             return
         section = domain._metadata_section = MetadataSection.empty(domain.root, domain.registry, source=domain.source)
     section.write(domain)

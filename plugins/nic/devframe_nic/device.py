@@ -492,10 +492,11 @@ class Nic(Device):
                 spec["network"] = value
             else:
                 params[extra_key] = value
-        if self._metadata:
+        metadata = self.metadata_if_any()
+        if metadata:
             # The core adds only metadata keys the spec lacks entirely; unmodeled
             # specParams entries (kept in metadata by from_spec) must come back too.
-            kept = self._metadata.get("specParams")
+            kept = metadata.get("specParams")
             if isinstance(kept, Mapping):
                 _merge_missing(params, kept)
         return spec
