@@ -119,12 +119,21 @@ def _sample(measure: Measure, loops: int) -> float:
 
 
 def best_of(repeat: int, *measures: Measure) -> list[float]:
-    """Best time per call of each measure, runs interleaved so drift hits all of them alike.
-    A sample repeats the call until it lasts MIN_SAMPLE_S (estimated from one call)."""
+    """Best time per call of each measure, each in its own steady state.
+
+    A sample repeats the call until it lasts MIN_SAMPLE_S (estimated from one call). The
+    measures take turns, so drift hits all of them alike, but every timed sample follows
+    an untimed warm-up sample of the same measure: a call runs in the heap the previous
+    calls left behind, and freeing one measure's results shapes the next measure's
+    allocations. Timed straight after each other, the floor ran ~40 % faster after a
+    parse_domain sample than after its own, and parse_domain ~30 % slower after a floor
+    sample (docs/benchmarks.md, "Measurement notes").
+    """
     loops = [max(1, math.ceil(MIN_SAMPLE_S / max(_sample(m, 1), 1e-7))) for m in measures]
     best = [float("inf")] * len(measures)
     for _ in range(repeat):
         for i, measure in enumerate(measures):
+            _sample(measure, loops[i])  # warm-up: the heap as this measure leaves it
             best[i] = min(best[i], _sample(measure, loops[i]))
     return best
 
