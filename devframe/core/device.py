@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, MutableMapping
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from lxml import etree
 
@@ -187,8 +187,9 @@ class Device(ElementView):
         # wrapped in a DeviceMetadata on first use: parsing makes one object per device.
         self._metadata: DeviceMetadata | _MetadataSource | None = None
         if metadata is not None:
-            if callable(getattr(metadata, "materialize", None)):
-                self._metadata = cast("_MetadataSource", metadata)
+            source: Any = metadata
+            if hasattr(source, "materialize"):
+                self._metadata = source
             elif metadata:
                 self._metadata = DeviceMetadata(metadata)
         #: the registry's route for this device's dev_type (set by the registry)

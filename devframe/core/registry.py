@@ -132,6 +132,9 @@ class Route:
     prepare_impl: Callable[..., Any] | None = None
     #: re-raise plugin failures instead of keeping the device (the registry's strict mode)
     strict: bool = False
+    #: the identity hook as a one-argument call ``(element) -> answer`` (unchecked): the
+    #: metadata binder calls it once per device, so no adapter sits in between
+    identify: Callable[[etree._Element], Any] | None = None
 
     def parse(self, element: etree._Element, metadata: Mapping[str, Any] | None) -> Device:
         if self.parse_impl is None:
@@ -203,51 +206,68 @@ class Route:
         logged with the device; the device then binds by alias only (its metadata entry
         is kept as an orphan if nothing else names it). Strict mode raises.
         """
-        if self.identity_impl is None:
+        identify = self.identify
+        if identify is None:
             return None
         try:
-            result = self.identity_impl(element, self.dev_type)
-            if not result:
-                return None
-            # Checked with a plain loop: this runs once per device on every parse.
-            valid = isinstance(result, dict)
-            if valid:
-                for key, value in result.items():
-                    if type(key) is not str or (value is not None and type(value) is not str):
-                        valid = False
-                        break
-            if not valid:
-                raise PluginError(
-                    self.plugin,
-                    f"devframe_metadata_identity returned {type(result).__name__} {result!r:.200}, "
-                    "expected a dict of str to str (or None)",
-                )
-            return result  # type: ignore[no-any-return]
-        except Exception as exc:  # a plugin error must not lose the device or its metadata
-            alias_el = element.find("alias")
-            alias = alias_el.get("name") if alias_el is not None else None
-            get_logger().error(
-                "plugin failed to identify device for its metadata; binding by alias only",
-                plugin=self.plugin,
-                dev_type=self.dev_type,
-                hook="devframe_metadata_identity",
-                alias=alias,
-                error=repr(exc),
-            )
-            if self.strict:
-                if isinstance(exc, PluginError):
-                    raise
-                raise PluginError(
-                    self.plugin, f"devframe_metadata_identity failed on <{element.tag}> alias={alias!r}: {exc!r}"
-                ) from exc
+            result = identify(element)
+        except Exception as exc:  # noqa: BLE001 - a plugin error must not lose the device or its metadata
+            self.identity_failed(element, exc)
             return None
+        if not result:
+            return None
+        if not valid_identity(result):
+            self.identity_invalid(element, result)
+            return None
+        return result  # type: ignore[no-any-return]
+
+    def identity_invalid(self, element: etree._Element, result: Any) -> None:
+        """The identity hook answered something other than a dict of str: logged (or raised)."""
+        self.identity_failed(
+            element,
+            PluginError(
+                self.plugin,
+                f"devframe_metadata_identity returned {type(result).__name__} {result!r:.200}, "
+                "expected a dict of str to str (or None)",
+            ),
+        )
+
+    def identity_failed(self, element: etree._Element, exc: Exception) -> None:
+        """The identity hook raised: logged with the device; strict mode raises."""
+        alias_el = element.find("alias")
+        alias = alias_el.get("name") if alias_el is not None else None
+        get_logger().error(
+            "plugin failed to identify device for its metadata; binding by alias only",
+            plugin=self.plugin,
+            dev_type=self.dev_type,
+            hook="devframe_metadata_identity",
+            alias=alias,
+            error=repr(exc),
+        )
+        if self.strict:
+            if isinstance(exc, PluginError):
+                raise exc
+            raise PluginError(
+                self.plugin, f"devframe_metadata_identity failed on <{element.tag}> alias={alias!r}: {exc!r}"
+            ) from exc
+        return None
 
     def identity(self, element: etree._Element) -> dict[str, str] | None:
-        if self.identity_impl is not None:
+        if self.identify is not None:
             return self.plugin_identity(element)
         alias = element.find("alias")
         name = alias.get("name") if alias is not None else None
         return {"devtype": self.dev_type, "alias": name} if name else None
+
+
+def valid_identity(result: Any) -> bool:
+    """True when an identity hook's answer is a dict of str to str (or None) values."""
+    if type(result) is not dict:
+        return False
+    for key, value in result.items():
+        if type(key) is not str or (value is not None and type(value) is not str):
+            return False
+    return True
 
 
 class _Narrowed:
@@ -437,6 +457,15 @@ class Registry:
             prepare_impl=adapter("devframe_prepare_device", ("device", "resolvers")),
             strict=self.strict,
         )
+        identity = self._impl("devframe_metadata_identity", plugin_name)
+        if identity is not None:
+            if tuple(identity.argnames) == ("element",):
+                route.identify = identity.function
+            else:
+                both = route.identity_impl
+                assert both is not None
+                dev_type = dtype.dev_type
+                route.identify = lambda element: both(element, dev_type)
         meta = adapter("devframe_device_metadata", ("dev_type",))
         schema = meta(dtype.dev_type) if meta is not None else None
         if schema is None:
