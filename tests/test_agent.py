@@ -19,6 +19,7 @@ from devframe.agent import (
     GuestGoneError,
     Host,
     HostUnavailableError,
+    KnownDevices,
     correlate,
     host_resolvers,
 )
@@ -82,9 +83,7 @@ def test_prepare_resolves_drive_path_from_metadata_and_sysinfo_and_logs_each() -
 
 def test_prepare_explicit_values_override_resolvers() -> None:
     domain = devframe.parse_domain(engine_xml())
-    prepare_domain(
-        domain, Resolvers(storage_path=storage_layout("/st"), host=FACTS, values={"vda": "/given/vda.img"})
-    )
+    prepare_domain(domain, Resolvers(storage_path=storage_layout("/st"), host=FACTS, values={"vda": "/given/vda.img"}))
     assert domain.dev_map["disk"][0].element.find("source").get("file") == "/given/vda.img"
 
 
@@ -113,8 +112,7 @@ def test_prepare_lease_and_payload() -> None:
 
 def test_prepare_unresolved_placeholder_names_device_and_placeholder() -> None:
     extra = (
-        "<interface type='bridge'><mac address='52:54:00:00:00:09'/>"
-        "<source bridge='NET-BRIDGE:ovirtmgmt'/></interface>"
+        "<interface type='bridge'><mac address='52:54:00:00:00:09'/><source bridge='NET-BRIDGE:ovirtmgmt'/></interface>"
     )
     domain = devframe.parse_domain(engine_xml(extra_devices=extra))
     with pytest.raises(UnresolvedPlaceholderError) as info:
@@ -224,39 +222,51 @@ def test_correlate_rejects_bad_input() -> None:
         correlate([], "<domain/>")  # type: ignore[arg-type]
 
 
-def _letters(i: int) -> str:
-    out = ""
-    i += 1
-    while i:
-        i, rest = divmod(i - 1, 26)
-        out = chr(97 + rest) + out
-    return out
+MD_REPORTED = """<domain type='kvm'><name>m</name>
+<metadata><ovirt-vm:vm xmlns:ovirt-vm="http://ovirt.org/vm/1.0">
+  <ovirt-vm:device devtype="disk" name="vda"><ovirt-vm:poolID>POOL</ovirt-vm:poolID></ovirt-vm:device>
+</ovirt-vm:vm></metadata>
+<devices>
+  <disk type='file' device='disk'><source file='/a.img'/><target dev='vda' bus='virtio'/><alias name='ua-d1'/></disk>
+  <interface type='bridge'><mac address='52:54:00:00:00:01'/><source bridge='br0'/><alias name='ua-n1'/></interface>
+</devices></domain>"""
 
 
-def _many(n: int) -> str:
-    # Disks: their identity (target dev) is O(1), so this measures correlate itself.
-    parts = []
-    for i in range(n):
-        alias = f"<alias name='ua-{i}'/>" if i % 2 else ""
-        target = f"<target dev='vd{_letters(i)}'/>"
-        parts.append(f"<disk type='file' device='disk'><source file='/i/{i}'/>{target}{alias}</disk>")
-    return "<domain><name>m</name><devices>" + "".join(parts) + "</devices></domain>"
+def test_known_devices_snapshot_serves_many_polls_and_chains() -> None:
+    known = devframe.parse_domain(MD_REPORTED)
+    snapshot = KnownDevices(known)
+    assert len(snapshot) == 2 and snapshot.ids == ["d1", "n1"]
+    first = correlate(snapshot, devframe.parse_domain(MD_REPORTED))
+    assert set(first.matched) == {"d1", "n1"} and not first.changed and not first.added
+    # The next poll: the pool changed in the metadata, the NIC's bridge in the XML.
+    live = MD_REPORTED.replace(">POOL<", ">OTHER<").replace("bridge='br0'/><alias", "bridge='br1'/><alias")
+    second = snapshot.correlate(devframe.parse_domain(live))
+    assert set(second.changed) == {"d1", "n1"}
+    assert second.changed["d1"] == {"poolID": ("POOL", "OTHER")}
+    assert ("br0", "br1") in second.changed["n1"].values()
+    # Each result carries its reported side as the known side of the next poll.
+    assert second.reported is not None
+    third = correlate(second.reported, devframe.parse_domain(live))
+    assert set(third.matched) == {"d1", "n1"} and not third.changed
+    # One-shot calls agree with the snapshot.
+    assert correlate(known, devframe.parse_domain(live)).changed == second.changed
 
 
-def test_correlate_is_linear() -> None:
-    def timed(n: int) -> float:
-        known, reported = devframe.parse_domain(_many(n)), devframe.parse_domain(_many(n))
-        best = float("inf")
-        for _ in range(3):
-            start = time.perf_counter()
-            result = correlate(known, reported)
-            best = min(best, time.perf_counter() - start)
-        assert len(result.matched) == n and not result.added
-        return best
+def test_known_devices_hold_the_devices_as_they_were() -> None:
+    known = devframe.parse_domain(MD_REPORTED)
+    snapshot = KnownDevices(known)
+    known.dev_map["disk"][0].path = "/moved.img"  # edited after the snapshot was made
+    reported = devframe.parse_domain(MD_REPORTED)
+    assert not snapshot.correlate(reported).changed
+    assert set(KnownDevices(known).correlate(reported).changed) == {"d1"}
 
-    small, large = timed(100), timed(800)
-    # 8x the devices: linear is ~8x, quadratic would be ~64x.
-    assert large / small < 20, (small, large)
+
+def test_known_devices_from_specs_need_a_registry() -> None:
+    spec = {"type": "disk", "device": "disk", "deviceId": "d1", "iface": "virtio", "name": "vda", "path": "/a.img"}
+    with pytest.raises(DevframeError, match="need a registry"):
+        KnownDevices([spec])
+    snapshot = KnownDevices([spec], registry=devframe.default_registry())
+    assert set(snapshot.correlate(devframe.parse_domain(MD_REPORTED)).matched) == {"d1"}
 
 
 # -- Host and Guest on the test driver ---------------------------------------------------
@@ -338,8 +348,9 @@ def test_host_resolvers_prepare_the_example(host: Host) -> None:
     domain = devframe.load_domain(EXAMPLE)
     prepare_domain(domain, host_resolvers(host, storage_root="/srv/st"))
     source = domain.dev_map["disk"][0].element.find("source").get("file")
-    assert source.startswith("/srv/st/") and source.endswith("/images/6e6f6f4d-0000-4000-8000-00000000a001/"
-                                                              "6e6f6f4d-0000-4000-8000-00000000c001")
+    assert source.startswith("/srv/st/") and source.endswith(
+        "/images/6e6f6f4d-0000-4000-8000-00000000a001/6e6f6f4d-0000-4000-8000-00000000c001"
+    )
 
 
 # -- CLI ---------------------------------------------------------------------------------
@@ -355,8 +366,13 @@ def test_cli_run_example_on_default_uri() -> None:
 
 def test_cli_run_json_and_resolve(tmp_path: Path) -> None:
     xml = tmp_path / "d.xml"
-    xml.write_text(engine_xml(name="clijson", extra_devices="<disk type='file' device='cdrom'>"
-                              "<source file='PAYLOAD:'/><target dev='hdc' bus='ide'/></disk>"))
+    xml.write_text(
+        engine_xml(
+            name="clijson",
+            extra_devices="<disk type='file' device='cdrom'>"
+            "<source file='PAYLOAD:'/><target dev='hdc' bus='ide'/></disk>",
+        )
+    )
     args = ["run", str(xml), "--json", "--resolve", "vda=/img/vda.raw", "--resolve", "PAYLOAD:=/img/p.iso"]
     result = CliRunner().invoke(cli_main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -367,8 +383,13 @@ def test_cli_run_json_and_resolve(tmp_path: Path) -> None:
 
 def test_cli_run_unresolved_placeholder_exits_2_naming_it(tmp_path: Path) -> None:
     xml = tmp_path / "d.xml"
-    xml.write_text(engine_xml(name="clibad", extra_devices="<disk type='file' device='cdrom'>"
-                              "<source file='PAYLOAD:'/><target dev='hdc' bus='ide'/></disk>"))
+    xml.write_text(
+        engine_xml(
+            name="clibad",
+            extra_devices="<disk type='file' device='cdrom'>"
+            "<source file='PAYLOAD:'/><target dev='hdc' bus='ide'/></disk>",
+        )
+    )
     result = CliRunner().invoke(cli_main, ["run", str(xml)])
     assert result.exit_code == 2
     assert "PAYLOAD:" in result.output and "disk" in result.output

@@ -14,7 +14,7 @@ Depends on the core; the core and the plugins never import it. Needs libvirt-pyt
 
 from __future__ import annotations
 
-from devframe.agent.correlate import Correlation, correlate, spec_changes
+from devframe.agent.correlate import Correlation, KnownDevices, correlate, spec_changes
 from devframe.agent.errors import (
     AgentError,
     DetachFailedError,
@@ -52,6 +52,7 @@ __all__ = [
     "GuestGoneError",
     "Host",
     "HostUnavailableError",
+    "KnownDevices",
     "LibvirtMissingError",
     "Subscription",
     "Waiter",
