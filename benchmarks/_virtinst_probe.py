@@ -1,11 +1,16 @@
-"""virt-manager's virtinst on one file, against lxml's floor in the same process (run by run.py).
+"""virt-manager's virtinst and devframe on one file, in one process under the system Python.
 
-    PYTHONPATH=/usr/share/virt-manager:<dir holding lxml> /usr/bin/python3 _virtinst_probe.py FILE REPEAT
+    PYTHONPATH=/usr/share/virt-manager:<dir holding lxml> /usr/bin/python3 _virtinst_probe.py \
+        FILE REPEAT [DEVFRAME_SITE_PACKAGES]
 
-virtinst ships as a Debian package for the system Python, so it runs there, in its own process;
-lxml's floor (parse the same bytes, iterate ``<devices>``) is measured beside it so the two
-processes are compared by ratio, never by absolute time. Two workloads, each interleaved with its
-own floor runs:
+virtinst ships as a Debian package for the system Python, so it runs there. devframe's
+parse_domain is timed in the same process when the dev venv's site-packages is given (its
+packages are pure Python but lxml, which is built for this CPython minor version): the two are
+then compared on the same interpreter. That matters: Debian's Python is built with
+profile-guided optimisation and ran plain Python code ~30 % faster here than the dev venv's, so
+comparing across interpreters would charge devframe for its interpreter. lxml's floor (parse the
+same bytes, iterate ``<devices>``) is measured beside them. Two virtinst workloads, each taking
+turns with the floor:
 
 * ``objects``: ``Guest(conn, parsexml=...)`` plus ``guest.devices.get_all()`` (information);
 * ``same_work``: the same, plus reading the keys devframe's parse_domain reads to bind oVirt
@@ -52,7 +57,7 @@ def best_of(repeat: int, *funcs: Callable[[], object]) -> list[float]:
 
 
 def main(argv: list[str]) -> int:
-    path, repeat_arg = argv
+    path, repeat_arg, *rest = argv
     repeat = int(repeat_arg)
     data = Path(path).read_bytes()
     text = data.decode()
@@ -88,7 +93,25 @@ def main(argv: list[str]) -> int:
         if repeat < 3:  # the floor is cheap: at least 3 runs of it
             floor_t = min(floor_t, *best_of(3 - repeat, floor))
         figures[name] = {"time": work_t, "floor": floor_t}
+    if rest:
+        import site
+
+        site.addsitedir(rest[0])  # after the system's own paths: virtinst keeps its modules
+        import devframe
+
+        registry = devframe.default_registry()  # plugin loading is not part of a parse
+
+        def parse() -> object:
+            return devframe.parse_domain(data, registry=registry)
+
+        domain = devframe.parse_domain(data, registry=registry)
+        if domain.orphan_metadata:
+            raise SystemExit(f"devframe left {len(domain.orphan_metadata)} metadata entries unbound")
+        figures["devframe_devices"] = len(domain.devices)
+        floor_t, parse_t = best_of(repeat, floor, parse)
+        figures["devframe"] = {"time": parse_t, "floor": floor_t}
     figures["version"] = virtinst.BuildConfig.version
+    figures["python"] = sys.version.split()[0]
     print(json.dumps(figures))
     return 0
 
