@@ -412,3 +412,24 @@ def test_cli_monitor_reports_running_guests_and_stops() -> None:
     assert all(len(g["devices_hash"]) == 64 for g in guests)
     counted = CliRunner().invoke(cli_main, ["monitor", "--count", "1"], catch_exceptions=False)
     assert counted.exit_code == 0 and len(counted.output.splitlines()) == 1
+
+
+def test_known_devices_compare_metadata_edited_before_the_snapshot() -> None:
+    reported_xml = MD_REPORTED
+    # Edited, not yet written: the section's XML is still as parsed, the values are not.
+    edited = devframe.parse_domain(MD_REPORTED)
+    edited.dev_map["disk"][0].metadata["poolID"] = "NEW"
+    result = KnownDevices(edited).correlate(devframe.parse_domain(reported_xml))
+    assert result.changed == {"d1": {"poolID": ("NEW", "POOL")}}
+    # Edited and written: the section was rewritten, so entry positions prove nothing.
+    written = devframe.parse_domain(MD_REPORTED)
+    written.dev_map["disk"][0].metadata["poolID"] = "NEW"
+    written.to_xml()
+    assert written._metadata_section is not None and not written._metadata_section.pristine
+    result = KnownDevices(written).correlate(devframe.parse_domain(reported_xml))
+    assert result.changed == {"d1": {"poolID": ("NEW", "POOL")}}
+    # Unedited on both sides: equal without decoding either entry.
+    known = devframe.parse_domain(MD_REPORTED)
+    live = devframe.parse_domain(reported_xml)
+    assert not KnownDevices(known).correlate(live).changed
+    assert all(d.metadata_if_any() is None or d.metadata_if_any().pending for d in live.devices)

@@ -15,9 +15,10 @@ from typing import Any
 
 from lxml import etree
 
-from devframe.core.device import Device, DeviceMetadata
+from devframe.core.device import USER_ALIAS_PREFIX, Device, DeviceMetadata
 from devframe.core.domain import Domain
 from devframe.core.errors import DevframeError
+from devframe.core.metadata.binding import Entry
 from devframe.core.registry import Registry
 
 __all__ = ["Correlation", "KnownDevices", "correlate", "device_label", "spec_changes"]
@@ -75,13 +76,34 @@ class KnownDevices:
     reported side (:attr:`Correlation.reported`), the known side of the next poll.
     """
 
-    __slots__ = ("_keys", "_raw", "dev_types", "devices", "ids", "metadata", "xml")
+    __slots__ = (
+        "_aliases",
+        "_keys",
+        "_positions",
+        "_raw",
+        "_section",
+        "_section_xml",
+        "_unique",
+        "dev_types",
+        "devices",
+        "ids",
+        "metadata",
+        "xml",
+    )
 
     def __init__(self, known: Domain | Iterable[Any], *, registry: Registry | None = None) -> None:
         ids: list[str | None]
+        #: the domain's metadata section, while it is as parsed (see :meth:`section_xml`)
+        self._section: Any = None
+        self._section_xml: bytes | bool | None = False  # False: not serialized yet
+        #: each device's alias where it was read on the way (else not read: None)
+        self._aliases: list[str | None] | None = None
+        self._positions: list[int] | None = None
+        self._unique: bool | None = None
         if isinstance(known, Domain):
+            self._section = known._metadata_section
             devices = list(known._devices)
-            ids = [device.device_id for device in devices]
+            ids, self._aliases = _device_ids(devices)
         else:
             devices, ids = [], []
             for index, item in enumerate(known):
@@ -130,6 +152,46 @@ class KnownDevices:
             value = raw[index] = _entry_xml(self.metadata[index])
         return value
 
+    def unique_ids(self) -> bool:
+        """True when no two devices share a deviceId."""
+        unique = self._unique
+        if unique is None:
+            ids = [device_id for device_id in self.ids if device_id]
+            unique = self._unique = len(set(ids)) == len(ids)
+        return unique
+
+    def identity(self, index: int) -> tuple[Any, ...] | None:
+        """Device ``index``'s identity for matching when its deviceId did not match."""
+        device = self.devices[index]
+        identity = device.identity()
+        if identity is not None:
+            return identity
+        aliases = self._aliases
+        alias = aliases[index] if aliases is not None else None
+        if alias:
+            return ("alias", alias)
+        return _identity(device)
+
+    def positions(self) -> list[int]:
+        """Each device's metadata entry position as parsed (-1: none, or decoded since)."""
+        positions = self._positions
+        if positions is None:
+            positions = self._positions = [
+                -1 if item is None else item.position if type(item) is Entry else _parsed_position(item)
+                for item in self.metadata
+            ]
+        return positions
+
+    def section_xml(self) -> bytes | None:
+        """The domain's ``<ovirt-vm:vm>`` XML while nothing was written to it since parsing
+        (None otherwise): then each entry's parse-time position is its place in that XML."""
+        xml = self._section_xml
+        if xml is False:
+            section = self._section
+            vm = section._vm_el if section is not None and section.pristine else None
+            xml = self._section_xml = etree.tostring(vm) if vm is not None else None
+        return xml if isinstance(xml, bytes) else None
+
     def correlate(self, reported: Domain) -> Correlation:
         """Match ``reported`` (a Domain from live XML) against these devices."""
         if not isinstance(reported, Domain):
@@ -145,63 +207,108 @@ class KnownDevices:
         by_id.pop(None, None)
         taken: set[int] = set()
         waiting: list[int] = []
-        keys = self.keys()
-        for index, device_id in enumerate(self.ids):
-            found = by_id.get(device_id) if device_id else None
-            if found is None or found in taken or live_types[found] != self.dev_types[index]:
-                waiting.append(index)
-                continue
-            taken.add(found)
-            self._record(result, keys[index], index, live, found, "alias")
+        mine: list[int] = []  # matched pairs: known index, live index, how
+        theirs: list[int] = []
+        known_types = self.dev_types
+        founds = list(map(by_id.get, self.ids))  # by deviceId, looked up in C
+        if self.unique_ids():
+            # No two known devices share a deviceId, so no live device is found twice.
+            for index, found in enumerate(founds):
+                if found is None or live_types[found] != known_types[index]:
+                    waiting.append(index)
+                else:
+                    mine.append(index)
+                    theirs.append(found)
+            taken.update(theirs)
+        else:
+            for index, found in enumerate(founds):
+                if found is None or found in taken or live_types[found] != known_types[index]:
+                    waiting.append(index)
+                    continue
+                taken.add(found)
+                mine.append(index)
+                theirs.append(found)
+        by_alias = len(mine)
         if waiting:
             # Identity lookup over what aliases did not match, built once.
             by_identity: dict[tuple[str, tuple[Any, ...]], list[int]] = {}
             for found in range(count):
                 if found in taken:
                     continue
-                identity = _identity(live.devices[found])
+                identity = live.identity(found)
                 if identity is not None:
                     by_identity.setdefault((live_types[found], identity), []).append(found)
             for index in waiting:
-                identity = _identity(self.devices[index])
+                identity = self.identity(index)
                 candidates = by_identity.get((self.dev_types[index], identity)) if identity is not None else None
                 if not candidates:
                     result.removed.append(self.devices[index])
                     continue
                 found = candidates.pop(0)
                 taken.add(found)
-                self._record(result, keys[index], index, live, found, "identity")
+                mine.append(index)
+                theirs.append(found)
         if len(taken) < count:
             result.added = [device for found, device in enumerate(live.devices) if found not in taken]
+        self._record(result, live, mine, theirs, by_alias)
         return result
 
-    def _record(self, result: Correlation, key: str, index: int, live: KnownDevices, found: int, how: str) -> None:
-        known, reported = self.devices[index], live.devices[found]
-        result.matched[key] = reported
-        result.pairs[key] = (known, reported)
-        result.by[key] = how
+    def _record(
+        self, result: Correlation, live: KnownDevices, mine: list[int], theirs: list[int], by_alias: int
+    ) -> None:
+        """Fill the result for the matched pairs (the first ``by_alias`` matched by alias)."""
+        keys = self.keys()
+        known_devices, live_devices = self.devices, live.devices
+        pair_keys = [keys[index] for index in mine]
+        reported = [live_devices[found] for found in theirs]
+        result.matched = dict(zip(pair_keys, reported, strict=True))
+        result.pairs = dict(zip(pair_keys, zip([known_devices[i] for i in mine], reported, strict=True), strict=True))
+        result.by = dict.fromkeys(pair_keys[:by_alias], "alias")
+        result.by.update(dict.fromkeys(pair_keys[by_alias:], "identity"))
         # Most matched devices are unchanged: comparing their serialized XML (and metadata)
         # spares building two dev_specs per pair (which made correlate ~25x a parse).
-        if self.xml[index] == live.xml[found] and type(known) is type(reported):
-            mine, theirs = self.metadata[index], live.metadata[found]
-            if mine is None and theirs is None:
-                return
-            if mine is not None and theirs is not None:
-                # Both still as bound from their domains: equal entry XML means equal
-                # values, and nothing is decoded.
-                raw = self.raw_metadata(index)
-                if raw is not None and raw == live.raw_metadata(found):
-                    return
-            first, second = known.metadata_if_any(), reported.metadata_if_any()
-            if first is None or second is None:
-                present = first if first is not None else second
-                if present is None or len(present) == 0:
-                    return
-            elif first.same_as(second):
-                return
-        diff = spec_changes(known, reported)
-        if diff:
-            result.changed[key] = diff
+        known_xml, live_xml = self.xml, live.xml
+        known_md, live_md = self.metadata, live.metadata
+        same_sections: bool | None = None  # both metadata sections as parsed, and equal
+        known_at: list[int] | None = None
+        live_at: list[int] | None = None
+        for index, found, key in zip(mine, theirs, pair_keys, strict=True):
+            if known_xml[index] == live_xml[found] and type(known_devices[index]) is type(live_devices[found]):
+                first, second = known_md[index], live_md[found]
+                if first is None and second is None:
+                    continue
+                if first is not None and second is not None:
+                    if known_at is None or live_at is None:
+                        known_at, live_at = self.positions(), live.positions()
+                    position = known_at[index]
+                    if position >= 0 and position == live_at[found]:
+                        # Equal sections as parsed, and each entry at the same place in
+                        # them: the entries are equal, and no entry is serialized.
+                        if same_sections is None:
+                            mine_xml = self.section_xml()
+                            same_sections = mine_xml is not None and mine_xml == live.section_xml()
+                        if same_sections:
+                            continue
+                if self._same_metadata(index, live, found):
+                    continue
+            diff = spec_changes(known_devices[index], live_devices[found])
+            if diff:
+                result.changed[key] = diff
+
+    def _same_metadata(self, index: int, live: KnownDevices, found: int) -> bool:
+        """Same device class and metadata values (the XML is known to be equal)."""
+        known, reported = self.devices[index], live.devices[found]
+        if self.metadata[index] is not None and live.metadata[found] is not None:
+            # Both still as bound from their domains: equal entry XML means equal values,
+            # and nothing is decoded.
+            raw = self.raw_metadata(index)
+            if raw is not None and raw == live.raw_metadata(found):
+                return True
+        first, second = known.metadata_if_any(), reported.metadata_if_any()
+        if first is None or second is None:
+            present = first if first is not None else second
+            return present is None or len(present) == 0
+        return first.same_as(second)
 
 
 def correlate(
@@ -237,6 +344,43 @@ def _key(device: Device, device_id: str | None) -> str:
         return str(alias)
     identity = device.identity()
     return f"{device.dev_type}:{'/'.join(str(p) for p in identity or ())}"
+
+
+def _device_ids(devices: list[Device]) -> tuple[list[str | None], list[str | None]]:
+    """Each device's deviceId, and its alias where read on the way: straight from the
+    element for classes that keep the base rule (the alias ``ua-<deviceId>``), through
+    the property for those that override it."""
+    base = Device.device_id
+    plain: dict[type, bool] = {}
+    ids: list[str | None] = []
+    aliases: list[str | None] = []
+    append = ids.append
+    add_alias = aliases.append
+    prefix, skip = USER_ALIAS_PREFIX, len(USER_ALIAS_PREFIX)
+    for device in devices:
+        cls = type(device)
+        simple = plain.get(cls)
+        if simple is None:
+            simple = plain[cls] = getattr(cls, "device_id", None) is base
+        if not simple:
+            append(device.device_id)
+            add_alias(None)
+            continue
+        alias_el = next(device.element.iterchildren("alias"), None)
+        name = alias_el.get("name") if alias_el is not None else None
+        append(name[skip:] if name and name.startswith(prefix) and len(name) > skip else None)
+        add_alias(name)
+    return ids, aliases
+
+
+def _parsed_position(metadata: Any) -> int:
+    """A still undecoded entry's place among its section's entries when parsed (else -1)."""
+    if isinstance(metadata, DeviceMetadata):
+        if not metadata.pending:
+            return -1
+        metadata = metadata._source
+    position = getattr(metadata, "position", -1)
+    return position if isinstance(position, int) else -1
 
 
 def _entry_xml(metadata: Any) -> bytes | None:

@@ -29,10 +29,12 @@ class Entry(Mapping[str, Any]):
     private copy through :meth:`materialize` only when the device's metadata is read.
     """
 
-    __slots__ = ("_attrs", "_cache", "element", "element_bound", "retype", "source", "stamp")
+    __slots__ = ("_attrs", "_cache", "element", "element_bound", "position", "retype", "source", "stamp")
 
-    def __init__(self, element: etree._Element, source: str | None) -> None:
+    def __init__(self, element: etree._Element, source: str | None, position: int = -1) -> None:
         self.element = element
+        #: index among the section's device entries when it was parsed (-1: made later)
+        self.position = position
         self.source = source
         self._attrs: dict[str, str] | None = None
         self._cache: dict[str, Any] | None = None
@@ -161,8 +163,8 @@ class EntryIndex:
             return
         entries = self.entries
         groups = self._groups
-        for element in vm.iterchildren(DEVICE):
-            entry = Entry(element, source)
+        for position, element in enumerate(vm.iterchildren(DEVICE)):
+            entry = Entry(element, source, position)
             entries.append(entry)
             names = element.keys()
             if "alias" in names or "deviceId" in names:

@@ -118,6 +118,9 @@ class MetadataSection:
         self._vm_metadata: VmMetadata | None = None
         self._stamp = 0
         self._logger: Any = None
+        #: True while the section is as parsed: nothing written to it since. An entry's
+        #: ``position`` then is its index among the section's device entries.
+        self.pristine = True
 
     @property
     def _log(self) -> Any:
@@ -326,6 +329,7 @@ class MetadataSection:
                     changed = True
         if changed:
             entry._attrs = None
+            self.pristine = False
 
     def _vm(self) -> etree._Element:
         if self._vm_el is None:
@@ -356,12 +360,15 @@ class MetadataSection:
                     entry.stamp = 0  # emptied: the entry goes
                     continue
                 sync_map(entry.element, values, ns=NS, retype=entry.retype, source=self.source)
+                self.pristine = False
             if device._edited:
                 # Only an edited device can have a renamed alias or identity; asking every
                 # plugin for every device's identity on each write cost twice tostring.
                 refresh(device, entry)
                 device._edited = False
         gone = [(d, e) for d, e in mapping.items() if e.stamp != stamp]
+        if gone or new:
+            self.pristine = False
         for device, entry in gone:
             # The device left the domain (or dropped its metadata): its entry goes too.
             remove(entry.element)
@@ -372,6 +379,7 @@ class MetadataSection:
         vm_values = self._vm_metadata
         if vm_values is not None and vm_values.changed:
             vm_values._changed = False
+            self.pristine = False
             if vm_values or self._vm_el is not None:
                 sync_map(
                     self._vm(),
