@@ -259,7 +259,7 @@ def test_a_parsed_domain_is_freed_without_the_cycle_collector() -> None:
     try:
         domain = parse_domain(xml)
         assert sum(1 for d in domain.devices if d.has_metadata) > 100  # metadata really bound
-        domain.devices[0].metadata  # one device's metadata read (wrapped on first use)
+        assert next(d for d in domain.devices if d.has_metadata).metadata  # read: wrapped on first use
         domain.to_xml()
         del domain
         assert gc.collect() == 0
