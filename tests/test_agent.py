@@ -433,3 +433,15 @@ def test_known_devices_compare_metadata_edited_before_the_snapshot() -> None:
     live = devframe.parse_domain(reported_xml)
     assert not KnownDevices(known).correlate(live).changed
     assert all(d.metadata_if_any() is None or d.metadata_if_any().pending for d in live.devices)
+
+
+def test_known_devices_read_the_alias_of_every_changed_live_device() -> None:
+    # Unchanged live devices take their deviceId from the known side (same XML, same
+    # place); a device whose alias changed must still be read from its own element.
+    snapshot = KnownDevices(devframe.parse_domain(MD_REPORTED))
+    live = devframe.parse_domain(MD_REPORTED.replace("ua-n1", "ua-n9"))
+    result = snapshot.correlate(live)
+    assert result.reported is not None and result.reported.ids == ["d1", "n9"]
+    assert result.by == {"d1": "alias", "n1": "identity"}  # the NIC is found again by its MAC
+    assert result.matched["n1"].alias == "ua-n9"
+    assert result.changed == {"n1": {"alias": ("ua-n1", "ua-n9"), "deviceId": ("n1", "n9")}}

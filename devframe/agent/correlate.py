@@ -91,8 +91,12 @@ class KnownDevices:
         "xml",
     )
 
-    def __init__(self, known: Domain | Iterable[Any], *, registry: Registry | None = None) -> None:
+    def __init__(
+        self, known: Domain | Iterable[Any], *, registry: Registry | None = None, _like: KnownDevices | None = None
+    ) -> None:
         ids: list[str | None]
+        tostring = etree.tostring
+        xml: list[bytes] | None = None
         #: the domain's metadata section, while it is as parsed (see :meth:`section_xml`)
         self._section: Any = None
         self._section_xml: bytes | bool | None = False  # False: not serialized yet
@@ -103,7 +107,8 @@ class KnownDevices:
         if isinstance(known, Domain):
             self._section = known._metadata_section
             devices = list(known._devices)
-            ids, self._aliases = _device_ids(devices)
+            xml = [tostring(device.element, with_tail=False) for device in devices]
+            ids, self._aliases = _device_ids(devices, xml, _like)
         else:
             devices, ids = [], []
             for index, item in enumerate(known):
@@ -121,13 +126,12 @@ class KnownDevices:
                 device_id = item.get("deviceId")
                 devices.append(device)
                 ids.append(str(device_id) if device_id else device.device_id)
-        tostring = etree.tostring
         #: the devices, their dev_types and engine deviceIds, in order
         self.devices: list[Device] = devices
         self.dev_types: list[str] = [device.dev_type for device in devices]
         self.ids: list[str | None] = ids
         #: each device's element, serialized when the snapshot was made
-        self.xml: list[bytes] = [tostring(device.element, with_tail=False) for device in devices]
+        self.xml: list[bytes] = xml if xml is not None else [tostring(d.element, with_tail=False) for d in devices]
         #: each device's metadata: its DeviceMetadata, its entry still undecoded, or None
         self.metadata: list[Any] = [device._metadata for device in devices]
         self._raw: list[bytes | None] | None = None  # entry XML, made per device when compared
@@ -199,7 +203,8 @@ class KnownDevices:
                 f"correlate: reported must be a Domain parsed from live XML, got {type(reported).__name__}"
             )
         result = Correlation()
-        live = result.reported = KnownDevices(reported)
+        # The live side reuses what this side read where a device's XML is unchanged.
+        live = result.reported = KnownDevices(reported, _like=self)
         live_ids, live_types = live.ids, live.dev_types
         count = len(live_ids)
         # First occurrence wins: filled back to front, in C.
@@ -346,10 +351,17 @@ def _key(device: Device, device_id: str | None) -> str:
     return f"{device.dev_type}:{'/'.join(str(p) for p in identity or ())}"
 
 
-def _device_ids(devices: list[Device]) -> tuple[list[str | None], list[str | None]]:
-    """Each device's deviceId, and its alias where read on the way: straight from the
-    element for classes that keep the base rule (the alias ``ua-<deviceId>``), through
-    the property for those that override it."""
+def _device_ids(
+    devices: list[Device], xml: list[bytes], like: KnownDevices | None
+) -> tuple[list[str | None], list[str | None]]:
+    """Each device's deviceId, and its alias where read on the way.
+
+    Read straight from the element for classes that keep the base rule (the alias
+    ``ua-<deviceId>``), through the property for those that override it. Where ``like``
+    (the known side) has a device of the same class serializing to the same XML at the
+    same position, its alias and deviceId are the same, so they are taken from there:
+    the common case when libvirt reports devices unchanged.
+    """
     base = Device.device_id
     plain: dict[type, bool] = {}
     ids: list[str | None] = []
@@ -357,7 +369,12 @@ def _device_ids(devices: list[Device]) -> tuple[list[str | None], list[str | Non
     append = ids.append
     add_alias = aliases.append
     prefix, skip = USER_ALIAS_PREFIX, len(USER_ALIAS_PREFIX)
-    for device in devices:
+    like_xml: list[bytes] = like.xml if like is not None else []
+    like_devices: list[Device] = like.devices if like is not None else []
+    like_aliases = like._aliases if like is not None else None
+    like_ids: list[str | None] = like.ids if like is not None else []
+    known = len(like_xml) if like_aliases is not None else 0
+    for index, device in enumerate(devices):
         cls = type(device)
         simple = plain.get(cls)
         if simple is None:
@@ -366,6 +383,12 @@ def _device_ids(devices: list[Device]) -> tuple[list[str | None], list[str | Non
             append(device.device_id)
             add_alias(None)
             continue
+        if index < known and xml[index] == like_xml[index] and type(like_devices[index]) is cls:
+            name = like_aliases[index]  # type: ignore[index]
+            if name is not None or like_ids[index] is None:
+                append(like_ids[index])
+                add_alias(name)
+                continue
         alias_el = next(device.element.iterchildren("alias"), None)
         name = alias_el.get("name") if alias_el is not None else None
         append(name[skip:] if name and name.startswith(prefix) and len(name) > skip else None)
