@@ -179,10 +179,7 @@ class Route:
             alias=alias_el.get("name") if alias_el is not None else None,
             error=repr(exc),
         )
-        if self.strict:
-            if isinstance(exc, PluginError):
-                raise exc
-            raise PluginError(self.plugin, f"devframe_build_device failed for {device.describe()}: {exc!r}") from exc
+        self.raise_if_strict(exc, f"devframe_build_device failed for {device.describe()}")
         device.error = f"plugin {self.plugin!r} failed to build: {exc!r}"
         return device.element
 
@@ -244,13 +241,15 @@ class Route:
             alias=alias,
             error=repr(exc),
         )
-        if self.strict:
-            if isinstance(exc, PluginError):
-                raise exc
-            raise PluginError(
-                self.plugin, f"devframe_metadata_identity failed on <{element.tag}> alias={alias!r}: {exc!r}"
-            ) from exc
-        return None
+        self.raise_if_strict(exc, f"devframe_metadata_identity failed on <{element.tag}> alias={alias!r}")
+
+    def raise_if_strict(self, exc: Exception, what: str) -> None:
+        """In strict mode, a plugin failure is raised (as a PluginError naming ``what``)."""
+        if not self.strict:
+            return
+        if isinstance(exc, PluginError):
+            raise exc
+        raise PluginError(self.plugin, f"{what}: {exc!r}") from exc
 
     def identity(self, element: etree._Element) -> dict[str, str] | None:
         if self.identify is not None:
@@ -536,12 +535,7 @@ class Registry:
             alias=alias,
             error=repr(exc),
         )
-        if self.strict:
-            if isinstance(exc, PluginError):
-                raise exc
-            raise PluginError(
-                route.plugin, f"devframe_parse_device failed on <{element.tag}> alias={alias!r}: {exc!r}"
-            ) from exc
+        route.raise_if_strict(exc, f"devframe_parse_device failed on <{element.tag}> alias={alias!r}")
         device = UnknownDevice(element, metadata=metadata)
         device.error = f"plugin {route.plugin!r} failed: {exc!r}"
         return device
@@ -579,14 +573,9 @@ class Registry:
             alias=spec.get("alias"),
             error=repr(exc),
         )
-        if self.strict:
-            if isinstance(exc, PluginError):
-                raise exc
-            raise PluginError(
-                route.plugin,
-                f"devframe_device_from_spec failed for dev_type {route.dev_type!r} "
-                f"(deviceId {spec.get('deviceId')!r}): {exc!r}",
-            ) from exc
+        route.raise_if_strict(
+            exc, f"devframe_device_from_spec failed for dev_type {route.dev_type!r} (deviceId {spec.get('deviceId')!r})"
+        )
         device = UnknownDevice.from_spec(spec)
         device.error = f"plugin {route.plugin!r} failed to build it from its dev_spec: {exc!r}"
         return device
