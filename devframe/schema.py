@@ -15,7 +15,9 @@ Used by ``devframe validate``, the test suite and the plugin contract suite::
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import threading
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from lxml import etree
@@ -27,6 +29,7 @@ __all__ = [
     "DEFAULT_DOMAIN_SCHEMA",
     "SchemaError",
     "SchemaProblem",
+    "SchemaTimeoutError",
     "domain_schema_problems",
     "load_domain_schema",
     "validate_domain_xml",
@@ -41,6 +44,15 @@ _VALIDATE_LOCK = threading.Lock()
 
 class SchemaError(DevframeError):
     """The RelaxNG schema is missing or cannot be loaded (names the path)."""
+
+
+class SchemaTimeoutError(SchemaError):
+    """Validation did not finish in the time given.
+
+    libxml2's RelaxNG engine is exponential in the number of optional attributes on one
+    element: a ``<driver>`` carrying 16 of its attributes takes ~8 s against libvirt's
+    schema here, 18 take ~6 minutes. Nothing is wrong with the document for that.
+    """
 
 
 class SchemaProblem(tuple[int | None, str]):
@@ -96,11 +108,15 @@ def domain_schema_problems(
     schema: str | Path | None = None,
     source: str | None = None,
     limits: ParseLimits = DEFAULT_LIMITS,
+    timeout: float | None = None,
 ) -> list[SchemaProblem]:
     """Every violation of the domain schema in ``xml``, with its line; [] when valid.
 
     Text is parsed with devframe's safe parser (hostile XML is refused with an
     :class:`~devframe.XMLError` naming ``source``), so line numbers refer to it.
+    ``timeout`` (seconds): validate in a forked child process and raise
+    :class:`SchemaTimeoutError` when it takes longer (see there why it can); None
+    validates in this process, however long it takes.
     """
     relaxng = load_domain_schema(schema)
     document: etree._Element | etree._ElementTree
@@ -110,12 +126,69 @@ def domain_schema_problems(
         document = xml
     else:
         raise XMLError(f"expected XML as str, bytes or an lxml element, got {type(xml).__name__}", source=source)
-    with _VALIDATE_LOCK:
-        if relaxng.validate(document):
-            return []
-        entries = list(relaxng.error_log)
-    problems = [SchemaProblem(entry.line or None, entry.message) for entry in entries]
-    return problems or [SchemaProblem(None, "document does not match the domain schema")]
+    if timeout is None:
+        found = _validate(relaxng, document)
+    else:
+        found = _validate_in_child(relaxng, document, timeout, source)
+    problems = [SchemaProblem(line, message) for line, message in found]
+    return problems
+
+
+def _validate(
+    relaxng: etree.RelaxNG, document: etree._Element | etree._ElementTree, *, lock: bool = True
+) -> list[tuple[int | None, str]]:
+    if lock:
+        with _VALIDATE_LOCK:
+            return _validate(relaxng, document, lock=False)
+    if relaxng.validate(document):
+        return []
+    entries = list(relaxng.error_log)
+    found = [(entry.line or None, entry.message) for entry in entries]
+    return found or [(None, "document does not match the domain schema")]
+
+
+def _child(
+    relaxng: etree.RelaxNG, document: etree._Element | etree._ElementTree, conn: Connection
+) -> None:  # pragma: no cover - runs in the forked child
+    try:
+        # Single-threaded here, and the lock may have been held by another thread at fork.
+        conn.send(("ok", _validate(relaxng, document, lock=False)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def _validate_in_child(
+    relaxng: etree.RelaxNG, document: etree._Element | etree._ElementTree, timeout: float, source: str | None
+) -> list[tuple[int | None, str]]:
+    # A forked child inherits the parsed document and the compiled schema: nothing is
+    # serialized or loaded again, and a validation that runs away can be killed.
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(relaxng, document, send), daemon=True)
+    child.start()
+    send.close()
+    try:
+        if not receive.poll(timeout):
+            prefix = f"{source}: " if source else ""
+            raise SchemaTimeoutError(
+                f"{prefix}schema validation did not finish within {timeout:g} s and was stopped: libxml2's "
+                "RelaxNG engine is exponential in the optional attributes of one element (a <driver> with "
+                "16 attributes takes seconds, 18 take minutes); the document may well be valid"
+            )
+        try:
+            status, payload = receive.recv()
+        except EOFError:
+            raise SchemaError(f"schema validation process died (exit code {child.exitcode})") from None
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    if status != "ok":
+        raise SchemaError(f"schema validation failed: {payload}")
+    return list(payload)
 
 
 def validate_domain_xml(
@@ -123,10 +196,13 @@ def validate_domain_xml(
     *,
     schema: str | Path | None = None,
     source: str | None = None,
+    timeout: float | None = None,
 ) -> list[str]:
     """Validate domain XML against libvirt's RelaxNG schema: [] when valid.
 
     Otherwise one ``"line N: message"`` string per violation. ``schema`` overrides the
-    schema path; a missing schema raises :class:`SchemaError`.
+    schema path; a missing schema raises :class:`SchemaError`; ``timeout`` as in
+    :func:`domain_schema_problems`.
     """
-    return [str(problem) for problem in domain_schema_problems(xml, schema=schema, source=source)]
+    problems = domain_schema_problems(xml, schema=schema, source=source, timeout=timeout)
+    return [str(problem) for problem in problems]

@@ -36,6 +36,7 @@ from devframe.core.fields import INT, Choice, Field, _Bool
 from devframe.core.registry import Registry, create_registry
 
 __all__ = [
+    "CONTRACT_SCHEMA_TIMEOUT",
     "DOMAIN_RNG",
     "canonical",
     "contract_tests",
@@ -46,6 +47,8 @@ __all__ = [
 ]
 
 DOMAIN_RNG = Path(os.environ.get("DEVFRAME_DOMAIN_RNG", "/usr/share/libvirt/schemas/domain.rng"))
+#: seconds the contract suite lets one schema validation run before it fails the sample
+CONTRACT_SCHEMA_TIMEOUT = 120.0
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -83,11 +86,19 @@ def corpus_files(corpus: Path | None = None) -> list[Path]:
     return sorted(corpus.rglob("*.xml"))
 
 
-def validate_against_schema(xml: str | bytes | etree._Element, schema: Path | str = DOMAIN_RNG) -> list[str]:
-    """Errors of ``xml`` against libvirt's domain RelaxNG schema (empty when valid)."""
+def validate_against_schema(
+    xml: str | bytes | etree._Element, schema: Path | str = DOMAIN_RNG, *, timeout: float | None = None
+) -> list[str]:
+    """Errors of ``xml`` against libvirt's domain RelaxNG schema (empty when valid).
+
+    With ``timeout`` (seconds), validation runs in a forked child and raises
+    :class:`~devframe.schema.SchemaTimeoutError` when it takes longer: a sample element
+    with many optional attributes can keep libxml2 busy for minutes. The contract suite
+    validates with :data:`CONTRACT_SCHEMA_TIMEOUT`.
+    """
     from devframe.schema import validate_domain_xml
 
-    return validate_domain_xml(xml, schema=schema)
+    return validate_domain_xml(xml, schema=schema, timeout=timeout)
 
 
 def wrap_in_domain(*device_xml: str | etree._Element, arch: str = "x86_64", domain_type: str = "kvm") -> str:
@@ -272,7 +283,7 @@ def contract_tests(
                 return
             reg = registry()
             for label, xml in _claimed_samples(reg, plugin, samples, corpus):
-                if validate_against_schema(xml):
+                if validate_against_schema(xml, timeout=CONTRACT_SCHEMA_TIMEOUT):
                     continue  # only schema-valid hosts say anything about the rebuilt element
                 domain = parse_domain(xml, registry=reg, source=label)
                 for device in _plugin_devices(domain, plugin):
@@ -284,7 +295,7 @@ def contract_tests(
                     index = domain.devices.index(device)
                     children = [c for c in devices_el if isinstance(c.tag, str)]
                     devices_el.replace(children[index], etree.fromstring(built.to_xml()))
-                    errors = validate_against_schema(host)
+                    errors = validate_against_schema(host, timeout=CONTRACT_SCHEMA_TIMEOUT)
                     assert not errors, f"{label}: spec-built {built.to_xml()} invalid: {errors[:3]}"
 
         def test_editing_one_field_changes_only_that_field(self) -> None:
