@@ -58,7 +58,9 @@ PLOT = ROOT / "docs" / "benchmarks.png"
 SYSTEM_PYTHON = "/usr/bin/python3"
 VIRT_MANAGER = "/usr/share/virt-manager"
 #: the plot's virtinst line: the judged workload, virtinst's objects plus the metadata binding keys
-VIRTINST_SERIES = "virtinst (virt-manager), objects + binding keys"
+VIRTINST_SERIES = "virtinst (virt-manager), objects + binding keys, system Python"
+#: devframe timed in virtinst's process: the comparison with virtinst on one interpreter
+DEVFRAME_SYSTEM_SERIES = "devframe parse_domain, system Python (virtinst's process)"
 OVIRT_VM_NS = "http://ovirt.org/vm/1.0"
 USER_ALIAS_PREFIX = "ua-"  # the engine's user aliases: ua-<deviceId>
 
@@ -474,6 +476,7 @@ def draw(series: dict[str, list[tuple[int, float]]], path: Path, exponent: float
         "devframe parse_domain": ("tab:blue", "o", "-"),
         "lxml floor (parse + iterate <devices>)": ("black", "s", "--"),
         VIRTINST_SERIES: ("tab:red", "^", "-"),
+        DEVFRAME_SYSTEM_SERIES: ("tab:blue", "v", ":"),
         "xmltodict": ("tab:orange", "D", "-"),
     }
     fig, ax = plt.subplots(figsize=(7.5, 5), dpi=120)
@@ -529,6 +532,7 @@ def main(argv: list[str] | None = None) -> int:
         "devframe parse_domain": [],
         "lxml floor (parse + iterate <devices>)": [],
         VIRTINST_SERIES: [],
+        DEVFRAME_SYSTEM_SERIES: [],
         "xmltodict": [],
     }
     virtinst: dict[int, dict[str, Any]] = {}
@@ -579,6 +583,7 @@ def main(argv: list[str] | None = None) -> int:
                         note = f"devframe {work['speedup']:.1f}x faster" + (" (judged)" if judged else "")
                         rows.append(Row(n, measure, work["time"], work["floor"], vi_ratio, None, note=note))
                     series[VIRTINST_SERIES].append((n, figures["same_work"]["time"]))
+                    series[DEVFRAME_SYSTEM_SERIES].append((n, mine["time"]))
         cold = measure_cold_start(runs=max(repeat, 7))
     finally:
         for leftover in workdir.iterdir():
