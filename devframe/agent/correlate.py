@@ -71,9 +71,11 @@ class KnownDevices:
 
     An agent keeps its known devices while libvirt reports the live XML again and again:
     a snapshot reads each known device's deviceId and serializes its XML once, instead of
-    on every :meth:`correlate`. It holds the devices as they were when it was made; make a
-    new one after editing them. Each :class:`Correlation` carries the snapshot of its
-    reported side (:attr:`Correlation.reported`), the known side of the next poll.
+    on every :meth:`correlate`. It holds each device's XML and deviceId as they were when
+    it was made (metadata still undecoded then is compared as it was too; decoded metadata
+    as it is when compared): make a new one after editing the devices. Each
+    :class:`Correlation` carries the snapshot of its reported side
+    (:attr:`Correlation.reported`), the known side of the next poll.
     """
 
     __slots__ = (
