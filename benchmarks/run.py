@@ -4,20 +4,23 @@
 
 For each size a domain is generated (``generate.generate_domain``: a realistic mix of the six
 built-in device kinds and devices no plugin claims, with aliases, addresses and oVirt metadata for
-every disk and NIC). Measured in this process, best of N runs, each run holding its result until
-the clock stops (so freeing a tree is never counted for one side only):
+every disk and NIC). Each size is measured in a fresh process of its own (no size runs in the heap
+an earlier one left), every measure there against its floor in that process, best of N runs, each
+timed sample after an untimed one of the same measure, each run holding its result until the clock
+stops (so freeing a tree is never counted for one side only):
 
 * parse_domain (dev_map with metadata bound) / lxml parsing the same bytes and iterating <devices>
 * Domain.to_xml() / etree.tostring of the same tree (and, for information, after editing 1 %)
-* correlate(known, reported) of N devices / parse_domain of the same domain (a fresh reported
-  Domain per call; and, for information, with 1 % of the devices changed, one removed, one added)
+* correlate(KnownDevices(known), reported) of N devices / parse_domain of the same domain (a fresh
+  reported Domain per call; for information, the one-shot call, and live XML with 1 % of the
+  devices changed, one removed, one added)
 * xmltodict.parse of the same bytes, plus iterating its devices / the floor
 
 In other processes: peak memory (RSS above the start, in a fresh process per case: parse_domain vs
-lxml's tree alone; see _memprobe.py for why not tracemalloc), cold start of ``devframe plugins``
-and virt-manager's virtinst under the system Python, against lxml's floor in its own process:
-its objects plus the keys metadata is bound by (disk targets, NIC MACs; judged), and its objects
-alone (information).
+lxml's tree alone; see _memprobe.py for why not tracemalloc), cold start of ``devframe plugins``,
+and virt-manager's virtinst under the system Python with devframe timed in the same process: its
+objects plus the keys metadata is bound by (disk targets, NIC MACs; judged), and its objects alone
+(information).
 
 Prints a table of ratios with PASS/FAIL per target, the fitted scaling exponent of parse time
 (log-log least squares, 1,000 devices and up), writes benchmarks/results/latest.json and draws
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import gc
 import json
 import math
@@ -367,6 +371,30 @@ def _alias(element: etree._Element) -> str:
     return str(name)
 
 
+def _one_size(n: int, repeat: int) -> int:
+    """The child of :func:`measure_size_in_child`: one size's in-process measures, as JSON."""
+    registry = devframe.default_registry()  # plugin loading is not part of a parse
+    rows, facts = measure_size(n, generate_domain(n, metadata=True), repeat, registry)
+    print(json.dumps({"rows": [dataclasses.asdict(row) for row in rows], "facts": facts}))
+    return 0
+
+
+def measure_size_in_child(n: int, repeat: int) -> tuple[list[Row], dict[str, Any]]:
+    """:func:`measure_size` in a fresh process: a measure and its floor share a process, but no
+    size runs in the heap an earlier size left (parse_domain at 10,000 devices read 1.3x its
+    floor alone and 1.6-1.7x after the smaller sizes, with the same code)."""
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--one-size", str(n), "--repeat", str(repeat)],
+        capture_output=True,
+        text=True,
+        env=_clean_env(),
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"measuring {n} devices failed:\n{out.stderr.strip()}")
+    result = json.loads(out.stdout)
+    return [Row(**row) for row in result["rows"]], result["facts"]
+
+
 def measure_memory(n: int, path: Path, runs: int) -> Row:
     peaks: dict[str, int] = {}
     for case in ("lxml", "devframe"):
@@ -514,7 +542,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=None, help="runs per measurement, best kept (default 5)")
     parser.add_argument("--quick", action="store_true", help="sizes up to 10,000, 3 runs, virtinst up to 1,000")
     parser.add_argument("--no-plot", action="store_true", help="do not redraw docs/benchmarks.png")
+    parser.add_argument("--one-size", type=int, default=None, help=argparse.SUPPRESS)  # the per-size child
     args = parser.parse_args(argv)
+    if args.one_size is not None:
+        return _one_size(args.one_size, args.repeat or 5)
     default_sizes = "100,1000,10000" if args.quick else "100,1000,10000,100000"
     try:
         sizes = sorted({int(s) for s in (args.sizes or default_sizes).split(",") if s.strip()})
@@ -525,7 +556,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat must be positive and every size at least 2")
     virtinst_max = 1_000 if args.quick else VIRTINST_MAX_DEVICES
 
-    registry = devframe.default_registry()  # plugin loading is not part of a parse
     rows: list[Row] = []
     facts: dict[int, dict[str, Any]] = {}
     series: dict[str, list[tuple[int, float]]] = {
@@ -545,8 +575,8 @@ def main(argv: list[str] | None = None) -> int:
             path = workdir / f"domain-{n}.xml"
             path.write_bytes(xml)
             print(f"measuring {n:,} devices ({len(xml) / 1e6:.1f} MB) ...", file=sys.stderr, flush=True)
-            # 100,000 devices take seconds per run (correlate: minutes): fewer runs there.
-            size_rows, facts[n] = measure_size(n, xml, min(repeat, 2) if n >= 100_000 else repeat, registry)
+            # 100,000 devices take seconds per run: fewer runs there.
+            size_rows, facts[n] = measure_size_in_child(n, min(repeat, 2) if n >= 100_000 else repeat)
             rows += size_rows
             parse_row = size_rows[0]
             series["devframe parse_domain"].append((n, parse_row.value))
