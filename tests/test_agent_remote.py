@@ -2,8 +2,8 @@
 
 libvirtd listens on the loopback address only, plain TCP without authentication
 (.ci/libvirtd.conf); when the running libvirtd does not listen, the fixture restarts it
-with that configuration and leaves it running. qemu+ssh:// uses the same code path (the
-remote driver) but needs an ssh server, which these machines do not have: not tested here.
+with that configuration and leaves it running. qemu+ssh:// (the same remote driver over
+ssh) is tested in test_agent_ssh.py, against an sshd that test starts on loopback.
 """
 
 from __future__ import annotations
