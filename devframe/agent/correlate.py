@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from devframe.core.device import USER_ALIAS_PREFIX, Device, DeviceMetadata
+from devframe.core.device import Device, DeviceMetadata, device_id_from_alias
 from devframe.core.domain import Domain
 from devframe.core.errors import DevframeError
 from devframe.core.metadata.binding import Entry
@@ -370,7 +370,6 @@ def _device_ids(
     aliases: list[str | None] = []
     append = ids.append
     add_alias = aliases.append
-    prefix, skip = USER_ALIAS_PREFIX, len(USER_ALIAS_PREFIX)
     like_xml: list[bytes] = like.xml if like is not None else []
     like_devices: list[Device] = like.devices if like is not None else []
     like_aliases = like._aliases if like is not None else None
@@ -393,7 +392,7 @@ def _device_ids(
                 continue
         alias_el = next(device.element.iterchildren("alias"), None)
         name = alias_el.get("name") if alias_el is not None else None
-        append(name[skip:] if name and name.startswith(prefix) and len(name) > skip else None)
+        append(device_id_from_alias(name))
         add_alias(name)
     return ids, aliases
 
