@@ -90,29 +90,13 @@ class PluginInfo:
 
 
 def _caller(function: Callable[..., Any], argnames: Sequence[str], offered: Sequence[str]) -> Callable[..., Any]:
-    """Adapt a hookimpl taking a subset of ``offered`` to positional ``offered`` args.
-
-    Routed hooks run once per device: the common shapes get adapters of fixed arity, with
-    no argument tuple built per call.
-    """
+    """Adapt a hookimpl taking a subset of ``offered`` to positional ``offered`` args."""
     if tuple(argnames) == tuple(offered):
         return function
-    picks = tuple(offered.index(name) for name in argnames)
-    fixed: dict[tuple[int, tuple[int, ...]], Callable[..., Any]] = {
-        (2, ()): lambda a, b: function(),
-        (2, (0,)): lambda a, b: function(a),
-        (2, (1,)): lambda a, b: function(b),
-        (3, ()): lambda a, b, c: function(),
-        (3, (0,)): lambda a, b, c: function(a),
-        (3, (1,)): lambda a, b, c: function(b),
-        (3, (2,)): lambda a, b, c: function(c),
-        (3, (0, 1)): lambda a, b, c: function(a, b),
-        (3, (0, 2)): lambda a, b, c: function(a, c),
-        (3, (1, 2)): lambda a, b, c: function(b, c),
-    }
-    adapter = fixed.get((len(offered), picks))
-    if adapter is not None:
-        return adapter
+    picks = [offered.index(name) for name in argnames]
+    if len(picks) == 1:
+        (only,) = picks
+        return lambda *args: function(args[only])
     return lambda *args: function(*[args[i] for i in picks])
 
 
@@ -213,24 +197,20 @@ class Route:
             return None
         if not result:
             return None
-        if not valid_identity(result):
-            self.identity_invalid(element, result)
+        if not _valid_identity(result):
+            self.identity_failed(
+                element,
+                PluginError(
+                    self.plugin,
+                    f"devframe_metadata_identity returned {type(result).__name__} {result!r:.200}, "
+                    "expected a dict of str to str (or None)",
+                ),
+            )
             return None
         return result  # type: ignore[no-any-return]
 
-    def identity_invalid(self, element: etree._Element, result: Any) -> None:
-        """The identity hook answered something other than a dict of str: logged (or raised)."""
-        self.identity_failed(
-            element,
-            PluginError(
-                self.plugin,
-                f"devframe_metadata_identity returned {type(result).__name__} {result!r:.200}, "
-                "expected a dict of str to str (or None)",
-            ),
-        )
-
     def identity_failed(self, element: etree._Element, exc: Exception) -> None:
-        """The identity hook raised: logged with the device; strict mode raises."""
+        """The identity hook failed: logged with the device; strict mode raises."""
         alias_el = element.find("alias")
         alias = alias_el.get("name") if alias_el is not None else None
         get_logger().error(
@@ -259,7 +239,7 @@ class Route:
         return {"devtype": self.dev_type, "alias": name} if name else None
 
 
-def valid_identity(result: Any) -> bool:
+def _valid_identity(result: Any) -> bool:
     """True when an identity hook's answer is a dict of str to str (or None) values."""
     if type(result) is not dict:
         return False

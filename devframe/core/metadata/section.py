@@ -29,7 +29,6 @@ from devframe.core.metadata.binding import (
 from devframe.core.metadata.codec import Retyper, coercer, decode_map, element_path, encode_map
 from devframe.core.metadata.ovirt import ALIAS_KEYS, DEVICE, NS, find_vm, new_vm, normalize, user_device_id
 from devframe.core.metadata.sync import place, remove, replace, sync_map
-from devframe.core.registry import valid_identity
 
 if TYPE_CHECKING:
     from devframe.core.domain import Domain
@@ -191,29 +190,19 @@ class MetadataSection:
                     alias = alias_el.get("name")
                     if alias:
                         found = alias_hits(alias)
-            # Identity is the fallback: asked only when no alias names an entry. The hook
-            # is called here, not through Route.plugin_identity: this runs once per device.
-            if found is None and use_identity and route is not None:
-                identify = route.identify
-                if identify is not None:
-                    try:
-                        ident = identify(element)
-                    except Exception as exc:  # noqa: BLE001 - logged (or raised) by the route
-                        route.identity_failed(element, exc)
-                        ident = None
-                    if ident and not valid_identity(ident):
-                        route.identity_invalid(element, ident)
-                        ident = None
-                    if ident:
-                        shape = tuple(ident)
-                        plan = plans.get(shape, _UNSET)
-                        if plan is _UNSET:
-                            plan = plans[shape] = make_plan(ident)
-                        if plan is not None:
-                            try:
-                                found = plan.table.get(plan.key(ident))
-                            except (KeyError, TypeError):  # a value missing or None this time
-                                found = None
+            # Identity is the fallback: asked only when no alias names an entry.
+            if found is None and use_identity and route is not None and route.identify is not None:
+                ident = route.plugin_identity(element)  # checked and isolated
+                if ident:
+                    shape = tuple(ident)
+                    plan = plans.get(shape, _UNSET)
+                    if plan is _UNSET:
+                        plan = plans[shape] = make_plan(ident)
+                    if plan is not None:
+                        try:
+                            found = plan.table.get(plan.key(ident))
+                        except (KeyError, TypeError):  # a value missing or None this time
+                            found = None
             if found is None:
                 return None
             if type(found) is list:
