@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from libvirt_host import libvirtd  # noqa: F401 - the session fixture of the libvirtd-backed tests
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,6 @@ guest is undefined, even when a test fails.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -24,9 +23,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import libvirt_host as qemu  # the real libvirtd's helpers (tests/ is on pytest's pythonpath)
 import pytest
 from lxml import etree
 
@@ -43,23 +42,6 @@ from devframe.agent import (
     HostUnavailableError,
 )
 
-
-def _qemu_helpers() -> ModuleType:
-    """tests/test_agent_qemu.py: its daemon fixture and helpers (one module object)."""
-    path = Path(__file__).with_name("test_agent_qemu.py")
-    for module in list(sys.modules.values()):
-        if getattr(module, "__file__", None) == str(path):
-            return module
-    spec = importlib.util.spec_from_file_location("devframe_test_agent_qemu_helpers", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-qemu = _qemu_helpers()
-libvirtd = qemu.libvirtd  # the session fixture: starts virtlogd/libvirtd when not running
 URI: str = qemu.URI
 LIBVIRTD: tuple[str, ...] = qemu.LIBVIRTD
 PREFIX = f"{qemu.PREFIX}fault-"

@@ -1,7 +1,8 @@
 """Issue 6 on a real libvirtd with the QEMU driver: TCG guests without a guest OS.
 
-The session fixture starts virtlogd and libvirtd when they are not running (as the CI
-does) and fails loudly when it cannot. Every guest is destroyed and undefined, even
+The session fixture ``libvirtd`` (tests/libvirt_host.py, through conftest.py) starts
+virtlogd and libvirtd when they are not running (as the CI does) and fails loudly when
+it cannot. Every guest is destroyed and undefined, even
 when a test fails.
 """
 
@@ -9,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -21,6 +20,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from libvirt_host import (
+    LIBVIRTD,
+    PREFIX,
+    URI,
+    WORK,
+    disk_image,
+    nic,
+    run_command,
+    start_libvirtd,
+    stop_libvirtd,
+    tiny_domain_xml,
+)
 
 import devframe
 from devframe import DevframeError
@@ -35,148 +46,6 @@ from devframe.agent import (
 from devframe.core.prepare import HostFacts, Resolvers, prepare_domain, storage_layout
 
 pytestmark = pytest.mark.libvirtd
-
-URI = "qemu:///system"
-TCP_URI = "qemu+tcp://127.0.0.1/system"
-PREFIX = "dftest-"
-PIDFILE = Path("/run/libvirtd.pid")
-#: libvirtd as scripts/test starts it: also listening on 127.0.0.1:16509, plain TCP (see the file)
-LIBVIRTD_CONF = Path(__file__).resolve().parent.parent / ".ci" / "libvirtd.conf"
-LIBVIRTD = ("libvirtd", "-d", "--listen", "-f", str(LIBVIRTD_CONF))
-WORK = Path("/var/tmp/devframe-agent-tests")
-OVIRT = "http://ovirt.org/vm/1.0"
-
-
-def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, check=False)
-
-
-def _libvirtd_answers(timeout: float, uri: str = URI) -> bool:
-    import libvirt
-
-    libvirt.registerErrorHandler(lambda *_: None, None)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            libvirt.open(uri).close()
-            return True
-        except libvirt.libvirtError:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.2)
-
-
-def libvirtd_pid() -> int | None:
-    """The running libvirtd's pid, or None."""
-    try:
-        pid = int(PIDFILE.read_text().strip())
-    except (OSError, ValueError):
-        return None
-    return pid if Path(f"/proc/{pid}").exists() else None
-
-
-def start_libvirtd() -> None:
-    """Start libvirtd (with .ci/libvirtd.conf) unless it runs; wait until it answers."""
-    if libvirtd_pid() is None:
-        result = _run(*LIBVIRTD)
-        if result.returncode != 0:
-            pytest.fail(f"cannot start libvirtd: {result.stderr.strip()}")
-    if not _libvirtd_answers(30):
-        pytest.fail(f"libvirtd does not answer on {URI} after 30 s")
-
-
-def start_libvirtd_with_tcp() -> None:
-    """Make sure libvirtd also answers on qemu+tcp://127.0.0.1; restart it with
-    .ci/libvirtd.conf when it runs without TCP (and leave it running)."""
-    start_libvirtd()
-    if _libvirtd_answers(0, TCP_URI):
-        return
-    stop_libvirtd()
-    start_libvirtd()
-    if not _libvirtd_answers(30, TCP_URI):
-        pytest.fail(f"libvirtd started with {LIBVIRTD_CONF} does not answer on {TCP_URI}")
-
-
-def stop_libvirtd() -> None:
-    pid = int(PIDFILE.read_text().strip())
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not Path(f"/proc/{pid}").exists(), "libvirtd did not stop"
-
-
-@pytest.fixture(scope="session")
-def libvirtd() -> Iterator[None]:
-    try:
-        import libvirt  # noqa: F401
-    except ImportError:
-        pytest.fail("libvirt-python is not installed (uv pip install libvirt-python)")
-    for tool in ("libvirtd", "virtlogd", "qemu-system-x86_64"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is not installed (libvirt-daemon-driver-qemu, qemu-system-x86)")
-    if os.geteuid() != 0:
-        pytest.fail("the QEMU tests start libvirtd and need root")
-    for directory in ("/var/log/libvirt", "/var/lib/libvirt"):
-        os.makedirs(directory, exist_ok=True)
-    if _run("getent", "group", "kvm").returncode:
-        _run("groupadd", "-r", "kvm")
-    if _run("getent", "group", "libvirt-qemu").returncode:
-        _run("groupadd", "-r", "libvirt-qemu")
-    if _run("id", "libvirt-qemu").returncode:
-        _run("useradd", "-r", "-g", "libvirt-qemu", "-G", "kvm", "-d", "/var/lib/libvirt", "-s", "/usr/sbin/nologin",
-             "libvirt-qemu")
-    if Path("/dev/kvm").exists():
-        # A /dev/kvm the qemu user cannot open makes libvirt discard its cached QEMU
-        # capabilities on every start (36 s per guest here); give it to group kvm.
-        _run("chgrp", "kvm", "/dev/kvm")
-        os.chmod("/dev/kvm", 0o660)
-    if _run("pgrep", "-x", "virtlogd").returncode:
-        result = _run("virtlogd", "-d")
-        if result.returncode:
-            pytest.fail(f"cannot start virtlogd: {result.stderr.strip()}")
-    start_libvirtd()
-    WORK.mkdir(exist_ok=True)
-    os.chmod(WORK, 0o755)  # qemu runs as libvirt-qemu and must reach the disk images
-    yield
-    _cleanup_domains()
-    shutil.rmtree(WORK, ignore_errors=True)
-
-
-def _cleanup_domains() -> None:
-    import libvirt
-
-    try:
-        conn = libvirt.open(URI)
-    except libvirt.libvirtError:
-        return
-    for dom in conn.listAllDomains():
-        if dom.name().startswith(PREFIX):
-            try:
-                if dom.isActive():
-                    dom.destroy()
-                if dom.isPersistent():
-                    dom.undefine()
-            except libvirt.libvirtError:
-                pass
-    conn.close()
-
-
-def tiny_domain_xml(name: str, *, devices: str = "", metadata: str = "", extra: str = "") -> str:
-    return f"""<domain type='qemu' xmlns:ovirt-vm='{OVIRT}'>
-  <name>{name}</name>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  {metadata}
-  {extra}
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <features><acpi/></features>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    {devices}
-  </devices>
-</domain>"""
-
 
 @pytest.fixture
 def host(libvirtd: None) -> Iterator[Host]:
@@ -197,17 +66,6 @@ def _destroy_quietly(guest: Guest) -> None:
         guest.destroy()
     except DevframeError:
         pass
-
-
-def nic(mac: str) -> devframe.Device:
-    return devframe.device_from_spec({"type": "interface", "device": "user", "macAddr": mac, "nicModel": "virtio"})
-
-
-def disk_image(name: str, size: int = 1 << 20) -> Path:
-    path = WORK / name
-    with open(path, "wb") as handle:
-        handle.truncate(size)
-    return path
 
 
 # -- the engine-XML run flow --------------------------------------------------------------
@@ -345,7 +203,7 @@ def test_eight_threads_attach_to_one_guest(guest: Guest) -> None:
 def test_operation_on_a_domain_destroyed_underneath(host: Host) -> None:
     name = f"{PREFIX}gone-{uuid.uuid4().hex[:6]}"
     guest = host.create_guest(devframe.parse_domain(tiny_domain_xml(name)), persistent=False)
-    result = _run("virsh", "-c", URI, "destroy", name)
+    result = run_command("virsh", "-c", URI, "destroy", name)
     assert result.returncode == 0, result.stderr
     with pytest.raises(GuestGoneError, match=name) as info:
         guest.attach(nic("52:54:00:cc:00:01"))
@@ -362,7 +220,7 @@ def test_libvirtd_restart_mid_run(host: Host, guest: Guest) -> None:
     stop_libvirtd()
     try:
         # The daemon comes back while the next call is already waiting for it.
-        threading.Timer(1.0, lambda: _run(*LIBVIRTD)).start()
+        threading.Timer(1.0, lambda: run_command(*LIBVIRTD)).start()
         names = {g.name for g in host.guests()}
     finally:
         start_libvirtd()

@@ -8,38 +8,19 @@ ssh) is tested in test_agent_ssh.py, against an sshd that test starts on loopbac
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import libvirt_host as qemu  # the real libvirtd's helpers (tests/ is on pytest's pythonpath)
 import pytest
 
 import devframe
 from devframe.agent import DEVICE_ADDED, LIFECYCLE, Event, Guest, Host
 
-
-def _qemu_helpers() -> ModuleType:
-    path = Path(__file__).with_name("test_agent_qemu.py")
-    for module in list(sys.modules.values()):
-        if getattr(module, "__file__", None) == str(path):
-            return module
-    spec = importlib.util.spec_from_file_location("devframe_test_agent_qemu_helpers", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-qemu = _qemu_helpers()
-libvirtd = qemu.libvirtd
 URI: str = qemu.URI
 TCP_URI: str = qemu.TCP_URI
 PREFIX = f"{qemu.PREFIX}remote-"

@@ -13,42 +13,24 @@ libvirt's own parameters. A missing or failing sshd fails the tests, never skips
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shlex
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from urllib.parse import quote
 
+import libvirt_host as qemu  # the real libvirtd's helpers (tests/ is on pytest's pythonpath)
 import pytest
 
 import devframe
 from devframe.agent import LIFECYCLE, Event, Host, HostUnavailableError
 
-
-def _qemu_helpers() -> ModuleType:
-    path = Path(__file__).with_name("test_agent_qemu.py")
-    for module in list(sys.modules.values()):
-        if getattr(module, "__file__", None) == str(path):
-            return module
-    spec = importlib.util.spec_from_file_location("devframe_test_agent_qemu_helpers", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-qemu = _qemu_helpers()
-libvirtd = qemu.libvirtd
 URI: str = qemu.URI
 PREFIX = f"{qemu.PREFIX}ssh-"
 SSHD = "/usr/sbin/sshd"  # sshd re-executes itself: it must be started by absolute path
