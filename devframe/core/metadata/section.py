@@ -21,7 +21,6 @@ from devframe.core.log import get_logger
 from devframe.core.metadata.binding import (
     Entry,
     EntryIndex,
-    IdentityPlan,
     ambiguity,
     describe_element,
     double_bind,
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
 __all__ = ["BoundMetadata", "MetadataSection", "OrphanMetadata", "VmMetadata"]
 
 _DEVICE_LOCAL = "device"
-_UNSET: Any = object()
 _SKIP_DEVICES = frozenset({_DEVICE_LOCAL})
 
 
@@ -172,10 +170,8 @@ class MetadataSection:
         use_alias = index.has_aliases
         use_identity = index.has_identities
         alias_hits = index.alias_hits
-        make_plan = index.plan
-        plans: dict[tuple[str, ...], IdentityPlan | None] = {}
+        identity_hits = index.identity_hits
         retyper = self._retyper
-        retypers = self._retypers
         add_entry = self._bound.append
         add_position = self._positions.append
         source = self.source
@@ -194,15 +190,7 @@ class MetadataSection:
             if found is None and use_identity and route is not None and route.identify is not None:
                 ident = route.plugin_identity(element)  # checked and isolated
                 if ident:
-                    shape = tuple(ident)
-                    plan = plans.get(shape, _UNSET)
-                    if plan is _UNSET:
-                        plan = plans[shape] = make_plan(ident)
-                    if plan is not None:
-                        try:
-                            found = plan.table.get(plan.key(ident))
-                        except (KeyError, TypeError):  # a value missing or None this time
-                            found = None
+                    found = identity_hits(ident)
             if found is None:
                 return None
             if type(found) is list:
@@ -213,9 +201,7 @@ class MetadataSection:
             if entry.element_bound is not None:
                 raise double_bind(entry, entry.element_bound, element, source)
             entry.element_bound = element
-            if route is not None:
-                retype = retypers.get(route.dev_type, _UNSET)
-                entry.retype = retyper(route) if retype is _UNSET else retype
+            entry.retype = retyper(route)
             add_entry(entry)
             add_position(position)
             return entry
