@@ -6,8 +6,9 @@ Installed with the core (``pytest11`` entry point), so any test session sees:
   registry with only those entry-point plugins loaded.
 * ``devframe_temp_plugin`` — a factory registering a plugin object (module, class or
   instance) for one test: ``devframe_temp_plugin(obj, name="x", with_entry_points=...)``.
-* ``devframe_corpus`` — the shared corpus of real domain XML files (``DEVFRAME_CORPUS``
-  or ``../shared/corpus`` beside the checkout).
+* ``devframe_corpus`` — the domain XML files to test against: devframe's own sample
+  domains (shipped in the package, :data:`SAMPLE_DOMAINS`), plus every ``*.xml`` under
+  ``$DEVFRAME_CORPUS`` when that is set (a larger body of real domains of your own).
 
 and a plugin author runs the contract suite against a plugin with one line::
 
@@ -38,15 +39,19 @@ from devframe.core.registry import Registry, create_registry
 __all__ = [
     "CONTRACT_SCHEMA_TIMEOUT",
     "DOMAIN_RNG",
+    "SAMPLE_DOMAINS",
     "canonical",
     "contract_tests",
     "corpus_files",
     "find_corpus",
+    "sample_domain_files",
     "validate_against_schema",
     "wrap_in_domain",
 ]
 
 DOMAIN_RNG = Path(os.environ.get("DEVFRAME_DOMAIN_RNG", "/usr/share/libvirt/schemas/domain.rng"))
+#: devframe's own test domains, written for the project and shipped with the core; see its README.md
+SAMPLE_DOMAINS = Path(__file__).resolve().parent / "sample_domains"
 #: seconds the contract suite lets one schema validation run before it fails the sample
 CONTRACT_SCHEMA_TIMEOUT = 120.0
 
@@ -63,27 +68,35 @@ def canonical(xml: str | bytes | etree._Element) -> str:
     return PyET.canonicalize(xml, strip_text=True, with_comments=True)
 
 
-def find_corpus(start: Path | None = None) -> Path | None:
-    """The shared corpus: ``$DEVFRAME_CORPUS``, else ``shared/corpus`` beside an ancestor."""
+def find_corpus() -> Path | None:
+    """An extra corpus of domain XML named by ``$DEVFRAME_CORPUS`` (None when unset).
+
+    Nothing outside the checkout is searched: a test run depends only on what is in the
+    repository, and a larger corpus is added on purpose. A set variable that names no
+    directory is an error, so a typo cannot shrink a run silently.
+    """
     env = os.environ.get("DEVFRAME_CORPUS")
-    if env:
-        path = Path(env)
-        return path if path.is_dir() else None
-    starts = [start or Path.cwd(), Path(__file__).resolve()]
-    for origin in starts:
-        for parent in [origin, *origin.parents]:
-            candidate = parent.parent / "shared" / "corpus"
-            if candidate.is_dir():
-                return candidate
-    return None
+    if not env:
+        return None
+    path = Path(env)
+    if not path.is_dir():
+        raise DevframeError(f"DEVFRAME_CORPUS={env!r} is not a directory")
+    return path
+
+
+def sample_domain_files() -> list[Path]:
+    """devframe's own sample domains (:data:`SAMPLE_DOMAINS`), sorted."""
+    return sorted(SAMPLE_DOMAINS.glob("*.xml"))
 
 
 def corpus_files(corpus: Path | None = None) -> list[Path]:
-    """Every domain XML file of the corpus, sorted."""
-    corpus = corpus or find_corpus()
-    if corpus is None:
-        return []
-    return sorted(corpus.rglob("*.xml"))
+    """The domain XML files tests run on: the sample domains, then ``corpus`` (default
+    :func:`find_corpus`) when there is one, each part sorted."""
+    extra = corpus or find_corpus()
+    files = sample_domain_files()
+    if extra is not None:
+        files += sorted(extra.rglob("*.xml"))
+    return files
 
 
 def validate_against_schema(
@@ -150,10 +163,10 @@ def devframe_temp_plugin() -> Iterator[Callable[..., Registry]]:
 
 @pytest.fixture(scope="session")
 def devframe_corpus() -> list[Path]:
-    """The shared corpus files; the test fails (not skips) when the corpus is missing."""
+    """The sample domains (and ``$DEVFRAME_CORPUS``); fails (not skips) when there are none."""
     files = corpus_files()
     if not files:
-        pytest.fail("the shared corpus was not found: set DEVFRAME_CORPUS or keep ../shared/corpus beside the checkout")
+        pytest.fail(f"no sample domains under {SAMPLE_DOMAINS}: the devframe installation is incomplete")
     return files
 
 
@@ -217,8 +230,8 @@ def contract_tests(
 ) -> type:
     """A pytest test class checking that ``plugin`` keeps devframe's contract.
 
-    ``samples``: device elements (or whole domains) the plugin claims; the shared
-    corpus is searched too unless ``corpus=False``. ``edit_values``: a value per field
+    ``samples``: device elements (or whole domains) the plugin claims; the sample
+    domains (and ``$DEVFRAME_CORPUS``) are searched too unless ``corpus=False``. ``edit_values``: a value per field
     name for the "edit one field" check where a generic new value would not fit.
     ``others``: plugins to load beside it for the collision check (default: every
     installed plugin).

@@ -7,7 +7,7 @@
 
 Targets check the same invariants as tests/test_fuzz.py (fuzz/checks.py): only a
 DevframeError may escape, whatever parses rebuilds losslessly. The parse target starts
-from the shared corpus (libFuzzer mutates those documents); the others decode the
+from the sample domains (libFuzzer mutates those documents); the others decode the
 fuzzer's bytes as JSON into a dev_spec, a legacy conf (with an arch) or a metadata value.
 A crash writes ``crash-<sha>`` in the working directory; replay it with
 ``fuzz/run_atheris.py <target> crash-<sha>``.

@@ -60,7 +60,7 @@ def registry() -> Registry:
 
 _CORPUS = corpus_files()
 if not _CORPUS:  # fail loudly: the suite must not go green without its inputs
-    raise RuntimeError("tests/test_fuzz.py needs the shared corpus (../shared/corpus or DEVFRAME_CORPUS)")
+    raise RuntimeError("tests/test_fuzz.py needs the sample domains (devframe/sample_domains)")
 _CORPUS_BYTES = [path.read_bytes() for path in _CORPUS]
 
 DEVICE_TAGS = [

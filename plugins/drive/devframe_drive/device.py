@@ -284,6 +284,8 @@ _D = TypeVar("_D", bound="Drive")
 # Spec-only keys handled by Drive itself, not by a field.
 _PATH_ATTR = {"file": "file", "block": "dev", "dir": "dir", "network": "name", "vhostuser": "path"}
 _SHARED_VALUES = ("none", "exclusive", "shared", "transient")
+#: boolean words engines use for ``shared``
+_SHARED_WORDS = {"false": "none", "no": "none", "true": "shared", "yes": "shared"}
 _DEFAULT_BUS = {"disk": "virtio", "lun": "scsi", "cdrom": "ide", "floppy": "fdc"}
 
 _FRAGMENT_PARSER = etree.XMLParser(
@@ -586,17 +588,22 @@ class Drive(Device):
     def _apply_shared(self, shared: Any) -> None:
         if shared is None:
             return
+        given = shared
         if isinstance(shared, bool):
             shared = "shared" if shared else "none"
+        elif isinstance(shared, str) and shared.strip().lower() in _SHARED_WORDS:
+            # Engines (and metadata written without type="bool") also say true/false.
+            shared = _SHARED_WORDS[shared.strip().lower()]
         if shared not in _SHARED_VALUES:
             raise SpecError(
                 f"{self.describe()}: spec key 'shared' must be one of {_SHARED_VALUES} or a bool, got {shared!r}"
             )
         self.shareable = shared == "shared"
         self.transient = shared == "transient"
-        if shared == "exclusive":
-            # An exclusive lease has no XML form; keep what the engine said.
-            self.metadata["shared"] = shared
+        if shared == "exclusive" or (isinstance(given, str) and given != shared):
+            # No XML form (an exclusive lease), or the engine's own word for it: keep what
+            # the engine said, so the dev_spec gives it back.
+            self.metadata["shared"] = given
 
     def _apply_verbatim(self, extra: Any) -> None:
         if not isinstance(extra, Mapping):

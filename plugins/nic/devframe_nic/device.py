@@ -422,7 +422,7 @@ class Nic(Device):
     guest_ecn = Field("driver/guest@ecn", ON_OFF, spec=_SP + "driver.guest.ecn")
     guest_ufo = Field("driver/guest@ufo", ON_OFF, spec=_SP + "driver.guest.ufo")
 
-    backend_type = Field("backend@type", Choice("passt"), spec=_SP + "backend.type")
+    backend_type = Field("backend@type", Choice("default", "passt"), spec=_SP + "backend.type")
     backend_tap = Field("backend@tap", STR, spec=_SP + "backend.tap")
     backend_vhost = Field("backend@vhost", STR, spec=_SP + "backend.vhost")
     backend_log_file = Field("backend@logFile", STR, spec=_SP + "backend.logFile")
@@ -546,7 +546,8 @@ class Nic(Device):
         """libvirt's defaults for values its schema requires of each type."""
         if kind == "network" and Nic.source_network.raw(self) is None:
             self.source_network = "default"
-        elif kind == "vhostuser":
+        elif kind == "vhostuser" and Nic.backend_type.raw(self) != "passt":
+            # (a passt-backed vhost-user interface names a host device, not a socket)
             if Nic.source_type.raw(self) is None:
                 self.source_type = "unix"
             if Nic.source_mode.raw(self) is None:
