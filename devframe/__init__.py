@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from devframe.core.device import Device, DeviceMetadata, UnknownDevice, device_id_from_alias
-from devframe.core.devtype import Claim, DeviceType, MetadataSchema
+from devframe.core.compat import DeviceType
+from devframe.core.device import Device, DeviceMetadata, UnknownDevice
+from devframe.core.devtype import Claim, MetadataSchema
 from devframe.core.domain import (
     DeviceList,
     DevMap,
@@ -46,10 +47,12 @@ from devframe.core.fields import (
     Flag,
     Kind,
 )
-from devframe.core.hookspecs import hookimpl
+from devframe.core.hookspecs import DeviceTypeRegister, hookimpl
+from devframe.core.identity import USER_ALIAS_PREFIX, Identity, address_text, device_id_from_alias, user_alias
 from devframe.core.log import get_logger
-from devframe.core.prepare import HostFacts, Resolvers, prepare_domain
+from devframe.core.prepare import prepare_domain
 from devframe.core.registry import ENTRY_POINT_GROUP, PluginInfo, Registry, create_registry
+from devframe.core.resolve import HostFacts, PlaceholderError, Resolvers, checked_path
 from devframe.core.safexml import ParseLimits, parse_xml
 from devframe.core.specflow import (
     ARCHES,
@@ -71,6 +74,7 @@ __all__ = [
     "INT",
     "ON_OFF",
     "STR",
+    "USER_ALIAS_PREFIX",
     "YES_NO",
     "AddressField",
     "Children",
@@ -84,6 +88,7 @@ __all__ = [
     "DeviceList",
     "DeviceMetadata",
     "DeviceType",
+    "DeviceTypeRegister",
     "Domain",
     "DomainError",
     "ElementView",
@@ -91,10 +96,12 @@ __all__ = [
     "FieldValueError",
     "Flag",
     "HostFacts",
+    "Identity",
     "Kind",
     "MetadataError",
     "MetadataSchema",
     "ParseLimits",
+    "PlaceholderError",
     "PluginError",
     "PluginInfo",
     "Registry",
@@ -102,7 +109,9 @@ __all__ = [
     "SpecError",
     "UnknownDevice",
     "XMLError",
+    "address_text",
     "check_arch",
+    "checked_path",
     "create_registry",
     "default_registry",
     "dev_map_from_spec_list",
@@ -120,6 +129,7 @@ __all__ = [
     "reset_default_registry",
     "spec_list_from_domain",
     "spec_list_from_legacy_conf",
+    "user_alias",
 ]
 
 

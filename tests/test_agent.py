@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from devframe_drive.device import storage_layout
 from structlog.testing import capture_logs
 
 import devframe
@@ -30,7 +31,6 @@ from devframe.core.prepare import (
     Resolvers,
     UnresolvedPlaceholderError,
     prepare_domain,
-    storage_layout,
 )
 
 pytest.importorskip("libvirt")  # the agent extra; the CI installs it (a missing one fails the qemu suite)

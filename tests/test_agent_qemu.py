@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from devframe_drive.device import storage_layout
 from libvirt_host import (
     LIBVIRTD,
     PREFIX,
@@ -43,9 +44,10 @@ from devframe.agent import (
     Host,
     correlate,
 )
-from devframe.core.prepare import HostFacts, Resolvers, prepare_domain, storage_layout
+from devframe.core.prepare import HostFacts, Resolvers, prepare_domain
 
 pytestmark = pytest.mark.libvirtd
+
 
 @pytest.fixture
 def host(libvirtd: None) -> Iterator[Host]:
@@ -255,8 +257,21 @@ def test_several_hosts_in_one_process(host: Host, guest: Guest) -> None:
 
 
 def test_monitor_prints_hotplug_as_it_happens(host: Host) -> None:
-    cmd = [sys.executable, "-m", "devframe.cli", "monitor", "--uri", URI, "--uri", "test:///default", "--json",
-           "--duration", "30", "--interval", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "devframe.cli",
+        "monitor",
+        "--uri",
+        URI,
+        "--uri",
+        "test:///default",
+        "--json",
+        "--duration",
+        "30",
+        "--interval",
+        "1",
+    ]
     if not (Path(devframe.__file__).parent / "cli" / "__main__.py").exists():
         cmd = [str(Path(sys.executable).parent / "devframe"), *cmd[3:]]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -297,12 +312,18 @@ def test_monitor_prints_hotplug_as_it_happens(host: Host) -> None:
 def test_cli_run_on_qemu(libvirtd: None, tmp_path: Path) -> None:
     name = f"{PREFIX}cli-{uuid.uuid4().hex[:6]}"
     xml = tmp_path / "d.xml"
-    xml.write_text(tiny_domain_xml(name, devices="<interface type='user'><mac address='52:54:00:12:00:01'/>"
-                                                 "<model type='virtio'/><alias name='ua-cafe'/></interface>"))
+    xml.write_text(
+        tiny_domain_xml(
+            name,
+            devices="<interface type='user'><mac address='52:54:00:12:00:01'/>"
+            "<model type='virtio'/><alias name='ua-cafe'/></interface>",
+        )
+    )
     exe = str(Path(sys.executable).parent / "devframe")
     try:
-        result = subprocess.run([exe, "run", str(xml), "--uri", URI, "--json"], capture_output=True, text=True,
-                                timeout=120)
+        result = subprocess.run(
+            [exe, "run", str(xml), "--uri", URI, "--json"], capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, result.stderr
         out = json.loads(result.stdout)
         nics = out["dev_map"]["interface"]

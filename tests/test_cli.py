@@ -316,7 +316,7 @@ def test_plugins_json() -> None:
     drive = infos["drive"]
     assert set(drive) >= {"name", "distribution", "version", "dev_types", "claims", "hooks", "state", "error"}
     assert drive["state"] == "loaded" and drive["distribution"] == "devframe-drive" and drive["error"] is None
-    assert "disk" in drive["dev_types"] and "devframe_device_types" in drive["hooks"]
+    assert "disk" in drive["dev_types"] and "devframe_register_device_types" in drive["hooks"]
 
 
 def test_plugins_blocked_by_environment() -> None:

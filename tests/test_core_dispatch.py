@@ -163,7 +163,7 @@ def test_plugin_raising_in_parse_keeps_the_device_as_unknown_and_logs() -> None:
         registry = create_registry(entry_points=False, plugins=[("raiser", Raising())])
         domain = parse_domain(xml, registry=registry)
     kinds = [type(d).__name__ for d in domain.devices]
-    assert kinds == ["Knob", "UnknownDevice", "Knob"]
+    assert kinds == ["Knob", "FailedDevice", "Knob"]  # an UnknownDevice keeping its class's identity
     failed = domain.devices[1]
     assert failed.dev_type == "knob" and failed.alias == "ua-7"
     assert "raiser" in (failed.error or "") and "cannot read this knob" in (failed.error or "")

@@ -10,22 +10,23 @@ import pluggy
 import devframe
 from devframe.core import hookspecs
 
-# The hooks of issue 2. New hooks may be added; none of these may disappear or be renamed.
+# The hooks of today. New hooks may be added; none of these may disappear or be renamed.
 REQUIRED_HOOKS = {
+    "devframe_register_device_types": ("register",),
+    "devframe_spec_list_from_legacy_conf": ("conf", "arch"),
+    "devframe_legacy_conf_keys": (),
+    "devframe_cli_commands": (),
+}
+# The routed hooks of issue 2, honoured for one release after issue 13 (with a warning).
+DEPRECATED = {
     "devframe_device_types": (),
     "devframe_parse_device": ("element", "dev_type", "metadata"),
     "devframe_build_device": ("device",),
     "devframe_device_from_spec": ("spec", "dev_type"),
-    "devframe_spec_list_from_legacy_conf": ("conf", "arch"),
     "devframe_device_metadata": ("dev_type",),
+    "devframe_metadata_identity": ("element", "dev_type"),
+    "devframe_prepare_device": ("device", "resolvers"),
 }
-FIRST_RESULT = {
-    "devframe_parse_device",
-    "devframe_build_device",
-    "devframe_device_from_spec",
-    "devframe_device_metadata",
-}
-COLLECTED = {"devframe_device_types", "devframe_spec_list_from_legacy_conf"}
 
 
 def _specs() -> dict[str, typing.Any]:
@@ -38,9 +39,10 @@ def _specs() -> dict[str, typing.Any]:
 
 def test_required_hooks_exist_with_their_argument_names() -> None:
     specs = _specs()
-    for name, args in REQUIRED_HOOKS.items():
+    for name, args in {**REQUIRED_HOOKS, **DEPRECATED}.items():
         assert name in specs, f"hook spec {name} is missing from devframe.core.hookspecs"
         assert tuple(inspect.signature(specs[name]).parameters) == args, name
+    assert set(hookspecs.DEPRECATED_HOOKS) == set(DEPRECATED)
 
 
 def test_every_spec_is_documented_with_receives_returns_called() -> None:
@@ -48,6 +50,9 @@ def test_every_spec_is_documented_with_receives_returns_called() -> None:
     assert len(specs) >= len(REQUIRED_HOOKS)
     for name, spec in specs.items():
         doc = inspect.getdoc(spec) or ""
+        if name in DEPRECATED:
+            assert doc.startswith("Deprecated:"), f"hook spec {name}: docstring does not say it is deprecated"
+            continue
         for word in ("Receives:", "Returns:", "Called:"):
             assert word in doc, f"hook spec {name}: docstring does not say {word!r}"
 
@@ -60,16 +65,14 @@ def test_every_spec_is_typed() -> None:
             assert param in hints, f"hook spec {name}: argument {param!r} is not annotated"
 
 
-def test_first_result_matches_the_documented_calling_convention() -> None:
-    specs = _specs()
-    for name in FIRST_RESULT:
-        opts = getattr(specs[name], hookspecs.PROJECT + "_spec")
-        assert opts["firstresult"] is True, f"{name} is routed: the first result wins"
-        assert "routed" in (inspect.getdoc(specs[name]) or "")
-    for name in COLLECTED:
-        opts = getattr(specs[name], hookspecs.PROJECT + "_spec")
+def test_every_current_hook_is_collected_none_routed() -> None:
+    """A device type is described by its class; hooks only collect registrations."""
+    for name, spec in _specs().items():
+        if name in DEPRECATED:
+            continue
+        opts = getattr(spec, hookspecs.PROJECT + "_spec")
         assert opts["firstresult"] is False, f"{name} is collected from every plugin"
-        assert "collected" in (inspect.getdoc(specs[name]) or "")
+        assert "collected" in (inspect.getdoc(spec) or ""), name
 
 
 def test_hookimpl_is_the_public_marker_of_the_devframe_project() -> None:

@@ -127,7 +127,7 @@ def test_from_spec_failure_keeps_the_spec_as_unknown_device(plugin: Faulty, need
     assert device.metadata["note"] == "kept" and device.metadata["size"] == 3
     (error,) = errors_of(logs)
     assert error["plugin"] == "faulty" and error["device_id"] == "7" and error["dev_type"] == "knob"
-    assert error["hook"] == "devframe_device_from_spec" and needle in error["error"]
+    assert error["operation"] == "from_spec" and needle in error["error"]
 
     with pytest.raises(PluginError) as caught:
         registry(plugin, strict=True).device_from_spec(SPEC)
@@ -181,7 +181,7 @@ def test_identity_failure_binds_by_alias_and_keeps_every_entry(plugin: Faulty, n
     assert [o.key for o in domain.orphan_metadata] == [{"devtype": "knob", "name": "k1"}], "kept, as an orphan"
     assert canonical(domain.to_xml()) == canonical(xml), "nothing lost on write-back"
     errors = errors_of(logs)
-    assert errors and all(e["plugin"] == "faulty" and e["hook"] == "devframe_metadata_identity" for e in errors)
+    assert errors and all(e["plugin"] == "faulty" and e["operation"] == "identity" for e in errors)
     assert errors[0]["dev_type"] == "knob" and needle in errors[0]["error"]
 
     with pytest.raises(PluginError) as caught:

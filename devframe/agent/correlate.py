@@ -1,10 +1,13 @@
 """Correlate the devices libvirt reports with the devices the engine knows.
 
 The engine knows each device by its deviceId; libvirt reports the devices of a running
-domain. A reported device is matched to a known one by its user alias
-``ua-<deviceId>`` first, then by its plugin's identity (disk target, NIC MAC,
-controller type and index, ...) within the same dev_type. Both lookups are dicts built
-once, so correlation is linear in the number of devices.
+domain. A reported device is matched to a known one by the rules of
+:mod:`devframe.core.identity`: its deviceId (user alias ``ua-<deviceId>``) or libvirt
+alias first, then its class's identity (disk target, NIC MAC, controller type and
+index, ...) within the same dev_type, then, among devices that are otherwise
+indistinguishable, in document order (identical XML first). Every lookup is a dict
+built once, so correlation is linear in the number of devices, and no device is lost:
+each known device is matched or removed, each reported one matched or added.
 """
 
 from __future__ import annotations
@@ -15,9 +18,17 @@ from typing import Any
 
 from lxml import etree
 
-from devframe.core.device import Device, DeviceMetadata, device_id_from_alias
+from devframe.core.device import Device, DeviceMetadata
 from devframe.core.domain import Domain
 from devframe.core.errors import DevframeError
+from devframe.core.identity import (
+    alias_key,
+    device_id_from_alias,
+    device_key,
+    identity_key,
+    match,
+    unique_keys,
+)
 from devframe.core.metadata.binding import Entry
 from devframe.core.registry import Registry
 
@@ -29,11 +40,12 @@ class Correlation:
     """The result of :func:`correlate`.
 
     ``matched``: key -> the reported device (key: the known deviceId; a known device
-    without one is keyed by its alias, else ``dev_type:identity``). ``pairs``: key ->
-    (known device, reported device). ``added``: reported devices nobody knew.
-    ``removed``: known devices libvirt no longer reports. ``changed``: key -> {dev_spec
-    field (dotted path): (known value, reported value)} for matched devices that differ.
-    ``by``: key -> "alias" or "identity", how each match was made.
+    without one is keyed by its alias, else ``dev_type:identity``, numbered ``#2``,
+    ``#3`` ... for indistinguishable devices, so every known device has its own key).
+    ``pairs``: key -> (known device, reported device). ``added``: reported devices
+    nobody knew. ``removed``: known devices libvirt no longer reports. ``changed``: key
+    -> {dev_spec field (dotted path): (known value, reported value)} for matched devices
+    that differ. ``by``: key -> "alias", "identity" or "order", how each match was made.
     """
 
     matched: dict[str, Device] = field(default_factory=dict)
@@ -57,11 +69,11 @@ class Correlation:
 
 def device_label(device: Device) -> dict[str, Any]:
     """How a device is named in reports: dev_type, alias, identity, address (JSON-friendly)."""
-    identity = device.identity()
+    identity = device.checked_identity()
     return {
         "dev_type": device.dev_type,
         "alias": device.alias,
-        "identity": list(identity) if identity is not None else None,
+        "identity": dict(identity) if identity else None,
         "address": device.address,
     }
 
@@ -107,8 +119,8 @@ class KnownDevices:
         self._positions: list[int] | None = None
         self._unique: bool | None = None
         if isinstance(known, Domain):
-            self._section = known._metadata_section
-            devices = list(known._devices)
+            self._section = known.metadata_section
+            devices = known.devices
             xml = [tostring(device.element, with_tail=False) for device in devices]
             ids, self._aliases = _device_ids(devices, xml, _like)
         else:
@@ -135,7 +147,7 @@ class KnownDevices:
         #: each device's element, serialized when the snapshot was made
         self.xml: list[bytes] = xml if xml is not None else [tostring(d.element, with_tail=False) for d in devices]
         #: each device's metadata: its DeviceMetadata, its entry still undecoded, or None
-        self.metadata: list[Any] = [device._metadata for device in devices]
+        self.metadata: list[Any] = [device.metadata_source for device in devices]
         self._raw: list[bytes | None] | None = None  # entry XML, made per device when compared
         self._keys: list[str] | None = None
 
@@ -143,10 +155,21 @@ class KnownDevices:
         return len(self.devices)
 
     def keys(self) -> list[str]:
-        """Each device's key in a :class:`Correlation` (deviceId, else alias, else identity)."""
+        """Each device's key in a :class:`Correlation` (deviceId, else alias, else
+        identity; indistinguishable devices numbered in document order)."""
         if self._keys is None:
-            self._keys = [_key(device, device_id) for device, device_id in zip(self.devices, self.ids, strict=True)]
+            self._keys = unique_keys(
+                [_key(device, device_id) for device, device_id in zip(self.devices, self.ids, strict=True)]
+            )
         return self._keys
+
+    def alias_keys(self) -> list[str | None]:
+        """Each device's key for the first matching rule: deviceId, else libvirt alias."""
+        aliases = self._aliases
+        return [
+            alias_key(aliases[i] if aliases is not None and aliases[i] is not None else device.alias, self.ids[i])
+            for i, device in enumerate(self.devices)
+        ]
 
     def raw_metadata(self, index: int) -> bytes | None:
         """The XML of device ``index``'s metadata entry while still undecoded (else None)."""
@@ -166,17 +189,9 @@ class KnownDevices:
             unique = self._unique = len(set(ids)) == len(ids)
         return unique
 
-    def identity(self, index: int) -> tuple[Any, ...] | None:
-        """Device ``index``'s identity for matching when its deviceId did not match."""
-        device = self.devices[index]
-        identity = device.identity()
-        if identity is not None:
-            return identity
-        aliases = self._aliases
-        alias = aliases[index] if aliases is not None else None
-        if alias:
-            return ("alias", alias)
-        return _identity(device)
+    def identity(self, index: int) -> Any:
+        """Device ``index``'s identity key for the second matching rule (None: none)."""
+        return identity_key(self.dev_types[index], self.devices[index].checked_identity())
 
     def positions(self) -> list[int]:
         """Each device's metadata entry position as parsed (-1: none, or decoded since)."""
@@ -194,7 +209,7 @@ class KnownDevices:
         xml = self._section_xml
         if xml is False:
             section = self._section
-            vm = section._vm_el if section is not None and section.pristine else None
+            vm = section.vm_element if section is not None and section.pristine else None
             xml = self._section_xml = etree.tostring(vm) if vm is not None else None
         return xml if isinstance(xml, bytes) else None
 
@@ -207,71 +222,33 @@ class KnownDevices:
         result = Correlation()
         # The live side reuses what this side read where a device's XML is unchanged.
         live = result.reported = KnownDevices(reported, _like=self)
-        live_ids, live_types = live.ids, live.dev_types
-        count = len(live_ids)
-        # First occurrence wins: filled back to front, in C.
-        by_id: dict[str | None, int] = dict(zip(reversed(live_ids), range(count - 1, -1, -1), strict=True))
-        by_id.pop(None, None)
-        taken: set[int] = set()
-        waiting: list[int] = []
-        mine: list[int] = []  # matched pairs: known index, live index, how
-        theirs: list[int] = []
-        known_types = self.dev_types
-        founds = list(map(by_id.get, self.ids))  # by deviceId, looked up in C
-        if self.unique_ids():
-            # No two known devices share a deviceId, so no live device is found twice.
-            for index, found in enumerate(founds):
-                if found is None or live_types[found] != known_types[index]:
-                    waiting.append(index)
-                else:
-                    mine.append(index)
-                    theirs.append(found)
-            taken.update(theirs)
-        else:
-            for index, found in enumerate(founds):
-                if found is None or found in taken or live_types[found] != known_types[index]:
-                    waiting.append(index)
-                    continue
-                taken.add(found)
-                mine.append(index)
-                theirs.append(found)
-        by_alias = len(mine)
-        if waiting:
-            # Identity lookup over what aliases did not match, built once.
-            by_identity: dict[tuple[str, tuple[Any, ...]], list[int]] = {}
-            for found in range(count):
-                if found in taken:
-                    continue
-                identity = live.identity(found)
-                if identity is not None:
-                    by_identity.setdefault((live_types[found], identity), []).append(found)
-            for index in waiting:
-                identity = self.identity(index)
-                candidates = by_identity.get((self.dev_types[index], identity)) if identity is not None else None
-                if not candidates:
-                    result.removed.append(self.devices[index])
-                    continue
-                found = candidates.pop(0)
-                taken.add(found)
-                mine.append(index)
-                theirs.append(found)
-        if len(taken) < count:
-            result.added = [device for found, device in enumerate(live.devices) if found not in taken]
-        self._record(result, live, mine, theirs, by_alias)
+        known_xml, live_xml = self.xml, live.xml
+        matching = match(
+            self.dev_types,
+            self.alias_keys(),
+            self.identity,
+            live.dev_types,
+            live.alias_keys(),
+            live.identity,
+            known_content=known_xml.__getitem__,
+            live_content=live_xml.__getitem__,
+        )
+        result.removed = [self.devices[index] for index in matching.removed]
+        result.added = [live.devices[found] for found in matching.added]
+        self._record(result, live, matching.pairs, matching.how)
         return result
 
-    def _record(
-        self, result: Correlation, live: KnownDevices, mine: list[int], theirs: list[int], by_alias: int
-    ) -> None:
-        """Fill the result for the matched pairs (the first ``by_alias`` matched by alias)."""
+    def _record(self, result: Correlation, live: KnownDevices, pairs: list[tuple[int, int]], how: list[str]) -> None:
+        """Fill the result for the matched pairs (``how``: the rule that matched each)."""
         keys = self.keys()
         known_devices, live_devices = self.devices, live.devices
+        mine = [index for index, _ in pairs]
+        theirs = [found for _, found in pairs]
         pair_keys = [keys[index] for index in mine]
         reported = [live_devices[found] for found in theirs]
         result.matched = dict(zip(pair_keys, reported, strict=True))
         result.pairs = dict(zip(pair_keys, zip([known_devices[i] for i in mine], reported, strict=True), strict=True))
-        result.by = dict.fromkeys(pair_keys[:by_alias], "alias")
-        result.by.update(dict.fromkeys(pair_keys[by_alias:], "identity"))
+        result.by = dict(zip(pair_keys, how, strict=True))
         # Most matched devices are unchanged: comparing their serialized XML (and metadata)
         # spares building two dev_specs per pair (which made correlate ~25x a parse).
         known_xml, live_xml = self.xml, live.xml
@@ -331,26 +308,13 @@ def correlate(
     return known.correlate(reported)
 
 
-def _identity(device: Device) -> tuple[Any, ...] | None:
-    """The plugin's identity; for a device without one (no plugin: ``<memballoon>``,
-    ``<audio>``), its libvirt alias, else its whole canonical XML."""
-    identity = device.identity()
-    if identity is not None:
-        return identity
-    alias = device.alias
-    if alias:
-        return ("alias", alias)
-    return ("xml", etree.tostring(device.element, method="c14n2", strip_text=True, with_comments=False))
-
-
 def _key(device: Device, device_id: str | None) -> str:
     if device_id:
         return device_id
     alias = device.alias
     if alias:
         return str(alias)
-    identity = device.identity()
-    return f"{device.dev_type}:{'/'.join(str(p) for p in identity or ())}"
+    return device_key(device.dev_type, None, None, device.checked_identity())
 
 
 def _device_ids(
@@ -379,7 +343,7 @@ def _device_ids(
         cls = type(device)
         simple = plain.get(cls)
         if simple is None:
-            simple = plain[cls] = getattr(cls, "device_id", None) is base
+            simple = plain[cls] = getattr(cls, "device_id", None) is base and cls.has_alias
         if not simple:
             append(device.device_id)
             add_alias(None)
@@ -402,7 +366,7 @@ def _parsed_position(metadata: Any) -> int:
     if isinstance(metadata, DeviceMetadata):
         if not metadata.pending:
             return -1
-        metadata = metadata._source
+        metadata = metadata.source
     position = getattr(metadata, "position", -1)
     return position if isinstance(position, int) else -1
 
@@ -412,7 +376,7 @@ def _entry_xml(metadata: Any) -> bytes | None:
     if metadata is None:
         return None
     if isinstance(metadata, DeviceMetadata):
-        return metadata._raw()
+        return metadata.raw_xml()
     get_raw = getattr(metadata, "raw", None)
     return get_raw() if callable(get_raw) else None
 

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lxml import etree
 
-from devframe.agent.correlate import _identity
 from devframe.agent.errors import AgentError, DetachFailedError, DetachTimeoutError, GuestGoneError
 from devframe.agent.events import DEVICE_REMOVAL_FAILED, DEVICE_REMOVED
 from devframe.agent.host import libvirt_module
-from devframe.core.device import USER_ALIAS_PREFIX, Device
+from devframe.core.device import Device
 from devframe.core.domain import DevMap, Domain, parse_domain
 from devframe.core.errors import DevframeError
+from devframe.core.identity import match_devices, user_alias
 from devframe.core.log import get_logger
 from devframe.core.metadata import NS, PREFIX
 
@@ -195,29 +195,23 @@ class Guest:
             return tracked
 
     def _reconcile(self, tracked: Domain, reported: Domain) -> tuple[list[Device], list[Device]]:
-        """Edit ``tracked`` in place to hold ``reported``'s devices, in its order."""
+        """Edit ``tracked`` in place to hold ``reported``'s devices, in its order.
+
+        A tracked device stays (merged with what libvirt reports) when the identity rules
+        pair it with a reported one (:func:`devframe.core.identity.match_devices`).
+        """
         unmatched = tracked.devices
-        by_alias: dict[tuple[str, str], int] = {}
-        by_identity: dict[tuple[str, Any], list[int]] = {}
-        for index, device in enumerate(unmatched):
-            if device.alias:
-                by_alias.setdefault((device.dev_type, device.alias), index)
-            by_identity.setdefault((device.dev_type, _identity(device)), []).append(index)
-        taken: set[int] = set()
+        live_devices = reported.devices
+        matching = match_devices(unmatched, live_devices, content=_xml_of)
+        partner = {found: index for index, found in matching.pairs}
+        taken = set(partner.values())
         order: list[Device] = []
         added: list[Device] = []
         pending = self._pending
         self._pending = {}
-        for live in reported.devices:
-            found = by_alias.get((live.dev_type, live.alias)) if live.alias else None
-            if found is None or found in taken:
-                found = None
-                for index in by_identity.get((live.dev_type, _identity(live)), ()):
-                    if index not in taken:
-                        found = index
-                        break
+        for position, live in enumerate(live_devices):
+            found = partner.get(position)
             if found is not None:
-                taken.add(found)
                 mine = unmatched[found]
                 _merge_element(mine.element, live.element)
                 order.append(mine)
@@ -294,7 +288,7 @@ class Guest:
             )
         with self._lock:
             if device.alias is None:
-                device.alias = f"{USER_ALIAS_PREFIX}{uuidlib.uuid4()}"
+                device.alias = user_alias(str(uuidlib.uuid4()))
             alias = device.alias
             what = device.describe()
             log = self._log.bind(dev_type=device.dev_type, alias=alias)
@@ -472,19 +466,12 @@ class Guest:
 
 
 def _find_reported(reported: Domain, device: Device) -> Device | None:
-    """The device of ``reported`` that is ``device``: by alias, else by identity."""
-    alias = device.alias
-    if alias:
-        found = reported.find(alias=alias, dev_type=device.dev_type)
-        if found:
-            return found[0]
-    identity = device.identity()
-    if identity is None:
-        return None
-    for candidate in reported.dev_map.get_list(device.dev_type):
-        if candidate.identity() == identity:
-            return candidate
-    return None
+    """The device of ``reported`` that is ``device`` (by alias, else by identity)."""
+    return reported.find_device(device)
+
+
+def _xml_of(device: Device) -> bytes:
+    return etree.tostring(device.element, with_tail=False)  # type: ignore[no-any-return]
 
 
 def _for_set_metadata(xml: str, uri: str) -> str:

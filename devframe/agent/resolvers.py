@@ -1,8 +1,9 @@
-"""Build :class:`~devframe.core.prepare.Resolvers` for a Host.
+"""Build :class:`~devframe.core.resolve.Resolvers` for a Host.
 
-The defaults suit a host without a storage layer (``devframe run``, tests): drive
-paths from a file layout under ``storage_root``, host facts from the Host. An agent
-with real storage passes its own resolvers to :func:`devframe.core.prepare.prepare_domain`.
+The defaults suit a host without a storage layer (``devframe run``, tests): volume
+paths from the plugins' own file layout under ``storage_root`` (the drive plugin's is
+oVirt's), host facts from the Host. An agent with real storage passes its own
+resolvers to :func:`devframe.core.prepare.prepare_domain`.
 """
 
 from __future__ import annotations
@@ -11,13 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from devframe.agent.host import Host
-from devframe.core.prepare import (
-    LeaseResolver,
-    PayloadResolver,
-    Resolvers,
-    StoragePathResolver,
-    storage_layout,
-)
+from devframe.core.resolve import LeaseResolver, PayloadResolver, Resolvers, StoragePathResolver
 
 __all__ = ["DEFAULT_STORAGE_ROOT", "host_resolvers"]
 
@@ -36,11 +31,12 @@ def host_resolvers(
     os_release: str | Path | None = "/etc/os-release",
     machine_id: str | Path | None = "/etc/machine-id",
 ) -> Resolvers:
-    """Resolvers for ``host``: the given resolvers, else the file layout under
+    """Resolvers for ``host``: the given resolvers, else each plugin's file layout under
     ``storage_root``; host facts from the Host (``os_release`` and ``machine_id`` are
     local files: None for a remote host); ``values`` override everything (``--resolve``)."""
     return Resolvers(
-        storage_path=storage_path or storage_layout(str(storage_root)),
+        storage_path=storage_path,
+        storage_root=str(storage_root),
         payload=payload,
         lease=lease,
         host=host.host_facts(os_release, machine_id),

@@ -10,18 +10,35 @@ device and touches no field until asked).
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from lxml import etree
 
-from devframe.core.errors import DevframeError, FieldValueError, SpecError
+from devframe.core.devtype import Claim, MetadataSchema
+from devframe.core.errors import DevframeError, FieldValueError, PluginError, SpecError
 from devframe.core.fields import MAX_NAME_LENGTH, AddressField, ElementView, Field, pop_path, put_path
+from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, user_alias
+from devframe.core.safexml import parse_xml
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from devframe.core.registry import Route as _Route
+    from devframe.core.resolve import Resolvers
+
+
+class PluginGuard(Protocol):
+    """Isolation around calls into a plugin's device class (the registry's route).
+
+    ``failed`` logs the failure with the device and plugin and, in strict mode, raises
+    it as a :class:`PluginError`; otherwise the caller goes on with a safe fallback.
+    """
+
+    @property
+    def plugin(self) -> str: ...
+
+    def failed(self, operation: str, device: Device, exc: Exception) -> None: ...
 
 
 class _MetadataSource(Protocol):
@@ -30,9 +47,7 @@ class _MetadataSource(Protocol):
     def materialize(self) -> dict[str, Any]: ...
 
 
-__all__ = ["USER_ALIAS_PREFIX", "Device", "UnknownDevice", "device_id_from_alias"]
-
-USER_ALIAS_PREFIX = "ua-"
+__all__ = ["USER_ALIAS_PREFIX", "Device", "FailedDevice", "PluginGuard", "UnknownDevice", "device_id_from_alias"]
 
 # Keys every dev_spec may carry that the core handles itself, for every dev_type.
 _CORE_SPEC_KEYS = ("type", "device", "alias", "deviceId", "address", "specParams")
@@ -52,13 +67,6 @@ def _merge_missing(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
             target[key] = value
         elif isinstance(current, dict) and isinstance(value, Mapping):
             _merge_missing(current, value)
-
-
-def device_id_from_alias(alias: str | None) -> str | None:
-    """The engine's deviceId inside a user alias ``ua-<deviceId>``, else None."""
-    if alias and alias.startswith(USER_ALIAS_PREFIX) and len(alias) > len(USER_ALIAS_PREFIX):
-        return alias[len(USER_ALIAS_PREFIX) :]
-    return None
 
 
 class DeviceMetadata(MutableMapping[str, Any]):
@@ -135,6 +143,28 @@ class DeviceMetadata(MutableMapping[str, Any]):
         """A deep copy of the whole mapping."""
         return copy.deepcopy(self._data)
 
+    def take_changes(self) -> dict[str, Any] | None:
+        """The stored values when written since the last call (else None), now marked as
+        saved: the metadata section's write-back. The live store: read, never modify."""
+        if not self._changed:
+            return None
+        self._changed = False
+        return self._data
+
+    def note_changed(self) -> None:
+        """Mark the values as not yet saved (a write-back that must happen again)."""
+        self._changed = True
+
+    def raw_xml(self) -> bytes | None:
+        """The XML the values will be decoded from while still undecoded, else None:
+        equal bytes mean equal values, so comparisons need not decode."""
+        return self._raw()
+
+    @property
+    def source(self) -> Any:
+        """What the values will be decoded from while still undecoded (else None)."""
+        return self._source
+
     def same_as(self, other: DeviceMetadata) -> bool:
         """True when both hold the same values.
 
@@ -157,21 +187,68 @@ class DeviceMetadata(MutableMapping[str, Any]):
 
 
 class Device(ElementView):
-    """Base class of every dev_class.
+    """Base class of every dev_class: one class describes one device type.
 
-    Subclasses set ``dev_type`` (the libvirt tag, e.g. ``"disk"``), ``tag`` (the element
-    they build, normally the same), and declare their fields. ``alias`` and ``address``
-    are shared by all devices.
+    A subclass declares, once:
+
+    * ``dev_type`` (the dev_map key, normally the libvirt tag) and ``tag`` (the element
+      it builds); ``claims``, the ``<devices>`` children it parses (default: its tag);
+      ``description``, one line for ``devframe plugins``;
+    * its fields (``Field(...)`` lines: XML place, type, dev_spec key);
+    * ``metadata_keys``: the dev_spec keys kept in the domain's ``<metadata>``, each with
+      the type it is read back as (``None``: any);
+    * ``has_alias``: False for kinds libvirt gives no ``<alias>`` (graphics): their
+      deviceId is kept in metadata;
+
+    and overrides, where the generic behaviour does not fit:
+
+    * :meth:`identity`: what makes it this device without an alias (used by metadata
+      binding, correlation and ``Guest`` alike);
+    * :meth:`read_spec` / :meth:`write_spec`: the dev_spec keys no field maps, the one
+      way to customise spec conversion (``from_spec`` and ``to_spec`` stay generic);
+    * :meth:`prepare`: resolve this kind's host placeholders;
+    * :meth:`build`: the element to serialize (rarely: the element is always current).
+
+    ``alias`` and ``address`` are shared by all devices. The plugin registers the class
+    (``devframe_register_device_types``); every call the core makes into it is guarded
+    (a failure is logged with the plugin, the device is kept, strict mode raises).
     """
 
-    __slots__ = ("_metadata", "_route", "error")
+    __slots__ = ("_metadata", "_owner", "_route", "error")
 
     dev_type: ClassVar[str] = ""
-    #: keys of the dev_spec that live in the domain's <metadata>, not in the element
-    metadata_keys: ClassVar[tuple[str, ...]] = ()
+    #: the `<devices>` children this class parses (default: ``Claim(tag or dev_type)``)
+    claims: ClassVar[tuple[Claim, ...]] = ()
+    #: one line for ``devframe plugins``
+    description: ClassVar[str] = ""
+    #: False when libvirt gives this kind no <alias>: its deviceId then lives in metadata
+    has_alias: ClassVar[bool] = True
+    #: dev_spec keys that live in the domain's <metadata>, and the type each reads back as
+    metadata_keys: ClassVar[Mapping[str, type | None]] = {}
+    #: ``metadata_keys`` as the metadata codec uses it (derived, never declared)
+    metadata_schema: ClassVar[MetadataSchema] = MetadataSchema()
 
     alias: Field[str] = Field("alias@name", spec="alias", doc="libvirt alias (user aliases start with 'ua-')")
     address = AddressField()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        keys = cls.__dict__.get("metadata_keys")
+        if keys is not None and not isinstance(keys, Mapping):
+            cls.metadata_keys = dict.fromkeys(keys)  # a plain tuple of names: any type
+        cls.metadata_schema = MetadataSchema(dict(cls.metadata_keys))
+        dev_type = cls.__dict__.get("dev_type", cls.dev_type)
+        if "claims" not in cls.__dict__ and isinstance(dev_type, str) and dev_type:
+            cls.claims = (Claim(cls.tag or dev_type),)
+        for old in ("after_spec", "from_spec", "to_spec"):
+            if old in cls.__dict__ and not cls.__module__.startswith("devframe.core."):
+                warnings.warn(
+                    f"{cls.__module__}.{cls.__qualname__} overrides {old}(); override read_spec() / "
+                    "write_spec() instead (the one way to customise dev_spec conversion). "
+                    "The override still works in this release.",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
 
     def __init__(
         self,
@@ -192,8 +269,10 @@ class Device(ElementView):
                 self._metadata = source
             elif metadata:
                 self._metadata = DeviceMetadata(metadata)
-        #: the registry's route for this device's dev_type (set by the registry)
-        self._route: _Route | None = None
+        #: the registry's route for this device's dev_type (set by the registry): its guard
+        self._route: PluginGuard | None = None
+        #: the domain holding this device (a token, not the Domain: no reference cycle)
+        self._owner: object | None = None
         #: why this device is unknown / what went wrong in its plugin, if anything
         self.error: str | None = None
 
@@ -207,17 +286,63 @@ class Device(ElementView):
 
     @property
     def device_id(self) -> str | None:
-        """The engine's deviceId, from a ``ua-<deviceId>`` alias."""
+        """The engine's deviceId: from a ``ua-<deviceId>`` alias, else (kinds without an
+        alias) from metadata."""
         # Read directly (the alias field's own path): correlate asks every device.
         alias = next(self.element.iterchildren("alias"), None)
-        return device_id_from_alias(alias.get("name")) if alias is not None else None
+        found = device_id_from_alias(alias.get("name")) if alias is not None else None
+        if found is None and not self.has_alias and self._metadata is not None:
+            value = self.metadata.get("deviceId")
+            return str(value) if value is not None else None
+        return found
 
-    def identity(self) -> tuple[Any, ...] | None:
-        """How this device is recognised when aliases are missing (None: not at all).
+    def identity(self) -> Identity | None:
+        """What makes this device itself within its dev_type when aliases do not tell
+        (None: nothing; it is then matched by order among its kind).
 
-        Plugins override this with their dev_type's identity (disk: target dev, ...).
+        A mapping of attribute-like names to str values, e.g. ``{"devtype": "disk",
+        "name": "vda"}``: it keys the device's ``<ovirt-vm:device>`` metadata entry, and
+        correlation, ``Guest`` and ``Domain.find_device`` match on it. Leave out what the
+        element does not have (no empty values: an identity must read back the same from
+        the metadata entry it keys). Read the element only (never sibling devices); never
+        raise for a bad value, use the raw text.
         """
         return None
+
+    def raw_address(self) -> dict[str, str] | None:
+        """The guest address's attributes as written (None without one); never raises,
+        unlike :attr:`address`, which parses them: for identities."""
+        element = next(self.element.iterchildren("address"), None)
+        return dict(element.attrib) if element is not None else None  # type: ignore[arg-type]
+
+    def checked_identity(self) -> Identity | None:
+        """:meth:`identity`, guarded: a plugin failure or a wrong answer is reported
+        through the plugin guard (strict mode raises) and counts as no identity."""
+        try:
+            found = self.identity()
+        except Exception as exc:  # noqa: BLE001 - a plugin error must not lose the device
+            self._plugin_failed("identity", exc)
+            return None
+        if found is None or _valid_identity(found):
+            return found or None
+        if isinstance(found, tuple):
+            # The form before identities were mappings: still understood for one release.
+            return {"identity": "/".join(str(part) for part in found)}
+        self._plugin_failed(
+            "identity",
+            PluginError(
+                self.plugin or "?",
+                f"{type(self).__name__}.identity() returned {type(found).__name__} {found!r:.200}, "
+                "expected a mapping of str to str (or None)",
+            ),
+        )
+        return None
+
+    def _plugin_failed(self, operation: str, exc: Exception) -> None:
+        route = self._route
+        if route is None:
+            raise exc
+        route.failed(operation, self, exc)
 
     # -- metadata -------------------------------------------------------------------
 
@@ -242,6 +367,28 @@ class Device(ElementView):
     def has_metadata(self) -> bool:
         return bool(self.metadata_if_any())
 
+    @property
+    def metadata_source(self) -> Any:
+        """What holds this device's metadata now, undecoded: a :class:`DeviceMetadata`,
+        the bound entry it will be decoded from, or None (for comparisons that decode
+        nothing)."""
+        return self._metadata
+
+    def bind_metadata(self, source: _MetadataSource) -> None:
+        """Bind metadata read from the domain's ``<metadata>`` (decoded on first use).
+
+        Called by the metadata section while parsing; a device that already holds
+        metadata keeps it.
+        """
+        if self._metadata is None:
+            self._metadata = source
+
+    def take_edited(self) -> bool:
+        """True when a field wrote the element since the last call (and reset that)."""
+        edited = self._edited
+        self._edited = False
+        return edited
+
     def same_as(self, other: Device) -> bool:
         """True when both devices hold the same XML and the same metadata (so the same
         dev_spec). Cheap: serialized elements are compared in C, metadata undecoded."""
@@ -257,18 +404,58 @@ class Device(ElementView):
             return present is not None and len(present) == 0
         return mine.same_as(theirs)
 
+    # -- host placeholders -----------------------------------------------------------------
+
+    def prepare(self, resolvers: Resolvers) -> None:
+        """Resolve this kind's host-specific placeholders in place (default: none).
+
+        Edit through fields (they write the element); raise a ``DevframeError`` naming
+        the device and placeholder when one cannot be resolved. The core logs what
+        changed, and resolves the placeholders no kind owns afterwards.
+        """
+
+    def run_prepare(self, resolvers: Resolvers) -> None:
+        """:meth:`prepare`, guarded: a DevframeError passes, any other failure is a
+        :class:`PluginError` naming the plugin and device."""
+        try:
+            self.prepare(resolvers)
+        except DevframeError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                self.plugin or type(self).__module__, f"prepare failed for {self.describe()}: {exc!r}"
+            ) from exc
+
     # -- XML ----------------------------------------------------------------------------
 
     def build(self) -> etree._Element:
-        """The element for this device, through its plugin's build hook when it has one."""
-        route = self._route
-        if route is not None and route.build_impl is not None:
-            return route.build(self)
+        """The element to serialize for this device (default: its own element, which
+        fields keep current)."""
         return self.element
+
+    def built_element(self) -> etree._Element:
+        """:meth:`build`, guarded: on a plugin failure the element is used as it stands."""
+        if type(self).build is Device.build:
+            return self.element
+        try:
+            element = self.build()
+        except Exception as exc:  # noqa: BLE001 - a plugin error must not lose the device
+            self.error = f"plugin {self.plugin!r} failed to build: {exc!r}"
+            self._plugin_failed("build", exc)
+            return self.element
+        if not isinstance(element, etree._Element):
+            problem = PluginError(
+                self.plugin or "?",
+                f"build() of {self.describe()} returned {type(element).__name__}, expected an lxml element",
+            )
+            self.error = f"plugin {self.plugin!r} failed to build: {problem}"
+            self._plugin_failed("build", problem)
+            return self.element
+        return element
 
     def to_xml(self) -> str:
         """This device's element as a string."""
-        return etree.tostring(self.build(), encoding="unicode", with_tail=False)  # type: ignore[no-any-return]
+        return etree.tostring(self.built_element(), encoding="unicode", with_tail=False)  # type: ignore[no-any-return]
 
     # -- dev_spec ---------------------------------------------------------------------
 
@@ -283,7 +470,8 @@ class Device(ElementView):
         return self.dev_type
 
     def to_spec(self) -> dict[str, Any]:
-        """This device as an engine dev_spec dict.
+        """This device as an engine dev_spec dict: every field's spec key, then
+        :meth:`write_spec`, then metadata values the spec lacks.
 
         Raises :class:`FieldValueError` (a DevframeError) naming the device and field
         when a stored value does not fit its type.
@@ -300,10 +488,18 @@ class Device(ElementView):
         if device_id is not None:
             spec["deviceId"] = device_id
         spec.setdefault("specParams", {})
+        self.write_spec(spec)
         metadata = self.metadata_if_any()
         if metadata:
             _merge_missing(spec, metadata.to_dict())
         return spec
+
+    def write_spec(self, spec: dict[str, Any]) -> None:
+        """Add to ``spec`` what no field maps (the counterpart of :meth:`read_spec`).
+
+        ``spec`` holds every field's value already (``specParams`` is a dict); metadata
+        values are added after this, where the spec has none.
+        """
 
     @classmethod
     def new_element(cls) -> etree._Element:
@@ -314,9 +510,10 @@ class Device(ElementView):
     def from_spec(cls: type[D], spec: Mapping[str, Any]) -> D:
         """Build a device from an engine dev_spec.
 
-        Fields are set in declaration order; keys listed in ``metadata_keys`` go to
-        ``metadata``; any other key the class does not model is kept in ``metadata``
-        too, so nothing the engine sent is dropped.
+        Fields are set in declaration order (a field's ``default`` where the spec has no
+        value); then :meth:`read_spec` takes the keys no field maps; every key left
+        (those of ``metadata_keys`` among them) is kept in ``metadata``, so nothing the
+        engine sent is dropped.
         """
         if not isinstance(spec, Mapping):
             raise SpecError(f"a dev_spec must be a dict, got {type(spec).__name__}")
@@ -328,7 +525,8 @@ class Device(ElementView):
             key = field.spec
             if key is None:
                 continue
-            value = pop_path(rest, key)
+            # 'device' stays for read_spec, which may need the engine's word as given.
+            value = rest.get(key) if key == "device" else pop_path(rest, key)
             if value is None and isinstance(field, Field) and field.default is not None:
                 field.__set__(device, field.default)
                 continue
@@ -336,23 +534,32 @@ class Device(ElementView):
                 continue
             field.apply_spec_value(device, value)
         if device.alias is None and device_id:
-            device.alias = f"{USER_ALIAS_PREFIX}{device_id}"
+            if cls.has_alias:
+                device.alias = user_alias(str(device_id))
+            else:
+                rest["deviceId"] = device_id  # no <alias> in libvirt's schema: kept in metadata
         elif device_id and device.device_id != device_id:
             # Keep the engine's deviceId even when the alias says something else.
             rest["deviceId"] = device_id
+        device.read_spec(rest)
+        device.after_spec(spec)
         rest.pop("device", None)
         if rest.get("specParams") == {}:
             rest.pop("specParams")
-        metadata: dict[str, Any] = {}
-        for key in list(rest):
-            metadata[key] = rest.pop(key)
-        if metadata:
-            device.metadata.update(metadata)
-        device.after_spec(spec)
+        if rest:
+            device.metadata.update(rest)
         return device
 
+    def read_spec(self, rest: dict[str, Any]) -> None:
+        """Apply the dev_spec keys no field maps (the one customisation of ``from_spec``).
+
+        ``rest`` holds the keys the fields left, ``device`` and ``specParams`` included:
+        pop each key you use; what is left goes to metadata. Raise a
+        :class:`~devframe.SpecError` naming the key for a value that cannot be used.
+        """
+
     def after_spec(self, spec: Mapping[str, Any]) -> None:
-        """Hook for subclasses: fix up what generic field mapping cannot express."""
+        """Deprecated: override :meth:`read_spec` instead (still called in this release)."""
 
     # -- validation and display -----------------------------------------------------------
 
@@ -399,13 +606,20 @@ class Device(ElementView):
                 identity = self.identity()
             except Exception:  # noqa: BLE001 - repr must never raise
                 identity = None
-            if identity:
-                parts.append("id=" + "/".join(str(p) for p in identity if p is not None))
+            if identity and isinstance(identity, Mapping):
+                parts.append("id=" + ",".join(f"{k}={v}" for k, v in identity.items() if k != "devtype"))
             if self.error:
                 parts.append("error")
             return "<" + " ".join(parts) + ">"
         except Exception:  # noqa: BLE001 - repr must never raise
             return f"<{type(self).__name__} (unprintable)>"
+
+
+def _valid_identity(found: Any) -> bool:
+    """True for a mapping of str to str (an empty one counts as none)."""
+    if not isinstance(found, Mapping):
+        return False
+    return all(type(k) is str and type(v) is str for k, v in found.items())
 
 
 class UnknownDevice(Device):
@@ -441,8 +655,6 @@ class UnknownDevice(Device):
         xml = spec.get("xml")
         dev_type = spec.get("type")
         if xml is not None:
-            from devframe.core.safexml import parse_xml  # local: avoids an import cycle
-
             element = parse_xml(str(xml), source=f"dev_spec of type {dev_type!r}").getroot()
         else:
             if not isinstance(dev_type, str) or not dev_type:
@@ -458,7 +670,7 @@ class UnknownDevice(Device):
             if spec.get("alias"):
                 device.alias = str(spec["alias"])
             elif spec.get("deviceId"):
-                device.alias = f"{USER_ALIAS_PREFIX}{spec['deviceId']}"
+                device.alias = user_alias(str(spec["deviceId"]))
             if isinstance(spec.get("address"), Mapping) and spec["address"]:
                 device.address = spec["address"]
         rest = {k: copy.deepcopy(v) for k, v in spec.items() if k not in _CORE_SPEC_KEYS and k != "xml"}
@@ -468,3 +680,15 @@ class UnknownDevice(Device):
 
     def describe(self) -> str:
         return super().describe()
+
+
+class FailedDevice(UnknownDevice):
+    """An element whose plugin failed to make its dev_object: kept verbatim like any
+    unknown device, with the identity its class gave (when it could), so its metadata
+    still binds and correlation still recognises it."""
+
+    __slots__ = ("_failed_identity",)
+    _failed_identity: Identity | None
+
+    def identity(self) -> Identity | None:
+        return self._failed_identity

@@ -1,4 +1,5 @@
-"""What a plugin declares about each device type it provides."""
+"""The parts of a device type's declaration that are values: what it claims, what it keeps
+in metadata. The device class (:class:`devframe.Device`) holds them as class attributes."""
 
 from __future__ import annotations
 
@@ -6,9 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from devframe.core.device import Device
-
-__all__ = ["Claim", "DeviceType", "MetadataSchema"]
+__all__ = ["Claim", "MetadataSchema"]
 
 
 @dataclass(frozen=True)
@@ -42,36 +41,6 @@ class Claim:
         if self.attr is None:
             return f"<{self.tag}>"
         return f"<{self.tag} {self.attr}={'|'.join(self.values)}>"
-
-
-@dataclass(frozen=True)
-class DeviceType:
-    """One dev_type a plugin provides.
-
-    ``dev_type`` is the name in the dev_map (the libvirt tag, e.g. ``"disk"``);
-    ``dev_class`` the :class:`~devframe.Device` subclass of its dev_objects; ``claims``
-    the `<devices>` children it parses (default: the tag ``dev_type``).
-    """
-
-    dev_type: str
-    dev_class: type[Device]
-    claims: tuple[Claim, ...] = ()
-    description: str = ""
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.dev_class, type) or not issubclass(self.dev_class, Device):
-            raise TypeError(
-                f"DeviceType {self.dev_type!r}: dev_class must be a devframe.Device subclass, got {self.dev_class!r}"
-            )
-        if self.dev_class.dev_type != self.dev_type:
-            # Devices are grouped in the dev_map by their class's dev_type: a mismatch would
-            # file them under another key than the one specs and routes use.
-            raise TypeError(
-                f"DeviceType {self.dev_type!r}: dev_class {self.dev_class.__name__} has "
-                f"dev_type {self.dev_class.dev_type!r}; they must be the same"
-            )
-        claims = tuple(self.claims) or (Claim(self.dev_type),)
-        object.__setattr__(self, "claims", claims)
 
 
 @dataclass(frozen=True)

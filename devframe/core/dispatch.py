@@ -8,7 +8,7 @@ them, so they survive edits of the dev_map.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +19,8 @@ from devframe.core.registry import Registry, Route
 
 __all__ = ["Binder", "ParsedDevices", "parse_devices"]
 
-#: Looks up the metadata bound to one device element: (element, route or None) -> dict or None
-Binder = Callable[[etree._Element, "Route | None"], "Mapping[str, Any] | None"]
+#: Looks up the metadata of one new dev_object (by alias, then identity): source or None
+Binder = Callable[[Device], Any]
 
 
 @dataclass
@@ -46,14 +46,17 @@ def parse_devices(devices_el: etree._Element, registry: Registry, binder: Binder
             continue
         slot = by_tag.get(tag)
         route = slot if slot is None or isinstance(slot, Route) else slot.pick(child)
-        metadata = binder(child, route) if binder is not None else None
         if route is None:
-            device: Device = UnknownDevice(child, metadata=metadata)
+            device: Device = UnknownDevice(child)
         else:
             try:
-                device = route.parse(child, metadata)
+                device = route.parse(child)
             except Exception as exc:  # noqa: BLE001 - keep the device, report the plugin
-                device = registry._parse_failed(route, child, metadata, exc)
+                device = registry.parse_failed(route, child, None, exc)
+        if binder is not None:
+            metadata = binder(device)
+            if metadata is not None:
+                device.bind_metadata(metadata)
         if pending:
             out.leading[device] = pending
             pending = []

@@ -15,6 +15,8 @@ from lxml import etree
 from devframe.core.device import Device
 from devframe.core.dispatch import parse_devices
 from devframe.core.errors import DevframeError, DomainError
+from devframe.core.identity import find_device
+from devframe.core.metadata import MetadataSection, OrphanMetadata, VmMetadata
 from devframe.core.registry import Registry, create_registry
 from devframe.core.safexml import DEFAULT_LIMITS, ParseLimits, effective_limits, parse_xml
 
@@ -159,35 +161,23 @@ class Domain:
         self._trailing: list[etree._Element] = []
         self._by_type: dict[str, list[Device]] | None = None
         self._lock = threading.RLock()
-        self._metadata_section: Any = None
+        #: the <ovirt-vm:vm> part of <metadata>, handed the devices through its interface
+        self._metadata_section: MetadataSection | None = MetadataSection.from_domain(root, source=source)
         self._load()
 
     # -- parsing ----------------------------------------------------------------------
 
-    def _binder(self) -> Any:
-        # Per-device metadata binding plugs in here (devframe.core.metadata).
-        try:
-            from devframe.core import metadata as metadata_mod
-        except ImportError:  # pragma: no cover - the module ships with the core
-            return None
-        section = metadata_mod.MetadataSection.from_domain(self.root, self.registry, source=self.source)
-        self._metadata_section = section
-        return section.binder() if section is not None else None
-
     def _load(self) -> None:
-        if self._devices_el is None:
-            self._binder()
-            if self._metadata_section is not None:
-                self._metadata_section.finish(self)  # every entry is an orphan: report it
-            return
-        binder = self._binder()
-        with _gc_paused():
-            parsed = parse_devices(self._devices_el, self.registry, binder)
-        self._devices = parsed.devices
-        self._leading = parsed.leading
-        self._trailing = parsed.trailing
-        if self._metadata_section is not None:
-            self._metadata_section.finish(self)
+        section = self._metadata_section
+        if self._devices_el is not None:
+            binder = section.binder() if section is not None else None
+            with _gc_paused():
+                parsed = parse_devices(self._devices_el, self.registry, binder)
+            self._devices = parsed.devices
+            self._leading = parsed.leading
+            self._trailing = parsed.trailing
+        if section is not None:
+            section.finish()  # entries no device took are orphans: reported
 
     # -- identity ----------------------------------------------------------------------
 
@@ -299,8 +289,14 @@ class Domain:
             self._devices.insert(index, device)
             self._changed()
 
+    def find_device(self, device: Device, *, device_id: str | None = None) -> Device | None:
+        """This domain's device that is ``device`` (from another domain, a spec or the
+        engine): by alias or deviceId, else by identity (:mod:`devframe.core.identity`)."""
+        return find_device(self._devices, device, device_id=device_id)  # type: ignore[no-any-return]
+
     def find(self, *, alias: str | None = None, dev_type: str | None = None) -> list[Device]:
-        """Devices matching every given criterion."""
+        """Devices matching every given criterion (plain filters; :meth:`find_device`
+        recognises a device as correlation does)."""
         out = []
         for device in self._devices:
             if dev_type is not None and device.dev_type != dev_type:
@@ -313,21 +309,19 @@ class Domain:
     # -- metadata --------------------------------------------------------------------------
 
     @property
-    def metadata_section(self) -> Any:
+    def metadata_section(self) -> MetadataSection | None:
         """The parsed ``<metadata>`` section (VM values, orphans), or None."""
         return self._metadata_section
 
     @property
-    def vm_metadata(self) -> Any:
+    def vm_metadata(self) -> VmMetadata:
         """VM-level values of ``<ovirt-vm:vm>`` (a mutable mapping written back by ``to_xml``)."""
-        from devframe.core.metadata import MetadataSection
-
         if self._metadata_section is None:
-            self._metadata_section = MetadataSection.empty(self.root, self.registry, source=self.source)
+            self._metadata_section = MetadataSection.empty(self.root, source=self.source)
         return self._metadata_section.vm_metadata
 
     @property
-    def orphan_metadata(self) -> list[Any]:
+    def orphan_metadata(self) -> list[OrphanMetadata]:
         """Metadata entries no device of this domain matches (kept by ``to_xml``)."""
         section = self._metadata_section
         return section.orphans if section is not None else []
@@ -342,7 +336,7 @@ class Domain:
             trivia = leading.get(device)
             if trivia:
                 expected.extend(trivia)
-            expected.append(device.build())
+            expected.append(device.built_element())
         expected.extend(self._trailing)
         devices_el = self._devices_el
         if devices_el is None:
@@ -373,10 +367,17 @@ class Domain:
         """The whole domain, rebuilt from the dev_objects and metadata."""
         with self._lock:
             self._sync_devices()
-            from devframe.core.metadata import write_metadata
-
-            write_metadata(self)  # also creates the section when devices gained metadata
+            self._write_metadata()
             return etree.tostring(self.tree, encoding="unicode")  # type: ignore[no-any-return]
+
+    def _write_metadata(self) -> None:
+        """Write the devices' metadata back, creating the section when first needed."""
+        section = self._metadata_section
+        if section is None:
+            if not any(d.has_metadata for d in self._devices):
+                return
+            section = self._metadata_section = MetadataSection.empty(self.root, source=self.source)
+        section.write(self._devices)
 
     def devices_xml(self) -> str:
         """Just the `<devices>` element, rebuilt from the dev_objects."""

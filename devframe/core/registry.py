@@ -31,9 +31,11 @@ import pluggy
 from lxml import etree
 
 from devframe.core import hookspecs
-from devframe.core.device import Device, UnknownDevice
-from devframe.core.devtype import Claim, DeviceType, MetadataSchema
+from devframe.core.compat import DeviceType, adapt_class, warn_deprecated
+from devframe.core.device import Device, FailedDevice, UnknownDevice
+from devframe.core.devtype import Claim, MetadataSchema
 from devframe.core.errors import ClaimConflictError, DevframeError, PluginError, SpecError
+from devframe.core.hookspecs import DEPRECATED_HOOKS
 from devframe.core.log import get_logger, redact_value
 
 __all__ = ["ENTRY_POINT_GROUP", "PluginInfo", "Registry", "Route", "create_registry"]
@@ -41,14 +43,6 @@ __all__ = ["ENTRY_POINT_GROUP", "PluginInfo", "Registry", "Route", "create_regis
 ENTRY_POINT_GROUP = "devframe"
 
 PluginState = Literal["loaded", "broken", "blocked"]
-
-_ROUTED_HOOKS = (
-    "devframe_parse_device",
-    "devframe_build_device",
-    "devframe_device_from_spec",
-    "devframe_device_metadata",
-    "devframe_metadata_identity",
-)
 
 
 def _env_flag(env: Mapping[str, str], name: str) -> bool:
@@ -89,139 +83,82 @@ class PluginInfo:
         }
 
 
-def _caller(function: Callable[..., Any], argnames: Sequence[str], offered: Sequence[str]) -> Callable[..., Any]:
-    """Adapt a hookimpl taking a subset of ``offered`` to positional ``offered`` args."""
-    if tuple(argnames) == tuple(offered):
-        return function
-    picks = [offered.index(name) for name in argnames]
-    if len(picks) == 1:
-        (only,) = picks
-        return lambda *args: function(args[only])
-    return lambda *args: function(*[args[i] for i in picks])
-
-
-@dataclass
+@dataclass(eq=False)
 class Route:
-    """Everything the core needs to handle one dev_type, resolved once."""
+    """Everything the core needs to handle one dev_type, resolved once; also the guard
+    around every call into the device class (:class:`devframe.core.device.PluginGuard`)."""
 
     dev_type: str
     plugin: str
     dev_class: type[Device]
     claims: tuple[Claim, ...]
-    parse_impl: Callable[..., Any] | None = None
-    build_impl: Callable[..., Any] | None = None
-    from_spec_impl: Callable[..., Any] | None = None
     metadata_schema: MetadataSchema = field(default_factory=MetadataSchema)
-    identity_impl: Callable[..., Any] | None = None
-    prepare_impl: Callable[..., Any] | None = None
     #: re-raise plugin failures instead of keeping the device (the registry's strict mode)
     strict: bool = False
-    #: the identity hook as a one-argument call ``(element) -> answer`` (unchecked): the
-    #: metadata binder calls it once per device, so no adapter sits in between
-    identify: Callable[[etree._Element], Any] | None = None
+    #: a deprecated parse / from_spec hook of the plugin (devframe.core.compat), if any
+    legacy_parse: Callable[..., Any] | None = None
+    legacy_from_spec: Callable[..., Any] | None = None
 
-    def parse(self, element: etree._Element, metadata: Mapping[str, Any] | None) -> Device:
-        if self.parse_impl is None:
-            device = self.dev_class(element, metadata=metadata)
+    def parse(self, element: etree._Element) -> Device:
+        """The dev_object for one claimed element (metadata is bound afterwards)."""
+        if self.legacy_parse is None:
+            device = self.dev_class(element)
         else:
-            device = self.parse_impl(element, self.dev_type, metadata)
-            if not isinstance(device, self.dev_class):
-                raise PluginError(
-                    self.plugin,
-                    f"devframe_parse_device returned {type(device).__name__}, "
-                    f"expected a {self.dev_class.__name__} for dev_type {self.dev_type!r}",
-                )
+            device = self._adopt(self.legacy_parse(element, self.dev_type, None), "devframe_parse_device")
         device._route = self
         return device
 
-    def build(self, device: Device) -> etree._Element:
-        assert self.build_impl is not None
-        try:
-            element = self.build_impl(device)
-        except Exception as exc:  # noqa: BLE001 - a plugin error must not lose the device
-            return self._build_failed(device, exc)
-        if element is None:
-            return device.element
-        if not isinstance(element, etree._Element):
-            return self._build_failed(
-                device,
-                PluginError(
+    def from_spec(self, spec: Mapping[str, Any]) -> Device:
+        """The dev_object for one dev_spec (the class's ``from_spec``)."""
+        if self.legacy_from_spec is None:
+            device = self.dev_class.from_spec(spec)
+            if not isinstance(device, self.dev_class):
+                raise PluginError(
                     self.plugin,
-                    f"devframe_build_device returned {type(element).__name__} for {device.describe()}, "
-                    "expected an lxml element",
-                ),
-            )
-        return element
+                    f"{self.dev_class.__name__}.from_spec returned {type(device).__name__}, "
+                    f"expected a {self.dev_class.__name__}",
+                )
+        else:
+            device = self._adopt(self.legacy_from_spec(spec, self.dev_type), "devframe_device_from_spec")
+        device._route = self
+        return device
 
-    def _build_failed(self, device: Device, exc: Exception) -> etree._Element:
-        """Keep the device: its element is always current, so it is written as it stands."""
-        alias_el = device.element.find("alias")
+    def _adopt(self, device: Any, hook: str) -> Device:
+        """A device made by a deprecated hook, given the adapted class (same layout)."""
+        base = self.dev_class.__mro__[1]
+        if not isinstance(device, base if issubclass(base, Device) else self.dev_class):
+            raise PluginError(
+                self.plugin,
+                f"{hook} returned {type(device).__name__}, expected a {self.dev_class.__name__} "
+                f"for dev_type {self.dev_type!r}",
+            )
+        if type(device) is base:
+            device.__class__ = self.dev_class
+        return device  # type: ignore[no-any-return]
+
+    def failed(self, operation: str, device: Device, exc: Exception) -> None:
+        """A call into the plugin's class failed: log it with the device; strict mode raises."""
+        alias_el = next(device.element.iterchildren("alias"), None)
         get_logger().error(
-            "plugin failed to build device; its element is written as it stands",
+            "plugin failed; the device is kept",
             plugin=self.plugin,
             dev_type=self.dev_type,
+            operation=operation,
             alias=alias_el.get("name") if alias_el is not None else None,
             error=repr(exc),
         )
-        self.raise_if_strict(exc, f"devframe_build_device failed for {device.describe()}")
-        device.error = f"plugin {self.plugin!r} failed to build: {exc!r}"
-        return device.element
+        self.raise_if_strict(exc, f"{self.dev_class.__name__}.{operation} failed for {device.describe()}")
 
-    def from_spec(self, spec: Mapping[str, Any]) -> Device:
-        if self.from_spec_impl is None:
-            device = self.dev_class.from_spec(spec)
-        else:
-            device = self.from_spec_impl(spec, self.dev_type)
-            if not isinstance(device, self.dev_class):
-                raise PluginError(
-                    self.plugin,
-                    f"devframe_device_from_spec returned {type(device).__name__}, expected a {self.dev_class.__name__}",
-                )
-        device._route = self
-        return device
-
-    def plugin_identity(self, element: etree._Element) -> dict[str, str] | None:
-        """The plugin's ``devframe_metadata_identity`` answer, checked and isolated.
-
-        A plugin that raises or answers something other than a dict of str values is
-        logged with the device; the device then binds by alias only (its metadata entry
-        is kept as an orphan if nothing else names it). Strict mode raises.
-        """
-        identify = self.identify
-        if identify is None:
-            return None
+    def probe_identity(self, element: etree._Element) -> Any:
+        """The identity the class gives ``element`` without making a full device (for an
+        element whose device could not be made); None when that fails too."""
         try:
-            result = identify(element)
-        except Exception as exc:  # noqa: BLE001 - a plugin error must not lose the device or its metadata
-            self.identity_failed(element, exc)
+            probe = self.dev_class.__new__(self.dev_class)
+            Device.__init__(probe, element)
+            found = probe.identity()
+        except Exception:  # noqa: BLE001 - a best effort on a path that already failed
             return None
-        if not result:
-            return None
-        if not _valid_identity(result):
-            self.identity_failed(
-                element,
-                PluginError(
-                    self.plugin,
-                    f"devframe_metadata_identity returned {type(result).__name__} {result!r:.200}, "
-                    "expected a dict of str to str (or None)",
-                ),
-            )
-            return None
-        return result  # type: ignore[no-any-return]
-
-    def identity_failed(self, element: etree._Element, exc: Exception) -> None:
-        """The identity hook failed: logged with the device; strict mode raises."""
-        alias_el = element.find("alias")
-        alias = alias_el.get("name") if alias_el is not None else None
-        get_logger().error(
-            "plugin failed to identify device for its metadata; binding by alias only",
-            plugin=self.plugin,
-            dev_type=self.dev_type,
-            hook="devframe_metadata_identity",
-            alias=alias,
-            error=repr(exc),
-        )
-        self.raise_if_strict(exc, f"devframe_metadata_identity failed on <{element.tag}> alias={alias!r}")
+        return found if isinstance(found, Mapping) else None
 
     def raise_if_strict(self, exc: Exception, what: str) -> None:
         """In strict mode, a plugin failure is raised (as a PluginError naming ``what``)."""
@@ -230,23 +167,6 @@ class Route:
         if isinstance(exc, PluginError):
             raise exc
         raise PluginError(self.plugin, f"{what}: {exc!r}") from exc
-
-    def identity(self, element: etree._Element) -> dict[str, str] | None:
-        if self.identify is not None:
-            return self.plugin_identity(element)
-        alias = element.find("alias")
-        name = alias.get("name") if alias is not None else None
-        return {"devtype": self.dev_type, "alias": name} if name else None
-
-
-def _valid_identity(result: Any) -> bool:
-    """True when an identity hook's answer is a dict of str to str (or None) values."""
-    if type(result) is not dict:
-        return False
-    for key, value in result.items():
-        if type(key) is not str or (value is not None and type(value) is not str):
-            return False
-    return True
 
 
 class _Narrowed:
@@ -318,6 +238,9 @@ class Registry:
             return info
         try:
             self._validate_hooks(plugin, info)
+            deprecated = [hook for hook in info.hooks if hook in DEPRECATED_HOOKS]
+            if deprecated:
+                warn_deprecated(name, deprecated)
             declared = self._collect_types(plugin, info)
             self._add_routes(info, declared)
         except DevframeError as exc:
@@ -350,20 +273,36 @@ class Registry:
         return None
 
     def _collect_types(self, plugin: object, info: PluginInfo) -> list[DeviceType]:
-        impl = self._impl("devframe_device_types", info.name)
-        if impl is None:
-            return []
-        result = impl.function()
-        if result is None:
-            return []
-        if isinstance(result, DeviceType):
-            result = [result]
-        if not isinstance(result, (list, tuple)) or not all(isinstance(t, DeviceType) for t in result):
-            raise PluginError(
-                info.name,
-                f"devframe_device_types must return a list of DeviceType, got {result!r:.200}",
-            )
-        return list(result)
+        """The device classes the plugin registers (and those of its deprecated hook)."""
+        declared: list[DeviceType] = []
+        impl = self._impl("devframe_register_device_types", info.name)
+        if impl is not None:
+
+            def register(dev_class: type[Device]) -> None:
+                if not isinstance(dev_class, type) or not issubclass(dev_class, Device):
+                    raise PluginError(info.name, f"registered {dev_class!r}: expected a devframe.Device subclass")
+                dev_type = dev_class.dev_type
+                if not isinstance(dev_type, str) or not dev_type:
+                    raise PluginError(info.name, f"registered {dev_class.__name__}, which declares no dev_type")
+                declared.append(DeviceType(dev_type, dev_class, dev_class.claims, dev_class.description))
+
+            if impl.argnames:
+                impl.function(register)
+            else:
+                impl.function()
+        old = self._impl("devframe_device_types", info.name)
+        if old is not None:
+            result = old.function()
+            if isinstance(result, DeviceType):
+                result = [result]
+            if result is not None:
+                if not isinstance(result, (list, tuple)) or not all(isinstance(t, DeviceType) for t in result):
+                    raise PluginError(
+                        info.name,
+                        f"devframe_device_types must return a list of DeviceType, got {result!r:.200}",
+                    )
+                declared.extend(result)
+        return declared
 
     def _owner_of_claim(self, claim: Claim) -> tuple[Route, Claim] | None:
         for route in self.routes.values():
@@ -418,43 +357,33 @@ class Registry:
         info.claims = [str(c) for r in new_routes for c in r.claims]
 
     def _make_route(self, plugin_name: str, dtype: DeviceType) -> Route:
-        def adapter(hook: str, offered: tuple[str, ...]) -> Callable[..., Any] | None:
-            impl = self._impl(hook, plugin_name)
-            if impl is None:
-                return None
-            return _caller(impl.function, impl.argnames, offered)
-
-        route = Route(
+        old = {
+            name: (impl.function, tuple(impl.argnames))
+            for name in DEPRECATED_HOOKS[1:]
+            if (impl := self._impl(name, plugin_name)) is not None
+        }
+        dev_class = dtype.dev_class
+        legacy_parse = legacy_from_spec = None
+        if old:
+            dev_class, _ = adapt_class(plugin_name, dtype, old)
+            if "devframe_parse_device" in old:
+                legacy_parse = _positional(*old["devframe_parse_device"], ("element", "dev_type", "metadata"))
+            if "devframe_device_from_spec" in old:
+                legacy_from_spec = _positional(*old["devframe_device_from_spec"], ("spec", "dev_type"))
+        elif dtype.claims != dev_class.claims or (dtype.description and dtype.description != dev_class.description):
+            # A DeviceType (deprecated form) narrowing the class's claims: route to a
+            # subclass that carries them, so the class still describes its type alone.
+            dev_class, _ = adapt_class(plugin_name, dtype, {})
+        return Route(
             dev_type=dtype.dev_type,
             plugin=plugin_name,
-            dev_class=dtype.dev_class,
+            dev_class=dev_class,
             claims=dtype.claims,
-            parse_impl=adapter("devframe_parse_device", ("element", "dev_type", "metadata")),
-            build_impl=adapter("devframe_build_device", ("device",)),
-            from_spec_impl=adapter("devframe_device_from_spec", ("spec", "dev_type")),
-            identity_impl=adapter("devframe_metadata_identity", ("element", "dev_type")),
-            prepare_impl=adapter("devframe_prepare_device", ("device", "resolvers")),
+            metadata_schema=dev_class.metadata_schema,
             strict=self.strict,
+            legacy_parse=legacy_parse,
+            legacy_from_spec=legacy_from_spec,
         )
-        identity = self._impl("devframe_metadata_identity", plugin_name)
-        if identity is not None:
-            if tuple(identity.argnames) == ("element",):
-                route.identify = identity.function
-            else:
-                both = route.identity_impl
-                assert both is not None
-                dev_type = dtype.dev_type
-                route.identify = lambda element: both(element, dev_type)
-        meta = adapter("devframe_device_metadata", ("dev_type",))
-        schema = meta(dtype.dev_type) if meta is not None else None
-        if schema is None:
-            schema = MetadataSchema({key: None for key in dtype.dev_class.metadata_keys})
-        elif not isinstance(schema, MetadataSchema):
-            raise PluginError(
-                plugin_name, f"devframe_device_metadata returned {schema!r:.200}, expected a MetadataSchema"
-            )
-        route.metadata_schema = schema
-        return route
 
     def _drop_routes(self, plugin_name: str) -> None:
         for dev_type in [t for t, r in self.routes.items() if r.plugin == plugin_name]:
@@ -498,11 +427,14 @@ class Registry:
         if route is None:
             return UnknownDevice(element, metadata=metadata)
         try:
-            return route.parse(element, metadata)
+            device = route.parse(element)
         except Exception as exc:  # noqa: BLE001 - a plugin error must not lose the device
-            return self._parse_failed(route, element, metadata, exc)
+            return self.parse_failed(route, element, metadata, exc)
+        if metadata is not None:
+            device.bind_metadata(metadata)  # type: ignore[arg-type]
+        return device
 
-    def _parse_failed(
+    def parse_failed(
         self, route: Route, element: etree._Element, metadata: Mapping[str, Any] | None, exc: Exception
     ) -> Device:
         alias_el = element.find("alias")
@@ -515,8 +447,9 @@ class Registry:
             alias=alias,
             error=repr(exc),
         )
-        route.raise_if_strict(exc, f"devframe_parse_device failed on <{element.tag}> alias={alias!r}")
-        device = UnknownDevice(element, metadata=metadata)
+        route.raise_if_strict(exc, f"{route.dev_class.__name__} failed to parse <{element.tag}> alias={alias!r}")
+        device = FailedDevice(element, metadata=metadata)
+        device._failed_identity = route.probe_identity(element)
         device.error = f"plugin {route.plugin!r} failed: {exc!r}"
         return device
 
@@ -548,20 +481,21 @@ class Registry:
             "plugin failed to build device from its dev_spec; kept as UnknownDevice",
             plugin=route.plugin,
             dev_type=route.dev_type,
-            hook="devframe_device_from_spec",
+            operation="from_spec",
             device_id=spec.get("deviceId"),
             alias=spec.get("alias"),
             error=repr(exc),
         )
         route.raise_if_strict(
-            exc, f"devframe_device_from_spec failed for dev_type {route.dev_type!r} (deviceId {spec.get('deviceId')!r})"
+            exc, f"from_spec failed for dev_type {route.dev_type!r} (deviceId {spec.get('deviceId')!r})"
         )
         device = UnknownDevice.from_spec(spec)
         device.error = f"plugin {route.plugin!r} failed to build it from its dev_spec: {exc!r}"
         return device
 
     def build(self, device: Device) -> etree._Element:
-        return device.build()
+        """The element to serialize for ``device`` (its class's ``build``, guarded)."""
+        return device.built_element()
 
     # -- collected hooks ------------------------------------------------------------------
 
@@ -595,6 +529,11 @@ class Registry:
 
     def __repr__(self) -> str:
         return f"<Registry plugins={self.loaded} dev_types={sorted(self.routes)}>"
+
+
+def _positional(function: Callable[..., Any], argnames: Sequence[str], offered: Sequence[str]) -> Callable[..., Any]:
+    picks = [offered.index(name) for name in argnames]
+    return lambda *args: function(*[args[i] for i in picks])
 
 
 def _dist_of(ep: importlib_metadata.EntryPoint) -> tuple[str | None, str | None]:

@@ -22,7 +22,6 @@ from devframe.core.metadata.section import (
     MetadataSection,
     OrphanMetadata,
     VmMetadata,
-    write_metadata,
 )
 
 __all__ = [
@@ -38,5 +37,4 @@ __all__ = [
     "encode_map",
     "encode_value",
     "same_value",
-    "write_metadata",
 ]

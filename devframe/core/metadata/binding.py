@@ -1,7 +1,7 @@
 """Binding ``<ovirt-vm:device>`` entries to devices through indexes built once.
 
 An entry is found for a device by its user alias (``alias`` attribute, or ``deviceId``
-/ an ``ua-<deviceId>`` alias), then by the plugin's identity (``Route.identity``:
+/ an ``ua-<deviceId>`` alias), then by the plugin's identity (``Device.identity``:
 ``devtype`` + ``name`` for disks, ``mac_address`` for NICs). Every lookup is a dict
 lookup: the alias indexes are built when the section is read, an identity index the
 first time a plugin answers with a given set of identity attributes.
@@ -16,8 +16,9 @@ from typing import Any
 from lxml import etree
 
 from devframe.core.errors import MetadataError
+from devframe.core.identity import device_id_from_alias
 from devframe.core.metadata.codec import Retyper, decode_map, element_path
-from devframe.core.metadata.ovirt import ALIAS_KEYS, DEVICE, NS, normalize, user_device_id
+from devframe.core.metadata.ovirt import ALIAS_KEYS, DEVICE, NS, normalize
 
 __all__ = ["Entry", "EntryIndex", "IdentityPlan", "describe_element"]
 
@@ -169,7 +170,7 @@ class EntryIndex:
             names = element.keys()
             if "alias" in names or "deviceId" in names:
                 alias = element.get("alias")
-                device_id = element.get("deviceId") or user_device_id(alias)
+                device_id = element.get("deviceId") or device_id_from_alias(alias)
                 if alias:
                     _add(self.by_alias, alias, entry)
                 if device_id:
@@ -218,7 +219,7 @@ class EntryIndex:
     def alias_hits(self, alias: str) -> Entry | list[Entry] | None:
         """The entry (or entries) named by ``alias`` or its deviceId; None when there is none."""
         by_alias = self.by_alias.get(alias)
-        device_id = user_device_id(alias)
+        device_id = device_id_from_alias(alias)
         by_id = self.by_device_id.get(device_id) if device_id is not None else None
         if by_id is None or by_id is by_alias:
             return by_alias

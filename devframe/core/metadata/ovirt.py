@@ -32,7 +32,6 @@ __all__ = [
     "identity_key",
     "new_vm",
     "normalize",
-    "user_device_id",
 ]
 
 NS = "http://ovirt.org/vm/1.0"
@@ -45,7 +44,6 @@ METADATA = "metadata"
 ALIAS_KEYS = frozenset({"alias", "deviceId"})
 #: Identity attributes compared case-insensitively.
 _CASELESS = frozenset({"mac_address"})
-_USER_ALIAS = "ua-"
 
 # libvirt writes <metadata> after these; a new section goes there too.
 _BEFORE_METADATA = ("name", "uuid", "genid", "title", "description")
@@ -65,13 +63,6 @@ def identity_key(attrs: Mapping[str, str], keys: tuple[str, ...]) -> tuple[str, 
             return None
         out.append(normalize(key, value))
     return tuple(out)
-
-
-def user_device_id(alias: str | None) -> str | None:
-    """The deviceId of a user alias ``ua-<deviceId>``."""
-    if alias and alias.startswith(_USER_ALIAS) and len(alias) > len(_USER_ALIAS):
-        return alias[len(_USER_ALIAS) :]
-    return None
 
 
 def find_vm(root: etree._Element) -> tuple[etree._Element | None, etree._Element | None]:

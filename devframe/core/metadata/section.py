@@ -9,7 +9,6 @@ removes the entries of devices that left the domain. Entries no device claims
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ from lxml import etree
 
 from devframe.core.device import Device, DeviceMetadata
 from devframe.core.errors import MetadataError
+from devframe.core.identity import device_id_from_alias
 from devframe.core.log import get_logger
 from devframe.core.metadata.binding import (
     Entry,
@@ -26,12 +26,11 @@ from devframe.core.metadata.binding import (
     double_bind,
 )
 from devframe.core.metadata.codec import Retyper, coercer, decode_map, element_path, encode_map
-from devframe.core.metadata.ovirt import ALIAS_KEYS, DEVICE, NS, find_vm, new_vm, normalize, user_device_id
+from devframe.core.metadata.ovirt import ALIAS_KEYS, DEVICE, NS, find_vm, new_vm, normalize
 from devframe.core.metadata.sync import place, remove, replace, sync_map
 
 if TYPE_CHECKING:
-    from devframe.core.domain import Domain
-    from devframe.core.registry import Registry, Route
+    from collections.abc import Iterable
 
 __all__ = ["BoundMetadata", "MetadataSection", "OrphanMetadata", "VmMetadata"]
 
@@ -96,20 +95,15 @@ class MetadataSection:
     def __init__(
         self,
         root: etree._Element,
-        registry: Registry,
         *,
         source: str | None = None,
         vm: etree._Element | None = None,
     ) -> None:
         self.root = root
-        self.registry = registry
         self.source = source
         self._vm_el = vm
         self._index = EntryIndex(vm, source)
-        #: entries bound while parsing, and the position of each one's device
-        self._bound: list[Entry] = []
-        self._positions: list[int] = []
-        self._retypers: dict[str, Retyper | None] = {}
+        self._retypers: dict[type[Device], Retyper | None] = {}
         self._device_entry: dict[Device, Entry] = {}
         self._orphans: list[Entry] = []
         self._vm_metadata: VmMetadata | None = None
@@ -129,9 +123,7 @@ class MetadataSection:
     # -- reading ------------------------------------------------------------------------
 
     @classmethod
-    def from_domain(
-        cls, root: etree._Element, registry: Registry, *, source: str | None = None
-    ) -> MetadataSection | None:
+    def from_domain(cls, root: etree._Element, *, source: str | None = None) -> MetadataSection | None:
         """The section of a domain, or None when it has no ``<ovirt-vm:vm>``."""
         section_el, vm = find_vm(root)
         if vm is None:
@@ -144,24 +136,28 @@ class MetadataSection:
                 f"{prefix}<metadata> holds {len(extra) + 1} <ovirt-vm:vm> elements "
                 f"({element_path(vm)}, {element_path(extra[0])}); libvirt keeps one per namespace"
             )
-        return cls(root, registry, source=source, vm=vm)
+        return cls(root, source=source, vm=vm)
 
     @classmethod
-    def empty(cls, root: etree._Element, registry: Registry, *, source: str | None = None) -> MetadataSection:
+    def empty(cls, root: etree._Element, *, source: str | None = None) -> MetadataSection:
         """A section for a domain that has none yet (created in the tree on write)."""
-        return cls(root, registry, source=source)
+        return cls(root, source=source)
 
-    def _retyper(self, route: Route | None) -> Retyper | None:
-        if route is None:
-            return None
-        if route.dev_type not in self._retypers:
-            schema = route.metadata_schema
-            self._retypers[route.dev_type] = coercer(schema.coerce, schema.keys)
-        return self._retypers[route.dev_type]
+    def _retyper(self, device: Device) -> Retyper | None:
+        cls = type(device)
+        retyper = self._retypers.get(cls, False)
+        if retyper is False:
+            schema = cls.metadata_schema
+            retyper = self._retypers[cls] = coercer(schema.coerce, schema.keys) if schema.keys else None
+        return retyper  # type: ignore[return-value]
 
     def binder(self) -> Any:
-        """The dispatcher's lookup: ``(element, route) -> metadata or None``.
+        """The dispatcher's lookup: ``(device) -> its entry or None``, by alias (or the
+        deviceId in it), then by the device's identity (:mod:`devframe.core.identity`).
 
+        Binding is strict where correlation pairs in order: two entries for one device,
+        or one entry for two devices, is a :class:`MetadataError` naming both, since
+        metadata bound to the wrong device (a disk's storage IDs) is worse than none.
         A closure over local lookups: it runs once per device, so it stays lean.
         """
         index = self._index
@@ -172,23 +168,21 @@ class MetadataSection:
         alias_hits = index.alias_hits
         identity_hits = index.identity_hits
         retyper = self._retyper
-        add_entry = self._bound.append
-        add_position = self._positions.append
+        bound = self._device_entry
         source = self.source
-        counter = itertools.count()
 
-        def bind(element: etree._Element, route: Route | None) -> Mapping[str, Any] | None:
-            position = next(counter)
+        def bind(device: Device) -> Entry | None:
+            element = device.element
             found: Entry | list[Entry] | None = None
             if use_alias:
-                alias_el = element.find("alias")
+                alias_el = next(element.iterchildren("alias"), None)
                 if alias_el is not None:
                     alias = alias_el.get("name")
                     if alias:
                         found = alias_hits(alias)
             # Identity is the fallback: asked only when no alias names an entry.
-            if found is None and use_identity and route is not None and route.identify is not None:
-                ident = route.plugin_identity(element)  # checked and isolated
+            if found is None and use_identity:
+                ident = device.checked_identity()
                 if ident:
                     found = identity_hits(ident)
             if found is None:
@@ -201,26 +195,14 @@ class MetadataSection:
             if entry.element_bound is not None:
                 raise double_bind(entry, entry.element_bound, element, source)
             entry.element_bound = element
-            entry.retype = retyper(route)
-            add_entry(entry)
-            add_position(position)
+            entry.retype = retyper(device)
+            bound[device] = entry
             return entry
 
         return bind
 
-    def finish(self, domain: Domain) -> None:
-        """After parsing: tie entries to dev_objects, record and report orphans."""
-        devices = domain._devices
-        mapping = self._device_entry
-        for position, entry in zip(self._positions, self._bound, strict=True):
-            device = devices[position]
-            mapping[device] = entry
-            if device._metadata is None and entry.has_values:
-                # The plugin did not keep what it was given: bind it anyway, never lose it.
-                # The entry itself is kept; the device wraps it on first use.
-                device._metadata = entry
-        self._bound = []
-        self._positions = []
+    def finish(self) -> None:
+        """After parsing: record and report the entries no device took (orphans)."""
         self._orphans = [e for e in self._index.entries if e.element_bound is None]
         if self._orphans:
             self._log.warning(
@@ -239,6 +221,11 @@ class MetadataSection:
         return self._vm_metadata
 
     @property
+    def vm_element(self) -> etree._Element | None:
+        """The ``<ovirt-vm:vm>`` element (None while the domain has none)."""
+        return self._vm_el
+
+    @property
     def orphans(self) -> list[OrphanMetadata]:
         return [OrphanMetadata(e) for e in self._orphans]
 
@@ -253,16 +240,9 @@ class MetadataSection:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _route_of(self, device: Device) -> Route | None:
-        route = self.registry.routes.get(device.dev_type)
-        if route is None or not isinstance(device, route.dev_class):
-            return None
-        return route
-
     def _key_for(self, device: Device) -> dict[str, str]:
         """The attributes a new entry for ``device`` is keyed by (VDSM's format)."""
-        route = self._route_of(device)
-        identity = route.identity(device.element) if route is not None else None
+        identity = device.checked_identity()
         if identity:
             key = {k: str(v) for k, v in identity.items() if v is not None}
             if any(k != "devtype" for k in key):
@@ -273,7 +253,7 @@ class MetadataSection:
         prefix = f"{self.source}: " if self.source else ""
         raise MetadataError(
             f"{prefix}cannot write the metadata of {device.describe()}: it has no alias and its "
-            "plugin gives no identity to key it by; set device.alias (e.g. 'ua-<deviceId>')"
+            "class gives no identity to key it by; set device.alias (e.g. 'ua-<deviceId>')"
         )
 
     def _refresh_key(self, device: Device, entry: Entry) -> None:
@@ -286,22 +266,19 @@ class MetadataSection:
             if alias and get("alias") not in (None, alias):
                 element.set("alias", alias)
                 changed = True
-            device_id = user_device_id(alias)
+            device_id = device_id_from_alias(alias)
             if device_id and get("deviceId") not in (None, device_id):
                 element.set("deviceId", device_id)
                 changed = True
-        route = self.registry.routes.get(device.dev_type)
-        if route is not None and route.identify is not None:
-            identity = route.plugin_identity(device.element)
-            for key, value in (identity or {}).items():
-                if value is None or key in ALIAS_KEYS:
-                    continue
-                current = get(key)
-                if current is None or current == value:
-                    continue
-                if normalize(key, current) != normalize(key, str(value)):
-                    element.set(key, str(value))
-                    changed = True
+        for key, value in (device.checked_identity() or {}).items():
+            if value is None or key in ALIAS_KEYS:
+                continue
+            current = get(key)
+            if current is None or current == value:
+                continue
+            if normalize(key, current) != normalize(key, str(value)):
+                element.set(key, str(value))
+                changed = True
         if changed:
             entry._attrs = None
             self.pristine = False
@@ -312,35 +289,37 @@ class MetadataSection:
             self._vm_el = found if found is not None else new_vm(self.root)
         return self._vm_el
 
-    def write(self, domain: Domain) -> None:
-        """Write changed device metadata and VM values back into the tree."""
+    def write(self, devices: Iterable[Device]) -> None:
+        """Write changed device metadata and VM values back into the tree.
+
+        ``devices``: the domain's devices now, in document order.
+        """
         mapping = self._device_entry
         stamp = self._stamp = self._stamp + 1
         new: list[Device] = []
         get = mapping.get
         refresh = self._refresh_key
-        for device in domain._devices:
+        for device in devices:
             entry = get(device)
-            metadata = device._metadata
+            metadata = device.metadata_source
             if entry is None:
                 if metadata is not None and device.has_metadata:
                     new.append(device)
                 continue
             entry.stamp = stamp
             # Metadata still held as its bound entry was never read, so never written.
-            if isinstance(metadata, DeviceMetadata) and metadata._changed:  # written since the last save
-                metadata._changed = False
-                values = metadata._data
-                if not values:
-                    entry.stamp = 0  # emptied: the entry goes
-                    continue
-                sync_map(entry.element, values, ns=NS, retype=entry.retype, source=self.source)
-                self.pristine = False
-            if device._edited:
+            if isinstance(metadata, DeviceMetadata):
+                values = metadata.take_changes()  # written since the last save, else None
+                if values is not None:
+                    if not values:
+                        entry.stamp = 0  # emptied: the entry goes
+                        continue
+                    sync_map(entry.element, values, ns=NS, retype=entry.retype, source=self.source)
+                    self.pristine = False
+            if device.take_edited():
                 # Only an edited device can have a renamed alias or identity; asking every
-                # plugin for every device's identity on each write cost twice tostring.
+                # class for every device's identity on each write cost twice tostring.
                 refresh(device, entry)
-                device._edited = False
         gone = [(d, e) for d, e in mapping.items() if e.stamp != stamp]
         if gone or new:
             self.pristine = False
@@ -352,13 +331,13 @@ class MetadataSection:
         if new:
             self._write_new(new)
         vm_values = self._vm_metadata
-        if vm_values is not None and vm_values.changed:
-            vm_values._changed = False
+        changed_vm = vm_values.take_changes() if vm_values is not None else None
+        if changed_vm is not None:
             self.pristine = False
-            if vm_values or self._vm_el is not None:
+            if changed_vm or self._vm_el is not None:
                 sync_map(
                     self._vm(),
-                    vm_values._data,
+                    changed_vm,
                     ns=NS,
                     skip=_SKIP_DEVICES,
                     insert_before=_DEVICE_LOCAL,
@@ -380,9 +359,8 @@ class MetadataSection:
             exact = _exact(attrs)
             clash = taken.get(exact)
             element = etree.Element(DEVICE, attrs)
-            route = self._route_of(device)
             entry = Entry(element, self.source)
-            entry.retype = self._retyper(route)
+            entry.retype = self._retyper(device)
             entry.element_bound = device.element
             encode_map(element, device.metadata_if_any() or {}, ns=NS, retype=entry.retype)
             owner = self._device_of(clash) if clash is not None else None
@@ -420,13 +398,3 @@ def _after_last_device(vm: etree._Element) -> int:
         if vm[index].tag == DEVICE:
             return index + 1
     return position
-
-
-def write_metadata(domain: Domain) -> None:
-    """``Domain.to_xml``'s step: write the section, creating it when first needed."""
-    section: MetadataSection | None = domain._metadata_section
-    if section is None:
-        if not any(d.has_metadata for d in domain._devices):
-            return
-        section = domain._metadata_section = MetadataSection.empty(domain.root, domain.registry, source=domain.source)
-    section.write(domain)

@@ -8,7 +8,7 @@ specParams.period = the rate limit; specParams.iommu = the virtio driver option.
 
 from typing import ClassVar
 
-from devframe import INT, ON_OFF, Children, Choice, Device, ElementView, Field
+from devframe import INT, ON_OFF, Children, Choice, Device, ElementView, Field, Identity, address_text
 
 
 class Source(ElementView):
@@ -22,6 +22,7 @@ class Source(ElementView):
 class Rng(Device):
     dev_type: ClassVar[str] = "rng"
     tag: ClassVar[str] = "rng"
+    description: ClassVar[str] = "random number generators"
     # libvirt writes these children in this order; new ones are put in place.
     child_order: ClassVar[tuple[str, ...]] = ("driver", "backend", "rate", "alias", "address")
 
@@ -38,3 +39,8 @@ class Rng(Device):
     rate_bytes = Field("rate@bytes", INT, spec="specParams.bytes")
     rate_period = Field("rate@period", INT, spec="specParams.period")
     iommu = Field("driver@iommu", ON_OFF, spec="specParams.iommu")
+
+    def identity(self) -> Identity | None:
+        # An rng has nothing else that tells two apart: its guest address, when it has one.
+        address = address_text(self.raw_address())
+        return {"devtype": "rng", "address": address} if address else None

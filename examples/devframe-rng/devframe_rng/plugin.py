@@ -1,9 +1,9 @@
-"""Hook implementations of the rng plugin."""
+"""The rng plugin: registers the <rng> device class."""
 
-from devframe import DeviceType, hookimpl
+from devframe import DeviceTypeRegister, hookimpl
 from devframe_rng.device import Rng
 
 
 @hookimpl
-def devframe_device_types() -> list[DeviceType]:
-    return [DeviceType("rng", Rng, description="random number generators")]
+def devframe_register_device_types(register: DeviceTypeRegister) -> None:
+    register(Rng)

@@ -69,10 +69,9 @@ controller at index 0 is pci-root on ``pc`` but pcie-root on ``q35``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from devframe import INT, ON_OFF, STR, Choice, Device, Field, Kind
+from devframe import INT, ON_OFF, STR, Choice, Device, Field, Identity, Kind
 
 __all__ = ["CONTROLLER_TYPES", "HEX_INT", "MODELS_BY_TYPE", "PCI_MODEL_NAMES", "Controller", "HexInt"]
 
@@ -151,6 +150,7 @@ class Controller(Device):
 
     dev_type: ClassVar[str] = "controller"
     tag: ClassVar[str] = "controller"
+    description: ClassVar[str] = "bus controllers (<controller type=... index=...>)"
     child_order: ClassVar[tuple[str, ...]] = (
         "model", "driver", "target", "pcihole64", "serial", "alias", "acpi", "master", "address",
     )  # fmt: skip
@@ -189,22 +189,24 @@ class Controller(Device):
     serial = Field("serial", STR, spec="specParams.serial", doc="serial number (nvme)")
     acpi_index = Field("acpi@index", INT, spec="specParams.acpiIndex")
 
-    def after_spec(self, spec: Mapping[str, Any]) -> None:
+    def read_spec(self, rest: dict[str, Any]) -> None:
         """Build no ``@type`` for ``device == "controller"``: what an element without one reports.
 
         So such an element round-trips through its spec unchanged.
         """
-        if spec.get("device") == _NO_TYPE:
+        if rest.get("device") == _NO_TYPE:
             self.type = None
 
-    def identity(self) -> tuple[Any, ...] | None:
-        """``(type, index)``; None when the element has no type (nothing to match on)."""
+    def identity(self) -> Identity | None:
+        """Type and index; None when the element has no type (nothing to match on)."""
         kind = Field.raw(type(self).type, self)
         if kind is None:
             return None
+        identity = {"devtype": "controller", "type": kind}
         raw_index = Field.raw(type(self).index, self)
-        try:
-            index: int | str | None = INT.parse(raw_index) if raw_index is not None else None
-        except ValueError:
-            index = raw_index  # keep the raw text: identity must never raise
-        return (kind, index)
+        if raw_index:
+            try:
+                identity["index"] = str(INT.parse(raw_index))
+            except ValueError:
+                identity["index"] = raw_index  # keep the raw text: identity must never raise
+        return identity

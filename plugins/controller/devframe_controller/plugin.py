@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from devframe import ARCHES, DeviceType, SpecError, check_arch, hookimpl
+from devframe import ARCHES, DeviceTypeRegister, SpecError, check_arch, hookimpl
 from devframe_controller.device import Controller
 
 __all__ = ["LEGACY_ARCHES", "legacy_controller_specs"]
@@ -36,8 +36,8 @@ LEGACY_ARCHES = tuple(ARCHES)  # the core's list: one rule for every arch
 
 
 @hookimpl
-def devframe_device_types() -> list[DeviceType]:
-    return [DeviceType("controller", Controller, description="bus controllers (<controller type=... index=...>)")]
+def devframe_register_device_types(register: DeviceTypeRegister) -> None:
+    register(Controller)
 
 
 @hookimpl

@@ -211,7 +211,7 @@ def test_bad_number_is_reported_not_raised(registry: devframe.Registry) -> None:
     assert any("index" in p for p in ctrl.problems())
     with pytest.raises(devframe.FieldValueError, match="index"):
         ctrl.to_spec()
-    assert ctrl.identity() == ("virtio-serial", "zero")
+    assert ctrl.identity() == {"devtype": "controller", "type": "virtio-serial", "index": "zero"}
     assert "zero" in repr(ctrl)
 
 
@@ -380,12 +380,14 @@ def test_editing_text_fields(registry: devframe.Registry) -> None:
 
 
 def test_identity_is_type_and_index(registry: devframe.Registry) -> None:
-    assert _ctrl(registry, SCSI).identity() == ("scsi", 0)
-    assert _ctrl(registry, ROOT_PORT).identity() == ("pci", 2)
-    assert _ctrl(registry, NO_INDEX).identity() == ("pci", None)
+    assert _ctrl(registry, SCSI).identity() == {"devtype": "controller", "type": "scsi", "index": "0"}
+    assert _ctrl(registry, ROOT_PORT).identity() == {"devtype": "controller", "type": "pci", "index": "2"}
+    assert _ctrl(registry, NO_INDEX).identity() == {"devtype": "controller", "type": "pci"}
     assert _ctrl(registry, "<controller index='0'/>").identity() is None
     # companions share type and index with their EHCI master: identity says "same bus"
-    assert {_ctrl(registry, s).identity() for s in USB_EHCI} == {("usb", 0)}
+    # (identical identities pair in document order when correlated)
+    identities = {tuple(_ctrl(registry, s).identity().items()) for s in USB_EHCI}  # type: ignore[union-attr]
+    assert identities == {(("devtype", "controller"), ("type", "usb"), ("index", "0"))}
 
 
 def test_summary_shows_key_fields(registry: devframe.Registry) -> None:

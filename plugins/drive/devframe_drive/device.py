@@ -92,7 +92,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from lxml import etree
 
@@ -109,18 +109,27 @@ from devframe import (
     ElementView,
     Field,
     Flag,
+    Identity,
+    PlaceholderError,
+    Resolvers,
     SpecError,
+    XMLError,
+    checked_path,
+    parse_xml,
 )
 
 __all__ = [
     "BUS_PREFIXES",
+    "DRIVE_PATH",
     "METADATA",
+    "STORAGE_KEYS",
     "Drive",
     "Host",
     "drive_index",
     "drive_name",
     "index_to_letters",
     "letters_to_index",
+    "storage_layout",
 ]
 
 DISK_TYPES = ("file", "block", "dir", "network", "volume", "nvme", "vhostuser")
@@ -144,6 +153,30 @@ BUS_PREFIXES: Mapping[str, str] = {
     "xen": "xvd",
     "uml": "ubd",
 }
+
+#: the placeholder of a drive's path, resolved from its storage IDs (:meth:`Drive.prepare`)
+DRIVE_PATH = "DRIVE-PATH:"
+#: metadata keys of a drive that name its volume
+STORAGE_KEYS = ("domainID", "poolID", "imageID", "volumeID")
+
+
+def storage_layout(root: str) -> Callable[[Mapping[str, Any]], str]:
+    """A storage path resolver for oVirt's file layout
+    ``root/poolID/domainID/images/imageID/volumeID``.
+
+    Agents with a real storage layer pass their own ``Resolvers.storage_path`` instead.
+    """
+
+    def resolve(ids: Mapping[str, Any]) -> str:
+        parts = [str(ids[key]) for key in ("poolID", "domainID", "imageID", "volumeID")]
+        for part in parts:
+            if "/" in part or part in (".", "..", ""):
+                raise PlaceholderError(f"storage ID {part!r} is not a plain name")
+        pool, domain, image, volume = parts
+        return "/".join([root.rstrip("/"), pool, domain, "images", image, volume])
+
+    return resolve
+
 
 #: spec keys kept in the domain's <metadata>, with the type each is read back as
 METADATA: Mapping[str, type | None] = {
@@ -279,7 +312,6 @@ _MODELED_DISK = frozenset(
 _MODELED_SOURCE = frozenset({"host", "address"})
 _NOTHING_MODELED: frozenset[str] = frozenset()
 
-_D = TypeVar("_D", bound="Drive")
 
 # Spec-only keys handled by Drive itself, not by a field.
 _PATH_ATTR = {"file": "file", "block": "dev", "dir": "dir", "network": "name", "vhostuser": "path"}
@@ -288,21 +320,16 @@ _SHARED_VALUES = ("none", "exclusive", "shared", "transient")
 _SHARED_WORDS = {"false": "none", "no": "none", "true": "shared", "yes": "shared"}
 _DEFAULT_BUS = {"disk": "virtio", "lun": "scsi", "cdrom": "ide", "floppy": "fdc"}
 
-_FRAGMENT_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=False
-)
-
 
 def _parse_fragment(text: Any, where: str) -> etree._Element:
-    """One kept-verbatim element from a spec; refuses DTDs and entities."""
+    """One kept-verbatim element from a spec, through devframe's safe parser (no DTDs,
+    no entities, no network)."""
     if not isinstance(text, str) or not text.strip().startswith("<"):
         raise SpecError(f"disk spec key {where!r}: expected an XML element string, got {text!r:.80}")
-    if "<!DOCTYPE" in text or "<!ENTITY" in text:
-        raise SpecError(f"disk spec key {where!r}: DTDs and entities are refused")
     try:
-        element = etree.fromstring(text.encode("utf-8"), _FRAGMENT_PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise SpecError(f"disk spec key {where!r}: malformed XML: {exc}") from None
+        element = parse_xml(text, source=f"disk spec key {where!r}").getroot()
+    except XMLError as exc:
+        raise SpecError(str(exc)) from None
     if not isinstance(element.tag, str):
         raise SpecError(f"disk spec key {where!r}: expected an element")
     return element
@@ -329,7 +356,8 @@ class Drive(Device):
 
     dev_type: ClassVar[str] = "disk"
     tag: ClassVar[str] = "disk"
-    metadata_keys: ClassVar[tuple[str, ...]] = tuple(METADATA)
+    description: ClassVar[str] = "disks, cdroms, floppies and luns (<disk>)"
+    metadata_keys: ClassVar[Mapping[str, type | None]] = METADATA
     # libvirt's formatting order of <disk> children
     child_order: ClassVar[tuple[str, ...]] = (
         "driver", "auth", "source", "backingStore", "backenddomain", "geometry", "blockio",
@@ -491,24 +519,64 @@ class Drive(Device):
             return "transient"
         return None
 
-    def identity(self) -> tuple[Any, ...] | None:
-        """``('name', dev)``, else ``('serial', serial)``, else ``('path', path)``."""
+    def identity(self) -> Identity | None:
+        """The target dev (oVirt keys disk metadata ``devtype="disk" name=<dev>``), else the
+        serial, else the source path."""
         name = Field.raw(type(self).name, self)
         if name:
-            return ("name", name)
+            return {"devtype": "disk", "name": name}
         serial = Field.raw(type(self).serial, self)
         if serial:
-            return ("serial", serial)
+            return {"devtype": "disk", "serial": serial}
         path = self.path
         if path:
-            return ("path", path)
+            return {"devtype": "disk", "path": path}
         return None
+
+    # -- host placeholders ------------------------------------------------------------------
+
+    def prepare(self, resolvers: Resolvers) -> None:
+        """A ``DRIVE-PATH:`` source becomes the host path of the drive's volume.
+
+        The path is, in order: an explicit value (``resolvers.values``) for the
+        placeholder or the drive's target name; ``resolvers.storage_path(ids)`` with the
+        drive's storage IDs from its metadata (:data:`STORAGE_KEYS`); else the oVirt file
+        layout under ``resolvers.storage_root`` (:func:`storage_layout`). A path under
+        /dev makes the disk a block device.
+        """
+        path = self.path
+        if not path or not path.startswith(DRIVE_PATH):
+            return
+        resolved = self._volume_path(resolvers, path)
+        if resolved.startswith("/dev/") and (self.disk_type or "file") == "file":
+            self.path = None
+            self.disk_type = "block"
+        self.path = resolved
+
+    def _volume_path(self, resolvers: Resolvers, placeholder: str) -> str:
+        name = Field.raw(type(self).name, self)
+        value = resolvers.explicit(placeholder, name)
+        if value is not None:
+            return value
+        metadata = self.metadata if self.has_metadata else {}
+        missing = [key for key in STORAGE_KEYS if not metadata.get(key)]
+        if missing:
+            raise PlaceholderError(
+                f"{self.describe()} (target {name!r}): {placeholder!r} needs storage IDs "
+                f"{', '.join(missing)} in its metadata, or --resolve {name or placeholder}=PATH"
+            )
+        resolver = resolvers.storage_path
+        if resolver is None and resolvers.storage_root is not None:
+            resolver = storage_layout(resolvers.storage_root)
+        if resolver is None:
+            raise PlaceholderError(f"{self.describe()} (target {name!r}): no storage path resolver for {placeholder!r}")
+        ids = {key: metadata[key] for key in STORAGE_KEYS}
+        return checked_path(resolver(ids), self.describe(), placeholder)
 
     # -- dev_spec --------------------------------------------------------------------------
 
-    def to_spec(self) -> dict[str, Any]:
-        """This drive as a dev_spec (see the module docstring for the mapping)."""
-        spec = super().to_spec()
+    def write_spec(self, spec: dict[str, Any]) -> None:
+        """``path``, ``index``, ``shared``, ``diskType``'s default and what is kept verbatim."""
         spec.setdefault("diskType", "file")
         path = self.path
         if path is not None:
@@ -527,37 +595,29 @@ class Drive(Device):
         extra = {key: value for key, value in extra.items() if value}
         if extra:
             spec["specParams"]["xml"] = extra
-        return spec
 
-    @classmethod
-    def from_spec(cls: type[_D], spec: Mapping[str, Any]) -> _D:
-        """Build a drive from a dev_spec, filling what libvirt requires (a target name)."""
-        if not isinstance(spec, Mapping):
-            raise SpecError(f"a disk dev_spec must be a dict, got {type(spec).__name__}")
-        rest = dict(spec)
+    def read_spec(self, rest: dict[str, Any]) -> None:
+        """``path``, ``index`` (or the target name it implies), ``shared``, the verbatim XML,
+        and what libvirt requires (a target name; a network disk's protocol)."""
         path = rest.pop("path", None)
         index = rest.pop("index", None)
         shared = rest.pop("shared", None)
         extra: Any = None
         params = rest.get("specParams")
-        if isinstance(params, Mapping) and "xml" in params:
-            params = dict(params)
+        if isinstance(params, dict) and "xml" in params:
             extra = params.pop("xml")
-            rest["specParams"] = params
-        drive = super().from_spec(rest)
-        drive._apply_index(index, rest)
-        drive._apply_shared(shared)
+        self._apply_index(index, rest)
+        self._apply_shared(shared)
         if path is not None:
             if not isinstance(path, str):
-                raise SpecError(f"{drive.describe()}: spec key 'path' must be a str, got {type(path).__name__}")
-            drive.path = path
+                raise SpecError(f"{self.describe()}: spec key 'path' must be a str, got {type(path).__name__}")
+            self.path = path
         if extra is not None:
-            drive._apply_verbatim(extra)
-        if drive.disk_type == "network" and drive.protocol is None:
-            raise SpecError(f"{drive.describe()}: a network disk spec needs 'protocol'")
-        if drive.disk_type == "vhostuser" and drive.element.find("source") is not None and drive.source_type is None:
-            drive.source_type = "unix"  # the only socket type libvirt has
-        return drive
+            self._apply_verbatim(extra)
+        if self.disk_type == "network" and self.protocol is None:
+            raise SpecError(f"{self.describe()}: a network disk spec needs 'protocol'")
+        if self.disk_type == "vhostuser" and self.element.find("source") is not None and self.source_type is None:
+            self.source_type = "unix"  # the only socket type libvirt has
 
     def _apply_index(self, index: Any, spec: Mapping[str, Any]) -> None:
         if index is not None:

@@ -1,4 +1,5 @@
-"""Hook implementations of the drive plugin (``<disk>`` devices).
+"""The drive plugin's hooks: registers :class:`~devframe_drive.device.Drive` (which describes
+``<disk>`` alone, its ``DRIVE-PATH:`` placeholder included) and holds the legacy conf rule.
 
 Legacy conf rule (deprecated path; the caller warns). The keys this plugin owns:
 
@@ -37,10 +38,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lxml import etree
-
-from devframe import DevframeError, DeviceType, MetadataSchema, Resolvers, SpecError, get_logger, hookimpl
-from devframe_drive.device import METADATA, Drive, drive_index, drive_name
+from devframe import DevframeError, DeviceTypeRegister, SpecError, get_logger, hookimpl
+from devframe_drive.device import Drive, drive_index, drive_name
 
 _log = get_logger(plugin="drive")
 
@@ -58,38 +57,8 @@ _OLD_IDE = ("hda", "hdb", "hdc", "hdd")
 
 
 @hookimpl
-def devframe_device_types() -> list[DeviceType]:
-    return [DeviceType("disk", Drive, description="disks, cdroms, floppies and luns (<disk>)")]
-
-
-@hookimpl
-def devframe_device_metadata() -> MetadataSchema:
-    return MetadataSchema(dict(METADATA))
-
-
-@hookimpl
-def devframe_metadata_identity(element: etree._Element) -> dict[str, str] | None:
-    target = next(element.iterchildren("target"), None)
-    name = target.get("dev") if target is not None else None
-    return {"devtype": "disk", "name": name} if name else None
-
-
-@hookimpl
-def devframe_prepare_device(device: Drive, resolvers: Resolvers) -> None:
-    """A ``DRIVE-PATH:`` source becomes the host path of the drive's volume.
-
-    The path comes from the drive's storage IDs in its metadata (domainID, poolID,
-    imageID, volumeID) through the host's storage resolver; a path under /dev makes
-    the disk a block device.
-    """
-    path = device.path
-    if not path or not path.startswith("DRIVE-PATH:"):
-        return
-    resolved = resolvers.drive_path(device, path)
-    if resolved.startswith("/dev/") and (device.disk_type or "file") == "file":
-        device.path = None
-        device.disk_type = "block"
-    device.path = resolved
+def devframe_register_device_types(register: DeviceTypeRegister) -> None:
+    register(Drive)
 
 
 @hookimpl

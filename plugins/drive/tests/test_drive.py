@@ -92,7 +92,7 @@ def test_fields_are_typed(registry: devframe.Registry) -> None:
     assert drive.total_bytes_sec == 10_000_000 and drive.group_name == "grp1"
     assert drive.boot_order == 1
     assert drive.device_id == S.UUID1
-    assert drive.identity() == ("name", "vda")
+    assert drive.identity() == {"devtype": "disk", "name": "vda"}
 
 
 def test_spec_of_file_disk(registry: devframe.Registry) -> None:
@@ -344,9 +344,9 @@ def test_identity_falls_back_to_serial_then_path(registry: devframe.Registry) ->
     element = copy.deepcopy(drive.element)
     element.remove(element.find("target"))
     no_target = Drive(element)
-    assert no_target.identity() == ("serial", "WD-WMAP9A966149")
+    assert no_target.identity() == {"devtype": "disk", "serial": "WD-WMAP9A966149"}
     element.remove(element.find("serial"))
-    assert Drive(element).identity() == ("path", "/var/lib/libvirt/images/vm.qcow2")
+    assert Drive(element).identity() == {"devtype": "disk", "path": "/var/lib/libvirt/images/vm.qcow2"}
     element.remove(element.find("source"))
     assert Drive(element).identity() is None
 
@@ -357,9 +357,10 @@ def test_metadata_hooks(registry: devframe.Registry) -> None:
     assert route.metadata_schema.coerce("leaseOffset", "1024") == 1024
     assert route.metadata_schema.coerce("managed", "true") is True
     drive = parse(registry, S.FILE_QCOW2)
-    assert route.identity(drive.element) == {"devtype": "disk", "name": "vda"}
+    # one identity, used by metadata binding and correlation alike
+    assert drive.checked_identity() == {"devtype": "disk", "name": "vda"}
     drive.element.remove(drive.element.find("target"))
-    assert route.identity(drive.element) is None
+    assert drive.checked_identity() != {"devtype": "disk", "name": "vda"}
 
 
 def test_summary_shows_key_fields(registry: devframe.Registry) -> None:

@@ -84,9 +84,8 @@ oVirt metadata entry is keyed ``devtype="graphics" name="<type>"``, as VDSM keye
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from devframe import (
     ON_OFF,
@@ -98,6 +97,7 @@ from devframe import (
     ElementView,
     Field,
     FieldValueError,
+    Identity,
     Kind,
     SpecError,
 )
@@ -118,8 +118,6 @@ CHANNEL_NAMES = ("main", "display", "inputs", "cursor", "playback", "record", "s
 CHANNEL_MODES = ("any", "secure", "insecure")
 LISTEN_TYPES = ("address", "network", "socket", "none")
 REDACTED = "***"
-
-G = TypeVar("G", bound="Graphics")
 
 
 class IntRange(Kind[int]):
@@ -244,7 +242,10 @@ class Graphics(Device):
 
     dev_type: ClassVar[str] = "graphics"
     tag: ClassVar[str] = "graphics"
-    metadata_keys: ClassVar[tuple[str, ...]] = ("deviceId",)
+    description: ClassVar[str] = "graphical framebuffers (<graphics type=...>)"
+    # libvirt's schema has no <alias> for graphics: the engine's deviceId lives in metadata.
+    has_alias: ClassVar[bool] = False
+    metadata_keys: ClassVar[Mapping[str, type | None]] = {"deviceId": str}
     # libvirt's order when it formats a graphics element.
     child_order: ClassVar[tuple[str, ...]] = (
         "listen",
@@ -313,21 +314,11 @@ class Graphics(Device):
 
     # -- identity -----------------------------------------------------------------------
 
-    @property
-    def device_id(self) -> str | None:
-        """The engine's deviceId: from a ``ua-`` alias, else from metadata."""
-        from_alias = super().device_id
-        if from_alias is not None:
-            return from_alias
-        if self.has_metadata:
-            value = self.metadata.get("deviceId")
-            return str(value) if value is not None else None
-        return None
-
-    def identity(self) -> tuple[Any, ...] | None:
-        """Graphics are recognised by type: a VM has at most one of each."""
+    def identity(self) -> Identity | None:
+        """Graphics are recognised by type (oVirt keys their metadata ``devtype``/``name``):
+        a VM normally has one of each; identical ones pair in document order."""
         kind = Field.raw(type(self).type, self)
-        return ("type", kind) if kind else None
+        return {"devtype": "graphics", "name": kind} if kind else None
 
     # -- dev_spec -----------------------------------------------------------------------
 
@@ -342,10 +333,9 @@ class Graphics(Device):
             return ip, network
         return self.element.get("listen"), None
 
-    def to_spec(self) -> dict[str, Any]:
-        """The engine dev_spec; never holds the password."""
-        spec = super().to_spec()
-        params: dict[str, Any] = spec.setdefault("specParams", {})
+    def write_spec(self, spec: dict[str, Any]) -> None:
+        """Channels as the engine lists them, displayIp/displayNetwork; never the password."""
+        params: dict[str, Any] = spec["specParams"]
         secure: list[str] = []
         others: list[dict[str, Any]] = []
         for channel in self.channels:
@@ -363,21 +353,15 @@ class Graphics(Device):
             params["displayIp"] = ip
         if network is not None:
             params["displayNetwork"] = network
-        return spec
 
-    @classmethod
-    def from_spec(cls: builtins.type[G], spec: Mapping[str, Any]) -> G:
-        """Build a graphics device from an engine dev_spec (see the module docstring)."""
-        if not isinstance(spec, Mapping):
-            raise SpecError(f"a dev_spec must be a dict, got {type(spec).__name__}")
-        where = f"graphics dev_spec (device={spec.get('device')!r})"
-        rest: dict[str, Any] = dict(spec)
-        raw_params = rest.get("specParams")
-        if raw_params is None:
-            raw_params = {}
-        if not isinstance(raw_params, Mapping):
-            raise SpecError(f"{where}: 'specParams' must be a dict, got {type(raw_params).__name__}")
-        params = dict(raw_params)
+    def read_spec(self, rest: dict[str, Any]) -> None:
+        """The keys no field maps: channels, displayIp/displayNetwork, the password."""
+        where = f"graphics dev_spec (device={rest.get('device')!r})"
+        params = rest.get("specParams")
+        if params is None:
+            params = rest["specParams"] = {}
+        if not isinstance(params, dict):
+            raise SpecError(f"{where}: 'specParams' must be a dict, got {type(params).__name__}")
         secure_raw = params.pop("spiceSecureChannels", None)
         others_raw = params.pop("spiceChannels", None)
         display_ip = params.pop("displayIp", None)
@@ -399,23 +383,17 @@ class Graphics(Device):
             if not isinstance(others_raw, list) or not all(isinstance(c, Mapping) for c in others_raw):
                 raise SpecError(f"{where}: specParams 'spiceChannels' must be a list of {{name, mode}} dicts")
             channels.extend(dict(c) for c in others_raw)
-        rest["specParams"] = params
-        # libvirt's schema has no <alias> for graphics: keep the deviceId in metadata.
-        device_id = None if "alias" in rest else rest.pop("deviceId", None)
-
-        device: G = super().from_spec(rest)
-
         if channels:
-            device.channels = channels
-        if params.get("listens") is None:
+            self.channels = channels
+        if next(self.element.iterchildren("listen"), None) is None:
             if display_network is not None:
                 listen: dict[str, Any] = {"type": "network", "network": display_network}
                 if display_ip is not None:
                     listen["address"] = display_ip
-                device.listens = [listen]
-            elif display_ip is not None and params.get("listen") is None:
-                device.listens = [{"type": "address", "address": display_ip}]
-        derived_ip, derived_network = device.display_values()
+                self.listens = [listen]
+            elif display_ip is not None and self.element.get("listen") is None:
+                self.listens = [{"type": "address", "address": display_ip}]
+        derived_ip, derived_network = self.display_values()
         if display_network is not None and display_network != derived_network:
             raise SpecError(
                 f"{where}: specParams 'displayNetwork' {display_network!r} contradicts the listens "
@@ -426,10 +404,7 @@ class Graphics(Device):
                 f"{where}: specParams 'displayIp' {display_ip!r} contradicts the listen address {derived_ip!r}"
             )
         if password is not None:
-            device.passwd = password
-        if device_id is not None:
-            device.metadata["deviceId"] = device_id
-        return device
+            self.passwd = password
 
     # -- display ------------------------------------------------------------------------
 

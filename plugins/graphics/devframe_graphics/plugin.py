@@ -1,4 +1,5 @@
-"""Hook implementations of the graphics plugin.
+"""The graphics plugin's hooks: registers :class:`~devframe_graphics.device.Graphics` (which
+describes ``<graphics>`` alone) and holds the legacy conf rule.
 
 Legacy conf (deprecated path; the rule VDSM applied to pre-3.3 engines):
 
@@ -37,9 +38,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lxml import etree
-
-from devframe import DevframeError, DeviceType, MetadataSchema, get_logger, hookimpl
+from devframe import DevframeError, DeviceTypeRegister, get_logger, hookimpl
 from devframe_graphics.device import Graphics, parse_secure_channels
 
 # Lazy: resolved against the structlog configuration in force at each call, not at import.
@@ -78,23 +77,8 @@ class LegacyConfError(DevframeError):
 
 
 @hookimpl
-def devframe_device_types() -> list[DeviceType]:
-    return [DeviceType("graphics", Graphics, description="graphical framebuffers (<graphics type=...>)")]
-
-
-@hookimpl
-def devframe_device_metadata() -> MetadataSchema:
-    # graphics have no alias in libvirt, so the engine's deviceId lives in metadata
-    return MetadataSchema({"deviceId": str})
-
-
-@hookimpl
-def devframe_metadata_identity(element: etree._Element) -> dict[str, str] | None:
-    """oVirt keys graphics metadata by devtype and type (``name``), since there is no alias."""
-    kind = element.get("type")
-    if not kind:
-        return None
-    return {"devtype": "graphics", "name": kind}
+def devframe_register_device_types(register: DeviceTypeRegister) -> None:
+    register(Graphics)
 
 
 @hookimpl

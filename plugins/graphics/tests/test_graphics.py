@@ -108,7 +108,7 @@ def test_vnc_fields(registry):
     assert (g.passwd, g.passwd_valid_to, g.connected, g.audio_id) == (SECRET, "2030-01-01T00:00:01", "keep", 1)
     assert [(item.type, item.address) for item in g.listens] == [("address", "192.0.2.10")]
     assert g.alias is None and g.device_id is None
-    assert g.identity() == ("type", "vnc")
+    assert g.identity() == {"devtype": "graphics", "name": "vnc"}
 
 
 def test_spice_fields(registry):
@@ -416,8 +416,8 @@ def test_new_field_is_created_in_libvirt_order(registry):
 def test_metadata_identity_is_devtype_and_type(registry):
     g = parse_one(registry, SPICE_FULL)
     route = registry.routes["graphics"]
-    assert route.identity(g.element) == {"devtype": "graphics", "name": "spice"}
-    assert route.identity(etree.fromstring("<graphics/>")) is None
+    assert g.checked_identity() == {"devtype": "graphics", "name": "spice"}
+    assert route.dev_class(etree.fromstring("<graphics/>")).identity() is None
     assert dict(route.metadata_schema.keys) == {"deviceId": str}
 
 

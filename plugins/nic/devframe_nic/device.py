@@ -97,7 +97,6 @@ as does a NIC whose MAC another ``<interface>`` of the same domain carries.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -113,6 +112,7 @@ from devframe import (
     Device,
     ElementView,
     Field,
+    Identity,
     Kind,
     SpecError,
 )
@@ -310,22 +310,15 @@ _SP = "specParams."
 _NETWORK_KEY_FIELD = {"bridge": "source_bridge", "network": "source_network"}
 
 
-def _merge_missing(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
-    """Add ``extra``'s keys that ``target`` lacks, descending into nested dicts."""
-    for key, value in extra.items():
-        if key not in target or target[key] is None:
-            target[key] = copy.deepcopy(value)
-        elif isinstance(target[key], dict) and isinstance(value, Mapping):
-            _merge_missing(target[key], value)
-
-
 class Nic(Device):
     """A network interface (``<interface>``); see the module docstring for the mapping."""
 
     dev_type: ClassVar[str] = "interface"
     tag: ClassVar[str] = "interface"
+    description: ClassVar[str] = "network interfaces (<interface type=...>)"
     child_order: ClassVar[tuple[str, ...]] = _CHILD_ORDER
-    metadata_keys: ClassVar[tuple[str, ...]] = ("network", "portMirroring", "custom")
+    # The engine's logical network name, mirrored networks and custom properties.
+    metadata_keys: ClassVar[Mapping[str, type | None]] = {"network": str, "portMirroring": list, "custom": dict}
 
     type = Field("@type", Choice(*INTERFACE_TYPES), spec="device", default="bridge", doc="interface type")
     mac = Field("mac@address", MAC, spec="macAddr", doc="MAC address")
@@ -456,8 +449,9 @@ class Nic(Device):
 
     # -- identity -------------------------------------------------------------------
 
-    def identity(self) -> tuple[Any, ...] | None:
-        """``("mac", <lower-case mac>)``, plus the alias for a failover team member.
+    def identity(self) -> Identity | None:
+        """The lower-case MAC (oVirt keys NIC metadata ``mac_address``), plus the alias for
+        a failover team member.
 
         The two NICs of a failover team (``<teaming>``) share one MAC, so their identity
         adds the alias. The raw MAC is used: a malformed one still identifies its device.
@@ -469,9 +463,10 @@ class Nic(Device):
         if not raw:
             return None
         mac = raw.lower()
-        if next(self.element.iterchildren("teaming"), None) is not None:
-            return ("mac", mac, Device.alias.raw(self))
-        return ("mac", mac)
+        alias = Device.alias.raw(self)
+        if alias and next(self.element.iterchildren("teaming"), None) is not None:
+            return {"mac_address": mac, "alias": alias}
+        return {"mac_address": mac}
 
     # -- dev_spec ---------------------------------------------------------------------
 
@@ -479,10 +474,9 @@ class Nic(Device):
         name = _NETWORK_KEY_FIELD.get(kind or "")
         return getattr(Nic, name) if name else None
 
-    def to_spec(self) -> dict[str, Any]:
-        """The dev_spec: the generic mapping plus ``network`` and the other source names."""
-        spec = super().to_spec()
-        params: dict[str, Any] = spec.setdefault("specParams", {})
+    def write_spec(self, spec: dict[str, Any]) -> None:
+        """``network`` (the source of a bridge/network interface) and the other source names."""
+        params: dict[str, Any] = spec["specParams"]
         primary = self._network_field(Nic.type.raw(self))
         for field, extra_key in ((Nic.source_bridge, "sourceBridge"), (Nic.source_network, "sourceNetwork")):
             value = field.raw(self)
@@ -492,41 +486,21 @@ class Nic(Device):
                 spec["network"] = value
             else:
                 params[extra_key] = value
-        metadata = self.metadata_if_any()
-        if metadata:
-            # The core adds only metadata keys the spec lacks entirely; unmodeled
-            # specParams entries (kept in metadata by from_spec) must come back too.
-            kept = metadata.get("specParams")
-            if isinstance(kept, Mapping):
-                _merge_missing(params, kept)
-        return spec
 
-    @classmethod
-    def from_spec(cls, spec: Mapping[str, Any]) -> Nic:
-        """Build a NIC from a dev_spec, filling libvirt's defaults (see module docs).
-
-        ``network`` names the source of a ``bridge``/``network`` interface and is kept
-        in metadata too (the engine's logical network name).
-        """
-        extras: dict[str, Any] = {}
-        if isinstance(spec, Mapping):
-            params = spec.get("specParams")
-            if params is not None and not isinstance(params, Mapping):
-                raise _spec_error("specParams", params, "expected a dict")
-            # sourceBridge/sourceNetwork are named relative to the type, so they are
-            # not plain fields: take them out here and apply them below.
-            if params and any(k in params for k in _SOURCE_EXTRAS):
-                trimmed = dict(params)
-                extras = {k: trimmed.pop(k) for k in _SOURCE_EXTRAS if k in trimmed}
-                spec = {**spec, "specParams": trimmed}
-            network = spec.get("network")
-            if network is not None and not isinstance(network, str):
-                raise _spec_error("network", network, "expected a network or bridge name")
-        device = super().from_spec(spec)
-        assert isinstance(device, Nic)
-        device._apply_source_names(spec.get("network"), extras)
-        device._fill_defaults(Nic.type.raw(device))
-        return device
+    def read_spec(self, rest: dict[str, Any]) -> None:
+        """``network`` names the source of a ``bridge``/``network`` interface (and stays in
+        metadata: the engine's logical network name); then libvirt's defaults (module docs)."""
+        params = rest.get("specParams")
+        if params is not None and not isinstance(params, Mapping):
+            raise _spec_error("specParams", params, "expected a dict")
+        # sourceBridge/sourceNetwork are named relative to the type, so they are not plain
+        # fields: applied here, after the type is known.
+        extras = {k: params.pop(k) for k in _SOURCE_EXTRAS if k in params} if params else {}
+        network = rest.get("network")
+        if network is not None and not isinstance(network, str):
+            raise _spec_error("network", network, "expected a network or bridge name")
+        self._apply_source_names(network, extras)
+        self._fill_defaults(Nic.type.raw(self))
 
     def _apply_source_names(self, network: str | None, extras: Mapping[str, Any]) -> None:
         primary = self._network_field(Nic.type.raw(self))

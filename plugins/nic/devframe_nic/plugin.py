@@ -1,4 +1,5 @@
-"""Hook implementations of the nic plugin (dev_type ``interface``, claims ``<interface>``).
+"""The nic plugin's hooks: registers :class:`~devframe_nic.device.Nic` (dev_type
+``interface``, which describes ``<interface>`` alone) and holds the legacy conf rule.
 
 Metadata: the engine keeps ``network`` (logical network name), ``portMirroring``
 (list of network names) and ``custom`` (custom properties) of a NIC in the domain's
@@ -40,9 +41,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lxml import etree
-
-from devframe import ARCHES, DeviceType, MetadataSchema, SpecError, check_arch, hookimpl
+from devframe import ARCHES, DeviceTypeRegister, SpecError, check_arch, hookimpl
 from devframe_nic.device import MAC, Nic, normalize_model
 
 __all__ = ["LEGACY_ARCHES", "LEGACY_KEYS", "spec_list_from_legacy_conf"]
@@ -53,21 +52,8 @@ LEGACY_ARCHES = tuple(ARCHES)  # the core's list: one rule for every arch
 
 
 @hookimpl
-def devframe_device_types() -> list[DeviceType]:
-    return [DeviceType("interface", Nic, description="network interfaces (<interface type=...>)")]
-
-
-@hookimpl
-def devframe_device_metadata() -> MetadataSchema:
-    return MetadataSchema(keys={"network": str, "portMirroring": list, "custom": dict})
-
-
-@hookimpl
-def devframe_metadata_identity(element: etree._Element) -> dict[str, str] | None:
-    # Lower-cased: libvirt writes MACs in lower case, engines sometimes in upper.
-    mac = next(element.iterchildren("mac"), None)
-    address = mac.get("address") if mac is not None else None
-    return {"mac_address": address.lower()} if address else None
+def devframe_register_device_types(register: DeviceTypeRegister) -> None:
+    register(Nic)
 
 
 @hookimpl

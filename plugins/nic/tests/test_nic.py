@@ -466,7 +466,7 @@ def test_malformed_mac_in_xml_is_kept_and_reported(registry: Registry) -> None:
     )
     assert any("mac" in problem for problem in nic.problems())
     assert "52:54:00:zz:00:01" in nic.to_xml()
-    assert nic.identity() == ("mac", "52:54:00:zz:00:01")
+    assert nic.identity() == {"mac_address": "52:54:00:zz:00:01"}
     with pytest.raises(DevframeError, match="mac"):
         nic.to_spec()
 
@@ -543,7 +543,7 @@ def test_setting_a_bad_mac_raises_and_keeps_the_old(registry: Registry) -> None:
 
 def test_identity_is_the_mac_case_insensitive(registry: Registry) -> None:
     nic = parse_one(NETWORK, registry)
-    assert nic.identity() == ("mac", "52:54:00:6d:90:02")
+    assert nic.identity() == {"mac_address": "52:54:00:6d:90:02"}
     assert parse_one("<interface type='user'/>", registry).identity() is None
 
 
@@ -551,7 +551,10 @@ def test_team_members_share_a_mac_but_not_an_identity(registry: Registry) -> Non
     nics = devframe.parse_domain(TEAM_DOMAIN, registry=registry).dev_map["interface"]
     assert [n.mac for n in nics] == ["00:11:22:33:44:55"] * 2
     identities = [n.identity() for n in nics]
-    assert identities == [("mac", "00:11:22:33:44:55", "ua-backup0"), ("mac", "00:11:22:33:44:55", "ua-hostdev0")]
+    assert identities == [
+        {"mac_address": "00:11:22:33:44:55", "alias": "ua-backup0"},
+        {"mac_address": "00:11:22:33:44:55", "alias": "ua-hostdev0"},
+    ]
     assert nics[1].teaming_persistent == "ua-backup0"
     assert nics[1].to_spec()["specParams"]["teaming"] == {"type": "transient", "persistent": "ua-backup0"}
 
@@ -565,17 +568,17 @@ def test_identity_looks_at_one_nic_only(registry: Registry) -> None:
     other = nic.format(2, "c", "")
     nics = devframe.parse_domain(wrap_in_domain(first, second, other), registry=registry).dev_map["interface"]
     assert [n.identity() for n in nics] == [
-        ("mac", "52:54:00:00:00:01"),
-        ("mac", "52:54:00:00:00:01"),
-        ("mac", "52:54:00:00:00:02"),
+        {"mac_address": "52:54:00:00:00:01"},
+        {"mac_address": "52:54:00:00:00:01"},
+        {"mac_address": "52:54:00:00:00:02"},
     ]
 
 
 def test_metadata_identity_and_schema(registry: Registry) -> None:
     route = registry.routes["interface"]
     # The MAC in NETWORK is written in mixed case; the key is lower case.
-    assert route.identity(etree.fromstring(NETWORK)) == {"mac_address": "52:54:00:6d:90:02"}
-    assert route.identity(etree.fromstring("<interface type='user'/>")) is None
+    assert route.dev_class(etree.fromstring(NETWORK)).identity() == {"mac_address": "52:54:00:6d:90:02"}
+    assert route.dev_class(etree.fromstring("<interface type='user'/>")).identity() is None
     assert set(route.metadata_schema.keys) == {"network", "portMirroring", "custom"}
     assert route.metadata_schema.keys["portMirroring"] is list
 

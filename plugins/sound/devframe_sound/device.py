@@ -19,9 +19,9 @@ A spec without ``device`` builds ``ich6`` (the schema requires a model).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from devframe import INT, YES_NO, Children, Choice, Device, ElementView, Field
+from devframe import INT, YES_NO, Children, Choice, Device, ElementView, Field, Identity, address_text
 
 MODELS = ("sb16", "es1370", "pcspk", "ac97", "ich6", "ich7", "ich9", "usb", "virtio")
 
@@ -38,6 +38,7 @@ class Sound(Device):
 
     dev_type: ClassVar[str] = "sound"
     tag: ClassVar[str] = "sound"
+    description: ClassVar[str] = "sound cards (<sound model=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("driver", "codec", "audio", "alias", "acpi", "address")
 
     model = Field("@model", Choice(*MODELS), spec="device", default="ich6", doc="sound card model")
@@ -47,8 +48,6 @@ class Sound(Device):
     streams = Field("driver@streams", INT, spec="specParams.streams", doc="PCM streams (virtio)")
     acpi_index = Field("acpi@index", INT, spec="specParams.acpiIndex", doc="ACPI index of the PCI device")
 
-    def identity(self) -> tuple[Any, ...] | None:
-        address = self.address
-        if address:
-            return ("address", *sorted(address.items()))
-        return None
+    def identity(self) -> Identity | None:
+        address = address_text(self.raw_address())
+        return {"devtype": "sound", "address": address} if address else None

@@ -1,4 +1,8 @@
-"""Hook implementations of the sound plugin: the smallest complete devframe plugin.
+"""The sound plugin's hooks: the smallest complete devframe plugin.
+
+Everything about ``<sound>`` itself lives in its device class
+(:class:`devframe_sound.device.Sound`); this module registers the class and holds the
+legacy conf rule.
 
 Legacy conf rule (deprecated path, engines before 3.3; key ``soundDevice``): a
 ``soundDevice`` gives one sound device of that model; none (or empty) gives no sound
@@ -24,9 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lxml import etree
-
-from devframe import ARCHES, DeviceType, SpecError, check_arch, hookimpl
+from devframe import ARCHES, DeviceTypeRegister, SpecError, check_arch, hookimpl
 from devframe_sound.device import Sound
 
 #: arches the legacy rule knows (every one gets the same device)
@@ -34,23 +36,8 @@ LEGACY_ARCHES = tuple(ARCHES)  # the core's list: one rule for every arch
 
 
 @hookimpl
-def devframe_device_types() -> list[DeviceType]:
-    return [DeviceType("sound", Sound, description="sound cards (<sound model=...>)")]
-
-
-@hookimpl
-def devframe_parse_device(element: etree._Element, metadata: Mapping[str, Any] | None) -> Sound:
-    return Sound(element, metadata=metadata)
-
-
-@hookimpl
-def devframe_build_device(device: Sound) -> etree._Element:
-    return device.element
-
-
-@hookimpl
-def devframe_device_from_spec(spec: Mapping[str, Any]) -> Sound:
-    return Sound.from_spec(spec)
+def devframe_register_device_types(register: DeviceTypeRegister) -> None:
+    register(Sound)
 
 
 @hookimpl

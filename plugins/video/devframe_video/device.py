@@ -56,10 +56,9 @@ which a dev_spec alone cannot know. No video attribute is required by the schema
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from devframe import INT, ON_OFF, STR, YES_NO, Choice, Device, Field
+from devframe import INT, ON_OFF, STR, YES_NO, Choice, Device, Field, Identity, address_text
 
 __all__ = ["MODEL_TYPES", "Video"]
 
@@ -80,6 +79,7 @@ class Video(Device):
 
     dev_type: ClassVar[str] = "video"
     tag: ClassVar[str] = "video"
+    description: ClassVar[str] = "video cards (<video><model type=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("driver", "model", "alias", "acpi", "address")
 
     model_type = Field("model@type", Choice(*MODEL_TYPES), spec="device", from_spec=_model_from_spec, doc="video model")
@@ -102,17 +102,15 @@ class Video(Device):
     page_per_vq = Field("driver@page_per_vq", ON_OFF, spec="specParams.driver.pagePerVq")
     acpi_index = Field("acpi@index", INT, spec="specParams.acpiIndex", doc="ACPI index of the PCI device")
 
-    def after_spec(self, spec: Mapping[str, Any]) -> None:
+    def read_spec(self, rest: dict[str, Any]) -> None:
         """Build no ``<model>`` for ``device == "video"``: what a video without one reports."""
-        if spec.get("device") == _NO_MODEL:
+        if rest.get("device") == _NO_MODEL:
             self.model_type = None
 
-    def identity(self) -> tuple[Any, ...] | None:
+    def identity(self) -> Identity | None:
         """The guest address (video cards have no other identity than alias and address)."""
-        address = self.address
-        if address:
-            return ("address", *sorted(address.items()))
-        return None
+        address = address_text(self.raw_address())
+        return {"devtype": "video", "address": address} if address else None
 
     def summary(self) -> dict[str, Any]:
         """Key fields for ``devframe inspect``: model first, then sizes and options."""

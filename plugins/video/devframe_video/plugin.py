@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from devframe import DeviceType, SpecError, hookimpl
+from devframe import DeviceTypeRegister, SpecError, hookimpl
 from devframe_video.device import Video
 
 __all__ = ["SPICE_DISPLAYS", "VNC_MODEL_BY_ARCH", "legacy_video_specs"]
@@ -57,8 +57,8 @@ _NO_QXL_ARCHES = frozenset({"s390x"})
 
 
 @hookimpl
-def devframe_device_types() -> list[DeviceType]:
-    return [DeviceType("video", Video, description="video cards (<video><model type=...>)")]
+def devframe_register_device_types(register: DeviceTypeRegister) -> None:
+    register(Video)
 
 
 @hookimpl
