@@ -9,6 +9,9 @@ When the Guest cannot know what libvirt did (the connection died during an attac
 detach, the daemon restarted and events may have been missed, the domain stopped or
 started again), the tracked Domain is marked stale and re-read from libvirt before
 its next use (:meth:`Guest.sync`), keeping the objects it already has.
+
+A Guest knows its Host only through :class:`~devframe.agent.interfaces.GuestHost` and
+the ``forget`` callback it was built with; this module does not import ``host.py``.
 """
 
 from __future__ import annotations
@@ -17,24 +20,21 @@ import copy
 import threading
 import time
 import uuid as uuidlib
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from lxml import etree
 
 from devframe.agent.correlate import _identity
 from devframe.agent.errors import AgentError, DetachFailedError, DetachTimeoutError, GuestGoneError
 from devframe.agent.events import DEVICE_REMOVAL_FAILED, DEVICE_REMOVED
-from devframe.agent.host import libvirt_module
+from devframe.agent.interfaces import GuestHost
+from devframe.agent.libvirt_api import libvirt_module
 from devframe.core.device import USER_ALIAS_PREFIX, Device
 from devframe.core.domain import DevMap, Domain, parse_domain
 from devframe.core.errors import DevframeError
 from devframe.core.log import get_logger
 from devframe.core.metadata import NS, PREFIX
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from devframe.agent.host import Host
 
 __all__ = ["Guest"]
 
@@ -43,10 +43,17 @@ T = TypeVar("T")
 
 class Guest:
     """One domain of a :class:`~devframe.agent.Host`. Get it from the Host
-    (``create_guest``, ``guests``, ``guest``), not by constructing it."""
+    (``create_guest``, ``guests``, ``guest``), not by constructing it.
 
-    def __init__(self, host: Host, dom: Any) -> None:
+    ``host``: the Host (:attr:`host`). ``dom``: the virDomain. ``forget()``: called
+    once the domain is gone for good (undefined, or libvirt no longer knows it), so the
+    Host does not hand this Guest out again.
+    """
+
+    def __init__(self, host: GuestHost, dom: Any, *, forget: Callable[[], None] | None = None) -> None:
+        #: the Host this Guest belongs to
         self.host = host
+        self._forget = forget
         self.name: str = dom.name()
         self.uuid: str = dom.UUIDString()
         self._dom = dom
@@ -84,9 +91,13 @@ class Guest:
             return self.host.call(operation, fn, domain=self.name, device=device, retry=retry)
         except GuestGoneError as exc:
             if exc.code == libvirt.VIR_ERR_NO_DOMAIN:
-                # Gone for good: the Host must not hand this Guest out again.
-                self.host._forget(self.uuid)
+                self._gone()
             raise
+
+    def _gone(self) -> None:
+        # Gone for good: the Host must not hand this Guest out again.
+        if self._forget is not None:
+            self._forget()
 
     # -- state -------------------------------------------------------------------------
 
@@ -464,7 +475,7 @@ class Guest:
             if self._call("query persistence", lambda d: d.isPersistent()):
                 flags = libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
                 self._call("undefine domain", lambda d: d.undefineFlags(flags), retry=False)
-            self.host._forget(self.uuid)
+            self._gone()
             self._log.info("guest destroyed")
 
     def __repr__(self) -> str:
