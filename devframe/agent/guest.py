@@ -35,6 +35,7 @@ from devframe.core.domain import DevMap, Domain, parse_domain
 from devframe.core.errors import DevframeError
 from devframe.core.log import get_logger
 from devframe.core.metadata import NS, PREFIX
+from devframe.core.safexml import parse_trusted_xml, parse_xml
 
 __all__ = ["Guest"]
 
@@ -99,6 +100,11 @@ class Guest:
         if self._forget is not None:
             self._forget()
 
+    @property
+    def _source(self) -> str:
+        # Where XML read from libvirt came from, for error messages.
+        return f"{self.host.uri} domain {self.name}"
+
     # -- state -------------------------------------------------------------------------
 
     def is_active(self) -> bool:
@@ -138,11 +144,7 @@ class Guest:
 
     def domain(self, *, inactive: bool = False) -> Domain:
         """A new :class:`~devframe.Domain` parsed from the live XML, metadata bound."""
-        return parse_domain(
-            self.xml(inactive=inactive),
-            registry=self.host.registry,
-            source=f"{self.host.uri} domain {self.name}",
-        )
+        return parse_domain(self.xml(inactive=inactive), registry=self.host.registry, source=self._source)
 
     @property
     def tracked(self) -> Domain:
@@ -442,9 +444,7 @@ class Guest:
         Read from the domain XML: libvirt's metadata getter drops the namespaces of
         the element's children.
         """
-        document = etree.fromstring(
-            self.xml(inactive=inactive).encode("utf-8"), etree.XMLParser(resolve_entities=False)
-        )
+        document = parse_trusted_xml(self.xml(inactive=inactive), source=self._source).getroot()
         for element in document.iterfind("metadata/*"):
             if isinstance(element.tag, str) and etree.QName(element).namespace == uri:
                 copied = copy.deepcopy(element)
@@ -456,7 +456,7 @@ class Guest:
         """Write the tracked Domain's metadata (VM values and every device's) to libvirt."""
         with self._lock:
             tracked = self.tracked
-            document = etree.fromstring(tracked.to_xml().encode("utf-8"), etree.XMLParser(resolve_entities=False))
+            document = parse_trusted_xml(tracked.to_xml(), source=f"tracked domain {self.name}").getroot()
             vm = document.find(f"metadata/{{{NS}}}vm")
             if vm is None:
                 self._log.info("no devframe metadata to save")
@@ -505,14 +505,14 @@ def _for_set_metadata(xml: str, uri: str) -> str:
     already declares that prefix; the children keep their namespace by declaring it
     themselves.
     """
-    try:
-        element = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError as exc:
-        raise DevframeError(f"set metadata: not well-formed XML: {exc}") from None
+    # The caller's XML: the safe parser with the usual limits (XMLError when refused).
+    element = parse_xml(xml, source="set metadata").getroot()
     qname = etree.QName(element)
     if qname.namespace not in (None, uri):
         raise DevframeError(f"set metadata: element {element.tag!r} is not in namespace {uri!r}")
-    bare = etree.Element(qname.localname, {k: v for k, v in element.attrib.items()})
+    bare = etree.Element(qname.localname)
+    for key, value in element.attrib.items():
+        bare.set(key, value)
     for child in element:
         bare.append(copy.deepcopy(child))
     return str(etree.tostring(bare, encoding="unicode"))

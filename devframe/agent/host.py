@@ -21,13 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from lxml import etree
-
 from devframe.agent.connection import Connection
 from devframe.agent.errors import AgentError
 from devframe.agent.interfaces import GuestAPI, GuestFactory
 from devframe.agent.libvirt_api import libvirt_module
 from devframe.core.prepare import HostFacts
+from devframe.core.safexml import parse_trusted_xml
 
 if TYPE_CHECKING:
     from devframe.core.domain import Domain
@@ -229,7 +228,7 @@ class Host(Connection):
         serial = None
         try:
             sysinfo = self.call("get host sysinfo", lambda c: c.getSysinfo(0))
-            root = etree.fromstring(sysinfo.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+            root = parse_trusted_xml(sysinfo, source=f"{self.uri} host sysinfo").getroot()
             for entry in root.iterfind("system/entry"):
                 if entry.get("name") == "serial" and (entry.text or "").strip():
                     serial = (entry.text or "").strip()
@@ -239,7 +238,7 @@ class Host(Connection):
             # No SMBIOS serial (VMs, containers, the test driver): the host UUID libvirt
             # reports identifies the host as well, and is always there.
             caps = self.call("get capabilities", lambda c: c.getCapabilities())
-            root = etree.fromstring(caps.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+            root = parse_trusted_xml(caps, source=f"{self.uri} capabilities").getroot()
             serial = (root.findtext("host/uuid") or "").strip() or None
         if serial is None and machine_id is not None:
             try:
