@@ -23,7 +23,7 @@ from pathlib import Path
 from lxml import etree
 
 from devframe.core.errors import DevframeError, XMLError
-from devframe.core.safexml import DEFAULT_LIMITS, ParseLimits, parse_xml
+from devframe.core.safexml import DEFAULT_LIMITS, ParseLimits, parse_trusted_file, parse_xml
 
 __all__ = [
     "DEFAULT_DOMAIN_SCHEMA",
@@ -82,12 +82,13 @@ def _load(path: Path) -> etree.RelaxNG:
             f"libvirt domain schema not found at {path} "
             "(install libvirt's schemas, e.g. Debian's libvirt-daemon or libvirt-clients, or pass --schema PATH)"
         )
-    # The schema files are trusted local files, but still: no network, no entities.
-    parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
     try:
-        document = etree.parse(str(path), parser)
+        # A trusted local file, but parsed like everything else: no DTD, entities or network.
+        document = parse_trusted_file(path)
         return etree.RelaxNG(document)
-    except (etree.XMLSyntaxError, etree.RelaxNGParseError, OSError) as exc:
+    except XMLError as exc:  # names the path itself
+        raise SchemaError(f"cannot load RelaxNG schema: {exc}") from None
+    except (etree.RelaxNGParseError, OSError) as exc:
         raise SchemaError(f"cannot load RelaxNG schema {path}: {exc}") from None
 
 

@@ -35,6 +35,7 @@ from devframe.core.domain import Domain, parse_domain
 from devframe.core.errors import DevframeError
 from devframe.core.fields import INT, Choice, Field, _Bool
 from devframe.core.registry import Registry, create_registry
+from devframe.core.safexml import parse_trusted_xml, parse_xml
 
 __all__ = [
     "CONTRACT_SCHEMA_TIMEOUT",
@@ -303,11 +304,13 @@ def contract_tests(
                     if device.problems():
                         continue
                     built = reg.device_from_spec(device.to_spec())
-                    host = etree.fromstring(xml.encode())
+                    host = parse_xml(xml, source=label).getroot()
                     devices_el = host.find("devices")
+                    assert devices_el is not None, f"{label}: parsed with devices, has no <devices>"
                     index = domain.devices.index(device)
                     children = [c for c in devices_el if isinstance(c.tag, str)]
-                    devices_el.replace(children[index], etree.fromstring(built.to_xml()))
+                    rebuilt = parse_trusted_xml(built.to_xml(), source=f"{label}: spec-built {device!r}").getroot()
+                    devices_el.replace(children[index], rebuilt)
                     errors = validate_against_schema(host, timeout=CONTRACT_SCHEMA_TIMEOUT)
                     assert not errors, f"{label}: spec-built {built.to_xml()} invalid: {errors[:3]}"
 

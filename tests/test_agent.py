@@ -333,6 +333,20 @@ def test_metadata_roundtrip_through_libvirt_on_test_driver(host: Host) -> None:
         guest.destroy()
 
 
+def test_set_metadata_parses_the_callers_xml_with_the_safe_parser(host: Host) -> None:
+    guest = host.create_guest(devframe.parse_domain(engine_xml(name="tmetabad", disk_source="/x/vda.img")))
+    try:
+        with pytest.raises(devframe.XMLError, match=r"set metadata.*document type declaration refused"):
+            guest.set_metadata('<!DOCTYPE x [<!ENTITY a "b">]><x xmlns="urn:x">&a;</x>', uri="urn:x")
+        with pytest.raises(devframe.XMLError, match=r"set metadata.*line 1"):
+            guest.set_metadata('<x xmlns="urn:x"><y></x>', uri="urn:x")
+        guest.set_metadata('<x xmlns="urn:x" a="1"><y/></x>', uri="urn:x", prefix="x")
+        stored = devframe.parse_xml(guest.get_metadata(uri="urn:x") or "").getroot()
+        assert stored.tag == "{urn:x}x" and stored.get("a") == "1" and stored[0].tag == "{urn:x}y"
+    finally:
+        guest.destroy()
+
+
 def test_attach_on_a_driver_without_hotplug_is_a_clear_error(host: Host) -> None:
     guest = host.create_guest(devframe.parse_domain(engine_xml(name="tnohp", disk_source="/x/vda.img")))
     try:

@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 
-from devframe import DevframeError, ParseLimits, XMLError, load_domain, parse_domain
+from devframe import DevframeError, ParseLimits, XMLError, load_domain, parse_domain, parse_xml
+from devframe.core.safexml import parse_trusted_file, parse_trusted_xml
 
 HERE = Path(__file__).resolve()
 TIMEOUT = 60  # generous: a hang, not speed, is what this catches
@@ -438,6 +440,36 @@ def test_huge_tree_still_refuses_dtds_and_external_loads(listener: socket.socket
     with pytest.raises(XMLError):
         parse_domain(billion_laughs(), limits=trusted)
     _no_connection(listener)
+
+
+def test_trusted_parsing_refuses_the_same_but_ignores_the_size_limit(
+    monkeypatch: pytest.MonkeyPatch, listener: socket.socket
+) -> None:
+    # libvirt's replies and devframe's own output: a low limit meant for outside input must not apply.
+    monkeypatch.setenv("DEVFRAME_XML_MAX_BYTES", "40")
+    with pytest.raises(XMLError, match="limit of 40 bytes"):
+        parse_xml(SMALL)
+    assert parse_trusted_xml(SMALL, source="libvirt").getroot().findtext("name") == "small"
+    port = listener.getsockname()[1]
+    for hostile in (
+        billion_laughs(),
+        xxe_url(f"http://127.0.0.1:{port}/x"),
+        external_dtd(f"http://127.0.0.1:{port}/d"),
+    ):
+        with pytest.raises(XMLError, match="libvirt"):
+            parse_trusted_xml(hostile, source="libvirt")
+    _no_connection(listener)
+
+
+def test_trusted_file_finds_includes_beside_it_and_refuses_dtds(tmp_path: Path) -> None:
+    rng = 'xmlns="http://relaxng.org/ns/structure/1.0"'
+    (tmp_path / "main.rng").write_text(f'<grammar {rng}><include href="part.rng"/></grammar>')
+    (tmp_path / "part.rng").write_text(f'<grammar {rng}><start><element name="a"><empty/></element></start></grammar>')
+    schema = etree.RelaxNG(parse_trusted_file(tmp_path / "main.rng"))
+    assert schema.validate(etree.fromstring("<a/>")) and not schema.validate(etree.fromstring("<b/>"))
+    (tmp_path / "dtd.rng").write_text('<!DOCTYPE g [<!ENTITY e "x">]><grammar/>')
+    with pytest.raises(XMLError, match=r"dtd\.rng.*document type declaration refused"):
+        parse_trusted_file(tmp_path / "dtd.rng")
 
 
 def test_security_doc_lists_the_limits() -> None:

@@ -10,6 +10,10 @@ Depends on the core; the core and the plugins never import it. Needs libvirt-pyt
     guest.attach(nic)                 # nic now carries libvirt's alias and address
     guest.detach(nic, timeout=10)     # waits for libvirt's device-removed event
     report = correlate(known_specs, guest.domain())
+
+``host.py`` and ``guest.py`` do not import each other (:mod:`devframe.agent.interfaces`
+says what each sees of the other); this package is where the two meet: it makes
+:class:`Guest` the class a :class:`Host` builds its guests with.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from devframe.agent.events import (
 from devframe.agent.guest import Guest
 from devframe.agent.host import Host
 from devframe.agent.resolvers import host_resolvers
+
+Host.guest_factory = Guest
 
 __all__ = [
     "CONNECTION_CLOSED",

@@ -9,6 +9,9 @@ When the Guest cannot know what libvirt did (the connection died during an attac
 detach, the daemon restarted and events may have been missed, the domain stopped or
 started again), the tracked Domain is marked stale and re-read from libvirt before
 its next use (:meth:`Guest.sync`), keeping the objects it already has.
+
+A Guest knows its Host only through :class:`~devframe.agent.interfaces.GuestHost` and
+the ``forget`` callback it was built with; this module does not import ``host.py``.
 """
 
 from __future__ import annotations
@@ -17,24 +20,22 @@ import copy
 import threading
 import time
 import uuid as uuidlib
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from lxml import etree
 
 from devframe.agent.errors import AgentError, DetachFailedError, DetachTimeoutError, GuestGoneError
 from devframe.agent.events import DEVICE_REMOVAL_FAILED, DEVICE_REMOVED
-from devframe.agent.host import libvirt_module
+from devframe.agent.interfaces import GuestHost
+from devframe.agent.libvirt_api import libvirt_module
 from devframe.core.device import Device
 from devframe.core.domain import DevMap, Domain, parse_domain
 from devframe.core.errors import DevframeError
 from devframe.core.identity import match_devices, user_alias
 from devframe.core.log import get_logger
 from devframe.core.metadata import NS, PREFIX
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from devframe.agent.host import Host
+from devframe.core.safexml import parse_trusted_xml, parse_xml
 
 __all__ = ["Guest"]
 
@@ -43,10 +44,17 @@ T = TypeVar("T")
 
 class Guest:
     """One domain of a :class:`~devframe.agent.Host`. Get it from the Host
-    (``create_guest``, ``guests``, ``guest``), not by constructing it."""
+    (``create_guest``, ``guests``, ``guest``), not by constructing it.
 
-    def __init__(self, host: Host, dom: Any) -> None:
+    ``host``: the Host (:attr:`host`). ``dom``: the virDomain. ``forget()``: called
+    once the domain is gone for good (undefined, or libvirt no longer knows it), so the
+    Host does not hand this Guest out again.
+    """
+
+    def __init__(self, host: GuestHost, dom: Any, *, forget: Callable[[], None] | None = None) -> None:
+        #: the Host this Guest belongs to
         self.host = host
+        self._forget = forget
         self.name: str = dom.name()
         self.uuid: str = dom.UUIDString()
         self._dom = dom
@@ -84,9 +92,18 @@ class Guest:
             return self.host.call(operation, fn, domain=self.name, device=device, retry=retry)
         except GuestGoneError as exc:
             if exc.code == libvirt.VIR_ERR_NO_DOMAIN:
-                # Gone for good: the Host must not hand this Guest out again.
-                self.host._forget(self.uuid)
+                self._gone()
             raise
+
+    def _gone(self) -> None:
+        # Gone for good: the Host must not hand this Guest out again.
+        if self._forget is not None:
+            self._forget()
+
+    @property
+    def _source(self) -> str:
+        # Where XML read from libvirt came from, for error messages.
+        return f"{self.host.uri} domain {self.name}"
 
     # -- state -------------------------------------------------------------------------
 
@@ -127,11 +144,7 @@ class Guest:
 
     def domain(self, *, inactive: bool = False) -> Domain:
         """A new :class:`~devframe.Domain` parsed from the live XML, metadata bound."""
-        return parse_domain(
-            self.xml(inactive=inactive),
-            registry=self.host.registry,
-            source=f"{self.host.uri} domain {self.name}",
-        )
+        return parse_domain(self.xml(inactive=inactive), registry=self.host.registry, source=self._source)
 
     @property
     def tracked(self) -> Domain:
@@ -425,9 +438,7 @@ class Guest:
         Read from the domain XML: libvirt's metadata getter drops the namespaces of
         the element's children.
         """
-        document = etree.fromstring(
-            self.xml(inactive=inactive).encode("utf-8"), etree.XMLParser(resolve_entities=False)
-        )
+        document = parse_trusted_xml(self.xml(inactive=inactive), source=self._source).getroot()
         for element in document.iterfind("metadata/*"):
             if isinstance(element.tag, str) and etree.QName(element).namespace == uri:
                 copied = copy.deepcopy(element)
@@ -439,7 +450,7 @@ class Guest:
         """Write the tracked Domain's metadata (VM values and every device's) to libvirt."""
         with self._lock:
             tracked = self.tracked
-            document = etree.fromstring(tracked.to_xml().encode("utf-8"), etree.XMLParser(resolve_entities=False))
+            document = parse_trusted_xml(tracked.to_xml(), source=f"tracked domain {self.name}").getroot()
             vm = document.find(f"metadata/{{{NS}}}vm")
             if vm is None:
                 self._log.info("no devframe metadata to save")
@@ -458,7 +469,7 @@ class Guest:
             if self._call("query persistence", lambda d: d.isPersistent()):
                 flags = libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
                 self._call("undefine domain", lambda d: d.undefineFlags(flags), retry=False)
-            self.host._forget(self.uuid)
+            self._gone()
             self._log.info("guest destroyed")
 
     def __repr__(self) -> str:
@@ -481,14 +492,14 @@ def _for_set_metadata(xml: str, uri: str) -> str:
     already declares that prefix; the children keep their namespace by declaring it
     themselves.
     """
-    try:
-        element = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError as exc:
-        raise DevframeError(f"set metadata: not well-formed XML: {exc}") from None
+    # The caller's XML: the safe parser with the usual limits (XMLError when refused).
+    element = parse_xml(xml, source="set metadata").getroot()
     qname = etree.QName(element)
     if qname.namespace not in (None, uri):
         raise DevframeError(f"set metadata: element {element.tag!r} is not in namespace {uri!r}")
-    bare = etree.Element(qname.localname, {k: v for k, v in element.attrib.items()})
+    bare = etree.Element(qname.localname)
+    for key, value in element.attrib.items():
+        bare.set(key, value)
     for child in element:
         bare.append(copy.deepcopy(child))
     return str(etree.tostring(bare, encoding="unicode"))

@@ -4,21 +4,36 @@ libxml2 is configured to never expand entities, never load a DTD and never touch
 network. A document that carries a DTD at all is refused: libvirt's domain XML has no
 use for one, and refusing is the only answer that is safe against every entity trick
 (billion laughs, quadratic blowup, XXE, external and parameter entities).
+
+:func:`parse_xml` is for documents from outside (files, the engine, dev_specs): it
+also bounds their size. :func:`parse_trusted_xml` and :func:`parse_trusted_file` are
+for text devframe did not take from outside (libvirt's answers, its own output, the
+RelaxNG schema libvirt installed): the same refusals, no size limit.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
 from devframe.core.errors import XMLError
 
-__all__ = ["DEFAULT_LIMITS", "ParseLimits", "effective_limits", "parse_xml"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "ParseLimits",
+    "effective_limits",
+    "parse_trusted_file",
+    "parse_trusted_xml",
+    "parse_xml",
+]
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,7 @@ class _ExternalLoadRefused(Exception):
         super().__init__(url)
 
 
-class _RefuseExternal(etree.Resolver):  # type: ignore[misc]
+class _RefuseExternal(etree.Resolver):
     """Refuses every external load (DTD, external or parameter entity) before it happens.
 
     ``load_dtd=False`` and ``resolve_entities=False`` do not stop libxml2 from opening an
@@ -76,7 +91,8 @@ class _RefuseExternal(etree.Resolver):  # type: ignore[misc]
     makes sure no file is opened and no connection attempted.
     """
 
-    def resolve(self, system_url: str | None, public_id: str | None, context: object) -> None:
+    # lxml passes ``context``; lxml-stubs' Resolver.resolve omits it.
+    def resolve(self, system_url: str | None, public_id: str | None, context: object) -> None:  # type: ignore[override]
         raise _ExternalLoadRefused(system_url or public_id)
 
 
@@ -131,7 +147,39 @@ def parse_xml(
     saying what was refused for DTDs, entities and oversize input. ``limits``: default
     :class:`ParseLimits` adjusted by ``DEVFRAME_XML_MAX_BYTES``.
     """
-    limits = effective_limits(limits)
+    return _parse(data, source=source, limits=effective_limits(limits))
+
+
+# No size limit: the text is already in this process (libvirt's reply, devframe's own
+# serialization), so refusing it saves nothing, and a DEVFRAME_XML_MAX_BYTES set low for
+# outside input must not stop devframe from reading a host's capabilities or its schema.
+_TRUSTED = ParseLimits(max_bytes=sys.maxsize)
+
+
+def parse_trusted_xml(data: str | bytes, *, source: str | None = None) -> etree._ElementTree:
+    """Parse XML devframe did not take from outside: libvirt's replies (capabilities,
+    sysinfo, a domain's live XML) and devframe's own output.
+
+    Refuses what :func:`parse_xml` refuses (DTDs, entities, network) and raises the same
+    :class:`XMLError`, without the byte limit (see ``_TRUSTED``).
+    """
+    return _parse(data, source=source, limits=_TRUSTED)
+
+
+def parse_trusted_file(path: str | Path) -> etree._ElementTree:
+    """Parse a local file devframe trusts (libvirt's RelaxNG schema), without the byte limit.
+
+    The path is the document's base URL, so the schema's ``<include href=...>`` are
+    found in its own folder when lxml compiles it. Raises :class:`XMLError` (naming the
+    path) as :func:`parse_xml` does, and OSError when the file cannot be read.
+    """
+    location = Path(path)
+    return _parse(location.read_bytes(), source=str(location), limits=_TRUSTED, base_url=str(location))
+
+
+def _parse(
+    data: str | bytes, *, source: str | None, limits: ParseLimits, base_url: str | None = None
+) -> etree._ElementTree:
     if isinstance(data, str):
         raw = data.encode("utf-8", "surrogatepass")
     elif isinstance(data, (bytes, bytearray, memoryview)):
@@ -148,7 +196,10 @@ def parse_xml(
         # A str was already decoded by the caller, whatever its declaration says; the
         # parser reads it as the UTF-8 we just encoded (encoding= on the parser).
         parser = _parser(limits.huge_tree) if isinstance(data, str) else _byte_parser(limits.huge_tree)
-        root = etree.fromstring(raw, parser)
+        if base_url is None:
+            root = etree.fromstring(raw, parser)
+        else:
+            root = etree.fromstring(raw, parser, base_url=base_url)
     except _ExternalLoadRefused as exc:
         raise XMLError(
             f"external resource refused: the document asks to load {exc.url!r} (an external DTD or "
@@ -174,8 +225,8 @@ def parse_xml(
     if root is None:
         raise XMLError("empty document", source=source)
     tree = root.getroottree()
-    docinfo = tree.docinfo
-    if docinfo.doctype or tree.docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+    docinfo: Any = tree.docinfo  # lxml-stubs' DocInfo has no doctype or system_url
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         dtd = docinfo.internalDTD
         entities = list(dtd.iterentities()) if dtd is not None else []
         what = "a DTD"
