@@ -41,8 +41,6 @@ from devframe.agent.guest import Guest
 from devframe.agent.host import Host
 from devframe.agent.resolvers import host_resolvers
 
-Host.guest_factory = Guest
-
 __all__ = [
     "CONNECTION_CLOSED",
     "DEVICE_ADDED",

@@ -482,7 +482,7 @@ def _find_reported(reported: Domain, device: Device) -> Device | None:
 
 
 def _xml_of(device: Device) -> bytes:
-    return etree.tostring(device.element, with_tail=False)  # type: ignore[no-any-return]
+    return etree.tostring(device.element, with_tail=False)
 
 
 def _for_set_metadata(xml: str, uri: str) -> str:

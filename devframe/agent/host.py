@@ -7,9 +7,9 @@ per domain and reports the host's facts. Several Hosts, for different URIs
 live in one process; they share libvirt's event loop. Everything a Host needs is
 passed to its constructor: it reads no configuration.
 
-This module does not import ``guest.py``: a Host builds its Guests with
-:attr:`Host.guest_factory`, which ``devframe.agent`` sets to
-:class:`~devframe.agent.Guest` (see :mod:`devframe.agent.interfaces`).
+A Host makes its Guests and hands each what it needs of the Host as a
+:class:`~devframe.agent.interfaces.GuestHost` plus a ``forget`` callback, so
+``guest.py`` never imports this module nor calls into its internals.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from devframe.agent.connection import Connection
 from devframe.agent.errors import AgentError
-from devframe.agent.interfaces import GuestAPI, GuestFactory
+from devframe.agent.guest import Guest
 from devframe.agent.libvirt_api import libvirt_module
 from devframe.core.prepare import HostFacts
 from devframe.core.safexml import parse_trusted_xml
@@ -49,10 +49,6 @@ class Host(Connection):
     libvirt closes the connection (reason: error, eof, keepalive, client).
     """
 
-    #: Builds the Guest of a virDomain. ``devframe.agent`` sets it to
-    #: :class:`~devframe.agent.Guest`; this module cannot name that class (see the module doc).
-    guest_factory: ClassVar[GuestFactory | None] = None
-
     def __init__(
         self,
         uri: str = "test:///default",
@@ -67,21 +63,18 @@ class Host(Connection):
             uri, reconnect_timeout=reconnect_timeout, backoff=backoff, keepalive=keepalive, on_close=on_close
         )
         self.registry = registry
-        self._guests: dict[str, GuestAPI] = {}
+        self._guests: dict[str, Guest] = {}
         self._guests_lock = threading.Lock()
 
     # -- guests ------------------------------------------------------------------------
 
-    def _guest_for(self, dom: Any) -> GuestAPI:
+    def _guest_for(self, dom: Any) -> Guest:
         # One Guest per domain per Host, so every caller shares its lock.
-        factory = type(self).guest_factory  # through the class: a plain function must not bind to self
-        if factory is None:
-            raise AgentError("Host.guest_factory is not set: import Host from devframe.agent", uri=self.uri)
         uuid = dom.UUIDString()
         with self._guests_lock:
             guest = self._guests.get(uuid)
             if guest is None:
-                guest = self._guests[uuid] = factory(self, dom, forget=functools.partial(self._forget, uuid))
+                guest = self._guests[uuid] = Guest(self, dom, forget=functools.partial(self._forget, uuid))
             return guest
 
     def _forget(self, uuid: str) -> None:
@@ -89,14 +82,14 @@ class Host(Connection):
         with self._guests_lock:
             self._guests.pop(uuid, None)
 
-    def guests(self, running: bool = False) -> list[GuestAPI]:
+    def guests(self, running: bool = False) -> list[Guest]:
         """Every domain of this host (only the running ones with ``running=True``)."""
         libvirt = libvirt_module()
         flags = libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE if running else 0
         domains = self.call("list domains", lambda c: c.listAllDomains(flags))
         return [self._guest_for(dom) for dom in domains]
 
-    def guest(self, name_or_uuid: str) -> GuestAPI:
+    def guest(self, name_or_uuid: str) -> Guest:
         """The guest with this name or UUID (GuestGoneError when there is none)."""
 
         def lookup(conn: Any) -> Any:
@@ -115,7 +108,7 @@ class Host(Connection):
         persistent: bool = True,
         start: bool = True,
         timeout: float = 60.0,
-    ) -> GuestAPI:
+    ) -> Guest:
         """Define (``persistent``) and start a domain from a :class:`~devframe.Domain`.
 
         Waits until libvirt reports it running. When the start fails, a domain this
