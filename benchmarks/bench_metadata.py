@@ -73,7 +73,7 @@ def best(fn: Callable[[], Any], runs: int) -> float:
 
 def measure(registry: devframe.Registry, label: str, with_md: bytes, without_md: bytes, runs: int) -> dict[str, float]:
     domain = devframe.parse_domain(with_md, registry=registry)
-    bound = sum(1 for d in domain.devices if d._metadata is not None)
+    bound = sum(1 for d in domain.devices if d.metadata_source is not None)
     orphans = len(domain.orphan_metadata)
     if orphans:
         print(f"[{label}] {orphans} entries did not bind (plugins without identity hooks?); skipped")
@@ -91,7 +91,7 @@ def measure(registry: devframe.Registry, label: str, with_md: bytes, without_md:
     floor = best(lambda: etree.tostring(domain.tree, encoding="unicode"), runs)
     unchanged = best(domain.to_xml, runs)
     print(f"[{label}] to_xml unchanged / etree.tostring = {unchanged / floor:.2f} (target <= {TO_XML_TARGET})")
-    devices = [d for d in domain.devices if d._metadata is not None]
+    devices = [d for d in domain.devices if d.metadata_source is not None]
     step = max(len(devices) // 100, 1)
 
     def edit_one_percent() -> None:

@@ -291,7 +291,7 @@ def test_same_as_compares_xml_and_metadata_without_decoding():
     known, reported = devframe.parse_domain(xml, registry=registry), devframe.parse_domain(xml, registry=registry)
     a, b = known.devices[0], reported.devices[0]
     assert a.same_as(b)
-    assert a._metadata is not None and a._metadata._store is None  # still undecoded
+    assert a.metadata_source is not None and a.metadata_source._store is None  # still undecoded
     b.metadata["pool"] = "b"  # metadata-only change
     assert not a.same_as(b)
     assert correlate(known, reported).changed == {"1": {"pool": ("a", "b")}}

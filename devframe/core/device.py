@@ -214,7 +214,7 @@ class Device(ElementView):
     (a failure is logged with the plugin, the device is kept, strict mode raises).
     """
 
-    __slots__ = ("_metadata", "_owner", "_route", "error")
+    __slots__ = ("_owner", "_route", "error", "metadata_source")
 
     dev_type: ClassVar[str] = ""
     #: the `<devices>` children this class parses (default: ``Claim(tag or dev_type)``)
@@ -262,13 +262,16 @@ class Device(ElementView):
         self._edited = False
         # Metadata bound while parsing (an object with ``materialize()``) is kept as is and
         # wrapped in a DeviceMetadata on first use: parsing makes one object per device.
-        self._metadata: DeviceMetadata | _MetadataSource | None = None
+        #: what holds this device's metadata now: a DeviceMetadata, the bound entry it is
+        #: decoded from on first use, or None. Read it to compare without decoding (the
+        #: metadata section and correlate do); assign through bind_metadata / metadata.
+        self.metadata_source: DeviceMetadata | _MetadataSource | None = None
         if metadata is not None:
             source: Any = metadata
             if hasattr(source, "materialize"):
-                self._metadata = source
+                self.metadata_source = source
             elif metadata:
-                self._metadata = DeviceMetadata(metadata)
+                self.metadata_source = DeviceMetadata(metadata)
         #: the registry's route for this device's dev_type (set by the registry): its guard
         self._route: PluginGuard | None = None
         #: the domain holding this device (a token, not the Domain: no reference cycle)
@@ -291,7 +294,7 @@ class Device(ElementView):
         # Read directly (the alias field's own path): correlate asks every device.
         alias = next(self.element.iterchildren("alias"), None)
         found = device_id_from_alias(alias.get("name")) if alias is not None else None
-        if found is None and not self.has_alias and self._metadata is not None:
+        if found is None and not self.has_alias and self.metadata_source is not None:
             value = self.metadata.get("deviceId")
             return str(value) if value is not None else None
         return found
@@ -323,7 +326,16 @@ class Device(ElementView):
         except Exception as exc:  # noqa: BLE001 - a plugin error must not lose the device
             self._plugin_failed("identity", exc)
             return None
-        if found is None or _valid_identity(found):
+        if found is None:
+            return None
+        if type(found) is dict:
+            # The common answer, checked inline: binding asks every device without an alias.
+            for key, value in found.items():
+                if type(key) is not str or type(value) is not str:
+                    break
+            else:
+                return found or None
+        elif _valid_identity(found):
             return found or None
         if isinstance(found, tuple):
             # The form before identities were mappings: still understood for one release.
@@ -349,16 +361,16 @@ class Device(ElementView):
     @property
     def metadata(self) -> DeviceMetadata:
         """Per-device metadata, written into the domain's <metadata> by ``to_xml``."""
-        metadata = self._metadata
+        metadata = self.metadata_source
         if metadata is None:
-            metadata = self._metadata = DeviceMetadata()
+            metadata = self.metadata_source = DeviceMetadata()
         elif not isinstance(metadata, DeviceMetadata):
-            metadata = self._metadata = DeviceMetadata(metadata)
+            metadata = self.metadata_source = DeviceMetadata(metadata)
         return metadata
 
     def metadata_if_any(self) -> DeviceMetadata | None:
         """The device's metadata, or None when it has none (nothing is created)."""
-        metadata = self._metadata
+        metadata = self.metadata_source
         if metadata is None or isinstance(metadata, DeviceMetadata):
             return metadata
         return self.metadata
@@ -367,21 +379,14 @@ class Device(ElementView):
     def has_metadata(self) -> bool:
         return bool(self.metadata_if_any())
 
-    @property
-    def metadata_source(self) -> Any:
-        """What holds this device's metadata now, undecoded: a :class:`DeviceMetadata`,
-        the bound entry it will be decoded from, or None (for comparisons that decode
-        nothing)."""
-        return self._metadata
-
     def bind_metadata(self, source: _MetadataSource) -> None:
         """Bind metadata read from the domain's ``<metadata>`` (decoded on first use).
 
         Called by the metadata section while parsing; a device that already holds
         metadata keeps it.
         """
-        if self._metadata is None:
-            self._metadata = source
+        if self.metadata_source is None:
+            self.metadata_source = source
 
     def take_edited(self) -> bool:
         """True when a field wrote the element since the last call (and reset that)."""

@@ -86,13 +86,13 @@ def alias_key(alias: str | None, device_id: str | None = None) -> str | None:
     return device_id_from_alias(alias) or alias or None
 
 
-def address_text(address: Mapping[str, Any] | None) -> str | None:
-    """A guest address as one stable string (``type=pci,bus=0x00,...``), for identities."""
+def address_text(address: Mapping[str, str] | None) -> str | None:
+    """A guest address's attributes as one stable string (``bus=0x00,domain=0x0000,...,
+    type=pci``, sorted by name), for identities."""
     if not address:
         return None
-    kind = address.get("type")
-    rest = ",".join(f"{k}={address[k]}" for k in sorted(address) if k != "type")
-    return f"type={kind},{rest}" if rest else f"type={kind}"
+    # All in C: binding asks this of every addressed device without an alias.
+    return ",".join(map("=".join, sorted(address.items())))
 
 
 def identity_key(dev_type: str, identity: Identity | None) -> tuple[str, tuple[tuple[str, str], ...]] | None:

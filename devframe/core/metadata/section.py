@@ -170,6 +170,9 @@ class MetadataSection:
         retyper = self._retyper
         bound = self._device_entry
         source = self.source
+        plain_identity = Device.identity
+        # per class: does it have an identity at all (UnknownDevice, most unknown kinds: no)
+        identifying: dict[type, bool] = {}
 
         def bind(device: Device) -> Entry | None:
             element = device.element
@@ -182,7 +185,11 @@ class MetadataSection:
                         found = alias_hits(alias)
             # Identity is the fallback: asked only when no alias names an entry.
             if found is None and use_identity:
-                ident = device.checked_identity()
+                cls = type(device)
+                asks = identifying.get(cls)
+                if asks is None:
+                    asks = identifying[cls] = cls.identity is not plain_identity
+                ident = device.checked_identity() if asks else None
                 if ident:
                     found = identity_hits(ident)
             if found is None:

@@ -522,7 +522,9 @@ class Drive(Device):
     def identity(self) -> Identity | None:
         """The target dev (oVirt keys disk metadata ``devtype="disk" name=<dev>``), else the
         serial, else the source path."""
-        name = Field.raw(type(self).name, self)
+        # Read straight from the element: binding asks every disk without an alias.
+        target = next(self.element.iterchildren("target"), None)
+        name = target.get("dev") if target is not None else None
         if name:
             return {"devtype": "disk", "name": name}
         serial = Field.raw(type(self).serial, self)

@@ -135,7 +135,7 @@ def test_editing_key_fields_changes_only_them(registry: devframe.Registry) -> No
 
 
 def test_identity_is_the_address(registry: devframe.Registry) -> None:
-    assert _sound(registry, SAMPLES[1]).identity() == {"devtype": "sound", "address": "type=usb,bus=0,port=2"}
+    assert _sound(registry, SAMPLES[1]).identity() == {"devtype": "sound", "address": "bus=0,port=2,type=usb"}
     assert _sound(registry, SAMPLES[2]).identity() is None
 
 

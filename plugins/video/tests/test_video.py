@@ -266,7 +266,7 @@ def test_clearing_a_field_prunes_only_what_it_emptied(registry: devframe.Registr
 def test_identity_is_the_address(registry: devframe.Registry) -> None:
     video = _video(registry, QXL)
     assert video.identity() == {
-        "devtype": "video", "address": "type=pci,bus=0x00,domain=0x0000,function=0x0,slot=0x02",
+        "devtype": "video", "address": "bus=0x00,domain=0x0000,function=0x0,slot=0x02,type=pci",
     }  # fmt: skip
     assert _video(registry, "<video><model type='vga'/></video>").identity() is None
 
