@@ -493,7 +493,16 @@ class Device(ElementView):
         if device_id is not None:
             spec["deviceId"] = device_id
         spec.setdefault("specParams", {})
-        self.write_spec(spec)
+        try:
+            self.write_spec(spec)
+        except DevframeError:
+            raise
+        except Exception as exc:
+            # A plugin bug: reported through the guard, raised as a DevframeError naming it.
+            self._plugin_failed("to_spec", exc)
+            raise PluginError(
+                self.plugin or type(self).__module__, f"to_spec failed for {self.describe()}: {exc!r}"
+            ) from exc
         metadata = self.metadata_if_any()
         if metadata:
             _merge_missing(spec, metadata.to_dict())
