@@ -222,7 +222,7 @@ def test_prepare_is_a_member_and_its_failures_name_the_plugin() -> None:
 
     reg = create_registry(entry_points=False, plugins=[("failing", FailingPlugin())])
     domain = parse_domain("<domain><name>d</name><devices><knob/></devices></domain>", registry=reg)
-    with pytest.raises(PluginError, match="failing.*prepare failed"):
+    with pytest.raises(PluginError, match=r"failing.*prepare failed"):
         prepare_domain(domain, Resolvers())
 
 
