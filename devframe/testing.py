@@ -208,6 +208,17 @@ def _new_value(field: Field[Any], value: Any) -> Any:
     return None
 
 
+def _rejects_garbage(field: Any) -> bool:
+    """True for a field whose kind refuses text that is no value at all."""
+    if not isinstance(field, Field):
+        return False
+    try:
+        field.kind.parse("@@not-a-value@@")
+    except (ValueError, TypeError):
+        return True
+    return False
+
+
 def _expected_after_raw_set(element: etree._Element, field: Field[Any], raw: str) -> etree._Element:
     expected = copy.deepcopy(element)
     target = expected
@@ -344,10 +355,11 @@ def contract_tests(
 
         def test_unparsable_values_are_reported_not_raised(self) -> None:
             reg = registry()
-            checked = 0
+            checked = expected = 0
             for label, xml in _claimed_samples(reg, plugin, samples, corpus)[:20]:
                 domain = parse_domain(xml, registry=reg, source=label)
                 for device in _plugin_devices(domain, plugin):
+                    expected += any(_rejects_garbage(f) and f.raw(device) is not None for f in device.fields.values())
                     for name, field in device.fields.items():
                         if not isinstance(field, Field) or field.raw(device) is None:
                             continue
@@ -374,8 +386,39 @@ def contract_tests(
                             again.to_spec()
                         checked += 1
                         break
-            # A plugin with no typed fields has nothing to check here.
-            assert checked >= 0
+            # Every device holding a value of a typed field was checked (a plugin with no
+            # typed fields has nothing to check here: both are zero).
+            assert checked == expected, f"{checked} of {expected} devices with typed values were checked"
+
+        def test_identity_is_a_mapping_that_keys_metadata_without_an_alias(self) -> None:
+            reg = registry()
+            identified = 0
+            for label, domain in domains()[:10]:
+                for device in _plugin_devices(domain, plugin):
+                    found = device.identity()
+                    assert found == device.identity(), f"{label}: identity() is not stable"
+                    if found is None:
+                        continue
+                    assert isinstance(found, Mapping) and found, f"{label}: identity() gave {found!r}"
+                    assert all(type(k) is str and type(v) is str and v for k, v in found.items()), (
+                        f"{label}: identity() must map str to non-empty str, gave {found!r}"
+                    )
+                    identified += 1
+                    others = [d for d in _plugin_devices(domain, plugin) if d is not device]
+                    if any(o.identity() == found for o in others):
+                        continue  # indistinguishable devices: nothing unique to key metadata by
+                    alias = device.element.find("alias")
+                    if alias is not None:
+                        device.element.remove(alias)
+                    device.metadata["contractIdentity"] = 1
+                    again = parse_domain(domain.to_xml(), registry=reg, source=label)
+                    bound = [d for d in again.devices if d.checked_identity() == found]
+                    assert bound and bound[0].metadata.get("contractIdentity") == 1, (
+                        f"{label}: metadata keyed by identity {found} did not bind back"
+                    )
+                    return
+            if identified:
+                pytest.fail(f"{plugin!r}: every identified sample device shares its identity with another")
 
         def test_metadata_round_trip(self) -> None:
             reg = registry()
