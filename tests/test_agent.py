@@ -14,7 +14,7 @@ from devframe_drive.device import storage_layout
 from structlog.testing import capture_logs
 
 import devframe
-from devframe import DevframeError, Device, DeviceType, hookimpl
+from devframe import DevframeError, Device, DeviceTypeRegister, hookimpl
 from devframe.agent import (
     LIFECYCLE,
     GuestGoneError,
@@ -144,21 +144,26 @@ class RngDevice(Device):
 
 
 class RngPlugin:
-    """A third-party plugin resolving its own placeholder through the prepare hook."""
+    """A third-party plugin resolving its own placeholder in its class's prepare()."""
 
     def __init__(self) -> None:
         self.seen: list[Any] = []
+        seen = self.seen
+
+        class Rng(RngDevice):
+            __slots__ = ()
+
+            def prepare(self, resolvers: Resolvers) -> None:
+                seen.append((self.dev_type, resolvers.host.os_name))
+                backend = self.element.find("backend")
+                if backend is not None and backend.text == "RNG-SOURCE:":
+                    backend.text = resolvers.explicit("RNG-SOURCE:") or "/dev/urandom"
+
+        self.dev_class = Rng
 
     @hookimpl
-    def devframe_device_types(self) -> list[DeviceType]:
-        return [DeviceType("rng", RngDevice)]
-
-    @hookimpl
-    def devframe_prepare_device(self, device: Device, resolvers: Resolvers) -> None:
-        self.seen.append((device.dev_type, resolvers.host.os_name))
-        backend = device.element.find("backend")
-        if backend is not None and backend.text == "RNG-SOURCE:":
-            backend.text = resolvers.explicit("RNG-SOURCE:") or "/dev/urandom"
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        register(self.dev_class)
 
 
 def test_prepare_calls_the_owning_plugins_hook_and_logs_its_substitution() -> None:

@@ -16,7 +16,7 @@ from structlog.testing import capture_logs
 from devframe import (
     INT,
     Device,
-    DeviceType,
+    DeviceTypeRegister,
     Field,
     PluginError,
     UnknownDevice,
@@ -51,29 +51,32 @@ class Dial(Device):
 
 
 class Counting:
-    """A plugin that records every hook call it receives."""
+    """A plugin whose device class records every call the core makes into it."""
 
-    def __init__(self, dev_type: str, dev_class: type[Device]) -> None:
-        self.dev_type = dev_type
-        self.dev_class = dev_class
+    def __init__(self, dev_class: type[Device]) -> None:
         self.calls: Counter[str] = Counter()
         self.seen: list[etree._Element] = []
+        calls, seen = self.calls, self.seen
+
+        class Counted(dev_class):  # type: ignore[valid-type,misc]
+            __slots__ = ()
+
+            def __init__(self, element: etree._Element, **kwargs: Any) -> None:
+                calls["parse"] += 1
+                seen.append(element)
+                super().__init__(element, **kwargs)
+
+            def build(self) -> etree._Element:
+                calls["build"] += 1
+                return self.element
+
+        Counted.__name__ = Counted.__qualname__ = dev_class.__name__
+        self.dev_class = Counted
 
     @hookimpl
-    def devframe_device_types(self) -> list[DeviceType]:
-        self.calls["device_types"] += 1
-        return [DeviceType(self.dev_type, self.dev_class)]
-
-    @hookimpl
-    def devframe_parse_device(self, element: etree._Element, metadata: Any) -> Device:
-        self.calls["parse"] += 1
-        self.seen.append(element)
-        return self.dev_class(element, metadata=metadata)
-
-    @hookimpl
-    def devframe_build_device(self, device: Device) -> etree._Element:
-        self.calls["build"] += 1
-        return device.element
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        self.calls["register"] += 1
+        register(self.dev_class)
 
 
 def _domain_xml(children: str) -> str:
@@ -92,7 +95,7 @@ MIXED = (
 
 
 def test_document_order_within_each_type_and_across_devices() -> None:
-    knobs, dials = Counting("knob", Knob), Counting("dial", Dial)
+    knobs, dials = Counting(Knob), Counting(Dial)
     registry = create_registry(entry_points=False, plugins=[("knobs", knobs), ("dials", dials)])
     domain = parse_domain(_domain_xml(MIXED), registry=registry)
     assert [d.dev_type for d in domain.devices] == ["knob", "memballoon", "dial", "knob", "channel", "dial", "knob"]
@@ -103,14 +106,14 @@ def test_document_order_within_each_type_and_across_devices() -> None:
 
 
 def test_each_child_goes_to_its_claiming_plugin_only() -> None:
-    knobs, dials = Counting("knob", Knob), Counting("dial", Dial)
+    knobs, dials = Counting(Knob), Counting(Dial)
     registry = create_registry(entry_points=False, plugins=[("knobs", knobs), ("dials", dials)])
     domain = parse_domain(_domain_xml(MIXED), registry=registry)
     assert knobs.calls["parse"] == 3 and dials.calls["parse"] == 2
     assert {e.tag for e in knobs.seen} == {"knob"} and {e.tag for e in dials.seen} == {"dial"}
-    assert knobs.calls["device_types"] == dials.calls["device_types"] == 1, "types are collected once per registry"
+    assert knobs.calls["register"] == dials.calls["register"] == 1, "types are collected once per registry"
     parse_domain(_domain_xml(MIXED), registry=registry)
-    assert knobs.calls["device_types"] == 1, "the lookup table is built once per registry, not per parse"
+    assert knobs.calls["register"] == 1, "the lookup table is built once per registry, not per parse"
     domain.dev_map["knob"][0].size = 7
     domain.to_xml()
     assert knobs.calls["build"] == 3 and dials.calls["build"] == 2
@@ -135,26 +138,25 @@ def test_unclaimed_children_are_unknown_devices_kept_verbatim() -> None:
     )
 
 
-class Raising:
-    @hookimpl
-    def devframe_device_types(self) -> list[DeviceType]:
-        return [DeviceType("knob", Knob)]
+class RaisingKnob(Knob):
+    """A knob class that cannot be made from one of the elements it claims."""
 
-    @hookimpl
-    def devframe_parse_device(self, element: etree._Element) -> Device:
+    __slots__ = ()
+
+    def __init__(self, element: etree._Element, **kwargs: Any) -> None:
         if element.get("size") == "2":
             raise ValueError("cannot read this knob")
-        return Knob(element)
+        super().__init__(element, **kwargs)
+
+    def identity(self) -> dict[str, str] | None:
+        size = self.element.get("size")
+        return {"devtype": "knob", "size": size} if size else None
 
 
-class WrongType:
+class Raising:
     @hookimpl
-    def devframe_device_types(self) -> list[DeviceType]:
-        return [DeviceType("knob", Knob)]
-
-    @hookimpl
-    def devframe_parse_device(self, element: etree._Element) -> Any:
-        return {"not": "a device"}
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        register(RaisingKnob)
 
 
 def test_plugin_raising_in_parse_keeps_the_device_as_unknown_and_logs() -> None:
@@ -163,9 +165,11 @@ def test_plugin_raising_in_parse_keeps_the_device_as_unknown_and_logs() -> None:
         registry = create_registry(entry_points=False, plugins=[("raiser", Raising())])
         domain = parse_domain(xml, registry=registry)
     kinds = [type(d).__name__ for d in domain.devices]
-    assert kinds == ["Knob", "FailedDevice", "Knob"]  # an UnknownDevice keeping its class's identity
+    assert kinds == ["RaisingKnob", "FailedDevice", "RaisingKnob"]
     failed = domain.devices[1]
+    assert isinstance(failed, UnknownDevice), "kept verbatim, like any unknown device"
     assert failed.dev_type == "knob" and failed.alias == "ua-7"
+    assert failed.identity() == {"devtype": "knob", "size": "2"}, "it keeps the identity its class gave"
     assert "raiser" in (failed.error or "") and "cannot read this knob" in (failed.error or "")
     assert domain.dev_map["knob"][1] is failed, "a failed device stays in its place in the dev_map"
     assert etree.tostring(etree.fromstring(domain.to_xml()), method="c14n2") == etree.tostring(
@@ -191,34 +195,31 @@ def test_plugin_raising_in_parse_raises_in_strict_mode() -> None:
         parse_domain(xml, registry=env_registry)
 
 
-def test_plugin_returning_the_wrong_type_is_named() -> None:
-    xml = _domain_xml("<knob size='1'/>")
-    registry = create_registry(entry_points=False, plugins=[("wrongtype", WrongType())])
-    device = parse_domain(xml, registry=registry).devices[0]
-    assert isinstance(device, UnknownDevice)
-    assert "wrongtype" in (device.error or "") and "dict" in (device.error or "") and "Knob" in (device.error or "")
-    strict = create_registry(entry_points=False, plugins=[("wrongtype", WrongType())], strict=True)
-    with pytest.raises(PluginError, match="returned dict"):
-        parse_domain(xml, registry=strict)
-
-
 class BadBuilder:
+    """A plugin whose class's build() raises ``result`` or returns it instead of an element."""
+
     def __init__(self, result: Any) -> None:
-        self.result = result
+        class BadBuild(Knob):
+            __slots__ = ()
+
+            def build(self) -> Any:
+                if isinstance(result, Exception):
+                    raise result
+                return result
+
+        self.dev_class = BadBuild
 
     @hookimpl
-    def devframe_device_types(self) -> list[DeviceType]:
-        return [DeviceType("knob", Knob)]
-
-    @hookimpl
-    def devframe_build_device(self, device: Device) -> Any:
-        if isinstance(self.result, Exception):
-            raise self.result
-        return self.result
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        register(self.dev_class)
 
 
-@pytest.mark.parametrize("result", [RuntimeError("cannot build"), "<knob/>"], ids=["raises", "wrong-type"])
-def test_plugin_failing_in_build_keeps_the_device(result: Any) -> None:
+@pytest.mark.parametrize(
+    ("result", "needle"),
+    [(RuntimeError("cannot build"), "cannot build"), ("<knob/>", "returned str, expected an lxml element")],
+    ids=["raises", "wrong-type"],
+)
+def test_plugin_failing_in_build_keeps_the_device(result: Any, needle: str) -> None:
     xml = _domain_xml("<knob size='1'><alias name='ua-9'/></knob><dial/>")
     with captured() as logs:
         registry = create_registry(entry_points=False, plugins=[("builder", BadBuilder(result))])
@@ -228,18 +229,20 @@ def test_plugin_failing_in_build_keeps_the_device(result: Any) -> None:
         out = domain.to_xml()
     knob = etree.fromstring(out).find("devices/knob")
     assert knob is not None and knob.get("size") == "5"
-    assert "builder" in (domain.devices[1].error or "")
+    assert "builder" in (domain.devices[1].error or "") and needle in (domain.devices[1].error or "")
     errors = [e for e in logs if e["log_level"] == "error"]
     assert errors and errors[0]["plugin"] == "builder" and errors[0]["alias"] == "ua-9"
+    assert errors[0]["operation"] == "build" and errors[0]["event"] == "plugin failed; the device is kept"
+    assert needle in errors[0]["error"]
     strict = create_registry(entry_points=False, plugins=[("builder", BadBuilder(result))], strict=True)
     strict_domain = parse_domain(xml, registry=strict)
     with pytest.raises(PluginError) as caught:
         strict_domain.devices[0].to_xml()
-    assert caught.value.plugin == "builder"
+    assert caught.value.plugin == "builder" and needle in str(caught.value)
 
 
 def test_comments_and_processing_instructions_between_devices_are_kept() -> None:
-    registry = create_registry(entry_points=False, plugins=[("knobs", Counting("knob", Knob))])
+    registry = create_registry(entry_points=False, plugins=[("knobs", Counting(Knob))])
     xml = _domain_xml("<!-- first --><knob size='1'/><?app hint?><dial/><!-- last -->")
     domain = parse_domain(xml, registry=registry)
     assert [d.dev_type for d in domain.devices] == ["knob", "dial"]
@@ -281,7 +284,7 @@ def test_work_per_device_stays_constant_as_the_domain_grows(stage: str) -> None:
     per_device: dict[int, float] = {}
     hooks_per_device: dict[int, float] = {}
     for n in (100, 1_000, 10_000):
-        knobs, dials = Counting("knob", Knob), Counting("dial", Dial)
+        knobs, dials = Counting(Knob), Counting(Dial)
         registry = create_registry(entry_points=False, plugins=[("knobs", knobs), ("dials", dials)])
         xml = _bulk(n)
         if stage == "parse":

@@ -20,7 +20,7 @@ from devframe import (
     ClaimConflictError,
     DevframeError,
     Device,
-    DeviceType,
+    DeviceTypeRegister,
     PluginError,
     create_registry,
     hookimpl,
@@ -55,14 +55,14 @@ class Gizmo(Device):
 
 class GadgetPlugin:
     @hookimpl
-    def devframe_device_types(self) -> list[DeviceType]:
-        return [DeviceType("gadget", Gadget)]
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        register(Gadget)
 
 
 class GizmoPlugin:
     @hookimpl
-    def devframe_device_types(self) -> list[DeviceType]:
-        return [DeviceType("gizmo", Gizmo)]
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        register(Gizmo)
 
 
 def _registry(*plugins: tuple[str, object], strict: bool | None = None, env: dict[str, str] | None = None) -> Any:
@@ -124,25 +124,25 @@ def test_builtin_plugins_come_through_entry_points() -> None:
 
 class UnknownHookPlugin:
     @hookimpl
-    def devframe_device_types(self) -> list[DeviceType]:
-        return [DeviceType("gadget", Gadget)]
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        register(Gadget)
 
     @hookimpl
-    def devframe_parse_devise(self, element: Any) -> None:  # misspelt on purpose
-        return None
+    def devframe_register_device_typs(self, register: DeviceTypeRegister) -> None:  # misspelt on purpose
+        register(Gizmo)
 
 
 class WrongArgPlugin:
     @hookimpl
-    def devframe_parse_device(self, elem: Any) -> None:  # the spec says "element"
-        return None
+    def devframe_register_device_types(self, registrar: Any) -> None:  # the spec says "register"
+        registrar(Gadget)
 
 
 def test_unknown_hook_name_breaks_the_plugin_and_names_the_hook() -> None:
     registry = _registry(("typo", UnknownHookPlugin()), ("gizmo", GizmoPlugin()))
     info = registry.plugins["typo"]
     assert info.state == "broken"
-    assert "devframe_parse_devise" in (info.error or "")
+    assert "devframe_register_device_typs" in (info.error or "")
     assert "gadget" not in registry.routes, "a broken plugin must leave no route behind"
     assert registry.plugins["gizmo"].state == "loaded"
     assert "gizmo" in registry.routes
@@ -152,7 +152,7 @@ def test_wrong_argument_name_breaks_the_plugin() -> None:
     registry = _registry(("wrongarg", WrongArgPlugin()), ("gadget", GadgetPlugin()))
     info = registry.plugins["wrongarg"]
     assert info.state == "broken"
-    assert "elem" in (info.error or "") and "devframe_parse_device" in (info.error or "")
+    assert "registrar" in (info.error or "") and "devframe_register_device_types" in (info.error or "")
     assert registry.plugins["gadget"].state == "loaded"
 
 
@@ -161,7 +161,7 @@ def test_a_plugin_breaking_at_registration_is_logged() -> None:
         _registry(("typo", UnknownHookPlugin()))
     events = [e for e in logs if e.get("plugin") == "typo" and e["log_level"] == "error"]
     assert events, logs
-    assert "devframe_parse_devise" in events[0]["error"]
+    assert "devframe_register_device_typs" in events[0]["error"]
 
 
 # -- claims ---------------------------------------------------------------------------------
@@ -176,25 +176,34 @@ class OtherGadgetPlugin:
     """Another dev_type claiming the tag <gadget>."""
 
     @hookimpl
-    def devframe_device_types(self) -> list[DeviceType]:
-        return [DeviceType("gadget2", Gadget2, claims=(Claim("gadget"),))]
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        register(Gadget2)
+
+
+class GadgetThing(Device):
+    """The dev_type 'gadget' again, claiming another tag."""
+
+    dev_type = "gadget"
+    tag = "thing"
 
 
 class SameTypePlugin:
-    """The dev_type 'gadget' again, claiming another tag."""
-
     @hookimpl
-    def devframe_device_types(self) -> list[DeviceType]:
-        return [DeviceType("gadget", Gadget, claims=(Claim("thing"),))]
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        register(GadgetThing)
 
 
 def _narrow(dev_type: str, *values: str) -> object:
-    dev_class = type(f"Narrow_{dev_type}", (Device,), {"dev_type": dev_type, "tag": "gadget"})
+    dev_class = type(
+        f"Narrow_{dev_type}",
+        (Device,),
+        {"dev_type": dev_type, "tag": "gadget", "claims": (Claim("gadget", attr="type", values=values),)},
+    )
 
     class Narrow:
         @hookimpl
-        def devframe_device_types(self) -> list[DeviceType]:
-            return [DeviceType(dev_type, dev_class, claims=(Claim("gadget", attr="type", values=values),))]
+        def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+            register(dev_class)
 
     return Narrow()
 
@@ -241,43 +250,44 @@ def test_disjoint_narrowed_claims_share_a_tag() -> None:
 
 class RaisingTypesPlugin:
     @hookimpl
-    def devframe_device_types(self) -> list[DeviceType]:
-        raise RuntimeError("boom in device_types")
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        raise RuntimeError("boom in register_device_types")
 
 
 class BadTypesPlugin:
     @hookimpl
-    def devframe_device_types(self) -> Any:
-        return ["not a DeviceType"]
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        register("not a Device class")  # type: ignore[arg-type]
 
 
-class MismatchPlugin:
+class Typeless(Device):
+    tag = "gadget"  # but no dev_type
+
+
+class NoDevTypePlugin:
     @hookimpl
-    def devframe_device_types(self) -> list[DeviceType]:
-        return [DeviceType("thing", Gadget)]  # Gadget's dev_type is "gadget"
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        register(Typeless)
 
 
-class BadMetadataPlugin:
+class TwicePlugin:
     @hookimpl
-    def devframe_device_types(self) -> list[DeviceType]:
-        return [DeviceType("gadget", Gadget)]
-
-    @hookimpl
-    def devframe_device_metadata(self, dev_type: str) -> Any:
-        raise RuntimeError("boom in metadata")
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        register(Gadget)
+        register(Gadget)
 
 
 @pytest.mark.parametrize(
     ("plugin", "needle"),
     [
-        (RaisingTypesPlugin(), "boom in device_types"),
-        (BadTypesPlugin(), "DeviceType"),
-        (BadMetadataPlugin(), "boom in metadata"),
-        (MismatchPlugin(), "must be the same"),
-        (UnknownHookPlugin(), "devframe_parse_devise"),
-        (WrongArgPlugin(), "elem"),
+        (RaisingTypesPlugin(), "boom in register_device_types"),
+        (BadTypesPlugin(), "'not a Device class': expected a devframe.Device subclass"),
+        (NoDevTypePlugin(), "Typeless, which declares no dev_type"),
+        (TwicePlugin(), "declares dev_type 'gadget' twice"),
+        (UnknownHookPlugin(), "devframe_register_device_typs"),
+        (WrongArgPlugin(), "registrar"),
     ],
-    ids=["raising-device_types", "wrong-result", "raising-metadata", "dev_type-mismatch", "unknown-hook", "wrong-arg"],
+    ids=["raising-register", "not-a-class", "no-dev_type", "same-class-twice", "unknown-hook", "wrong-arg"],
 )
 def test_broken_plugin_is_isolated_and_strict_mode_raises(plugin: object, needle: str) -> None:
     registry = _registry(("bad", plugin), ("gizmo", GizmoPlugin()))
@@ -340,15 +350,15 @@ def dists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dists]:
 
 
 GOOD_PLUGIN = """
-    from devframe import Device, DeviceType, hookimpl
+    from devframe import Device, hookimpl
 
     class {cls}(Device):
         dev_type = "{dev_type}"
         tag = "{dev_type}"
 
     @hookimpl
-    def devframe_device_types():
-        return [DeviceType("{dev_type}", {cls})]
+    def devframe_register_device_types(register):
+        register({cls})
 """
 
 

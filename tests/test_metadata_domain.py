@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 import devframe
-from devframe import Device, DeviceType, MetadataError, MetadataSchema, hookimpl
+from devframe import Device, DeviceTypeRegister, Identity, MetadataError, hookimpl
 from devframe.core.metadata import same_value
 
 DATA = Path(__file__).parent / "test_metadata_data"
@@ -21,16 +21,33 @@ NS = "http://ovirt.org/vm/1.0"
 
 
 class TDisk(Device):
+    """Keyed by its target dev; 'index' and 'managed' read back typed."""
+
     dev_type = "disk"
     tag = "disk"
+    metadata_keys = {"index": int, "managed": bool}
+
+    def identity(self) -> Identity | None:
+        target = self.element.find("target")
+        name = target.get("dev") if target is not None else None
+        return {"devtype": "disk", "name": name} if name else None
 
 
 class TNic(Device):
+    """Keyed by its MAC."""
+
     dev_type = "interface"
     tag = "interface"
 
+    def identity(self) -> Identity | None:
+        mac = self.element.find("mac")
+        address = mac.get("address") if mac is not None else None
+        return {"mac_address": address} if address else None
+
 
 class TGraphics(Device):
+    """Keyed by its alias (no identity)."""
+
     dev_type = "graphics"
     tag = "graphics"
 
@@ -40,31 +57,23 @@ class KeyedPlugin:
 
     def __init__(self) -> None:
         self.parsed: list[Any] = []
+        parsed = self.parsed
+
+        class RecordingDisk(TDisk):
+            """Records what the core gives the class when it makes a device."""
+
+            __slots__ = ()
+
+            def __init__(self, element: Any, **kwargs: Any) -> None:
+                parsed.append((self.dev_type, kwargs.get("metadata")))
+                super().__init__(element, **kwargs)
+
+        self.classes = (RecordingDisk, TNic, TGraphics)
 
     @hookimpl
-    def devframe_device_types(self) -> list[DeviceType]:
-        return [DeviceType("disk", TDisk), DeviceType("interface", TNic), DeviceType("graphics", TGraphics)]
-
-    @hookimpl
-    def devframe_metadata_identity(self, element: Any, dev_type: str) -> dict[str, str] | None:
-        if dev_type == "disk":
-            target = element.find("target")
-            return {"devtype": "disk", "name": target.get("dev")} if target is not None else None
-        if dev_type == "interface":
-            mac = element.find("mac")
-            return {"mac_address": mac.get("address")} if mac is not None else None
-        return None
-
-    @hookimpl
-    def devframe_device_metadata(self, dev_type: str) -> MetadataSchema:
-        return MetadataSchema({"index": int, "managed": bool} if dev_type == "disk" else {})
-
-    @hookimpl
-    def devframe_parse_device(self, element: Any, dev_type: str, metadata: Any) -> Device:
-        # Record what the plugin receives: metadata must arrive with the parse call.
-        self.parsed.append((dev_type, dict(metadata) if metadata else None))
-        cls = {"disk": TDisk, "interface": TNic, "graphics": TGraphics}[dev_type]
-        return cls(element, metadata=metadata)
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        for dev_class in self.classes:
+            register(dev_class)
 
 
 def registry(plugin: KeyedPlugin | None = None) -> devframe.Registry:
@@ -102,8 +111,9 @@ def test_disk_keyed_by_devtype_and_name_binds_to_its_target() -> None:
     ]
     assert chain[0]["leaseOffset"] == 0 and type(chain[0]["leaseOffset"]) is int
     assert by_target(domain, "sda").metadata["GUID"] == "36001405a1b2c3d4e5f60718293a4b5c6"
-    # Metadata is bound after the device is made (a deprecated parse hook gets None).
-    assert dict(plugin.parsed)["disk"] is None and vda.has_metadata
+    # Metadata is bound after the device is made: the class is made without it.
+    assert plugin.parsed and all(metadata is None for _, metadata in plugin.parsed)
+    assert vda.has_metadata
 
 
 def test_nic_keyed_by_mac_binds_case_insensitively() -> None:

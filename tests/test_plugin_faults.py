@@ -1,15 +1,16 @@
-"""Issue 9 item 3: a plugin failing in any hook loses no device and no metadata.
+"""Issue 9 item 3: a plugin failing in any call into it loses no device and no metadata.
 
-Already covered elsewhere (not repeated here): parse raising / wrong type and build
-raising / wrong type (tests/test_core_dispatch.py); device_types raising / wrong type
-and device_metadata raising at registration (tests/test_core_registry.py); legacy
-raising, isolated unless strict (tests/test_specflow.py).
+Already covered elsewhere (not repeated here): a class raising while it is made, and
+build() raising / returning the wrong type (tests/test_core_dispatch.py); the register
+hook raising / registering a wrong class at registration (tests/test_core_registry.py);
+legacy raising, isolated unless strict (tests/test_specflow.py); the deprecated hooks'
+own wrong answers (tests/test_compat_hooks.py).
 
-Here: from_spec raising / wrong type; metadata_identity raising / wrong type (while
-binding and while writing metadata); device_metadata wrong type; legacy wrong type and
-the log line of a raising legacy hook; a failing parse keeps the device's bound
-metadata; every failure is logged naming the plugin and the device, and strict mode
-raises a PluginError naming the plugin.
+Here: read_spec raising (from_spec); identity() raising / answering the wrong type
+(while binding and while writing metadata); legacy wrong type and the log line of a
+raising legacy hook; a class failing to be made keeps the device's bound metadata;
+every failure is logged naming the plugin and the device, and strict mode raises a
+PluginError naming the plugin.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from structlog.testing import capture_logs
 from devframe import (
     INT,
     Device,
-    DeviceType,
+    DeviceTypeRegister,
     Field,
     PluginError,
     Registry,
@@ -59,34 +60,42 @@ class Knob(Device):
     size = Field("@size", INT, spec="size")
     name = Field("@name", spec="name")
 
+    def identity(self) -> Any:
+        name = self.element.get("name")
+        return {"devtype": "knob", "name": name} if name else None
+
 
 class Faulty:
-    """A plugin whose chosen hook raises, or answers with ``result`` instead."""
+    """A plugin whose class fails in the chosen ``operation`` (raises, or answers
+    ``result`` instead); its legacy conf hook too ("legacy")."""
 
-    def __init__(self, hook: str, result: Any = None, *, raises: bool = True) -> None:
-        self.hook = hook
+    def __init__(self, operation: str, result: Any = None, *, raises: bool = True) -> None:
+        self.operation = operation
         self.result = result
         self.raises = raises
+        answer = self._answer
 
-    def _answer(self, hook: str, default: Any) -> Any:
-        if hook != self.hook:
+        class FaultyKnob(Knob):
+            __slots__ = ()
+
+            def identity(self) -> Any:
+                return answer("identity", super().identity())
+
+            def read_spec(self, rest: dict[str, Any]) -> None:
+                answer("from_spec", None)
+
+        self.dev_class: type[Knob] = FaultyKnob
+
+    def _answer(self, operation: str, default: Any) -> Any:
+        if operation != self.operation:
             return default
         if self.raises:
-            raise RuntimeError(f"boom in {hook}")
+            raise RuntimeError(f"boom in {operation}")
         return self.result
 
     @hookimpl
-    def devframe_device_types(self) -> list[DeviceType]:
-        return [DeviceType("knob", Knob)]
-
-    @hookimpl
-    def devframe_device_from_spec(self, spec: Any, dev_type: str) -> Any:
-        return self._answer("from_spec", Knob.from_spec(spec))
-
-    @hookimpl
-    def devframe_metadata_identity(self, element: etree._Element, dev_type: str) -> Any:
-        name = element.get("name")
-        return self._answer("identity", {"devtype": "knob", "name": name} if name else None)
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        register(self.dev_class)
 
     @hookimpl
     def devframe_spec_list_from_legacy_conf(self, conf: Any, arch: str) -> Any:
@@ -105,19 +114,11 @@ SPEC = {"type": "knob", "device": "knob", "deviceId": "7", "size": 3, "address":
         "note": "kept"}  # fmt: skip
 
 
-# -- devframe_device_from_spec -----------------------------------------------------------
+# -- from_spec (the class's read_spec) -----------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("plugin", "needle"),
-    [
-        (Faulty("from_spec"), "boom in from_spec"),
-        (Faulty("from_spec", {"not": "a device"}, raises=False), "returned dict"),
-        (Faulty("from_spec", None, raises=False), "returned NoneType"),
-    ],
-    ids=["raises", "wrong-type", "none"],
-)
-def test_from_spec_failure_keeps_the_spec_as_unknown_device(plugin: Faulty, needle: str) -> None:
+def test_from_spec_failure_keeps_the_spec_as_unknown_device() -> None:
+    plugin, needle = Faulty("from_spec"), "boom in from_spec"
     with captured() as logs:
         device = registry(plugin).device_from_spec(SPEC)
     assert isinstance(device, UnknownDevice) and device.dev_type == "knob"
@@ -138,15 +139,16 @@ def test_from_spec_refusing_a_bad_spec_is_still_the_callers_error() -> None:
     """A SpecError is the plugin saying the input is wrong: it is raised, not hidden."""
 
     class Refusing(Faulty):
-        @hookimpl
-        def devframe_device_from_spec(self, spec: Any, dev_type: str) -> Any:
-            raise SpecError("knob spec needs a size")
+        def _answer(self, operation: str, default: Any) -> Any:
+            if operation == "from_spec":
+                raise SpecError("knob spec needs a size")
+            return default
 
     with pytest.raises(SpecError, match="needs a size"):
         registry(Refusing("none")).device_from_spec(SPEC)
 
 
-# -- devframe_metadata_identity ------------------------------------------------------------
+# -- identity() ------------------------------------------------------------------------------
 
 
 def _domain_with_metadata() -> str:
@@ -198,47 +200,58 @@ def test_identity_failure_while_writing_new_metadata_falls_back_to_the_alias() -
     with captured() as logs:
         xml = domain.to_xml()
     assert errors_of(logs) and errors_of(logs)[0]["plugin"] == "faulty"
+    assert errors_of(logs)[0]["operation"] == "identity" and "boom in identity" in errors_of(logs)[0]["error"]
     entry = etree.fromstring(xml).find(f"metadata/{{{NS}}}vm/{{{NS}}}device")
     assert entry is not None and entry.get("alias") == "ua-9", "keyed by the alias instead"
     assert parse_domain(xml, registry=registry(Faulty("none"))).devices[0].metadata["owner"] == "carol"
-
-
-# -- devframe_device_metadata -----------------------------------------------------------------
-
-
-def test_device_metadata_returning_the_wrong_type_breaks_the_plugin_naming_it() -> None:
-    class BadSchema(Faulty):
-        @hookimpl
-        def devframe_device_metadata(self, dev_type: str) -> Any:
-            return {"owner": str}  # a dict, not a MetadataSchema
-
-    reg = registry(BadSchema("none"))
-    info = reg.plugins["faulty"]
-    assert info.state == "broken" and "devframe_device_metadata" in (info.error or "")
-    assert "MetadataSchema" in (info.error or "")
-    # Its devices are still kept, as unknown devices.
-    domain = parse_domain("<domain><devices><knob size='1'/></devices></domain>", registry=reg)
-    assert isinstance(domain.devices[0], UnknownDevice)
-    with pytest.raises(PluginError, match="MetadataSchema"):
-        registry(BadSchema("none"), strict=True)
 
 
 # -- a failing parse keeps the metadata bound to the device ------------------------------------
 
 
 def test_parse_failure_keeps_the_devices_metadata() -> None:
-    class BadParse(Faulty):
-        @hookimpl
-        def devframe_parse_device(self, element: etree._Element, metadata: Any) -> Any:
+    class Unmakeable(Knob):
+        __slots__ = ()
+
+        def __init__(self, element: etree._Element, **kwargs: Any) -> None:
             raise RuntimeError("boom in parse")
 
+    plugin = Faulty("none")
+    plugin.dev_class = Unmakeable
     xml = _domain_with_metadata()
     with captured():
-        domain = parse_domain(xml, registry=registry(BadParse("none")))
+        domain = parse_domain(xml, registry=registry(plugin))
     k1, k2 = domain.devices
     assert isinstance(k1, UnknownDevice) and isinstance(k2, UnknownDevice)
     assert k1.metadata["owner"] == "alice" and k2.metadata["owner"] == "bob"
     assert not domain.orphan_metadata
+    assert canonical(domain.to_xml()) == canonical(xml)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=PluginError,
+    reason="devframe bug: Route.probe_identity (devframe/core/registry.py) keeps any mapping unchecked and "
+    "the FailedDevice gets no route, so checked_identity() re-raises the PluginError for a bad identity "
+    "(Device._plugin_failed without a guard): parse_domain fails although the registry is not strict",
+)
+def test_parse_failure_with_a_bad_identity_keeps_the_device() -> None:
+    class UnmakeableBadlyNamed(Knob):
+        __slots__ = ()
+
+        def __init__(self, element: etree._Element, **kwargs: Any) -> None:
+            raise RuntimeError("boom in parse")
+
+        def identity(self) -> Any:
+            return {"devtype": "knob", "name": 1}
+
+    plugin = Faulty("none")
+    plugin.dev_class = UnmakeableBadlyNamed
+    xml = _domain_with_metadata()
+    with captured():
+        domain = parse_domain(xml, registry=registry(plugin))
+    k1, k2 = domain.devices
+    assert isinstance(k1, UnknownDevice) and k2.metadata["owner"] == "bob"
     assert canonical(domain.to_xml()) == canonical(xml)
 
 

@@ -155,20 +155,19 @@ def test_unconfigured_logging_never_shows_secrets(capsys: pytest.CaptureFixture[
 
 def test_plugin_fault_logs_never_show_secrets() -> None:
     """A parse failure logs ``repr(exc)``: a plugin quoting the element must not leak."""
-    from devframe import DeviceType, hookimpl
+    from devframe import DeviceTypeRegister, hookimpl
 
     class Knob(Device):
         dev_type = "knob"
 
+        def __init__(self, element: Any, **kwargs: Any) -> None:
+            # A class quoting the element it could not read, as plugins do.
+            raise ValueError(f"cannot read {etree.tostring(element, encoding='unicode')}")
+
     class Leaky:
         @hookimpl
-        def devframe_device_types(self) -> list[DeviceType]:
-            return [DeviceType("knob", Knob)]
-
-        @hookimpl
-        def devframe_parse_device(self, element: Any) -> Any:
-            # A plugin quoting the element it could not read, as plugins do.
-            raise ValueError(f"cannot read {etree.tostring(element, encoding='unicode')}")
+        def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+            register(Knob)
 
     stream = io.StringIO()
     configure_logging(json=True, level="debug", stream=stream, env={})

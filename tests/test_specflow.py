@@ -12,7 +12,7 @@ import warnings
 import pytest
 
 import devframe
-from devframe import DevframeError, Device, DeviceType, Field, SpecError, UnknownDevice, hookimpl
+from devframe import DevframeError, Device, Field, SpecError, UnknownDevice, hookimpl
 from devframe.core.specflow import ARCHES
 from devframe.testing import validate_against_schema
 
@@ -42,7 +42,7 @@ def _plugin(name: str, keys: list[str], spec_list: list[dict[str, object]] | Exc
 
 @pytest.fixture
 def beep_registry():
-    plugin = types.SimpleNamespace(devframe_device_types=hookimpl(lambda: [DeviceType("beep", Beep)]))
+    plugin = types.SimpleNamespace(devframe_register_device_types=hookimpl(lambda register: register(Beep)))
     return devframe.create_registry(entry_points=False, plugins=[("beep", plugin)], env={})
 
 
