@@ -348,12 +348,6 @@ def test_prepare_hook_resolves_its_placeholder_through_prepare_domain() -> None:
     assert explicit.devices[0].source == "/dev/knob7"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="devframe bug: Route._adopt (devframe/core/registry.py) gives the adapted class only to an "
-    "instance of exactly the declared class, so a parse hook returning a subclass instance loses the "
-    "plugin's build / identity / metadata hooks, which earlier releases called for any device of the type",
-)
 def test_parse_hook_returning_a_subclass_instance_keeps_the_other_old_hooks() -> None:
     class FancyKnob(Knob):
         __slots__ = ()

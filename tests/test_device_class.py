@@ -222,8 +222,9 @@ def test_prepare_is_a_member_and_its_failures_name_the_plugin() -> None:
 
     reg = create_registry(entry_points=False, plugins=[("failing", FailingPlugin())])
     domain = parse_domain("<domain><name>d</name><devices><knob/></devices></domain>", registry=reg)
-    with pytest.raises(PluginError, match=r"failing.*prepare failed"):
+    with captured() as logs, pytest.raises(PluginError, match=r"failing.*prepare failed"):
         prepare_domain(domain, Resolvers())
+    assert [(e["plugin"], e["operation"]) for e in logs if e["log_level"] == "error"] == [("failing", "prepare")]
 
 
 def test_registering_something_else_breaks_the_plugin_naming_it() -> None:

@@ -69,7 +69,7 @@ def test_devices_without_identity_pair_identical_xml_first_then_in_order() -> No
     # then the rest in order (c's old self with the changed one)
     live = domain(a, "<memballoon model='virtio'><stats period='9'/></memballoon>")
     result = correlate(known, live)
-    assert [d for d, _ in result.pairs.values()][0] is known.devices[0]
+    assert next(d for d, _ in result.pairs.values()) is known.devices[0]
     assert len(result.removed) == 1 and len(result.matched) == 2 and not result.added
     assert result.by == dict.fromkeys(result.by, "order")
 

@@ -15,6 +15,7 @@ from import_scan import REPO, Graph, circles, describe_circle, import_graph
 
 PACKAGE = REPO / "devframe"
 
+
 def _graph() -> tuple[Graph, dict[str, Path]]:
     graph, files = import_graph(PACKAGE)
     assert {"devframe.agent.host", "devframe.agent.guest", "devframe.core.domain", "devframe.cli"} <= set(graph)

@@ -228,13 +228,6 @@ def test_parse_failure_keeps_the_devices_metadata() -> None:
     assert canonical(domain.to_xml()) == canonical(xml)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=PluginError,
-    reason="devframe bug: Route.probe_identity (devframe/core/registry.py) keeps any mapping unchecked and "
-    "the FailedDevice gets no route, so checked_identity() re-raises the PluginError for a bad identity "
-    "(Device._plugin_failed without a guard): parse_domain fails although the registry is not strict",
-)
 def test_parse_failure_with_a_bad_identity_keeps_the_device() -> None:
     class UnmakeableBadlyNamed(Knob):
         __slots__ = ()

@@ -100,13 +100,30 @@ def adapt_class(
 
         def build_member(self: Device) -> etree._Element:
             element = build(self)
-            return self.element if element is None else element  # type: ignore[no-any-return]
+            if element is None:
+                return self.element
+            if not isinstance(element, etree._Element):
+                raise PluginError(
+                    plugin, f"devframe_build_device returned {type(element).__name__}, expected an lxml element"
+                )
+            return element
 
         members["build"] = build_member
 
     if "devframe_metadata_identity" in impls:
         identify = _adapter(*impls["devframe_metadata_identity"], ("element", "dev_type"))
-        members["identity"] = lambda self: identify(self.element, dev_type)
+
+        def identity_member(self: Device) -> Any:
+            found = identify(self.element, dev_type)
+            if found is not None and not isinstance(found, dict):
+                raise PluginError(
+                    plugin,
+                    f"devframe_metadata_identity returned {type(found).__name__} {found!r:.200}, "
+                    "expected a dict of str to str (or None)",
+                )
+            return found
+
+        members["identity"] = identity_member
 
     if "devframe_prepare_device" in impls:
         prepare = _adapter(*impls["devframe_prepare_device"], ("device", "resolvers"))

@@ -47,7 +47,15 @@ class _MetadataSource(Protocol):
     def materialize(self) -> dict[str, Any]: ...
 
 
-__all__ = ["USER_ALIAS_PREFIX", "Device", "FailedDevice", "PluginGuard", "UnknownDevice", "device_id_from_alias"]
+__all__ = [
+    "USER_ALIAS_PREFIX",
+    "Device",
+    "FailedDevice",
+    "PluginGuard",
+    "UnknownDevice",
+    "device_id_from_alias",
+    "valid_identity",
+]
 
 # Keys every dev_spec may carry that the core handles itself, for every dev_type.
 _CORE_SPEC_KEYS = ("type", "device", "alias", "deviceId", "address", "specParams")
@@ -335,7 +343,7 @@ class Device(ElementView):
                     break
             else:
                 return found or None
-        elif _valid_identity(found):
+        elif valid_identity(found):
             return found or None
         if isinstance(found, tuple):
             # The form before identities were mappings: still understood for one release.
@@ -353,6 +361,7 @@ class Device(ElementView):
     def _plugin_failed(self, operation: str, exc: Exception) -> None:
         route = self._route
         if route is None:
+            # Made by hand, not through a registry: no plugin to isolate, so no guard.
             raise exc
         route.failed(operation, self, exc)
 
@@ -420,13 +429,17 @@ class Device(ElementView):
         """
 
     def run_prepare(self, resolvers: Resolvers) -> None:
-        """:meth:`prepare`, guarded: a DevframeError passes, any other failure is a
-        :class:`PluginError` naming the plugin and device."""
+        """:meth:`prepare`, guarded: a DevframeError passes, any other failure is logged
+        with the plugin and raised as a :class:`PluginError` naming the plugin and device."""
         try:
             self.prepare(resolvers)
         except DevframeError:
             raise
         except Exception as exc:
+            # Logged through the guard (strict mode raises there); the domain cannot go to
+            # libvirt with a placeholder left, so it is an error in either mode.
+            if self._route is not None:
+                self._route.failed("prepare", self, exc)
             raise PluginError(
                 self.plugin or type(self).__module__, f"prepare failed for {self.describe()}: {exc!r}"
             ) from exc
@@ -629,8 +642,8 @@ class Device(ElementView):
             return f"<{type(self).__name__} (unprintable)>"
 
 
-def _valid_identity(found: Any) -> bool:
-    """True for a mapping of str to str (an empty one counts as none)."""
+def valid_identity(found: Any) -> bool:
+    """True for an identity: a mapping of str to str (an empty one counts as none)."""
     if not isinstance(found, Mapping):
         return False
     return all(type(k) is str and type(v) is str for k, v in found.items())

@@ -20,6 +20,7 @@ Environment:
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from lxml import etree
 
 from devframe.core import hookspecs
 from devframe.core.compat import DeviceType, adapt_class, warn_deprecated
-from devframe.core.device import Device, FailedDevice, UnknownDevice
+from devframe.core.device import Device, FailedDevice, UnknownDevice, valid_identity
 from devframe.core.devtype import Claim, MetadataSchema
 from devframe.core.errors import ClaimConflictError, DevframeError, PluginError, SpecError
 from devframe.core.hookspecs import DEPRECATED_HOOKS
@@ -98,6 +99,8 @@ class Route:
     #: a deprecated parse / from_spec hook of the plugin (devframe.core.compat), if any
     legacy_parse: Callable[..., Any] | None = None
     legacy_from_spec: Callable[..., Any] | None = None
+    #: the deprecated hooks' class for a class such a hook returned (cached per class)
+    legacy_adapt: Callable[[type[Device]], type[Device]] | None = None
 
     def parse(self, element: etree._Element) -> Device:
         """The dev_object for one claimed element (metadata is bound afterwards)."""
@@ -134,6 +137,9 @@ class Route:
             )
         if type(device) is base:
             device.__class__ = self.dev_class
+        elif type(device) is not self.dev_class and self.legacy_adapt is not None:
+            # A subclass of the declared class: the plugin's other old hooks apply to it too.
+            device.__class__ = self.legacy_adapt(type(device))
         return device  # type: ignore[no-any-return]
 
     def failed(self, operation: str, device: Device, exc: Exception) -> None:
@@ -158,7 +164,7 @@ class Route:
             found = probe.identity()
         except Exception:  # noqa: BLE001 - a best effort on a path that already failed
             return None
-        return found if isinstance(found, Mapping) else None
+        return found if valid_identity(found) else None
 
     def raise_if_strict(self, exc: Exception, what: str) -> None:
         """In strict mode, a plugin failure is raised (as a PluginError naming ``what``)."""
@@ -241,6 +247,8 @@ class Registry:
             deprecated = [hook for hook in info.hooks if hook in DEPRECATED_HOOKS]
             if deprecated:
                 warn_deprecated(name, deprecated)
+                # Also in the log: Python shows a DeprecationWarning only to tests and __main__.
+                self._log.warning("plugin uses deprecated hooks", plugin=name, hooks=deprecated)
             declared = self._collect_types(plugin, info)
             self._add_routes(info, declared)
         except DevframeError as exc:
@@ -364,8 +372,16 @@ class Registry:
         }
         dev_class = dtype.dev_class
         legacy_parse = legacy_from_spec = None
+        legacy_adapt = None
         if old:
             dev_class, _ = adapt_class(plugin_name, dtype, old)
+
+            @functools.cache
+            def legacy_adapt(cls: type[Device]) -> type[Device]:
+                return adapt_class(plugin_name, DeviceType(dtype.dev_type, cls, dtype.claims, dtype.description), old)[
+                    0
+                ]
+
             if "devframe_parse_device" in old:
                 legacy_parse = _positional(*old["devframe_parse_device"], ("element", "dev_type", "metadata"))
             if "devframe_device_from_spec" in old:
@@ -383,6 +399,7 @@ class Registry:
             strict=self.strict,
             legacy_parse=legacy_parse,
             legacy_from_spec=legacy_from_spec,
+            legacy_adapt=legacy_adapt,
         )
 
     def _drop_routes(self, plugin_name: str) -> None:
@@ -443,6 +460,7 @@ class Registry:
             "plugin failed to parse device; kept as UnknownDevice",
             plugin=route.plugin,
             dev_type=route.dev_type,
+            operation="parse",
             tag=element.tag,
             alias=alias,
             error=repr(exc),
