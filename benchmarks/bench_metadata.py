@@ -25,7 +25,7 @@ from generate import build_metadata_domain  # the shared generator, beside this 
 from lxml import etree
 
 import devframe
-from devframe import Device, DeviceType, hookimpl
+from devframe import Device, DeviceTypeRegister, Identity, hookimpl
 
 PARSE_TARGET = 1.5
 TO_XML_TARGET = 3.0
@@ -33,29 +33,32 @@ NS = "http://ovirt.org/vm/1.0"
 
 
 class BenchDisk(Device):
+    """Keyed by target dev, as the engine keys disks."""
+
     dev_type = "disk"
     tag = "disk"
 
+    def identity(self) -> Identity | None:
+        target = self.element.find("target")
+        return {"devtype": "disk", "name": target.get("dev")} if target is not None else None
+
 
 class BenchNic(Device):
+    """Keyed by MAC, as the engine keys NICs."""
+
     dev_type = "interface"
     tag = "interface"
 
+    def identity(self) -> Identity | None:
+        mac = self.element.find("mac")
+        return {"mac_address": mac.get("address")} if mac is not None else None
+
 
 class BenchPlugin:
-    """Disks keyed by target dev, NICs by MAC: the keys the engine uses."""
-
     @hookimpl
-    def devframe_device_types(self) -> list[DeviceType]:
-        return [DeviceType("disk", BenchDisk), DeviceType("interface", BenchNic)]
-
-    @hookimpl
-    def devframe_metadata_identity(self, element: Any, dev_type: str) -> dict[str, str] | None:
-        if dev_type == "disk":
-            target = element.find("target")
-            return {"devtype": "disk", "name": target.get("dev")} if target is not None else None
-        mac = element.find("mac")
-        return {"mac_address": mac.get("address")} if mac is not None else None
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        register(BenchDisk)
+        register(BenchNic)
 
 
 build_domain = build_metadata_domain  # the name this script has always used

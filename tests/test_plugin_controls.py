@@ -19,7 +19,7 @@ import pytest
 DEVFRAME = Path(sys.executable).with_name("devframe")
 
 GOOD = """
-from devframe import Device, DeviceType, Field, hookimpl
+from devframe import Device, Field, hookimpl
 
 class Watchdog(Device):
     dev_type = "watchdog"
@@ -28,28 +28,29 @@ class Watchdog(Device):
     action = Field("@action", spec="specParams.action")
 
 @hookimpl
-def devframe_device_types():
-    return [DeviceType("watchdog", Watchdog)]
+def devframe_register_device_types(register):
+    register(Watchdog)
 """
 
 BROKEN = {
     "import_error": ("import devframe_no_such_module_anywhere\n", "cannot import"),
     "raising_hook": (
-        "from devframe import hookimpl\n\n@hookimpl\ndef devframe_device_types():\n    raise RuntimeError('kaputt')\n",
+        "from devframe import hookimpl\n\n@hookimpl\ndef devframe_register_device_types(register):\n"
+        "    raise RuntimeError('kaputt')\n",
         "kaputt",
     ),
     "misspelled_hook": (
-        "from devframe import hookimpl\n\n@hookimpl\ndef devframe_device_typs():\n    return []\n",
-        "devframe_device_typs",
+        "from devframe import hookimpl\n\n@hookimpl\ndef devframe_register_device_typs(register):\n    pass\n",
+        "devframe_register_device_typs",
     ),
     "misspelled_argument": (
-        "from devframe import hookimpl\n\n@hookimpl\ndef devframe_parse_device(elemnt):\n    return None\n",
-        "elemnt",
+        "from devframe import hookimpl\n\n@hookimpl\ndef devframe_register_device_types(registr):\n    pass\n",
+        "registr",
     ),
     "zz_claims_taken_tag": (
-        "from devframe import Claim, Device, DeviceType, hookimpl\n\n"
+        "from devframe import Device, hookimpl\n\n"
         "class Dog(Device):\n    dev_type = 'dog'\n    tag = 'watchdog'\n\n"
-        "@hookimpl\ndef devframe_device_types():\n    return [DeviceType('dog', Dog, claims=[Claim('watchdog')])]\n",
+        "@hookimpl\ndef devframe_register_device_types(register):\n    register(Dog)\n",
         "watchdog",
     ),
 }
