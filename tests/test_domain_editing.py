@@ -1,8 +1,8 @@
 """Issue 13 item 4: linear editing.
 
 Every edit keeps the document order it always had (checked operation by operation and against
-a plain list model over random edit sequences), and the work per edit stays flat as the domain
-grows (Python calls counted, as in test_complexity.py).
+a plain list model over random edit sequences), a device is in one Domain at a time, and the
+work per edit stays flat as the domain grows (Python calls counted, as in test_complexity.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from devframe import Device, Domain, DomainError, UnknownDevice, parse_domain
+from devframe import Device, Domain, DomainError, UnknownDevice, device_from_spec, parse_domain
 from devframe.core.domain import _Order
 from devframe.core.registry import create_registry
 
@@ -399,6 +399,14 @@ def test_random_edit_sequences_match_a_list_model(ops: list[tuple[str, int, int,
     assert tokens(xml) == model.tokens()
     again = parse_domain(xml, registry=REGISTRY)
     assert names(again.devices) == [e.name for e in model.entries]
+    # Ownership held through it all: what was taken out may join another Domain, the rest may not.
+    other = domain("<domain><name>two</name></domain>")
+    for device in d.devices[:3]:
+        with pytest.raises(DomainError, match="is in domain 'one'"):
+            other.add(device)
+    for device in taken_out:
+        other.add(device)
+    assert names(other.devices) == names(taken_out)
 
 
 @pytest.mark.parametrize("pattern", ["append", "prepend", "before-one", "after-one", "random", "alternate"])
@@ -431,7 +439,55 @@ def test_labels_stay_ordered_through_thousands_of_inserts_and_deletes(pattern: s
         assert bucket == [x for x in order.devices if x.dev_type == tag]
 
 
-# -- references ---------------------------------------------------------------------------
+# -- one Domain per device -------------------------------------------------------------------
+
+
+SECOND = '<domain><name>two</name><devices><disk><alias name="t0"/></disk><!-- t --></devices></domain>'
+
+
+def test_a_device_of_another_domain_is_refused_by_every_edit() -> None:
+    first, second = domain(), domain(SECOND)
+    disk = by_name(first, "d0")
+    message = r"disk alias='d0' is in domain 'one': remove it there before putting it into domain 'two'"
+    with pytest.raises(DomainError, match=message):
+        second.add(disk)
+    with pytest.raises(DomainError, match=message):
+        second.replace(by_name(second, "t0"), disk)
+    with pytest.raises(DomainError, match=message):
+        second.dev_map["disk"][0] = disk
+    with pytest.raises(DomainError, match=message):
+        second.dev_map["disk"].insert(0, disk)
+    with pytest.raises(DomainError, match=message):
+        second.dev_map["disk"].append(disk)
+    with pytest.raises(DomainError, match="already in domain 'one'"):
+        first.replace(by_name(first, "d1"), disk)
+    assert tokens(first.to_xml()) == tokens(BASE) and tokens(second.to_xml()) == ["t0", "#t"]
+
+
+def test_a_removed_or_replaced_device_may_join_another_domain() -> None:
+    first, second = domain(), domain(SECOND)
+    disk = first.remove(by_name(first, "d0"))
+    second.add(disk, before=by_name(second, "t0"))
+    old = by_name(first, "n0")
+    first.replace(old, dev("interface", "n7"))
+    second.dev_map.get_list("interface").insert(0, old)
+    with pytest.raises(DomainError, match="is in domain 'two'"):
+        first.add(disk)
+    assert tokens(first.to_xml()) == ["#c0", "e0", "n7", "#c1", "d1", "s0", "n1", "#c2"]
+    assert tokens(second.to_xml()) == ["d0", "t0", "n0", "#t"]
+    assert names(second.dev_map["disk"]) == ["d0", "t0"]
+
+
+def test_devices_from_specs_belong_to_no_domain_and_a_dropped_domain_lets_go() -> None:
+    disk = device_from_spec({"type": "disk", "device": "disk", "alias": "ua-new"})
+    first = parse_domain(BASE)  # the default registry: plugin devices behave alike
+    first.add(disk)
+    with pytest.raises(DomainError, match="already in domain 'one'"):
+        first.add(disk)
+    del first  # nothing else holds it (no reference cycle), so it is gone at once
+    second = parse_domain(SECOND)
+    second.add(disk)
+    assert "ua-new" in second.to_xml()
 
 
 def test_an_edited_domain_is_still_freed_without_the_cycle_collector() -> None:

@@ -164,7 +164,7 @@ class Device(ElementView):
     are shared by all devices.
     """
 
-    __slots__ = ("_metadata", "_route", "error")
+    __slots__ = ("_metadata", "_owner", "_route", "error")
 
     dev_type: ClassVar[str] = ""
     #: keys of the dev_spec that live in the domain's <metadata>, not in the element
@@ -183,6 +183,7 @@ class Device(ElementView):
         self.element = element
         self._parent = parent
         self._edited = False
+        self._owner: Any = None  # the token of the Domain holding this device (devframe.core.domain)
         # Metadata bound while parsing (an object with ``materialize()``) is kept as is and
         # wrapped in a DeviceMetadata on first use: parsing makes one object per device.
         self._metadata: DeviceMetadata | _MetadataSource | None = None

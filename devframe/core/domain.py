@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import threading
+import weakref
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, MutableSequence, Sequence
 from contextlib import contextmanager
@@ -328,6 +329,11 @@ class Domain:
     the dev_map after one regroups nothing. Everything outside `<devices>` (name, uuid,
     os, cpu, ...) is kept verbatim in :attr:`tree`. :meth:`to_xml` rebuilds the document
     from the objects.
+
+    A device belongs to one Domain at a time (its element lives in that Domain's tree):
+    adding a device that is in another Domain, or putting it in with :meth:`replace` or a
+    dev_map assignment, raises :class:`DomainError`. Remove it from the first Domain and
+    it may join another. Devices built from specs belong to none until added.
     """
 
     def __init__(
@@ -351,6 +357,9 @@ class Domain:
         #: positions for edits and the dev_map, built on first use (see _Order)
         self._positions: _Order | None = None
         self._lock = threading.RLock()
+        # What a device holds to say it is in this Domain: a weak reference, so devices
+        # never hold their Domain alive and a parsed domain has no reference cycle.
+        self._token = weakref.ref(self)
         self._metadata_section: Any = None
         self._load()
 
@@ -374,7 +383,7 @@ class Domain:
             return
         binder = self._binder()
         with _gc_paused():
-            parsed = parse_devices(self._devices_el, self.registry, binder)
+            parsed = parse_devices(self._devices_el, self.registry, binder, owner=self._token)
         self._devices = parsed.devices
         self._leading = parsed.leading
         self._trailing = parsed.trailing
@@ -426,6 +435,20 @@ class Domain:
         if dev_type is not None and device.dev_type != dev_type:
             raise DomainError(f"cannot put a {device.dev_type!r} device into the {dev_type!r} list")
 
+    def _check_free(self, device: Device) -> None:
+        """Refuse a device that is in this or another live Domain (its element is there)."""
+        owner = device._owner
+        if owner is None:
+            return
+        if owner is self._token:
+            raise DomainError(f"{device.describe()} is already in domain {self.name!r}")
+        holder = owner()
+        if holder is not None:  # a Domain nobody holds any more lets its devices go
+            raise DomainError(
+                f"{device.describe()} is in domain {holder.name!r}: remove it there before putting it "
+                f"into domain {self.name!r}"
+            )
+
     def _position(self, device: Device) -> int:
         index = self._order().index(device)
         if index is None:
@@ -433,11 +456,13 @@ class Domain:
         return index
 
     def add(self, device: Device, *, before: Device | None = None, after: Device | None = None) -> Device:
-        """Add ``device`` (at the end, or before/after another device). Returns it."""
+        """Add ``device`` (at the end, or before/after another device). Returns it.
+
+        Raises :class:`DomainError` when the device is already in this or another Domain.
+        """
         self._check_type(device)
         with self._lock:
-            if self._order().has(device):
-                raise DomainError(f"{device.describe()} is already in domain {self.name!r}")
+            self._check_free(device)
             if before is not None and after is not None:
                 raise DomainError("give before= or after=, not both")
             if before is not None:
@@ -447,13 +472,18 @@ class Domain:
             else:
                 index = len(self._devices)
             self._order().insert(index, device)
+            device._owner = self._token
         return device
 
     def remove(self, device: Device) -> Device:
-        """Remove ``device``; comments that stood before it move to the next device."""
+        """Remove ``device``; comments that stood before it move to the next device.
+
+        The device is then free to join another Domain.
+        """
         with self._lock:
             index = self._position(device)
             self._order().delete(index)
+            device._owner = None
             trivia = self._leading.pop(device, None)
             if trivia:
                 if index < len(self._devices):
@@ -463,13 +493,19 @@ class Domain:
         return device
 
     def replace(self, old: Device, new: Device) -> Device:
-        """Put ``new`` where ``old`` was (comments before ``old`` stay before it). Returns ``new``."""
+        """Put ``new`` where ``old`` was (comments before ``old`` stay before it). Returns ``new``.
+
+        ``old`` is then free to join another Domain; ``new`` must not be in one.
+        """
         self._check_type(new)
         with self._lock:
             index = self._position(old)
             if new is old:
                 return new
+            self._check_free(new)
             self._order().put(index, new)
+            old._owner = None
+            new._owner = self._token
             trivia = self._leading.pop(old, None)
             if trivia:
                 self._leading[new] = trivia
