@@ -143,6 +143,8 @@ def test_setitem_and_delitem_with_negative_indexes_and_slices() -> None:
     assert "disk" not in d.dev_map
     with pytest.raises(KeyError):
         d.dev_map["disk"]
+    with pytest.raises(DomainError, match="'disk' device into the 'interface' list"):
+        d.dev_map["interface"][0] = dev("disk", "wrong")
     with pytest.raises(TypeError, match="slice assignment"):
         d.dev_map["interface"][0:1] = [dev("interface", "n8")]
     with pytest.raises(IndexError):

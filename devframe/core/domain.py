@@ -91,6 +91,7 @@ class DeviceList(MutableSequence[Device]):
     def __setitem__(self, index: Any, value: Any) -> None:
         if isinstance(index, slice):
             raise TypeError("slice assignment is not supported on a dev_map list")
+        self._domain._check_type(value, self._dev_type)
         old = self._items()[index]
         self._domain.replace(old, value)
 
