@@ -268,6 +268,8 @@ class _Order:
         bucket = self.by_type.get(device.dev_type)
         if bucket is None:
             self.by_type[device.dev_type] = [device]
+        elif self.labels[bucket[-1]] < label:  # after the last of its type: the common case
+            bucket.append(device)
         else:
             bucket.insert(bisect_left(bucket, label, key=self.labels.__getitem__), device)
 
