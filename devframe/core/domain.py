@@ -48,8 +48,8 @@ class DeviceList(MutableSequence[Device]):
 
     Inserting at position *i* puts the device before the *i*-th device of this type in
     the domain; appending puts it after the last one of this type (or at the end of
-    `<devices>` when there is none). Every operation but iteration and slicing costs
-    O(log n) in the domain's size.
+    `<devices>` when there is none). Reads, edits, ``index`` and ``in`` cost O(log n)
+    in the domain's size; iteration, slices and comparison copy the list.
     """
 
     def __init__(self, domain: Domain, dev_type: str) -> None:
@@ -315,7 +315,7 @@ class _Order:
             # (a wider range holds at least as many).
             needed = (((count + 1) ** 2 << _SPARSE) - 1).bit_length()
             if needed <= i:
-                # count >= 1, so gap >= 16 (count + 1) >= 32: free labels between any
+                # count >= 1, so gap >= 256 (count + 1) >= 512: free labels between any
                 # two devices of the range, and between it and its neighbours outside.
                 gap = (1 << i) // (count + 1)
                 labels.update(zip(devices[start:stop], range(base + gap, base + gap * (count + 1), gap), strict=True))
