@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-__all__ = ["MIX", "build_metadata_domain", "drive_name", "generate_domain"]
+__all__ = ["MIX", "build_metadata_domain", "drive_name", "generate_disks", "generate_domain"]
 
 _SEED = uuid.UUID(int=12345).int
 
@@ -193,6 +193,13 @@ def generate_domain(devices: int, *, metadata: bool = False) -> bytes:
         "  <cpu mode='host-model'><topology sockets='1' cores='4' threads='1'/></cpu>\n"
         f"  <devices>\n    {body}\n  </devices>\n</domain>\n"
     ).encode()
+
+
+def generate_disks(count: int, first: int = 100_000) -> bytes:
+    """A domain of ``count`` disks only, numbered from ``first`` (so none shares a name, alias or
+    address with the disks of a :func:`generate_domain` domain): new disks for run.py's bulk edits."""
+    body = "\n    ".join(_disk(first + i) for i in range(count))
+    return f"<domain type='kvm'>\n  <name>disks</name>\n  <devices>\n    {body}\n  </devices>\n</domain>\n".encode()
 
 
 def build_metadata_domain(count: int) -> tuple[bytes, bytes]:

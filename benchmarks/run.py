@@ -16,6 +16,10 @@ stops (so freeing a tree is never counted for one side only):
   devices changed, one removed, one added)
 * xmltodict.parse of the same bytes, plus iterating its devices / the floor
 
+In a process of its own, bulk editing: k = 2,000, 4,000 and 8,000 disks added one at a time to a
+parsed domain through its dev_map, each add followed by a dev_map read; the time per added device
+at each k (as a ratio to the time at 2,000) and the log-log slope of the total (linear is 1.0).
+
 In other processes: peak memory (RSS above the start, in a fresh process per case: parse_domain vs
 lxml's tree alone; see _memprobe.py for why not tracemalloc), cold start of ``devframe plugins``,
 and virt-manager's virtinst under the system Python with devframe timed in the same process: its
@@ -24,7 +28,8 @@ objects plus the keys metadata is bound by (disk targets, NIC MACs; judged), and
 
 Prints a table of ratios with PASS/FAIL per target, the fitted scaling exponent of parse time
 (log-log least squares, 1,000 devices and up), writes benchmarks/results/latest.json and draws
-docs/benchmarks.png. Exits 1 when a target fails.
+docs/benchmarks.png. Exits 1 when a target fails. ``--only bulk-edit`` runs just the bulk-editing
+measure and prints its rows and target (no results file, no plot).
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import xmltodict
-from generate import generate_domain  # the shared generator, beside this script
+from generate import generate_disks, generate_domain  # the shared generator, beside this script
 from lxml import etree
 
 import devframe
@@ -85,6 +90,11 @@ VIRTINST_MAX_DEVICES = 10_000
 CORRELATE_MAX_DEVICES = 100_000
 #: each timed sample runs long enough for the clock (small domains are repeated inside a sample)
 MIN_SAMPLE_S = 0.05
+#: bulk editing (issue 13): disks added one at a time to a parsed domain of BULK_EDIT_BASE devices
+BULK_EDIT_SIZES = (2_000, 4_000, 8_000)
+BULK_EDIT_BASE = 1_000
+#: log-log slope of the total time over k: linear (flat time per device) is 1.0
+BULK_EDIT_EXPONENT_LIMIT = 1.1
 
 
 T = TypeVar("T")
@@ -371,6 +381,103 @@ def _alias(element: etree._Element) -> str:
     return str(name)
 
 
+def measure_bulk_edit(repeat: int, registry: devframe.Registry) -> tuple[list[Row], dict[str, Any]]:
+    """Time per device of adding k disks one at a time, each add followed by a dev_map read.
+
+    Each add is ``domain.dev_map["disk"].append(disk)`` and each read ``domain.dev_map["disk"][-1]``.
+    The generated domain's last disk has other devices after it, so every new disk goes between two
+    devices, not to the end of the list. Each timed call gets a domain no earlier call has edited
+    (parsed, its dev_map read once, which builds the edit bookkeeping) and k new disks, all outside
+    the clock; the k take turns, best of ``repeat``, as every other measure here. The disks are
+    parsed from a domain of generated disks and removed from it (a device is in one Domain at a
+    time): device_from_spec takes ~200 us per disk here, ten times as long, for nothing timed.
+    """
+    xml = generate_domain(BULK_EDIT_BASE, metadata=True)
+    disk_xml = {k: generate_disks(k) for k in BULK_EDIT_SIZES}
+
+    def make(k: int) -> Callable[[], tuple[devframe.Domain, list[devframe.Device]]]:
+        def build() -> tuple[devframe.Domain, list[devframe.Device]]:
+            domain = devframe.parse_domain(xml, registry=registry)
+            len(domain.dev_map["disk"])
+            source = devframe.parse_domain(disk_xml[k], registry=registry)
+            disks = source.devices
+            for disk in reversed(disks):
+                source.remove(disk)
+            return domain, disks
+
+        return build
+
+    def add_all(item: tuple[devframe.Domain, list[devframe.Device]]) -> object:
+        domain, disks = item
+        for disk in disks:
+            domain.dev_map["disk"].append(disk)
+            domain.dev_map["disk"][-1]
+        return domain
+
+    # Once, untimed: the adds land where the dev_map's rules say.
+    domain, disks = make(BULK_EDIT_SIZES[0])()
+    before = domain.devices
+    last_disk = max(i for i, d in enumerate(before) if d.dev_type == "disk")
+    add_all((domain, disks))
+    if domain.devices != before[: last_disk + 1] + disks + before[last_disk + 1 :]:
+        raise SystemExit("bulk edit: the added disks are not right after the last disk, in order")
+
+    totals = best_of(repeat, *(Fresh(make(k), add_all) for k in BULK_EDIT_SIZES))
+    per_device = {k: t / k for k, t in zip(BULK_EDIT_SIZES, totals, strict=True)}
+    exponent = scaling_exponent(list(zip(BULK_EDIT_SIZES, totals, strict=True)))
+    first = BULK_EDIT_SIZES[0]
+    rows = [
+        Row(
+            k,
+            f"bulk add, time per device / at {first:,}",
+            per_device[k],
+            per_device[first],
+            per_device[k] / per_device[first],
+            None,
+            note=f"{per_device[k] * 1e6:.1f} us per device",
+        )
+        for k in BULK_EDIT_SIZES
+    ]
+    facts = {"base_devices": BULK_EDIT_BASE, "per_device_s": {str(k): t for k, t in per_device.items()}}
+    facts["scaling_exponent"] = exponent
+    return rows, facts
+
+
+def _bulk_edit_child(repeat: int) -> int:
+    """The child of :func:`measure_bulk_edit_in_child`: its rows and facts, as JSON.
+
+    Twice the runs of the other measures: its samples are short (tens of ms), and its target is a
+    slope over three sizes, which one sample slowed by a neighbour on a shared machine tilts.
+    """
+    rows, facts = measure_bulk_edit(2 * repeat, devframe.default_registry())
+    print(json.dumps({"rows": [dataclasses.asdict(row) for row in rows], "facts": facts}))
+    return 0
+
+
+def measure_bulk_edit_in_child(repeat: int) -> tuple[list[Row], dict[str, Any]]:
+    """:func:`measure_bulk_edit` in a fresh process, like each size."""
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--bulk-edit-child", "--repeat", str(repeat)],
+        capture_output=True,
+        text=True,
+        env=_clean_env(),
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"measuring bulk edits failed:\n{out.stderr.strip()}")
+    result = json.loads(out.stdout)
+    return [Row(**row) for row in result["rows"]], result["facts"]
+
+
+def bulk_edit_check(facts: dict[str, Any]) -> tuple[str, str, str, bool | None]:
+    exponent = facts.get("scaling_exponent")
+    return (
+        f"scaling exponent of bulk add, {BULK_EDIT_SIZES[0]:,}..{BULK_EDIT_SIZES[-1]:,}",
+        _fmt(exponent),
+        f"<= {BULK_EDIT_EXPONENT_LIMIT}",
+        None if exponent is None else exponent <= BULK_EDIT_EXPONENT_LIMIT,
+    )
+
+
 def _one_size(n: int, repeat: int) -> int:
     """The child of :func:`measure_size_in_child`: one size's in-process measures, as JSON."""
     registry = devframe.default_registry()  # plugin loading is not part of a parse
@@ -536,16 +643,49 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+def print_table(rows: list[Row]) -> None:
+    width = max(len(row.measure) for row in rows)
+    print(f"{'devices':>8}  {'measure':<{width}} {'ratio':>8}  {'target':>7}  status  note")
+    for row in rows:
+        limit = f"<= {row.limit}" if row.limit is not None else ""
+        print(f"{row.size:>8,}  {row.measure:<{width}} {_fmt(row.ratio):>8}  {limit:>7}  {row.status:<6}  {row.note}")
+
+
+def print_targets(checks: list[tuple[str, str, str, bool | None]]) -> bool:
+    """Print the targets; True when one failed."""
+    print("targets:")
+    failed = False
+    for name, value, target, ok in checks:
+        status = "PASS" if ok else ("n/a" if ok is None else "FAIL")
+        failed |= ok is False
+        print(f"  {status:<4}  {name:<58} {value:>22}  {target}")
+    return failed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--sizes", default=None, help="comma-separated device counts (default 100,1000,10000,100000)")
     parser.add_argument("--repeat", type=int, default=None, help="runs per measurement, best kept (default 5)")
     parser.add_argument("--quick", action="store_true", help="sizes up to 10,000, 3 runs, virtinst up to 1,000")
     parser.add_argument("--no-plot", action="store_true", help="do not redraw docs/benchmarks.png")
+    parser.add_argument(
+        "--only", choices=["bulk-edit"], default=None, help="run one measure only and print it (no results, no plot)"
+    )
     parser.add_argument("--one-size", type=int, default=None, help=argparse.SUPPRESS)  # the per-size child
+    parser.add_argument("--bulk-edit-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one_size is not None:
         return _one_size(args.one_size, args.repeat or 5)
+    if args.bulk_edit_child:
+        return _bulk_edit_child(args.repeat or 5)
+    if args.only == "bulk-edit":
+        repeat = args.repeat or (3 if args.quick else 5)
+        print("measuring bulk edits ...", file=sys.stderr, flush=True)
+        bulk_rows, bulk_facts = measure_bulk_edit_in_child(repeat)
+        print()
+        print_table(bulk_rows)
+        print()
+        return 1 if print_targets([bulk_edit_check(bulk_facts)]) else 0
     default_sizes = "100,1000,10000" if args.quick else "100,1000,10000,100000"
     try:
         sizes = sorted({int(s) for s in (args.sizes or default_sizes).split(",") if s.strip()})
@@ -614,6 +754,9 @@ def main(argv: list[str] | None = None) -> int:
                         rows.append(Row(n, measure, work["time"], work["floor"], vi_ratio, None, note=note))
                     series[VIRTINST_SERIES].append((n, figures["same_work"]["time"]))
                     series[DEVFRAME_SYSTEM_SERIES].append((n, mine["time"]))
+        print("measuring bulk edits ...", file=sys.stderr, flush=True)
+        bulk_rows, bulk_facts = measure_bulk_edit_in_child(repeat)
+        rows += bulk_rows
         cold = measure_cold_start(runs=max(repeat, 7))
     finally:
         for leftover in workdir.iterdir():
@@ -641,6 +784,7 @@ def main(argv: list[str] | None = None) -> int:
             None if exponent is None else exponent <= EXPONENT_LIMIT,
         )
     )
+    checks.append(bulk_edit_check(bulk_facts))
     checks.append(
         (
             "cold start of `devframe plugins` (ms, best)",
@@ -660,11 +804,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     print()
-    width = max(len(row.measure) for row in rows)
-    print(f"{'devices':>8}  {'measure':<{width}} {'ratio':>8}  {'target':>7}  status  note")
-    for row in rows:
-        limit = f"<= {row.limit}" if row.limit is not None else ""
-        print(f"{row.size:>8,}  {row.measure:<{width}} {_fmt(row.ratio):>8}  {limit:>7}  {row.status:<6}  {row.note}")
+    print_table(rows)
     print()
     print(
         f"scaling exponent (parse_domain, log-log least squares, {', '.join(f'{n:,}' for n, _ in fit)} devices): "
@@ -687,12 +827,7 @@ def main(argv: list[str] | None = None) -> int:
         "invisible to tracemalloc); best of 3 processes"
     )
     print()
-    print("targets:")
-    failed = False
-    for name, value, target, ok in checks:
-        status = "PASS" if ok else ("n/a" if ok is None else "FAIL")
-        failed |= ok is False
-        print(f"  {status:<4}  {name:<58} {value:>22}  {target}")
+    failed = print_targets(checks)
 
     report = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -722,6 +857,7 @@ def main(argv: list[str] | None = None) -> int:
         "scaling_exponent": exponent,
         "floor_scaling_exponent": floor_exponent,
         "cold_start": cold,
+        "bulk_edit": bulk_facts,
         "virtinst": {str(n): f for n, f in virtinst.items()},
         "targets": [{"name": c[0], "value": c[1], "target": c[2], "pass": c[3]} for c in checks],
         "passed": not failed,

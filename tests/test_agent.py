@@ -363,6 +363,19 @@ def test_attach_on_a_driver_without_hotplug_is_a_clear_error(host: Host) -> None
         guest.destroy()
 
 
+def test_attach_refuses_a_device_of_another_domain_before_libvirt_is_asked(host: Host) -> None:
+    guest = host.create_guest(devframe.parse_domain(engine_xml(name="town", disk_source="/x/vda.img")))
+    try:
+        other = devframe.parse_domain(engine_xml(name="elsewhere", disk_source="/x/vdb.img"))
+        disk = other.dev_map["disk"][0]
+        # Not the test driver's "no hotplug" error: refused before libvirt is called.
+        with pytest.raises(devframe.DomainError, match=r"is in domain 'elsewhere'.*into domain 'town'"):
+            guest.attach(disk)
+        assert disk in other.dev_map["disk"] and len(guest.dev_map["disk"]) == 1
+    finally:
+        guest.destroy()
+
+
 def test_host_resolvers_prepare_the_example(host: Host) -> None:
     domain = devframe.load_domain(EXAMPLE)
     prepare_domain(domain, host_resolvers(host, storage_root="/srv/st"))

@@ -309,6 +309,7 @@ class Guest:
             tracked = self.tracked
             if any(d is device for d in tracked.devices):
                 raise DevframeError(f"attach to domain {self.name!r}: {what} is already attached")
+            tracked._check_free(device)  # a device of another Domain: refused before libvirt acts
             xml = device.to_xml()
             try:
                 self._call("attach device", lambda d: d.attachDeviceFlags(xml, flags), device=what, retry=False)

@@ -282,8 +282,8 @@ class Device(ElementView):
                 self.metadata_source = DeviceMetadata(metadata)
         #: the registry's route for this device's dev_type (set by the registry): its guard
         self._route: PluginGuard | None = None
-        #: the domain holding this device (a token, not the Domain: no reference cycle)
-        self._owner: object | None = None
+        #: the Domain holding this device, as a weak reference (devframe.core.domain): no cycle
+        self._owner: Any = None
         #: why this device is unknown / what went wrong in its plugin, if anything
         self.error: str | None = None
 

@@ -32,8 +32,13 @@ class ParsedDevices:
     trailing: list[etree._Element] = field(default_factory=list)
 
 
-def parse_devices(devices_el: etree._Element, registry: Registry, binder: Binder | None = None) -> ParsedDevices:
-    """Turn every child of ``devices_el`` into a dev_object, in document order."""
+def parse_devices(
+    devices_el: etree._Element, registry: Registry, binder: Binder | None = None, *, owner: object = None
+) -> ParsedDevices:
+    """Turn every child of ``devices_el`` into a dev_object, in document order.
+
+    ``owner`` is stored on each device: the token of the Domain it belongs to.
+    """
     out = ParsedDevices()
     devices = out.devices
     append = devices.append
@@ -53,6 +58,7 @@ def parse_devices(devices_el: etree._Element, registry: Registry, binder: Binder
                 device = route.parse(child)
             except Exception as exc:  # noqa: BLE001 - keep the device, report the plugin
                 device = registry.parse_failed(route, child, None, exc)
+        device._owner = owner
         if binder is not None:
             metadata = binder(device)
             if metadata is not None:

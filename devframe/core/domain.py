@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import hashlib
 import threading
+import weakref
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, MutableSequence, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,7 +50,8 @@ class DeviceList(MutableSequence[Device]):
 
     Inserting at position *i* puts the device before the *i*-th device of this type in
     the domain; appending puts it after the last one of this type (or at the end of
-    `<devices>` when there is none).
+    `<devices>` when there is none). Reads, edits, ``index`` and ``in`` cost O(log n)
+    in the domain's size; iteration, slices and comparison copy the list.
     """
 
     def __init__(self, domain: Domain, dev_type: str) -> None:
@@ -56,7 +59,7 @@ class DeviceList(MutableSequence[Device]):
         self._dev_type = dev_type
 
     def _items(self) -> list[Device]:
-        return self._domain._group().get(self._dev_type, [])
+        return self._domain._order().by_type.get(self._dev_type, [])
 
     @overload
     def __getitem__(self, index: int) -> Device: ...
@@ -71,16 +74,33 @@ class DeviceList(MutableSequence[Device]):
     def __iter__(self) -> Iterator[Device]:
         return iter(list(self._items()))
 
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, Device) and value.dev_type == self._dev_type and self._domain._order().has(value)
+
+    def index(self, value: Any, start: int = 0, stop: int | None = None) -> int:
+        """Position of ``value`` in this list (a binary search, not a scan)."""
+        items = self._items()
+        found = self._domain._order().bucket_index(value, items) if isinstance(value, Device) else None
+        # The bounds as Sequence.index reads them.
+        if start < 0:
+            start = max(len(items) + start, 0)
+        if stop is not None and stop < 0:
+            stop += len(items)
+        if found is None or found < start or (stop is not None and found >= stop):
+            raise ValueError(f"{value!r} is not in the {self._dev_type!r} list")
+        return found
+
     def __setitem__(self, index: Any, value: Any) -> None:
         if isinstance(index, slice):
             raise TypeError("slice assignment is not supported on a dev_map list")
+        self._domain._check_type(value, self._dev_type)
         old = self._items()[index]
         self._domain.replace(old, value)
 
     def __delitem__(self, index: Any) -> None:
         items = self._items()
         targets = items[index] if isinstance(index, slice) else [items[index]]
-        for device in list(targets):
+        for device in targets:
             self._domain.remove(device)
 
     def insert(self, index: int, value: Device) -> None:
@@ -107,14 +127,15 @@ class DeviceList(MutableSequence[Device]):
 class DevMap(Mapping[str, DeviceList]):
     """``{dev_type: [dev_object, ...]}``: the domain's devices by type, document order.
 
-    A live view of the domain: it is never a second copy of the devices.
+    A live view of the domain: it is never a second copy of the devices. The dev_types
+    come in the order of their first device in the document.
     """
 
     def __init__(self, domain: Domain) -> None:
         self._domain = domain
 
     def __getitem__(self, dev_type: str) -> DeviceList:
-        if dev_type not in self._domain._group():
+        if dev_type not in self._domain._order().by_type:
             raise KeyError(dev_type)
         return DeviceList(self._domain, dev_type)
 
@@ -123,22 +144,201 @@ class DevMap(Mapping[str, DeviceList]):
         return DeviceList(self._domain, dev_type)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._domain._group()))
+        return iter(self._domain._order().types())
 
     def __len__(self) -> int:
-        return len(self._domain._group())
+        return len(self._domain._order().by_type)
 
     def __repr__(self) -> str:
-        return "DevMap(" + repr({k: list(v) for k, v in self._domain._group().items()}) + ")"
+        by_type = self._domain._order().by_type
+        return "DevMap(" + repr({t: list(by_type[t]) for t in self._domain._order().types()}) + ")"
+
+
+#: labels start in a universe of at least 2**_MIN_BITS (it grows with the domain)
+_MIN_BITS = 16
+#: a range of 2**i labels is relabelled only when 16 * (its devices + 1) <= 2**(i/2)
+_SPARSE = 8
+#: label step at either end of the list: appends leave room for later inserts between them
+_END_STEP = 256
+
+
+class _Order:
+    """Where each device of a domain stands, so that an edit costs O(log n), not a scan.
+
+    ``devices`` is the domain's list in document order, edited only here. Every device
+    has an integer label, increasing along that list: a device's position in the list,
+    or in its dev_type's bucket (``by_type``, kept in document order), is a binary search
+    on labels, and so is a new device's place in its bucket. Buckets are updated on each
+    edit, never regrouped.
+
+    Labels lie in ``[0, 2**bits)``. A new device takes the label halfway between its
+    neighbours' (a fixed step past the last or before the first). When the neighbours'
+    labels are adjacent, the smallest aligned range of labels around them that is sparse
+    enough is relabelled evenly: order maintenance as in Bender et al., "Two simplified
+    algorithms for maintaining order in a list" (2002), with density threshold
+    ~2**(-i/2) for a range of 2**i labels, which rewrites O(log n) labels per insert,
+    amortized, whatever the pattern of edits. When no range is sparse enough the universe
+    grows and every label is rewritten; the domain has grown four-fold by then.
+    """
+
+    __slots__ = ("bits", "by_type", "devices", "labels")
+
+    def __init__(self, devices: list[Device]) -> None:
+        self.devices = devices
+        self.labels: dict[Device, int] = {}
+        self.bits = _MIN_BITS
+        self.by_type: dict[str, list[Device]] = {}
+        self._relabel_all()
+        self._regroup()
+
+    def _relabel_all(self) -> None:
+        n = len(self.devices)
+        # Leaves the whole range sparse until the domain is four times larger.
+        self.bits = max(_MIN_BITS, 2 * (n + 1).bit_length() + _SPARSE + 4)
+        gap = (1 << self.bits) // (n + 1)
+        self.labels = dict(zip(self.devices, range(gap, gap * (n + 1), gap), strict=True))
+
+    def _regroup(self) -> None:
+        grouped: dict[str, list[Device]] = {}
+        for device in self.devices:
+            dev_type = device.dev_type
+            bucket = grouped.get(dev_type)
+            if bucket is None:
+                grouped[dev_type] = [device]
+            else:
+                bucket.append(device)
+        self.by_type = grouped
+
+    def has(self, device: Device) -> bool:
+        return device in self.labels
+
+    def index(self, device: Device) -> int | None:
+        """``device``'s position in ``devices``, or None when it is not there."""
+        label = self.labels.get(device)
+        if label is None:
+            return None
+        return bisect_left(self.devices, label, key=self.labels.__getitem__)
+
+    def bucket_index(self, device: Device, bucket: list[Device]) -> int | None:
+        """``device``'s position in ``bucket`` (its dev_type's), or None when it is not there."""
+        label = self.labels.get(device)
+        if label is None:
+            return None
+        found = bisect_left(bucket, label, key=self.labels.__getitem__)
+        return found if found < len(bucket) and bucket[found] is device else None
+
+    def types(self) -> list[str]:
+        """The dev_types, in the order of their first device (a sort of the few types)."""
+        labels, by_type = self.labels, self.by_type
+        return sorted(by_type, key=lambda dev_type: labels[by_type[dev_type][0]])
+
+    def insert(self, index: int, device: Device) -> None:
+        """Put ``device`` at ``devices[index]`` (0 <= index <= len)."""
+        low, high = self._bounds(index)
+        if high - low < 2:
+            self._make_room(index)
+            low, high = self._bounds(index)
+        if index == len(self.devices):
+            label = low + min(_END_STEP, (high - low) // 2)
+        elif index == 0:
+            label = high - min(_END_STEP, (high - low) // 2)
+        else:
+            label = (low + high) // 2
+        self.devices.insert(index, device)
+        self.labels[device] = label
+        self._file(device, label)
+
+    def delete(self, index: int) -> Device:
+        """Take ``devices[index]`` out."""
+        device = self.devices[index]
+        self._unfile(device)
+        del self.devices[index]
+        del self.labels[device]
+        return device
+
+    def put(self, index: int, device: Device) -> None:
+        """Put ``device`` in place of ``devices[index]``, at the same label."""
+        old = self.devices[index]
+        label = self.labels[old]
+        self._unfile(old)
+        self.devices[index] = device
+        del self.labels[old]
+        self.labels[device] = label
+        self._file(device, label)
+
+    def _file(self, device: Device, label: int) -> None:
+        bucket = self.by_type.get(device.dev_type)
+        if bucket is None:
+            self.by_type[device.dev_type] = [device]
+        elif self.labels[bucket[-1]] < label:  # after the last of its type: the common case
+            bucket.append(device)
+        else:
+            bucket.insert(bisect_left(bucket, label, key=self.labels.__getitem__), device)
+
+    def _unfile(self, device: Device) -> None:
+        bucket = self.by_type.get(device.dev_type)
+        found = self.bucket_index(device, bucket) if bucket is not None else None
+        if bucket is None or found is None:
+            # Its dev_type changed since it was filed (an UnknownDevice's element renamed):
+            # group again from scratch, as every read did before.
+            self._regroup()
+            bucket = self.by_type[device.dev_type]
+            found = self.bucket_index(device, bucket)
+            assert found is not None
+        del bucket[found]
+        if not bucket:
+            del self.by_type[device.dev_type]
+
+    def _bounds(self, index: int) -> tuple[int, int]:
+        """Labels of the devices either side of ``index`` (-1 and 2**bits at the ends)."""
+        devices, labels = self.devices, self.labels
+        low = labels[devices[index - 1]] if index > 0 else -1
+        high = labels[devices[index]] if index < len(devices) else 1 << self.bits
+        return low, high
+
+    def _make_room(self, index: int) -> None:
+        """Relabel so that a free label lies between ``devices[index - 1]`` and ``devices[index]``."""
+        devices, labels = self.devices, self.labels
+        key = labels.__getitem__
+        low, high = self._bounds(index)
+        # The range must hold both neighbours (just the one at either end of the list).
+        first = low if index > 0 else high
+        last = high if index < len(devices) else low
+        i = 2
+        while i <= self.bits:
+            base = first >> i << i
+            if last >> i << i != base:
+                i += 1
+                continue
+            start = bisect_left(devices, base, key=key)
+            stop = bisect_left(devices, base + (1 << i), lo=start, key=key)
+            count = stop - start
+            # The smallest level whose range could be sparse enough with these devices
+            # (a wider range holds at least as many).
+            needed = (((count + 1) ** 2 << _SPARSE) - 1).bit_length()
+            if needed <= i:
+                # count >= 1, so gap >= 256 (count + 1) >= 512: free labels between any
+                # two devices of the range, and between it and its neighbours outside.
+                gap = (1 << i) // (count + 1)
+                labels.update(zip(devices[start:stop], range(base + gap, base + gap * (count + 1), gap), strict=True))
+                return
+            i = needed
+        self._relabel_all()
 
 
 class Domain:
     """A parsed libvirt domain.
 
     The devices are dev_objects, edited through :attr:`dev_map` or :meth:`add`,
-    :meth:`remove`, :meth:`replace`, :meth:`move`. Everything outside `<devices>` (name,
-    uuid, os, cpu, ...) is kept verbatim in :attr:`tree`. :meth:`to_xml` rebuilds the
-    document from the objects.
+    :meth:`remove`, :meth:`replace`, :meth:`move`; each edit costs O(log n), and reading
+    the dev_map after one regroups nothing. Everything outside `<devices>` (name, uuid,
+    os, cpu, ...) is kept verbatim in :attr:`tree`. :meth:`to_xml` rebuilds the document
+    from the objects.
+
+    A device belongs to one Domain at a time (its element lives in that Domain's tree):
+    adding a device that is in another Domain, or putting it in with :meth:`replace` or a
+    dev_map assignment, raises :class:`DomainError`. Remove it from the first Domain and
+    it may join another. Devices built from specs belong to none until added.
     """
 
     def __init__(
@@ -159,8 +359,12 @@ class Domain:
         self._devices: list[Device] = []
         self._leading: dict[Device, list[etree._Element]] = {}
         self._trailing: list[etree._Element] = []
-        self._by_type: dict[str, list[Device]] | None = None
+        #: positions for edits and the dev_map, built on first use (see _Order)
+        self._positions: _Order | None = None
         self._lock = threading.RLock()
+        # What a device holds to say it is in this Domain: a weak reference, so devices
+        # never hold their Domain alive and a parsed domain has no reference cycle.
+        self._token = weakref.ref(self)
         #: the <ovirt-vm:vm> part of <metadata>, handed the devices through its interface
         self._metadata_section: MetadataSection | None = MetadataSection.from_domain(root, source=source)
         self._load()
@@ -172,7 +376,7 @@ class Domain:
         if self._devices_el is not None:
             binder = section.binder() if section is not None else None
             with _gc_paused():
-                parsed = parse_devices(self._devices_el, self.registry, binder)
+                parsed = parse_devices(self._devices_el, self.registry, binder, owner=self._token)
             self._devices = parsed.devices
             self._leading = parsed.leading
             self._trailing = parsed.trailing
@@ -208,19 +412,15 @@ class Domain:
         """``{dev_type: [dev_object]}`` in document order, a live view."""
         return DevMap(self)
 
-    def _group(self) -> dict[str, list[Device]]:
-        grouped = self._by_type
-        if grouped is None:
-            grouped = {}
-            for device in self._devices:
-                dev_type = device.dev_type
-                bucket = grouped.get(dev_type)
-                if bucket is None:
-                    grouped[dev_type] = [device]
-                else:
-                    bucket.append(device)
-            self._by_type = grouped
-        return grouped
+    def _order(self) -> _Order:
+        # Built on the first edit or dev_map read: parsing pays nothing for it.
+        order = self._positions
+        if order is None:
+            with self._lock:
+                order = self._positions
+                if order is None:
+                    order = self._positions = _Order(self._devices)
+        return order
 
     def _check_type(self, device: Device, dev_type: str | None = None) -> None:
         if not isinstance(device, Device):
@@ -228,66 +428,90 @@ class Domain:
         if dev_type is not None and device.dev_type != dev_type:
             raise DomainError(f"cannot put a {device.dev_type!r} device into the {dev_type!r} list")
 
-    def _index(self, device: Device) -> int:
-        for index, candidate in enumerate(self._devices):
-            if candidate is device:
-                return index
-        raise DomainError(f"{device.describe()} is not a device of domain {self.name!r}")
+    def _check_free(self, device: Device) -> None:
+        """Refuse a device that is in this or another live Domain (its element is there)."""
+        owner = device._owner
+        if owner is None:
+            return
+        if owner is self._token:
+            raise DomainError(f"{device.describe()} is already in domain {self.name!r}")
+        holder = owner()
+        if holder is not None:  # a Domain nobody holds any more lets its devices go
+            raise DomainError(
+                f"{device.describe()} is in domain {holder.name!r}: remove it there before putting it "
+                f"into domain {self.name!r}"
+            )
 
-    def _changed(self) -> None:
-        self._by_type = None
+    def _position(self, device: Device) -> int:
+        index = self._order().index(device)
+        if index is None:
+            raise DomainError(f"{device.describe()} is not a device of domain {self.name!r}")
+        return index
 
     def add(self, device: Device, *, before: Device | None = None, after: Device | None = None) -> Device:
-        """Add ``device`` (at the end, or before/after another device). Returns it."""
+        """Add ``device`` (at the end, or before/after another device). Returns it.
+
+        Raises :class:`DomainError` when the device is already in this or another Domain.
+        """
         self._check_type(device)
         with self._lock:
-            if any(d is device for d in self._devices):
-                raise DomainError(f"{device.describe()} is already in domain {self.name!r}")
+            self._check_free(device)
             if before is not None and after is not None:
                 raise DomainError("give before= or after=, not both")
             if before is not None:
-                index = self._index(before)
+                index = self._position(before)
             elif after is not None:
-                index = self._index(after) + 1
+                index = self._position(after) + 1
             else:
                 index = len(self._devices)
-            self._devices.insert(index, device)
-            self._changed()
+            self._order().insert(index, device)
+            device._owner = self._token
         return device
 
     def remove(self, device: Device) -> Device:
-        """Remove ``device``; comments that stood before it move to the next device."""
+        """Remove ``device``; comments that stood before it move to the next device.
+
+        The device is then free to join another Domain.
+        """
         with self._lock:
-            index = self._index(device)
-            del self._devices[index]
+            index = self._position(device)
+            self._order().delete(index)
+            device._owner = None
             trivia = self._leading.pop(device, None)
             if trivia:
                 if index < len(self._devices):
                     self._leading.setdefault(self._devices[index], [])[:0] = trivia
                 else:
                     self._trailing[:0] = trivia
-            self._changed()
         return device
 
     def replace(self, old: Device, new: Device) -> Device:
-        """Put ``new`` where ``old`` was. Returns ``new``."""
+        """Put ``new`` where ``old`` was (comments before ``old`` stay before it). Returns ``new``.
+
+        ``old`` is then free to join another Domain; ``new`` must not be in one.
+        """
         self._check_type(new)
         with self._lock:
-            index = self._index(old)
-            self._devices[index] = new
+            index = self._position(old)
+            if new is old:
+                return new
+            self._check_free(new)
+            self._order().put(index, new)
+            old._owner = None
+            new._owner = self._token
             trivia = self._leading.pop(old, None)
             if trivia:
                 self._leading[new] = trivia
-            self._changed()
         return new
 
     def move(self, device: Device, index: int) -> None:
-        """Move ``device`` to position ``index`` of :attr:`devices`."""
+        """Move ``device`` to position ``index`` of :attr:`devices` (read as ``list.insert`` does)."""
         with self._lock:
-            current = self._index(device)
-            del self._devices[current]
-            self._devices.insert(index, device)
-            self._changed()
+            order = self._order()
+            order.delete(self._position(device))
+            size = len(self._devices)
+            index = max(0, index + size) if index < 0 else min(index, size)
+            order.insert(index, device)
 
     def find_device(self, device: Device, *, device_id: str | None = None) -> Device | None:
         """This domain's device that is ``device`` (from another domain, a spec or the
@@ -402,7 +626,8 @@ class Domain:
             return hashlib.sha256(canonical).hexdigest()
 
     def __repr__(self) -> str:
-        counts = {k: len(v) for k, v in self._group().items()}
+        by_type = self._order().by_type
+        counts = {t: len(by_type[t]) for t in self._order().types()}
         return f"<Domain name={self.name!r} devices={counts}>"
 
 
