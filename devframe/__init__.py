@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from devframe.core.common import AcpiIndex, Bootable, VirtioOptions
 from devframe.core.compat import DeviceType
 from devframe.core.device import Device, DeviceMetadata, UnknownDevice
 from devframe.core.devtype import Claim, MetadataSchema
@@ -76,7 +77,9 @@ __all__ = [
     "STR",
     "USER_ALIAS_PREFIX",
     "YES_NO",
+    "AcpiIndex",
     "AddressField",
+    "Bootable",
     "Children",
     "Choice",
     "Claim",
@@ -108,6 +111,7 @@ __all__ = [
     "Resolvers",
     "SpecError",
     "UnknownDevice",
+    "VirtioOptions",
     "XMLError",
     "address_text",
     "check_arch",

@@ -61,8 +61,8 @@ def parse_devices(
         device._owner = owner
         if binder is not None:
             metadata = binder(device)
-            if metadata is not None:
-                device.bind_metadata(metadata)
+            if metadata is not None and device.metadata_source is None:
+                device.metadata_source = metadata  # what bind_metadata does, without the call
         if pending:
             out.leading[device] = pending
             pending = []

@@ -171,8 +171,6 @@ class MetadataSection:
         bound = self._device_entry
         source = self.source
         plain_identity = Device.identity
-        # per class: does it have an identity at all (UnknownDevice, most unknown kinds: no)
-        identifying: dict[type, bool] = {}
 
         def bind(device: Device) -> Entry | None:
             element = device.element
@@ -185,11 +183,8 @@ class MetadataSection:
                         found = alias_hits(alias)
             # Identity is the fallback: asked only when no alias names an entry.
             if found is None and use_identity:
-                cls = type(device)
-                asks = identifying.get(cls)
-                if asks is None:
-                    asks = identifying[cls] = cls.identity is not plain_identity
-                ident = device.checked_identity() if asks else None
+                # Only classes with an identity are asked (UnknownDevice and the like: not).
+                ident = device.checked_identity() if type(device).identity is not plain_identity else None
                 if ident:
                     found = identity_hits(ident)
             if found is None:

@@ -71,7 +71,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from devframe import INT, ON_OFF, STR, Choice, Device, Field, Identity, Kind
+from devframe import INT, ON_OFF, STR, AcpiIndex, Choice, Device, Field, Identity, Kind, VirtioOptions
 
 __all__ = ["CONTROLLER_TYPES", "HEX_INT", "MODELS_BY_TYPE", "PCI_MODEL_NAMES", "Controller", "HexInt"]
 
@@ -145,7 +145,7 @@ def _type_from_spec(value: Any) -> str:
     return value
 
 
-class Controller(Device):
+class Controller(VirtioOptions, AcpiIndex, Device):
     """A bus controller. Identity without an alias: its type and index."""
 
     dev_type: ClassVar[str] = "controller"
@@ -172,10 +172,6 @@ class Controller(Device):
     max_sectors = Field("driver@max_sectors", INT, spec="specParams.driver.maxSectors")
     ioeventfd = Field("driver@ioeventfd", ON_OFF, spec="specParams.driver.ioeventfd")
     iothread = Field("driver@iothread", INT, spec="specParams.driver.iothread")
-    iommu = Field("driver@iommu", ON_OFF, spec="specParams.driver.iommu")
-    ats = Field("driver@ats", ON_OFF, spec="specParams.driver.ats")
-    packed = Field("driver@packed", ON_OFF, spec="specParams.driver.packed")
-    page_per_vq = Field("driver@page_per_vq", ON_OFF, spec="specParams.driver.pagePerVq")
     chassis_nr = Field("target@chassisNr", INT, spec="specParams.target.chassisNr")
     chassis = Field("target@chassis", INT, spec="specParams.target.chassis")
     port = Field("target@port", HEX_INT, spec="specParams.target.port")
@@ -187,7 +183,6 @@ class Controller(Device):
     pcihole64 = Field("pcihole64", INT, spec="specParams.pcihole64", doc="64-bit PCI hole size")
     pcihole64_unit = Field("pcihole64@unit", STR, spec="specParams.pcihole64Unit", doc="its unit (KiB)")
     serial = Field("serial", STR, spec="specParams.serial", doc="serial number (nvme)")
-    acpi_index = Field("acpi@index", INT, spec="specParams.acpiIndex")
 
     def read_spec(self, rest: dict[str, Any]) -> None:
         """Build no ``@type`` for ``device == "controller"``: what an element without one reports.
@@ -199,11 +194,12 @@ class Controller(Device):
 
     def identity(self) -> Identity | None:
         """Type and index; None when the element has no type (nothing to match on)."""
-        kind = Field.raw(type(self).type, self)
+        element = self.element  # read directly: binding asks every controller without an alias
+        kind = element.get("type")
         if kind is None:
             return None
         identity = {"devtype": "controller", "type": kind}
-        raw_index = Field.raw(type(self).index, self)
+        raw_index = element.get("index")
         if raw_index:
             try:
                 identity["index"] = str(INT.parse(raw_index))

@@ -43,8 +43,9 @@ specParams ``queues``,          ``driver@queues``, ``driver@queue_size`` (int)
 ``queueSize``
 specParams ``ioeventfd``,       ``driver@ioeventfd``, ``@event_idx``, ``@copy_on_read``
 ``eventIdx``, ``copyOnRead``    (bool, on/off)
-specParams ``iommu``, ``ats``,  the virtio options ``driver@iommu``, ``@ats``, ``@packed``,
-``packed``, ``pagePerVq``       ``@page_per_vq`` (bool, on/off)
+specParams ``driver.iommu``,    the virtio options ``driver@iommu``, ``@ats``, ``@packed``,
+``driver.ats``, ``.packed``,    ``@page_per_vq`` (bool, on/off; devframe.VirtioOptions)
+``driver.pagePerVq``
 specParams ``model``            ``@model`` (virtio, virtio-transitional, ...-non-transitional)
 specParams ``rawio``            ``@rawio`` (bool)
 specParams ``snapshot``         ``@snapshot`` (no, internal, external, manual)
@@ -102,6 +103,7 @@ from devframe import (
     STR,
     YES_NO,
     AddressField,
+    Bootable,
     Children,
     Choice,
     DevframeError,
@@ -113,6 +115,7 @@ from devframe import (
     PlaceholderError,
     Resolvers,
     SpecError,
+    VirtioOptions,
     XMLError,
     checked_path,
     parse_xml,
@@ -345,7 +348,7 @@ def _verbatim(container: etree._Element | None, modeled: frozenset[str]) -> list
     return out
 
 
-class Drive(Device):
+class Drive(VirtioOptions, Bootable, Device):
     """A ``<disk>``: a hard disk, cdrom, floppy or SCSI lun, from a file, block device,
     directory, network server, storage-pool volume, NVMe namespace or vhost-user socket.
 
@@ -400,10 +403,6 @@ class Drive(Device):
     iothread = Field("driver@iothread", INT, spec="specParams.pinToIoThread")
     queues = Field("driver@queues", INT, spec="specParams.queues")
     queue_size = Field("driver@queue_size", INT, spec="specParams.queueSize")
-    iommu = Field("driver@iommu", ON_OFF, spec="specParams.iommu")
-    ats = Field("driver@ats", ON_OFF, spec="specParams.ats")
-    packed = Field("driver@packed", ON_OFF, spec="specParams.packed")
-    page_per_vq = Field("driver@page_per_vq", ON_OFF, spec="specParams.pagePerVq")
 
     # <source>: the path attribute per type (spec 'path', see module docstring)
     source_file = Field("source@file", STR, doc="type file")
@@ -445,8 +444,6 @@ class Drive(Device):
     wwn = Field("wwn", STR, spec="specParams.wwn")
     vendor = Field("vendor", STR, spec="specParams.vendor")
     product = Field("product", STR, spec="specParams.product")
-    boot_order = Field("boot@order", INT, spec="bootOrder")
-    boot_loadparm = Field("boot@loadparm", STR, spec="specParams.bootLoadparm")
 
     # <iotune>
     total_bytes_sec = _iotune("total_bytes_sec")

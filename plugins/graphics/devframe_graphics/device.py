@@ -317,7 +317,7 @@ class Graphics(Device):
     def identity(self) -> Identity | None:
         """Graphics are recognised by type (oVirt keys their metadata ``devtype``/``name``):
         a VM normally has one of each; identical ones pair in document order."""
-        kind = Field.raw(type(self).type, self)
+        kind = self.element.get("type")
         return {"devtype": "graphics", "name": kind} if kind else None
 
     # -- dev_spec -----------------------------------------------------------------------

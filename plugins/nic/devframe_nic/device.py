@@ -59,8 +59,8 @@ sp.virtualport.type         ``virtualport@type`` (openvswitch, 802.1Qbg, 802.1Qb
 sp.virtualport.parameters.* ``virtualport/parameters@managerid|typeid|typeidversion|
                             instanceid|profileid|interfaceid``
 sp.driver.*                 ``driver@name|queues|txmode|ioeventfd|event_idx|
-                            rx_queue_size|tx_queue_size|iommu|ats|packed|page_per_vq|
-                            rss|rss_hash_report``
+                            rx_queue_size|tx_queue_size|rss|rss_hash_report``; and
+                            ``iommu|ats|packed|pagePerVq`` (devframe.VirtioOptions)
 sp.driver.host.*            ``driver/host@csum|gso|tso4|tso6|ecn|ufo|mrg_rxbuf``
 sp.driver.guest.*           ``driver/guest@csum|tso4|tso6|ecn|ufo``
 sp.backend.*                ``backend@type|tap|vhost|logFile``
@@ -106,7 +106,9 @@ from devframe import (
     ON_OFF,
     STR,
     YES_NO,
+    AcpiIndex,
     AddressField,
+    Bootable,
     Children,
     Choice,
     Device,
@@ -115,6 +117,7 @@ from devframe import (
     Identity,
     Kind,
     SpecError,
+    VirtioOptions,
 )
 
 __all__ = [
@@ -310,7 +313,7 @@ _SP = "specParams."
 _NETWORK_KEY_FIELD = {"bridge": "source_bridge", "network": "source_network"}
 
 
-class Nic(Device):
+class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
     """A network interface (``<interface>``); see the module docstring for the mapping."""
 
     dev_type: ClassVar[str] = "interface"
@@ -396,10 +399,6 @@ class Nic(Device):
     event_idx = Field("driver@event_idx", ON_OFF, spec=_SP + "driver.event_idx")
     rx_queue_size = Field("driver@rx_queue_size", INT, spec=_SP + "driver.rx_queue_size")
     tx_queue_size = Field("driver@tx_queue_size", INT, spec=_SP + "driver.tx_queue_size")
-    iommu = Field("driver@iommu", ON_OFF, spec=_SP + "driver.iommu")
-    ats = Field("driver@ats", ON_OFF, spec=_SP + "driver.ats")
-    packed = Field("driver@packed", ON_OFF, spec=_SP + "driver.packed")
-    page_per_vq = Field("driver@page_per_vq", ON_OFF, spec=_SP + "driver.page_per_vq")
     rss = Field("driver@rss", ON_OFF, spec=_SP + "driver.rss")
     rss_hash_report = Field("driver@rss_hash_report", ON_OFF, spec=_SP + "driver.rss_hash_report")
     host_csum = Field("driver/host@csum", ON_OFF, spec=_SP + "driver.host.csum")
@@ -440,12 +439,9 @@ class Nic(Device):
 
     coalesce_rx_frames_max = Field("coalesce/rx/frames@max", INT, spec=_SP + "coalesce.rx.frames.max")
     port_isolated = Field("port@isolated", YES_NO, spec=_SP + "portIsolated")
-    boot_order = Field("boot@order", INT, spec="bootOrder", doc="boot order")
-    boot_loadparm = Field("boot@loadparm", STR, spec=_SP + "bootLoadparm")
     rom_bar = Field("rom@bar", ON_OFF, spec=_SP + "rom.bar")
     rom_file = Field("rom@file", STR, spec=_SP + "rom.file")
     rom_enabled = Field("rom@enabled", YES_NO, spec=_SP + "rom.enabled")
-    acpi_index = Field("acpi@index", INT, spec=_SP + "acpiIndex")
 
     # -- identity -------------------------------------------------------------------
 
@@ -459,13 +455,17 @@ class Nic(Device):
         per-device caller quadratic); NICs that share a MAC without teaming have equal
         identities, which correlation pairs in document order.
         """
-        raw = Nic.mac.raw(self)
+        # Read straight from the element: binding asks every NIC without an alias.
+        element = self.element
+        mac_el = next(element.iterchildren("mac"), None)
+        raw = mac_el.get("address") if mac_el is not None else None
         if not raw:
             return None
         mac = raw.lower()
-        alias = Device.alias.raw(self)
-        if alias and next(self.element.iterchildren("teaming"), None) is not None:
-            return {"mac_address": mac, "alias": alias}
+        if next(element.iterchildren("teaming"), None) is not None:
+            alias = Device.alias.raw(self)
+            if alias:
+                return {"mac_address": mac, "alias": alias}
         return {"mac_address": mac}
 
     # -- dev_spec ---------------------------------------------------------------------

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from devframe import INT, YES_NO, Children, Choice, Device, ElementView, Field, Identity, address_text
+from devframe import INT, YES_NO, AcpiIndex, Children, Choice, Device, ElementView, Field, Identity, address_text
 
 MODELS = ("sb16", "es1370", "pcspk", "ac97", "ich6", "ich7", "ich9", "usb", "virtio")
 
@@ -33,7 +33,7 @@ class Codec(ElementView):
     type = Field("@type", Choice("duplex", "micro", "output"), spec="type")
 
 
-class Sound(Device):
+class Sound(AcpiIndex, Device):
     """A sound card. Identity without an alias: its guest address."""
 
     dev_type: ClassVar[str] = "sound"
@@ -46,7 +46,6 @@ class Sound(Device):
     codecs = Children("codec", Codec, spec="specParams.codecs", doc="HDA codecs")
     audio_id = Field("audio@id", INT, spec="specParams.audioId", doc="the <audio> backend it plays to")
     streams = Field("driver@streams", INT, spec="specParams.streams", doc="PCM streams (virtio)")
-    acpi_index = Field("acpi@index", INT, spec="specParams.acpiIndex", doc="ACPI index of the PCI device")
 
     def identity(self) -> Identity | None:
         address = address_text(self.raw_address())

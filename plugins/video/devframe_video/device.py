@@ -58,7 +58,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from devframe import INT, ON_OFF, STR, YES_NO, Choice, Device, Field, Identity, address_text
+from devframe import INT, STR, YES_NO, AcpiIndex, Choice, Device, Field, Identity, VirtioOptions, address_text
 
 __all__ = ["MODEL_TYPES", "Video"]
 
@@ -74,7 +74,7 @@ def _model_from_spec(value: Any) -> str:
     return value
 
 
-class Video(Device):
+class Video(VirtioOptions, AcpiIndex, Device):
     """A video card. Identity without an alias: its guest address."""
 
     dev_type: ClassVar[str] = "video"
@@ -96,11 +96,6 @@ class Video(Device):
     resolution_y = Field("model/resolution@y", INT, spec="specParams.resolution.y", doc="minimum resolution height")
     driver_name = Field("driver@name", Choice("qemu", "vhostuser"), spec="specParams.driver.name")
     vgaconf = Field("driver@vgaconf", Choice("io", "on", "off"), spec="specParams.driver.vgaconf")
-    iommu = Field("driver@iommu", ON_OFF, spec="specParams.driver.iommu")
-    ats = Field("driver@ats", ON_OFF, spec="specParams.driver.ats")
-    packed = Field("driver@packed", ON_OFF, spec="specParams.driver.packed")
-    page_per_vq = Field("driver@page_per_vq", ON_OFF, spec="specParams.driver.pagePerVq")
-    acpi_index = Field("acpi@index", INT, spec="specParams.acpiIndex", doc="ACPI index of the PCI device")
 
     def read_spec(self, rest: dict[str, Any]) -> None:
         """Build no ``<model>`` for ``device == "video"``: what a video without one reports."""
