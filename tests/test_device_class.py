@@ -243,3 +243,36 @@ def test_the_new_shape_raises_no_deprecation_warning() -> None:
         warnings.simplefilter("error", DeprecationWarning)
         registry()
         create_registry(env={})  # every built-in plugin
+
+
+def test_an_engine_name_for_the_kind_builds_the_class_and_comes_back() -> None:
+    class Balloon(Device):
+        dev_type: ClassVar[str] = "memballoon"
+        tag: ClassVar[str] = "memballoon"
+        spec_type: ClassVar[str] = "balloon"
+        model = Field("@model", spec="specParams.model", default="virtio")
+
+    class BalloonPlugin:
+        @hookimpl
+        def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+            register(Balloon)
+
+    reg = create_registry(entry_points=False, plugins=[("balloon", BalloonPlugin())])
+    by_engine = reg.device_from_spec({"type": "balloon", "device": "memballoon", "specParams": {"model": "none"}})
+    by_libvirt = reg.device_from_spec({"type": "memballoon"})
+    assert type(by_engine) is Balloon and type(by_libvirt) is Balloon and by_engine.dev_type == "memballoon"
+    assert by_engine.to_spec()["type"] == "balloon" and by_engine.to_xml() == '<memballoon model="none"/>'
+    assert type(reg.device_from_spec(by_engine.to_spec())) is Balloon
+
+    class Clash(Device):
+        dev_type: ClassVar[str] = "other"
+        tag: ClassVar[str] = "other"
+        spec_type: ClassVar[str] = "memballoon"
+
+    class ClashPlugin:
+        @hookimpl
+        def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+            register(Clash)
+
+    clashing = create_registry(entry_points=False, plugins=[("balloon", BalloonPlugin()), ("clash", ClashPlugin())])
+    assert clashing.plugins["clash"].state == "broken" and "memballoon" in (clashing.plugins["clash"].error or "")

@@ -229,6 +229,10 @@ class Device(ElementView):
     claims: ClassVar[tuple[Claim, ...]] = ()
     #: one line for ``devframe plugins``
     description: ClassVar[str] = ""
+    #: the dev_spec ``type`` when the engine names the kind otherwise than libvirt's tag
+    #: (VDSM's ``balloon`` for ``<memballoon>``); empty: the dev_type. Specs of either
+    #: name build the class; ``to_spec`` writes this one.
+    spec_type: ClassVar[str] = ""
     #: False when libvirt gives this kind no <alias>: its deviceId then lives in metadata
     has_alias: ClassVar[bool] = True
     #: dev_spec keys that live in the domain's <metadata>, and the type each reads back as
@@ -320,11 +324,11 @@ class Device(ElementView):
         """
         return None
 
-    def raw_address(self) -> dict[str, str] | None:
-        """The guest address's attributes as written (None without one); never raises,
-        unlike :attr:`address`, which parses them: for identities."""
+    def raw_address(self) -> Mapping[str, str] | None:
+        """The guest address's attributes as written, a read-only view (None without one);
+        never raises, unlike :attr:`address`, which parses them: for identities."""
         element = next(self.element.iterchildren("address"), None)
-        return dict(element.attrib) if element is not None else None  # type: ignore[arg-type]
+        return element.attrib if element is not None else None  # type: ignore[return-value]
 
     def checked_identity(self) -> Identity | None:
         """:meth:`identity`, guarded: a plugin failure or a wrong answer is reported
@@ -494,7 +498,7 @@ class Device(ElementView):
         Raises :class:`FieldValueError` (a DevframeError) naming the device and field
         when a stored value does not fit its type.
         """
-        spec: dict[str, Any] = {"type": self.dev_type, "device": self.spec_device}
+        spec: dict[str, Any] = {"type": self.spec_type or self.dev_type, "device": self.spec_device}
         for field in self.fields.values():
             if field.spec in (None, "device"):
                 continue

@@ -197,6 +197,8 @@ class Registry:
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
         self.routes: dict[str, Route] = {}
+        #: dev_spec ``type`` -> route, for classes whose engine name differs (spec_type)
+        self.spec_routes: dict[str, Route] = {}
         #: tag -> Route, or _Narrowed when claims split the tag by an attribute
         self.by_tag: dict[str, Route | _Narrowed] = {}
 
@@ -333,6 +335,17 @@ class Registry:
             if dtype.dev_type in seen_types:
                 raise PluginError(info.name, f"declares dev_type {dtype.dev_type!r} twice")
             seen_types.add(dtype.dev_type)
+            spec_type = dtype.dev_class.spec_type
+            if spec_type and spec_type != dtype.dev_type:
+                taken = self.routes.get(spec_type) or self.spec_routes.get(spec_type)
+                if taken is not None or spec_type in seen_types:
+                    other = taken.plugin if taken is not None else info.name
+                    raise ClaimConflictError(
+                        info.name,
+                        f"dev_spec type {spec_type!r} of dev_type {dtype.dev_type!r} is already a dev_spec type "
+                        f"of plugin {other!r}",
+                    )
+                seen_types.add(spec_type)
             for claim in dtype.claims:
                 owner = self._owner_of_claim(claim)
                 if owner is not None:
@@ -352,6 +365,9 @@ class Registry:
             new_routes.append(self._make_route(info.name, dtype))
         for route in new_routes:
             self.routes[route.dev_type] = route
+            spec_type = route.dev_class.spec_type
+            if spec_type and spec_type != route.dev_type:
+                self.spec_routes[spec_type] = route
             for claim in route.claims:
                 if claim.attr is None:
                     self.by_tag[claim.tag] = route
@@ -403,6 +419,8 @@ class Registry:
         )
 
     def _drop_routes(self, plugin_name: str) -> None:
+        for spec_type in [t for t, r in self.spec_routes.items() if r.plugin == plugin_name]:
+            del self.spec_routes[spec_type]
         for dev_type in [t for t, r in self.routes.items() if r.plugin == plugin_name]:
             route = self.routes.pop(dev_type)
             for claim in route.claims:
@@ -478,7 +496,7 @@ class Registry:
         dev_type = spec.get("type")
         if not isinstance(dev_type, str) or not dev_type:
             raise SpecError(f"dev_spec has no 'type' (dev_type): {redact_value(dict(spec))!r:.200}")
-        route = self.routes.get(dev_type)
+        route = self.routes.get(dev_type) or self.spec_routes.get(dev_type)
         if route is None:
             self._log.warning("dev_spec of unknown type kept as UnknownDevice", dev_type=dev_type)
             device = UnknownDevice.from_spec(spec)
