@@ -18,7 +18,7 @@ from devframe.core import hookspecs
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "writing-plugins.md"
-EXAMPLE = REPO / "examples" / "devframe-rng"
+EXAMPLE = REPO / "examples" / "devframe-myrng"
 
 _FILE_BLOCK = re.compile(r"<!-- file: (?P<path>[^ ]+) -->\n```[a-z]*\n(?P<body>.*?)```\n", re.S)
 _RUN_BLOCK = re.compile(r"<!-- run -->\n```console\n(?P<body>.*?)```\n", re.S)
@@ -46,11 +46,11 @@ def test_tutorial_files_are_the_example_plugin():
     files = _files()
     assert files, "no file blocks found in the tutorial"
     example = {
-        "devframe-rng/" + str(p.relative_to(EXAMPLE)): p.read_text(encoding="utf-8")
+        "devframe-myrng/" + str(p.relative_to(EXAMPLE)): p.read_text(encoding="utf-8")
         for p in EXAMPLE.rglob("*")
         if p.is_file() and "__pycache__" not in p.parts and ".egg-info" not in str(p)
     }
-    assert sorted(files) == sorted(example), "tutorial files and examples/devframe-rng differ in names"
+    assert sorted(files) == sorted(example), "tutorial files and examples/devframe-myrng differ in names"
     for path, body in files.items():
         assert body == example[path], f"{path} in the tutorial differs from examples/"
 
@@ -103,11 +103,11 @@ def test_tutorial_steps_work_in_a_fresh_venv(tmp_path):
         check=False,
     )
     assert result.returncode == 0, f"tutorial steps failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    assert "rng" in result.stdout and "passed" in result.stdout
+    assert "myrng" in result.stdout and "passed" in result.stdout
     plugins = {p["name"]: p for p in json.loads((tmp_path / "plugins.json").read_text())}
-    assert plugins["rng"]["state"] == "loaded"
-    assert plugins["rng"]["distribution"] == "devframe-rng"
-    assert plugins["rng"]["dev_types"] == ["rng"]
-    assert plugins["rng"]["claims"] == ["<rng>"]
+    assert plugins["myrng"]["state"] == "loaded"
+    assert plugins["myrng"]["distribution"] == "devframe-myrng"
+    assert plugins["myrng"]["dev_types"] == ["rng"]
+    assert plugins["myrng"]["claims"] == ["<rng>"]
     # Only what the tutorial installed: the core ships no plugin of its own.
-    assert sorted(plugins) == ["rng"], sys.version
+    assert sorted(plugins) == ["myrng"], sys.version

@@ -10,15 +10,15 @@ SAMPLES = [
     "<rng model='virtio-non-transitional'><driver iommu='on'/><backend model='builtin'/></rng>",
 ]
 
-TestContract = contract_tests("rng", samples=SAMPLES)
+TestContract = contract_tests("myrng", samples=SAMPLES)
 
 
 def test_fields(devframe_registry):
-    domain = parse_domain(wrap_in_domain(SAMPLES[1]), registry=devframe_registry("rng"))
+    domain = parse_domain(wrap_in_domain(SAMPLES[1]), registry=devframe_registry("myrng"))
     (rng,) = domain.dev_map["rng"]
     assert (rng.backend, rng.rate_bytes, rng.rate_period) == ("egd", 1234, 2000)
 
 
 def test_a_partial_spec_gets_defaults(devframe_registry):
-    rng = devframe_registry("rng").device_from_spec({"type": "rng"})
+    rng = devframe_registry("myrng").device_from_spec({"type": "rng"})
     assert rng.to_xml() == '<rng model="virtio"><backend model="random"/></rng>'

@@ -1,7 +1,7 @@
 """The rng plugin: registers the <rng> device class."""
 
 from devframe import DeviceTypeRegister, hookimpl
-from devframe_rng.device import Rng
+from devframe_myrng.device import Rng
 
 
 @hookimpl
