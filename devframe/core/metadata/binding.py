@@ -203,6 +203,8 @@ class EntryIndex:
                     continue
                 for entry in group:
                     _add(table, plan.key(entry.element.attrib), entry)
+            if not table:
+                plan = None  # no entry has these keys: devices of this shape need not be keyed
         self._plans[shape] = plan
         return plan
 
