@@ -33,12 +33,14 @@ from devframe.core.errors import (
     MetadataError,
     PluginError,
     SpecError,
+    SpecValueError,
     XMLError,
 )
 from devframe.core.fields import (
     INT,
     ON_OFF,
     STR,
+    UINT,
     YES_NO,
     AddressField,
     Children,
@@ -46,6 +48,7 @@ from devframe.core.fields import (
     ElementView,
     Field,
     Flag,
+    IntRange,
     Kind,
 )
 from devframe.core.hookspecs import DeviceTypeRegister, hookimpl
@@ -75,6 +78,7 @@ __all__ = [
     "INT",
     "ON_OFF",
     "STR",
+    "UINT",
     "USER_ALIAS_PREFIX",
     "YES_NO",
     "AcpiIndex",
@@ -100,6 +104,7 @@ __all__ = [
     "Flag",
     "HostFacts",
     "Identity",
+    "IntRange",
     "Kind",
     "MetadataError",
     "MetadataSchema",
@@ -110,6 +115,7 @@ __all__ = [
     "Registry",
     "Resolvers",
     "SpecError",
+    "SpecValueError",
     "UnknownDevice",
     "VirtioOptions",
     "XMLError",

@@ -276,3 +276,25 @@ def test_an_engine_name_for_the_kind_builds_the_class_and_comes_back() -> None:
 
     clashing = create_registry(entry_points=False, plugins=[("balloon", BalloonPlugin()), ("clash", ClashPlugin())])
     assert clashing.plugins["clash"].state == "broken" and "memballoon" in (clashing.plugins["clash"].error or "")
+
+
+def test_metadata_of_a_device_sharing_its_identity_is_keyed_by_alias() -> None:
+    from devframe import MetadataError
+
+    reg = registry()
+    xml = (
+        "<domain><name>d</name><devices><knob><target dev='k'/></knob><knob><target dev='k'/></knob></devices></domain>"
+    )
+    domain = parse_domain(xml, registry=reg)
+    first, _second = domain.devices
+    first.alias = "ua-1"
+    first.metadata["owner"] = "alice"
+    written = domain.to_xml()
+    assert 'alias="ua-1"' in written and 'name="k"' not in written.split("<devices>")[0]
+    again = parse_domain(written, registry=reg)
+    assert again.devices[0].metadata["owner"] == "alice" and not again.devices[1].has_metadata
+
+    lonely = parse_domain(xml, registry=reg)
+    lonely.devices[1].metadata["owner"] = "bob"
+    with pytest.raises(MetadataError, match="same identity"):
+        lonely.to_xml()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 from lxml import etree
 
 from devframe.core.devtype import Claim, MetadataSchema
-from devframe.core.errors import DevframeError, FieldValueError, PluginError, SpecError
+from devframe.core.errors import DevframeError, FieldValueError, PluginError, SpecError, SpecValueError
 from devframe.core.fields import MAX_NAME_LENGTH, AddressField, ElementView, Field, pop_path, put_path
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, user_alias
 from devframe.core.safexml import parse_xml
@@ -563,7 +563,11 @@ class Device(ElementView):
                 continue
             if value is None:
                 continue
-            field.apply_spec_value(device, value)
+            try:
+                field.apply_spec_value(device, value)
+            except FieldValueError as exc:
+                # A bad spec value is a bad spec: raised as a SpecError naming the key.
+                raise SpecValueError(exc.device, key, exc.value, exc.reason) from None
         if device.alias is None and device_id:
             if cls.has_alias:
                 device.alias = user_alias(str(device_id))

@@ -53,6 +53,18 @@ class SpecError(DevframeError):
     """A dev_spec (engine device dict) that cannot become a device."""
 
 
+class SpecValueError(FieldValueError, SpecError):
+    """A dev_spec key whose value does not fit its field: both a SpecError (the spec is
+    bad) and a FieldValueError (naming the device, the key and the reason)."""
+
+    def __init__(self, device: str, key: str, value: object, reason: str) -> None:
+        self.device = device
+        self.field = key
+        self.value = value
+        self.reason = reason
+        DevframeError.__init__(self, f"{device}: dev_spec key {key!r}: {reason} (got {value!r:.200})")
+
+
 class PluginError(DevframeError):
     """A plugin that failed to load, register, or answer a hook correctly."""
 

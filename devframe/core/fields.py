@@ -27,6 +27,7 @@ __all__ = [
     "INT",
     "ON_OFF",
     "STR",
+    "UINT",
     "YES_NO",
     "AddressField",
     "Children",
@@ -34,6 +35,7 @@ __all__ = [
     "ElementView",
     "Field",
     "Flag",
+    "IntRange",
     "Kind",
 ]
 
@@ -145,8 +147,33 @@ class Choice(_Str):
         self.name = "choice(" + "|".join(values) + ")"
 
 
+class IntRange(_Int):
+    """An int within bounds (``None``: unbounded on that side); decimal or ``0x`` hex."""
+
+    def __init__(self, low: int | None = None, high: int | None = None) -> None:
+        self.low = low
+        self.high = high
+        self.name = f"int({'' if low is None else low}..{'' if high is None else high})"
+
+    def _checked(self, value: int) -> int:
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            raise ValueError(f"out of range {self.name[4:-1]}")
+        return value
+
+    def parse(self, raw: str) -> int:
+        return self._checked(super().parse(raw))
+
+    def format(self, value: int) -> str:
+        return super().format(self._checked(value) if isinstance(value, int) and not isinstance(value, bool) else value)
+
+    def coerce(self, value: object) -> int:
+        return self._checked(super().coerce(value))
+
+
 STR: Kind[str] = _Str()
 INT: Kind[int] = _Int()
+#: an unsigned int (libvirt's unsignedInt, unsignedLong, sizes, counts)
+UINT: Kind[int] = IntRange(0)
 YES_NO: Kind[bool] = _Bool("yes", "no")
 ON_OFF: Kind[bool] = _Bool("on", "off")
 

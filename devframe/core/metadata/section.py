@@ -9,6 +9,7 @@ removes the entries of devices that left the domain. Entries no device claims
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from lxml import etree
 
 from devframe.core.device import Device, DeviceMetadata
 from devframe.core.errors import MetadataError
-from devframe.core.identity import device_id_from_alias
+from devframe.core.identity import Identity, device_id_from_alias, identity_key
 from devframe.core.log import get_logger
 from devframe.core.metadata.binding import (
     Entry,
@@ -30,7 +31,7 @@ from devframe.core.metadata.ovirt import ALIAS_KEYS, DEVICE, NS, find_vm, new_vm
 from devframe.core.metadata.sync import place, remove, replace, sync_map
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 __all__ = ["BoundMetadata", "MetadataSection", "OrphanMetadata", "VmMetadata"]
 
@@ -242,10 +243,11 @@ class MetadataSection:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _key_for(self, device: Device) -> dict[str, str]:
-        """The attributes a new entry for ``device`` is keyed by (VDSM's format)."""
+    def _key_for(self, device: Device, shared: Callable[[Device, Identity], bool]) -> dict[str, str]:
+        """The attributes a new entry for ``device`` is keyed by (VDSM's format): its
+        identity, unless another device of the domain has the same one; else its alias."""
         identity = device.checked_identity()
-        if identity:
+        if identity and not shared(device, identity):
             key = {k: str(v) for k, v in identity.items() if v is not None}
             if any(k != "devtype" for k in key):
                 return key
@@ -253,9 +255,10 @@ class MetadataSection:
         if alias:
             return {"devtype": device.dev_type, "alias": alias}
         prefix = f"{self.source}: " if self.source else ""
+        why = "another device of the domain has the same identity" if identity else "its class gives no identity"
         raise MetadataError(
-            f"{prefix}cannot write the metadata of {device.describe()}: it has no alias and its "
-            "class gives no identity to key it by; set device.alias (e.g. 'ua-<deviceId>')"
+            f"{prefix}cannot write the metadata of {device.describe()}: it has no alias and {why} "
+            "to key it by; set device.alias (e.g. 'ua-<deviceId>')"
         )
 
     def _refresh_key(self, device: Device, entry: Entry) -> None:
@@ -331,7 +334,7 @@ class MetadataSection:
             del mapping[device]
             self._index.entries.remove(entry)
         if new:
-            self._write_new(new)
+            self._write_new(new, devices)
         vm_values = self._vm_metadata
         changed_vm = vm_values.take_changes() if vm_values is not None else None
         if changed_vm is not None:
@@ -350,14 +353,24 @@ class MetadataSection:
         """The device an entry is bound to (an error path: a scan is fine)."""
         return next((d for d, e in self._device_entry.items() if e is entry), None)
 
-    def _write_new(self, devices: list[Device]) -> None:
+    def _write_new(self, devices: list[Device], everyone: Iterable[Device]) -> None:
         vm = self._vm()
+        counts: Counter[Any] | None = None
+
+        def shared(device: Device, identity: Identity) -> bool:
+            # Counted over every device of the domain, once per write that adds entries:
+            # an entry keyed by an identity two devices share would bind to neither.
+            nonlocal counts
+            if counts is None:
+                counts = Counter(identity_key(d.dev_type, d.checked_identity()) for d in everyone)
+            return counts[identity_key(device.dev_type, identity)] > 1
+
         taken: dict[frozenset[tuple[str, str]], Entry] = {}
         for entry in self._index.entries:
             taken[_exact(entry.attrs)] = entry
         position = _after_last_device(vm)
         for device in devices:
-            attrs = self._key_for(device)
+            attrs = self._key_for(device, shared)
             exact = _exact(attrs)
             clash = taken.get(exact)
             element = etree.Element(DEVICE, attrs)
