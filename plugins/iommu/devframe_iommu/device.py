@@ -19,23 +19,23 @@ unknown attributes verbatim.
 dev_spec mapping (engine key on the left, XML place on the right). VDSM and the oVirt
 engine had no iommu device, so every key but ``device`` is under ``specParams``:
 
-=================================== ==============================================
-``device``                          ``@model`` (intel, smmuv3, virtio). An element
-                                    without a model gives ``"iommu"``, which builds
-                                    none, so the round trip is exact.
-``alias``                           ``alias@name``
-``deviceId``                        the ``<deviceId>`` of a ``ua-<deviceId>`` alias
-``address``                         the direct child ``address`` (a dict)
-``specParams.driver.intremap``      ``driver@intremap`` (bool, on/off): interrupt
-                                    remapping
-``specParams.driver.cachingMode``   ``driver@caching_mode`` (bool, on/off)
-``specParams.driver.eim``           ``driver@eim`` (bool, on/off): extended
-                                    interrupt mode
-``specParams.driver.iotlb``         ``driver@iotlb`` (bool, on/off): device IOTLB
-``specParams.driver.awBits``        ``driver@aw_bits`` (int, 0..255): address width
-``specParams.driver.dmaTranslation`` ``driver@dma_translation`` (bool, on/off)
-``specParams.acpiIndex``            ``acpi@index``
-=================================== ==============================================
+===================================== ==============================================
+``device``                            ``@model`` (intel, smmuv3, virtio). An element
+                                      without a model gives ``"iommu"``, which builds
+                                      none, so the round trip is exact.
+``alias``                             ``alias@name``
+``deviceId``                          the ``<deviceId>`` of a ``ua-<deviceId>`` alias
+``address``                           the direct child ``address`` (a dict)
+``specParams.driver.intremap``        ``driver@intremap`` (bool, on/off): interrupt
+                                      remapping
+``specParams.driver.cachingMode``     ``driver@caching_mode`` (bool, on/off)
+``specParams.driver.eim``             ``driver@eim`` (bool, on/off): extended
+                                      interrupt mode
+``specParams.driver.iotlb``           ``driver@iotlb`` (bool, on/off): device IOTLB
+``specParams.driver.awBits``          ``driver@aw_bits`` (int, 0..255): address width
+``specParams.driver.dmaTranslation``  ``driver@dma_translation`` (bool, on/off)
+``specParams.acpiIndex``              ``acpi@index``
+===================================== ==============================================
 
 Engines send numbers as strings as often as ints; both are accepted, ``to_spec`` gives
 ints. A value that cannot be used is a :class:`devframe.SpecError` naming the key.

@@ -14,24 +14,24 @@ of libvirt 11.3's schema (libvirt 9.0's is the same)::
 dev_spec mapping (engine key on the left, XML place on the right). VDSM and the oVirt
 engine had no vsock device, so every key but ``device`` is under ``specParams``:
 
-============================== ===================================================
-``device``                     ``@model`` (virtio, virtio-transitional,
-                               virtio-non-transitional). A vsock without a model
-                               gives ``"vsock"``, which builds none (libvirt then
-                               uses virtio), so the round trip is exact.
-``alias``                      ``alias@name``
-``deviceId``                   the ``<deviceId>`` of a ``ua-<deviceId>`` alias
-``address``                    the direct child ``address`` (a dict)
-``specParams.cid``             ``cid@address`` (int, 0 .. 2**32-1): the guest's
-                               context id
-``specParams.auto``            ``cid@auto`` (bool, yes/no): libvirt picks a free
-                               context id itself
-``specParams.acpiIndex``       ``acpi@index``
-``specParams.driver.iommu``    ``driver@iommu`` (bool, on/off)
-``specParams.driver.ats``      ``driver@ats`` (bool, on/off)
-``specParams.driver.packed``   ``driver@packed`` (bool, on/off)
-``specParams.driver.pagePerVq`` ``driver@page_per_vq`` (bool, on/off)
-============================== ===================================================
+================================ ===================================================
+``device``                       ``@model`` (virtio, virtio-transitional,
+                                 virtio-non-transitional). A vsock without a model
+                                 gives ``"vsock"``, which builds none (libvirt then
+                                 uses virtio), so the round trip is exact.
+``alias``                        ``alias@name``
+``deviceId``                     the ``<deviceId>`` of a ``ua-<deviceId>`` alias
+``address``                      the direct child ``address`` (a dict)
+``specParams.cid``               ``cid@address`` (int, 0 .. 2**32-1): the guest's
+                                 context id
+``specParams.auto``              ``cid@auto`` (bool, yes/no): libvirt picks a free
+                                 context id itself
+``specParams.acpiIndex``         ``acpi@index``
+``specParams.driver.iommu``      ``driver@iommu`` (bool, on/off)
+``specParams.driver.ats``        ``driver@ats`` (bool, on/off)
+``specParams.driver.packed``     ``driver@packed`` (bool, on/off)
+``specParams.driver.pagePerVq``  ``driver@page_per_vq`` (bool, on/off)
+================================ ===================================================
 
 Engines send numbers as strings as often as ints; both are accepted, ``to_spec`` gives
 ints. A value that cannot be used (a cid that is no unsigned 32-bit int, a model that
