@@ -1,0 +1,157 @@
+"""The ``<vsock>`` dev_class: a virtio socket device (AF_VSOCK between host and guest).
+
+Models libvirt's ``<vsock>`` element (formatdomain "Vsock"), every attribute and child
+of libvirt 11.3's schema (libvirt 9.0's is the same)::
+
+    <vsock model='virtio'>
+      <cid auto='no' address='3'/>
+      <alias name='ua-...'/>
+      <acpi index='5'/>
+      <address type='pci' .../>
+      <driver iommu='on' ats='on' packed='on' page_per_vq='on'/>
+    </vsock>
+
+dev_spec mapping (engine key on the left, XML place on the right). VDSM and the oVirt
+engine had no vsock device, so every key but ``device`` is under ``specParams``:
+
+================================ ===================================================
+``device``                       ``@model`` (virtio, virtio-transitional,
+                                 virtio-non-transitional). A vsock without a model
+                                 gives ``"vsock"``, which builds none (libvirt then
+                                 uses virtio), so the round trip is exact.
+``alias``                        ``alias@name``
+``deviceId``                     the ``<deviceId>`` of a ``ua-<deviceId>`` alias
+``address``                      the direct child ``address`` (a dict)
+``specParams.cid``               ``cid@address`` (int, 0 .. 2**32-1): the guest's
+                                 context id
+``specParams.auto``              ``cid@auto`` (bool, yes/no): libvirt picks a free
+                                 context id itself
+``specParams.acpiIndex``         ``acpi@index``
+``specParams.driver.iommu``      ``driver@iommu`` (bool, on/off)
+``specParams.driver.ats``        ``driver@ats`` (bool, on/off)
+``specParams.driver.packed``     ``driver@packed`` (bool, on/off)
+``specParams.driver.pagePerVq``  ``driver@page_per_vq`` (bool, on/off)
+================================ ===================================================
+
+Engines send numbers as strings as often as ints; both are accepted, ``to_spec`` gives
+ints. A value that cannot be used (a cid that is no unsigned 32-bit int, a model that
+is not a string) is a :class:`devframe.SpecError` naming the key.
+
+Defaults: a spec without ``device`` builds ``model='virtio'``. No attribute or child is
+required by the schema; a spec without ``cid`` builds no ``<cid>``, and libvirt then
+takes ``auto='yes'`` (it only assumes ``auto='no'`` when an address is given).
+
+Identity without an alias: the model (a domain has at most one vsock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+from devframe import (
+    INT,
+    YES_NO,
+    AcpiIndex,
+    Choice,
+    Device,
+    Field,
+    Identity,
+    Kind,
+    SpecError,
+    VirtioOptions,
+)
+
+__all__ = ["MODELS", "UINT32", "UnsignedInt", "Vsock"]
+
+T = TypeVar("T")
+
+#: Every ``@model`` libvirt's schema allows for ``<vsock>``.
+MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional")
+
+_NO_MODEL = "vsock"  # the spec ``device`` of a vsock without @model (Device.spec_device)
+
+
+class UnsignedInt(Kind[int]):
+    """An int in ``0 .. maximum``, written in decimal (libvirt's ``unsignedInt``)."""
+
+    python_type = int
+
+    def __init__(self, maximum: int, name: str) -> None:
+        self.maximum = maximum
+        self.name = name
+
+    def _checked(self, value: int) -> int:
+        if not 0 <= value <= self.maximum:
+            raise ValueError(f"expected an int in 0..{self.maximum}")
+        return value
+
+    def parse(self, raw: str) -> int:
+        return self._checked(INT.parse(raw))
+
+    def format(self, value: int) -> str:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected int, got {type(value).__name__}")
+        return str(self._checked(value))
+
+    def coerce(self, value: object) -> int:
+        return self._checked(INT.coerce(value))
+
+
+UINT32 = UnsignedInt(2**32 - 1, "uint32")
+
+
+def _from_spec(kind: Kind[T], key: str) -> Callable[[Any], T]:
+    """Convert a dev_spec value with ``kind``; one that does not fit is a SpecError naming ``key``."""
+
+    def convert(value: Any) -> T:
+        if kind.python_type is str and (not isinstance(value, str) or not value):
+            raise SpecError(f"vsock spec key {key!r}: expected a non-empty string, got {value!r:.80}")
+        try:
+            return kind.coerce(value)
+        except (ValueError, TypeError) as exc:
+            raise SpecError(f"vsock spec key {key!r}: {exc} (got {value!r:.80})") from None
+
+    return convert
+
+
+def _field(path: str, kind: Kind[T], spec: str, *, default: T | None = None, doc: str = "") -> Field[T]:
+    """A field whose dev_spec value is checked (a bad one is a SpecError naming ``spec``)."""
+    return Field(path, kind, spec=spec, default=default, doc=doc, from_spec=_from_spec(kind, spec))
+
+
+_check_model = _from_spec(Choice(*MODELS), "device")
+
+
+def _model_from_spec(value: Any) -> str | None:
+    # "vsock" is what a vsock without a model reports: it builds none.
+    return None if value == _NO_MODEL else _check_model(value)
+
+
+class Vsock(VirtioOptions, AcpiIndex, Device):
+    """A virtio vsock device. Identity without an alias: its model."""
+
+    dev_type: ClassVar[str] = "vsock"
+    tag: ClassVar[str] = "vsock"
+    description: ClassVar[str] = "virtio sockets (<vsock model=...><cid .../>)"
+    # libvirt writes the children in this order; new ones are put in place.
+    child_order: ClassVar[tuple[str, ...]] = ("cid", "alias", "acpi", "address", "driver")
+
+    model = Field(
+        "@model", Choice(*MODELS), spec="device", default="virtio", from_spec=_model_from_spec, doc="vsock model"
+    )
+    # auto before address: the order libvirt writes them in
+    cid_auto = _field("cid@auto", YES_NO, "specParams.auto", doc="libvirt assigns a free context id")
+    cid = _field("cid@address", UINT32, "specParams.cid", doc="the guest's context id")
+
+    def identity(self) -> Identity | None:
+        """The model (a domain has at most one vsock); None without one."""
+        model = self.element.get("model")
+        return {"devtype": "vsock", "model": model} if model else None
+
+    def summary(self) -> dict[str, Any]:
+        """Key fields for ``devframe inspect``: model (``(default)`` without one) and cid
+        first, then the driver options."""
+        out = super().summary()
+        out.setdefault("model", "(default)")
+        return {**{k: out[k] for k in ("model", "cid", "cid_auto") if k in out}, **out}
