@@ -302,16 +302,19 @@ def test_metadata_binds_by_identity_without_an_alias(registry: devframe.Registry
     assert [d.metadata.get("n") for d in again.dev_map["crypto"]] == [1, 2]
 
 
-def test_devices_sharing_an_identity_cannot_key_metadata_by_it(registry: devframe.Registry) -> None:
-    # model + backend is all that tells crypto devices apart: the core refuses to key the
-    # metadata of two alike ones by it (it keys by identity before alias, see the report).
+def test_devices_sharing_an_identity_key_their_metadata_by_alias(registry: devframe.Registry) -> None:
+    # model + backend is all that tells crypto devices apart: two alike ones key their
+    # metadata by alias, and without an alias writing it is refused, saying why.
     domain = devframe.parse_domain(wrap_in_domain(MINIMAL, MINIMAL), registry=registry)
     first, second = domain.dev_map["crypto"]
     assert first.identity() == second.identity()
     first.metadata["n"] = 1
     second.metadata["n"] = 2
-    with pytest.raises(devframe.MetadataError, match="distinct identities"):
+    with pytest.raises(devframe.MetadataError, match="same identity"):
         domain.to_xml()
+    first.alias, second.alias = "ua-c1", "ua-c2"
+    again = devframe.parse_domain(domain.to_xml(), registry=registry)
+    assert [d.metadata["n"] for d in again.dev_map["crypto"]] == [1, 2]
 
 
 def test_summary_shows_key_fields_first(registry: devframe.Registry) -> None:
