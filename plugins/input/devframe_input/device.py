@@ -112,6 +112,11 @@ class AbsPath(Kind[str]):
             raise ValueError("expected an absolute path")
         return raw
 
+    def format(self, value: str) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected an absolute path, got {type(value).__name__}")
+        return self.parse(value)
+
     def coerce(self, value: object) -> str:
         if not isinstance(value, str):
             raise TypeError(f"expected an absolute path, got {type(value).__name__}")

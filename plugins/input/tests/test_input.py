@@ -228,6 +228,9 @@ def test_a_relative_source_path_is_reported_not_raised(registry: devframe.Regist
     assert "event1" in device.to_xml()
     with pytest.raises(devframe.FieldValueError):
         device.to_spec()
+    with pytest.raises(devframe.FieldValueError):
+        device.source_dev = "event2"  # assigning one is refused, the element kept
+    assert device.element.find("source").get("dev") == "event1"
 
 
 def test_identity_is_type_bus_and_address(registry: devframe.Registry) -> None:
