@@ -40,7 +40,7 @@ requires a model; virtio is the one libvirt adds to a QEMU guest itself). Other 
 VDSM's balloon specs carried (``target``, ``minimum``: the balloon's size, which is no
 part of the element) are kept in the device's metadata. A value a field cannot hold is
 a :class:`devframe.SpecError` naming the key; a model outside the list is kept (a newer
-libvirt may know it).
+libvirt may know it). An element without ``@model`` is kept, and ``problems()`` reports it.
 """
 
 from __future__ import annotations
@@ -125,6 +125,14 @@ class Memballoon(VirtioOptions, AcpiIndex, Device):
         "@freePageReporting", ON_OFF, spec="specParams.freePageReporting", doc="guest reports free pages"
     )
     stats_period = SpecField("stats@period", POSITIVE_INT, spec="specParams.stats.period", doc="statistics period, s")
+
+    def problems(self) -> list[str]:
+        """Every field's problem, and a missing ``@model``: libvirt requires it, and a spec
+        built from such an element would get the default model, so it cannot round-trip."""
+        found = super().problems()
+        if self.element.get("model") is None:
+            found.append("field 'model' (@model): missing (libvirt requires the balloon's model)")
+        return found
 
     def identity(self) -> Identity | None:
         """The model: a guest has at most one balloon. None without a model."""

@@ -181,6 +181,13 @@ def test_a_zero_stats_period_is_reported_not_raised(registry: devframe.Registry)
         balloon.stats_period = 0
 
 
+def test_a_missing_model_is_reported_not_raised(registry: devframe.Registry) -> None:
+    balloon = _balloon(registry, "<memballoon><stats period='5'/></memballoon>")
+    assert [p for p in balloon.problems() if "'model'" in p and "missing" in p]
+    assert balloon.stats_period == 5
+    assert not _balloon(registry, NONE).problems()
+
+
 def test_identity_is_the_model(registry: devframe.Registry) -> None:
     assert _balloon(registry, VIRTIO).identity() == {"devtype": "memballoon", "model": "virtio"}
     assert _balloon(registry, NONE).identity() == {"devtype": "memballoon", "model": "none"}

@@ -30,7 +30,8 @@ Defaults: a spec without ``specParams.model`` builds an ``i6300esb`` (the schema
 requires a model; i6300esb is the one VDSM defaulted to, a PCI device every PCI
 machine takes). ``action`` is left out when the spec has none, so libvirt applies its
 own default (``reset``). A value that is not a string is a :class:`devframe.SpecError`
-naming the key; other strings are kept (a newer libvirt may know them).
+naming the key; other strings are kept (a newer libvirt may know them). An element
+without ``@model`` is kept, and ``problems()`` reports it.
 """
 
 from __future__ import annotations
@@ -74,6 +75,14 @@ class Watchdog(AcpiIndex, Device):
         "@model", Choice(*WATCHDOG_MODELS), spec="specParams.model", default="i6300esb", doc="watchdog model"
     )
     action = SpecField("@action", Choice(*WATCHDOG_ACTIONS), spec="specParams.action", doc="what the host does")
+
+    def problems(self) -> list[str]:
+        """Every field's problem, and a missing ``@model``: libvirt requires it, and a spec
+        built from such an element would get the default model, so it cannot round-trip."""
+        found = super().problems()
+        if self.element.get("model") is None:
+            found.append("field 'model' (@model): missing (libvirt requires the watchdog's model)")
+        return found
 
     def identity(self) -> Identity | None:
         """The model (libvirt gives a guest one watchdog per model). None without one."""

@@ -129,6 +129,13 @@ def test_setting_a_field_changes_only_it(
     assert canonical(watchdog.to_xml()) == canonical(expected)
 
 
+def test_a_missing_model_is_reported_not_raised(registry: devframe.Registry) -> None:
+    watchdog = _watchdog(registry, "<watchdog action='reset'/>")
+    assert [p for p in watchdog.problems() if "'model'" in p and "missing" in p]
+    assert watchdog.action == "reset"
+    assert not _watchdog(registry, NO_ACTION).problems()
+
+
 def test_identity_is_the_model(registry: devframe.Registry) -> None:
     assert _watchdog(registry, I6300ESB).identity() == {"devtype": "watchdog", "model": "i6300esb"}
     assert _watchdog(registry, "<watchdog action='reset'/>").identity() is None
