@@ -24,42 +24,42 @@ attribute a ``specParams`` key; ``<input>`` and ``<output>`` are the dicts
 ``specParams.input`` and ``specParams.output``, keyed alike (``D`` below stands for
 either):
 
-================================== ==================================================
-``device``                         ``@type``. An element without ``@type`` gives
-                                   ``"audio"``, which builds none, so the round trip
-                                   is exact.
-``deviceId``                       kept in the device's metadata (libvirt gives an
-                                   audio backend no ``<alias>``)
-``specParams.id``                  ``@id`` (int 0..255; what sound cards name)
-``specParams.timerPeriod``         ``@timerPeriod`` (microseconds)
-``specParams.tryMMap``             ``@tryMMap`` (oss; bool, yes/no)
-``specParams.exclusive``           ``@exclusive`` (oss; bool, yes/no)
-``specParams.dspPolicy``           ``@dspPolicy`` (oss; int)
-``specParams.runtimeDir``          ``@runtimeDir`` (pipewire)
-``specParams.serverName``          ``@serverName`` (pulseaudio)
-``specParams.sdlDriver``           ``@driver`` (sdl: esd, alsa, arts, pulseaudio;
-                                   not ``specParams.driver``, which every other kind
-                                   uses for the dict of ``<driver>`` attributes)
-``specParams.path``                ``@path`` (file: the file written)
-``specParams.D.mixingEngine``      ``D@mixingEngine`` (bool, yes/no)
-``specParams.D.fixedSettings``     ``D@fixedSettings`` (bool, yes/no)
-``specParams.D.voices``            ``D@voices`` (int)
-``specParams.D.bufferLength``      ``D@bufferLength`` (microseconds)
-``specParams.D.dev``               ``D@dev`` (alsa, oss: host device)
-``specParams.D.bufferCount``       ``D@bufferCount`` (coreaudio, oss, sdl)
-``specParams.D.serverName``        ``D@serverName`` (jack)
-``specParams.D.clientName``        ``D@clientName`` (jack)
-``specParams.D.connectPorts``      ``D@connectPorts`` (jack: port name pattern)
-``specParams.D.exactName``         ``D@exactName`` (jack; bool, yes/no)
-``specParams.D.tryPoll``           ``D@tryPoll`` (oss; bool, yes/no)
-``specParams.D.name``              ``D@name`` (pipewire, pulseaudio: source/sink)
-``specParams.D.streamName``        ``D@streamName`` (pipewire, pulseaudio)
-``specParams.D.latency``           ``D@latency`` (pipewire, pulseaudio; microseconds)
-``specParams.D.settings.frequency`` ``D/settings@frequency`` (Hz)
-``specParams.D.settings.channels`` ``D/settings@channels``
-``specParams.D.settings.format``   ``D/settings@format`` (s8, u8, s16, u16, s32, u32,
-                                   f32)
-================================== ==================================================
+==================================== ==================================================
+``device``                           ``@type``. An element without ``@type`` gives
+                                     ``"audio"``, which builds none, so the round trip
+                                     is exact.
+``deviceId``                         kept in the device's metadata (libvirt gives an
+                                     audio backend no ``<alias>``)
+``specParams.id``                    ``@id`` (int 0..255; what sound cards name)
+``specParams.timerPeriod``           ``@timerPeriod`` (microseconds)
+``specParams.tryMMap``               ``@tryMMap`` (oss; bool, yes/no)
+``specParams.exclusive``             ``@exclusive`` (oss; bool, yes/no)
+``specParams.dspPolicy``             ``@dspPolicy`` (oss; int)
+``specParams.runtimeDir``            ``@runtimeDir`` (pipewire)
+``specParams.serverName``            ``@serverName`` (pulseaudio)
+``specParams.sdlDriver``             ``@driver`` (sdl: esd, alsa, arts, pulseaudio;
+                                     not ``specParams.driver``, which every other kind
+                                     uses for the dict of ``<driver>`` attributes)
+``specParams.path``                  ``@path`` (file: the file written)
+``specParams.D.mixingEngine``        ``D@mixingEngine`` (bool, yes/no)
+``specParams.D.fixedSettings``       ``D@fixedSettings`` (bool, yes/no)
+``specParams.D.voices``              ``D@voices`` (int)
+``specParams.D.bufferLength``        ``D@bufferLength`` (microseconds)
+``specParams.D.dev``                 ``D@dev`` (alsa, oss: host device)
+``specParams.D.bufferCount``         ``D@bufferCount`` (coreaudio, oss, sdl)
+``specParams.D.serverName``          ``D@serverName`` (jack)
+``specParams.D.clientName``          ``D@clientName`` (jack)
+``specParams.D.connectPorts``        ``D@connectPorts`` (jack: port name pattern)
+``specParams.D.exactName``           ``D@exactName`` (jack; bool, yes/no)
+``specParams.D.tryPoll``             ``D@tryPoll`` (oss; bool, yes/no)
+``specParams.D.name``                ``D@name`` (pipewire, pulseaudio: source/sink)
+``specParams.D.streamName``          ``D@streamName`` (pipewire, pulseaudio)
+``specParams.D.latency``             ``D@latency`` (pipewire, pulseaudio; microseconds)
+``specParams.D.settings.frequency``  ``D/settings@frequency`` (Hz)
+``specParams.D.settings.channels``   ``D/settings@channels``
+``specParams.D.settings.format``     ``D/settings@format`` (s8, u8, s16, u16, s32, u32,
+                                     f32)
+==================================== ==================================================
 
 Numbers are read in decimal or ``0x`` hex, as the schema allows, and written in
 decimal; engines may send them as strings.

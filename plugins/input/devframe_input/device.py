@@ -16,30 +16,30 @@ Models libvirt's ``<input>`` element (formatdomain "Input devices")::
 dev_spec mapping (engine key on the left, XML place on the right). VDSM sent
 ``{"type": "input", "device": "tablet", "specParams": {"bus": "usb"}}``:
 
-=============================== =====================================================
-``device``                      ``@type`` (mouse, tablet, keyboard, passthrough,
-                                evdev). An element without ``@type`` gives
-                                ``"input"``, which builds none, so the round trip is
-                                exact.
-``alias``                       ``alias@name``
-``deviceId``                    the ``<deviceId>`` of a ``ua-<deviceId>`` alias
-``address``                     the direct child ``address`` (a dict)
-``specParams.bus``              ``@bus`` (ps2, usb, xen, virtio; libvirt's internal
-                                parallels and none are kept too)
-``specParams.model``            ``@model`` (virtio, virtio-transitional,
-                                virtio-non-transitional)
-``specParams.source.evdev``     ``source@evdev`` (passthrough: host event device)
-``specParams.source.dev``       ``source@dev`` (evdev: host event device)
-``specParams.source.grab``      ``source@grab`` (evdev: ``all``)
-``specParams.source.grabToggle`` ``source@grabToggle`` (evdev: ctrl-ctrl, alt-alt,
-                                shift-shift, meta-meta, scrolllock, ctrl-scrolllock)
-``specParams.source.repeat``    ``source@repeat`` (evdev; bool, on/off)
-``specParams.driver.iommu``     ``driver@iommu`` (bool, on/off)
-``specParams.driver.ats``       ``driver@ats`` (bool, on/off)
-``specParams.driver.packed``    ``driver@packed`` (bool, on/off)
-``specParams.driver.pagePerVq`` ``driver@page_per_vq`` (bool, on/off)
-``specParams.acpiIndex``        ``acpi@index``
-=============================== =====================================================
+================================= =====================================================
+``device``                        ``@type`` (mouse, tablet, keyboard, passthrough,
+                                  evdev). An element without ``@type`` gives
+                                  ``"input"``, which builds none, so the round trip is
+                                  exact.
+``alias``                         ``alias@name``
+``deviceId``                      the ``<deviceId>`` of a ``ua-<deviceId>`` alias
+``address``                       the direct child ``address`` (a dict)
+``specParams.bus``                ``@bus`` (ps2, usb, xen, virtio; libvirt's internal
+                                  parallels and none are kept too)
+``specParams.model``              ``@model`` (virtio, virtio-transitional,
+                                  virtio-non-transitional)
+``specParams.source.evdev``       ``source@evdev`` (passthrough: host event device)
+``specParams.source.dev``         ``source@dev`` (evdev: host event device)
+``specParams.source.grab``        ``source@grab`` (evdev: ``all``)
+``specParams.source.grabToggle``  ``source@grabToggle`` (evdev: ctrl-ctrl, alt-alt,
+                                  shift-shift, meta-meta, scrolllock, ctrl-scrolllock)
+``specParams.source.repeat``      ``source@repeat`` (evdev; bool, on/off)
+``specParams.driver.iommu``       ``driver@iommu`` (bool, on/off)
+``specParams.driver.ats``         ``driver@ats`` (bool, on/off)
+``specParams.driver.packed``      ``driver@packed`` (bool, on/off)
+``specParams.driver.pagePerVq``   ``driver@page_per_vq`` (bool, on/off)
+``specParams.acpiIndex``          ``acpi@index``
+================================= =====================================================
 
 Defaults (libvirt's schema requires ``@type``; passthrough also requires ``@bus`` to be
 virtio and a ``<source evdev>``, evdev a ``<source dev>``): a spec without ``device``

@@ -15,25 +15,25 @@ dev_spec mapping (engine key on the left, XML place on the right). VDSM named th
 {"model": "virtio"}}``; specs of type ``balloon`` or ``memballoon`` both build it,
 ``to_spec`` writes ``balloon``, and the dev_map key stays ``memballoon``:
 
-=============================== =====================================================
-``type``                        ``"balloon"`` (``spec_type``)
-``device``                      always ``"memballoon"`` (VDSM's word; the model is
-                                below)
-``alias``                       ``alias@name``
-``deviceId``                    the ``<deviceId>`` of a ``ua-<deviceId>`` alias
-``address``                     the direct child ``address`` (a dict)
-``specParams.model``            ``@model`` (virtio, virtio-transitional,
-                                virtio-non-transitional, xen, none)
-``specParams.autodeflate``      ``@autodeflate`` (bool, on/off)
-``specParams.freePageReporting`` ``@freePageReporting`` (bool, on/off)
-``specParams.stats.period``     ``stats@period`` (seconds between statistics
-                                updates, an int >= 1)
-``specParams.driver.iommu``     ``driver@iommu`` (bool, on/off)
-``specParams.driver.ats``       ``driver@ats`` (bool, on/off)
-``specParams.driver.packed``    ``driver@packed`` (bool, on/off)
-``specParams.driver.pagePerVq`` ``driver@page_per_vq`` (bool, on/off)
-``specParams.acpiIndex``        ``acpi@index``
-=============================== =====================================================
+================================= =====================================================
+``type``                          ``"balloon"`` (``spec_type``)
+``device``                        always ``"memballoon"`` (VDSM's word; the model is
+                                  below)
+``alias``                         ``alias@name``
+``deviceId``                      the ``<deviceId>`` of a ``ua-<deviceId>`` alias
+``address``                       the direct child ``address`` (a dict)
+``specParams.model``              ``@model`` (virtio, virtio-transitional,
+                                  virtio-non-transitional, xen, none)
+``specParams.autodeflate``        ``@autodeflate`` (bool, on/off)
+``specParams.freePageReporting``  ``@freePageReporting`` (bool, on/off)
+``specParams.stats.period``       ``stats@period`` (seconds between statistics
+                                  updates, an int >= 1)
+``specParams.driver.iommu``       ``driver@iommu`` (bool, on/off)
+``specParams.driver.ats``         ``driver@ats`` (bool, on/off)
+``specParams.driver.packed``      ``driver@packed`` (bool, on/off)
+``specParams.driver.pagePerVq``   ``driver@page_per_vq`` (bool, on/off)
+``specParams.acpiIndex``          ``acpi@index``
+================================= =====================================================
 
 Defaults: a spec without ``specParams.model`` builds a ``virtio`` balloon (the schema
 requires a model; virtio is the one libvirt adds to a QEMU guest itself). Other keys
