@@ -1,8 +1,9 @@
 """The emulator plugin's hooks: registers the ``<emulator>`` device class.
 
-VDSM's legacy conf flow named no emulator (libvirt picks the binary for the guest's
-arch and machine when the domain has no ``<emulator>``), so this plugin has no legacy
-rule.
+No legacy conf rule: VDSM's legacy device conversion produced no emulator (libvirt
+picks the binary for the guest's arch and machine when the domain has none; later VDSM
+releases wrote ``/usr/bin/qemu-system-<arch>`` while building every VM's domain XML,
+which is no conversion of a legacy conf).
 """
 
 from devframe import DeviceTypeRegister, hookimpl

@@ -1,7 +1,10 @@
 """The input plugin's hooks: registers the ``<input>`` device class.
 
-VDSM's legacy conf flow produced no input devices (engines before 3.3 sent none; libvirt
-adds the machine's PS/2 mouse and keyboard itself), so this plugin has no legacy rule.
+No legacy conf rule: VDSM's legacy device conversion (its ``getConf*`` rules) produced
+no input device. VDSM's domain XML builder added one to every VM instead, legacy or
+not (a USB tablet when the conf's ``tabletEnable`` was true, else a mouse: PS/2 on x86,
+USB elsewhere); that is domain building, not the conversion of a legacy conf into
+dev_specs, which this plugin would own.
 """
 
 from devframe import DeviceTypeRegister, hookimpl
