@@ -1,0 +1,119 @@
+"""The ``<emulator>`` dev_class: the binary that runs the guest.
+
+Models libvirt's ``<emulator>`` element, the optional first child of ``<devices>``
+(formatdomain "Devices")::
+
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+
+Its text is the absolute path of the emulator binary; libvirt's schema gives it no
+attribute, no alias and no address. Without one, libvirt picks the binary for the
+guest's arch and machine.
+
+dev_spec mapping (engine key on the left, XML place on the right):
+
+============== ================================================================
+``device``     always ``"emulator"``
+``path``       the element's text (an absolute path: ``/...``, or ``C:\\...``)
+``deviceId``   kept in the device's metadata: libvirt gives an emulator no
+               ``<alias>`` to carry a ``ua-<deviceId>`` in
+============== ================================================================
+
+A spec without ``path``, or with one that is not an absolute path, is a
+:class:`devframe.SpecError` naming ``path``: the element has no use without it, and
+which binary a host has is not a default a spec can fill. Reading never rejects the
+text: a relative path is kept and reported by ``problems()``; assigning one is refused.
+
+Identity: ``{"devtype": "emulator", "name": "emulator"}``, the same for every
+emulator (a domain has at most one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar, TypeVar
+
+from devframe import Device, ElementView, Field, FieldValueError, Identity, Kind, SpecError
+
+__all__ = ["ABS_PATH", "AbsPath", "Emulator", "OwnText", "SpecField"]
+
+_ABS_PATH = re.compile(r"(/|[a-zA-Z]:\\).+", re.DOTALL)
+
+T = TypeVar("T")
+
+
+class SpecField(Field[T]):
+    """A field whose unusable dev_spec value is a :class:`devframe.SpecError` naming the key.
+
+    (The core reports it as a ``FieldValueError``; engines catch ``SpecError`` for bad specs.)
+    """
+
+    def apply_spec_value(self, view: ElementView, value: Any) -> None:
+        try:
+            super().apply_spec_value(view, value)
+        except FieldValueError as exc:
+            raise SpecError(f"{exc.device}: dev_spec key {self.spec!r}: {exc.reason} (got {exc.value!r:.80})") from None
+
+
+class OwnText(SpecField[T]):
+    """The text of the device element itself.
+
+    A core field path names a child's text or an attribute; a field with no steps and
+    no attribute reads and writes the element's own text with the same code, so this
+    subclass only replaces the parsed path.
+    """
+
+    def __init__(self, kind: Kind[T], *, spec: str, doc: str = "") -> None:
+        super().__init__("text", kind, spec=spec, doc=doc)
+        self.path = "."
+        self.steps = ()
+        self.attr = None
+
+
+class AbsPath(Kind[str]):
+    """An absolute host path (libvirt's ``absFilePath``: ``/...`` or ``C:\\\\...``)."""
+
+    name = "absolute path"
+
+    def parse(self, raw: str) -> str:
+        if not _ABS_PATH.match(raw):
+            raise ValueError("expected an absolute path")
+        return raw
+
+    def format(self, value: str) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected an absolute path, got {type(value).__name__}")
+        return self.parse(value)
+
+    def coerce(self, value: object) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected an absolute path, got {type(value).__name__}")
+        return self.parse(value)
+
+
+ABS_PATH = AbsPath()
+
+
+class Emulator(Device):
+    """The emulator binary. Identity: the kind itself (a domain has one emulator)."""
+
+    dev_type: ClassVar[str] = "emulator"
+    tag: ClassVar[str] = "emulator"
+    description: ClassVar[str] = "the emulator binary (<emulator>path</emulator>)"
+    # libvirt's schema has no <alias> for the emulator: the engine's deviceId lives in metadata.
+    has_alias: ClassVar[bool] = False
+    metadata_keys: ClassVar[Mapping[str, type | None]] = {"deviceId": str}
+
+    path = OwnText(ABS_PATH, spec="path", doc="absolute path of the emulator binary")
+
+    def read_spec(self, rest: dict[str, Any]) -> None:
+        """The path is required: an ``<emulator>`` without one is refused by libvirt."""
+        if self.path is None:
+            raise SpecError(f"{self.describe()}: dev_spec key 'path' (the emulator binary) is required")
+
+    def identity(self) -> Identity | None:
+        """Always the kind: a domain has at most one emulator.
+
+        ``name`` repeats the kind because the metadata section keys no entry by an
+        identity that holds ``devtype`` alone (oVirt keys by ``devtype`` and ``name``)."""
+        return {"devtype": "emulator", "name": "emulator"}

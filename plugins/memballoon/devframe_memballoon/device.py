@@ -1,0 +1,140 @@
+"""The ``<memballoon>`` dev_class: the memory balloon (VDSM's ``balloon`` device).
+
+Models libvirt's ``<memballoon>`` element (formatdomain "Memory balloon device")::
+
+    <memballoon model='virtio' autodeflate='on' freePageReporting='on'>
+      <stats period='10'/>
+      <alias name='ua-...'/>
+      <acpi index='3'/>
+      <address type='pci' .../>
+      <driver iommu='on' ats='on' packed='on' page_per_vq='on'/>
+    </memballoon>
+
+dev_spec mapping (engine key on the left, XML place on the right). VDSM named the kind
+``balloon`` and sent ``{"type": "balloon", "device": "memballoon", "specParams":
+{"model": "virtio"}}``; specs of type ``balloon`` or ``memballoon`` both build it,
+``to_spec`` writes ``balloon``, and the dev_map key stays ``memballoon``:
+
+================================= =====================================================
+``type``                          ``"balloon"`` (``spec_type``)
+``device``                        always ``"memballoon"`` (VDSM's word; the model is
+                                  below)
+``alias``                         ``alias@name``
+``deviceId``                      the ``<deviceId>`` of a ``ua-<deviceId>`` alias
+``address``                       the direct child ``address`` (a dict)
+``specParams.model``              ``@model`` (virtio, virtio-transitional,
+                                  virtio-non-transitional, xen, none)
+``specParams.autodeflate``        ``@autodeflate`` (bool, on/off)
+``specParams.freePageReporting``  ``@freePageReporting`` (bool, on/off)
+``specParams.stats.period``       ``stats@period`` (seconds between statistics
+                                  updates, an int >= 1)
+``specParams.driver.iommu``       ``driver@iommu`` (bool, on/off)
+``specParams.driver.ats``         ``driver@ats`` (bool, on/off)
+``specParams.driver.packed``      ``driver@packed`` (bool, on/off)
+``specParams.driver.pagePerVq``   ``driver@page_per_vq`` (bool, on/off)
+``specParams.acpiIndex``          ``acpi@index``
+================================= =====================================================
+
+Defaults: a spec without ``specParams.model`` builds a ``virtio`` balloon (the schema
+requires a model; virtio is the one libvirt adds to a QEMU guest itself). Other keys
+VDSM's balloon specs carried (``target``, ``minimum``: the balloon's size, which is no
+part of the element) are kept in the device's metadata. A value a field cannot hold is
+a :class:`devframe.SpecError` naming the key; a model outside the list is kept (a newer
+libvirt may know it). An element without ``@model`` is kept, and ``problems()`` reports it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, TypeVar
+
+from devframe import (
+    INT,
+    ON_OFF,
+    AcpiIndex,
+    Choice,
+    Device,
+    ElementView,
+    Field,
+    FieldValueError,
+    Identity,
+    Kind,
+    SpecError,
+    VirtioOptions,
+)
+
+__all__ = ["BALLOON_MODELS", "POSITIVE_INT", "Memballoon", "PositiveInt", "SpecField"]
+
+#: Every memballoon ``@model`` of the schema.
+BALLOON_MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional", "xen", "none")
+
+T = TypeVar("T")
+
+
+class SpecField(Field[T]):
+    """A field whose unusable dev_spec value is a :class:`devframe.SpecError` naming the key.
+
+    (The core reports it as a ``FieldValueError``; engines catch ``SpecError`` for bad specs.)
+    """
+
+    def apply_spec_value(self, view: ElementView, value: Any) -> None:
+        try:
+            super().apply_spec_value(view, value)
+        except FieldValueError as exc:
+            raise SpecError(f"{exc.device}: dev_spec key {self.spec!r}: {exc.reason} (got {exc.value!r:.80})") from None
+
+
+class PositiveInt(Kind[int]):
+    """An int >= 1 (the schema's ``positiveInteger``)."""
+
+    name = "int >= 1"
+    python_type = int
+
+    def _checked(self, value: int) -> int:
+        if value < 1:
+            raise ValueError("expected an int >= 1")
+        return value
+
+    def parse(self, raw: str) -> int:
+        return self._checked(INT.parse(raw))
+
+    def format(self, value: int) -> str:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected int, got {type(value).__name__}")
+        return str(self._checked(value))
+
+    def coerce(self, value: object) -> int:
+        return self._checked(INT.coerce(value))
+
+
+POSITIVE_INT = PositiveInt()
+
+
+class Memballoon(VirtioOptions, AcpiIndex, Device):
+    """The memory balloon. Identity without an alias: its model (a guest has one)."""
+
+    dev_type: ClassVar[str] = "memballoon"
+    spec_type: ClassVar[str] = "balloon"
+    tag: ClassVar[str] = "memballoon"
+    description: ClassVar[str] = "the memory balloon (<memballoon model=...>; dev_spec type 'balloon')"
+    # libvirt writes <stats>, the device info, then <driver> last.
+    child_order: ClassVar[tuple[str, ...]] = ("stats", "alias", "acpi", "address", "driver")
+
+    model = SpecField("@model", Choice(*BALLOON_MODELS), spec="specParams.model", default="virtio", doc="balloon model")
+    autodeflate = SpecField("@autodeflate", ON_OFF, spec="specParams.autodeflate", doc="deflate on guest OOM")
+    free_page_reporting = SpecField(
+        "@freePageReporting", ON_OFF, spec="specParams.freePageReporting", doc="guest reports free pages"
+    )
+    stats_period = SpecField("stats@period", POSITIVE_INT, spec="specParams.stats.period", doc="statistics period, s")
+
+    def problems(self) -> list[str]:
+        """Every field's problem, and a missing ``@model``: libvirt requires it, and a spec
+        built from such an element would get the default model, so it cannot round-trip."""
+        found = super().problems()
+        if self.element.get("model") is None:
+            found.append("field 'model' (@model): missing (libvirt requires the balloon's model)")
+        return found
+
+    def identity(self) -> Identity | None:
+        """The model: a guest has at most one balloon. None without a model."""
+        model = self.element.get("model")
+        return {"devtype": "memballoon", "model": model} if model else None
