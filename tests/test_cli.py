@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 from lxml import etree
 
+from devframe import create_registry
 from devframe.cli import COMMANDS, main
 from devframe.cli.inspect import format_address
 from devframe.testing import canonical
@@ -124,8 +125,7 @@ def test_inspect_table_shows_plugin_alias_compact_address_and_key_fields() -> No
     sound = next(r for r in rows if r.startswith("sound"))
     assert "sound" in sound.split()[1] and "pci 0000:00:1b.0" in sound and "model=ich9" in sound
     balloon = next(r for r in rows if r.startswith("memballoon"))
-    # No plugin: '-' in the plugin column, still its alias, address and model.
-    assert balloon.split()[1] == "-" and "pci 0000:08:00.0" in balloon and "model=virtio" in balloon
+    assert balloon.split()[1] == "memballoon" and "pci 0000:08:00.0" in balloon and "model=virtio" in balloon
     channel = next(r for r in rows if r.startswith("channel"))
     assert "virtio-serial 0:0:1" in channel
     tablet = next(r for r in rows if "type=tablet" in r)
@@ -148,14 +148,17 @@ def test_inspect_json_is_the_dev_spec_map() -> None:
     counts = Counter(example_tags())
     assert list(spec_map) == list(dict.fromkeys(example_tags()))  # first-seen document order
     assert {dev_type: len(specs) for dev_type, specs in spec_map.items()} == dict(counts)
+    routes = create_registry(env={}).routes
     for dev_type, specs in spec_map.items():
-        assert all(spec["type"] == dev_type for spec in specs)
+        # the engine's name where it differs from libvirt's tag (memballoon: balloon)
+        spec_type = routes[dev_type].dev_class.spec_type if dev_type in routes else ""
+        assert all(spec["type"] == (spec_type or dev_type) for spec in specs)
     boot = spec_map["disk"][0]
     assert boot["deviceId"] == "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f"
     assert boot["address"] == {"type": "pci", "domain": "0x0000", "bus": "0x04", "slot": "0x00", "function": "0x0"}
     assert spec_map["sound"][0]["device"] == "ich9"
-    # An unknown device keeps its XML in its spec.
-    assert "<memballoon" in spec_map["memballoon"][0]["xml"]
+    # A typed kind's spec holds its fields, not raw XML (every kind of the example is typed).
+    assert spec_map["memballoon"][0]["specParams"]["model"] == "virtio" and "xml" not in spec_map["memballoon"][0]
 
 
 def test_inspect_json_redacts_secret_attributes_in_verbatim_xml(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
-"""Issue 9 item 5: unknown devices, unknown metadata namespaces, orphan metadata entries,
-comments and processing instructions survive every path: parse, edit (field set, add,
-remove, replace, move), to_xml, metadata save, and device_from_spec/to_spec of unknown
-devices. (Attach and libvirt's metadata API belong to the agent's suite.)
+"""Issue 9 item 5: unknown devices (tags no plugin claims: gizmo, sensor, widget), unknown
+metadata namespaces, orphan metadata entries, comments and processing instructions
+survive every path: parse, edit (field set, add, remove, replace, move), to_xml, metadata
+save, and device_from_spec/to_spec of unknown devices. (Attach and libvirt's metadata API belong to the agent's suite.)
 """
 
 from __future__ import annotations
@@ -43,10 +43,10 @@ DOMAIN = f"""<?xml-stylesheet href="before-root.xsl"?>
       <x:ext xmlns:x="http://example.org/ext">extension data</x:ext>
     </disk>
     <?app between-devices?>
-    <memballoon model='virtio'><!-- inside an unknown device --><stats period='5'/></memballoon>
-    <watchdog model='i6300esb' action='reset'><alias name='ua-wd'/></watchdog>
+    <gizmo model='virtio'><!-- inside an unknown device --><stats period='5'/></gizmo>
+    <sensor model='i6300esb' action='reset'><alias name='ua-wd'/></sensor>
     <sound model='ich9'><alias name='ua-snd'/></sound>
-    <shmem name='shm0'><model type='ivshmem-plain'/><size unit='M'>4</size></shmem>
+    <widget name='shm0'><model type='ivshmem-plain'/><size unit='M'>4</size></widget>
     <!-- last comment -->
   </devices>
   <!-- after devices -->
@@ -58,8 +58,8 @@ DOMAIN = f"""<?xml-stylesheet href="before-root.xsl"?>
 SURVIVORS = [
     "before-root.xsl", "before the root", "kept byte for byte", "a comment inside the oVirt section",
     "gone-net", "no such device", "outside-devices", "first device comment", "inside the disk",
-    "inside-disk", "extension data", "between-devices", "inside an unknown device", "<watchdog",
-    "<shmem", "last comment", "after devices", "after the root", "after-root",
+    "inside-disk", "extension data", "between-devices", "inside an unknown device", "<sensor",
+    "<widget", "last comment", "after devices", "after the root", "after-root",
 ]  # fmt: skip
 
 
@@ -71,7 +71,7 @@ def assert_survivors(xml: str, *, except_: tuple[str, ...] = ()) -> None:
 def test_parse_and_to_xml_keep_everything() -> None:
     domain = parse_domain(DOMAIN)
     unknown = [d.dev_type for d in domain.devices if isinstance(d, UnknownDevice)]
-    assert unknown == ["memballoon", "watchdog", "shmem"]
+    assert unknown == ["gizmo", "sensor", "widget"]
     assert [o.key for o in domain.orphan_metadata] == [{"mac_address": "00:1a:4a:16:01:99"}, {"alias": "ua-ghost"}]
     xml = domain.to_xml()
     assert canonical(xml) == canonical(DOMAIN)
@@ -98,8 +98,8 @@ def _replace(domain: Domain) -> None:
 
 
 def _move(domain: Domain) -> None:
-    domain.move(domain.dev_map["shmem"][0], 0)
-    domain.move(domain.dev_map["memballoon"][0], len(domain.devices) - 1)
+    domain.move(domain.dev_map["widget"][0], 0)
+    domain.move(domain.dev_map["gizmo"][0], len(domain.devices) - 1)
 
 
 def _metadata_save(domain: Domain) -> None:
@@ -122,9 +122,9 @@ def test_every_edit_keeps_unknowns_orphans_comments_and_pis(edit: Callable[[Doma
     assert_survivors(xml)
     again = parse_domain(xml)
     assert [d.dev_type for d in again.devices if isinstance(d, UnknownDevice)] == [
-        "memballoon",
-        "watchdog",
-        "shmem",
+        "gizmo",
+        "sensor",
+        "widget",
     ] or edit is _move
     assert {tuple(sorted(o.key.items())) for o in again.orphan_metadata} == {
         (("mac_address", "00:1a:4a:16:01:99"),),
@@ -140,9 +140,9 @@ def test_every_edit_keeps_unknowns_orphans_comments_and_pis(edit: Callable[[Doma
 
 def test_removing_an_unknown_device_keeps_the_comment_before_it() -> None:
     domain = parse_domain(DOMAIN)
-    domain.remove(domain.dev_map["memballoon"][0])
+    domain.remove(domain.dev_map["gizmo"][0])
     xml = domain.to_xml()
-    assert "between-devices" in xml and "<memballoon" not in xml
+    assert "between-devices" in xml and "<gizmo" not in xml
     assert_survivors(xml, except_=("inside an unknown device",))
 
 

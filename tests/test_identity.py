@@ -12,6 +12,7 @@ from devframe.testing import wrap_in_domain
 
 SPICE = "<graphics type='spice' autoport='yes'/>"
 BALLOON = "<memballoon model='virtio'/>"
+GIZMO = "<gizmo kind='future'/>"  # a tag no plugin claims: an UnknownDevice, no identity
 DISK = "<disk type='file' device='disk'><source file='/i/{0}.img'/><target dev='{0}' bus='virtio'/></disk>"
 
 
@@ -19,7 +20,7 @@ def domain(*devices: str) -> devframe.Domain:
     return devframe.parse_domain(wrap_in_domain(*devices))
 
 
-@pytest.mark.parametrize("element", [SPICE, BALLOON], ids=["graphics", "memballoon"])
+@pytest.mark.parametrize("element", [SPICE, BALLOON, GIZMO], ids=["graphics", "memballoon", "unknown"])
 def test_the_same_domain_matches_every_identical_device(element: str) -> None:
     known = domain(*[element] * 5, DISK.format("vda"))
     result = correlate(known, domain(*[element] * 5, DISK.format("vda")))
@@ -34,7 +35,7 @@ def test_the_same_domain_matches_every_identical_device(element: str) -> None:
     assert all(positions[id(k)] == live_positions[id(r)] for k, r in result.pairs.values())
 
 
-@pytest.mark.parametrize("element", [SPICE, BALLOON], ids=["graphics", "memballoon"])
+@pytest.mark.parametrize("element", [SPICE, BALLOON, GIZMO], ids=["graphics", "memballoon", "unknown"])
 def test_two_removed_identical_devices_are_exactly_the_two_removed(element: str) -> None:
     known = domain(*[element] * 5, DISK.format("vda"))
     result = correlate(known, domain(*[element] * 3, DISK.format("vda")))
@@ -44,7 +45,7 @@ def test_two_removed_identical_devices_are_exactly_the_two_removed(element: str)
     assert result.removed == known.devices[3:5]
 
 
-@pytest.mark.parametrize("element", [SPICE, BALLOON], ids=["graphics", "memballoon"])
+@pytest.mark.parametrize("element", [SPICE, BALLOON, GIZMO], ids=["graphics", "memballoon", "unknown"])
 def test_two_added_identical_devices_are_exactly_the_two_added(element: str) -> None:
     known = domain(*[element] * 5)
     live = domain(*[element] * 7)
@@ -63,11 +64,12 @@ def test_snapshot_between_polls_keeps_counting_identical_devices() -> None:
 
 
 def test_devices_without_identity_pair_identical_xml_first_then_in_order() -> None:
-    a, b, c = (f"<memballoon model='virtio'><stats period='{p}'/></memballoon>" for p in (1, 2, 3))
+    # <gizmo>: a tag no plugin claims, so an UnknownDevice without identity
+    a, b, c = (f"<gizmo model='virtio'><stats period='{p}'/></gizmo>" for p in (1, 2, 3))
     known = domain(a, b, c)
     # b left; c changed its period: identical XML pairs first (a, then nothing for c),
     # then the rest in order (c's old self with the changed one)
-    live = domain(a, "<memballoon model='virtio'><stats period='9'/></memballoon>")
+    live = domain(a, "<gizmo model='virtio'><stats period='9'/></gizmo>")
     result = correlate(known, live)
     assert next(d for d, _ in result.pairs.values()) is known.devices[0]
     assert len(result.removed) == 1 and len(result.matched) == 2 and not result.added
