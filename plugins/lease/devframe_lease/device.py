@@ -49,6 +49,7 @@ from devframe import (
     INT,
     STR,
     AddressField,
+    Choice,
     Device,
     ElementView,
     Field,
@@ -115,12 +116,14 @@ class SpecField(Field[T]):
     """A :class:`devframe.Field` whose unusable dev_spec value is a ``SpecError`` naming the key.
 
     devframe's own fields raise ``FieldValueError`` there (a DevframeError, not a
-    SpecError). Ids and paths take only strings.
+    SpecError). Text fields (plain and Choice) take only strings from a spec: an engine's
+    ``7`` or ``2.0`` is no name, path or model.
     """
 
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         key = self.spec or self.name
-        if self.kind is STR and value is not None and not isinstance(value, str):
+        textual = isinstance(self.kind, Choice) or self.kind is STR
+        if textual and value is not None and not isinstance(value, str):
             raise _spec_error(view, key, f"expected a string, got {type(value).__name__}", value)
         try:
             super().apply_spec_value(view, value)
