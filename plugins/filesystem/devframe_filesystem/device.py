@@ -23,55 +23,55 @@ Models libvirt's ``<filesystem>`` element (formatdomain "Filesystems"; schema
 VDSM had no filesystem device, so apart from ``type``/``device`` the dev_spec keys are
 libvirt's own names (camelCase), nested under ``specParams`` like the XML:
 
-=================================== ==========================================================
-``device``                          ``@type`` (mount, block, file, template, ram, bind,
-                                    volume). A spec without ``device`` builds ``mount``
-                                    (libvirt's default); an element without ``@type``
-                                    gives ``"filesystem"``, which builds none again.
-``alias`` / ``deviceId``            ``alias@name`` (``ua-<deviceId>``)
-``address``                         the direct child ``address`` (a dict)
-``bootOrder``                       ``boot@order`` (core ``Bootable``)
-``specParams.bootLoadparm``         ``boot@loadparm`` (core ``Bootable``)
-``specParams.acpiIndex``            ``acpi@index`` (core ``AcpiIndex``)
-``specParams.model``                ``@model`` (virtio, virtio-transitional,
-                                    virtio-non-transitional)
-``specParams.accessmode``           ``@accessmode`` (passthrough, mapped, squash)
-``specParams.multidevs``            ``@multidevs`` (default, remap, forbid, warn)
-``specParams.fmode``                ``@fmode`` (octal text, e.g. ``"0644"``)
-``specParams.dmode``                ``@dmode`` (octal text, e.g. ``"0755"``)
-``specParams.driver.type``          ``driver@type`` (path, handle, loop, nbd, ploop,
-                                    virtiofs, mtp)
-``specParams.driver.format``        ``driver@format`` (raw, qcow2, ... storage formats)
-``specParams.driver.wrpolicy``      ``driver@wrpolicy`` (immediate)
-``specParams.driver.queue``         ``driver@queue`` (virtiofs queue size)
-``specParams.driver.iommu``,        ``driver@iommu``, ``@ats``, ``@packed``,
-``.ats``, ``.packed``, ``.pagePerVq`` ``@page_per_vq`` (core ``VirtioOptions``, bool)
-``specParams.binary.path``          ``binary@path`` (the virtiofsd binary)
-``specParams.binary.xattr``         ``binary@xattr`` (bool, on/off)
-``specParams.binary.cache.mode``    ``binary/cache@mode`` (none, always)
-``specParams.binary.sandbox.mode``  ``binary/sandbox@mode`` (namespace, chroot)
-``specParams.binary.lock.posix``    ``binary/lock@posix`` (bool, on/off)
-``specParams.binary.lock.flock``    ``binary/lock@flock`` (bool, on/off)
-``specParams.binary.threadPool.size`` ``binary/thread_pool@size`` (int)
-``specParams.binary.openfiles.max`` ``binary/openfiles@max`` (int > 0; libvirt 11)
-``specParams.source.dir``           ``source@dir`` (mount, bind)
-``specParams.source.socket``        ``source@socket`` (mount: an external virtiofsd)
-``specParams.source.file``          ``source@file`` (file)
-``specParams.source.dev``           ``source@dev`` (block)
-``specParams.source.name``          ``source@name`` (template)
-``specParams.source.usage``         ``source@usage`` (ram; int)
-``specParams.source.units``         ``source@units`` (ram; KiB, MiB, ...)
-``specParams.source.pool``          ``source@pool`` (volume)
-``specParams.source.volume``        ``source@volume`` (volume)
-``specParams.target.dir``           ``target@dir`` (guest path, or the virtio mount tag)
-``specParams.readonly``             ``<readonly/>`` (bool)
-``specParams.idmap.uid``            every ``idmap/uid`` as ``{start, target, count}``
-``specParams.idmap.gid``            every ``idmap/gid`` as ``{start, target, count}``
-``specParams.spaceHardLimit``       ``space_hard_limit`` text (int)
-``specParams.spaceHardLimitUnit``   ``space_hard_limit@unit``
-``specParams.spaceSoftLimit``       ``space_soft_limit`` text (int)
-``specParams.spaceSoftLimitUnit``   ``space_soft_limit@unit``
-=================================== ==========================================================
+======================================= ==========================================================
+``device``                              ``@type`` (mount, block, file, template, ram, bind,
+                                        volume). A spec without ``device`` builds ``mount``
+                                        (libvirt's default); an element without ``@type``
+                                        gives ``"filesystem"``, which builds none again.
+``alias`` / ``deviceId``                ``alias@name`` (``ua-<deviceId>``)
+``address``                             the direct child ``address`` (a dict)
+``bootOrder``                           ``boot@order`` (core ``Bootable``)
+``specParams.bootLoadparm``             ``boot@loadparm`` (core ``Bootable``)
+``specParams.acpiIndex``                ``acpi@index`` (core ``AcpiIndex``)
+``specParams.model``                    ``@model`` (virtio, virtio-transitional,
+                                        virtio-non-transitional)
+``specParams.accessmode``               ``@accessmode`` (passthrough, mapped, squash)
+``specParams.multidevs``                ``@multidevs`` (default, remap, forbid, warn)
+``specParams.fmode``                    ``@fmode`` (octal text, e.g. ``"0644"``)
+``specParams.dmode``                    ``@dmode`` (octal text, e.g. ``"0755"``)
+``specParams.driver.type``              ``driver@type`` (path, handle, loop, nbd, ploop,
+                                        virtiofs, mtp)
+``specParams.driver.format``            ``driver@format`` (raw, qcow2, ... storage formats)
+``specParams.driver.wrpolicy``          ``driver@wrpolicy`` (immediate)
+``specParams.driver.queue``             ``driver@queue`` (virtiofs queue size)
+``specParams.driver.iommu``, ``.ats``,  ``driver@iommu``, ``@ats``, ``@packed``, ``@page_per_vq``
+``.packed``, ``.pagePerVq``             (core ``VirtioOptions``, bool, on/off)
+``specParams.binary.path``              ``binary@path`` (the virtiofsd binary)
+``specParams.binary.xattr``             ``binary@xattr`` (bool, on/off)
+``specParams.binary.cache.mode``        ``binary/cache@mode`` (none, always)
+``specParams.binary.sandbox.mode``      ``binary/sandbox@mode`` (namespace, chroot)
+``specParams.binary.lock.posix``        ``binary/lock@posix`` (bool, on/off)
+``specParams.binary.lock.flock``        ``binary/lock@flock`` (bool, on/off)
+``specParams.binary.threadPool.size``   ``binary/thread_pool@size`` (int)
+``specParams.binary.openfiles.max``     ``binary/openfiles@max`` (int > 0; libvirt 11)
+``specParams.source.dir``               ``source@dir`` (mount, bind)
+``specParams.source.socket``            ``source@socket`` (mount: an external virtiofsd)
+``specParams.source.file``              ``source@file`` (file)
+``specParams.source.dev``               ``source@dev`` (block)
+``specParams.source.name``              ``source@name`` (template)
+``specParams.source.usage``             ``source@usage`` (ram; int)
+``specParams.source.units``             ``source@units`` (ram; KiB, MiB, ...)
+``specParams.source.pool``              ``source@pool`` (volume)
+``specParams.source.volume``            ``source@volume`` (volume)
+``specParams.target.dir``               ``target@dir`` (guest path, or the virtio mount tag)
+``specParams.readonly``                 ``<readonly/>`` (bool)
+``specParams.idmap.uid``                every ``idmap/uid`` as ``{start, target, count}``
+``specParams.idmap.gid``                every ``idmap/gid`` as ``{start, target, count}``
+``specParams.spaceHardLimit``           ``space_hard_limit`` text (int)
+``specParams.spaceHardLimitUnit``       ``space_hard_limit@unit``
+``specParams.spaceSoftLimit``           ``space_soft_limit`` text (int)
+``specParams.spaceSoftLimitUnit``       ``space_soft_limit@unit``
+======================================= ==========================================================
 
 Numbers are accepted as ints or decimal strings; ``to_spec`` gives ints. ``fmode`` and
 ``dmode`` must be strings (an int cannot tell octal ``644`` from decimal). A spec value

@@ -21,28 +21,28 @@ dev_spec mapping; ``type``, ``device`` and ``specParams.model`` are VDSM's
 (``{"type": "tpm", "device": "tpm", "specParams": {"model": "tpm-crb"}}``), the rest
 follows libvirt's names:
 
-================================== ============================================================
-``device``                         always ``"tpm"`` (VDSM's word; the model is a specParam)
-``alias`` / ``deviceId``           ``alias@name`` (``ua-<deviceId>``)
-``address``                        the direct child ``address`` (a dict)
-``specParams.model``               ``@model`` (tpm-tis, tpm-crb, tpm-spapr, spapr-tpm-proxy)
-``specParams.backend``             ``backend@type`` (passthrough, emulator, external)
-``specParams.version``             ``backend@version`` (1.2, 2.0)
-``specParams.persistentState``     ``backend@persistent_state`` (bool, yes/no; emulator)
-``specParams.debug``               ``backend@debug`` (0..255; emulator, libvirt 11)
-``specParams.devicePath``          ``backend/device@path`` (passthrough: the host TPM)
-``specParams.source.type``         ``backend/source@type`` (emulator: file, dir; external: unix)
-``specParams.source.path``         ``backend/source@path`` (emulator state; external socket)
-``specParams.source.mode``         ``backend/source@mode`` (external: connect)
-``specParams.encryptionSecret``    ``backend/encryption@secret``: the UUID of the libvirt
-                                   secret that encrypts the emulator's state. A reference,
-                                   not the secret's value, so not redacted.
-``specParams.activePcrBanks.<b>``  ``backend/active_pcr_banks/<b>`` present (true) for each
-                                   bank b of sha1, sha256, sha384, sha512 (absent: no key)
-``specParams.profile.source``      ``backend/profile@source`` (libvirt 11)
-``specParams.profile.removeDisabled`` ``backend/profile@removeDisabled`` (check, fips-host)
-``specParams.profile.name``        ``backend/profile@name`` (libvirt 11, set by libvirt)
-================================== ============================================================
+====================================== =============================================================
+``device``                             always ``"tpm"`` (VDSM's word; the model is a specParam)
+``alias`` / ``deviceId``               ``alias@name`` (``ua-<deviceId>``)
+``address``                            the direct child ``address`` (a dict)
+``specParams.model``                   ``@model`` (tpm-tis, tpm-crb, tpm-spapr, spapr-tpm-proxy)
+``specParams.backend``                 ``backend@type`` (passthrough, emulator, external)
+``specParams.version``                 ``backend@version`` (1.2, 2.0)
+``specParams.persistentState``         ``backend@persistent_state`` (bool, yes/no; emulator)
+``specParams.debug``                   ``backend@debug`` (0..255; emulator, libvirt 11)
+``specParams.devicePath``              ``backend/device@path`` (passthrough: the host TPM)
+``specParams.source.type``             ``backend/source@type`` (emulator: file, dir; external: unix)
+``specParams.source.path``             ``backend/source@path`` (emulator state; external socket)
+``specParams.source.mode``             ``backend/source@mode`` (external: connect)
+``specParams.encryptionSecret``        ``backend/encryption@secret``: the UUID of the libvirt
+                                       secret that encrypts the emulator's state. A reference,
+                                       not the secret's value, so not redacted.
+``specParams.activePcrBanks.<b>``      ``backend/active_pcr_banks/<b>`` present (true) for each
+                                       bank b of sha1, sha256, sha384, sha512 (absent: no key)
+``specParams.profile.source``          ``backend/profile@source`` (libvirt 11)
+``specParams.profile.removeDisabled``  ``backend/profile@removeDisabled`` (check, fips-host)
+``specParams.profile.name``            ``backend/profile@name`` (libvirt 11, set by libvirt)
+====================================== =============================================================
 
 Defaults: a spec without ``specParams.backend`` gets the backend VDSM always wrote,
 ``emulator`` with ``version`` 2.0 (unless the spec names a version); but one with
