@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -501,3 +502,102 @@ def test_summary(registry: devframe.Registry) -> None:
     assert _fs(registry, BIND).summary()["readonly"] is True
     assert _fs(registry, RAM).summary()["source"] == "usage=524288,units=KiB"
     assert "data" in repr(_fs(registry, VIRTIOFS))
+
+
+# -- setting each modeled field changes only it ------------------------------------------------
+
+
+CLASS = Filesystem
+#: new values for every modeled field (two: one differs from what any sample holds)
+EDITS: dict[str, tuple[Any, ...]] = {
+    "alias": ("ua-" + UUID, "fs9"),
+    "acpi_index": (1, 2),
+    "iommu": (True, False),
+    "ats": (True, False),
+    "packed": (True, False),
+    "page_per_vq": (True, False),
+    "boot_order": (5, 6),
+    "boot_loadparm": ("LP2", "LP3"),
+    "type": ("bind", "mount"),
+    "model": ("virtio", "virtio-transitional"),
+    "accessmode": ("mapped", "squash"),
+    "multidevs": ("forbid", "warn"),
+    "fmode": ("0600", "0644"),
+    "dmode": ("0700", "755"),
+    "driver_type": ("handle", "path"),
+    "driver_format": ("qcow2", "raw"),
+    "wrpolicy": ("immediate",),
+    "queue": (64, 128),
+    "binary_path": ("/opt/virtiofsd", "/usr/bin/virtiofsd"),
+    "xattr": (True, False),
+    "cache_mode": ("always", "none"),
+    "sandbox_mode": ("chroot", "namespace"),
+    "lock_posix": (True, False),
+    "lock_flock": (True, False),
+    "thread_pool_size": (2, 3),
+    "openfiles_max": (10, 20),
+    "source_dir": ("/srv/a", "/srv/b"),
+    "source_socket": ("/run/a.sock", "/run/b.sock"),
+    "source_file": ("/a.img", "/b.img"),
+    "source_dev": ("/dev/sda1", "/dev/sdb1"),
+    "source_name": ("tpl-a", "tpl-b"),
+    "source_usage": (1, 2),
+    "source_units": ("MiB", "G"),
+    "source_pool": ("pool-a", "pool-b"),
+    "source_volume": ("vol-a", "vol-b"),
+    "target_dir": ("/mnt/a", "tag_b"),
+    "readonly": (True, False),
+    "space_hard_limit": (1, 2),
+    "space_hard_limit_unit": ("KiB", "bytes"),
+    "space_soft_limit": (1, 2),
+    "space_soft_limit_unit": ("KiB", "bytes"),
+}
+
+
+def _without(element: etree._Element, field: Any) -> etree._Element:
+    """A copy of ``element`` without ``field``'s value, nor the elements only it needed."""
+    out = copy.deepcopy(element)
+    chain = [out]
+    for step in field.steps:
+        child = next(chain[-1].iterchildren(step), None)
+        if child is None:
+            return out
+        chain.append(child)
+    leaf = chain[-1]
+    if isinstance(field, devframe.Flag):
+        leaf.getparent().remove(leaf)
+        chain.pop()
+    elif field.attr is not None:
+        leaf.attrib.pop(field.attr, None)
+    else:
+        leaf.text = None
+    for node in reversed(chain[1:]):
+        if node.attrib or len(node) or (node.text or "").strip():
+            break
+        node.getparent().remove(node)
+    return out
+
+
+def test_edits_cover_every_modeled_field() -> None:
+    modeled = {n for n, f in CLASS.fields.items() if isinstance(f, (devframe.Field, devframe.Flag))}
+    assert set(EDITS) == modeled
+
+
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_setting_each_modeled_field_changes_only_it(registry: devframe.Registry, name: str) -> None:
+    field = CLASS.fields[name]
+    changed = 0
+    for sample in SAMPLES:
+        text = sample if sample.startswith("<domain") else wrap_in_domain(sample)
+        device = devframe.parse_domain(text, registry=registry).devices[0]
+        is_flag = isinstance(field, devframe.Flag)
+        current = getattr(device, name) if is_flag else field.raw(device)
+        choices = [v for v in EDITS[name] if (v if is_flag else field.kind.format(v)) != current]
+        if not choices:
+            continue
+        before = copy.deepcopy(device.element)
+        setattr(device, name, choices[0])
+        assert getattr(device, name) == choices[0], sample
+        assert canonical(_without(device.element, field)) == canonical(_without(before, field)), sample
+        changed += 1
+    assert changed, f"no sample let {name} change"

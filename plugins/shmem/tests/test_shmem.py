@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -261,3 +262,72 @@ def test_summary(registry: devframe.Registry) -> None:
     assert summary["name"] == "bell_shm" and summary["model"] == "ivshmem-doorbell"
     assert summary["server_path"] == "/run/ivshmem/bell.sock"
     assert "bell_shm" in repr(_shmem(registry, DOORBELL_MASTER))
+
+
+# -- setting each modeled field changes only it ------------------------------------------------
+
+
+CLASS = Shmem
+#: new values for every modeled field (two: one differs from what any sample holds)
+EDITS: dict[str, tuple[Any, ...]] = {
+    "alias": ("ua-" + UUID, "shm9"),
+    "acpi_index": (1, 2),
+    "model": ("ivshmem-plain", "ivshmem-doorbell"),
+    "name": ("shm-a", "shm-b"),
+    "role": ("master", "peer"),
+    "size": (1, 2),
+    "size_unit": ("MiB", "b"),
+    "server": (True, False),
+    "server_path": ("/run/a.sock", "/run/b.sock"),
+    "msi_vectors": (1, 2),
+    "msi_ioeventfd": (True, False),
+}
+
+
+def _without(element: etree._Element, field: Any) -> etree._Element:
+    """A copy of ``element`` without ``field``'s value, nor the elements only it needed."""
+    out = copy.deepcopy(element)
+    chain = [out]
+    for step in field.steps:
+        child = next(chain[-1].iterchildren(step), None)
+        if child is None:
+            return out
+        chain.append(child)
+    leaf = chain[-1]
+    if isinstance(field, devframe.Flag):
+        leaf.getparent().remove(leaf)
+        chain.pop()
+    elif field.attr is not None:
+        leaf.attrib.pop(field.attr, None)
+    else:
+        leaf.text = None
+    for node in reversed(chain[1:]):
+        if node.attrib or len(node) or (node.text or "").strip():
+            break
+        node.getparent().remove(node)
+    return out
+
+
+def test_edits_cover_every_modeled_field() -> None:
+    modeled = {n for n, f in CLASS.fields.items() if isinstance(f, (devframe.Field, devframe.Flag))}
+    assert set(EDITS) == modeled
+
+
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_setting_each_modeled_field_changes_only_it(registry: devframe.Registry, name: str) -> None:
+    field = CLASS.fields[name]
+    changed = 0
+    for sample in SAMPLES:
+        text = sample if sample.startswith("<domain") else wrap_in_domain(sample)
+        device = devframe.parse_domain(text, registry=registry).devices[0]
+        is_flag = isinstance(field, devframe.Flag)
+        current = getattr(device, name) if is_flag else field.raw(device)
+        choices = [v for v in EDITS[name] if (v if is_flag else field.kind.format(v)) != current]
+        if not choices:
+            continue
+        before = copy.deepcopy(device.element)
+        setattr(device, name, choices[0])
+        assert getattr(device, name) == choices[0], sample
+        assert canonical(_without(device.element, field)) == canonical(_without(before, field)), sample
+        changed += 1
+    assert changed, f"no sample let {name} change"

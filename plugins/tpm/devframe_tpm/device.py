@@ -183,6 +183,26 @@ class Presence(Flag):
     def spec_value(self, view: ElementView) -> Any:
         return True if self.__get__(view, type(view)) else None
 
+    def __set__(self, view: ElementView, value: bool | None) -> None:
+        """As :class:`devframe.Flag`; removing the last bank also removes the emptied
+        ``<active_pcr_banks>`` (an empty list is not what the removal asked for)."""
+        was_present = self.__get__(view, type(view))
+        super().__set__(view, value)
+        if not was_present or value:
+            return
+        chain = [view.element]
+        for step in self.steps[:-1]:
+            child = next(chain[-1].iterchildren(step), None)
+            if child is None:
+                return
+            chain.append(child)
+        for node in reversed(chain[1:]):
+            if node.attrib or len(node) or (node.text or "").strip():
+                break
+            parent = node.getparent()
+            if parent is not None:
+                parent.remove(node)
+
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         if isinstance(value, str):
             try:

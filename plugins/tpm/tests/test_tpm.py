@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -297,6 +298,8 @@ def test_pcr_banks_are_added_and_removed_one_by_one(registry: devframe.Registry)
     assert tpm.active_pcr_banks == ["sha1", "sha384"]
     tpm.pcr_sha384 = False
     assert tpm.active_pcr_banks == ["sha1"]
+    tpm.pcr_sha1 = False  # the last one: the emptied list goes too
+    assert canonical(tpm.to_xml()) == canonical(EMULATOR_BARE)
 
 
 def test_a_bad_uuid_is_refused_and_nothing_changes(registry: devframe.Registry) -> None:
@@ -342,3 +345,79 @@ def test_summary(registry: devframe.Registry) -> None:
     }
     broken = _tpm(registry, "<tpm><backend type='emulator' debug='x' persistent_state='x'/></tpm>")
     assert broken.summary()["persistent_state"] == "<invalid 'x'>"
+
+
+# -- setting each modeled field changes only it ------------------------------------------------
+
+
+CLASS = Tpm
+#: new values for every modeled field (two: one differs from what any sample holds)
+EDITS: dict[str, tuple[Any, ...]] = {
+    "alias": ("ua-" + UUID, "tpm9"),
+    "model": ("tpm-crb", "tpm-tis"),
+    "backend": ("emulator", "passthrough"),
+    "version": ("1.2", "2.0"),
+    "persistent_state": (True, False),
+    "debug": (1, 2),
+    "device_path": ("/dev/tpm1", "/dev/tpmrm1"),
+    "source_type": ("file", "dir"),
+    "source_path": ("/a", "/b"),
+    "source_mode": ("connect",),
+    "encryption_secret": (UUID, SECRET),
+    "pcr_sha1": (True, False),
+    "pcr_sha256": (True, False),
+    "pcr_sha384": (True, False),
+    "pcr_sha512": (True, False),
+    "profile_source": ("local:a", "local:b"),
+    "profile_remove_disabled": ("check", "fips-host"),
+    "profile_name": ("a", "b"),
+}
+
+
+def _without(element: etree._Element, field: Any) -> etree._Element:
+    """A copy of ``element`` without ``field``'s value, nor the elements only it needed."""
+    out = copy.deepcopy(element)
+    chain = [out]
+    for step in field.steps:
+        child = next(chain[-1].iterchildren(step), None)
+        if child is None:
+            return out
+        chain.append(child)
+    leaf = chain[-1]
+    if isinstance(field, devframe.Flag):
+        leaf.getparent().remove(leaf)
+        chain.pop()
+    elif field.attr is not None:
+        leaf.attrib.pop(field.attr, None)
+    else:
+        leaf.text = None
+    for node in reversed(chain[1:]):
+        if node.attrib or len(node) or (node.text or "").strip():
+            break
+        node.getparent().remove(node)
+    return out
+
+
+def test_edits_cover_every_modeled_field() -> None:
+    modeled = {n for n, f in CLASS.fields.items() if isinstance(f, (devframe.Field, devframe.Flag))}
+    assert set(EDITS) == modeled
+
+
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_setting_each_modeled_field_changes_only_it(registry: devframe.Registry, name: str) -> None:
+    field = CLASS.fields[name]
+    changed = 0
+    for sample in SAMPLES:
+        text = sample if sample.startswith("<domain") else wrap_in_domain(sample)
+        device = devframe.parse_domain(text, registry=registry).devices[0]
+        is_flag = isinstance(field, devframe.Flag)
+        current = getattr(device, name) if is_flag else field.raw(device)
+        choices = [v for v in EDITS[name] if (v if is_flag else field.kind.format(v)) != current]
+        if not choices:
+            continue
+        before = copy.deepcopy(device.element)
+        setattr(device, name, choices[0])
+        assert getattr(device, name) == choices[0], sample
+        assert canonical(_without(device.element, field)) == canonical(_without(before, field)), sample
+        changed += 1
+    assert changed, f"no sample let {name} change"
