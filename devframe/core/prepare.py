@@ -2,14 +2,13 @@
 
 :func:`prepare_domain` runs in three steps: each device resolves its own placeholders
 (:meth:`devframe.Device.prepare`: the drive plugin resolves ``DRIVE-PATH:`` from its
-storage IDs); the core then resolves what no device kind owns:
+storage IDs, the lease plugin ``LEASE-PATH:``/``LEASE-OFFSET:`` through
+``Resolvers.lease_value``); the core then resolves what no device kind owns:
 
 ================== ==================================== =======================================
 placeholder        where                                resolved by
 ================== ==================================== =======================================
 ``PAYLOAD:``       any path (normally a cdrom source)   ``Resolvers.payload(device, metadata)``
-``LEASE-PATH:L:S`` ``<lease><target path=...>``         ``Resolvers.lease(L, S)`` (lease id,
-``LEASE-OFFSET:L:S`` ``<lease><target offset=...>``     storage domain id) -> (path, offset)
 ``OS-NAME:``       ``<sysinfo>`` entry text             ``Resolvers.host.os_name``
 ``OS-VERSION:``    ``<sysinfo>`` entry text             ``Resolvers.host.os_version``
 ``HOST-SERIAL:``   ``<sysinfo>`` entry text             ``Resolvers.host.host_serial``
@@ -36,8 +35,6 @@ from devframe.core.device import Device
 from devframe.core.log import get_logger
 from devframe.core.resolve import (
     HOST_SERIAL,
-    LEASE_OFFSET,
-    LEASE_PATH,
     OS_NAME,
     OS_VERSION,
     PAYLOAD,
@@ -129,8 +126,6 @@ def _prepare_device_defaults(device: Device, resolvers: Resolvers, log: Any) -> 
         placeholder = value.strip()
         if placeholder.startswith(PAYLOAD):
             resolved = resolvers.payload_path(device, placeholder)
-        elif placeholder.startswith((LEASE_PATH, LEASE_OFFSET)) and device.dev_type == "lease":
-            resolved = resolvers.lease_value(placeholder, device.describe())
         else:
             continue  # left for the final check, which names it
         _substitute(log, device, node, attr, placeholder, resolved)
