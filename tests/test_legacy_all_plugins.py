@@ -63,7 +63,7 @@ def test_legacy_conf_to_a_valid_domain(arch, registry):
     with pytest.warns(DeprecationWarning):
         specs = devframe.spec_list_from_legacy_conf(conf, arch, registry=registry)
     kinds = sorted({spec["type"] for spec in specs})
-    expected = {"disk", "interface", "graphics", "video", "controller", "balloon"}
+    expected = {"disk", "interface", "graphics", "video", "controller", "balloon", "input"}
     if "soundDevice" in conf:
         expected.add("sound")
     assert set(kinds) == expected

@@ -258,3 +258,27 @@ def test_summary_shows_key_fields(registry: devframe.Registry) -> None:
 def test_samples_valid_against_the_installed_schema() -> None:
     for sample in SAMPLES[:-1]:  # NO_TYPE is kept, but libvirt's schema requires a type
         assert not validate_against_schema(wrap_in_domain(sample)), sample
+
+
+# -- legacy conf ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "ppc64", "ppc64le", "aarch64", "s390x"])
+def test_legacy_conf_gives_the_pointing_device_vdsm_gave(arch: str) -> None:
+    from devframe_input.plugin import legacy_input_specs
+
+    assert legacy_input_specs({"tabletEnable": "true"}, arch) == [
+        {"type": "input", "device": "tablet", "specParams": {"bus": "usb"}}
+    ]
+    mouse = legacy_input_specs({}, arch)
+    assert mouse == [{"type": "input", "device": "mouse", "specParams": {"bus": "ps2" if arch == "x86_64" else "usb"}}]
+    assert legacy_input_specs({"tabletEnable": False}, arch) == mouse
+
+
+def test_legacy_conf_refuses_what_it_cannot_read() -> None:
+    from devframe_input.plugin import legacy_input_specs
+
+    with pytest.raises(devframe.SpecError, match="tabletEnable"):
+        legacy_input_specs({"tabletEnable": "maybe"}, "x86_64")
+    with pytest.raises(devframe.DevframeError, match="sparc"):
+        legacy_input_specs({}, "sparc")
