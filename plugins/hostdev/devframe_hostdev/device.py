@@ -142,6 +142,7 @@ from devframe import (
     Device,
     ElementView,
     Field,
+    FieldValueError,
     Flag,
     Identity,
     Kind,
@@ -187,6 +188,12 @@ class Pattern(Kind[str]):
         return raw
 
     def format(self, value: str) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected str, got {type(value).__name__}")
+        return self.parse(value)
+
+    def coerce(self, value: object) -> str:
+        # Checked here too, so a dev_spec value that does not fit is named by its spec key.
         if not isinstance(value, str):
             raise TypeError(f"expected str, got {type(value).__name__}")
         return self.parse(value)
@@ -424,6 +431,13 @@ class HostAddressField(AddressField):
             return None
         problem = host_address_problem(view.element.get("type"), _attrs(element))
         return f"field {self.name!r} (source/address): {problem}" if problem else None
+
+    def apply_spec_value(self, view: ElementView, value: Any) -> None:
+        if value not in ({}, "", None) and not isinstance(value, Mapping):
+            raise FieldValueError(
+                view.describe(), self.spec or self.name, value, "expected a dict of address attributes"
+            )
+        super().apply_spec_value(view, value)
 
 
 class PresentFlag(Flag):
