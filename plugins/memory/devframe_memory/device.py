@@ -95,11 +95,15 @@ from devframe import (
 )
 
 __all__ = [
+    "ABS_PATH",
     "HEX_INT",
     "MODELS",
+    "NODESET",
     "UNSIGNED",
+    "UUID",
     "HexInt",
     "Memory",
+    "Pattern",
     "PresentFlag",
     "Scaled",
     "Unsigned",
@@ -166,8 +170,37 @@ class HexInt(Kind[int]):
         return self.parse(self.format(value))  # type: ignore[arg-type]
 
 
+class Pattern(Kind[str]):
+    """A string of a documented format (a cpuset, a UUID, an absolute path): text that
+    does not fit is reported by :meth:`devframe.ElementView.problems` and refused when
+    written, with the dev_spec key when it comes from a spec."""
+
+    def __init__(self, name: str, regex: str) -> None:
+        self.name = name
+        self._regex = re.compile(regex)
+
+    def parse(self, raw: str) -> str:
+        if not self._regex.fullmatch(raw):
+            raise ValueError(f"expected {self.name}")
+        return raw
+
+    def format(self, value: str) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected str, got {type(value).__name__}")
+        return self.parse(value)
+
+    def coerce(self, value: object) -> str:
+        return self.format(value)  # type: ignore[arg-type]
+
+
 UNSIGNED = Unsigned()
 HEX_INT = HexInt()
+#: libvirt's ``cpuset`` (``0-3,^2,8``): host NUMA nodes
+NODESET = Pattern("a node set (0-3,^2)", r"([0-9]+(-[0-9]+)?|\^[0-9]+)(,([0-9]+(-[0-9]+)?|\^[0-9]+))*")
+#: libvirt's ``UUID``
+UUID = Pattern("a UUID", r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+#: libvirt's ``absFilePath``
+ABS_PATH = Pattern("an absolute path", r"(/|[a-zA-Z]:\\).+")
 
 # libvirt's scale suffixes (virScaleInteger): b/byte/bytes; k, KiB, KB (1000), ... E.
 _UNIT = re.compile(r"(?:(b)(?:yte|ytes)?|([kmgtpe])(i?b)?)", re.IGNORECASE)
@@ -352,10 +385,10 @@ class Memory(AcpiIndex, Device):
     model = Field("@model", Choice(*MODELS), spec=_SP + "model", default="dimm", doc="memory device model")
     access = Field("@access", Choice("shared", "private"), spec=_SP + "access", doc="host mapping")
     discard = Field("@discard", YES_NO, spec=_SP + "discard", doc="discard the memory on guest shutdown")
-    uuid = Field("uuid", spec=_SP + "uuid", doc="nvdimm uuid (ppc64)")
+    uuid = Field("uuid", UUID, spec=_SP + "uuid", doc="nvdimm uuid (ppc64)")
     pagesize = Scaled("source/pagesize", spec=_SP + "pagesize", doc="host page size backing it, KiB")
-    nodemask = Field("source/nodemask", spec=_SP + "nodemask", doc="host NUMA nodes to allocate from")
-    path = Field("source/path", spec=_SP + "path", doc="backing file or device (nvdimm, virtio-pmem)")
+    nodemask = Field("source/nodemask", NODESET, spec=_SP + "nodemask", doc="host NUMA nodes to allocate from")
+    path = Field("source/path", ABS_PATH, spec=_SP + "path", doc="backing file or device (nvdimm, virtio-pmem)")
     alignsize = Scaled("source/alignsize", spec=_SP + "alignsize", doc="alignment of the mapping, KiB")
     pmem = PresentFlag("source/pmem", spec=_SP + "pmem")
     dynamic_memslots = Field("target@dynamicMemslots", YES_NO, spec=_SP + "dynamicMemslots")

@@ -317,6 +317,10 @@ def test_every_documented_key(registry: devframe.Registry) -> None:
         ({"size": 1024, "specParams": {"requested": -5}}, "specParams.requested"),
         ({"size": 1024, "specParams": {"addressBase": "base"}}, "specParams.addressBase"),
         ({"size": 1024, "specParams": {"discard": "sometimes"}}, "specParams.discard"),
+        ({"size": 1024, "specParams": {"nodemask": ""}}, "specParams.nodemask"),
+        ({"size": 1024, "specParams": {"nodemask": "0-"}}, "specParams.nodemask"),
+        ({"size": 1024, "specParams": {"path": "relative.img"}}, "specParams.path"),
+        ({"size": 1024, "specParams": {"uuid": "not-a-uuid"}}, "specParams.uuid"),
     ],
 )
 def test_unusable_specs_name_the_key(registry: devframe.Registry, spec: dict[str, Any], key: str) -> None:
