@@ -151,8 +151,12 @@ from devframe import (
 )
 
 __all__ = [
+    "ABS_PATH",
     "CAPS_TYPES",
+    "DEVICE_NAME",
     "SUBSYS_TYPES",
+    "USB_ID",
+    "WWPN",
     "HostAddressField",
     "Hostdev",
     "IpAddress",
@@ -201,6 +205,10 @@ class Pattern(Kind[str]):
 
 USB_ID = Pattern("a USB vendor/product id (0x0781)", r"(0x)?[0-9a-fA-F]{1,4}")
 WWPN = Pattern("a WWPN (naa. and 16 hex digits)", r"naa\.[0-9a-fA-F]{16}")
+#: libvirt's ``absFilePath`` (a capabilities hostdev's device node)
+ABS_PATH = Pattern("an absolute path", r"(/|[a-zA-Z]:\\).+")
+#: libvirt's ``deviceName`` (a host network interface)
+DEVICE_NAME = Pattern("a device name", r"[a-zA-Z0-9_.\-\\:/]+")
 
 
 # -- host addresses and node-device names -----------------------------------------------------
@@ -530,9 +538,9 @@ class Hostdev(Bootable, AcpiIndex, Device):
     auth_secret_uuid = Field("source/auth/secret@uuid", STR, spec=_SP + "auth.secretUuid", doc="libvirt secret")
     auth_secret_usage = Field("source/auth/secret@usage", STR, spec=_SP + "auth.secretUsage", doc="libvirt secret")
     initiator = Field("source/initiator/iqn@name", STR, spec=_SP + "initiator", doc="iSCSI initiator IQN")
-    block = Field("source/block", STR, spec=_SP + "block", doc="host block device (capabilities storage)")
-    char = Field("source/char", STR, spec=_SP + "char", doc="host character device (capabilities misc)")
-    interface = Field("source/interface", STR, spec=_SP + "interface", doc="host interface (capabilities net)")
+    block = Field("source/block", ABS_PATH, spec=_SP + "block", doc="host block device (capabilities storage)")
+    char = Field("source/char", ABS_PATH, spec=_SP + "char", doc="host character device (capabilities misc)")
+    interface = Field("source/interface", DEVICE_NAME, spec=_SP + "interface", doc="host interface (capabilities net)")
     ips = Children("ip", IpAddress, spec=_SP + "ips", doc="container addresses (capabilities net)")
     routes = Children("route", Route, spec=_SP + "routes", doc="container routes (capabilities net)")
     rom_bar = Field("rom@bar", ON_OFF, spec=_SP + "rom.bar", doc="expose the ROM BAR")

@@ -497,6 +497,9 @@ def test_unusable_specs_are_spec_errors_naming_the_key(registry: devframe.Regist
         ({"specParams": {"vendorId": "0xfffff"}}, "specParams.vendorId"),
         ({"specParams": {"hostAddress": "0000:00:19.0"}}, "hostAddress"),
         ({"specParams": {"hosts": "192.0.2.1"}}, "specParams.hosts"),
+        ({"device": "storage", "specParams": {"block": ""}}, "specParams.block"),
+        ({"device": "misc", "specParams": {"char": "ttyS0"}}, "specParams.char"),
+        ({"device": "net", "specParams": {"interface": "eth 0"}}, "specParams.interface"),
     ],
 )
 def test_bad_values_name_their_key(registry: devframe.Registry, params: dict[str, Any], key: str) -> None:
