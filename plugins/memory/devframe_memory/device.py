@@ -227,11 +227,11 @@ def to_kib(text: str, unit: str | None) -> int:
 
 
 def format_kib(kib: int) -> str:
-    """``kib`` in the largest binary unit that holds it whole (``2 GiB``, ``1536 MiB``)."""
+    """``kib`` in the largest binary unit that holds it whole (``2GiB``, ``1536MiB``)."""
     for unit, size in (("TiB", _KI**3), ("GiB", _KI**2), ("MiB", _KI)):
         if kib and kib % size == 0:
-            return f"{kib // size} {unit}"
-    return f"{kib} KiB"
+            return f"{kib // size}{unit}"
+    return f"{kib}KiB"
 
 
 def _kib_from_spec(value: Any) -> int:

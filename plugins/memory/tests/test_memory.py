@@ -386,8 +386,8 @@ def test_no_field_is_secret() -> None:
 
 def test_summary_shows_sizes_in_whole_units(registry: devframe.Registry) -> None:
     assert _memory(registry, SAMPLES[0]).summary() == {
-        "model": "dimm", "size": "2 GiB", "node": 0, "access": "private", "discard": True, "pagesize": "2 MiB",
+        "model": "dimm", "size": "2GiB", "node": 0, "access": "private", "discard": True, "pagesize": "2MiB",
         "nodemask": "0-1,^1",
     }  # fmt: skip
-    assert _memory(registry, SAMPLES[6]).summary()["requested"] == "6 GiB"
-    assert (format_kib(1536 * 1024), format_kib(0), format_kib(1000)) == ("1536 MiB", "0 KiB", "1000 KiB")
+    assert _memory(registry, SAMPLES[6]).summary()["requested"] == "6GiB"
+    assert (format_kib(1536 * 1024), format_kib(0), format_kib(1000)) == ("1536MiB", "0KiB", "1000KiB")
