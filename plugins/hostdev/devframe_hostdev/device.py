@@ -34,70 +34,70 @@ dev_spec mapping (engine key on the left, XML place on the right). VDSM named a 
 device by its libvirt node-device name in ``device`` and kept ``driver`` and
 ``bootOrder`` at the top level; everything else is in ``specParams``:
 
-=============================== ==============================================================
-``device``                      the host device's node-device name, derived from the source:
-                                pci ``pci_DDDD_BB_SS_F`` (hex, libvirt's widths), usb
-                                ``usb_VVVV_PPPP`` (vendor and product id, 4 hex digits each)
-                                when the source names them, else ``usb_BUS_DEV`` (decimal,
-                                1-3 digits: the parts' width tells the two apart), scsi
-                                ``scsi_HOST_BUS_TARGET_UNIT`` (decimal, HOST from
-                                ``adapter@name='scsi_hostHOST'``), mdev ``mdev_<uuid>`` (the
-                                uuid with ``_`` for ``-`` as libvirt names mdevs; ``-`` and a
-                                trailing ``_<parent>`` are accepted). Kinds without a node
-                                device (iscsi, scsi_host, storage, misc, net) and sources a
-                                name cannot be made of give the type itself (``"scsi_host"``);
-                                an element without ``@type`` gives ``"hostdev"``.
-``driver``                      ``driver@name`` (vfio, kvm, xen)
-``bootOrder``                   ``boot@order`` (devframe.Bootable)
-``alias``                       ``alias@name``
-``deviceId``                    the ``<deviceId>`` of a ``ua-<deviceId>`` alias
-``address``                     the direct child ``address``: the GUEST address (a dict)
-``specParams.mode``             ``@mode`` (subsystem, capabilities)
-``specParams.type``             ``@type`` (pci, usb, scsi, scsi_host, mdev; storage, misc, net)
-``specParams.hostAddress``      ``source/address`` as a dict of its attributes: the HOST
-                                address (pci domain/bus/slot/function, usb bus/device, scsi
-                                bus/target/unit, mdev uuid), strings as written
-``specParams.vendorId``         ``source/vendor@id`` (usb, ``0x0781``)
-``specParams.productId``        ``source/product@id`` (usb)
-``specParams.adapter``          ``source/adapter@name`` (scsi, ``scsi_host3``)
-``specParams.adapterType``      ``source/adapter@type`` (scsi_host, fc_host)
-``specParams.managed``          ``@managed`` (bool, yes/no)
-``specParams.model``            ``@model`` (mdev: vfio-pci, vfio-ccw, vfio-ap; scsi_host:
-                                virtio, virtio-transitional, virtio-non-transitional)
-``specParams.display``          ``@display`` (bool, on/off; mdev, pci)
-``specParams.ramfb``            ``@ramfb`` (bool, on/off; mdev, pci)
-``specParams.sgio``             ``@sgio`` (scsi: filtered, unfiltered)
-``specParams.rawio``            ``@rawio`` (bool, yes/no; scsi)
-``specParams.driverModel``      ``driver@model`` (libvirt 11: the vfio variant driver)
-``specParams.teaming.type``     ``teaming@type`` (persistent, transient; pci)
-``specParams.teaming.persistent`` ``teaming@persistent`` (alias of the persistent NIC)
-``specParams.startupPolicy``    ``source@startupPolicy`` (mandatory, requisite, optional)
-``specParams.writeFiltering``   ``source@writeFiltering`` (bool, yes/no; pci)
-``specParams.guestReset``       ``source@guestReset`` (off, uninitialized, on; usb)
-``specParams.protocol``         ``source@protocol`` (adapter, iscsi; vhost for scsi_host)
-``specParams.sourceName``       ``source@name`` (the iSCSI target IQN, ``…/LUN``)
-``specParams.hosts``            ``source/host`` list of ``{name, port}`` (iscsi)
-``specParams.auth.username``    ``source/auth@username`` (iscsi CHAP user)
-``specParams.auth.secretType``  ``source/auth/secret@type`` (iscsi, ceph)
-``specParams.auth.secretUuid``  ``source/auth/secret@uuid`` (a libvirt secret object: a
-                                reference, not a secret value)
-``specParams.auth.secretUsage`` ``source/auth/secret@usage`` (the same, by usage name)
-``specParams.initiator``        ``source/initiator/iqn@name`` (iscsi initiator IQN)
-``specParams.wwpn``             ``source@wwpn`` (scsi_host, ``naa.`` + 16 hex digits)
-``specParams.block``            ``source/block`` text (capabilities storage)
-``specParams.char``             ``source/char`` text (capabilities misc)
-``specParams.interface``        ``source/interface`` text (capabilities net)
-``specParams.ips``              ``ip`` list of ``{address, family, prefix, peer}`` (net)
-``specParams.routes``           ``route`` list of ``{family, address, netmask, prefix,
-                                gateway, metric}`` (net)
-``specParams.rom.bar``          ``rom@bar`` (bool, on/off)
-``specParams.rom.file``         ``rom@file`` (path)
-``specParams.rom.enabled``      ``rom@enabled`` (bool, yes/no)
-``specParams.readonly``         ``<readonly/>`` (``true`` when present, else left out; scsi)
-``specParams.shareable``        ``<shareable/>`` (``true`` when present, else left out; scsi)
-``specParams.bootLoadparm``     ``boot@loadparm`` (devframe.Bootable)
-``specParams.acpiIndex``        ``acpi@index`` (devframe.AcpiIndex)
-=============================== ==============================================================
+================================== ==============================================================
+``device``                         the host device's node-device name, derived from the source:
+                                   pci ``pci_DDDD_BB_SS_F`` (hex, libvirt's widths), usb
+                                   ``usb_VVVV_PPPP`` (vendor and product id, 4 hex digits each)
+                                   when the source names them, else ``usb_BUS_DEV`` (decimal,
+                                   1-3 digits: the parts' width tells the two apart), scsi
+                                   ``scsi_HOST_BUS_TARGET_UNIT`` (decimal, HOST from
+                                   ``adapter@name='scsi_hostHOST'``), mdev ``mdev_<uuid>`` (the
+                                   uuid with ``_`` for ``-`` as libvirt names mdevs; ``-`` and a
+                                   trailing ``_<parent>`` are accepted). Kinds without a node
+                                   device (iscsi, scsi_host, storage, misc, net) and sources a
+                                   name cannot be made of give the type itself (``"scsi_host"``);
+                                   an element without ``@type`` gives ``"hostdev"``.
+``driver``                         ``driver@name`` (vfio, kvm, xen)
+``bootOrder``                      ``boot@order`` (devframe.Bootable)
+``alias``                          ``alias@name``
+``deviceId``                       the ``<deviceId>`` of a ``ua-<deviceId>`` alias
+``address``                        the direct child ``address``: the GUEST address (a dict)
+``specParams.mode``                ``@mode`` (subsystem, capabilities)
+``specParams.type``                ``@type`` (pci, usb, scsi, scsi_host, mdev; storage, misc, net)
+``specParams.hostAddress``         ``source/address`` as a dict of its attributes: the HOST
+                                   address (pci domain/bus/slot/function, usb bus/device, scsi
+                                   bus/target/unit, mdev uuid), strings as written
+``specParams.vendorId``            ``source/vendor@id`` (usb, ``0x0781``)
+``specParams.productId``           ``source/product@id`` (usb)
+``specParams.adapter``             ``source/adapter@name`` (scsi, ``scsi_host3``)
+``specParams.adapterType``         ``source/adapter@type`` (scsi_host, fc_host)
+``specParams.managed``             ``@managed`` (bool, yes/no)
+``specParams.model``               ``@model`` (mdev: vfio-pci, vfio-ccw, vfio-ap; scsi_host:
+                                   virtio, virtio-transitional, virtio-non-transitional)
+``specParams.display``             ``@display`` (bool, on/off; mdev, pci)
+``specParams.ramfb``               ``@ramfb`` (bool, on/off; mdev, pci)
+``specParams.sgio``                ``@sgio`` (scsi: filtered, unfiltered)
+``specParams.rawio``               ``@rawio`` (bool, yes/no; scsi)
+``specParams.driverModel``         ``driver@model`` (libvirt 11: the vfio variant driver)
+``specParams.teaming.type``        ``teaming@type`` (persistent, transient; pci)
+``specParams.teaming.persistent``  ``teaming@persistent`` (alias of the persistent NIC)
+``specParams.startupPolicy``       ``source@startupPolicy`` (mandatory, requisite, optional)
+``specParams.writeFiltering``      ``source@writeFiltering`` (bool, yes/no; pci)
+``specParams.guestReset``          ``source@guestReset`` (off, uninitialized, on; usb)
+``specParams.protocol``            ``source@protocol`` (adapter, iscsi; vhost for scsi_host)
+``specParams.sourceName``          ``source@name`` (the iSCSI target IQN, ``…/LUN``)
+``specParams.hosts``               ``source/host`` list of ``{name, port}`` (iscsi)
+``specParams.auth.username``       ``source/auth@username`` (iscsi CHAP user)
+``specParams.auth.secretType``     ``source/auth/secret@type`` (iscsi, ceph)
+``specParams.auth.secretUuid``     ``source/auth/secret@uuid`` (a libvirt secret object: a
+                                   reference, not a secret value)
+``specParams.auth.secretUsage``    ``source/auth/secret@usage`` (the same, by usage name)
+``specParams.initiator``           ``source/initiator/iqn@name`` (iscsi initiator IQN)
+``specParams.wwpn``                ``source@wwpn`` (scsi_host, ``naa.`` + 16 hex digits)
+``specParams.block``               ``source/block`` text (capabilities storage)
+``specParams.char``                ``source/char`` text (capabilities misc)
+``specParams.interface``           ``source/interface`` text (capabilities net)
+``specParams.ips``                 ``ip`` list of ``{address, family, prefix, peer}`` (net)
+``specParams.routes``              ``route`` list of ``{family, address, netmask, prefix,
+                                   gateway, metric}`` (net)
+``specParams.rom.bar``             ``rom@bar`` (bool, on/off)
+``specParams.rom.file``            ``rom@file`` (path)
+``specParams.rom.enabled``         ``rom@enabled`` (bool, yes/no)
+``specParams.readonly``            ``<readonly/>`` (``true`` when present, else left out; scsi)
+``specParams.shareable``           ``<shareable/>`` (``true`` when present, else left out; scsi)
+``specParams.bootLoadparm``        ``boot@loadparm`` (devframe.Bootable)
+``specParams.acpiIndex``           ``acpi@index`` (devframe.AcpiIndex)
+================================== ==============================================================
 
 Both forms of naming the host device are accepted and ``to_spec`` gives both: the
 node-device name in ``device`` and the source in ``specParams`` (``type``,
@@ -617,13 +617,13 @@ class Hostdev(Bootable, AcpiIndex, Device):
                 self.product_id = f"0x{named.product[1]:04x}"
                 self._usb_source_in_order()
             elif have != named.product:
-                raise SpecError(f"{where} 'specParams.vendorId'/'specParams.productId' name different devices")
+                raise SpecError(f"{where} 'specParams.vendorId'/'specParams.productId' do not name the same device")
         if named.scsi_host is not None:
             number = _scsi_host_number(source) if source is not None else None
             if self.adapter is None:
                 self.adapter = f"scsi_host{named.scsi_host}"
             elif number != named.scsi_host:
-                raise SpecError(f"{where} 'specParams.adapter' {self.adapter!r:.40} name different devices")
+                raise SpecError(f"{where} 'specParams.adapter' {self.adapter!r:.40} do not name the same device")
         if not named.address:
             return
         address = self.element.find("source/address")
@@ -631,7 +631,7 @@ class Hostdev(Bootable, AcpiIndex, Device):
             self.host_address = _format_address(named)
             return
         if not _same_address(named, _attrs(address)):
-            raise SpecError(f"{where} 'specParams.hostAddress' name different host devices")
+            raise SpecError(f"{where} 'specParams.hostAddress' do not name the same device")
 
     def _usb_source_in_order(self) -> None:
         """A usb source lists vendor and product before its address (the schema's order)."""
