@@ -498,6 +498,8 @@ def test_unusable_specs_are_spec_errors_naming_the_key(registry: devframe.Regist
         ({"specParams": {"hostAddress": "0000:00:19.0"}}, "hostAddress"),
         ({"specParams": {"hosts": "192.0.2.1"}}, "specParams.hosts"),
         ({"device": "storage", "specParams": {"block": ""}}, "specParams.block"),
+        ({"specParams": {"readonly": "2"}}, "specParams.readonly"),
+        ({"specParams": {"shareable": ["yes"]}}, "specParams.shareable"),
         ({"device": "misc", "specParams": {"char": "ttyS0"}}, "specParams.char"),
         ({"device": "net", "specParams": {"interface": "eth 0"}}, "specParams.interface"),
     ],
@@ -612,3 +614,11 @@ def test_spec_built_children_in_libvirt_order(registry: devframe.Registry) -> No
     )  # fmt: skip
     tags = [c.tag for c in etree.fromstring(pci.to_xml())]
     assert tags == ["driver", "source", "teaming", "boot", "alias", "acpi", "rom", "address"]
+
+
+@pytest.mark.parametrize(("value", "present"), [(True, True), ("yes", True), (1, True), (False, False), ("no", False)])
+def test_flags_take_the_words_engines_send(registry: devframe.Registry, value: Any, present: bool) -> None:
+    spec = {"type": "hostdev", "device": "scsi_3_0_2_5", "specParams": {"readonly": value}}
+    scsi = registry.device_from_spec(spec)
+    assert isinstance(scsi, Hostdev) and scsi.readonly is present
+    assert scsi.to_spec()["specParams"].get("readonly") == (True if present else None)

@@ -370,6 +370,20 @@ class PresentFlag(Flag):
     def spec_value(self, view: ElementView) -> Any:
         return True if self.__get__(view, type(view)) else None
 
+    def apply_spec_value(self, view: ElementView, value: Any) -> None:
+        # A bool, or a word libvirt or an engine uses for one; anything else is named by
+        # its spec key (Flag itself lets the parser's ValueError out).
+        if isinstance(value, str) and value.strip().lower() not in ("", "none"):
+            try:
+                value = YES_NO.coerce(value)
+            except ValueError:
+                raise FieldValueError(view.describe(), self.spec or self.name, value, "expected a bool") from None
+        elif isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
+            value = bool(value)
+        elif not isinstance(value, (bool, str)):
+            raise FieldValueError(view.describe(), self.spec or self.name, value, "expected a bool")
+        super().apply_spec_value(view, value)
+
 
 _SP = "specParams."
 

@@ -321,6 +321,8 @@ def test_every_documented_key(registry: devframe.Registry) -> None:
         ({"size": 1024, "specParams": {"nodemask": "0-"}}, "specParams.nodemask"),
         ({"size": 1024, "specParams": {"path": "relative.img"}}, "specParams.path"),
         ({"size": 1024, "specParams": {"uuid": "not-a-uuid"}}, "specParams.uuid"),
+        ({"size": 1024, "specParams": {"pmem": "2"}}, "specParams.pmem"),
+        ({"size": 1024, "specParams": {"readonly": {"on": True}}}, "specParams.readonly"),
     ],
 )
 def test_unusable_specs_name_the_key(registry: devframe.Registry, spec: dict[str, Any], key: str) -> None:
