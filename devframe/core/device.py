@@ -568,6 +568,8 @@ class Device(ElementView):
             except FieldValueError as exc:
                 # A bad spec value is a bad spec: raised as a SpecError naming the key.
                 raise SpecValueError(exc.device, key, exc.value, exc.reason) from None
+            except (ValueError, TypeError) as exc:  # a field kind that raised plainly
+                raise SpecValueError(device.describe(), key, field.shown(value), str(exc)) from None
         if device.alias is None and device_id:
             if cls.has_alias:
                 device.alias = user_alias(str(device_id))

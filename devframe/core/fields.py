@@ -370,6 +370,9 @@ class Field(_Base, Generic[T]):
     def set_raw(self, view: ElementView, raw: str) -> None:
         """Store XML text for this field, creating the path's elements as needed."""
         problem = _xml_text_error(raw) if isinstance(raw, str) else f"expected str, got {type(raw).__name__}"
+        if problem is None and self.attr is None and raw == "":
+            # An element with empty text reads back as no value: refuse what cannot round-trip.
+            problem = "empty text reads back as no value (set None to remove it)"
         if problem is not None:
             raise FieldValueError(view.describe(), self.name, self.shown(raw), problem)
         view.touch()
@@ -486,9 +489,22 @@ class Flag(_Base):
         return self.__get__(view, type(view))
 
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        if isinstance(value, str):
-            value = YES_NO.coerce(value) if value.lower() not in ("", "none") else False
-        self.__set__(view, bool(value))
+        if isinstance(value, bool):
+            flag = value
+        elif isinstance(value, str) and value.strip().lower() in _FLAG_WORDS:
+            flag = _FLAG_WORDS[value.strip().lower()]
+        else:
+            raise FieldValueError(
+                view.describe(), self.spec or self.name, value, "expected a bool (or yes/no, true/false, on/off)"
+            )
+        self.__set__(view, flag)
+
+
+#: the words a dev_spec may use for a flag's bool
+_FLAG_WORDS = {
+    "yes": True, "true": True, "on": True, "1": True,
+    "no": False, "false": False, "off": False, "0": False, "": False, "none": False,
+}  # fmt: skip
 
 
 class AddressField(_Base):
