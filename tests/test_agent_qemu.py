@@ -340,3 +340,32 @@ def test_host_facts_on_qemu(host: Host) -> None:
     assert facts["cpu_usage"] is None or 0.0 <= facts["cpu_usage"] <= 1.0
     assert not facts["unavailable"] or set(facts["unavailable"]) <= {"cpu_usage"}
     assert isinstance(host.host_facts(), HostFacts)
+
+
+# -- typed hotplug of issue 14's kinds -------------------------------------------------------
+
+
+def test_usb_tablet_attach_then_detach_completes(guest: Guest) -> None:
+    """A USB device needs no guest cooperation to unplug: the detach completes, and the
+    typed object is filled by libvirt and then gone from the tracked devices."""
+    tablet = devframe.device_from_spec({"type": "input", "device": "tablet", "specParams": {"bus": "usb"}})
+    assert type(tablet).__name__ == "Input"
+    guest.attach(tablet)
+    assert tablet.alias and tablet.alias.startswith("ua-")
+    assert tablet.address is not None and tablet.address["type"] == "usb"
+    live = guest.domain().find_device(tablet)
+    assert live is not None and type(live).__name__ == "Input" and live.to_spec()["device"] == "tablet"
+    guest.detach(tablet, timeout=15)
+    assert not any(d is tablet for d in guest.dev_map.get_list("input"))
+    assert guest.domain().find(alias=tablet.alias) == []
+
+
+def test_virtio_rng_attach_fills_the_typed_object(guest: Guest) -> None:
+    rng = devframe.device_from_spec({"type": "rng", "device": "virtio", "specParams": {"source": "urandom"}})
+    assert type(rng).__name__ == "Rng"
+    guest.attach(rng)
+    assert rng.alias and rng.address is not None and rng.address["type"] == "pci"
+    live = guest.domain().find_device(rng)
+    assert live is not None and type(live).__name__ == "Rng"
+    assert live.to_spec()["specParams"]["source"] == "urandom"
+    assert any(d is rng for d in guest.dev_map["rng"])

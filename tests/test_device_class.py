@@ -298,3 +298,13 @@ def test_metadata_of_a_device_sharing_its_identity_is_keyed_by_alias() -> None:
     lonely.devices[1].metadata["owner"] = "bob"
     with pytest.raises(MetadataError, match="same identity"):
         lonely.to_xml()
+
+
+def test_an_absent_value_with_a_default_survives_the_spec_round_trip() -> None:
+    reg = registry()
+    bare = parse_domain("<domain><devices><knob/></devices></domain>", registry=reg).devices[0]
+    spec = bare.to_spec()
+    assert spec["size"] is None  # absent, although Knob.size has a default
+    rebuilt = reg.device_from_spec(spec)
+    assert rebuilt.to_xml() == "<knob/>" and rebuilt.to_spec() == spec
+    assert reg.device_from_spec({"type": "knob"}).to_xml() == '<knob size="1"/>'  # missing: the default

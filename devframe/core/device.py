@@ -18,7 +18,7 @@ from lxml import etree
 
 from devframe.core.devtype import Claim, MetadataSchema
 from devframe.core.errors import DevframeError, FieldValueError, PluginError, SpecError, SpecValueError
-from devframe.core.fields import MAX_NAME_LENGTH, AddressField, ElementView, Field, pop_path, put_path
+from devframe.core.fields import MAX_NAME_LENGTH, AddressField, ElementView, Field, has_path, pop_path, put_path
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, user_alias
 from devframe.core.safexml import parse_xml
 
@@ -504,6 +504,10 @@ class Device(ElementView):
                 continue
             value = field.spec_value(self)
             if value is None:
+                if isinstance(field, Field) and field.default is not None:
+                    # Absent although the field has a default: say so (None), or the spec
+                    # would rebuild the element with the default it never had.
+                    put_path(spec, field.spec, None)
                 continue
             put_path(spec, field.spec, value)
         device_id = self.device_id
@@ -557,8 +561,10 @@ class Device(ElementView):
             if key is None:
                 continue
             # 'device' stays for read_spec, which may need the engine's word as given.
+            given = has_path(rest, key)
             value = rest.get(key) if key == "device" else pop_path(rest, key)
-            if value is None and isinstance(field, Field) and field.default is not None:
+            if value is None and not given and isinstance(field, Field) and field.default is not None:
+                # Missing: the default. A key given as None asks for no value at all.
                 field.__set__(device, field.default)
                 continue
             if value is None:

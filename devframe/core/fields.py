@@ -813,6 +813,16 @@ def get_path(source: Mapping[str, Any], dotted: str) -> Any:
     return current
 
 
+def has_path(source: Mapping[str, Any], dotted: str) -> bool:
+    """True when ``source`` holds the key ``'a.b'`` (even with the value None)."""
+    current: Any = source
+    for part in dotted.split("."):
+        if not isinstance(current, Mapping) or part not in current:
+            return False
+        current = current[part]
+    return True
+
+
 def pop_path(source: dict[str, Any], dotted: str) -> Any:
     """Remove and return ``source['a']['b']``; drops a parent dict left empty."""
     parts = dotted.split(".")
