@@ -12,6 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from devframe.core.chardev import (
+    CHAR_PROTOCOLS,
+    CHAR_SOURCE_MODES,
+    CHAR_TYPES,
+    CharSource,
+    CharSourceElement,
+    SourceSeclabel,
+    TextList,
+)
 from devframe.core.common import AcpiIndex, Bootable, VirtioOptions
 from devframe.core.compat import DeviceType
 from devframe.core.device import Device, DeviceMetadata, UnknownDevice
@@ -71,6 +80,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ARCHES",
+    "CHAR_PROTOCOLS",
+    "CHAR_SOURCE_MODES",
+    "CHAR_TYPES",
     "ENTRY_POINT_GROUP",
     "INT",
     "ON_OFF",
@@ -80,6 +92,8 @@ __all__ = [
     "AcpiIndex",
     "AddressField",
     "Bootable",
+    "CharSource",
+    "CharSourceElement",
     "Children",
     "Choice",
     "Claim",
@@ -109,7 +123,9 @@ __all__ = [
     "PluginInfo",
     "Registry",
     "Resolvers",
+    "SourceSeclabel",
     "SpecError",
+    "TextList",
     "UnknownDevice",
     "VirtioOptions",
     "XMLError",
