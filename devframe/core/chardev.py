@@ -54,7 +54,10 @@ then declared for that place and key; the model is still described here only.
 :meth:`CharSource.char_source_problem` says what libvirt refuses in a source (a file
 without a path, tcp without host and service, ...); it is part of ``problems()``, and
 :meth:`CharSource.check_char_source` raises it as a :class:`~devframe.SpecError` naming
-``specParams.sources``, for ``read_spec``.
+``specParams.sources``. ``CharSource.read_spec`` runs that check; a class overriding
+``read_spec`` calls ``super().read_spec(rest)``. Where ``device`` is the chardev type, an
+element without ``@type`` reports the kind's own name (``"serial"``), and a spec with that
+``device`` builds no ``@type`` again.
 """
 
 from __future__ import annotations
@@ -90,7 +93,9 @@ CHAR_PROTOCOLS = ("raw", "telnet", "telnets", "tls")
 MOUSE_MODES = ("server", "client")
 
 if TYPE_CHECKING:
-    _MixinBase = ElementView
+    from devframe.core.device import Device
+
+    _MixinBase = Device
 else:
     _MixinBase = object
 
@@ -297,6 +302,20 @@ class CharSource(_MixinBase):
         if problem is not None:
             key = type(self).fields["sources"].spec or "sources"
             raise SpecError(f"dev_spec key {key!r} of {self.describe()}: {problem}")
+
+    def read_spec(self, rest: dict[str, Any]) -> None:
+        """The chardev's part of ``read_spec``: call it through ``super().read_spec(rest)``.
+
+        Where ``device`` is the chardev type, a ``device`` naming the kind itself
+        (``"serial"``: what an element without ``@type`` reports) builds no ``@type``, so
+        such an element round-trips. Then :meth:`check_char_source`.
+        """
+        super().read_spec(rest)
+        cls = type(self)
+        names = {name for name in (cls.dev_type, cls.spec_type) if name}
+        if cls.char_type_spec == "device" and rest.get("device") in names:
+            self.char_type = None
+        self.check_char_source()
 
     def problems(self) -> list[str]:
         found = super().problems()
