@@ -46,7 +46,9 @@ right; the source keys are the core's, :mod:`devframe.core.chardev`):
 ================================ =============================================================
 ``device``                       ``@type``, the chardev type (pty, dev, file, pipe, unix, tcp,
                                  udp, null, stdio, vc, spicevmc, spiceport, nmdm,
-                                 qemu-vdagent, dbus); default ``pty``
+                                 qemu-vdagent, dbus); default ``pty``; ``serial``: an
+                                 element without ``@type`` (the same for channel and
+                                 parallel, with their names)
 ``specParams.targetType``        ``target@type`` (isa-serial, usb-serial, pci-serial,
                                  spapr-vio-serial, system-serial, sclp-serial, isa-debug)
 ``specParams.port``              ``target@port`` (int)
@@ -61,11 +63,12 @@ right; the source keys are the core's, :mod:`devframe.core.chardev`):
 ================================ =============================================================
 ``device``                       always ``console`` (VDSM's word; any other value is a
                                  ``SpecError``)
-``specParams.type``              ``@type``, the chardev type; default ``pty``
+``specParams.type``              ``@type``, the chardev type; default ``pty``; ``""``: no
+                                 ``@type`` (the schema's tty-only console; libvirt reads pty)
 ``specParams.enableSocket``      VDSM's switch for a unix socket console: true when ``@type``
-                                 is ``unix``. From a spec, true builds ``type='unix'`` with
-                                 ``<source mode='bind'/>`` unless ``specParams.sources``
-                                 names the socket (VDSM used
+                                 is ``unix``. From a spec without ``specParams.type``, true
+                                 builds ``type='unix'`` with ``<source mode='bind'/>``
+                                 unless ``specParams.sources`` names the socket (VDSM used
                                  ``/var/run/ovirt-vmconsole-console/<vmId>.sock``); without a
                                  path, libvirt's QEMU driver makes one. The socket is the
                                  source path: there is no other key for it.
@@ -215,9 +218,6 @@ class _QemuCharDevice(CharSource, AcpiIndex, Device):
         found["port"] = _number_text(port)
         return found
 
-    def read_spec(self, rest: dict[str, Any]) -> None:
-        self.check_char_source()
-
 
 class Serial(_QemuCharDevice):
     """A serial port."""
@@ -249,8 +249,11 @@ class Console(_QemuCharDevice):
 
     def write_spec(self, spec: dict[str, Any]) -> None:
         spec["device"] = _CONSOLE_DEVICE
-        if self.element.get("type") == "unix":
+        kind = self.element.get("type")
+        if kind == "unix":
             spec["specParams"]["enableSocket"] = True
+        elif kind is None:
+            spec["specParams"]["type"] = ""  # no @type (libvirt reads pty): built again without one
 
     def read_spec(self, rest: dict[str, Any]) -> None:
         device = rest.get("device")
@@ -271,9 +274,11 @@ class Console(_QemuCharDevice):
             raise SpecError("dev_spec key 'specParams.enableSocket' is false for a console of type 'unix'")
         if kind is None:
             self.char_type = "unix" if enable else "pty"
-        if enable and not self.sources:
-            self.sources = [{"mode": "bind"}]
-        self.check_char_source()
+            if enable and not self.sources:
+                self.sources = [{"mode": "bind"}]  # VDSM's socket console: QEMU names the socket
+        elif kind == "":
+            self.char_type = None  # the spec of a console without @type
+        super().read_spec(rest)
 
     def summary(self) -> dict[str, Any]:
         names = ("char_type", "console_type", "port", "log_file", "tty", "acpi_index")
@@ -302,6 +307,8 @@ class Channel(CharSource, Device):
         """(field name, reason) when the target does not fit its type, else None."""
         target = _target(self.element)
         kind = target.get("type") if target is not None else None
+        if kind is None:
+            return "target_type", "a channel needs a <target type>"
         if kind == "guestfwd":
             for name, attr in (("target_address", "address"), ("target_port", "port")):
                 if target is not None and target.get(attr) is None:
@@ -329,7 +336,7 @@ class Channel(CharSource, Device):
         if problem is not None:
             field = self.fields[problem[0]]
             raise SpecError(f"dev_spec key {field.spec!r} of a channel: {problem[1]}")
-        self.check_char_source()
+        super().read_spec(rest)
 
     def identity(self) -> Identity | None:
         """Target type and name (virtio, xen) or guest address and port (guestfwd).

@@ -488,3 +488,45 @@ def test_devices_without_identity_key_metadata_by_alias(registry: devframe.Regis
         console.metadata["n"] = number
     again = devframe.parse_domain(domain.to_xml(), registry=registry)
     assert [d.metadata.get("n") for d in again.devices] == [1, 2]
+
+
+def test_a_socket_console_without_a_source_round_trips(registry: devframe.Registry) -> None:
+    """QEMU names the socket of a unix console without a path: nothing is added to it."""
+    xml = "<console type='unix'><target type='virtio' port='2'/></console>"
+    console = _one(registry, xml)
+    spec = console.to_spec()
+    assert spec["specParams"] == {"consoleType": "virtio", "port": 2, "type": "unix", "enableSocket": True}
+    assert canonical(registry.device_from_spec(spec).to_xml()) == canonical(xml)
+
+
+def test_a_console_without_type_round_trips(registry: devframe.Registry) -> None:
+    """The schema's tty-only console (no @type, libvirt reads pty) keeps having none."""
+    xml = "<console tty='/dev/pts/2'/>"
+    assert not validate_against_schema(wrap_in_domain(xml))
+    console = _one(registry, xml)
+    assert console.char_type is None and console.problems() == []
+    spec = console.to_spec()
+    assert spec["specParams"] == {"tty": "/dev/pts/2", "type": ""}
+    assert canonical(registry.device_from_spec(spec).to_xml()) == canonical(xml)
+    with pytest.raises(devframe.SpecError, match="enableSocket"):
+        registry.device_from_spec({"type": "console", "specParams": {"type": "", "enableSocket": True}})
+
+
+@pytest.mark.parametrize(
+    ("dev_type", "xml"),
+    [
+        ("serial", "<serial><target port='0'/></serial>"),
+        ("parallel", "<parallel><target port='0'/></parallel>"),
+        ("channel", "<channel><target type='virtio' name='n'/></channel>"),
+    ],
+)
+def test_an_element_without_chardev_type_round_trips(registry: devframe.Registry, dev_type: str, xml: str) -> None:
+    device = _one(registry, xml)
+    spec = device.to_spec()
+    assert spec["device"] == dev_type  # the kind's own name: no chardev type
+    assert canonical(registry.device_from_spec(spec).to_xml()) == canonical(xml)
+
+
+def test_a_channel_without_target_type_is_a_problem(registry: devframe.Registry) -> None:
+    for xml in ("<channel type='pty'/>", "<channel type='pty'><target name='x'/></channel>"):
+        assert _one(registry, xml).problems() == ["a channel needs a <target type>"]

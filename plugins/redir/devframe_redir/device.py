@@ -21,7 +21,8 @@
 
 ================================ =============================================================
 ``device``                       ``@type``, the chardev type (:data:`devframe.CHAR_TYPES`;
-                                 spicevmc or tcp in practice); default ``spicevmc``
+                                 spicevmc or tcp in practice); default ``spicevmc``;
+                                 ``redirdev``: an element without ``@type``
 ``alias``                        ``alias@name``
 ``deviceId``                     the ``<deviceId>`` of a ``ua-<deviceId>`` alias
 ``address``                      the direct child ``address`` (usb)
@@ -106,14 +107,14 @@ class Redirdev(CharSource, Bootable, Device):
         bus = params.pop("bus", None) if isinstance(params, dict) else None
         if bus is not None and not isinstance(bus, str):
             raise SpecError(f"dev_spec key 'specParams.bus' of a redirdev: expected a bus name, got {bus!r:.60}")
-        self.bus = bus or _BUS
+        self.bus = _BUS if bus is None else bus
         # libvirt writes bus before type; the type field was set first.
         attrs = {str(k): str(v) for k, v in self.element.attrib.items()}
         self.element.attrib.clear()
         self.element.set("bus", attrs.pop("bus"))
         for name, value in attrs.items():
             self.element.set(name, value)
-        self.check_char_source()
+        super().read_spec(rest)
 
     def identity(self) -> Identity | None:
         """Chardev type and USB address. None without both: an engine's redirdevs are

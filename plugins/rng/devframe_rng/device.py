@@ -66,7 +66,8 @@ VDSM's ``source``, both ways:
 Refused from a spec (``SpecError`` naming the key): an unknown ``source``; a ``path``
 with a backend other than random; an egd backend without ``backendType`` or with a
 source libvirt refuses; chardev keys with a backend other than egd; a ``period`` without
-``bytes``. Nothing here is secret.
+``bytes``. Read from XML, the same (and an rng without a backend) are ``problems()``.
+Nothing here is secret.
 """
 
 from __future__ import annotations
@@ -172,17 +173,10 @@ class Rng(CharSource, VirtioOptions, AcpiIndex, Device):
                 raise SpecError(f"dev_spec key 'specParams.path' of an rng: the {source} backend reads no file")
             self.backend_model = source
         self._model_first()
-        if source == "egd":
-            if self.char_type is None:
-                raise SpecError("dev_spec key 'specParams.backendType' of an rng: the egd backend needs a chardev type")
-            self.check_char_source()
-        else:
-            for name in ("char_type", "sources", "protocol", "log_file", "log_append"):
-                if getattr(self, name) not in (None, []):
-                    key = self.fields[name].spec
-                    raise SpecError(f"dev_spec key {key!r} of an rng: only the egd backend has a character device")
-        if self.rate_problem():
-            raise SpecError("dev_spec key 'specParams.bytes' of an rng: a rate period needs bytes")
+        problem = self.backend_problem()
+        if problem is not None:
+            raise SpecError(f"dev_spec key {problem[0]!r} of an rng: {problem[1]}")
+        super().read_spec(rest)
 
     def _model_first(self) -> None:
         """Put ``model`` first on a spec-built ``<backend>``, where libvirt writes it."""
@@ -197,17 +191,37 @@ class Rng(CharSource, VirtioOptions, AcpiIndex, Device):
 
     # -- checks, identity, display --------------------------------------------------------
 
-    def rate_problem(self) -> str | None:
-        rate = next(self.element.iterchildren("rate"), None)
+    def backend_problem(self) -> tuple[str, str] | None:
+        """(dev_spec key, reason) when the backend or rate is one libvirt refuses, else None."""
+        element = self.element
+        rate = next(element.iterchildren("rate"), None)
         if rate is not None and rate.get("bytes") is None:
-            return "a <rate> needs bytes"
+            return "specParams.bytes", "a <rate> needs bytes"
+        backend = next(element.iterchildren("backend"), None)
+        if backend is None:
+            return "specParams.source", "an rng needs a <backend>"
+        model = backend.get("model")
+        if model == "egd":
+            if backend.get("type") is None:
+                return "specParams.backendType", "the egd backend needs a chardev type"
+            return None
+        if model is None:
+            return "specParams.source", "an rng needs a backend model"
+        if model not in BACKEND_MODELS:
+            return "specParams.source", f"backend model {model!r} has no dev_spec source name"
+        for name in ("char_type", "sources", "protocol", "log_file", "log_append"):
+            field = self.fields[name]
+            # Read without converting: problems() must not raise on a value that does not fit.
+            present = field.raw(self) is not None if isinstance(field, Field) else bool(getattr(self, name))
+            if present:
+                return field.spec or name, "only the egd backend has a character device"
         return None
 
     def problems(self) -> list[str]:
         found = super().problems()
-        problem = self.rate_problem()
+        problem = self.backend_problem()
         if problem is not None:
-            found.append(problem)
+            found.append(problem[1])
         return found
 
     def identity(self) -> Identity | None:

@@ -310,3 +310,21 @@ def test_summary(registry: devframe.Registry) -> None:
 
 def test_nothing_is_secret() -> None:
     assert not [name for name, field in Rng.fields.items() if field.secret]
+
+
+@pytest.mark.parametrize(
+    ("xml", "problem"),
+    [
+        ("<rng model='virtio'/>", "an rng needs a <backend>"),
+        ("<rng model='virtio'><backend>/dev/urandom</backend></rng>", "an rng needs a backend model"),
+        ("<rng model='virtio'><backend model='egd'/></rng>", "the egd backend needs a chardev type"),
+        ("<rng model='virtio'><backend model='random' type='tcp'/></rng>", "only the egd backend"),
+        ("<rng model='virtio'><backend model='future'/></rng>", "backend model 'future' has no dev_spec source"),
+        ("<rng model='virtio'><backend model='random'><source append=''/></backend></rng>", "only the egd backend"),
+    ],
+)
+def test_backends_a_spec_cannot_express_are_problems(registry: devframe.Registry, xml: str, problem: str) -> None:
+    rng = _one(registry, xml)
+    assert any(problem in p for p in rng.problems())
+    assert canonical(rng.to_xml()) == canonical(xml)  # kept as it is
+    assert isinstance(rng.summary(), dict)

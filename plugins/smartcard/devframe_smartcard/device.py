@@ -99,6 +99,8 @@ class Smartcard(CharSource, AcpiIndex, Device):
         mode = element.get("mode")
         count = sum(1 for _ in element.iterchildren("certificate"))
         has_database = next(element.iterchildren("database"), None) is not None
+        if mode is None:
+            return "specParams.mode", "a smartcard needs a mode"
         if mode == "host-certificates" and count != CERTIFICATES:
             return "specParams.certificates", f"host-certificates takes {CERTIFICATES} certificates, got {count}"
         if mode in ("host", "passthrough") and count:
@@ -132,7 +134,7 @@ class Smartcard(CharSource, AcpiIndex, Device):
         problem = self.mode_problem()
         if problem is not None:
             raise SpecError(f"dev_spec key {problem[0]!r} of a smartcard: {problem[1]}")
-        self.check_char_source()
+        super().read_spec(rest)
 
     def identity(self) -> Identity | None:
         """Mode and ccid address. None without both: smartcards without an address would

@@ -310,3 +310,9 @@ def test_certificates_are_names_not_secrets() -> None:
     """They name certificates in the host's NSS database; no key material is in the XML."""
     assert not [name for name, field in Smartcard.fields.items() if field.secret]
     assert etree.fromstring(CERTS).findtext("certificate") == "cert-auth"
+
+
+def test_a_smartcard_without_mode_is_a_problem(registry: devframe.Registry) -> None:
+    card = _one(registry, "<smartcard><address type='ccid' controller='0' slot='0'/></smartcard>")
+    assert card.problems() == ["a smartcard needs a mode"]
+    assert card.summary() == {}
