@@ -188,8 +188,8 @@ def _summary(device: Device, fields: tuple[str, ...], source: str | None) -> dic
         if raw is None:
             continue
         out[name] = raw if field.check(device) is None else f"<invalid {raw!r}>"
-        if name == "char_type" and source:
-            out["source"] = source
+        if name == "char_type" and source and source != raw:
+            out["source"] = source  # only when it says more than the type
     return out
 
 

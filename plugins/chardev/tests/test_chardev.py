@@ -470,6 +470,7 @@ def test_summary(registry: devframe.Registry) -> None:
         "target_model": "isa-debugcon",
     }
     assert _one(registry, CHANNELS[0]).summary()["name"] == "org.qemu.guest_agent.0"
+    assert _one(registry, SERIALS[10]).summary() == {"char_type": "null", "port": "10"}  # no source to show
     assert _one(registry, CONSOLES[0]).summary()["source"].startswith("unix bind /var/run/ovirt-vmconsole-console/")
     assert _one(registry, "<parallel type='pty'><target port='x'/></parallel>").summary()["port"] == "<invalid 'x'>"
 
@@ -530,3 +531,44 @@ def test_an_element_without_chardev_type_round_trips(registry: devframe.Registry
 def test_a_channel_without_target_type_is_a_problem(registry: devframe.Registry) -> None:
     for xml in ("<channel type='pty'/>", "<channel type='pty'><target name='x'/></channel>"):
         assert _one(registry, xml).problems() == ["a channel needs a <target type>"]
+
+
+def test_editing_console_and_parallel_fields_changes_only_them(registry: devframe.Registry) -> None:
+    console = _one(registry, CONSOLES[1])
+    expected = copy.deepcopy(console.element)
+    console.console_type = "serial"
+    expected.find("target").set("type", "serial")
+    console.port = 0
+    expected.find("target").set("port", "0")
+    console.tty = "/dev/pts/6"
+    expected.set("tty", "/dev/pts/6")
+    assert canonical(console.to_xml()) == canonical(expected)
+
+    parallel = _one(registry, PARALLELS[1])
+    expected = copy.deepcopy(parallel.element)
+    parallel.sources[0].append = False
+    expected.find("source").set("append", "off")
+    parallel.port = 2
+    expected.find("target").set("port", "2")
+    parallel.char_type = "pipe"
+    expected.set("type", "pipe")
+    assert canonical(parallel.to_xml()) == canonical(expected)
+
+
+def test_every_documented_console_key(registry: devframe.Registry) -> None:
+    console = registry.device_from_spec(
+        {
+            "type": "console", "device": "console", "alias": "ua-c",
+            "specParams": {
+                "type": "tcp", "consoleType": "virtio", "port": 1, "tty": "/dev/pts/9", "acpiIndex": 3,
+                "sources": [{"mode": "bind", "host": "127.0.0.1", "service": "2445"}], "protocol": "telnet",
+                "log": {"file": "/var/log/c.log", "append": True},
+            },
+        }
+    )  # fmt: skip
+    assert canonical(console.to_xml()) == canonical(
+        "<console type='tcp' tty='/dev/pts/9'><source mode='bind' host='127.0.0.1' service='2445'/>"
+        "<protocol type='telnet'/><log file='/var/log/c.log' append='on'/><target type='virtio' port='1'/>"
+        "<alias name='ua-c'/><acpi index='3'/></console>"
+    )
+    assert not validate_against_schema(wrap_in_domain(console.to_xml()))

@@ -154,7 +154,7 @@ class Smartcard(CharSource, AcpiIndex, Device):
             if raw is not None:
                 out[name] = raw if field.check(self) is None else f"<invalid {raw!r}>"
         source = self.char_source_text()
-        if source:
+        if source and source != self.element.get("type"):
             out["source"] = source
         certificates = [c.text or "" for c in self.element.iterchildren("certificate")]
         if certificates:

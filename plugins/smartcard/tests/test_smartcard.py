@@ -298,6 +298,7 @@ def test_summary(registry: devframe.Registry) -> None:
         "char_type": "tcp",
         "source": "tcp connect 127.0.0.1:2001",
     }
+    assert _one(registry, SPICE).summary() == {"mode": "passthrough", "char_type": "spicevmc"}
     assert (
         _one(registry, "<smartcard mode='passthrough' type='spicevmc'><acpi index='x'/></smartcard>").summary()[
             "acpi_index"
