@@ -28,14 +28,14 @@ A device class takes the model by listing :class:`CharSource` before
 
 and gets these fields, with these dev_spec keys, like every other kind:
 
-============================== ==========================================================
+================================ ========================================================
 ``device`` (``char_type_spec``) ``@type`` (pty, dev, file, pipe, unix, tcp, udp, null, stdio,
-                               vc, spicevmc, spiceport, nmdm, qemu-vdagent, dbus)
-``specParams.sources``         every ``<source>``, a list of dicts (see below)
-``specParams.protocol``        ``protocol@type`` (raw, telnet, telnets, tls)
-``specParams.log.file``        ``log@file``
-``specParams.log.append``      ``log@append`` (bool, on/off)
-============================== ==========================================================
+                                 vc, spicevmc, spiceport, nmdm, qemu-vdagent, dbus)
+``specParams.sources``           every ``<source>``, a list of dicts (see below)
+``specParams.protocol``          ``protocol@type`` (raw, telnet, telnets, tls)
+``specParams.log.file``          ``log@file``
+``specParams.log.append``        ``log@append`` (bool, on/off)
+================================ ========================================================
 
 One ``<source>`` as a dict (:class:`CharSourceElement`): ``mode`` (bind, connect),
 ``path``, ``host``, ``service``, ``channel``, ``master``, ``slave``, ``append`` (bool,
@@ -126,7 +126,7 @@ class TextList(_Base):
     """The texts of repeated child elements as a list of str (a seclabel's ``<label>``
     children, a smartcard's three ``<certificate>``).
 
-    Assigning a list replaces those children (at the place of the first old one) and
+    Assigning a list replaces those children (where the old ones were) and
     keeps every other child; an empty list or None removes them.
     """
 

@@ -110,11 +110,13 @@ channel's virtio-serial port, for the guest's machine; a spec without them leave
 it. Refused from a spec (``SpecError`` naming the key): a source libvirt refuses (a file
 without a path, tcp without host or service, ...), a guestfwd channel without address
 and port or a virtio/xen channel with them, a console ``device`` other than ``console``,
-``enableSocket`` with a type other than unix.
+``enableSocket`` with a type other than unix. Read from XML, the same (and a channel
+without a target type) are ``problems()``.
 
-Unmodeled, kept verbatim: the ``type``/``<model>`` of a parallel port's ``<target>``
-(the schema shares one target definition among serial, console and parallel, but
-libvirt reads neither for a parallel port).
+Unmodeled, kept verbatim: a ``type`` or ``<model>`` in a parallel port's ``<target>``.
+The schema shares one target definition among serial, console and parallel, so it lets
+them appear, but their values are serial ones and libvirt documents none for parallel
+ports.
 """
 
 from __future__ import annotations
