@@ -24,7 +24,8 @@ dev_spec mapping (engine key on the left, XML place on the right). VDSM's spec i
 
 ================================ =============================================================
 ``device``                       ``@model`` (virtio, virtio-transitional,
-                                 virtio-non-transitional); default ``virtio``
+                                 virtio-non-transitional); default ``virtio``; ``rng``: an
+                                 element without ``@model``
 ``alias``                        ``alias@name``
 ``deviceId``                     the ``<deviceId>`` of a ``ua-<deviceId>`` alias
 ``address``                      the direct child ``address``
@@ -41,27 +42,28 @@ dev_spec mapping (engine key on the left, XML place on the right). VDSM's spec i
 ``specParams.protocol``          ``backend/protocol@type`` (raw, telnet, telnets, tls)
 ``specParams.log.file``          ``backend/log@file``
 ``specParams.log.append``        ``backend/log@append`` (bool, on/off)
-``specParams.driver.iommu``      ``driver@iommu`` (bool, on/off; the core's VirtioOptions,
-``specParams.driver.ats``        ``driver@ats``                 like every virtio device)
-``specParams.driver.packed``     ``driver@packed``
-``specParams.driver.pagePerVq``  ``driver@page_per_vq``
+``specParams.driver.iommu``      ``driver@iommu`` (bool, on/off)
+``specParams.driver.ats``        ``driver@ats`` (bool, on/off)
+``specParams.driver.packed``     ``driver@packed`` (bool, on/off)
+``specParams.driver.pagePerVq``  ``driver@page_per_vq`` (bool, on/off); these four are the
+                                 core's VirtioOptions, as on every virtio device
 ``specParams.acpiIndex``         ``acpi@index``
 ================================ =============================================================
 
 VDSM's ``source``, both ways:
 
-============== ================================================== ==========================
-``source``     XML                                                back to a spec
-============== ================================================== ==========================
-``urandom``    ``<backend model='random'>/dev/urandom</backend>`` ``urandom``
-``random``     ``<backend model='random'>/dev/random</backend>``  ``random``
-``hwrng``      ``<backend model='random'>/dev/hwrng</backend>``   ``hwrng``
-(any of them)  ``<backend model='random'>/dev/other</backend>``   ``random`` + ``path``
-               (with ``specParams.path``)
-``random``     ``<backend model='random'/>`` (``path: ""``)        ``random`` + ``path: ""``
-``egd``        ``<backend model='egd' type=...>`` + chardev        ``egd``
-``builtin``    ``<backend model='builtin'/>``                     ``builtin``
-============== ================================================== ==========================
+============= ================================================== =========================
+``source``    XML                                                back to a spec
+============= ================================================== =========================
+``urandom``   ``<backend model='random'>/dev/urandom</backend>`` ``urandom``
+``random``    ``<backend model='random'>/dev/random</backend>``  ``random``
+``hwrng``     ``<backend model='random'>/dev/hwrng</backend>``   ``hwrng``
+(any of them) ``<backend model='random'>/dev/other</backend>``   ``random`` + ``path``
+              (with ``specParams.path``)
+``random``    ``<backend model='random'/>`` (``path: ""``)       ``random`` + ``path: ""``
+``egd``       ``<backend model='egd' type=...>`` + chardev       ``egd``
+``builtin``   ``<backend model='builtin'/>``                     ``builtin``
+============= ================================================== =========================
 
 Refused from a spec (``SpecError`` naming the key): an unknown ``source``; a ``path``
 with a backend other than random; an egd backend without ``backendType`` or with a
@@ -153,6 +155,8 @@ class Rng(CharSource, VirtioOptions, AcpiIndex, Device):
                 params["path"] = path or ""
 
     def read_spec(self, rest: dict[str, Any]) -> None:
+        if rest.get("device") == self.dev_type:
+            self.model = None  # what an element without @model reports: built without one again
         params = rest.get("specParams")
         params = params if isinstance(params, dict) else {}
         source = params.pop("source", None)

@@ -328,3 +328,11 @@ def test_backends_a_spec_cannot_express_are_problems(registry: devframe.Registry
     assert any(problem in p for p in rng.problems())
     assert canonical(rng.to_xml()) == canonical(xml)  # kept as it is
     assert isinstance(rng.summary(), dict)
+
+
+def test_an_rng_without_model_round_trips(registry: devframe.Registry) -> None:
+    xml = "<rng><backend model='builtin'/></rng>"
+    rng = _one(registry, xml)
+    spec = rng.to_spec()
+    assert spec["device"] == "rng"
+    assert canonical(registry.device_from_spec(spec).to_xml()) == canonical(xml)
