@@ -12,6 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from devframe.core.chardev import (
+    CHAR_PROTOCOLS,
+    CHAR_SOURCE_MODES,
+    CHAR_TYPES,
+    CharSource,
+    CharSourceElement,
+    SourceSeclabel,
+    TextList,
+)
 from devframe.core.common import AcpiIndex, Bootable, VirtioOptions
 from devframe.core.compat import DeviceType
 from devframe.core.device import Device, DeviceMetadata, UnknownDevice
@@ -74,6 +83,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ARCHES",
+    "CHAR_PROTOCOLS",
+    "CHAR_SOURCE_MODES",
+    "CHAR_TYPES",
     "ENTRY_POINT_GROUP",
     "INT",
     "ON_OFF",
@@ -84,6 +96,8 @@ __all__ = [
     "AcpiIndex",
     "AddressField",
     "Bootable",
+    "CharSource",
+    "CharSourceElement",
     "Children",
     "Choice",
     "Claim",
@@ -114,8 +128,10 @@ __all__ = [
     "PluginInfo",
     "Registry",
     "Resolvers",
+    "SourceSeclabel",
     "SpecError",
     "SpecValueError",
+    "TextList",
     "UnknownDevice",
     "VirtioOptions",
     "XMLError",
