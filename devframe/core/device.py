@@ -572,8 +572,10 @@ class Device(ElementView):
             try:
                 field.apply_spec_value(device, value)
             except FieldValueError as exc:
-                # A bad spec value is a bad spec: raised as a SpecError naming the key.
-                raise SpecValueError(exc.device, key, exc.value, exc.reason) from None
+                # A bad spec value is a bad spec: raised as a SpecError naming the key (and,
+                # inside a list of items, the item's own key).
+                where = key if exc.field in (key, field.name) else f"{key}.{exc.field}"
+                raise SpecValueError(exc.device, where, exc.value, exc.reason) from None
             except (ValueError, TypeError) as exc:  # a field kind that raised plainly
                 raise SpecValueError(device.describe(), key, field.shown(value), str(exc)) from None
         if device.alias is None and device_id:
