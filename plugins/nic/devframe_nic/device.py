@@ -493,6 +493,8 @@ class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
         params = rest.get("specParams")
         if params is not None and not isinstance(params, Mapping):
             raise _spec_error("specParams", params, "expected a dict")
+        if params is not None and not isinstance(params, dict):
+            params = rest["specParams"] = dict(params)  # a read-only mapping from the engine
         # sourceBridge/sourceNetwork are named relative to the type, so they are not plain
         # fields: applied here, after the type is known.
         extras = {k: params.pop(k) for k in _SOURCE_EXTRAS if k in params} if params else {}
