@@ -59,6 +59,7 @@ from devframe.core.fields import (
     Flag,
     IntRange,
     Kind,
+    Pattern,
 )
 from devframe.core.hookspecs import DeviceTypeRegister, hookimpl
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, address_text, device_id_from_alias, user_alias
@@ -123,6 +124,7 @@ __all__ = [
     "MetadataError",
     "MetadataSchema",
     "ParseLimits",
+    "Pattern",
     "PlaceholderError",
     "PluginError",
     "PluginInfo",

@@ -16,6 +16,7 @@ field changes exactly that field's XML.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar, overload
 
@@ -37,6 +38,7 @@ __all__ = [
     "Flag",
     "IntRange",
     "Kind",
+    "Pattern",
 ]
 
 T = TypeVar("T")
@@ -150,14 +152,15 @@ class Choice(_Str):
 class IntRange(_Int):
     """An int within bounds (``None``: unbounded on that side); decimal or ``0x`` hex."""
 
-    def __init__(self, low: int | None = None, high: int | None = None) -> None:
+    def __init__(self, low: int | None = None, high: int | None = None, *, name: str | None = None) -> None:
         self.low = low
         self.high = high
-        self.name = f"int({'' if low is None else low}..{'' if high is None else high})"
+        self._bounds = f"{'' if low is None else low}..{'' if high is None else high}"
+        self.name = name or f"int({self._bounds})"
 
     def _checked(self, value: int) -> int:
         if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
-            raise ValueError(f"out of range {self.name[4:-1]}")
+            raise ValueError(f"out of range {self._bounds}")
         return value
 
     def parse(self, raw: str) -> int:
@@ -168,6 +171,29 @@ class IntRange(_Int):
 
     def coerce(self, value: object) -> int:
         return self._checked(super().coerce(value))
+
+
+class Pattern(Kind[str]):
+    """A string that must match a pattern of libvirt's schema (a unit, a UUID, a mode)."""
+
+    def __init__(self, name: str, pattern: str) -> None:
+        self.name = name
+        self._pattern = re.compile(pattern)
+
+    def parse(self, raw: str) -> str:
+        if self._pattern.fullmatch(raw) is None:
+            raise ValueError(f"not a valid {self.name}")
+        return raw
+
+    def format(self, value: str) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected str, got {type(value).__name__}")
+        return self.parse(value)
+
+    def coerce(self, value: object) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected str, got {type(value).__name__}")
+        return value
 
 
 STR: Kind[str] = _Str()

@@ -89,7 +89,6 @@ domain).
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar, TypeVar
 
 from devframe import (
@@ -106,7 +105,8 @@ from devframe import (
     FieldValueError,
     Flag,
     Identity,
-    Kind,
+    IntRange,
+    Pattern,
     SpecError,
     VirtioOptions,
 )
@@ -153,59 +153,9 @@ T = TypeVar("T")
 # -- kinds ---------------------------------------------------------------------------------
 
 
-class IntRange(Kind[int]):
-    """An int within ``[low, high]`` (libvirt's unsignedInt, unsignedLong, positiveInteger)."""
-
-    python_type = int
-
-    def __init__(self, name: str, low: int, high: int) -> None:
-        self.name = name
-        self.low = low
-        self.high = high
-
-    def _checked(self, value: int) -> int:
-        if not self.low <= value <= self.high:
-            raise ValueError(f"out of range {self.low}..{self.high}")
-        return value
-
-    def parse(self, raw: str) -> int:
-        return self._checked(INT.parse(raw))
-
-    def format(self, value: int) -> str:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"expected int, got {type(value).__name__}")
-        return str(self._checked(value))
-
-    def coerce(self, value: object) -> int:
-        return self._checked(INT.coerce(value))
-
-
-class Pattern(Kind[str]):
-    """A string that must match a pattern of libvirt's schema (units, octal modes)."""
-
-    def __init__(self, name: str, pattern: str) -> None:
-        self.name = name
-        self._pattern = re.compile(pattern)
-
-    def parse(self, raw: str) -> str:
-        if self._pattern.fullmatch(raw) is None:
-            raise ValueError(f"not a valid {self.name}")
-        return raw
-
-    def format(self, value: str) -> str:
-        if not isinstance(value, str):
-            raise TypeError(f"expected str, got {type(value).__name__}")
-        return self.parse(value)
-
-    def coerce(self, value: object) -> str:
-        if not isinstance(value, str):
-            raise TypeError(f"expected str, got {type(value).__name__}")
-        return value
-
-
-UINT = IntRange("unsignedInt", 0, 2**32 - 1)
-ULONG = IntRange("unsignedLong", 0, 2**64 - 1)
-POSITIVE = IntRange("positiveInteger", 1, 2**64 - 1)
+UINT = IntRange(0, 2**32 - 1, name="unsignedInt")
+ULONG = IntRange(0, 2**64 - 1, name="unsignedLong")
+POSITIVE = IntRange(1, 2**64 - 1, name="positiveInteger")
 #: libvirt's ``unit`` (b, bytes, KB, KiB, k, M, MiB, G, ...)
 UNIT = Pattern("unit", r"([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)")
 #: libvirt's ``createMode`` (an octal permission mode)

@@ -59,11 +59,9 @@ Identity without an alias: the model (a domain has at most one TPM of each model
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar, TypeVar
 
 from devframe import (
-    INT,
     ON_OFF,
     STR,
     YES_NO,
@@ -74,7 +72,8 @@ from devframe import (
     FieldValueError,
     Flag,
     Identity,
-    Kind,
+    IntRange,
+    Pattern,
     SpecError,
 )
 
@@ -96,57 +95,7 @@ T = TypeVar("T")
 # -- kinds ---------------------------------------------------------------------------------
 
 
-class IntRange(Kind[int]):
-    """An int within ``[low, high]`` (libvirt's uint8 for ``debug``)."""
-
-    python_type = int
-
-    def __init__(self, name: str, low: int, high: int) -> None:
-        self.name = name
-        self.low = low
-        self.high = high
-
-    def _checked(self, value: int) -> int:
-        if not self.low <= value <= self.high:
-            raise ValueError(f"out of range {self.low}..{self.high}")
-        return value
-
-    def parse(self, raw: str) -> int:
-        return self._checked(INT.parse(raw))
-
-    def format(self, value: int) -> str:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"expected int, got {type(value).__name__}")
-        return str(self._checked(value))
-
-    def coerce(self, value: object) -> int:
-        return self._checked(INT.coerce(value))
-
-
-class Pattern(Kind[str]):
-    """A string that must match a pattern of libvirt's schema (UUIDs, profile names)."""
-
-    def __init__(self, name: str, pattern: str) -> None:
-        self.name = name
-        self._pattern = re.compile(pattern)
-
-    def parse(self, raw: str) -> str:
-        if self._pattern.fullmatch(raw) is None:
-            raise ValueError(f"not a valid {self.name}")
-        return raw
-
-    def format(self, value: str) -> str:
-        if not isinstance(value, str):
-            raise TypeError(f"expected str, got {type(value).__name__}")
-        return self.parse(value)
-
-    def coerce(self, value: object) -> str:
-        if not isinstance(value, str):
-            raise TypeError(f"expected str, got {type(value).__name__}")
-        return value
-
-
-UINT8 = IntRange("uint8", 0, 255)
+UINT8 = IntRange(0, 255, name="uint8")
 UUID = Pattern("UUID", r"[a-fA-F0-9]{32}|[a-fA-F0-9]{8}-([a-fA-F0-9]{4}-){3}[a-fA-F0-9]{12}")
 PROFILE_NAME = Pattern("profile name", r"[A-Za-z0-9.\-:]+")
 
