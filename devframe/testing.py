@@ -33,7 +33,7 @@ from lxml import etree
 from devframe.core.device import Device, UnknownDevice
 from devframe.core.domain import Domain, parse_domain
 from devframe.core.errors import DevframeError
-from devframe.core.fields import INT, Choice, Field, _Bool
+from devframe.core.fields import INT, Choice, Field, Flag, _Bool
 from devframe.core.registry import Registry, create_registry
 from devframe.core.safexml import parse_trusted_xml, parse_xml
 
@@ -41,12 +41,14 @@ __all__ = [
     "CONTRACT_SCHEMA_TIMEOUT",
     "DOMAIN_RNG",
     "SAMPLE_DOMAINS",
+    "assert_edit_changes_only",
     "canonical",
     "contract_tests",
     "corpus_files",
     "find_corpus",
     "sample_domain_files",
     "validate_against_schema",
+    "without_field",
     "wrap_in_domain",
 ]
 
@@ -113,6 +115,56 @@ def validate_against_schema(
     from devframe.schema import validate_domain_xml
 
     return validate_domain_xml(xml, schema=schema, timeout=timeout)
+
+
+def without_field(element: etree._Element, field: Any) -> etree._Element:
+    """A copy of ``element`` without ``field``'s value, nor the elements only it needed."""
+    out = copy.deepcopy(element)
+    chain = [out]
+    for step in field.steps:
+        child = next(chain[-1].iterchildren(step), None)
+        if child is None:
+            return out
+        chain.append(child)
+    leaf = chain[-1]
+    if isinstance(field, Flag):
+        chain[-2].remove(leaf)
+        chain.pop()
+    elif field.attr is not None:
+        if field.attr in leaf.attrib:
+            del leaf.attrib[field.attr]
+    else:
+        leaf.text = None
+    for depth in range(len(chain) - 1, 0, -1):
+        node = chain[depth]
+        if node.attrib or len(node) or (node.text or "").strip():
+            break
+        chain[depth - 1].remove(node)
+    return out
+
+
+def assert_edit_changes_only(
+    registry: Registry, dev_class: type[Device], samples: Sequence[str], name: str, values: Sequence[Any]
+) -> None:
+    """Setting field ``name`` of each sample's first device to one of ``values`` (one that
+    differs from what it holds) changes that field's XML and nothing else; at least one
+    sample must let it change."""
+    field = dev_class.fields[name]
+    changed = 0
+    for sample in samples:
+        text = sample if sample.startswith("<domain") else wrap_in_domain(sample)
+        device = parse_domain(text, registry=registry).devices[0]
+        is_flag = isinstance(field, Flag)
+        current = getattr(device, name) if is_flag else field.raw(device)  # type: ignore[attr-defined]
+        choices = [v for v in values if (v if is_flag else field.kind.format(v)) != current]  # type: ignore[attr-defined]
+        if not choices:
+            continue
+        before = copy.deepcopy(device.element)
+        setattr(device, name, choices[0])
+        assert getattr(device, name) == choices[0], sample
+        assert canonical(without_field(device.element, field)) == canonical(without_field(before, field)), sample
+        changed += 1
+    assert changed, f"no sample let {name} change"
 
 
 def wrap_in_domain(*device_xml: str | etree._Element, arch: str = "x86_64", domain_type: str = "kvm") -> str:
