@@ -24,7 +24,6 @@ import functools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata as importlib_metadata
 from types import ModuleType
 from typing import Any, Literal
 
@@ -35,6 +34,7 @@ from devframe.core import hookspecs
 from devframe.core.compat import DeviceType, adapt_class, warn_deprecated
 from devframe.core.device import Device, FailedDevice, UnknownDevice, valid_identity
 from devframe.core.devtype import Claim, MetadataSchema
+from devframe.core.entrypoints import EntryPointRef, find_entry_points
 from devframe.core.errors import ClaimConflictError, DevframeError, PluginError, SpecError
 from devframe.core.hookspecs import DEPRECATED_HOOKS
 from devframe.core.log import get_logger, redact_value
@@ -572,16 +572,6 @@ def _positional(function: Callable[..., Any], argnames: Sequence[str], offered: 
     return lambda *args: function(*[args[i] for i in picks])
 
 
-def _dist_of(ep: importlib_metadata.EntryPoint) -> tuple[str | None, str | None]:
-    dist = getattr(ep, "dist", None)
-    if dist is None:
-        return None, None
-    try:
-        return dist.metadata["Name"], dist.version
-    except Exception:  # noqa: BLE001 - metadata of a broken install
-        return None, None
-
-
 def create_registry(
     *,
     entry_points: bool = True,
@@ -606,14 +596,14 @@ def create_registry(
     allow = list(only) if only is not None else _env_list(env, "DEVFRAME_LOAD_PLUGINS")
     block = set(_env_list(env, "DEVFRAME_DISABLE_PLUGINS") or [])
     if entry_points:
-        found = sorted(importlib_metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
-        seen: dict[str, importlib_metadata.EntryPoint] = {}
+        found = sorted(find_entry_points(ENTRY_POINT_GROUP), key=lambda e: e.name)
+        seen: dict[str, EntryPointRef] = {}
         for ep in found:
-            dist_name, version = _dist_of(ep)
+            dist_name, version = ep.distribution, ep.version
             meta = {"distribution": dist_name, "version": version, "module": ep.value}
             if ep.name in seen:
                 first = seen[ep.name]
-                first_dist, _ = _dist_of(first)
+                first_dist = first.distribution
                 if first.value == ep.value and first_dist == dist_name:
                     registry._log.warning(
                         "entry point found twice (installed twice?); loaded once",
