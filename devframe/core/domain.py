@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 import threading
 import weakref
 from bisect import bisect_left
@@ -623,6 +622,8 @@ class Domain:
                 canonical = b"<devices></devices>"
             else:
                 canonical = etree.tostring(self._devices_el, method="c14n2", strip_text=True, with_comments=False)
+            import hashlib  # here, not at the top: only hashing needs it (start-up)
+
             return hashlib.sha256(canonical).hexdigest()
 
     def __repr__(self) -> str:

@@ -178,10 +178,14 @@ class Pattern(Kind[str]):
 
     def __init__(self, name: str, pattern: str) -> None:
         self.name = name
-        self._pattern = re.compile(pattern)
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None  # compiled on first use: plugins declare many at import
 
     def parse(self, raw: str) -> str:
-        if self._pattern.fullmatch(raw) is None:
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = re.compile(self.pattern)
+        if compiled.fullmatch(raw) is None:
             raise ValueError(f"not a valid {self.name}")
         return raw
 

@@ -7,7 +7,6 @@ conf it owns (hook ``devframe_spec_list_from_legacy_conf``). The engine's own
 
 from __future__ import annotations
 
-import uuid as uuidlib
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -144,6 +143,8 @@ def domain_from_spec_list(
     if not isinstance(name, str) or not name.strip():
         raise DevframeError(f"domain name must be a non-empty string, got {name!r}")
     try:
+        import uuid as uuidlib  # here, not at the top: it loads platform and hashlib (start-up)
+
         uuid = str(uuidlib.UUID(str(uuid)))
     except ValueError:
         raise DevframeError(f"domain uuid {uuid!r} is not a UUID") from None
