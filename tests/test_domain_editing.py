@@ -570,3 +570,50 @@ def _calls_per_device(mode: str, k: int) -> float:
 def test_work_per_edit_stays_flat_as_the_domain_grows(mode: str) -> None:
     figures = {k: _calls_per_device(mode, k) for k in (1_000, 4_000, 16_000)}
     assert figures[16_000] < figures[1_000] * 1.5, f"{mode}: Python calls per edit grow with the domain: {figures}"
+
+
+# -- reorder: the whole order at once (Guest re-reading libvirt's order) -------------------
+
+
+def test_reorder_puts_the_devices_in_the_given_order_and_comments_travel() -> None:
+    d = domain()
+    wanted = [by_name(d, n) for n in ("n1", "d1", "e0", "s0", "n0", "d0")]
+    d.reorder(wanted)
+    assert names(d.devices) == ["n1", "d1", "e0", "s0", "n0", "d0"]
+    assert names(d.dev_map["disk"]) == ["d1", "d0"]
+    assert list(d.dev_map) == ["interface", "disk", "emulator", "serial"]
+    assert tokens(d.to_xml()) == ["n1", "#c1", "d1", "#c0", "e0", "s0", "n0", "d0", "#c2"]
+    d.move(by_name(d, "d0"), 0)  # later edits work on the new order
+    d.add(dev("disk", "x"), after=by_name(d, "e0"))
+    assert names(d.devices) == ["d0", "n1", "d1", "e0", "x", "s0", "n0"]
+    again = parse_domain(d.to_xml(), registry=REGISTRY)
+    assert names(again.devices) == names(d.devices)
+
+
+def test_reorder_refuses_anything_but_a_permutation_and_changes_nothing() -> None:
+    d = domain()
+    before = names(d.devices)
+    devices = d.devices
+    cases = [
+        (devices[:-1], "exactly once"),
+        ([*devices, devices[0]], "exactly once"),
+        ([devices[0], *devices[:-1]], "exactly once"),
+        ([dev("disk", "stranger"), *devices[1:]], "not a device"),
+    ]
+    for wanted, message in cases:
+        with pytest.raises(DomainError, match=message):
+            d.reorder(wanted)
+        assert names(d.devices) == before
+
+
+def test_reorder_work_per_device_stays_flat_as_the_domain_grows() -> None:
+    def per_device(k: int) -> float:
+        d = _domain_of_disks(k)
+        len(d.dev_map["disk"])
+        wanted = list(reversed(d.devices))
+        calls = _count_calls(lambda: (d.reorder(wanted), len(d.dev_map.get_list("disk"))))
+        assert d.devices == wanted
+        return calls / k
+
+    figures = {k: per_device(k) for k in (1_000, 4_000, 16_000)}
+    assert figures[16_000] < figures[1_000] * 1.5, f"Python calls per device grow with the domain: {figures}"

@@ -243,11 +243,7 @@ class Guest:
             tracked.remove(device)
         for device in added:
             tracked.add(device)
-        current = tracked.devices
-        for index, device in enumerate(order):
-            if current[index] is not device:
-                tracked.move(device, index)
-                current = tracked.devices
+        tracked.reorder(order)
         return added, removed
 
     def _check_current(self, dom_id: int) -> None:

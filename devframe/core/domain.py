@@ -512,6 +512,25 @@ class Domain:
             index = max(0, index + size) if index < 0 else min(index, size)
             order.insert(index, device)
 
+    def reorder(self, devices: Sequence[Device]) -> None:
+        """Put this domain's devices in the order of ``devices``, which must hold each of
+        them exactly once. O(n): one pass, where n calls of :meth:`move` cost O(n log n)
+        and reading :attr:`devices` between moves O(n^2) (Guest re-reading libvirt's order)."""
+        with self._lock:
+            wanted = list(devices)
+            current = self._devices
+            ids = {id(device) for device in current}
+            if len(wanted) != len(current) or len({id(d) for d in wanted}) != len(wanted):
+                raise DomainError(
+                    f"reorder of domain {self.name!r} needs each of its {len(current)} devices exactly once, "
+                    f"got {len(wanted)} entries"
+                )
+            stranger = next((device for device in wanted if id(device) not in ids), None)
+            if stranger is not None:
+                raise DomainError(f"{stranger.describe()} is not a device of domain {self.name!r}")
+            current[:] = wanted  # in place: the order index holds this very list
+            self._positions = None  # relabelled on the next edit or dev_map read
+
     def find_device(self, device: Device, *, device_id: str | None = None) -> Device | None:
         """This domain's device that is ``device`` (from another domain, a spec or the
         engine): by alias or deviceId, else by identity (:mod:`devframe.core.identity`)."""
