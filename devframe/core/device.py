@@ -18,9 +18,18 @@ from lxml import etree
 
 from devframe.core.devtype import Claim, MetadataSchema
 from devframe.core.errors import DevframeError, FieldValueError, PluginError, SpecError, SpecValueError
-from devframe.core.fields import MAX_NAME_LENGTH, AddressField, ElementView, Field, has_path, pop_path, put_path
+from devframe.core.fields import (
+    MAX_NAME_LENGTH,
+    AddressField,
+    ElementView,
+    Field,
+    has_path,
+    pop_path,
+    put_parts,
+)
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, user_alias
 from devframe.core.safexml import parse_xml
+from devframe.core.specread import plan_for
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -499,17 +508,14 @@ class Device(ElementView):
         when a stored value does not fit its type.
         """
         spec: dict[str, Any] = {"type": self.spec_type or self.dev_type, "device": self.spec_device}
-        for field in self.fields.values():
-            if field.spec in (None, "device"):
-                continue
-            value = field.spec_value(self)
+        for field, parts, value in plan_for(type(self), "spec").values(self):
             if value is None:
                 if isinstance(field, Field) and field.default is not None:
                     # Absent although the field has a default: say so (None), or the spec
                     # would rebuild the element with the default it never had.
-                    put_path(spec, field.spec, None)
+                    put_parts(spec, parts, None)
                 continue
-            put_path(spec, field.spec, value)
+            put_parts(spec, parts, value)
         device_id = self.device_id
         if device_id is not None:
             spec["deviceId"] = device_id

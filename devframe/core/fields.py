@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Generic, TypeVar, overload
 from lxml import etree
 
 from devframe.core.errors import FieldValueError
+from devframe.core.specread import ATTR, ELEMENT, TEXT, plan_for
 
 __all__ = [
     "INT",
@@ -226,6 +227,20 @@ def _find_child(element: etree._Element, tag: str) -> etree._Element | None:
     return next(element.iterchildren(tag), None)
 
 
+def _overrides(field: object, base: type, *names: str) -> bool:
+    """True when ``field``'s class replaces any of ``base``'s reading methods: it then
+    reads its own way, and one-pass reading must ask it."""
+    cls = type(field)
+    return any(getattr(cls, name) is not getattr(base, name) for name in names)
+
+
+def _leaf_text(element: etree._Element) -> str | None:
+    text: str | None = element.text
+    if text is not None and len(element) and not text.strip():
+        return None  # indentation before child elements, not a value
+    return text
+
+
 def _is_empty(element: etree._Element) -> bool:
     return not element.attrib and len(element) == 0 and (element.text is None or not element.text.strip())
 
@@ -286,6 +301,20 @@ class _Base:
     def spec_value(self, view: ElementView) -> Any:
         """The value as it appears in a dev_spec (None when absent)."""
         raise NotImplementedError
+
+    def locate(self) -> tuple[tuple[str, ...], str, str | None] | None:
+        """Where this field reads, for one-pass reading (:mod:`devframe.core.specread`):
+        ``(element steps, "attr" | "text" | "element", attribute name)``, or None for a
+        field that reads its own way (then :meth:`spec_value` is asked)."""
+        return None
+
+    def spec_from_located(self, view: ElementView, found: Any) -> Any:
+        """The spec value from what :meth:`locate` pointed at (None when absent)."""
+        raise NotImplementedError
+
+    def reads_when_absent(self) -> bool:
+        """True when the field has a spec value (or must say None) with nothing located."""
+        return False
 
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         """Set the field from a dev_spec value."""
@@ -364,6 +393,9 @@ class Field(_Base, Generic[T]):
         raw = self.raw(view)
         if raw is None:
             return None
+        return self._parse(view, raw)
+
+    def _parse(self, view: ElementView, raw: str) -> T:
         try:
             return self.kind.parse(raw)
         except (ValueError, TypeError) as exc:
@@ -380,10 +412,7 @@ class Field(_Base, Generic[T]):
         assert element is not None
         if self.attr is not None:
             return element.get(self.attr)  # type: ignore[no-any-return]
-        text: str | None = element.text
-        if text is not None and len(element) and not text.strip():
-            return None  # indentation before child elements, not a value
-        return text
+        return _leaf_text(element)
 
     def __set__(self, view: ElementView, value: T | None) -> None:
         if value is None:
@@ -455,6 +484,20 @@ class Field(_Base, Generic[T]):
             return None
         return self._to_spec(value) if self._to_spec else value
 
+    def locate(self) -> tuple[tuple[str, ...], str, str | None] | None:
+        if _overrides(self, Field, "__get__", "raw", "spec_value", "spec_from_located"):
+            return None
+        return (self.steps, ATTR, self.attr) if self.attr is not None else (self.steps, TEXT, None)
+
+    def spec_from_located(self, view: ElementView, found: Any) -> Any:
+        if found is None:
+            return None
+        value = self._parse(view, found)
+        return self._to_spec(value) if self._to_spec else value
+
+    def reads_when_absent(self) -> bool:
+        return self.default is not None  # to_spec says None for it
+
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         if value is None:
             self.__set__(view, None)
@@ -518,6 +561,17 @@ class Flag(_Base):
     def spec_value(self, view: ElementView) -> Any:
         return self.__get__(view, type(view))
 
+    def locate(self) -> tuple[tuple[str, ...], str, str | None] | None:
+        if _overrides(self, Flag, "__get__", "spec_value", "spec_from_located"):
+            return None
+        return (self.steps, ELEMENT, None)
+
+    def spec_from_located(self, view: ElementView, found: Any) -> Any:
+        return found is not None
+
+    def reads_when_absent(self) -> bool:
+        return True  # absent is False, not None
+
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         if isinstance(value, bool):
             flag = value
@@ -570,6 +624,10 @@ class AddressField(_Base):
         element = self._element(view)
         if element is None:
             return None
+        return self._read(element)
+
+    @staticmethod
+    def _read(element: etree._Element) -> dict[str, Any]:
         address: dict[str, Any] = dict(element.attrib)
         for child in element:
             # Nested parts of an address (s390's <zpci uid fid>) as dicts of attributes.
@@ -637,6 +695,14 @@ class AddressField(_Base):
 
     def spec_value(self, view: ElementView) -> Any:
         return self.__get__(view, type(view))
+
+    def locate(self) -> tuple[tuple[str, ...], str, str | None] | None:
+        if _overrides(self, AddressField, "__get__", "_element", "_read", "spec_value", "spec_from_located"):
+            return None
+        return (self.steps, ELEMENT, None)
+
+    def spec_from_located(self, view: ElementView, found: Any) -> Any:
+        return None if found is None else self._read(found)
 
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         if value in ({}, "", None):
@@ -721,6 +787,18 @@ class Children(_Base, Generic[V]):
     def spec_value(self, view: ElementView) -> Any:
         items = self.__get__(view, type(view))
         return [item.to_dict() for item in items] if items else None
+
+    def locate(self) -> tuple[tuple[str, ...], str, str | None] | None:
+        if _overrides(self, Children, "__get__", "_container", "spec_value", "spec_from_located"):
+            return None
+        return (self.container_steps, ELEMENT, None)
+
+    def spec_from_located(self, view: ElementView, found: Any) -> Any:
+        if found is None:
+            return None
+        item = self.item
+        items = [item(child, parent=view).to_dict() for child in found.iterchildren(self.tag)]
+        return items or None
 
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         if value is None:
@@ -810,10 +888,9 @@ class ElementView:
     def to_dict(self) -> dict[str, Any]:
         """The fields that have a spec key, as a dict keyed by that key."""
         out: dict[str, Any] = {}
-        for name, field in self.fields.items():
-            value = field.spec_value(self)
+        for _field, parts, value in plan_for(type(self), "dict").values(self):
             if value is not None:
-                put_path(out, field.spec or name, value)
+                put_parts(out, parts, value)
         return out
 
     def apply_dict(self, data: Mapping[str, Any]) -> None:
@@ -827,7 +904,11 @@ class ElementView:
 
 def put_path(target: dict[str, Any], dotted: str, value: Any) -> None:
     """Set ``target['a']['b'] = value`` for ``dotted == 'a.b'``."""
-    parts = dotted.split(".")
+    put_parts(target, dotted.split("."), value)
+
+
+def put_parts(target: dict[str, Any], parts: Sequence[str], value: Any) -> None:
+    """:func:`put_path` with the key already split."""
     for part in parts[:-1]:
         target = target.setdefault(part, {})
     target[parts[-1]] = value

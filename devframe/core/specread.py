@@ -1,0 +1,139 @@
+"""Read every field of an element in one pass over it (issue 16: ``to_spec`` at lxml speed).
+
+Reading field by field searched the element's children once per field and step: about
+50 searches per device, most of them for children the device does not have. A
+:class:`ReadPlan` is compiled once per view class from its fields' locations
+(:meth:`devframe.core.fields._Base.locate`) into a tree of the paths they read. Reading
+walks the element along that tree: each attribute present, each child that some field
+reads, is looked at once, so the work follows what the element holds, not what the
+class declares. Values are then converted in declaration order, so the first bad value
+reported is the same as a field-by-field read reports.
+
+A field that reads in its own way (a subclass overriding how it reads) locates nothing
+and is asked for its value as before.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+    from devframe.core.fields import ElementView, _Base
+
+__all__ = ["ATTR", "ELEMENT", "TEXT", "ReadPlan", "plan_for"]
+
+#: what a field reads where its path ends: an attribute, the element's text, the element itself
+ATTR, TEXT, ELEMENT = "attr", "text", "element"
+
+
+class _Node:
+    """The fields reading at one element path, and the paths below it."""
+
+    __slots__ = ("attrs", "children", "elements", "texts")
+
+    def __init__(self) -> None:
+        self.attrs: dict[str, list[int]] = {}
+        self.texts: list[int] = []
+        self.elements: list[int] = []
+        self.children: dict[str, _Node] = {}
+
+
+class ReadPlan:
+    """The compiled reading of one view class, for ``to_spec`` (``mode="spec"``: fields
+    with a spec key other than ``device``) or ``to_dict`` (``mode="dict"``: every field)."""
+
+    __slots__ = ("always", "entries", "fields", "root")
+
+    def __init__(self, fields: dict[str, _Base], mode: str) -> None:
+        self.fields = fields
+        self.root = _Node()
+        #: per field, in declaration order: (field, spec key parts, located?)
+        self.entries: list[tuple[_Base, tuple[str, ...], bool]] = []
+        always: list[int] = []
+        for name, field in fields.items():
+            key = field.spec if mode == "spec" else (field.spec or name)
+            if key is None or (mode == "spec" and key == "device"):
+                continue
+            index = len(self.entries)
+            located = field.locate()
+            self.entries.append((field, tuple(key.split(".")), located is not None))
+            if located is None or field.reads_when_absent():
+                always.append(index)  # asked every time: read its own way, or has a value when absent
+            if located is not None:
+                steps, what, attr = located
+                node = self.root
+                for step in steps:
+                    node = node.children.setdefault(step, _Node())
+                if what == ATTR:
+                    assert attr is not None
+                    node.attrs.setdefault(attr, []).append(index)
+                elif what == TEXT:
+                    node.texts.append(index)
+                else:
+                    node.elements.append(index)
+        self.always = frozenset(always)
+
+    def collect(self, element: etree._Element) -> dict[int, Any]:
+        """What each located field finds in ``element``: raw text, or the element itself."""
+        found: dict[int, Any] = {}
+        _walk(self.root, element, found)
+        return found
+
+    def values(self, view: ElementView) -> list[tuple[_Base, tuple[str, ...], Any]]:
+        """``(field, key parts, spec value)`` in declaration order, for the fields that
+        found something, read their own way, or answer even when absent (None there)."""
+        found = self.collect(view.element)
+        out = []
+        entries = self.entries
+        for index in sorted(found.keys() | self.always):
+            field, parts, located = entries[index]
+            if located:
+                value = field.spec_from_located(view, found.get(index))
+            else:
+                value = field.spec_value(view)
+            out.append((field, parts, value))
+        return out
+
+
+def _walk(node: _Node, element: etree._Element, found: dict[int, Any]) -> None:
+    for index in node.elements:
+        found[index] = element
+    attrs: dict[Any, list[int]] = node.attrs  # lxml types names as str | bytes
+    if attrs:
+        for name, value in element.items():
+            indexes = attrs.get(name)
+            if indexes is not None:
+                for index in indexes:
+                    found[index] = value
+    if node.texts:
+        text = element.text
+        # whitespace before child elements is indentation, not a value (as Field.raw reads it)
+        if text is not None and (not len(element) or text.strip()):
+            for index in node.texts:
+                found[index] = text
+    children = node.children
+    if children:
+        seen: set[str] = set()
+        for child in element:
+            tag = child.tag
+            below = children.get(tag)
+            if below is not None and tag not in seen:  # the first child of a tag, as a search finds it
+                seen.add(tag)
+                _walk(below, child, found)
+
+
+_PLANS: weakref.WeakKeyDictionary[type, dict[str, ReadPlan]] = weakref.WeakKeyDictionary()
+
+
+def plan_for(view_class: type[ElementView], mode: str) -> ReadPlan:
+    """The class's plan, compiled on first use (and again if its fields were replaced)."""
+    plans = _PLANS.get(view_class)
+    if plans is None:
+        plans = _PLANS[view_class] = {}
+    plan = plans.get(mode)
+    if plan is None or plan.fields is not view_class.fields:
+        plan = plans[mode] = ReadPlan(view_class.fields, mode)
+    return plan
