@@ -29,10 +29,7 @@ def field_by_field(view: ElementView, mode: str) -> dict[str, Any]:
 
 def planned(view: ElementView, mode: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for field, parts, value in plan_for(type(view), mode).values(view):
-        if value is None and not (mode == "spec" and isinstance(field, Field) and field.default is not None):
-            continue
-        put_path(out, ".".join(parts), value)
+    plan_for(type(view), mode).fill(view, out)
     return out
 
 

@@ -25,7 +25,6 @@ from devframe.core.fields import (
     Field,
     has_path,
     pop_path,
-    put_parts,
 )
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, user_alias
 from devframe.core.safexml import parse_xml
@@ -508,14 +507,7 @@ class Device(ElementView):
         when a stored value does not fit its type.
         """
         spec: dict[str, Any] = {"type": self.spec_type or self.dev_type, "device": self.spec_device}
-        for field, parts, value in plan_for(type(self), "spec").values(self):
-            if value is None:
-                if isinstance(field, Field) and field.default is not None:
-                    # Absent although the field has a default: say so (None), or the spec
-                    # would rebuild the element with the default it never had.
-                    put_parts(spec, parts, None)
-                continue
-            put_parts(spec, parts, value)
+        plan_for(type(self), "spec").fill(self, spec)
         device_id = self.device_id
         if device_id is not None:
             spec["deviceId"] = device_id

@@ -316,6 +316,15 @@ class _Base:
         """True when the field has a spec value (or must say None) with nothing located."""
         return False
 
+    def found_is_value(self) -> bool:
+        """True when the text :meth:`locate` finds is the spec value unchanged (a plain
+        string field): one-pass reading then converts nothing."""
+        return False
+
+    def says_none(self) -> bool:
+        """True when ``to_spec`` writes this field's key with None when it is absent."""
+        return False
+
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         """Set the field from a dev_spec value."""
         raise NotImplementedError
@@ -496,7 +505,15 @@ class Field(_Base, Generic[T]):
         return self._to_spec(value) if self._to_spec else value
 
     def reads_when_absent(self) -> bool:
-        return self.default is not None  # to_spec says None for it
+        return self.says_none()
+
+    def says_none(self) -> bool:
+        # Absent although the field has a default: the spec says so (None), or it would
+        # rebuild the element with the default it never had.
+        return self.default is not None
+
+    def found_is_value(self) -> bool:
+        return self._to_spec is None and type(self.kind).parse is Kind.parse
 
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         if value is None:
@@ -888,9 +905,7 @@ class ElementView:
     def to_dict(self) -> dict[str, Any]:
         """The fields that have a spec key, as a dict keyed by that key."""
         out: dict[str, Any] = {}
-        for _field, parts, value in plan_for(type(self), "dict").values(self):
-            if value is not None:
-                put_parts(out, parts, value)
+        plan_for(type(self), "dict").fill(self, out)
         return out
 
     def apply_dict(self, data: Mapping[str, Any]) -> None:

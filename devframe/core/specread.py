@@ -15,7 +15,6 @@ and is asked for its value as before.
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -41,6 +40,10 @@ class _Node:
         self.children: dict[str, _Node] = {}
 
 
+#: how a plan entry turns what was found into its value
+_AS_IS, _LOCATED, _OWN_WAY = 0, 1, 2
+
+
 class ReadPlan:
     """The compiled reading of one view class, for ``to_spec`` (``mode="spec"``: fields
     with a spec key other than ``device``) or ``to_dict`` (``mode="dict"``: every field)."""
@@ -50,8 +53,8 @@ class ReadPlan:
     def __init__(self, fields: dict[str, _Base], mode: str) -> None:
         self.fields = fields
         self.root = _Node()
-        #: per field, in declaration order: (field, spec key parts, located?)
-        self.entries: list[tuple[_Base, tuple[str, ...], bool]] = []
+        #: per field, in declaration order: (field, key or key parts, how read, None said?)
+        self.entries: list[tuple[_Base, str | tuple[str, ...], int, bool]] = []
         always: list[int] = []
         for name, field in fields.items():
             key = field.spec if mode == "spec" else (field.spec or name)
@@ -59,7 +62,10 @@ class ReadPlan:
                 continue
             index = len(self.entries)
             located = field.locate()
-            self.entries.append((field, tuple(key.split(".")), located is not None))
+            how = _OWN_WAY if located is None else (_AS_IS if field.found_is_value() else _LOCATED)
+            says_none = mode == "spec" and field.says_none()
+            parts = tuple(key.split("."))
+            self.entries.append((field, parts[0] if len(parts) == 1 else parts, how, says_none))
             if located is None or field.reads_when_absent():
                 always.append(index)  # asked every time: read its own way, or has a value when absent
             if located is not None:
@@ -82,20 +88,29 @@ class ReadPlan:
         _walk(self.root, element, found)
         return found
 
-    def values(self, view: ElementView) -> list[tuple[_Base, tuple[str, ...], Any]]:
-        """``(field, key parts, spec value)`` in declaration order, for the fields that
-        found something, read their own way, or answer even when absent (None there)."""
+    def fill(self, view: ElementView, out: dict[str, Any]) -> None:
+        """Put every field's value into ``out`` under its key, in declaration order:
+        fields whose value is None are left out, except those that must say None
+        (a ``to_spec`` field with a default, absent from the element)."""
         found = self.collect(view.element)
-        out = []
         entries = self.entries
-        for index in sorted(found.keys() | self.always):
-            field, parts, located = entries[index]
-            if located:
+        for index in sorted(found.keys() | self.always) if self.always else sorted(found):
+            field, key, how, says_none = entries[index]
+            if how == _AS_IS:
+                value = found.get(index)
+            elif how == _LOCATED:
                 value = field.spec_from_located(view, found.get(index))
             else:
                 value = field.spec_value(view)
-            out.append((field, parts, value))
-        return out
+            if value is None and not says_none:
+                continue
+            if type(key) is str:
+                out[key] = value
+            else:
+                target = out
+                for part in key[:-1]:
+                    target = target.setdefault(part, {})
+                target[key[-1]] = value
 
 
 def _walk(node: _Node, element: etree._Element, found: dict[int, Any]) -> None:
@@ -125,14 +140,14 @@ def _walk(node: _Node, element: etree._Element, found: dict[int, Any]) -> None:
                 _walk(below, child, found)
 
 
-_PLANS: weakref.WeakKeyDictionary[type, dict[str, ReadPlan]] = weakref.WeakKeyDictionary()
-
-
 def plan_for(view_class: type[ElementView], mode: str) -> ReadPlan:
     """The class's plan, compiled on first use (and again if its fields were replaced)."""
-    plans = _PLANS.get(view_class)
+    # Kept in the class's own __dict__ (a subclass compiles its own): one dict lookup
+    # per read, where a WeakKeyDictionary costs a Python-level call.
+    plans: dict[str, ReadPlan] | None = view_class.__dict__.get("_read_plans")
     if plans is None:
-        plans = _PLANS[view_class] = {}
+        plans = {}
+        type.__setattr__(view_class, "_read_plans", plans)
     plan = plans.get(mode)
     if plan is None or plan.fields is not view_class.fields:
         plan = plans[mode] = ReadPlan(view_class.fields, mode)
