@@ -10,8 +10,17 @@ import click
 
 if TYPE_CHECKING:
     from devframe.core.domain import Domain
+    from devframe.core.registry import Registry
 
-__all__ = ["STDIN", "echo_json", "read_domain", "read_input", "redact"]
+__all__ = [
+    "STDIN",
+    "echo_json",
+    "no_device_plugin_hint",
+    "read_domain",
+    "read_input",
+    "redact",
+    "warn_no_device_plugins",
+]
 
 STDIN = "-"
 
@@ -68,3 +77,30 @@ def redact(value: Any) -> Any:
 def echo_json(value: Any) -> None:
     """Print ``value`` as indented JSON on stdout (anything else as its str)."""
     click.echo(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+
+
+#: What to install when no device plugin is: ``pip install devframe`` alone brings the core.
+DEVICES_EXTRA = 'pip install "devframe[devices]"'
+
+
+def no_device_plugin_hint(registry: Registry) -> str | None:
+    """The hint to print when no device plugin is installed, else None.
+
+    Without one every device is an UnknownDevice. A plugin that is blocked
+    (``DEVFRAME_LOAD_PLUGINS`` / ``DEVFRAME_DISABLE_PLUGINS``) or broken is installed:
+    ``devframe plugins`` reports it, and installing the extra would not help.
+    """
+    infos = registry.plugins.values()
+    if any(info.dev_types or info.state != "loaded" for info in infos):
+        return None
+    return (
+        "no device plugin is installed: every device is shown as unknown; "
+        f"install the built-in ones with: {DEVICES_EXTRA}"
+    )
+
+
+def warn_no_device_plugins(registry: Registry) -> None:
+    """Print :func:`no_device_plugin_hint` on stderr when it applies."""
+    hint = no_device_plugin_hint(registry)
+    if hint:
+        click.echo(f"devframe: {hint}", err=True)

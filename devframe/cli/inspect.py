@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from devframe.cli.common import echo_json, read_domain, redact
+from devframe.cli.common import echo_json, read_domain, redact, warn_no_device_plugins
 
 if TYPE_CHECKING:
     from devframe.core.device import Device
@@ -140,6 +140,9 @@ def _render(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> list[st
 @click.pass_context
 def inspect(ctx: click.Context, file: str, as_json: bool) -> None:
     """Show the devices of domain XML FILE ('-' for stdin), secrets hidden."""
+    from devframe.cli import get_registry
+
+    warn_no_device_plugins(get_registry(ctx))
     domain = read_domain(file, ctx)
     if as_json:
         echo_json(spec_map(domain))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from devframe.cli.common import echo_json
+from devframe.cli.common import echo_json, warn_no_device_plugins
 
 __all__ = ["plugins"]
 
@@ -20,7 +20,9 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     """
     from devframe.cli import get_registry
 
-    infos = [info.as_dict() for info in get_registry(ctx).plugins.values()]
+    registry = get_registry(ctx)
+    warn_no_device_plugins(registry)
+    infos = [info.as_dict() for info in registry.plugins.values()]
     if as_json:
         echo_json(infos)
         return

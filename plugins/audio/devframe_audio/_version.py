@@ -1,0 +1,3 @@
+"""The version of devframe-audio (its one source: pyproject.toml reads it)."""
+
+__version__ = "0.1.0"
