@@ -7,7 +7,8 @@ One module per command. A new built-in command is one line in :data:`COMMANDS`
 
 Exit status: 0 success, 1 a negative answer (``validate`` found problems) or an
 internal error, 2 a user error (bad input, missing file, bad option), printed as one
-line on stderr; ``--debug`` adds the traceback.
+line on stderr; ``--debug`` adds the traceback; 130 when interrupted (Ctrl-C), with one
+line.
 """
 
 from __future__ import annotations
@@ -53,6 +54,15 @@ class InternalError(click.ClickException):
     """A bug (in devframe or a plugin): exit status 1, one line unless --debug."""
 
     exit_code = 1
+
+
+class Interrupted(click.ClickException):
+    """Ctrl-C (SIGINT): exit status 130, as a shell reports a command its signal stopped."""
+
+    exit_code = 130
+
+    def __init__(self) -> None:
+        super().__init__("interrupted")
 
 
 @dataclass
@@ -176,6 +186,9 @@ class DevframeGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
             raise
+        except KeyboardInterrupt:
+            # Here rather than in click, which prints an empty line before its "Aborted!".
+            raise Interrupted() from None
         except Exception as exc:
             raise _translate(exc, state.debug) from exc
         finally:
@@ -209,10 +222,19 @@ class DevframeGroup(click.Group):
         except click.exceptions.NoArgsIsHelpError as exc:
             click.echo(exc.format_message(), err=True)
             sys.exit(exc.exit_code)
+        except Interrupted as exc:
+            click.echo(f"{PROG}: {exc.message}", err=True)
+            sys.exit(exc.exit_code)
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
-        except click.Abort:
+        except click.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C while click parsed the options
+                click.echo(f"{PROG}: interrupted", err=True)
+                sys.exit(Interrupted.exit_code)
             _fail("aborted", 1)
+        except KeyboardInterrupt:
+            click.echo(f"{PROG}: interrupted", err=True)
+            sys.exit(Interrupted.exit_code)
         sys.exit(result if isinstance(result, int) else 0)
 
 

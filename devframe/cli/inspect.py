@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from devframe.cli.common import echo_json, read_domain, redact, warn_no_device_plugins
+from devframe.cli.output import fit, render_table, terminal_width, wide_option
 
 if TYPE_CHECKING:
     from devframe.core.device import Device
@@ -125,20 +126,16 @@ def spec_map(domain: Domain) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _render(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> list[str]:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
-    lines = []
-    for row in [header, *rows]:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
-    return lines
+def _render(rows: Sequence[tuple[str, ...]], header: tuple[str, ...], *, wide: bool = False) -> list[str]:
+    return render_table(rows, header, wide=wide)
 
 
 @click.command()
 @click.argument("file", metavar="FILE")
 @click.option("--json", "as_json", is_flag=True, help="Print the dev_spec_map {dev_type: [dev_spec, ...]} as JSON.")
+@wide_option
 @click.pass_context
-def inspect(ctx: click.Context, file: str, as_json: bool) -> None:
+def inspect(ctx: click.Context, file: str, as_json: bool, wide: bool) -> None:
     """Show the devices of domain XML FILE ('-' for stdin), secrets hidden."""
     from devframe.cli import get_registry
 
@@ -148,6 +145,7 @@ def inspect(ctx: click.Context, file: str, as_json: bool) -> None:
         echo_json(spec_map(domain))
         return
     rows = table_rows(domain)
-    click.echo(f"domain {domain.name or '?'}  uuid {domain.uuid or '?'}  devices {len(rows)}")
-    for line in _render(rows, ("DEV_TYPE", "PLUGIN", "ALIAS", "ADDRESS", "KEY FIELDS")):
+    title = f"domain {domain.name or '?'}  uuid {domain.uuid or '?'}  devices {len(rows)}"
+    click.echo(title if wide else fit(title, terminal_width()))
+    for line in _render(rows, ("DEV_TYPE", "PLUGIN", "ALIAS", "ADDRESS", "KEY FIELDS"), wide=wide):
         click.echo(line)

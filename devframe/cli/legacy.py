@@ -16,12 +16,14 @@ __all__ = ["legacy"]
 @click.argument("conf_file", metavar="CONF.json")
 @click.option("--arch", required=True, help="Guest architecture: x86_64, ppc64, ppc64le, s390x or aarch64.")
 @click.option("--xml", "as_xml", is_flag=True, help="Print the whole domain XML instead of the dev_spec_list.")
+@click.option("--json", "as_json", is_flag=True, help='JSON (the default); with --xml: {"xml": ...}.')
 @click.pass_context
-def legacy(ctx: click.Context, conf_file: str, arch: str, as_xml: bool) -> None:
+def legacy(ctx: click.Context, conf_file: str, arch: str, as_xml: bool, as_json: bool) -> None:
     """Convert a legacy (pre-3.3 engine) flat VM conf to a dev_spec_list (deprecated).
 
-    With --xml, build the domain (the conf needs vmName and vmId; memSize in MiB and
-    smp are read when present). '-' reads the conf from stdin.
+    The dev_spec_list is printed as JSON. With --xml, build the domain (the conf needs
+    vmName and vmId; memSize in MiB and smp are read when present). '-' reads the conf
+    from stdin.
     """
     from devframe.cli import get_registry
     from devframe.core.errors import DevframeError
@@ -43,7 +45,10 @@ def legacy(ctx: click.Context, conf_file: str, arch: str, as_xml: bool) -> None:
         if as_xml:
             legacy_only = {k: v for k, v in conf.items() if k != "devices"}
             text = domain_from_conf(legacy_only, arch=arch, registry=registry).to_xml()
-            click.echo(text, nl=not text.endswith("\n"))
+            if as_json:
+                echo_json({"xml": text})
+            else:
+                click.echo(text, nl=not text.endswith("\n"))
             return
         specs = spec_list_from_legacy_conf(conf, arch, registry=registry)
     echo_json(specs)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from devframe.cli import get_registry
+from devframe.cli.connect import TEST_DRIVER, connect_option, resolve_uri
 from devframe.cli.inspect import format_address
 
 if TYPE_CHECKING:
@@ -117,9 +118,7 @@ def _event_text(event: Event) -> str:
 
 
 @click.command()
-@click.option(
-    "--uri", "uris", multiple=True, default=("test:///default",), show_default=True, help="Host to watch (repeatable)."
-)
+@connect_option(multiple=True, fallback=TEST_DRIVER)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds (default: run until ^C).")
 @click.option("--count", type=int, default=None, help="Stop after printing this many records.")
@@ -134,6 +133,7 @@ def monitor(
     interval: float,
 ) -> None:
     """Print device changes and libvirt events of the guests of one or more hosts."""
+    uris = uris or (str(resolve_uri(None, TEST_DRIVER)),)
     from devframe.agent import CONNECTION_CLOSED, Host
 
     registry = get_registry(ctx)
@@ -173,8 +173,6 @@ def monitor(
                     for uuid in running | set(watch.known):
                         _check(watch, uuid, printer)
                 next_poll = time.monotonic() + interval
-    except KeyboardInterrupt:
-        pass
     finally:
         for watch in watches.values():
             watch.host.close()

@@ -4,6 +4,9 @@ The engine's placeholders are resolved first (see docs/agent.md): drive paths fr
 their storage IDs under ``--storage-root``, sysinfo from the host, anything else from
 ``--resolve KEY=VALUE``. The domain is then defined and started, and the devices of
 its live XML are printed with libvirt's aliases and addresses.
+
+The host is ``-c URI``, else ``$LIBVIRT_DEFAULT_URI``, else libvirt's in-process test
+driver, and then a warning on stderr says that nothing really runs.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ import click
 
 from devframe.cli import UserError, get_registry
 from devframe.cli.common import echo_json, read_domain
+from devframe.cli.connect import TEST_DRIVER, connect_option, resolve_uri, warn_test_driver
 from devframe.cli.inspect import _render, spec_map, table_rows
+from devframe.cli.output import fit, terminal_width, wide_option
+from devframe.cli.progress import Progress
 
 __all__ = ["parse_resolve", "run"]
 
@@ -38,7 +44,7 @@ def _is_local(uri: str) -> bool:
 
 @click.command()
 @click.argument("domain_xml", metavar="DOMAIN.xml")
-@click.option("--uri", default="test:///default", show_default=True, help="libvirt URI of the host.")
+@connect_option(fallback=TEST_DRIVER)
 @click.option(
     "--resolve",
     "resolve",
@@ -55,24 +61,29 @@ def _is_local(uri: str) -> bool:
 @click.option("--transient", is_flag=True, help="Create a transient domain (not defined).")
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait until it runs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the live dev_spec_map as JSON.")
+@wide_option
 @click.pass_context
 def run(
     ctx: click.Context,
     domain_xml: str,
-    uri: str,
+    uri: str | None,
     resolve: tuple[str, ...],
     storage_root: str | None,
     transient: bool,
     timeout: float,
     as_json: bool,
+    wide: bool,
 ) -> None:
     """Prepare, define and start DOMAIN.xml, then show its live devices."""
     from devframe.agent import Host, host_resolvers
     from devframe.agent.resolvers import DEFAULT_STORAGE_ROOT
     from devframe.core.prepare import prepare_domain
 
+    uri = resolve_uri(uri, TEST_DRIVER)
+    assert uri is not None  # the fallback
     values = parse_resolve(resolve)
     domain = read_domain(domain_xml, ctx)
+    warn_test_driver(uri, f"running domain {domain.name or '?'}")
     host = Host(uri, registry=get_registry(ctx))
     try:
         resolvers = host_resolvers(
@@ -83,7 +94,8 @@ def run(
             machine_id="/etc/machine-id" if _is_local(uri) else None,
         )
         prepare_domain(domain, resolvers)
-        guest = host.create_guest(domain, persistent=not transient, timeout=timeout)
+        with Progress(f"starting {domain.name or 'the domain'} on {uri}"):
+            guest = host.create_guest(domain, persistent=not transient, timeout=timeout)
         live = guest.domain()
         if as_json:
             out: dict[str, Any] = {
@@ -96,8 +108,9 @@ def run(
             echo_json(out)
             return
         rows = table_rows(live)
-        click.echo(f"domain {live.name}  uuid {live.uuid}  running on {uri}  devices {len(rows)}")
-        for line in _render(rows, ("DEV_TYPE", "PLUGIN", "ALIAS", "ADDRESS", "KEY FIELDS")):
+        title = f"domain {live.name}  uuid {live.uuid}  running on {uri}  devices {len(rows)}"
+        click.echo(title if wide else fit(title, terminal_width()))
+        for line in _render(rows, ("DEV_TYPE", "PLUGIN", "ALIAS", "ADDRESS", "KEY FIELDS"), wide=wide):
             click.echo(line)
     finally:
         host.close()

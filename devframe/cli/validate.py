@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from devframe.cli.common import read_input
+from devframe.cli.progress import Progress
 
 __all__ = ["validate"]
 
@@ -39,9 +40,10 @@ def validate(ctx: click.Context, file: str, schema: str | None, timeout: float) 
 
     load_domain_schema(schema)  # a missing schema is reported before reading input
     data, source = read_input(file)
-    problems = domain_schema_problems(
-        data, schema=schema, source=source, limits=ParseLimits.from_env(), timeout=timeout or None
-    )
+    with Progress(f"validating {source} against libvirt's schema"):
+        problems = domain_schema_problems(
+            data, schema=schema, source=source, limits=ParseLimits.from_env(), timeout=timeout or None
+        )
     if not problems:
         click.echo(f"{source}: valid")
         return
