@@ -37,6 +37,8 @@ COMMANDS: dict[str, str] = {
     "legacy": "devframe.cli.legacy:legacy",
     "run": "devframe.cli.run:run",
     "monitor": "devframe.cli.monitor:monitor",
+    "edit": "devframe.cli.edit:edit",
+    "tree": "devframe.cli.tree:tree",
 }
 
 PROG = "devframe"
