@@ -118,8 +118,8 @@ def test_add_from_a_file_and_remove_by_alias_and_by_index(vm: Path, tmp_path: Pa
         "added interface:2",
     ]
     domain = devframe.parse_domain(result["xml"])
-    assert [d.element.find("target").get("dev") for d in domain.dev_map["disk"]] == ["vda", "sda", "sdc"]
-    assert [d.element.find("mac").get("address") for d in domain.dev_map["interface"]][-1] == "56:6f:00:00:00:09"
+    assert [d.element.xpath("string(target/@dev)") for d in domain.dev_map["disk"]] == ["vda", "sda", "sdc"]
+    assert domain.dev_map["interface"][-1].element.xpath("string(mac/@address)") == "56:6f:00:00:00:09"
     assert domain.dev_map["interface"][-1].metadata["network"] == "lab"  # kept in <metadata>, by MAC
     assert 'name="vdb"' not in result["xml"]  # the removed disk's metadata entry went with it
     # The result ("xml") is the domain for libvirt, passwords included; the diff is for people.
@@ -256,7 +256,7 @@ def test_define_replaces_the_definition_on_the_host(test_host: tuple[Host, Guest
     assert "xml" not in result  # it went to libvirt
     defined = host.guest(guest.name).domain(inactive=True)
     assert [d.element.get("model") for d in defined.dev_map["sound"]] == ["ich9"]
-    assert defined.dev_map["interface"][0].element.find("link").get("state") == "down"
+    assert defined.dev_map["interface"][0].element.xpath("string(link/@state)") == "down"
     assert "sound" not in guest.domain().dev_map  # the running domain is as it was
 
 

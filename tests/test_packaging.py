@@ -23,6 +23,7 @@ import zipfile
 from email.message import Message
 from email.parser import Parser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
@@ -155,7 +156,7 @@ def test_uv_sync_all_packages(tmp_path: Path) -> None:
 # -- one version source per distribution, pins that follow it ------------------------------
 
 
-def _pyproject(root: Path) -> dict:
+def _pyproject(root: Path) -> dict[str, Any]:
     return tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
 
 
