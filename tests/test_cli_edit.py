@@ -16,6 +16,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -299,3 +300,47 @@ def test_in_place_on_a_host_is_refused(test_host: tuple[Host, Guest]) -> None:
     _, guest = test_host
     out = cli("edit", "-c", "test:///default", guest.name, "--add-device", SOUND, "--in-place")
     one_error(out, "--in-place", "is not a file")
+
+
+# -- a real libvirtd (marked: it needs the shared daemon; run by scripts/test and .ci/run) ------------
+
+
+@pytest.mark.libvirtd
+def test_edit_and_tree_on_a_real_libvirtd(libvirtd: None) -> None:
+    """edit --define, edit --update (a USB tablet: its unplug needs no guest OS) and tree,
+    through the installed program, on a running TCG guest of qemu:///system."""
+    from libvirt_host import PREFIX, URI, tiny_domain_xml
+
+    name = f"{PREFIX}edit-{uuid.uuid4().hex[:8]}"
+    host = Host(URI)
+    guest = host.create_guest(devframe.parse_domain(tiny_domain_xml(name)))
+
+    def run(*args: str) -> dict[str, Any]:
+        out = subprocess.run([str(DEVFRAME), *args], capture_output=True, text=True, env=env(), timeout=120)
+        assert out.returncode == 0, out.stderr
+        result: dict[str, Any] = json.loads(out.stdout)
+        return result
+
+    try:
+        tree = run("tree", "-c", URI, name, "--json")
+        assert tree["roots"][0]["label"].startswith("pci-root (PCI bus 0x00)")
+        defined = run("edit", "-c", URI, name, "--add-device", SOUND, "--define", "--json")
+        assert defined["defined"] is True
+        assert "sound" in guest.domain(inactive=True).dev_map and "sound" not in guest.domain().dev_map
+        tablet = '{"type": "input", "device": "tablet", "specParams": {"bus": "usb"}}'
+        added = run("edit", "-c", URI, name, "--add-device", tablet, "--update", "--json")
+        (line,) = added["updated"]
+        alias = line.split("alias=")[1]
+        (live,) = guest.domain().find(alias=alias)
+        assert (live.raw_address() or {}).get("type") == "usb"
+        shown = subprocess.run([str(DEVFRAME), "tree", "-c", URI, name], capture_output=True, text=True, env=env())
+        assert f"input tablet alias={alias}" in shown.stdout
+        removed = run("edit", "-c", URI, name, "--remove-device", alias, "--update", "--timeout", "15", "--json")
+        (done,) = removed["updated"]
+        assert done.startswith("detached input:") and done.endswith(f" alias={alias}")
+        assert guest.domain().find(alias=alias) == []
+    finally:
+        try:
+            guest.destroy()
+        finally:
+            host.close()
