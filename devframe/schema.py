@@ -17,8 +17,10 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import threading
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any, TypeVar
 
 from lxml import etree
 
@@ -32,6 +34,7 @@ __all__ = [
     "SchemaTimeoutError",
     "domain_schema_problems",
     "load_domain_schema",
+    "run_limited",
     "validate_domain_xml",
 ]
 
@@ -40,6 +43,8 @@ DEFAULT_DOMAIN_SCHEMA = Path("/usr/share/libvirt/schemas/domain.rng")
 
 # An lxml RelaxNG object keeps its error log on itself: one validation at a time.
 _VALIDATE_LOCK = threading.Lock()
+
+T = TypeVar("T")
 
 
 class SchemaError(DevframeError):
@@ -148,26 +153,28 @@ def _validate(
     return found or [(None, "document does not match the domain schema")]
 
 
-def _child(
-    relaxng: etree.RelaxNG, document: etree._Element | etree._ElementTree, conn: Connection
-) -> None:  # pragma: no cover - runs in the forked child
+def _child(function: Callable[..., T], args: tuple[Any, ...], conn: Connection) -> None:  # pragma: no cover
+    # Runs in the forked child: single-threaded, and _VALIDATE_LOCK may have been held
+    # by another thread at fork time, so the function must not take it.
     try:
-        # Single-threaded here, and the lock may have been held by another thread at fork.
-        conn.send(("ok", _validate(relaxng, document, lock=False)))
+        conn.send(("ok", function(*args)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
 
 
-def _validate_in_child(
-    relaxng: etree.RelaxNG, document: etree._Element | etree._ElementTree, timeout: float, source: str | None
-) -> list[tuple[int | None, str]]:
-    # A forked child inherits the parsed document and the compiled schema: nothing is
-    # serialized or loaded again, and a validation that runs away can be killed.
+def run_limited(function: Callable[..., T], args: tuple[Any, ...], timeout: float, source: str | None) -> T:
+    """``function(*args)`` in a forked child, stopped after ``timeout`` seconds
+    (:class:`SchemaTimeoutError`). The result travels back pickled.
+
+    A forked child inherits the parsed document and the compiled schema: nothing is
+    serialized or loaded again, and a validation that runs away can be killed. The
+    function runs without :data:`_VALIDATE_LOCK` (see :func:`_child`).
+    """
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(relaxng, document, send), daemon=True)
+    child = context.Process(target=_child, args=(function, args, send), daemon=True)
     child.start()
     send.close()
     try:
@@ -189,7 +196,19 @@ def _validate_in_child(
         child.join()
     if status != "ok":
         raise SchemaError(f"schema validation failed: {payload}")
-    return list(payload)
+    return payload  # type: ignore[no-any-return]
+
+
+def _validate_unlocked(
+    relaxng: etree.RelaxNG, document: etree._Element | etree._ElementTree
+) -> list[tuple[int | None, str]]:
+    return _validate(relaxng, document, lock=False)
+
+
+def _validate_in_child(
+    relaxng: etree.RelaxNG, document: etree._Element | etree._ElementTree, timeout: float, source: str | None
+) -> list[tuple[int | None, str]]:
+    return list(run_limited(_validate_unlocked, (relaxng, document), timeout, source))
 
 
 def validate_domain_xml(

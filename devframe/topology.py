@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from devframe.core.device import Device
     from devframe.core.domain import Domain
 
-__all__ = ["PCI_BUSES", "USB_PORTS", "Node", "Topology", "topology"]
+__all__ = ["PCI_BUSES", "USB_PORTS", "Node", "Topology", "device_label", "element_label", "topology"]
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,13 @@ def _attr(element: Any, child: str, name: str) -> str:
 
 def device_label(device: Device) -> str:
     """``disk vda alias=ua-...``: the dev_type, what tells it apart, its alias."""
-    element = device.element
-    if device.dev_type == "controller":
+    return element_label(device.element, device.dev_type)
+
+
+def element_label(element: Any, dev_type: str | None = None) -> str:
+    """:func:`device_label` from a device's element alone (no plugin needed)."""
+    kind = dev_type or str(element.tag)
+    if kind == "controller":
         model = element.get("model")
         text = f"{element.get('type', '?')} controller index={element.get('index', '0')}"
         return f"{text} {model}" if model else text
@@ -178,8 +183,9 @@ def device_label(device: Device) -> str:
         or element.get("type")
         or ""
     )
-    label = f"{device.dev_type} {detail}".strip()
-    return f"{label} alias={device.alias}" if device.alias else label
+    label = f"{kind} {detail}".strip()
+    alias = _attr(element, "alias", "name")
+    return f"{label} alias={alias}" if alias else label
 
 
 class _Builder:
