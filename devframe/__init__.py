@@ -63,7 +63,7 @@ from devframe.core.fields import (
 )
 from devframe.core.hookspecs import DeviceTypeRegister, hookimpl
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, address_text, device_id_from_alias, user_alias
-from devframe.core.log import get_logger
+from devframe.core.log import RedactingFilter, get_logger, redact_secrets
 from devframe.core.prepare import prepare_domain
 from devframe.core.registry import ENTRY_POINT_GROUP, PluginInfo, Registry, create_registry
 from devframe.core.resolve import HostFacts, PlaceholderError, Resolvers, checked_path
@@ -128,6 +128,7 @@ __all__ = [
     "PlaceholderError",
     "PluginError",
     "PluginInfo",
+    "RedactingFilter",
     "Registry",
     "Resolvers",
     "SourceSeclabel",
@@ -154,6 +155,7 @@ __all__ = [
     "parse_domain",
     "parse_xml",
     "prepare_domain",
+    "redact_secrets",
     "reset_default_registry",
     "spec_list_from_domain",
     "spec_list_from_legacy_conf",

@@ -311,6 +311,8 @@ class _Explainer:
         where = _where(path)
         patterns = self.grammar.element_patterns(path)
         line = _line(original)
+        if not patterns and len(path) == 1:
+            return Explanation(line, device, where, f"this schema does not describe <{path[0]}> documents")
         if not patterns:
             parent_patterns = self.grammar.element_patterns(path[:-1])
             _, children = self.grammar.allowed(parent_patterns)
@@ -416,7 +418,9 @@ def _explain(relaxng: etree.RelaxNG, grammar: Grammar, tree: etree._ElementTree)
     root = tree.getroot()
     explainer = _Explainer(relaxng, grammar, root)
     devices = root.find("devices")
-    if report.libxml2:
+    if report.libxml2 and not grammar.element_patterns([etree.QName(root).localname]):
+        report.problems.append(explainer.describe(root, None, [etree.QName(root).localname], None))
+    elif report.libxml2:
         device_elements = [c for c in devices if isinstance(c.tag, str)] if devices is not None else []
         for element in device_elements:
             alone = _minimal(root, element)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -145,12 +146,16 @@ def test_logs_never_show_secrets_at_any_level(json_output: bool) -> None:
         assert lines and lines[0]["passwd"] == "***"
 
 
-def test_unconfigured_logging_never_shows_secrets(capsys: pytest.CaptureFixture[str]) -> None:
+def test_unconfigured_logging_never_shows_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    """Without structlog configured, lines go to the stdlib logger ``devframe``: what any
+    handler receives (message, fields, traceback) is already redacted."""
     structlog.reset_defaults()
-    _log_everything()
-    captured = capsys.readouterr()
-    assert "attach failed" in captured.err
-    assert_clean(captured.out + captured.err, "unconfigured log output")
+    with caplog.at_level(logging.DEBUG, logger="devframe"):
+        _log_everything()
+    assert "attach failed" in caplog.text and "Traceback" in caplog.text and "Boom" in caplog.text
+    assert len(caplog.records) == 10
+    fields = [json.dumps(getattr(record, "devframe", {}), default=str) for record in caplog.records]
+    assert_clean(caplog.text + "".join(fields), "unconfigured log output")
 
 
 def test_plugin_fault_logs_never_show_secrets() -> None:

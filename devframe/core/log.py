@@ -1,9 +1,14 @@
-"""Logging: structlog everywhere, configured only by applications (CLI, agent).
+"""Logging: devframe logs, the application decides where to.
 
 Library code calls :func:`get_logger` with bound context (domain, dev_type, alias,
-plugin). :func:`configure_logging` picks a readable console renderer (default) or JSON
-lines (``json=True`` or ``DEVFRAME_LOG_FORMAT=json``), writes to stderr, and always
-runs :func:`redact_secrets` so passwords and secrets never reach a log.
+plugin). An application that configured structlog gets the lines through structlog;
+one that did not gets them through the stdlib logger ``devframe`` (``logging``'s
+handlers, ``basicConfig``, ``caplog``...). Secrets are redacted before a line reaches
+either, whatever processors or handlers the application set up; :class:`RedactingFilter`
+(stdlib) and :func:`redact_secrets` (a structlog processor) apply the same rules to an
+application's other logs. :func:`configure_logging` is for applications that want
+devframe's own set-up (the CLI): a readable console renderer (default) or JSON lines
+(``json=True`` or ``DEVFRAME_LOG_FORMAT=json``), on stderr.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from collections.abc import Mapping, MutableMapping
 from typing import IO, Any, TextIO, cast
 
 __all__ = [
+    "LOGGER_NAME",
     "REDACTED",
     "SECRET_KEYS",
     "SECRET_SUFFIXES",
+    "RedactingFilter",
     "configure_logging",
     "get_logger",
     "is_secret_key",
@@ -118,38 +125,86 @@ def redact_secrets(logger: Any, method: str, event_dict: MutableMapping[str, Any
     return event_dict
 
 
-_unconfigured: tuple[Any, Any] | None = None
+#: the stdlib logger devframe writes to while the application has not configured structlog
+LOGGER_NAME = "devframe"
+
+_LEVEL_OF = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "exception": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
 
 
-def _unconfigured_logger() -> Any:
-    # A library must not print debug chatter to stdout just because the application
-    # never configured structlog: until it does, warnings and errors go to stderr.
-    # Built once per stderr (a ConsoleRenderer costs more than parsing a small domain).
-    import structlog
+class RedactingFilter(logging.Filter):
+    """A :class:`logging.Filter` that redacts secrets from a record: its message (with
+    its arguments merged in), the ``devframe`` fields of its ``extra``, and its
+    traceback (rendered here, so a formatter can no longer print the raw one).
 
-    global _unconfigured
-    stream = sys.stderr
-    if _unconfigured is None or _unconfigured[0] is not stream:
-        logger = structlog.wrap_logger(
-            structlog.PrintLogger(stream),
-            processors=[
-                structlog.processors.add_log_level,
-                redact_secrets,
-                structlog.dev.ConsoleRenderer(colors=False),
-            ],
-            wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-        )
-        _unconfigured = (stream, logger)
-    return _unconfigured[1]
+    devframe's own logger (``logging.getLogger("devframe")``) carries one; add it to a
+    handler to redact what other libraries log too::
+
+        handler.addFilter(devframe.RedactingFilter())
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed %-format: keep the raw text
+            message = str(record.msg)
+        record.msg = redact_text(message)
+        record.args = None
+        fields = getattr(record, "devframe", None)
+        if isinstance(fields, Mapping):
+            record.devframe = redact_value(dict(fields))
+        if record.exc_info and record.exc_info[0] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = redact_text(text)
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
+        return True
+
+
+_stdlib_logger = logging.getLogger(LOGGER_NAME)
+_stdlib_logger.addFilter(RedactingFilter())
+
+
+def _exception_text(exc_info: Any) -> str | None:
+    """The traceback ``exc_info`` names (True: the one being handled), secrets redacted."""
+    import traceback
+
+    info: Any
+    if exc_info is True:
+        info = sys.exc_info()
+    elif isinstance(exc_info, BaseException):
+        info = (type(exc_info), exc_info, exc_info.__traceback__)
+    elif isinstance(exc_info, tuple) and len(exc_info) == 3:
+        info = exc_info
+    else:
+        return None
+    if info[0] is None:
+        return None
+    return redact_text("".join(traceback.format_exception(*info)).rstrip())
+
+
+def _structlog_configured() -> bool:
+    """True when structlog is loaded and configured (by the application, or the CLI)."""
+    module = sys.modules.get("structlog")
+    return module is not None and bool(module.is_configured())
 
 
 class _LazyLogger:
-    """A logger that imports structlog and resolves its configuration at each call.
+    """devframe's logger: structlog when the application configured it, else the stdlib
+    logger ``devframe``; secrets are redacted before either sees a line.
 
     Importing structlog costs more than a third of ``devframe plugins``' start-up, and
-    most runs never log: it is loaded when the first line is written. Resolving at
-    each call also follows a configuration the application sets after the logger was
-    made.
+    most runs never log: it is loaded only when the application loaded it, or when a
+    deferred :func:`configure_logging` (the CLI's) applies at the first line. Resolving
+    at each call also follows a configuration the application sets after the logger
+    was made.
     """
 
     __slots__ = ("_context",)
@@ -160,59 +215,65 @@ class _LazyLogger:
     def bind(self, **more: Any) -> _LazyLogger:
         return _LazyLogger({**self._context, **more})
 
-    def _real(self) -> Any:
-        import structlog
-
+    def _emit(self, method: str, event: str, kw: dict[str, Any]) -> Any:
         if _pending is not None:
             _apply_pending()
-        if structlog.is_configured():
-            return structlog.get_logger("devframe").bind(**self._context)
-        return _unconfigured_logger().bind(**self._context)
+        fields: dict[str, Any] = {**self._context, **kw}
+        exception = _exception_text(fields.pop("exc_info", True if method == "exception" else None))
+        fields = {k: (REDACTED if is_secret_key(k) and v is not None else redact_value(v)) for k, v in fields.items()}
+        event = redact_text(str(event))
+        if exception is not None:
+            fields["exception"] = exception
+        level = _LEVEL_OF[method]
+        if _structlog_configured():
+            import structlog
+
+            # Already redacted: the application's own processors may not redact.
+            real = structlog.get_logger(LOGGER_NAME)
+            return getattr(real, "error" if method == "exception" else method)(event, **fields)
+        if not _stdlib_logger.isEnabledFor(level):
+            return None
+        shown = {k: v for k, v in fields.items() if k != "exception"}
+        text = " ".join([event, *(f"{k}={v}" for k, v in shown.items())])
+        if exception is not None:
+            text = f"{text}\n{exception}"
+        _stdlib_logger.log(level, "%s", text, extra={"devframe": shown}, stacklevel=3)
+        return None
+
+    def _enabled(self, level: int) -> bool:
+        """False when a line at ``level`` would surely be dropped (checked cheaply)."""
+        if _pending is not None:
+            return level >= _LEVELS[_pending["level_name"]]
+        if "structlog" in sys.modules:
+            return True  # structlog's own level filter decides
+        return _stdlib_logger.isEnabledFor(level)
 
     def debug(self, event: str, **kw: Any) -> Any:
-        if _below_level_before_structlog(logging.DEBUG):
-            return None
-        return self._real().debug(event, **kw)
+        return self._emit("debug", event, kw) if self._enabled(logging.DEBUG) else None
 
     def info(self, event: str, **kw: Any) -> Any:
-        if _below_level_before_structlog(logging.INFO):
-            return None
-        return self._real().info(event, **kw)
+        return self._emit("info", event, kw) if self._enabled(logging.INFO) else None
 
     def warning(self, event: str, **kw: Any) -> Any:
-        return self._real().warning(event, **kw)
+        return self._emit("warning", event, kw)
 
     def error(self, event: str, **kw: Any) -> Any:
-        return self._real().error(event, **kw)
+        return self._emit("error", event, kw)
 
     def exception(self, event: str, **kw: Any) -> Any:
-        return self._real().exception(event, **kw)
+        return self._emit("exception", event, kw)
 
     def critical(self, event: str, **kw: Any) -> Any:
-        return self._real().critical(event, **kw)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._real(), name)
-
-
-def _below_level_before_structlog(level: int) -> bool:
-    """True when a line at ``level`` would be dropped, known without loading structlog.
-
-    Until structlog is loaded, only devframe can have configured it: the level in force
-    is that of a pending configure_logging() call, else the fallback's (warning).
-    """
-    if "structlog" in sys.modules:
-        return False
-    threshold = _LEVELS[_pending["level_name"]] if _pending is not None else logging.WARNING
-    return level < threshold
+        return self._emit("critical", event, kw)
 
 
 def get_logger(**context: Any) -> Any:
-    """A structlog logger with ``context`` bound (domain, dev_type, alias, plugin).
+    """A logger with ``context`` bound (domain, dev_type, alias, plugin).
 
-    Follows the application's structlog configuration; before there is one, only
-    warnings and errors are written, to stderr. structlog itself is imported when the
-    first line is written.
+    When the application has configured structlog, lines go through it; otherwise
+    through the stdlib logger ``devframe`` (``logging.basicConfig`` catches them; with
+    no logging configured at all, Python prints warnings and errors to stderr). Either
+    way secrets are redacted first (:func:`redact_secrets`'s rules).
     """
     return _LazyLogger(context)
 
