@@ -7,6 +7,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 
 def _run(code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -14,7 +16,7 @@ def _run(code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_building_a_registry_and_listing_plugins_does_not_load_structlog():
+def test_building_a_registry_and_listing_plugins_does_not_load_structlog() -> None:
     result = _run(
         """
         import sys
@@ -29,7 +31,7 @@ def test_building_a_registry_and_listing_plugins_does_not_load_structlog():
     assert result.stdout.strip().splitlines()[-1] == "False"
 
 
-def test_deferred_settings_apply_at_the_first_line():
+def test_deferred_settings_apply_at_the_first_line() -> None:
     result = _run(
         """
         import sys
@@ -47,7 +49,7 @@ def test_deferred_settings_apply_at_the_first_line():
     assert (event["event"], event["plugin"], event["passwd"]) == ("first line", "p", "***")
 
 
-def test_without_defer_settings_apply_at_once():
+def test_without_defer_settings_apply_at_once() -> None:
     result = _run(
         """
         import structlog
@@ -59,7 +61,7 @@ def test_without_defer_settings_apply_at_once():
     assert result.stdout.strip() == "True", result.stderr
 
 
-def test_unconfigured_library_writes_warnings_to_stderr_only():
+def test_unconfigured_library_writes_warnings_to_stderr_only() -> None:
     result = _run(
         """
         from devframe.core.log import get_logger
@@ -75,7 +77,7 @@ def test_unconfigured_library_writes_warnings_to_stderr_only():
 # -- issue 19 item 8: logging for library users ---------------------------------------------------
 
 
-def test_an_application_with_basicconfig_gets_devframes_lines_through_stdlib_logging():
+def test_an_application_with_basicconfig_gets_devframes_lines_through_stdlib_logging() -> None:
     result = _run(
         """
         import logging, sys
@@ -95,7 +97,7 @@ def test_an_application_with_basicconfig_gets_devframes_lines_through_stdlib_log
     assert "hunter2" not in result.stdout + result.stderr
 
 
-def test_records_carry_the_fields_and_a_redacted_traceback():
+def test_records_carry_the_fields_and_a_redacted_traceback() -> None:
     result = _run(
         """
         import json, logging
@@ -122,7 +124,7 @@ def test_records_carry_the_fields_and_a_redacted_traceback():
     assert "hunter2" not in result.stdout and out["exc_info"] is True
 
 
-def test_an_application_configured_structlog_without_devframes_processor_still_gets_no_secrets():
+def test_an_application_configured_structlog_without_devframes_processor_still_gets_no_secrets() -> None:
     result = _run(
         """
         import sys, structlog
@@ -152,7 +154,7 @@ def test_an_application_configured_structlog_without_devframes_processor_still_g
     assert "hunter2" not in result.stdout + result.stderr
 
 
-def test_the_exported_filter_and_processor_redact_an_applications_own_logs():
+def test_the_exported_filter_and_processor_redact_an_applications_own_logs() -> None:
     result = _run(
         """
         import logging, sys, structlog
@@ -174,7 +176,7 @@ def test_the_exported_filter_and_processor_redact_an_applications_own_logs():
     assert result.stdout.splitlines() == ["login with passwd=***", "password='***' event='login'"]
 
 
-def test_pytests_caplog_sees_devframes_warnings(caplog):
+def test_pytests_caplog_sees_devframes_warnings(caplog: pytest.LogCaptureFixture) -> None:
     import logging
 
     import structlog
@@ -186,4 +188,4 @@ def test_pytests_caplog_sees_devframes_warnings(caplog):
         devframe.device_from_spec({"type": "teleporter"})
     (record,) = caplog.records
     assert record.name == "devframe" and record.levelname == "WARNING"
-    assert record.devframe == {"dev_type": "teleporter"}
+    assert record.__dict__["devframe"] == {"dev_type": "teleporter"}

@@ -244,7 +244,7 @@ class _LazyLogger:
         """False when a line at ``level`` would surely be dropped (checked cheaply)."""
         if _pending is not None:
             return level >= _LEVELS[_pending["level_name"]]
-        if "structlog" in sys.modules:
+        if _structlog_configured():
             return True  # structlog's own level filter decides
         return _stdlib_logger.isEnabledFor(level)
 
