@@ -47,6 +47,7 @@ from devframe.core.errors import (
 )
 from devframe.core.fields import (
     INT,
+    LIVE,
     ON_OFF,
     STR,
     UINT,
@@ -59,6 +60,7 @@ from devframe.core.fields import (
     Flag,
     IntRange,
     Kind,
+    Live,
     Pattern,
 )
 from devframe.core.hookspecs import DeviceTypeRegister, hookimpl
@@ -89,6 +91,7 @@ __all__ = [
     "CHAR_TYPES",
     "ENTRY_POINT_GROUP",
     "INT",
+    "LIVE",
     "ON_OFF",
     "STR",
     "UINT",
@@ -121,6 +124,7 @@ __all__ = [
     "Identity",
     "IntRange",
     "Kind",
+    "Live",
     "MetadataError",
     "MetadataSchema",
     "ParseLimits",

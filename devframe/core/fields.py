@@ -26,6 +26,7 @@ from devframe.core.errors import FieldValueError
 
 __all__ = [
     "INT",
+    "LIVE",
     "ON_OFF",
     "STR",
     "UINT",
@@ -38,6 +39,7 @@ __all__ = [
     "Flag",
     "IntRange",
     "Kind",
+    "Live",
     "Pattern",
 ]
 
@@ -251,6 +253,13 @@ MAX_NAME_LENGTH = 40_000
 #: What a secret field's value is shown as in errors, ``repr``, logs and ``inspect``.
 REDACTED = "***"
 
+#: ``Field(live=...)``: whether libvirt can change the value on a running domain. True
+#: or False for every device of the class, or a predicate on the running device for a
+#: value only some of them can change (a disk's source: removable media only).
+Live = bool | Callable[[Any], bool]
+#: ``live=LIVE`` reads better than ``live=True`` in a long declaration
+LIVE = True
+
 
 def _xml_text_error(raw: str) -> str | None:
     """Why XML cannot hold ``raw`` as text or attribute value (control characters,
@@ -270,9 +279,26 @@ class _Base:
     spec: str | None = None
     secret: bool = False
     doc: str = ""
+    #: can the value change on a running domain (see :data:`Live`)
+    live: Live = False
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
+
+    def live_for(self, view: ElementView) -> bool:
+        """True when this field of ``view`` (a running device) can change live."""
+        live = self.live
+        return bool(live(view)) if callable(live) else bool(live)
+
+    def compared(self, view: ElementView) -> object:
+        """What two elements are compared by for this field: equal when the field's XML is
+        the same (an absent value is None, so an absent and an empty value differ)."""
+        return self.spec_value(view)
+
+    def copy_value(self, source: ElementView, target: ElementView) -> None:
+        """Make ``target`` hold this field's XML exactly as ``source`` holds it
+        (removing it when ``source`` has none); nothing else of ``target`` changes."""
+        self.apply_spec_value(target, self.spec_value(source))
 
     def shown(self, value: object) -> object:
         """``value`` as errors may quote it: a secret field's value is never quoted."""
@@ -304,7 +330,9 @@ class Field(_Base, Generic[T]):
     attribute of the device element itself. ``spec`` is the dev_spec key
     (``"specParams.vram"`` nests). ``secret`` keeps the value out of ``repr``, logs and
     ``inspect``. ``default`` is what ``device_from_spec`` writes when a spec leaves the
-    field out (libvirt's default, where the schema requires a value).
+    field out (libvirt's default, where the schema requires a value). ``live`` says
+    whether libvirt can change the value on a running domain (:data:`Live`; default
+    no): ``Guest.update`` refuses a change to any other field before acting.
     """
 
     @overload
@@ -318,6 +346,7 @@ class Field(_Base, Generic[T]):
         doc: str = "",
         to_spec: Callable[[str], Any] | None = None,
         from_spec: Callable[[Any], str | None] | None = None,
+        live: Live = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -331,6 +360,7 @@ class Field(_Base, Generic[T]):
         doc: str = "",
         to_spec: Callable[[T], Any] | None = None,
         from_spec: Callable[[Any], T | None] | None = None,
+        live: Live = False,
     ) -> None: ...
     def __init__(  # type: ignore[misc]  # the overloads are the contract
         self,
@@ -343,6 +373,7 @@ class Field(_Base, Generic[T]):
         doc: str = "",
         to_spec: Callable[[T], Any] | None = None,
         from_spec: Callable[[Any], T | None] | None = None,
+        live: Live = False,
     ) -> None:
         self.path = path
         self.steps, self.attr = _split_path(path)
@@ -351,6 +382,7 @@ class Field(_Base, Generic[T]):
         self.default = default
         self.secret = secret
         self.doc = doc
+        self.live = live
         self._to_spec = to_spec
         self._from_spec = from_spec
 
@@ -437,6 +469,16 @@ class Field(_Base, Generic[T]):
                 break
             _remove_keeping_tail(element)
 
+    def compared(self, view: ElementView) -> object:
+        return self.raw(view)
+
+    def copy_value(self, source: ElementView, target: ElementView) -> None:
+        raw = self.raw(source)
+        if raw is None:
+            self.__set__(target, None)
+        else:
+            self.set_raw(target, raw)
+
     def check(self, view: ElementView) -> str | None:
         raw = self.raw(view)
         if raw is None:
@@ -474,13 +516,14 @@ class Field(_Base, Generic[T]):
 class Flag(_Base):
     """Presence of an empty child element (``<readonly/>``) as a bool."""
 
-    def __init__(self, path: str, *, spec: str | None = None, doc: str = "") -> None:
+    def __init__(self, path: str, *, spec: str | None = None, doc: str = "", live: Live = False) -> None:
         self.path = path
         self.steps, attr = _split_path(path)
         if attr is not None:
             raise ValueError("a Flag names an element, not an attribute")
         self.spec = spec
         self.doc = doc
+        self.live = live
 
     @overload
     def __get__(self, view: None, owner: type) -> Flag: ...
@@ -517,6 +560,12 @@ class Flag(_Base):
 
     def spec_value(self, view: ElementView) -> Any:
         return self.__get__(view, type(view))
+
+    def compared(self, view: ElementView) -> object:
+        return self.__get__(view, type(view))
+
+    def copy_value(self, source: ElementView, target: ElementView) -> None:
+        self.__set__(target, self.__get__(source, type(source)))
 
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         if isinstance(value, bool):
@@ -638,6 +687,12 @@ class AddressField(_Base):
     def spec_value(self, view: ElementView) -> Any:
         return self.__get__(view, type(view))
 
+    def compared(self, view: ElementView) -> object:
+        return self.__get__(view, type(view))
+
+    def copy_value(self, source: ElementView, target: ElementView) -> None:
+        self.__set__(target, self.__get__(source, type(source)))
+
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         if value in ({}, "", None):
             return
@@ -652,7 +707,7 @@ class Children(_Base, Generic[V]):
     child of the container.
     """
 
-    def __init__(self, path: str, item: type[V], *, spec: str | None = None, doc: str = "") -> None:
+    def __init__(self, path: str, item: type[V], *, spec: str | None = None, doc: str = "", live: Live = False) -> None:
         steps, attr = _split_path(path)
         if attr is not None or not steps:
             raise ValueError("Children takes an element path")
@@ -662,6 +717,7 @@ class Children(_Base, Generic[V]):
         self.spec = spec
         self.doc = doc
         self.path = path
+        self.live = live
 
     def _container(self, view: ElementView, create: bool) -> etree._Element | None:
         element = view.element
@@ -721,6 +777,15 @@ class Children(_Base, Generic[V]):
     def spec_value(self, view: ElementView) -> Any:
         items = self.__get__(view, type(view))
         return [item.to_dict() for item in items] if items else None
+
+    def compared(self, view: ElementView) -> object:
+        container = self._container(view, create=False)
+        if container is None:
+            return ()
+        return tuple(etree.tostring(child, with_tail=False) for child in container.iterchildren(self.tag))
+
+    def copy_value(self, source: ElementView, target: ElementView) -> None:
+        self.__set__(target, self.__get__(source, type(source)))
 
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         if value is None:
