@@ -88,6 +88,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from devframe import (
+    LIVE,
     ON_OFF,
     STR,
     YES_NO,
@@ -164,8 +165,8 @@ class SecretField(Field[str]):
     subclass raises the same error with the value redacted.
     """
 
-    def __init__(self, path: str, *, doc: str = "") -> None:
-        super().__init__(path, STR, secret=True, doc=doc)
+    def __init__(self, path: str, *, doc: str = "", live: bool = False) -> None:
+        super().__init__(path, STR, secret=True, doc=doc, live=live)
 
     def __set__(self, view: ElementView, value: str | None) -> None:
         if value is not None and not isinstance(value, str):
@@ -277,9 +278,11 @@ class Graphics(Device):
     power_control = Field("@powerControl", YES_NO, spec="specParams.powerControl")
     socket = Field("@socket", STR, spec="specParams.socket", doc="vnc UNIX socket")
     keymap = Field("@keymap", STR, spec="specParams.keyMap", doc="keyboard layout, e.g. en-us")
-    passwd = SecretField("@passwd", doc="console password (secret: never in specs, logs or repr)")
-    passwd_valid_to = Field("@passwdValidTo", STR, spec="specParams.passwdValidTo", doc="password expiry (UTC)")
-    connected = Field("@connected", Choice("keep", "fail", "disconnect"), spec="specParams.connected")
+    passwd = SecretField("@passwd", doc="console password (secret: never in specs, logs or repr)", live=LIVE)
+    passwd_valid_to = Field(
+        "@passwdValidTo", STR, spec="specParams.passwdValidTo", doc="password expiry (UTC)", live=LIVE
+    )
+    connected = Field("@connected", Choice("keep", "fail", "disconnect"), spec="specParams.connected", live=LIVE)
     default_mode = Field("@defaultMode", Choice(*CHANNEL_MODES), spec="specParams.defaultMode")
     listen = Field("@listen", STR, spec="specParams.listen", doc="legacy listen address attribute")
     listens = Children("listen", Listen, spec="specParams.listens", doc="listen children, in order")
