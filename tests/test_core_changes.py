@@ -19,7 +19,7 @@ class Item(ElementView):
 
 
 def _tuned(device: Any) -> bool:
-    return device.element.get("kind") == "tunable"
+    return bool(device.element.get("kind") == "tunable")
 
 
 class Gadget(Device):

@@ -1,9 +1,12 @@
 """``devframe monitor``: print device changes and libvirt events of one or more hosts.
 
-For every guest, the devices of its live XML are remembered with their hash; a
-lifecycle or device event (or, every ``--interval`` seconds, a changed devices hash)
-makes the guest's live XML be read again and correlated with what was known: the
-added, removed and changed devices are printed. ``--json`` prints JSON lines.
+Every libvirt event devframe reads (lifecycle, device added and removed, tray change,
+I/O error, block job, balloon, graphics, ...: :mod:`devframe.agent.event_types`) is
+printed as it comes, with its values and the device it names. For every guest, the
+devices of its live XML are remembered with their hash; an event (or, every
+``--interval`` seconds, a changed devices hash) makes the guest's live XML be read
+again and correlated with what was known: the added, removed and changed devices are
+printed. ``--json`` prints JSON lines (an event as ``Event.as_dict()``).
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ def _check(watch: _Watch, uuid: str, printer: _Printer) -> None:
     previous = watch.known.get(uuid)
     watch.known[uuid] = current
     if previous is None:
+        _ = guest.tracked  # the Guest keeps its devices from now on: its events name them
         printer.emit(
             {
                 "type": "guest",
@@ -111,9 +115,17 @@ def _check(watch: _Watch, uuid: str, printer: _Printer) -> None:
 
 
 def _event_text(event: Event) -> str:
-    detail = event.detail.get("event") or event.detail.get("reason") or ""
+    """One line per event: its kind, its values (``key=value``), the device it names."""
+    shown = {key: value for key, value in event.detail.items() if value not in (None, "", {}, [])}
+    values = " ".join(f"{key}={_short(value)}" for key, value in shown.items())
     alias = f" alias={event.alias}" if event.alias else ""
-    return f"{event.uri} {event.domain or '-'} event {event.kind} {detail}{alias}".rstrip()
+    device = event.device
+    named = f" device={device.dev_type}" if device is not None else ""
+    return f"{event.uri} {event.domain or '-'} event {event.kind} {values}{alias}{named}".replace("  ", " ").rstrip()
+
+
+def _short(value: Any) -> str:
+    return json.dumps(value, default=str, sort_keys=True) if isinstance(value, (dict, list)) else str(value)
 
 
 @click.command()
