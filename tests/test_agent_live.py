@@ -32,6 +32,7 @@ from structlog.testing import capture_logs
 import devframe
 from devframe import DevframeError, Device
 from devframe.agent import (
+    DEVICE_ADDED,
     DEVICE_REMOVED,
     TRAY_CHANGE,
     AgentError,
@@ -234,6 +235,10 @@ def test_nic_link_down_then_up(env: Env) -> None:
     assert _attr(_found(guest, nic), "link@state") == "up"
     assert nic.link_active is True
     _in_step(guest)
+    # The dev_map's own object, edited in place, works as well.
+    nic.link_active = False
+    assert guest.update(nic) is nic and _attr(_found(guest, nic), "link@state") == "down"
+    _in_step(guest)
 
 
 def test_nic_moves_to_another_bridge(env: Env) -> None:
@@ -324,6 +329,35 @@ def test_a_refused_live_change_leaves_the_guest_untouched(env: Env) -> None:
         guest.update(_edited(env.vda, path=str(env.iso)))  # a hard disk's source: not live
     assert guest.xml() == before and guest.inactive_xml() == before_config
     assert nic.link_active is None
+    _in_step(guest)
+    # Refused after an edit of the dev_map's own object: the object gets libvirt's values back.
+    nic.model = "e1000"
+    with pytest.raises(UpdateRefusedError, match="model"):
+        guest.update(nic)
+    assert guest.xml() == before
+    assert env.device("interface", lambda d: d.element.get("type") == "user") is nic and nic.model == "virtio"
+    _in_step(guest)
+
+
+def test_the_dev_map_follows_changes_made_by_another_client(env: Env) -> None:
+    guest = env.guest
+    _ = guest.dev_map  # tracked from here on
+    alias = _alias()
+    events: list[Event] = []
+    guest.subscribe(events.append, (DEVICE_ADDED, DEVICE_REMOVED))
+    other = _libvirt_domain(guest)  # another libvirt client
+    import libvirt
+
+    other.attachDeviceFlags(
+        f"<input type='tablet' bus='usb'><alias name='{alias}'/></input>", libvirt.VIR_DOMAIN_AFFECT_LIVE
+    )
+    _wait_for(events, lambda e: e.kind == DEVICE_ADDED and e.alias == alias)
+    (tablet,) = [d for d in guest.dev_map["input"] if d.alias == alias]
+    _in_step(guest)
+    other.detachDeviceAlias(alias, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+    removed = _wait_for(events, lambda e: e.kind == DEVICE_REMOVED and e.alias == alias)
+    assert removed.device is tablet  # named by the object the dev_map had
+    assert not [d for d in guest.dev_map["input"] if d.alias == alias]
     _in_step(guest)
 
 

@@ -280,7 +280,8 @@ class EventStream:
 
     def _put(self, event: Event) -> None:
         # Called on libvirt's loop (a thread, or this very loop): never block it.
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, event)
+        if not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, event)
 
     async def get(self, timeout: float | None = None) -> Event | None:
         """The next event (None after ``timeout`` seconds)."""
@@ -350,12 +351,16 @@ class EventHub:
             if not inline:
                 queued = True
                 continue
-            if predicate is None or predicate(event):
-                callback(event)
+            try:
+                if predicate is None or predicate(event):
+                    callback(event)
+            except Exception as exc:  # noqa: BLE001 - libvirt's loop must go on
+                self._log.error("event subscriber failed", kind=event.kind, domain=event.domain, error=repr(exc))
         if not queued:
             return
         if self.loop is not None:
-            self.loop.call_soon_threadsafe(self._deliver_one, event)
+            if not self.loop.is_closed():
+                self.loop.call_soon_threadsafe(self._deliver_one, event)
         else:
             self._queue.put(event)
 

@@ -338,34 +338,40 @@ class Guest:
             if any(d is device for d in tracked.devices):
                 raise DevframeError(f"attach to domain {self.name!r}: {what} is already attached")
             tracked._check_free(device)  # a device of another Domain: refused before libvirt acts
-            xml = device.to_xml()
+            # Its device-added event is ours until the device is in the dev_map.
             self._expected.add(alias)
             try:
-                self._call("attach device", lambda d: d.attachDeviceFlags(xml, flags), device=what, retry=False)
-                reported = self.domain(inactive=not active)
-            except BaseException as exc:
-                # libvirt may have attached it before the failure (the daemon died
-                # under the call): re-read before the dev_map is used again.
-                self._unsure(f"attach of {what} failed: {exc}", device)
-                raise
+                self._attach(device, tracked, flags, active)
             finally:
                 self._expected.discard(alias)
-            live = _find_reported(reported, device)
-            if live is None:
-                self._unsure(f"attach of {what} not found in the XML", device)
-                raise AgentError(
-                    f"attach device (host {self.host.uri!r}, domain {self.name!r}, device {what}): libvirt accepted "
-                    f"the device but its {'live' if active else 'inactive'} XML has no {device.dev_type} "
-                    f"with alias {alias!r}",
-                    operation="attach device",
-                    uri=self.host.uri,
-                    domain=self.name,
-                    device=what,
-                )
-            _merge_element(device.element, live.element)
-            tracked.add(device)
             log.info("device attached", address=device.address, live=active)
             return device
+
+    def _attach(self, device: Device, tracked: Domain, flags: int, active: bool) -> None:
+        alias, what = device.alias, device.describe()
+        xml = device.to_xml()
+        try:
+            self._call("attach device", lambda d: d.attachDeviceFlags(xml, flags), device=what, retry=False)
+            reported = self.domain(inactive=not active)
+        except BaseException as exc:
+            # libvirt may have attached it before the failure (the daemon died
+            # under the call): re-read before the dev_map is used again.
+            self._unsure(f"attach of {what} failed: {exc}", device)
+            raise
+        live = _find_reported(reported, device)
+        if live is None:
+            self._unsure(f"attach of {what} not found in the XML", device)
+            raise AgentError(
+                f"attach device (host {self.host.uri!r}, domain {self.name!r}, device {what}): libvirt accepted "
+                f"the device but its {'live' if active else 'inactive'} XML has no {device.dev_type} "
+                f"with alias {alias!r}",
+                operation="attach device",
+                uri=self.host.uri,
+                domain=self.name,
+                device=what,
+            )
+        _merge_element(device.element, live.element)
+        tracked.add(device)
 
     def _unsure(self, reason: str, device: Device | None = None) -> None:
         """libvirt may or may not have acted: re-read the tracked Domain before its next use."""
@@ -593,7 +599,13 @@ class Guest:
         re-read from libvirt before its next use.
         """
         with self._lock:
-            plan = self._plan_update(device, live, config)
+            try:
+                plan = self._plan_update(device, live, config)
+            except DevframeError as exc:
+                if self._tracked is not None and any(d is device for d in self._tracked.devices):
+                    # The caller edited the dev_map's own object: libvirt's values come back.
+                    self._stale = f"update of {device.describe()} not made: {type(exc).__name__}"
+                raise
             if dry_run:
                 return plan
             what = device.describe()
@@ -718,15 +730,18 @@ class Guest:
         """Called on libvirt's event loop for each event of this guest (never blocks):
         the device the event is about, from the tracked Domain; a device added or
         removed by someone else makes the dev_map re-read on its next use."""
-        if event.kind in (DEVICE_ADDED, DEVICE_REMOVED) and event.alias not in self._expected:
-            self._external += 1
         tracked = self._tracked
         if tracked is None:
             return None
         try:
-            return event.locate(tracked)
+            found = event.locate(tracked)
         except Exception:  # noqa: BLE001 - a dev_map edited under our feet: resolved later, if asked
             return None
+        if event.kind in (DEVICE_ADDED, DEVICE_REMOVED) and event.alias not in self._expected:
+            # Not this Guest's own attach or detach: re-read when the dev_map disagrees.
+            if (found is None) == (event.kind == DEVICE_ADDED):
+                self._external += 1
+        return found
 
     def virdomain(self, conn: Any) -> Any:
         """This guest's virDomain on ``conn`` (for the bulk calls a Host makes)."""
