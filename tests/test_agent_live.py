@@ -361,6 +361,21 @@ def test_the_dev_map_follows_changes_made_by_another_client(env: Env) -> None:
     _in_step(guest)
 
 
+def test_an_update_failing_half_way_leaves_the_dev_map_equal_to_libvirt(env: Env) -> None:
+    guest, cdrom = env.guest, env.cdrom
+    spec = cdrom.to_spec()
+    spec["path"] = str(env.iso)
+    # libvirt takes the medium, then refuses these limits together (total with read).
+    spec["specParams"]["ioTune"] = {"total_bytes_sec": 1000, "read_bytes_sec": 10}
+    plan = guest.update(devframe.device_from_spec(spec), dry_run=True)
+    assert [step.operation for step in plan.steps] == ["update-device", "update-device", "set-block-iotune"]
+    with pytest.raises(AgentError, match="set-block-iotune"):
+        guest.update(devframe.device_from_spec(spec))
+    assert _attr(_found(guest, cdrom), "source@file") == str(env.iso)  # the first steps were made
+    assert env.cdrom is cdrom and _attr(cdrom, "source@file") == str(env.iso)  # and the dev_map follows
+    _in_step(guest)
+
+
 # -- detach ---------------------------------------------------------------------------------
 
 

@@ -87,6 +87,26 @@ def test_a_field_libvirt_cannot_change_live_is_refused_naming_it() -> None:
     assert {c.name for c in plan.steps[0].changes} == {"model", "link_active"}
 
 
+def test_nic_bandwidth_filter_and_bridge_change_in_one_device_update() -> None:
+    nic = _running("interface")
+    wanted = _edited(
+        nic,
+        network="br1",
+        filter="clean-traffic",
+        filterParameters=[{"name": "IP", "value": "10.0.0.1"}],
+        specParams__inbound={"average": 1000, "peak": 2000},
+    )
+    (live_step, config_step, _metadata) = _plan(nic, wanted).steps
+    changed = [c.name for c in live_step.changes]
+    assert changed == ["source_bridge", "filter", "filter_parameters", "inbound_average", "inbound_peak"]
+    sent = devframe.parse_domain(f"<domain><devices>{live_step.xml}</devices></domain>").devices[0]
+    assert sent.element.find("source").get("bridge") == "br1"  # type: ignore[union-attr]
+    assert sent.element.find("filterref/parameter").attrib["value"] == "10.0.0.1"  # type: ignore[union-attr]
+    assert sent.element.find("bandwidth/inbound").get("peak") == "2000"  # type: ignore[union-attr]
+    assert sent.element.find("target").get("dev") == "vnet0"  # type: ignore[union-attr]
+    assert config_step.scope == ("config",) and config_step.changes == live_step.changes
+
+
 def test_hard_disk_source_cannot_change_live_but_cdrom_media_can() -> None:
     disk = _running("disk", 1)
     with pytest.raises(UpdateRefusedError, match="source_file"):
