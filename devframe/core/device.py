@@ -18,9 +18,17 @@ from lxml import etree
 
 from devframe.core.devtype import Claim, MetadataSchema
 from devframe.core.errors import DevframeError, FieldValueError, PluginError, SpecError, SpecValueError
-from devframe.core.fields import MAX_NAME_LENGTH, AddressField, ElementView, Field, has_path, pop_path, put_path
+from devframe.core.fields import (
+    MAX_NAME_LENGTH,
+    AddressField,
+    ElementView,
+    Field,
+    has_path,
+    pop_path,
+)
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, user_alias
 from devframe.core.safexml import parse_xml
+from devframe.core.specread import plan_for
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -305,7 +313,10 @@ class Device(ElementView):
         alias) from metadata."""
         # Read directly (the alias field's own path): correlate asks every device.
         alias = next(self.element.iterchildren("alias"), None)
-        found = device_id_from_alias(alias.get("name")) if alias is not None else None
+        return self._device_id_from(alias.get("name") if alias is not None else None)
+
+    def _device_id_from(self, alias_name: str | None) -> str | None:
+        found = device_id_from_alias(alias_name)
         if found is None and not self.has_alias and self.metadata_source is not None:
             value = self.metadata.get("deviceId")
             return str(value) if value is not None else None
@@ -498,19 +509,20 @@ class Device(ElementView):
         Raises :class:`FieldValueError` (a DevframeError) naming the device and field
         when a stored value does not fit its type.
         """
-        spec: dict[str, Any] = {"type": self.spec_type or self.dev_type, "device": self.spec_device}
-        for field in self.fields.values():
-            if field.spec in (None, "device"):
-                continue
-            value = field.spec_value(self)
-            if value is None:
-                if isinstance(field, Field) and field.default is not None:
-                    # Absent although the field has a default: say so (None), or the spec
-                    # would rebuild the element with the default it never had.
-                    put_path(spec, field.spec, None)
-                continue
-            put_path(spec, field.spec, value)
-        device_id = self.device_id
+        cls = type(self)
+        plan = plan_for(cls, "spec")
+        found = plan.collect(self.element)  # one pass: fields, the device field, the alias
+        if cls.spec_device is _SPEC_DEVICE:
+            value = plan.device_value(self, found)
+            spec_device = str(value) if value is not None else self.dev_type
+        else:
+            spec_device = self.spec_device
+        spec: dict[str, Any] = {"type": self.spec_type or self.dev_type, "device": spec_device}
+        plan.fill(self, spec, found)
+        if cls.device_id is _DEVICE_ID:
+            device_id = self._device_id_from(found.get(plan.alias_index))
+        else:
+            device_id = self.device_id
         if device_id is not None:
             spec["deviceId"] = device_id
         spec.setdefault("specParams", {})
@@ -665,6 +677,11 @@ def valid_identity(found: Any) -> bool:
     if not isinstance(found, Mapping):
         return False
     return all(type(k) is str and type(v) is str for k, v in found.items())
+
+
+#: the base class's readers: to_spec reads in one pass where a class keeps them
+_SPEC_DEVICE = Device.spec_device
+_DEVICE_ID = Device.device_id
 
 
 class UnknownDevice(Device):

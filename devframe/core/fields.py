@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Generic, TypeVar, overload
 from lxml import etree
 
 from devframe.core.errors import FieldValueError
+from devframe.core.specread import ATTR, ELEMENT, TEXT, plan_for
 
 __all__ = [
     "INT",
@@ -228,6 +229,20 @@ def _find_child(element: etree._Element, tag: str) -> etree._Element | None:
     return next(element.iterchildren(tag), None)
 
 
+def _overrides(field: object, base: type, *names: str) -> bool:
+    """True when ``field``'s class replaces any of ``base``'s reading methods: it then
+    reads its own way, and one-pass reading must ask it."""
+    cls = type(field)
+    return any(getattr(cls, name) is not getattr(base, name) for name in names)
+
+
+def _leaf_text(element: etree._Element) -> str | None:
+    text: str | None = element.text
+    if text is not None and len(element) and not text.strip():
+        return None  # indentation before child elements, not a value
+    return text
+
+
 def _is_empty(element: etree._Element) -> bool:
     return not element.attrib and len(element) == 0 and (element.text is None or not element.text.strip())
 
@@ -313,6 +328,29 @@ class _Base:
         """The value as it appears in a dev_spec (None when absent)."""
         raise NotImplementedError
 
+    def locate(self) -> tuple[tuple[str, ...], str, str | None] | None:
+        """Where this field reads, for one-pass reading (:mod:`devframe.core.specread`):
+        ``(element steps, "attr" | "text" | "element", attribute name)``, or None for a
+        field that reads its own way (then :meth:`spec_value` is asked)."""
+        return None
+
+    def spec_from_located(self, view: ElementView, found: Any) -> Any:
+        """The spec value from what :meth:`locate` pointed at (None when absent)."""
+        raise NotImplementedError
+
+    def reads_when_absent(self) -> bool:
+        """True when the field has a spec value (or must say None) with nothing located."""
+        return False
+
+    def found_is_value(self) -> bool:
+        """True when the text :meth:`locate` finds is the spec value unchanged (a plain
+        string field): one-pass reading then converts nothing."""
+        return False
+
+    def says_none(self) -> bool:
+        """True when ``to_spec`` writes this field's key with None when it is absent."""
+        return False
+
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         """Set the field from a dev_spec value."""
         raise NotImplementedError
@@ -396,6 +434,9 @@ class Field(_Base, Generic[T]):
         raw = self.raw(view)
         if raw is None:
             return None
+        return self._parse(view, raw)
+
+    def _parse(self, view: ElementView, raw: str) -> T:
         try:
             return self.kind.parse(raw)
         except (ValueError, TypeError) as exc:
@@ -412,10 +453,7 @@ class Field(_Base, Generic[T]):
         assert element is not None
         if self.attr is not None:
             return element.get(self.attr)  # type: ignore[no-any-return]
-        text: str | None = element.text
-        if text is not None and len(element) and not text.strip():
-            return None  # indentation before child elements, not a value
-        return text
+        return _leaf_text(element)
 
     def __set__(self, view: ElementView, value: T | None) -> None:
         if value is None:
@@ -497,6 +535,28 @@ class Field(_Base, Generic[T]):
             return None
         return self._to_spec(value) if self._to_spec else value
 
+    def locate(self) -> tuple[tuple[str, ...], str, str | None] | None:
+        if _overrides(self, Field, "__get__", "raw", "spec_value", "spec_from_located"):
+            return None
+        return (self.steps, ATTR, self.attr) if self.attr is not None else (self.steps, TEXT, None)
+
+    def spec_from_located(self, view: ElementView, found: Any) -> Any:
+        if found is None:
+            return None
+        value = self._parse(view, found)
+        return self._to_spec(value) if self._to_spec else value
+
+    def reads_when_absent(self) -> bool:
+        return self.says_none()
+
+    def says_none(self) -> bool:
+        # Absent although the field has a default: the spec says so (None), or it would
+        # rebuild the element with the default it never had.
+        return self.default is not None
+
+    def found_is_value(self) -> bool:
+        return self._to_spec is None and type(self.kind).parse is Kind.parse
+
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         if value is None:
             self.__set__(view, None)
@@ -567,6 +627,17 @@ class Flag(_Base):
     def copy_value(self, source: ElementView, target: ElementView) -> None:
         self.__set__(target, self.__get__(source, type(source)))
 
+    def locate(self) -> tuple[tuple[str, ...], str, str | None] | None:
+        if _overrides(self, Flag, "__get__", "spec_value", "spec_from_located"):
+            return None
+        return (self.steps, ELEMENT, None)
+
+    def spec_from_located(self, view: ElementView, found: Any) -> Any:
+        return found is not None
+
+    def reads_when_absent(self) -> bool:
+        return True  # absent is False, not None
+
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         if isinstance(value, bool):
             flag = value
@@ -619,6 +690,10 @@ class AddressField(_Base):
         element = self._element(view)
         if element is None:
             return None
+        return self._read(element)
+
+    @staticmethod
+    def _read(element: etree._Element) -> dict[str, Any]:
         address: dict[str, Any] = dict(element.attrib)
         for child in element:
             # Nested parts of an address (s390's <zpci uid fid>) as dicts of attributes.
@@ -692,6 +767,14 @@ class AddressField(_Base):
 
     def copy_value(self, source: ElementView, target: ElementView) -> None:
         self.__set__(target, self.__get__(source, type(source)))
+
+    def locate(self) -> tuple[tuple[str, ...], str, str | None] | None:
+        if _overrides(self, AddressField, "__get__", "_element", "_read", "spec_value", "spec_from_located"):
+            return None
+        return (self.steps, ELEMENT, None)
+
+    def spec_from_located(self, view: ElementView, found: Any) -> Any:
+        return None if found is None else self._read(found)
 
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         if value in ({}, "", None):
@@ -787,6 +870,18 @@ class Children(_Base, Generic[V]):
     def copy_value(self, source: ElementView, target: ElementView) -> None:
         self.__set__(target, self.__get__(source, type(source)))
 
+    def locate(self) -> tuple[tuple[str, ...], str, str | None] | None:
+        if _overrides(self, Children, "__get__", "_container", "spec_value", "spec_from_located"):
+            return None
+        return (self.container_steps, ELEMENT, None)
+
+    def spec_from_located(self, view: ElementView, found: Any) -> Any:
+        if found is None:
+            return None
+        item = self.item
+        items = [item(child, parent=view).to_dict() for child in found.iterchildren(self.tag)]
+        return items or None
+
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         if value is None:
             return
@@ -875,10 +970,7 @@ class ElementView:
     def to_dict(self) -> dict[str, Any]:
         """The fields that have a spec key, as a dict keyed by that key."""
         out: dict[str, Any] = {}
-        for name, field in self.fields.items():
-            value = field.spec_value(self)
-            if value is not None:
-                put_path(out, field.spec or name, value)
+        plan_for(type(self), "dict").fill(self, out)
         return out
 
     def apply_dict(self, data: Mapping[str, Any]) -> None:
@@ -892,7 +984,11 @@ class ElementView:
 
 def put_path(target: dict[str, Any], dotted: str, value: Any) -> None:
     """Set ``target['a']['b'] = value`` for ``dotted == 'a.b'``."""
-    parts = dotted.split(".")
+    put_parts(target, dotted.split("."), value)
+
+
+def put_parts(target: dict[str, Any], parts: Sequence[str], value: Any) -> None:
+    """:func:`put_path` with the key already split."""
     for part in parts[:-1]:
         target = target.setdefault(part, {})
     target[parts[-1]] = value

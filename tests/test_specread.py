@@ -1,0 +1,131 @@
+"""One-pass reading (devframe.core.specread) answers exactly what field-by-field reading does."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+from lxml import etree
+
+from devframe import Device, Field, FieldValueError, Flag, parse_domain
+from devframe.core.fields import INT, AddressField, Children, ElementView, put_path
+from devframe.core.specread import plan_for
+from devframe.testing import corpus_files
+
+
+def field_by_field(view: ElementView, mode: str) -> dict[str, Any]:
+    """The reading before plans: every field asked on its own."""
+    out: dict[str, Any] = {}
+    for name, field in view.fields.items():
+        key = field.spec if mode == "spec" else (field.spec or name)
+        if key is None or (mode == "spec" and key == "device"):
+            continue
+        value = field.spec_value(view)
+        if value is None and not (mode == "spec" and isinstance(field, Field) and field.default is not None):
+            continue
+        put_path(out, key, value)
+    return out
+
+
+def planned(view: ElementView, mode: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    plan_for(type(view), mode).fill(view, out)
+    return out
+
+
+def test_every_device_of_the_samples_reads_the_same() -> None:
+    devices = [d for path in corpus_files() for d in parse_domain(path.read_bytes()).devices]
+    compared = 0
+    for device in devices:
+        if not device.fields:
+            continue
+        try:
+            expected = field_by_field(device, "spec")
+        except FieldValueError as exc:
+            with pytest.raises(FieldValueError) as raised:
+                planned(device, "spec")
+            assert str(raised.value) == str(exc)  # the same first bad field is reported
+            continue
+        assert planned(device, "spec") == expected, device.describe()
+        assert list(planned(device, "spec")) == list(expected)  # and in the same key order
+        assert planned(device, "dict") == field_by_field(device, "dict")
+        compared += 1
+    assert compared > 200, compared  # the samples hold several hundred typed devices
+
+
+class Item(ElementView):
+    tag = "host"
+    name = Field("@name")
+    port = Field("@port", INT)
+
+
+class OwnWay(Field[str]):
+    """A field that reads its own way: one-pass reading must ask it."""
+
+    def raw(self, view: ElementView) -> str | None:
+        return "own"
+
+
+class Probe(Device):
+    dev_type = "probe"
+    tag = "probe"
+    model = Field("@model", spec="model")
+    size = Field("target@size", INT, spec="specParams.size")
+    first = Field("target@name", spec="specParams.first")
+    deep = Field("source/reservations/source@path", spec="specParams.deep")
+    text = Field("serial", spec="serial")
+    mode = Field("@mode", spec="mode", default="auto")
+    ro = Flag("readonly", spec="readOnly")
+    address = AddressField()
+    hosts = Children("source/host", Item, spec="hosts")
+    own = OwnWay("@nothing", spec="own")
+    claims: ClassVar = None
+
+
+def probe(xml: str) -> Probe:
+    return Probe(etree.fromstring(xml))
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        "<probe/>",
+        "<probe model='m'><target size='5' name='one'/><target size='6' name='two'/></probe>",
+        "<probe><!-- c --><serial>\n   <x/></serial><readonly/><?pi x?></probe>",
+        "<probe><serial>  text  </serial><address type='pci' slot='0x1'><zpci uid='1'/></address></probe>",
+        "<probe mode='manual'><source><host name='a' port='1'/><host name='b'/>"
+        "<reservations><source path='/p'/></reservations></source></probe>",
+        "<probe xmlns:x='urn:x'><x:target size='9'/><target size='3'/></probe>",
+    ],
+)
+def test_edge_cases_read_the_same(xml: str) -> None:
+    device = probe(xml)
+    assert planned(device, "spec") == field_by_field(device, "spec")
+    assert planned(device, "dict") == field_by_field(device, "dict")
+    assert device.to_spec()["own"] == "own"
+
+
+def test_first_of_a_tag_wins_and_absent_defaults_say_none() -> None:
+    spec = probe("<probe><target size='5' name='one'/><target size='6'/></probe>").to_spec()
+    assert spec["specParams"]["size"] == 5 and spec["specParams"]["first"] == "one"
+    assert "mode" in spec and spec["mode"] is None
+    assert spec["readOnly"] is False
+
+
+def test_the_first_bad_value_in_declaration_order_is_reported() -> None:
+    # @model reads fine; target@size is the first field whose stored value is wrong
+    device = probe("<probe model='m'><target size='x'/></probe>")
+    with pytest.raises(FieldValueError, match="size"):
+        device.to_spec()
+
+
+def test_a_plan_follows_fields_replaced_after_it_was_built() -> None:
+    device = probe("<probe model='m'/>")
+    assert device.to_spec()["model"] == "m"
+    saved = Probe.fields
+    try:
+        Probe.fields = {k: v for k, v in saved.items() if k != "model"}
+        assert "model" not in device.to_spec()
+    finally:
+        Probe.fields = saved
+    assert device.to_spec()["model"] == "m"
