@@ -46,10 +46,19 @@ from devframe.core.errors import (
     XMLError,
 )
 from devframe.core.fields import (
+    ABS_PATH,
+    HEX_UINT,
     INT,
+    OCTAL_MODE,
     ON_OFF,
+    POSITIVE,
     STR,
     UINT,
+    UINT8,
+    UINT32,
+    ULONG,
+    UNIT,
+    UUID,
     YES_NO,
     AddressField,
     Children,
@@ -60,6 +69,7 @@ from devframe.core.fields import (
     IntRange,
     Kind,
     Pattern,
+    PresentFlag,
 )
 from devframe.core.hookspecs import DeviceTypeRegister, hookimpl
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, address_text, device_id_from_alias, user_alias
@@ -83,16 +93,25 @@ from devframe.core.specflow import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ABS_PATH",
     "ARCHES",
     "CHAR_PROTOCOLS",
     "CHAR_SOURCE_MODES",
     "CHAR_TYPES",
     "ENTRY_POINT_GROUP",
+    "HEX_UINT",
     "INT",
+    "OCTAL_MODE",
     "ON_OFF",
+    "POSITIVE",
     "STR",
     "UINT",
+    "UINT8",
+    "UINT32",
+    "ULONG",
+    "UNIT",
     "USER_ALIAS_PREFIX",
+    "UUID",
     "YES_NO",
     "AcpiIndex",
     "AddressField",
@@ -128,6 +147,7 @@ __all__ = [
     "PlaceholderError",
     "PluginError",
     "PluginInfo",
+    "PresentFlag",
     "Registry",
     "Resolvers",
     "SourceSeclabel",

@@ -101,25 +101,15 @@ else:
 
 
 def _text_from_spec(value: Any) -> str:
-    """A name-like spec value: text only (a number is no chardev type)."""
+    """A chardev type from a spec: text only, as every Choice takes, and ``""`` too, which
+    a kind's ``read_spec`` may give a meaning (a console without ``@type``)."""
     if not isinstance(value, str):
         raise TypeError(f"expected str, got {type(value).__name__}")
     return value
 
 
-class _ElementText(Field[str]):
-    """The text of the view's own element (``<label>``, ``<certificate>``)."""
-
-    def __init__(self, *, spec: str | None = None, doc: str = "") -> None:
-        super().__init__("@text", STR, spec=spec, doc=doc)
-        # No step and no attribute: Field reads and writes the element's own text.
-        self.path = "."
-        self.steps = ()
-        self.attr = None
-
-
 class _TextItem(ElementView):
-    text = _ElementText(spec="text")
+    text = Field(".", STR, spec="text", doc="the element's own text (<label>, <certificate>)")
 
 
 class TextList(_Base):
@@ -211,7 +201,15 @@ def _relocated(field: _Base, prefix: str, spec: str | None, default: str | None)
     if prefix:
         path = f"{prefix}{path}" if path.startswith("@") else f"{prefix}/{path}"
     return Field(
-        path, field.kind, spec=spec, default=default, doc=field.doc, from_spec=field._from_spec, secret=field.secret
+        path,
+        field.kind,
+        spec=spec,
+        default=default,
+        doc=field.doc,
+        from_spec=field._from_spec,
+        secret=field.secret,
+        absent_spec=field.absent_spec,
+        required=field.required,
     )
 
 
@@ -323,6 +321,13 @@ class CharSource(_MixinBase):
         if problem is not None:
             found.append(problem)
         return found
+
+    def char_source_detail(self) -> str | None:
+        """:meth:`char_source_text` when it says more than the type alone (a summary's
+        ``source`` line), else None. Never raises."""
+        text = self.char_source_text()
+        holder = self._char_element()
+        return text if text and holder is not None and text != holder.get("type") else None
 
     def char_source_text(self) -> str | None:
         """The host side in one line, for summaries: ``unix bind /run/x.sock``,
