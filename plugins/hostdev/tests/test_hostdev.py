@@ -616,9 +616,18 @@ def test_spec_built_children_in_libvirt_order(registry: devframe.Registry) -> No
     assert tags == ["driver", "source", "teaming", "boot", "alias", "acpi", "rom", "address"]
 
 
-@pytest.mark.parametrize(("value", "present"), [(True, True), ("yes", True), (1, True), (False, False), ("no", False)])
+@pytest.mark.parametrize(
+    ("value", "present"), [(True, True), ("yes", True), ("1", True), (False, False), ("no", False), ("", False)]
+)
 def test_flags_take_the_words_engines_send(registry: devframe.Registry, value: Any, present: bool) -> None:
     spec = {"type": "hostdev", "device": "scsi_3_0_2_5", "specParams": {"readonly": value}}
     scsi = registry.device_from_spec(spec)
     assert isinstance(scsi, Hostdev) and scsi.readonly is present
     assert scsi.to_spec()["specParams"].get("readonly") == (True if present else None)
+
+
+def test_a_flag_takes_a_bool_word_not_a_number(registry: devframe.Registry) -> None:
+    """The core's rule for every flag (a TPM's PCR bank alike): 1 is a number, "1" a word."""
+    spec = {"type": "hostdev", "device": "scsi_3_0_2_5", "specParams": {"readonly": 1}}
+    with pytest.raises(devframe.SpecError, match=r"specParams\.readonly"):
+        registry.device_from_spec(spec)
