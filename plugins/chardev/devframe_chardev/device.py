@@ -181,17 +181,12 @@ def _target(element: etree._Element) -> etree._Element | None:
     return next(element.iterchildren("target"), None)
 
 
-def _summary(device: Device, fields: tuple[str, ...], source: str | None) -> dict[str, Any]:
-    """Named fields as written (flagged when they do not fit), plus the source line."""
-    out: dict[str, Any] = {}
-    for name in fields:
-        field = device.fields[name]
-        raw = field.raw(device) if isinstance(field, Field) else None
-        if raw is None:
-            continue
-        out[name] = raw if field.check(device) is None else f"<invalid {raw!r}>"
-        if name == "char_type" and source and source != raw:
-            out["source"] = source  # only when it says more than the type
+def _summary(device: CharSource, fields: tuple[str, ...]) -> dict[str, Any]:
+    """Named fields as written (flagged when they do not fit), the source line after the type."""
+    out = device.shown_values(fields)
+    source = device.char_source_detail()
+    if source and "char_type" in out:
+        out = {"char_type": out["char_type"], "source": source, **out}
     return out
 
 
@@ -234,7 +229,7 @@ class Serial(_QemuCharDevice):
 
     def summary(self) -> dict[str, Any]:
         names = ("char_type", "target_type", "port", "target_model", "protocol", "log_file", "tty", "acpi_index")
-        return _summary(self, names, self.char_source_text())
+        return _summary(self, names)
 
 
 class Console(_QemuCharDevice):
@@ -284,7 +279,7 @@ class Console(_QemuCharDevice):
 
     def summary(self) -> dict[str, Any]:
         names = ("char_type", "console_type", "port", "log_file", "tty", "acpi_index")
-        return _summary(self, names, self.char_source_text())
+        return _summary(self, names)
 
 
 class Channel(CharSource, Device):
@@ -326,18 +321,16 @@ class Channel(CharSource, Device):
                 return "state", "a xen channel has no target state"
         return None
 
-    def problems(self) -> list[str]:
-        found = super().problems()
+    def rule_problem(self) -> tuple[str, str] | None:
+        """The target's problem (:meth:`target_problem`), named by its dev_spec key."""
         problem = self.target_problem()
-        if problem is not None:
-            found.append(problem[1])
-        return found
+        if problem is None:
+            return None
+        name, reason = problem
+        return self.fields[name].spec or name, reason
 
     def read_spec(self, rest: dict[str, Any]) -> None:
-        problem = self.target_problem()
-        if problem is not None:
-            field = self.fields[problem[0]]
-            raise SpecError(f"dev_spec key {field.spec!r} of a channel: {problem[1]}")
+        self.check_rule()
         super().read_spec(rest)
 
     def identity(self) -> Identity | None:
@@ -360,7 +353,7 @@ class Channel(CharSource, Device):
 
     def summary(self) -> dict[str, Any]:
         names = ("char_type", "target_type", "name", "state", "target_address", "target_port", "protocol", "log_file")
-        return _summary(self, names, self.char_source_text())
+        return _summary(self, names)
 
 
 class Parallel(_QemuCharDevice):
@@ -373,4 +366,4 @@ class Parallel(_QemuCharDevice):
     port = Field("target@port", INT, spec="specParams.port", doc="the guest's port number")
 
     def summary(self) -> dict[str, Any]:
-        return _summary(self, ("char_type", "port", "log_file", "tty", "acpi_index"), self.char_source_text())
+        return _summary(self, ("char_type", "port", "log_file", "tty", "acpi_index"))
