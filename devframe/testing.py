@@ -22,7 +22,6 @@ from __future__ import annotations
 import copy
 import os
 import uuid as uuidlib
-import xml.etree.ElementTree as PyET
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -63,12 +62,21 @@ CONTRACT_SCHEMA_TIMEOUT = 120.0
 
 
 def canonical(xml: str | bytes | etree._Element) -> str:
-    """C14N 2.0 with whitespace-only text stripped: the equality devframe promises."""
+    """C14N 2.0 with whitespace-only text stripped: the equality devframe promises.
+
+    Takes any well-formed XML 1.0, names included: an attribute or element name may be
+    any letter (``<a ü='1'/>``, CJK, astral planes), which neither lxml's default ASCII
+    output nor Python's expat parser can carry, so text is parsed by libxml2 here and
+    an element is serialized as text first. Bytes keep their declared encoding.
+    """
     if isinstance(xml, etree._Element):
-        xml = etree.tostring(xml, with_tail=False)
-    if isinstance(xml, bytes):
-        xml = xml.decode("utf-8")
-    return PyET.canonicalize(xml, strip_text=True, with_comments=True)
+        # As text: inherited namespace declarations come along, names stay as written.
+        xml = etree.tostring(xml, encoding="unicode", with_tail=False)
+    data, encoding = (xml.encode("utf-8"), "utf-8") if isinstance(xml, str) else (xml, None)
+    parser = etree.XMLParser(encoding=encoding, resolve_entities=False, load_dtd=False, no_network=True, huge_tree=True)
+    tree = etree.fromstring(data, parser).getroottree()
+    out: bytes = etree.tostring(tree, method="c14n2", strip_text=True, with_comments=True)
+    return out.decode("utf-8")
 
 
 def find_corpus() -> Path | None:
