@@ -651,7 +651,10 @@ class AddressField(_Base):
     Only the direct child counts; ``source/address`` of a hostdev is a host address.
     A nested child of the address (s390's ``zpci``) appears as a dict of its
     attributes under its tag; children the new value does not mention are kept while
-    the address type stays the same.
+    the address type stays the same. ``{}`` is an ``<address/>`` without attributes
+    and builds one; ``None`` and ``""`` are no address. libvirt's schema requires the
+    guest address's ``type`` (``<address type='pci'/>`` asks for any PCI slot), so an
+    untyped one is a problem; a host address has no type.
     """
 
     def __init__(self, path: str = "address", *, spec: str | None = "address") -> None:
@@ -746,8 +749,20 @@ class AddressField(_Base):
     def spec_value(self, view: ElementView) -> Any:
         return self.__get__(view, type(view))
 
+    def check(self, view: ElementView) -> str | None:
+        # libvirt's schema requires a type of the guest address (a host address has none);
+        # libvirt itself reads <address/> as no address. Kept as written, and reported.
+        if self.steps != ("address",):
+            return None
+        element = self._element(view)
+        if element is not None and element.get("type") is None:
+            return f"field {self.name!r} ({self.path}): an address needs a type (libvirt's schema)"
+        return None
+
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        if value in ({}, "", None):
+        # "" and None are no address; {} is an <address/> without attributes, which is
+        # what such an element gives in its spec (so it rebuilds).
+        if value is None or (isinstance(value, str) and value == ""):
             return
         self.__set__(view, value)
 
