@@ -54,10 +54,14 @@ then declared for that place and key; the model is still described here only.
 :meth:`CharSource.char_source_problem` says what libvirt refuses in a source (a file
 without a path, tcp without host and service, ...); it is part of ``problems()``, and
 :meth:`CharSource.check_char_source` raises it as a :class:`~devframe.SpecError` naming
-``specParams.sources``. ``CharSource.read_spec`` runs that check; a class overriding
-``read_spec`` calls ``super().read_spec(rest)``. Where ``device`` is the chardev type, an
-element without ``@type`` reports the kind's own name (``"serial"``), and a spec with that
-``device`` builds no ``@type`` again.
+``specParams.sources``, for a caller that wants libvirt's rule enforced. Building from a
+spec does not: every part of a source is optional in libvirt's schema whatever the type
+(``qemucdevSrcDef``, 9.0 and 11.3 alike), so ``<redirdev bus='usb' type='tcp'/>`` is a
+valid element, and what the schema takes round-trips through its spec
+(``device_from_spec(d.to_spec()).to_spec() == d.to_spec()``); what libvirt refuses is a
+problem either way. A class overriding ``read_spec`` calls ``super().read_spec(rest)``.
+Where ``device`` is the chardev type, an element without ``@type`` reports the kind's own
+name (``"serial"``), and a spec with that ``device`` builds no ``@type`` again.
 """
 
 from __future__ import annotations
@@ -306,14 +310,14 @@ class CharSource(_MixinBase):
 
         Where ``device`` is the chardev type, a ``device`` naming the kind itself
         (``"serial"``: what an element without ``@type`` reports) builds no ``@type``, so
-        such an element round-trips. Then :meth:`check_char_source`.
+        such an element round-trips. A source libvirt would refuse is built as the spec
+        gives it (the schema takes it) and reported by ``problems()``, as when parsed.
         """
         super().read_spec(rest)
         cls = type(self)
         names = {name for name in (cls.dev_type, cls.spec_type) if name}
         if cls.char_type_spec == "device" and rest.get("device") in names:
             self.char_type = None
-        self.check_char_source()
 
     def problems(self) -> list[str]:
         found = super().problems()

@@ -107,11 +107,12 @@ port; a channel by target type and name (virtio, xen) or guest address and port
 
 Defaults: libvirt chooses a serial's or console's target type and port, and a
 channel's virtio-serial port, for the guest's machine; a spec without them leaves them to
-it. Refused from a spec (``SpecError`` naming the key): a source libvirt refuses (a file
-without a path, tcp without host or service, ...), a guestfwd channel without address
-and port or a virtio/xen channel with them, a console ``device`` other than ``console``,
-``enableSocket`` with a type other than unix. Read from XML, the same (and a channel
-without a target type) are ``problems()``.
+it. Refused from a spec (``SpecError`` naming the key): a guestfwd channel without
+address and port or a virtio/xen channel with them, a console ``device`` other than
+``console``, ``enableSocket`` with a type other than unix. Read from XML, the same (and a
+channel without a target type) are ``problems()``. A source libvirt refuses (a file
+without a path, tcp without host or service, ...) is valid in its schema: built from a
+spec as read from XML, and reported by ``problems()`` both ways, so it round-trips.
 
 Unmodeled, kept verbatim: a ``type`` or ``<model>`` in a parallel port's ``<target>``.
 The schema shares one target definition among serial, console and parallel, so it lets

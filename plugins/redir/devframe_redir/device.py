@@ -52,9 +52,11 @@
 Identity (without an alias): a redirdev by chardev type and USB address (none without an
 address); the redirfilter has none (one per domain, matched by its place).
 
-A spec-built redirdev is refused (``SpecError`` naming the key) when its source is one
-libvirt refuses (tcp without host and service, ...); a usbdev without ``allow`` likewise.
-Nothing here is secret.
+A redirdev whose source libvirt refuses (``<redirdev bus='usb' type='tcp'/>``: tcp
+without host and service) is valid in libvirt's schema, so it is built from a spec as it
+is read from XML, round-trips, and is reported by ``problems()`` either way. A usbdev
+without ``allow`` is refused from a spec (``SpecError`` naming the key) and a problem
+when read. Nothing here is secret.
 """
 
 from __future__ import annotations

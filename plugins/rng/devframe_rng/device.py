@@ -66,9 +66,10 @@ VDSM's ``source``, both ways:
 ============= ================================================== =========================
 
 Refused from a spec (``SpecError`` naming the key): an unknown ``source``; a ``path``
-with a backend other than random; an egd backend without ``backendType`` or with a
-source libvirt refuses; chardev keys with a backend other than egd; a ``period`` without
-``bytes``. Read from XML, the same (and an rng without a backend) are ``problems()``.
+with a backend other than random; an egd backend without ``backendType``; chardev keys
+with a backend other than egd; a ``period`` without ``bytes``. Read from XML, the same
+(and an rng without a backend) are ``problems()``. An egd source libvirt refuses (tcp
+without host, ...) is valid in its schema: built, and reported by ``problems()``.
 Nothing here is secret.
 """
 
