@@ -11,7 +11,14 @@ from devframe_hostdev.device import node_device_name, parse_node_device_name
 from lxml import etree
 
 import devframe
-from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
+from devframe.testing import (
+    canonical,
+    contract_tests,
+    one_device,
+    plugin_registry,
+    validate_against_schema,
+    wrap_in_domain,
+)
 
 UUID_A = "7b3e9c41-5d2a-4f80-b6e1-93c0d4a8f215"
 UUID_B = "c0ffee00-1234-4abc-8def-0123456789ab"
@@ -98,15 +105,11 @@ NEWER = [
 TestContract = contract_tests("hostdev", samples=SAMPLES + NEWER, edit_values={"vendor_id": "0x1af4"})
 
 
-@pytest.fixture
-def registry(devframe_registry: Any) -> devframe.Registry:
-    return devframe_registry("hostdev")  # type: ignore[no-any-return]
+registry = plugin_registry("hostdev")
 
 
 def _hostdev(registry: devframe.Registry, xml: str) -> Hostdev:
-    device = devframe.parse_domain(wrap_in_domain(xml), registry=registry).devices[0]
-    assert isinstance(device, Hostdev)
-    return device
+    return one_device(registry, xml, Hostdev)
 
 
 def _all(registry: devframe.Registry) -> list[Hostdev]:
