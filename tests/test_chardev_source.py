@@ -396,6 +396,22 @@ def test_relocated_source_is_checked_where_it_lives() -> None:
     assert Gadget(etree.fromstring("<gadget/>")).char_source_problem() is None
 
 
+def test_summary_source_line_only_when_it_says_more_than_the_type() -> None:
+    tcp = _port(TCP)
+    assert tcp.char_source_detail() == "tcp connect cc.example.net:7003"
+    assert _port("<port type='pty'/>").char_source_detail() is None
+    assert _port("<port/>").char_source_detail() is None
+    summary = tcp.char_summary(["char_type", "protocol", ("port", "number")])
+    assert list(summary.items()) == [
+        ("char_type", "tcp"), ("source", "tcp connect cc.example.net:7003"), ("protocol", "telnets"), ("port", "0"),
+    ]  # fmt: skip
+    assert _port("<port type='pty'><target port='1'/></port>").char_summary(["char_type", ("port", "number")]) == {
+        "char_type": "pty",
+        "port": "1",
+    }
+    assert _port(FILE).char_summary([("port", "number")]) == {"source": "file /var/log/out.txt"}
+
+
 def test_source_text_for_summaries() -> None:
     assert _port(UDP).char_source_text() == "udp bind 0.0.0.0:9002 connect 192.0.2.7:9001"
     assert _port(TCP).char_source_text() == "tcp connect cc.example.net:7003"

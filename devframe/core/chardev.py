@@ -333,6 +333,20 @@ class CharSource(_MixinBase):
         holder = self._char_element()
         return text if text and holder is not None and text != holder.get("type") else None
 
+    def char_summary(self, names: Iterable[str | tuple[str, str]]) -> dict[str, Any]:
+        """A summary of a chardev kind: the named fields as written
+        (:meth:`~devframe.ElementView.shown_values`), with the ``source`` line after the
+        chardev type when it says more than the type. Never raises."""
+        out = self.shown_values(names)
+        source = self.char_source_detail()
+        if not source:
+            return out
+        if "char_type" not in out:
+            return {**out, "source": source}
+        at = list(out).index("char_type") + 1
+        items = list(out.items())
+        return dict([*items[:at], ("source", source), *items[at:]])
+
     def char_source_text(self) -> str | None:
         """The host side in one line, for summaries: ``unix bind /run/x.sock``,
         ``tcp connect host:4555``, ``spiceport org.qemu.console.0``. Never raises."""

@@ -182,15 +182,6 @@ def _target(element: etree._Element) -> etree._Element | None:
     return next(element.iterchildren("target"), None)
 
 
-def _summary(device: CharSource, fields: tuple[str, ...]) -> dict[str, Any]:
-    """Named fields as written (flagged when they do not fit), the source line after the type."""
-    out = device.shown_values(fields)
-    source = device.char_source_detail()
-    if source and "char_type" in out:
-        out = {"char_type": out["char_type"], "source": source, **out}
-    return out
-
-
 class _QemuCharDevice(CharSource, AcpiIndex, Device):
     """What serial, console and parallel share (libvirt's ``qemucdev``): ``@tty``, ACPI."""
 
@@ -230,7 +221,7 @@ class Serial(_QemuCharDevice):
 
     def summary(self) -> dict[str, Any]:
         names = ("char_type", "target_type", "port", "target_model", "protocol", "log_file", "tty", "acpi_index")
-        return _summary(self, names)
+        return self.char_summary(names)
 
 
 class Console(_QemuCharDevice):
@@ -280,7 +271,7 @@ class Console(_QemuCharDevice):
 
     def summary(self) -> dict[str, Any]:
         names = ("char_type", "console_type", "port", "log_file", "tty", "acpi_index")
-        return _summary(self, names)
+        return self.char_summary(names)
 
 
 class Channel(CharSource, Device):
@@ -354,7 +345,7 @@ class Channel(CharSource, Device):
 
     def summary(self) -> dict[str, Any]:
         names = ("char_type", "target_type", "name", "state", "target_address", "target_port", "protocol", "log_file")
-        return _summary(self, names)
+        return self.char_summary(names)
 
 
 class Parallel(_QemuCharDevice):
@@ -367,4 +358,4 @@ class Parallel(_QemuCharDevice):
     port = Field("target@port", INT, spec="specParams.port", doc="the guest's port number")
 
     def summary(self) -> dict[str, Any]:
-        return _summary(self, ("char_type", "port", "log_file", "tty", "acpi_index"))
+        return self.char_summary(("char_type", "port", "log_file", "tty", "acpi_index"))

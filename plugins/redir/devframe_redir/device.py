@@ -129,11 +129,7 @@ class Redirdev(CharSource, Bootable, Device):
         return {"devtype": "redirdev", "type": kind, "address": address}
 
     def summary(self) -> dict[str, Any]:
-        out = self.shown_values(("char_type", "boot_order"))
-        source = self.char_source_detail()
-        if source:
-            out["source"] = source
-        return out
+        return self.char_summary(("char_type", "boot_order"))
 
 
 class UsbDevRule(ElementView):

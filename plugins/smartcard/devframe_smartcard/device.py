@@ -138,10 +138,7 @@ class Smartcard(CharSource, AcpiIndex, Device):
 
     def summary(self) -> dict[str, Any]:
         """Mode, then what that mode uses."""
-        out = self.shown_values(("mode", "char_type", "database", "acpi_index"))
-        source = self.char_source_detail()
-        if source:
-            out["source"] = source
+        out = self.char_summary(("mode", "char_type", "database", "acpi_index"))
         certificates = [c.text or "" for c in self.element.iterchildren("certificate")]
         if certificates:
             out["certificates"] = certificates
