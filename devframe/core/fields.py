@@ -917,6 +917,27 @@ class ElementView:
                 field.apply_spec_value(self, value)
 
 
+def redact_fields(fields: Mapping[str, _Base], data: dict[str, Any], *, by_name: bool = False) -> None:
+    """Replace, in ``data`` (a dev_spec, or an item of a :class:`Children` list), the value
+    of every field declared ``secret`` with :data:`REDACTED`, nested items included.
+
+    ``by_name``: items of a Children list are keyed by spec key, else field name.
+    """
+    for name, field in fields.items():
+        key = field.spec or (name if by_name else None)
+        if key is None:
+            continue
+        value = get_path(data, key)
+        if value is None:
+            continue
+        if field.secret:
+            put_path(data, key, REDACTED)
+        elif isinstance(field, Children) and isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    redact_fields(field.item.fields, item, by_name=True)
+
+
 def put_path(target: dict[str, Any], dotted: str, value: Any) -> None:
     """Set ``target['a']['b'] = value`` for ``dotted == 'a.b'``."""
     put_parts(target, dotted.split("."), value)
