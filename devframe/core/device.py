@@ -548,7 +548,7 @@ class Device(ElementView):
         fields declared ``secret`` and of keys named like secrets (the log's rule,
         :func:`devframe.core.log.redact_value`, XML text included) are ``***``."""
         spec = self.to_spec()
-        redact_fields(self.fields, spec)
+        redact_fields(type(self), spec)
         return redact_value(spec)  # type: ignore[no-any-return]
 
     def write_spec(self, spec: dict[str, Any]) -> None:
