@@ -61,7 +61,9 @@ class NatsServer:
             "-a", "127.0.0.1", "-p", port, "-js", "-sd", str(self.store),
             "--ports_file_dir", str(ports_dir), "-l", str(self.log),
         ]  # fmt: skip
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

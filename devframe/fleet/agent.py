@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from devframe.agent import CONNECTION_CLOSED, AgentError, GuestGoneError, KnownDevices, correlate
+from devframe.agent import CONNECTION_CLOSED, LIFECYCLE, AgentError, GuestGoneError, KnownDevices, correlate
 from devframe.core.log import get_logger
 from devframe.fleet.cloudevents import ADDED, CHANGED, REMOVED, EventFactory, KindedEvent
 
@@ -40,6 +40,15 @@ if TYPE_CHECKING:
     from devframe.core.hookspecs import EventSink
 
 __all__ = ["FleetAgent", "GuestReport", "Listener", "host_name"]
+
+
+#: lifecycle events after which a guest is listed whole again (it ran anew)
+RESTARTS = frozenset({"started", "stopped", "shutdown", "crashed"})
+
+
+def _lifecycle_name(event: Any) -> str | None:
+    detail = event.as_dict().get("detail")
+    return detail.get("event") if isinstance(detail, Mapping) else None
 
 
 def host_name(host: Host) -> str:
@@ -299,9 +308,13 @@ class FleetAgent:
             except Exception as exc:  # noqa: BLE001 - a listener must not stop the agent
                 self._log.error("fleet listener failed", error=repr(exc))
         uuid = getattr(event, "uuid", None)
-        if uuid and event.kind != CONNECTION_CLOSED:
-            return watched.name, uuid
-        return None
+        if not uuid or event.kind == CONNECTION_CLOSED:
+            return None
+        if event.kind == LIFECYCLE and _lifecycle_name(event) in RESTARTS:
+            known = watched.guests.get(uuid)
+            if known is not None:
+                known.running = False  # started again: the next look lists it whole
+        return watched.name, uuid
 
     def process_pending(self, timeout: float = 0.0) -> int:
         """Handle every queued libvirt event (waiting up to ``timeout`` for the first),
