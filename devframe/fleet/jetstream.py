@@ -177,6 +177,8 @@ class NatsSink:
         #: counters: records acknowledged by the stream, of those already stored (duplicates)
         self.acked = 0
         self.duplicates = 0
+        #: connections made to the server (more than one: it went away and came back)
+        self.connections = 0
         self.connected = threading.Event()
         self._closing = threading.Event()
         self._deadline: float | None = None
@@ -248,6 +250,7 @@ class NatsSink:
                 delay = min(delay * 2, max_delay)
                 continue
             delay = self.reconnect_wait[0]
+            self.connections += 1
             try:
                 js = nc.jetstream(publish_async_max_pending=max(self.batch * 2, 4000))
                 await ensure_stream(js, self.stream, self.prefix, **self.stream_options)  # type: ignore[arg-type]
