@@ -257,7 +257,7 @@ def test_view_drops_a_gone_vm_and_devices_the_synced_list_lacks() -> None:
     events = [
         factory.device(ADDED, "vm", "u1", "nic-1", nic),
         factory.device(ADDED, "vm", "u1", "nic-2", nic),
-        factory.guest_synced("vm", "u1", ["nic-2"], "hash"),
+        factory.guest_synced("vm", "u1", ["nic-2"]),
         factory.device(ADDED, "vm2", "u2", "nic-9", nic),
         factory.guest_gone("vm2", "u2", "gone"),
         factory.host_synced(["u1"]),
@@ -280,7 +280,7 @@ def test_view_logs_and_skips_foreign_messages_and_saves_its_state(tmp_path: Path
     with capture_logs() as logs:
         assert not view.apply_message(b"not json", 1, subject="devframe.x.y.z")
         assert not view.apply_message(encode({**factory.host_synced([]), "type": "com.acme.x"}), 2)
-        assert view.apply_message(encode(factory.guest_synced("vm", "u1", [], "hash")), 3)
+        assert view.apply_message(encode(factory.guest_synced("vm", "u1", [])), 3)
         assert not view.apply_message(encode(factory.make(ADDED, {"uuid": "u1"})), 4)  # no key/spec
     skipped = [entry for entry in logs if "skipped" in entry["event"]]
     assert [entry["seq"] for entry in skipped] == [1, 2, 4] and skipped[0]["subject"] == "devframe.x.y.z"

@@ -24,6 +24,7 @@ import devframe
 from devframe.agent import Host
 from devframe.cli import main as cli_main
 from devframe.fleet import GUEST_SYNCED, FleetAgent, FleetView, MemorySink, decode
+from devframe.fleet.agent import fingerprint
 from devframe.fleet.jetstream import NatsFleetReader, NatsSink
 
 
@@ -64,7 +65,7 @@ class Rig:
 
     def _settled(self) -> bool:
         return all(
-            g.devices_hash == h.host.guest(u).domain().devices_hash
+            g.fingerprint == fingerprint(h.host.guest(u).domain())
             for h in self.agent.hosts.values()
             for u, g in h.guests.items()
         )

@@ -168,8 +168,10 @@ class EventFactory:
         *,
         changes: Mapping[str, tuple[Any, Any]] | None = None,
         new_key: str | None = None,
+        spec: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A device added, removed or changed (``changes``: correlate's field diff)."""
+        """A device added, removed or changed (``changes``: correlate's field diff;
+        ``spec``: the device's to_spec() when the caller built it already)."""
         data: dict[str, Any] = {
             "domain": domain,
             "uuid": uuid,
@@ -177,7 +179,7 @@ class EventFactory:
             "dev_type": device.dev_type,
             "alias": device.alias,
             "deviceId": device.device_id,
-            "spec": spec_of(device),
+            "spec": spec_of(device, spec),
         }
         if changes is not None:
             data["changes"] = redact_changes(device, changes)
@@ -185,8 +187,8 @@ class EventFactory:
             data["new_key"] = new_key
         return self.make(event_type, data, subject=f"{uuid}/{key}")
 
-    def guest_synced(self, domain: str | None, uuid: str, keys: Iterable[str], devices_hash: str) -> dict[str, Any]:
-        data = {"domain": domain, "uuid": uuid, "keys": list(keys), "devices_hash": devices_hash}
+    def guest_synced(self, domain: str | None, uuid: str, keys: Iterable[str]) -> dict[str, Any]:
+        data = {"domain": domain, "uuid": uuid, "keys": list(keys)}
         return self.make(GUEST_SYNCED, data, subject=uuid)
 
     def guest_gone(self, domain: str | None, uuid: str, reason: str) -> dict[str, Any]:
@@ -214,11 +216,13 @@ def from_agent_event(factory: EventFactory, event: KindedEvent) -> dict[str, Any
     return factory.make(LIBVIRT_PREFIX + kind, data, subject=subject, time=body.get("time"))
 
 
-def spec_of(device: Device) -> dict[str, Any]:
+def spec_of(device: Device, spec: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The device's dev_spec with secrets redacted; a device whose values do not fit its
     fields is described by its error (also redacted), never dropped."""
+    if spec is not None and "error" in spec and "type" not in spec:
+        spec = None  # correlate's stand-in for a spec it could not build: say why again
     try:
-        return device.redacted_spec()
+        return device.redacted_spec(spec)
     except DevframeError as exc:
         return {"type": device.dev_type, "error": redact_value(str(exc))}
 

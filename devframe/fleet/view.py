@@ -62,7 +62,6 @@ class VmView:
     name: str | None = None
     running: bool = True
     state: str | None = None
-    devices_hash: str | None = None
     seq: int = 0
     devices: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -73,7 +72,6 @@ class VmView:
             "name": self.name,
             "running": self.running,
             "state": self.state,
-            "devices_hash": self.devices_hash,
             "seq": self.seq,
             "devices": list(self.devices.values()),
         }
@@ -205,7 +203,6 @@ class FleetView:
             # The agent's order: the domain's device order.
             vm.devices = {k: vm.devices[k] for k in keys if k in vm.devices}
             vm.running = True
-            vm.devices_hash = data.get("devices_hash")
         elif kind == GUEST_GONE:
             vm.running = False
             vm.state = data.get("reason")
@@ -322,14 +319,7 @@ class FleetView:
             for uuid, vm in saved["vms"].items():
                 devices = {entry["key"]: entry for entry in vm["devices"]}
                 host.vms[uuid] = VmView(
-                    name,
-                    uuid,
-                    vm.get("name"),
-                    vm.get("running", True),
-                    vm.get("state"),
-                    vm.get("devices_hash"),
-                    vm.get("seq", 0),
-                    devices,
+                    name, uuid, vm.get("name"), vm.get("running", True), vm.get("state"), vm.get("seq", 0), devices
                 )
         self.last_seq = int(state["seq"])
         self._floor = int(state.get("floor", 0))
