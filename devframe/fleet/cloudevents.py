@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import json
+import re
 import threading
 import uuid as uuid_module
 from collections.abc import Iterable, Mapping
@@ -73,6 +74,8 @@ HOST_SYNCED = PREFIX + "host.synced"
 LIBVIRT_PREFIX = PREFIX + "libvirt."
 
 _REQUIRED = ("specversion", "id", "source", "type")
+_SPECIAL = re.compile(r"[.*>%\s\x00-\x1f]")
+_PLAIN_TOKEN = re.compile(r"[^.*>%\s\x00-\x1f]+")
 
 
 class FleetMessageError(DevframeError):
@@ -91,13 +94,11 @@ class KindedEvent(Protocol):
 def subject_token(text: str) -> str:
     """``text`` as one NATS subject token: ``.``, ``*``, ``>``, ``%`` and white space
     percent-encoded (reversible; hostnames keep their look otherwise)."""
-    out = []
-    for char in text:
-        if char in ".*>%" or char.isspace() or ord(char) < 32:
-            out.append(f"%{ord(char):02X}")
-        else:
-            out.append(char)
-    return "".join(out) or "_"
+    if not text:
+        return "_"
+    if _PLAIN_TOKEN.fullmatch(text):
+        return text  # the common case: a hostname without dots, a uuid
+    return "".join(f"%{ord(char):02X}" if _SPECIAL.match(char) else char for char in text)
 
 
 def event_name(event_type: str) -> str:

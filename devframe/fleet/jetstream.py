@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import tempfile
 import threading
@@ -317,6 +318,69 @@ class NatsSink:
             self.duplicates += sum(1 for ack in acks if getattr(ack, "duplicate", False))
 
 
+def _reply_numbers(reply: str) -> tuple[int, int]:
+    """(stream sequence, messages pending) from a JetStream delivery's reply subject:
+    ``$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<time>.<pending>``, or the
+    form with domain and account (``$JS.ACK.<domain>.<account>.<stream>...``)."""
+    tokens = reply.split(".")
+    if len(tokens) == 9:
+        return int(tokens[5]), int(tokens[8])
+    return int(tokens[7]), int(tokens[10])
+
+
+class _Puller:
+    """Pull requests on one inbox, the messages collected by a callback.
+
+    nats-py's ``fetch`` waits for each message with a timer of its own: that was most
+    of a reader's time. Here one request at a time asks for a batch; :meth:`pull`
+    returns what arrived once the batch is full, the server says nothing is pending,
+    or the request ends (status message: no messages, expired).
+    """
+
+    def __init__(self, nc: Any, stream: str, durable: str) -> None:
+        self.nc = nc
+        self.subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"
+        self.inbox = nc.new_inbox()
+        self.buffer: list[Any] = []
+        self.batch = 1
+        self.outstanding = 0  # messages the open request may still deliver
+        self.ready = asyncio.Event()
+        self.sub: Any = None
+
+    @classmethod
+    async def open(cls, nc: Any, stream: str, durable: str) -> _Puller:
+        puller = cls(nc, stream, durable)
+        puller.sub = await nc.subscribe(puller.inbox, cb=puller._on_message)
+        return puller
+
+    async def _on_message(self, msg: Any) -> None:
+        if not msg.reply or not msg.reply.startswith("$JS.ACK."):
+            self.outstanding = 0  # a status: no messages, request expired, ...
+            self.ready.set()
+            return
+        self.buffer.append(msg)
+        self.outstanding = max(self.outstanding - 1, 0)
+        if len(self.buffer) >= self.batch or _reply_numbers(msg.reply)[1] == 0:
+            self.ready.set()
+
+    async def pull(self, batch: int, wait: float) -> list[Any]:
+        """Up to about ``batch`` messages: what is there now, else what arrives within ``wait``."""
+        self.batch = batch
+        if not self.buffer:
+            self.ready.clear()
+            if not self.outstanding:
+                self.outstanding = batch
+                request = {"batch": batch, "expires": int(wait * 1e9)}
+                await self.nc.publish(self.subject, json.dumps(request).encode(), reply=self.inbox)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.ready.wait(), wait + 1.0)
+        out, self.buffer = self.buffer, []
+        return out
+
+    async def ack(self, message: Any) -> None:
+        await self.nc.publish(message.reply, b"+ACK")
+
+
 class NatsFleetReader:
     """Feeds a FleetView from the stream through a durable pull consumer.
 
@@ -389,18 +453,17 @@ class NatsFleetReader:
                 await js.add_consumer(self.stream, config)
             except nats.js.errors.APIError as exc:
                 raise NatsError(f"cannot read stream {self.stream!r} (is an agent publishing?): {exc}") from None
-        return js, await js.pull_subscribe_bind(durable=self.durable, stream=self.stream)
+        return js, await _Puller.open(nc, self.stream, self.durable)
 
-    async def _apply_batch(self, messages: list[Any]) -> int:
+    async def _apply_batch(self, puller: _Puller, messages: list[Any]) -> int:
         applied = 0
         for message in messages:
             if self.delay:
                 await asyncio.sleep(self.delay)
-            seq = message.metadata.sequence.stream
-            if self.view.apply_message(message.data, seq, subject=message.subject):
+            if self.view.apply_message(message.data, _reply_numbers(message.reply)[0], subject=message.subject):
                 applied += 1
         if messages:
-            await messages[-1].ack()  # AckPolicy.ALL: everything up to it
+            await puller.ack(messages[-1])  # AckPolicy.ALL: everything up to it
         if self.state_file is not None:
             self.view.save(self.state_file)
         return applied
@@ -417,11 +480,8 @@ class NatsFleetReader:
             while self.view.last_seq < until:
                 if time.monotonic() > deadline:
                     raise NatsError(f"fleet view reached sequence {self.view.last_seq} of {until} in {timeout} s")
-                try:
-                    messages = await sub.fetch(self.batch, timeout=1.0)
-                except nats.errors.TimeoutError:
-                    continue
-                applied += await self._apply_batch(messages)
+                messages = await sub.pull(self.batch, 1.0)
+                applied += await self._apply_batch(sub, messages)
             await nc.flush()
             return applied
         finally:
@@ -466,11 +526,8 @@ class NatsFleetReader:
             try:
                 _js, sub = await self._subscribe(nc)
                 while not self._stop.is_set() and nc.is_connected:
-                    try:
-                        messages = await sub.fetch(self.batch, timeout=0.5)
-                    except nats.errors.TimeoutError:
-                        continue
-                    await self._apply_batch(messages)
+                    messages = await sub.pull(self.batch, 0.5)
+                    await self._apply_batch(sub, messages)
             except Exception as exc:  # noqa: BLE001 - reconnect and resume from the view
                 self._log.info("fleet reader interrupted; resuming", error=repr(exc))
                 await asyncio.sleep(0.2)
