@@ -11,6 +11,10 @@ that does not fit (returns False) and counts it; nothing already spooled is drop
 so what is delivered stays in order without gaps up to the first refusal, and the
 agent restates every guest once there is room again (docs/fleet.md).
 
+Appends are buffered and reach the file when the transport reads (or the buffer
+fills, or the spool closes): a crash of the agent itself can lose the last few KiB,
+which the restarted agent sends again anyway (it lists every guest whole on start).
+
 Each record is ``crc32, subject length, id length, payload length`` then the three
 byte strings; a torn record at the end of a segment (a crash mid-write) is skipped
 with a warning, since writing always resumes in a new segment.
@@ -189,7 +193,8 @@ class Spool:
                     self._rotate()
             if chunks:
                 self._writer.write(b"".join(chunks))
-            self._writer.flush()  # readers use their own handle
+            # Not flushed here: a reader flushes first (the same process), so appending
+            # stays one buffered write; the OS has it by then, and on close.
             self._count += taken
             if taken:
                 self._ready.notify_all()
@@ -217,6 +222,8 @@ class Spool:
         out: list[Record] = []
         size = 0
         with self._lock:
+            if not self._closed:
+                self._writer.flush()
             while len(out) < max_records and size < max_bytes:
                 handle = self._reader_for(self._read_at)
                 if handle is None:
