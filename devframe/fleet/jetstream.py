@@ -39,7 +39,16 @@ from devframe.fleet.spool import Spool
 if TYPE_CHECKING:
     from devframe.fleet.view import FleetView
 
-__all__ = ["DEFAULT_STREAM", "DEFAULT_SUBJECT_PREFIX", "NatsError", "NatsFleetReader", "NatsSink", "servers_of"]
+__all__ = [
+    "DEFAULT_STREAM",
+    "DEFAULT_SUBJECT_PREFIX",
+    "NatsError",
+    "NatsFleetReader",
+    "NatsSink",
+    "ensure_stream",
+    "servers_of",
+    "subject_for",
+]
 
 DEFAULT_STREAM = "DEVFRAME"
 DEFAULT_SUBJECT_PREFIX = "devframe"
