@@ -199,10 +199,12 @@ def test_server_restarted_while_agents_publish_loses_and_doubles_nothing(rig: Ri
     restarter = threading.Thread(target=restart_midway)
     restarter.start()
     rounds = 0
-    while not stop.is_set() or rounds < 3:
-        rig.cycle()
-        rounds += 1
-    restarter.join()
+    try:
+        while not stop.is_set() or rounds < 3:
+            rig.cycle()
+            rounds += 1
+    finally:
+        restarter.join()  # never leave a server started after the fixture stopped its own
     rig.cycle()
     assert rig.sink.flush(60), f"{rig.sink.backlog} events still spooled"
     assert rig.sink.connections >= 2, "the sink never saw the server go away"

@@ -234,17 +234,18 @@ class FleetAgent:
         self, watched: _Watched, uuid: str, current: Domain, known: _Guest | None, report: GuestReport
     ) -> None:
         factory = watched.factory
+        name = current.name  # read from the tree on each access
         if known is not None:
             # Started again: report what differs from before it stopped, then list all.
             result = correlate(known.known, current)
             report.correlation = result
-            events = self._change_events(watched, uuid, current.name, known.known, result)
+            events = self._change_events(watched, uuid, name, known.known, result)
             assert result.reported is not None
             snapshot = result.reported
             missing = {id(d) for d in snapshot.devices} - self._mentioned(result)
             keys = snapshot.keys()
             events += [
-                factory.device(ADDED, current.name, uuid, key, device)
+                factory.device(ADDED, name, uuid, key, device)
                 for device, key in zip(snapshot.devices, keys, strict=True)
                 if id(device) in missing
             ]
@@ -252,12 +253,12 @@ class FleetAgent:
             snapshot = KnownDevices(current)
             keys = snapshot.keys()
             events = [
-                factory.device(ADDED, current.name, uuid, key, device)
+                factory.device(ADDED, name, uuid, key, device)
                 for device, key in zip(snapshot.devices, keys, strict=True)
             ]
-        events.append(factory.guest_synced(current.name, uuid, keys))
+        events.append(factory.guest_synced(name, uuid, keys))
         self._send(events)
-        watched.guests[uuid] = _Guest(current.name, snapshot, fingerprint(current))
+        watched.guests[uuid] = _Guest(name, snapshot, fingerprint(current))
 
     @staticmethod
     def _mentioned(result: Correlation) -> set[int]:

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,6 +109,8 @@ class FleetView:
         #: removals older than this sequence were forgotten
         self._floor = 0
         self._log = get_logger(component="fleet-view")
+        # A reader thread applies while the engine asks: one lock around both.
+        self._lock = threading.RLock()
 
     # -- applying -------------------------------------------------------------------------
 
@@ -128,6 +130,10 @@ class FleetView:
 
     def apply(self, event: dict[str, Any], seq: int) -> bool:
         """Apply one decoded event with its stream sequence; True when it was new."""
+        with self._lock:
+            return self._apply_new(event, seq)
+
+    def _apply_new(self, event: dict[str, Any], seq: int) -> bool:
         if seq and seq <= self.last_seq:
             self.duplicates += 1
             return False
@@ -221,12 +227,17 @@ class FleetView:
 
     # -- questions ------------------------------------------------------------------------
 
-    def vms(self) -> Iterator[VmView]:
-        for host in self.hosts.values():
-            yield from host.vms.values()
+    def vms(self) -> list[VmView]:
+        """Every VM of every host (a list made under the lock)."""
+        with self._lock:
+            return [vm for host in self.hosts.values() for vm in host.vms.values()]
 
     def vm(self, uuid: str, host: str | None = None) -> VmView:
         """One VM by uuid (and host, when two hosts report the same uuid)."""
+        with self._lock:
+            return self._vm(uuid, host)
+
+    def _vm(self, uuid: str, host: str | None) -> VmView:
         found = [h.vms[uuid] for name, h in self.hosts.items() if uuid in h.vms and (host is None or name == host)]
         if not found:
             raise DevframeError(f"fleet: no VM {uuid!r}" + (f" on host {host!r}" if host else ""))
@@ -236,7 +247,8 @@ class FleetView:
 
     def devices(self, uuid: str, host: str | None = None) -> list[dict[str, Any]]:
         """The devices of one VM (entries with ``key``, ``dev_type``, ``spec``, ``seq``)."""
-        return list(self.vm(uuid, host).devices.values())
+        with self._lock:
+            return list(self._vm(uuid, host).devices.values())
 
     def known(self, uuid: str, host: str | None = None) -> KnownDevices:
         """The devices of one VM as a KnownDevices snapshot (to correlate against)."""
@@ -264,6 +276,10 @@ class FleetView:
 
     def as_dict(self) -> dict[str, Any]:
         """The whole fleet, JSON-ready."""
+        with self._lock:
+            return self._as_dict()
+
+    def _as_dict(self) -> dict[str, Any]:
         return {
             "seq": self.last_seq,
             "hosts": {
@@ -273,6 +289,11 @@ class FleetView:
         }
 
     def counts(self) -> dict[str, int]:
+        """How many hosts, VMs and devices the view holds."""
+        with self._lock:
+            return self._counts()
+
+    def _counts(self) -> dict[str, int]:
         return {
             "hosts": len(self.hosts),
             "vms": sum(len(h.vms) for h in self.hosts.values()),
@@ -283,6 +304,10 @@ class FleetView:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the view (atomically) so a restart resumes after :attr:`last_seq`."""
+        with self._lock:
+            self._save(path)
+
+    def _save(self, path: str | os.PathLike[str]) -> None:
         state = {
             "version": SNAPSHOT_VERSION,
             "seq": self.last_seq,
@@ -305,6 +330,10 @@ class FleetView:
 
     def load(self, path: str | os.PathLike[str]) -> bool:
         """Read a :meth:`save` d view; False when there is none (start empty)."""
+        with self._lock:
+            return self._load(path)
+
+    def _load(self, path: str | os.PathLike[str]) -> bool:
         try:
             state = json.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
