@@ -316,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         expected = args.hosts * args.guests
         if state["vms"] != expected:
             raise SystemExit(f"the view holds {state['vms']} VMs, expected {expected}")
+        results["sync"]["view_cpu_s"] = state["cpu"]
         sync_cpu = {"agents": results["sync"]["agent_cpu_s"], "view": state["cpu"]}
         nats_before = results["sync"]["nats_cpu_s"] or 0.0
         print(f"initial sync: {done - start:.1f} s", file=sys.stderr, flush=True)
