@@ -281,8 +281,12 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="devframe-fleet-bench-"))
     server = NatsServer(work / "nats")
     server.start()
-    print(f"fleet benchmark: {args.hosts} hosts x {args.guests} guests x {args.devices} devices, "
-          f"{args.agents} agent process(es), load {load_before[0]:.1f}", file=sys.stderr, flush=True)
+    print(
+        f"fleet benchmark: {args.hosts} hosts x {args.guests} guests x {args.devices} devices, "
+        f"{args.agents} agent process(es), load {load_before[0]:.1f}",
+        file=sys.stderr,
+        flush=True,
+    )
     uris = [write_node(work, h, args.guests, args.devices) for h in range(1, args.hosts + 1)]
     shares = [uris[i :: args.agents] for i in range(args.agents)]
     view = Proc(["--role", "view", "--url", server.url])
