@@ -25,8 +25,10 @@ from devframe.core.fields import (
     Field,
     has_path,
     pop_path,
+    redact_fields,
 )
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, user_alias
+from devframe.core.log import redact_value
 from devframe.core.safexml import parse_xml
 from devframe.core.specread import plan_for
 
@@ -540,6 +542,17 @@ class Device(ElementView):
         if metadata:
             _merge_missing(spec, metadata.to_dict())
         return spec
+
+    def redacted_spec(self, spec: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """:meth:`to_spec` as it may leave the process (events, reports): the values of
+        fields declared ``secret`` and of keys named like secrets (the log's rule,
+        :func:`devframe.core.log.redact_value`, XML text included) are ``***``.
+
+        ``spec``: this device's to_spec() when the caller has it already (left as is).
+        """
+        out: dict[str, Any] = redact_value(self.to_spec() if spec is None else spec)  # a copy
+        redact_fields(type(self), out)
+        return out
 
     def write_spec(self, spec: dict[str, Any]) -> None:
         """Add to ``spec`` what no field maps (the counterpart of :meth:`read_spec`).

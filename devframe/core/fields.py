@@ -1148,6 +1148,46 @@ class ElementView:
                 field.apply_spec_value(self, value)
 
 
+def redact_fields(owner: type[ElementView], data: dict[str, Any], *, by_name: bool = False) -> None:
+    """Replace, in ``data`` (a dev_spec, or an item of a :class:`Children` list), the value
+    of every field ``owner`` declares ``secret`` with :data:`REDACTED`, nested items too.
+
+    ``by_name``: the keys of a Children item (spec key, else field name); a device's
+    dev_spec has only the fields with a spec key.
+    """
+    for key, item in _secret_plan(owner, by_name):
+        value = get_path(data, key)
+        if value is None:
+            continue
+        if item is None:
+            put_path(data, key, REDACTED)
+        elif isinstance(value, list):
+            for entry in value:
+                if isinstance(entry, dict):
+                    redact_fields(item, entry, by_name=True)
+
+
+_SECRET_PLANS: dict[tuple[type, bool], list[tuple[str, type[ElementView] | None]]] = {}
+
+
+def _secret_plan(owner: type[ElementView], by_name: bool) -> list[tuple[str, type[ElementView] | None]]:
+    """Where ``owner``'s secrets sit in its dict: (key, None) for a secret field, (key,
+    item class) for repeated children holding one; built once per class."""
+    plan = _SECRET_PLANS.get((owner, by_name))
+    if plan is None:
+        plan = []
+        for name, field in owner.fields.items():
+            key = field.spec or (name if by_name else None)
+            if key is None:
+                continue
+            if field.secret:
+                plan.append((key, None))
+            elif isinstance(field, Children) and _secret_plan(field.item, True):
+                plan.append((key, field.item))
+        _SECRET_PLANS[(owner, by_name)] = plan
+    return plan
+
+
 def put_path(target: dict[str, Any], dotted: str, value: Any) -> None:
     """Set ``target['a']['b'] = value`` for ``dotted == 'a.b'``."""
     put_parts(target, dotted.split("."), value)
