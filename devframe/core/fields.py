@@ -30,6 +30,7 @@ __all__ = [
     "ON_OFF",
     "STR",
     "UINT",
+    "UINT8",
     "YES_NO",
     "AddressField",
     "Children",
@@ -205,6 +206,8 @@ STR: Kind[str] = _Str()
 INT: Kind[int] = _Int()
 #: an unsigned int (libvirt's unsignedInt, unsignedLong, sizes, counts)
 UINT: Kind[int] = IntRange(0)
+#: libvirt's uint8 (an <audio> id, a PCI chassis or port number)
+UINT8: Kind[int] = IntRange(0, 255, name="uint8")
 YES_NO: Kind[bool] = _Bool("yes", "no")
 ON_OFF: Kind[bool] = _Bool("on", "off")
 

@@ -99,6 +99,7 @@ from devframe import (
     INT,
     ON_OFF,
     UINT,
+    UINT8,
     AcpiIndex,
     Children,
     Choice,
@@ -177,8 +178,6 @@ class HexInt(IntRange):
 
 
 HEX_INT = HexInt()
-#: libvirt's uint8: the pci target numbers
-UINT8 = IntRange(0, 255)
 #: libvirt's size unit (b, KiB, M, GB, ...)
 UNIT = Pattern("unit", r"([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)")
 

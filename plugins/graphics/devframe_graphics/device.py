@@ -91,6 +91,7 @@ from typing import Any, ClassVar
 from devframe import (
     ON_OFF,
     STR,
+    UINT8,
     YES_NO,
     Children,
     Choice,
@@ -123,8 +124,6 @@ REDACTED = "***"
 
 #: libvirt's PortNumber (-1: libvirt allocates one)
 PORT = IntRange(-1, 65535)
-#: libvirt's uint8 (an <audio> id)
-UINT8 = IntRange(0, 255)
 
 
 class SecretField(Field[str]):
