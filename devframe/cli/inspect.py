@@ -167,7 +167,11 @@ def _render(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> list[st
 @click.option("--json", "as_json", is_flag=True, help="Print the dev_spec_map {dev_type: [dev_spec, ...]} as JSON.")
 @click.pass_context
 def inspect(ctx: click.Context, file: str, as_json: bool) -> None:
-    """Show the devices of domain XML FILE ('-' for stdin), secrets hidden."""
+    """Show the devices of domain XML FILE ('-' for stdin), secrets hidden.
+
+    dev_spec keys no plugin maps (kept in a device's metadata) show as unmapped=...
+    in the table; with --json they are listed on stderr.
+    """
     domain = read_domain(file, ctx)
     if as_json:
         echo_json(spec_map(domain))
