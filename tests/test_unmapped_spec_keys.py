@@ -231,3 +231,17 @@ def test_inspect_shows_unmapped_keys(registry: Any, tmp_path: Path, monkeypatch:
     as_json = CliRunner().invoke(main, ["inspect", "--json", str(path)], catch_exceptions=False)
     assert json.loads(as_json.stdout)["gadget"][0]["vendorFlag"] == "on"
     assert "gadget alias=ua-g1: dev_spec keys no plugin maps (kept in metadata): vendorFlag" in as_json.stderr
+
+
+# -- a kind no plugin provides: everything but the core keys is unmapped, nothing is dropped ---
+
+
+def test_an_unknown_kind_keeps_its_spec_params_and_device_word(registry: Any) -> None:
+    spec = {"type": "gizmo", "device": "g1", "specParams": {"speed": 3}, "extra": True}
+    device = registry.device_from_spec(spec)
+    assert device.unmapped_spec_keys == ("extra", "specParams.speed", "device")
+    again = device.to_spec()
+    assert (again["device"], again["specParams"], again["extra"]) == ("g1", {"speed": 3}, True)
+    assert registry.device_from_spec(again).to_spec() == again
+    plain = registry.device_from_spec({"type": "gizmo", "device": "gizmo"})
+    assert plain.unmapped_spec_keys == () and plain.to_spec()["device"] == "gizmo"

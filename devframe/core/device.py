@@ -360,7 +360,7 @@ class Device(ElementView):
         cls.metadata_schema = MetadataSchema(dict(cls.metadata_keys))
         mapped = [*(f.spec for f in cls.fields.values() if f.spec), *cls.spec_aliases]
         cls._mapped_spec_keys = frozenset(mapped)
-        cls._spec_prefixes = _prefixes_of(["specParams", *mapped])
+        cls._spec_prefixes = _prefixes_of(mapped) | {"specParams"}
         dev_type = cls.__dict__.get("dev_type", cls.dev_type)
         if "claims" not in cls.__dict__ and isinstance(dev_type, str) and dev_type:
             cls.claims = (Claim(cls.tag or dev_type),)
@@ -834,7 +834,12 @@ class UnknownDevice(Device):
     @property
     def spec_device(self) -> str:
         kind = self.element.get("type") or self.element.get("model")
-        return kind or self.dev_type
+        if kind:
+            return kind
+        # A spec's own 'device' word that the element cannot carry is kept in metadata.
+        metadata = self.metadata_if_any()
+        given = metadata.get("device") if metadata else None
+        return given if isinstance(given, str) and given else self.dev_type
 
     def to_spec(self) -> dict[str, Any]:
         spec = super().to_spec()
@@ -867,6 +872,12 @@ class UnknownDevice(Device):
             if isinstance(spec.get("address"), Mapping) and spec["address"]:
                 device.address = spec["address"]
         rest = {k: copy.deepcopy(v) for k, v in spec.items() if k not in _CORE_SPEC_KEYS and k != "xml"}
+        # No plugin maps anything of this kind: its specParams, and a 'device' word the
+        # element does not say itself, are kept too (and listed in unmapped_spec_keys).
+        if spec.get("specParams"):
+            rest["specParams"] = copy.deepcopy(spec["specParams"])
+        if spec.get("device") is not None and spec["device"] != device.spec_device:
+            rest["device"] = copy.deepcopy(spec["device"])
         if rest:
             device.metadata.update(rest)
         return device
