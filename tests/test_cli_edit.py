@@ -283,11 +283,11 @@ def test_update_on_the_test_driver_says_what_it_cannot_do(test_host: tuple[Host,
     assert attach.exit_code == 2
     one_error(attach, "attach device", "test:///default", guest.name, "not supported", logs_allowed=True)
     change = cli("edit", "-c", "test:///default", guest.name, "--set", "interface", "linkActive=false", "--update")
-    assert change.exit_code == 2
-    if hasattr(Guest, "update"):  # issue 17's live update: the test driver refuses it in its own words
-        one_error(change, guest.name, logs_allowed=True)
-    else:
-        one_error(change, "--update --set", "Guest.update", "--define")
+    assert change.exit_code == 2  # Guest.update asks libvirt, and the test driver updates no device
+    one_error(change, guest.name, "test:///default", logs_allowed=True)
+    # A field libvirt cannot change on a running domain is refused before libvirt is asked.
+    model = cli("edit", "-c", "test:///default", guest.name, "--set", "interface", "nicModel=e1000", "--update")
+    one_error(model, "cannot change on a running domain", "nicModel", "nothing was changed")
 
 
 def test_a_domain_the_host_does_not_have(test_host: tuple[Host, Guest]) -> None:

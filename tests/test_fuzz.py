@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import json
 import os
 import sys
 from pathlib import Path
@@ -27,7 +28,7 @@ from lxml import etree
 
 from devframe import ARCHES, DevframeError, Registry, create_registry, parse_domain
 from devframe.core.metadata import NS
-from devframe.testing import corpus_files
+from devframe.testing import corpus_files, wrap_in_domain
 
 _CHECKS_PATH = Path(__file__).resolve().parent.parent / "fuzz" / "checks.py"
 _spec = importlib.util.spec_from_file_location("devframe_fuzz_checks", _CHECKS_PATH)
@@ -391,3 +392,29 @@ def test_every_arch_converts_a_typical_legacy_conf(registry: Registry, arch: str
     conf = {"display": "vnc", "macAddr": "00:1a:4a:16:01:51", "nicModel": "virtio", "bridge": "ovirtmgmt"}
     specs = checks.check_legacy(conf, arch, registry)
     assert specs and {s["type"] for s in specs} >= {"interface"}
+
+
+# -- NaN in metadata --------------------------------------------------------------------------
+
+_NAN = float("nan")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [_NAN, [_NAN, 1.5], {"k": {"n": _NAN}}, [{"n": [_NAN]}]],
+    ids=["float", "in a list", "in a dict", "nested"],
+)
+def test_nan_metadata_round_trips_and_the_checks_call_it_equal(registry: Registry, value: Any) -> None:
+    """libvirt's <metadata> is XML text, so it carries a float NaN (written ``nan`` with
+    type="float"): it is kept, reads back as a NaN, and the checks compare NaN with NaN as
+    the same value (``==`` never does), where a fresh copy used to be a false mismatch."""
+    spec = {"type": "sound", "device": "ich6", "deviceId": "5f0c2a4e-1b3d-4c5e-8f70-000000000a1a", "x": value}
+    device = checks.check_spec(spec, registry)
+    assert device is not None
+    host = parse_domain(wrap_in_domain(), registry=registry)
+    host.add(device)
+    again = parse_domain(host.to_xml(), registry=registry).devices[0].to_spec()["x"]
+    assert "nan" in json.dumps(again).lower()  # a NaN came back, not a string or nothing
+    assert checks.same_spec(again, value)
+    assert not checks.same_spec(again, json.loads(json.dumps(value).replace("NaN", "1.0")))
+    checks.check_metadata_value("x", value)

@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "legacy": "devframe.cli.legacy:legacy",
     "run": "devframe.cli.run:run",
     "monitor": "devframe.cli.monitor:monitor",
+    "fleet": "devframe.cli.fleet:fleet",
     "edit": "devframe.cli.edit:edit",
     "tree": "devframe.cli.tree:tree",
 }

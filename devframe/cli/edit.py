@@ -16,7 +16,8 @@ Where the result goes: a file's edited XML is printed (``--print-diff``: the uni
 diff instead), or written back with ``--in-place`` (the original kept as FILE.bak). On
 a host, ``--define`` replaces the domain's persistent definition (its next start uses
 it) and ``--update`` changes the running domain and its definition through
-:class:`~devframe.agent.Guest` (``attach``, ``detach``, ``update``); without either
+:class:`~devframe.agent.Guest` (``attach``, ``detach``, and ``update`` for ``--set``, which
+refuses a field libvirt cannot change live); without either
 nothing changes on the host. Secret values show as ``***`` in diffs and messages.
 """
 
@@ -273,13 +274,8 @@ def _write_in_place(path: str, text: str, backup_suffix: str) -> str:
 def _update_live(guest: Guest, plan: EditPlan, registry: Registry, timeout: float) -> list[str]:
     """Apply the plan to the running domain (and its definition) through the Guest."""
     done = []
-    if plan.sets and not hasattr(guest, "update"):
-        raise UserError(
-            "--update --set: this devframe's Guest cannot change a running device's values "
-            "(Guest.update, issue 17, is not in this release); use --define and restart the domain"
-        )
     for device, key, _, label in plan.sets:
-        guest.update(device)  # type: ignore[attr-defined]
+        guest.update(device)  # refuses a change libvirt cannot make live, naming the field
         done.append(f"updated {label} {key}")
     for device, label in plan.removes:
         guest.detach(device, timeout=timeout)
