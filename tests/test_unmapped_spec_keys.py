@@ -103,7 +103,7 @@ def test_unmapped_keys_are_warned_listed_and_kept(registry: Any) -> None:
         "specParams.driver.newDriverOption",
     )
     found = warnings_of(logs)
-    assert [entry["key"] for entry in found] == list(gadget.unmapped_spec_keys)
+    assert [entry["spec_key"] for entry in found] == list(gadget.unmapped_spec_keys)
     assert all(entry["log_level"] == "warning" for entry in found)
     assert all(entry["dev_type"] == "gadget" and entry["alias"] == spec["alias"] for entry in found)
     # Lossless: every unmapped value comes back from to_spec, the mapped one from the XML.

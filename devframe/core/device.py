@@ -729,8 +729,9 @@ class Device(ElementView):
             if unmapped:
                 log = get_logger(dev_type=device.dev_type, alias=device.alias, dev_class=cls.__qualname__)
                 for path in unmapped:
-                    # The key, never its value: an unmapped value may be a secret.
-                    log.warning("dev_spec key mapped by no plugin, kept in metadata", key=path)
+                    # The key, never its value (an unmapped value may be a secret); a field named
+                    # "key" would be redacted itself, as an encryption key is.
+                    log.warning("dev_spec key mapped by no plugin, kept in metadata", spec_key=path)
         return device
 
     @property
