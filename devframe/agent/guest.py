@@ -55,6 +55,7 @@ from devframe.core.identity import match_devices, user_alias
 from devframe.core.log import get_logger, redact_text
 from devframe.core.metadata import NS, PREFIX
 from devframe.core.safexml import parse_trusted_xml, parse_xml
+from devframe.core.xmledit import subtree_xml
 
 __all__ = ["Guest"]
 
@@ -825,7 +826,7 @@ def _find_reported(reported: Domain, device: Device) -> Device | None:
 
 
 def _xml_of(device: Device) -> bytes:
-    return etree.tostring(device.element, with_tail=False)
+    return subtree_xml(device.element, as_bytes=True)
 
 
 def _for_set_metadata(xml: str, uri: str) -> str:
