@@ -30,7 +30,8 @@ Prints a table of ratios with PASS/FAIL per target, the fitted scaling exponent 
 (log-log least squares, 1,000 devices and up), writes benchmarks/results/latest.json and draws
 docs/benchmarks.png. Exits 1 when a target fails. ``--only bulk-edit`` runs just the bulk-editing
 measure and prints its rows and target; ``--only cold-start`` the start-up ratio (no results
-file, no plot).
+file, no plot); ``--only fleet`` the fleet benchmark (bench_fleet.py: simulated hosts, NATS, a
+fleet view; results in benchmarks/results/fleet.json).
 """
 
 from __future__ import annotations
@@ -685,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-plot", action="store_true", help="do not redraw docs/benchmarks.png")
     parser.add_argument(
         "--only",
-        choices=["bulk-edit", "cold-start"],
+        choices=["bulk-edit", "cold-start", "fleet"],
         default=None,
         help="run one measure only and print it (no results, no plot)",
     )
@@ -704,6 +705,12 @@ def main(argv: list[str] | None = None) -> int:
         print_table(bulk_rows)
         print()
         return 1 if print_targets([bulk_edit_check(bulk_facts)]) else 0
+    if args.only == "fleet":
+        # Simulated hosts -> agents -> NATS -> fleet view (issue 18): a script of its own,
+        # with its own processes and nats-server; --quick runs it small.
+        import bench_fleet
+
+        return bench_fleet.main(["--quick"] if args.quick else [])
     if args.only == "cold-start":
         cold = measure_cold_start(runs=max(args.repeat or 7, 7))
         print(json.dumps(cold, indent=2))

@@ -46,11 +46,20 @@ from devframe.core.errors import (
     XMLError,
 )
 from devframe.core.fields import (
+    ABS_PATH,
+    HEX_UINT,
     INT,
     LIVE,
+    OCTAL_MODE,
     ON_OFF,
+    POSITIVE,
     STR,
     UINT,
+    UINT8,
+    UINT32,
+    ULONG,
+    UNIT,
+    UUID,
     YES_NO,
     AddressField,
     Children,
@@ -62,6 +71,7 @@ from devframe.core.fields import (
     Kind,
     Live,
     Pattern,
+    PresentFlag,
 )
 from devframe.core.hookspecs import DeviceTypeRegister, hookimpl
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, address_text, device_id_from_alias, user_alias
@@ -85,17 +95,26 @@ from devframe.core.specflow import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ABS_PATH",
     "ARCHES",
     "CHAR_PROTOCOLS",
     "CHAR_SOURCE_MODES",
     "CHAR_TYPES",
     "ENTRY_POINT_GROUP",
+    "HEX_UINT",
     "INT",
     "LIVE",
+    "OCTAL_MODE",
     "ON_OFF",
+    "POSITIVE",
     "STR",
     "UINT",
+    "UINT8",
+    "UINT32",
+    "ULONG",
+    "UNIT",
     "USER_ALIAS_PREFIX",
+    "UUID",
     "YES_NO",
     "AcpiIndex",
     "AddressField",
@@ -132,6 +151,7 @@ __all__ = [
     "PlaceholderError",
     "PluginError",
     "PluginInfo",
+    "PresentFlag",
     "Registry",
     "Resolvers",
     "SourceSeclabel",

@@ -55,6 +55,9 @@ class Correlation:
     removed: list[Device] = field(default_factory=list)
     changed: dict[str, dict[str, tuple[Any, Any]]] = field(default_factory=dict)
     by: dict[str, str] = field(default_factory=dict)
+    #: key -> (known dev_spec, reported dev_spec) of the pairs whose XML differed, as
+    #: built to compare them (callers reporting the change reuse them)
+    specs: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
     #: the reported devices as a snapshot: the known side of the next poll
     reported: KnownDevices | None = None
 
@@ -277,7 +280,9 @@ class KnownDevices:
                             continue
                 if self._same_metadata(index, live, found):
                     continue
-            diff = spec_changes(known_devices[index], live_devices[found])
+            before, after = _spec(known_devices[index]), _spec(live_devices[found])
+            result.specs[key] = (before, after)
+            diff = _diff(before, after)
             if diff:
                 result.changed[key] = diff
 
@@ -385,8 +390,12 @@ def _entry_xml(metadata: Any) -> bytes | None:
 
 def spec_changes(known: Device, reported: Device) -> dict[str, tuple[Any, Any]]:
     """The dev_spec fields (dotted paths) whose values differ between two devices."""
-    old = _flatten(_spec(known))
-    new = _flatten(_spec(reported))
+    return _diff(_spec(known), _spec(reported))
+
+
+def _diff(known: Mapping[str, Any], reported: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    old = _flatten(known)
+    new = _flatten(reported)
     changes: dict[str, tuple[Any, Any]] = {}
     for name in old.keys() | new.keys():
         before, after = old.get(name), new.get(name)

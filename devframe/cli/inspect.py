@@ -1,4 +1,10 @@
-"""``devframe inspect FILE``: the dev_map as a table, or the dev_spec_map as JSON."""
+"""``devframe inspect FILE``: the dev_map as a table, or the dev_spec_map as JSON.
+
+A device holding dev_spec keys no plugin maps (kept in its metadata, see
+:attr:`devframe.Device.unmapped_spec_keys`) shows them: in the table as
+``unmapped=key,key`` among its key fields; with ``--json`` as one line per device on
+stderr, so stdout stays the dev_spec_map an engine reads.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ if TYPE_CHECKING:
     from devframe.core.device import Device
     from devframe.core.domain import Domain
 
-__all__ = ["format_address", "inspect", "spec_map", "table_rows"]
+__all__ = ["format_address", "inspect", "spec_map", "table_rows", "unmapped_notes"]
 
 NO_PLUGIN = "-"
 
@@ -89,9 +95,31 @@ def _key_fields(device: Device) -> str:
             value = device.element.get(attribute)
             if value is not None:
                 fields.setdefault(attribute, value)
+    unmapped = _unmapped(device)
+    if unmapped:
+        fields["unmapped"] = ",".join(unmapped)
     if device.error:
         fields["error"] = device.error
     return " ".join(f"{name}={_show(value)}" for name, value in redact(fields).items())
+
+
+def _unmapped(device: Device) -> tuple[str, ...]:
+    """The device's unmapped dev_spec keys; never raises (metadata a plugin cannot read)."""
+    try:
+        return device.unmapped_spec_keys
+    except Exception:  # noqa: BLE001 - one odd device must not hide the rest
+        return ()
+
+
+def unmapped_notes(domain: Domain) -> list[str]:
+    """One line per device holding dev_spec keys no plugin maps (key names only)."""
+    notes = []
+    for device in domain.devices:
+        unmapped = _unmapped(device)
+        if unmapped:
+            who = f"{device.dev_type} alias={device.alias}" if device.alias else device.dev_type
+            notes.append(f"{who}: dev_spec keys no plugin maps (kept in metadata): {', '.join(unmapped)}")
+    return notes
 
 
 def table_rows(domain: Domain) -> list[tuple[str, str, str, str, str]]:
@@ -139,10 +167,16 @@ def _render(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> list[st
 @click.option("--json", "as_json", is_flag=True, help="Print the dev_spec_map {dev_type: [dev_spec, ...]} as JSON.")
 @click.pass_context
 def inspect(ctx: click.Context, file: str, as_json: bool) -> None:
-    """Show the devices of domain XML FILE ('-' for stdin), secrets hidden."""
+    """Show the devices of domain XML FILE ('-' for stdin), secrets hidden.
+
+    dev_spec keys no plugin maps (kept in a device's metadata) show as unmapped=...
+    in the table; with --json they are listed on stderr.
+    """
     domain = read_domain(file, ctx)
     if as_json:
         echo_json(spec_map(domain))
+        for note in unmapped_notes(domain):
+            click.echo(note, err=True)
         return
     rows = table_rows(domain)
     click.echo(f"domain {domain.name or '?'}  uuid {domain.uuid or '?'}  devices {len(rows)}")

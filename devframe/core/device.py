@@ -32,12 +32,15 @@ from devframe.core.fields import (
     AddressField,
     ElementView,
     Field,
+    get_path,
     has_path,
     pop_path,
+    put_path,
+    redact_fields,
 )
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, user_alias
 from devframe.core.limits import DEVICE_DEPTH, ENTRY_DEPTH, MAX_DEPTH, value_problem
-from devframe.core.log import is_secret_key
+from devframe.core.log import get_logger, is_secret_key, redact_value
 from devframe.core.safexml import parse_xml
 from devframe.core.secrets import SecretPlace, SecretPlan, register_secret, register_secret_key
 from devframe.core.secrets import plan_for as secret_plan_for
@@ -81,6 +84,8 @@ __all__ = [
 
 # Keys every dev_spec may carry that the core handles itself, for every dev_type.
 _CORE_SPEC_KEYS = ("type", "device", "alias", "deviceId", "address", "specParams")
+# Metadata keys the core itself writes (a deviceId no <alias> can carry): never unmapped.
+_CORE_METADATA_KEYS = frozenset({"deviceId"})
 
 D = TypeVar("D", bound="Device")
 
@@ -97,6 +102,90 @@ def _merge_missing(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
             target[key] = value
         elif isinstance(current, dict) and isinstance(value, Mapping):
             _merge_missing(current, value)
+
+
+def _prefixes_of(keys: list[str]) -> frozenset[str]:
+    """Every proper dotted prefix of ``keys`` (``a.b.c`` gives ``a`` and ``a.b``)."""
+    found: set[str] = set()
+    for key in keys:
+        parts = key.split(".")
+        found.update(".".join(parts[:depth]) for depth in range(1, len(parts)))
+    return frozenset(found)
+
+
+def _unmapped_paths(cls: type[Device], data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The dotted paths of ``data`` (a device's metadata, or the spec keys its class
+    left) that are neither metadata by design nor kept by the core.
+
+    A dict is looked into only at a path the class maps keys under (``specParams``,
+    ``specParams.driver``): elsewhere the dict is one value of one unmapped key. A
+    metadata value at a key a field maps is no unmapped key: it only fills in a value
+    the element lacks (``to_spec``).
+    """
+    quiet = cls.metadata_schema.keys
+    prefixes = cls._spec_prefixes
+    mapped = cls._mapped_spec_keys
+    found: list[str] = []
+
+    def walk(items: Mapping[str, Any], base: str) -> None:
+        for key, value in items.items():
+            path = f"{base}{key}"
+            if path in quiet or path in mapped or (not base and path in _CORE_METADATA_KEYS):
+                continue
+            if isinstance(value, Mapping) and path in prefixes:
+                walk(value, path + ".")
+            else:
+                found.append(path)
+
+    walk(data, "")
+    return tuple(found)
+
+
+def _same_spec_value(field: object, first: Any, second: Any) -> bool:
+    """True when two dev_spec values say the same (``'4'`` and ``4`` for an int field)."""
+    if first == second:
+        return True
+    if isinstance(field, Field):
+        try:
+            return bool(field.kind.coerce(first) == field.kind.coerce(second))
+        except (ValueError, TypeError):
+            return False
+    return False
+
+
+def _apply_spec_aliases(cls: type[Device], device: Device, rest: dict[str, Any]) -> dict[str, str]:
+    """Move each alias key of ``rest`` to its canonical key (``cls.spec_aliases``).
+
+    Returns ``{canonical: alias}`` for the values that came under an alias, so an error
+    names the key the engine sent. An alias and its canonical key that both hold values
+    must agree, else a :class:`SpecValueError` names the alias.
+    """
+    spelled: dict[str, str] = {}
+    if not cls.spec_aliases:
+        return spelled
+    by_key: dict[str, Any] = {f.spec: f for f in cls.fields.values() if f.spec}
+    for alias, canonical in cls.spec_aliases.items():
+        if not has_path(rest, alias):
+            continue
+        value = pop_path(rest, alias)
+        if value is None:
+            continue
+        field = by_key.get(canonical)
+        current = get_path(rest, canonical)
+        if current is not None:
+            if not _same_spec_value(field, current, value):
+                shown = field.shown(value) if field is not None else value
+                reason = f"contradicts {canonical!r}, which the spec gives too (it is an alias of that key)"
+                raise SpecValueError(device.describe(), alias, shown, reason)
+            continue
+        try:
+            put_path(rest, canonical, value)
+        except (AttributeError, TypeError):  # a parent of the canonical key is not a dict
+            raise SpecValueError(
+                device.describe(), alias, None, f"its canonical key {canonical!r} has no dict to go into"
+            ) from None
+        spelled[canonical] = alias
+    return spelled
 
 
 class DeviceMetadata(MutableMapping[str, Any]):
@@ -240,8 +329,11 @@ class Device(ElementView):
       it builds); ``claims``, the ``<devices>`` children it parses (default: its tag);
       ``description``, one line for ``devframe plugins``;
     * its fields (``Field(...)`` lines: XML place, type, dev_spec key);
-    * ``metadata_keys``: the dev_spec keys kept in the domain's ``<metadata>``, each with
-      the type it is read back as (``None``: any);
+    * ``metadata_keys``: the dev_spec keys kept in the domain's ``<metadata>`` by design,
+      each with the type it is read back as (``None``: any); any other key no field maps
+      is kept there too, but reported (:attr:`unmapped_spec_keys`, a warning);
+    * ``spec_aliases``: the engine's other spellings of a dev_spec key, each read as the
+      canonical key it names;
     * ``has_alias``: False for kinds libvirt gives no ``<alias>`` (graphics): their
       deviceId is kept in metadata;
 
@@ -279,6 +371,15 @@ class Device(ElementView):
     #: the secret places of the class's own fields (derived, never declared; see
     #: :mod:`devframe.core.secrets` for a secret no field declares)
     own_secrets: ClassVar[tuple[SecretPlace, ...]] = ()
+    #: the engine's other spellings of a dev_spec key: ``{alias: canonical key}`` (dotted
+    #: paths). ``from_spec`` reads an alias as its canonical key (both given and different:
+    #: a SpecError naming the alias); ``to_spec`` writes the canonical key only.
+    spec_aliases: ClassVar[Mapping[str, str]] = {}
+    #: dotted dev_spec paths whose dict values hold mapped keys (``specParams``,
+    #: ``specParams.driver``, ...): an unmapped key is reported inside them (derived)
+    _spec_prefixes: ClassVar[frozenset[str]] = frozenset({"specParams"})
+    #: the dotted dev_spec keys fields and aliases map (derived)
+    _mapped_spec_keys: ClassVar[frozenset[str]] = frozenset()
 
     alias: Field[str] = Field("alias@name", spec="alias", doc="libvirt alias (user aliases start with 'ua-')")
     address = AddressField()
@@ -289,6 +390,9 @@ class Device(ElementView):
         if keys is not None and not isinstance(keys, Mapping):
             cls.metadata_keys = dict.fromkeys(keys)  # a plain tuple of names: any type
         cls.metadata_schema = MetadataSchema(dict(cls.metadata_keys))
+        mapped = [*(f.spec for f in cls.fields.values() if f.spec), *cls.spec_aliases]
+        cls._mapped_spec_keys = frozenset(mapped)
+        cls._spec_prefixes = _prefixes_of(mapped) | {"specParams"}
         dev_type = cls.__dict__.get("dev_type", cls.dev_type)
         if "claims" not in cls.__dict__ and isinstance(dev_type, str) and dev_type:
             cls.claims = (Claim(cls.tag or dev_type),)
@@ -590,6 +694,19 @@ class Device(ElementView):
         """Where this device keeps secrets (:mod:`devframe.core.secrets`)."""
         return secret_plan_for(self.dev_type, type(self).own_secrets)
 
+    def redacted_spec(self, spec: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """:meth:`to_spec` as it may leave the process (events, reports): the values of
+        fields declared ``secret`` and of keys named like secrets (the log's rule,
+        :func:`devframe.core.log.redact_value`, XML text included) are ``***``.
+
+        ``spec``: this device's to_spec() when the caller has it already (left as is).
+        Built here, it is taken with its secrets, each then shown as ``***``: a report
+        says that a password is set, never what it is.
+        """
+        out: dict[str, Any] = redact_value(self.to_spec(secrets=True) if spec is None else spec)  # a copy
+        redact_fields(type(self), out)
+        return out
+
     def write_spec(self, spec: dict[str, Any]) -> None:
         """Add to ``spec`` what no field maps (the counterpart of :meth:`read_spec`).
 
@@ -606,16 +723,19 @@ class Device(ElementView):
     def from_spec(cls: type[D], spec: Mapping[str, Any]) -> D:
         """Build a device from an engine dev_spec.
 
-        Fields are set in declaration order (a field's ``default`` where the spec has no
-        value); then :meth:`read_spec` takes the keys no field maps; every key left
-        (those of ``metadata_keys`` among them) is kept in ``metadata``, so nothing the
-        engine sent is dropped.
+        Keys named in ``spec_aliases`` are read as their canonical keys first. Fields are
+        set in declaration order (a field's ``default`` where the spec has no value); then
+        :meth:`read_spec` takes the keys no field maps. Every key left is kept in
+        ``metadata``, so nothing the engine sent is dropped: those of ``metadata_keys``
+        quietly, any other one logged as a warning and listed in
+        :attr:`unmapped_spec_keys`.
         """
         check_spec(spec)
         rest: dict[str, Any] = copy.deepcopy(dict(spec))
         device = cls(cls.new_element())
         rest.pop("type", None)
         device_id = rest.pop("deviceId", None)
+        spelled = _apply_spec_aliases(cls, device, rest)
         for field in cls.fields.values():
             key = field.spec
             if key is None:
@@ -629,18 +749,19 @@ class Device(ElementView):
                 continue
             if value is None:
                 continue
+            named = spelled.get(key, key)  # the key as the engine spelled it
             try:
                 field.apply_spec_value(device, value)
             except FieldValueError as exc:
                 # A bad spec value is a bad spec: raised as a SpecError naming the key (and,
                 # inside a list of items, the item's own key).
-                where = key if exc.field in (key, field.name) else f"{key}.{exc.field}"
+                where = named if exc.field in (key, field.name) else f"{named}.{exc.field}"
                 raise SpecValueError(exc.device, where, exc.value, exc.reason) from None
             except DevframeError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a field kind that raised plainly: the key is named
                 reason = "not a valid value" if field.secret else describe_exception(exc)
-                raise SpecValueError(device.describe(), key, field.shown(value), reason) from None
+                raise SpecValueError(device.describe(), named, field.shown(value), reason) from None
         if device.alias is None and device_id:
             if cls.has_alias:
                 device.alias = user_alias(str(device_id))
@@ -664,14 +785,37 @@ class Device(ElementView):
             rest.pop("specParams")
         if rest:
             device.metadata.update(rest)
+            unmapped = _unmapped_paths(cls, rest)
+            if unmapped:
+                log = get_logger(dev_type=device.dev_type, alias=device.alias, dev_class=cls.__qualname__)
+                for path in unmapped:
+                    # The key, never its value: an unmapped value may be a secret.
+                    log.warning("dev_spec key mapped by no plugin, kept in metadata", key=path)
         return device
+
+    @property
+    def unmapped_spec_keys(self) -> tuple[str, ...]:
+        """The dev_spec keys this device holds that its plugin maps nowhere, as dotted
+        paths (``"guestName"``, ``"specParams.foo"``), in the order they were given.
+
+        They are kept in :attr:`metadata` (``to_spec`` returns them, the domain's
+        ``<metadata>`` stores them), so the list is derived from the metadata: it
+        survives ``to_xml`` and parsing, and it is empty again once the value is
+        removed from the metadata. Keys the class lists in ``metadata_keys`` (metadata by
+        design) and the deviceId the core keeps are not listed. Read only.
+        """
+        metadata = self.metadata_if_any()
+        if not metadata:
+            return ()
+        return _unmapped_paths(type(self), metadata.to_dict())
 
     def read_spec(self, rest: dict[str, Any]) -> None:
         """Apply the dev_spec keys no field maps (the one customisation of ``from_spec``).
 
-        ``rest`` holds the keys the fields left, ``device`` and ``specParams`` included:
-        pop each key you use; what is left goes to metadata. Raise a
-        :class:`~devframe.SpecError` naming the key for a value that cannot be used.
+        ``rest`` holds the keys the fields left, ``device`` and ``specParams`` included
+        (alias keys already moved to their canonical keys): pop each key you use; what is
+        left goes to metadata, reported as unmapped unless ``metadata_keys`` lists it.
+        Raise a :class:`~devframe.SpecError` naming the key for a value that cannot be used.
         """
 
     def after_spec(self, spec: Mapping[str, Any]) -> None:
@@ -807,7 +951,12 @@ class UnknownDevice(Device):
     @property
     def spec_device(self) -> str:
         kind = self.element.get("type") or self.element.get("model")
-        return kind or self.dev_type
+        if kind:
+            return kind
+        # A spec's own 'device' word that the element cannot carry is kept in metadata.
+        metadata = self.metadata_if_any()
+        given = metadata.get("device") if metadata else None
+        return given if isinstance(given, str) and given else self.dev_type
 
     def write_spec(self, spec: dict[str, Any]) -> None:
         # The element itself, so the device round-trips through specs too.
@@ -843,6 +992,12 @@ class UnknownDevice(Device):
             if isinstance(spec.get("address"), Mapping) and spec["address"]:
                 device.address = spec["address"]
         rest = {k: copy.deepcopy(v) for k, v in spec.items() if k not in _CORE_SPEC_KEYS and k != "xml"}
+        # No plugin maps anything of this kind: its specParams, and a 'device' word the
+        # element does not say itself, are kept too (and listed in unmapped_spec_keys).
+        if spec.get("specParams"):
+            rest["specParams"] = copy.deepcopy(spec["specParams"])
+        if spec.get("device") is not None and spec["device"] != device.spec_device:
+            rest["device"] = copy.deepcopy(spec["device"])
         if rest:
             device.metadata.update(rest)
         return device

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from lxml import etree
 
-from devframe.core.errors import FieldValueError
+from devframe.core.errors import FieldValueError, SpecError
 from devframe.core.limits import (
     MAX_INT_DIGITS,
     MAX_NAME_LENGTH,
@@ -38,12 +38,21 @@ from devframe.core.xmledit import remove_keeping_tail as _remove_keeping_tail
 from devframe.core.xmledit import subtree_xml
 
 __all__ = [
+    "ABS_PATH",
+    "HEX_UINT",
     "INT",
     "LIVE",
     "MAX_NAME_LENGTH",
+    "OCTAL_MODE",
     "ON_OFF",
+    "POSITIVE",
     "STR",
     "UINT",
+    "UINT8",
+    "UINT32",
+    "ULONG",
+    "UNIT",
+    "UUID",
     "YES_NO",
     "AddressField",
     "Children",
@@ -55,6 +64,7 @@ __all__ = [
     "Kind",
     "Live",
     "Pattern",
+    "PresentFlag",
 ]
 
 T = TypeVar("T")
@@ -66,7 +76,9 @@ class Kind(Generic[T]):
 
     ``parse`` reads XML text (raises ``ValueError`` with the reason), ``format`` writes
     a Python value as XML text (raises ``ValueError``/``TypeError``), ``coerce`` accepts
-    a dev_spec value, which engines send as text as often as typed.
+    a dev_spec value. Numbers come from engines as text as often as typed, so number
+    kinds take both; text kinds take only text: an engine's ``7`` or ``2.0`` is no
+    name, path or model.
     """
 
     name = "str"
@@ -81,13 +93,9 @@ class Kind(Generic[T]):
         return value
 
     def coerce(self, value: object) -> T:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(_bounded(value))  # type: ignore[return-value]
-        if isinstance(value, float):
-            return str(value)  # type: ignore[return-value]
         if isinstance(value, str):
             return value  # type: ignore[return-value]
-        raise TypeError(f"expected str, got {type(value).__name__}")
+        raise TypeError(f"expected a string, got {type(value).__name__}")
 
     def __repr__(self) -> str:
         return f"<Kind {self.name}>"
@@ -177,13 +185,31 @@ class Choice(_Str):
         self.values = frozenset(values)
         self.name = "choice(" + "|".join(values) + ")"
 
+    def coerce(self, value: object) -> str:
+        # From a spec, only a name can name a value: a number is none, and an empty
+        # string is the engine's "nothing", which no attribute of libvirt's means.
+        text = super().coerce(value)
+        if not text:
+            raise ValueError("expected a non-empty string")
+        return text
+
+
+_DECIMAL = re.compile(r"-?[0-9]+")
+
 
 class IntRange(_Int):
-    """An int within bounds (``None``: unbounded on that side); decimal or ``0x`` hex."""
+    """An int within bounds (``None``: unbounded on that side); decimal or ``0x`` hex.
 
-    def __init__(self, low: int | None = None, high: int | None = None, *, name: str | None = None) -> None:
+    ``decimal=True`` reads decimal digits only, for values libvirt parses in base 10
+    (``0x10`` is then a problem, not 16).
+    """
+
+    def __init__(
+        self, low: int | None = None, high: int | None = None, *, name: str | None = None, decimal: bool = False
+    ) -> None:
         self.low = low
         self.high = high
+        self.decimal = decimal
         self._bounds = f"{'' if low is None else low}..{'' if high is None else high}"
         self.name = name or f"int({self._bounds})"
 
@@ -193,6 +219,8 @@ class IntRange(_Int):
         return value
 
     def parse(self, raw: str) -> int:
+        if self.decimal and _DECIMAL.fullmatch(raw.strip()) is None:
+            raise ValueError("expected decimal digits")
         return self._checked(super().parse(raw))
 
     def format(self, value: int) -> str:
@@ -224,27 +252,80 @@ class Pattern(Kind[str]):
         return self.parse(value)
 
     def coerce(self, value: object) -> str:
+        # Checked here, so a spec value that does not fit is named by its dev_spec key.
         if not isinstance(value, str):
-            raise TypeError(f"expected str, got {type(value).__name__}")
-        return value
+            raise TypeError(f"expected a string, got {type(value).__name__}")
+        return self.parse(value)
+
+
+class _HexUInt(Kind[int]):
+    """libvirt's ``hexuint``: hex digits, ``0x`` optional (``100`` is 256), written ``0x...``."""
+
+    name = "hexuint"
+    python_type = int
+
+    def parse(self, raw: str) -> int:
+        text = raw.strip()
+        digits = text[2:] if text[:2].lower() == "0x" else text
+        if not digits or not all(c in "0123456789abcdefABCDEF" for c in digits):
+            raise ValueError("expected hex digits (0x...)")
+        return int(digits, 16)
+
+    def format(self, value: int) -> str:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected int, got {type(value).__name__}")
+        if value < 0:
+            raise ValueError("expected a non-negative int")
+        return f"0x{value:x}"
+
+    def coerce(self, value: object) -> int:
+        if isinstance(value, str):
+            return self.parse(value)
+        return self.parse(self.format(value))  # type: ignore[arg-type]
 
 
 STR: Kind[str] = _Str()
 INT: Kind[int] = _Int()
-#: an unsigned int (libvirt's unsignedInt, unsignedLong, sizes, counts)
+#: an unsigned int of any size (counts, numbers libvirt bounds elsewhere)
 UINT: Kind[int] = IntRange(0)
+#: libvirt's ``uint8`` (0..255, decimal or ``0x`` hex)
+UINT8: Kind[int] = IntRange(0, 0xFF, name="uint8")
+#: libvirt's ``uint32`` and the range of its ``unsignedInt``
+UINT32: Kind[int] = IntRange(0, 0xFFFFFFFF, name="uint32")
+#: libvirt's ``unsignedLong`` (sizes: the number of a ``scaledInteger``)
+ULONG: Kind[int] = IntRange(0, 2**64 - 1, name="unsignedLong")
+#: libvirt's ``positiveInteger`` (an int >= 1)
+POSITIVE: Kind[int] = IntRange(1, name="positiveInteger")
+#: libvirt's ``hexuint`` (a guest physical address: ``0x100000000``)
+HEX_UINT: Kind[int] = _HexUInt()
 YES_NO: Kind[bool] = _Bool("yes", "no")
 ON_OFF: Kind[bool] = _Bool("on", "off")
 
+# Text types of libvirt's schema (basictypes.rng) that several kinds use.
+#: ``absFilePath``: an absolute host path (``/...`` or ``C:\...``)
+ABS_PATH: Kind[str] = Pattern("absolute path", r"(/|[a-zA-Z]:\\).+")
+#: ``unit`` of a ``scaledInteger`` (b, bytes, KB, KiB, k, M, MiB, G, ... E)
+UNIT: Kind[str] = Pattern("unit", r"([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)")
+#: ``UUID``: 32 hex digits, bare or dashed 8-4-4-4-12
+UUID: Kind[str] = Pattern("UUID", r"[a-fA-F0-9]{32}|[a-fA-F0-9]{8}-([a-fA-F0-9]{4}-){3}[a-fA-F0-9]{12}")
+#: ``createMode``: an octal permission mode (``0644``, ``755``)
+OCTAL_MODE: Kind[str] = Pattern("octal mode", r"0[0-7]{3}|[0-7]{1,3}")
+
+
+#: the field path of the view's own element: ``Field(".")`` is its own text
+SELF = "."
+
 
 def _split_path(path: str) -> tuple[tuple[str, ...], str | None]:
+    if path == SELF:
+        return (), None
     if "@" in path:
         elems, attr = path.split("@", 1)
     else:
         elems, attr = path, None
     steps = tuple(s for s in elems.split("/") if s)
     if attr is None and not steps:
-        raise ValueError(f"field path {path!r} names neither an element nor an attribute")
+        raise ValueError(f"field path {path!r} names neither an element nor an attribute (nor '.', its own text)")
     return steps, attr
 
 
@@ -387,12 +468,18 @@ class Field(_Base, Generic[T]):
 
     ``Field("target@dev")`` is the attribute ``dev`` of the direct child ``target``;
     ``Field("serial")`` the text of the direct child ``serial``; ``Field("@type")`` an
-    attribute of the device element itself. ``spec`` is the dev_spec key
+    attribute of the device element itself; ``Field(".")`` the element's own text
+    (``<emulator>/usr/bin/qemu</emulator>``). ``spec`` is the dev_spec key
     (``"specParams.vram"`` nests). ``secret`` keeps the value out of ``repr``, logs and
     ``inspect``. ``default`` is what ``device_from_spec`` writes when a spec leaves the
-    field out (libvirt's default, where the schema requires a value). ``live`` says
-    whether libvirt can change the value on a running domain (:data:`Live`; default
-    no): ``Guest.update`` refuses a change to any other field before acting.
+    field out (libvirt's default, where the schema requires a value); ``required``
+    reports an element without the value as a problem (a spec built from it would get
+    the default, so it cannot round-trip). ``absent_spec``
+    is the dev_spec value that stands for no value: a spec giving it builds none (the
+    kind's own name in ``device``, which is what an element without the field reports).
+    ``live`` says whether libvirt can change the value on a running domain
+    (:data:`Live`; default no): ``Guest.update`` refuses a change to any other field
+    before acting.
     """
 
     @overload
@@ -407,6 +494,8 @@ class Field(_Base, Generic[T]):
         to_spec: Callable[[str], Any] | None = None,
         from_spec: Callable[[Any], str | None] | None = None,
         live: Live = False,
+        absent_spec: str | None = None,
+        required: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -421,6 +510,8 @@ class Field(_Base, Generic[T]):
         to_spec: Callable[[T], Any] | None = None,
         from_spec: Callable[[Any], T | None] | None = None,
         live: Live = False,
+        absent_spec: str | None = None,
+        required: bool = False,
     ) -> None: ...
     def __init__(  # type: ignore[misc]  # the overloads are the contract
         self,
@@ -434,6 +525,8 @@ class Field(_Base, Generic[T]):
         to_spec: Callable[[T], Any] | None = None,
         from_spec: Callable[[Any], T | None] | None = None,
         live: Live = False,
+        absent_spec: str | None = None,
+        required: bool = False,
     ) -> None:
         self.path = path
         self.steps, self.attr = _split_path(path)
@@ -445,6 +538,8 @@ class Field(_Base, Generic[T]):
         self.live = live
         self._to_spec = to_spec
         self._from_spec = from_spec
+        self.absent_spec = absent_spec
+        self.required = required
 
     @overload
     def __get__(self, view: None, owner: type) -> Field[T]: ...
@@ -557,7 +652,7 @@ class Field(_Base, Generic[T]):
     def check(self, view: ElementView) -> str | None:
         raw = self.raw(view)
         if raw is None:
-            return None
+            return f"field {self.name!r} ({self.path}): missing (libvirt requires it)" if self.required else None
         try:
             self.kind.parse(raw)
         except (ValueError, TypeError) as exc:
@@ -595,7 +690,7 @@ class Field(_Base, Generic[T]):
         return self._to_spec is None and type(self.kind).parse is Kind.parse
 
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        if value is None:
+        if value is None or (self.absent_spec is not None and value == self.absent_spec):
             self.__set__(view, None)
             return
         try:
@@ -616,8 +711,8 @@ class Flag(_Base):
     def __init__(self, path: str, *, spec: str | None = None, doc: str = "", live: Live = False) -> None:
         self.path = path
         self.steps, attr = _split_path(path)
-        if attr is not None:
-            raise ValueError("a Flag names an element, not an attribute")
+        if attr is not None or not self.steps:
+            raise ValueError("a Flag names a child element, not an attribute or its own element")
         self.spec = spec
         self.doc = doc
         self.live = live
@@ -650,10 +745,17 @@ class Flag(_Base):
                     view.insert_child(parent, child, at_root=depth == 0)
                 parent = child
         elif not value and present:
-            element: etree._Element = view.element
+            chain: list[etree._Element] = [view.element]
             for step in self.steps:
-                element = _find_child(element, step)
-            _remove_keeping_tail(element)
+                child = _find_child(chain[-1], step)
+                assert child is not None  # present: every step is there
+                chain.append(child)
+            _remove_keeping_tail(chain[-1])
+            # The containers only this flag needed go too (never the device), as a Field's do.
+            for element in reversed(chain[1:-1]):
+                if not _is_empty(element):
+                    break
+                _remove_keeping_tail(element)
 
     def spec_value(self, view: ElementView) -> Any:
         return self.__get__(view, type(view))
@@ -687,6 +789,15 @@ class Flag(_Base):
         self.__set__(view, flag)
 
 
+class PresentFlag(Flag):
+    """A :class:`Flag` whose dev_spec value is ``True`` when the element is there and no
+    key at all when it is not (a scsi hostdev's ``<readonly/>``, a TPM's PCR banks, a
+    shmem's ``<server/>``): most devices have none, and their specs stay as short."""
+
+    def spec_value(self, view: ElementView) -> Any:
+        return True if self.__get__(view, type(view)) else None
+
+
 #: the words a dev_spec may use for a flag's bool
 _FLAG_WORDS = {
     "yes": True, "true": True, "on": True, "1": True,
@@ -700,7 +811,10 @@ class AddressField(_Base):
     Only the direct child counts; ``source/address`` of a hostdev is a host address.
     A nested child of the address (s390's ``zpci``) appears as a dict of its
     attributes under its tag; children the new value does not mention are kept while
-    the address type stays the same.
+    the address type stays the same. ``{}`` is an ``<address/>`` without attributes
+    and builds one; ``None`` and ``""`` are no address. libvirt's schema requires the
+    guest address's ``type`` (``<address type='pci'/>`` asks for any PCI slot), so an
+    untyped one is a problem; a host address has no type.
     """
 
     def __init__(self, path: str = "address", *, spec: str | None = "address") -> None:
@@ -807,8 +921,20 @@ class AddressField(_Base):
     def spec_from_located(self, view: ElementView, found: Any) -> Any:
         return None if found is None else self._read(found)
 
+    def check(self, view: ElementView) -> str | None:
+        # libvirt's schema requires a type of the guest address (a host address has none);
+        # libvirt itself reads <address/> as no address. Kept as written, and reported.
+        if self.steps != ("address",):
+            return None
+        element = self._element(view)
+        if element is not None and element.get("type") is None:
+            return f"field {self.name!r} ({self.path}): an address needs a type (libvirt's schema)"
+        return None
+
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        if value in ({}, "", None):
+        # "" and None are no address; {} is an <address/> without attributes, which is
+        # what such an element gives in its spec (so it rebuilds).
+        if value is None or (isinstance(value, str) and value == ""):
             return
         self.__set__(view, value)
 
@@ -1038,13 +1164,51 @@ class ElementView:
         parent.append(child)
 
     def problems(self) -> list[str]:
-        """Every stored value that does not fit its field's type (empty when valid)."""
+        """Every stored value that does not fit its field's type, and the
+        :meth:`rule_problem` (empty when valid)."""
         found = []
         for field in self.fields.values():
             problem = field.check(self)
             if problem:
                 found.append(problem)
+        rule = self.rule_problem()
+        if rule is not None:
+            found.append(rule[1])
         return found
+
+    def rule_problem(self) -> tuple[str, str] | None:
+        """A rule of libvirt's that the element breaks and no one field shows (a mode
+        without the parts it needs): ``(dev_spec key, reason)``, else None (the default).
+
+        Read the element without converting values: it is part of :meth:`problems`,
+        which never raises. A kind's ``read_spec`` refuses it with :meth:`check_rule`.
+        """
+        return None
+
+    def check_rule(self) -> None:
+        """Raise :meth:`rule_problem` as a :class:`~devframe.SpecError` naming its key."""
+        rule = self.rule_problem()
+        if rule is not None:
+            raise SpecError(f"{self.describe()}: dev_spec key {rule[0]!r}: {rule[1]}")
+
+    def shown_values(self, names: Iterable[str | tuple[str, str]]) -> dict[str, Any]:
+        """The named fields' values as the XML writes them, for summaries. Never raises.
+
+        A name may be a ``(label, field name)`` pair. Absent values are left out, one that
+        does not fit its field shows as ``<invalid '...'>``, a secret one as ``***``.
+        """
+        out: dict[str, Any] = {}
+        for item in names:
+            label, name = item if isinstance(item, tuple) else (item, item)
+            field = self.fields[name]
+            raw = field.raw(self) if isinstance(field, Field) else None
+            if raw is None:
+                continue
+            if field.secret:
+                out[label] = REDACTED
+            else:
+                out[label] = raw if field.check(self) is None else f"<invalid {raw!r}>"
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The fields that have a spec key, as a dict keyed by that key."""
@@ -1059,6 +1223,46 @@ class ElementView:
             value = get_path(data, key)
             if value is not None:
                 field.apply_spec_value(self, value)
+
+
+def redact_fields(owner: type[ElementView], data: dict[str, Any], *, by_name: bool = False) -> None:
+    """Replace, in ``data`` (a dev_spec, or an item of a :class:`Children` list), the value
+    of every field ``owner`` declares ``secret`` with :data:`REDACTED`, nested items too.
+
+    ``by_name``: the keys of a Children item (spec key, else field name); a device's
+    dev_spec has only the fields with a spec key.
+    """
+    for key, item in _secret_plan(owner, by_name):
+        value = get_path(data, key)
+        if value is None:
+            continue
+        if item is None:
+            put_path(data, key, REDACTED)
+        elif isinstance(value, list):
+            for entry in value:
+                if isinstance(entry, dict):
+                    redact_fields(item, entry, by_name=True)
+
+
+_SECRET_PLANS: dict[tuple[type, bool], list[tuple[str, type[ElementView] | None]]] = {}
+
+
+def _secret_plan(owner: type[ElementView], by_name: bool) -> list[tuple[str, type[ElementView] | None]]:
+    """Where ``owner``'s secrets sit in its dict: (key, None) for a secret field, (key,
+    item class) for repeated children holding one; built once per class."""
+    plan = _SECRET_PLANS.get((owner, by_name))
+    if plan is None:
+        plan = []
+        for name, field in owner.fields.items():
+            key = field.spec or (name if by_name else None)
+            if key is None:
+                continue
+            if field.secret:
+                plan.append((key, None))
+            elif isinstance(field, Children) and _secret_plan(field.item, True):
+                plan.append((key, field.item))
+        _SECRET_PLANS[(owner, by_name)] = plan
+    return plan
 
 
 def put_path(target: dict[str, Any], dotted: str, value: Any) -> None:

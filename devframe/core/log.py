@@ -60,6 +60,8 @@ def is_secret_key(name: object) -> bool:
 
 
 _NAME = r"[A-Za-z_:.-]*(?:passwd|password|secret|token|passphrase)"
+#: any text that could hold a secret names one of these words (SECRET_SUFFIXES)
+_HINT = re.compile("|".join(SECRET_SUFFIXES), re.IGNORECASE)
 # passwd='x' / passwd="x" (XML attributes), 'passwd': 'x' / "passwd": "x" (repr, JSON),
 # passwd=x (log-style key=value), and every attribute of a <secret .../> element
 # (libvirt's <auth><secret uuid=... usage=...>: naming the secret is already too much).
@@ -74,8 +76,8 @@ _KEY_VALUE = re.compile(rf"(?i)(\b{_NAME}=)(?!['\"*])(\S+)")
 def redact_text(text: str) -> str:
     """``text`` with secret values replaced: XML attributes (``passwd='...'``), secret
     keys in dict reprs and JSON, ``<secret>`` elements' attributes, ``passwd=...``."""
-    lowered = text.lower()
-    if not any(word in lowered for word in SECRET_SUFFIXES):
+    if not _HINT.search(text):
+        lowered = text.lower()
         if not any(word in lowered for word in secrets.text_markers()):
             return text  # the common case stays cheap
     text = secrets.redact_markup(text, REDACTED)  # the places devframe.core.secrets lists

@@ -15,12 +15,30 @@ and is asked for its value as before.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from lxml import etree
 
-    from devframe.core.fields import ElementView, _Base
+
+# What a plan needs of a field and of a view, as protocols: devframe.core.fields builds
+# on this module, so it must not import fields back (not even for types).
+class _Base(Protocol):
+    spec: str | None
+
+    def locate(self) -> tuple[tuple[str, ...], str, str | None] | None: ...
+    def spec_from_located(self, view: Any, found: Any) -> Any: ...
+    def spec_value(self, view: Any) -> Any: ...
+    def reads_when_absent(self) -> bool: ...
+    def found_is_value(self) -> bool: ...
+    def says_none(self) -> bool: ...
+
+
+class ElementView(Protocol):
+    element: etree._Element
+    fields: Mapping[str, Any]
+
 
 __all__ = ["ATTR", "ELEMENT", "TEXT", "ReadPlan", "plan_for"]
 
@@ -53,7 +71,7 @@ class ReadPlan:
 
     __slots__ = ("alias_index", "always", "device_field", "device_index", "entries", "fields", "root")
 
-    def __init__(self, fields: dict[str, _Base], mode: str) -> None:
+    def __init__(self, fields: Mapping[str, _Base], mode: str) -> None:
         self.fields = fields
         self.root = _Node()
         #: per field, in declaration order: (field, key or key parts, how read, None said?)
@@ -180,7 +198,7 @@ def _walk(node: _Node, element: etree._Element, found: dict[int, Any]) -> None:
                 _walk(below, child, found)
 
 
-def plan_for(view_class: type[ElementView], mode: str) -> ReadPlan:
+def plan_for(view_class: type[Any], mode: str) -> ReadPlan:
     """The class's plan, compiled on first use (and again if its fields were replaced)."""
     # Kept in the class's own __dict__ (a subclass compiles its own): one dict lookup
     # per read, where a WeakKeyDictionary costs a Python-level call.
