@@ -56,7 +56,7 @@ def test_canonical_compares_what_devframe_promises() -> None:
 # -- helpers for a plugin's own tests ---------------------------------------------------------
 
 SOUND = "<sound model='ich9' multichannel='yes'><audio id='1'/><alias name='sound0'/><acpi index='2'/></sound>"
-VIRTIO_SOUND = "<sound model='virtio'><driver streams='2'/></sound>"
+VIRTIO_SOUND = "<sound model='virtio' streams='2'><driver iommu='on'/></sound>"
 SOUND_EDITS = {
     "alias": ("sound1",),
     "model": ("ich6", "ich9"),
@@ -64,6 +64,10 @@ SOUND_EDITS = {
     "audio_id": (2, 1),
     "streams": (4,),
     "acpi_index": (5,),
+    "iommu": (False, True),
+    "ats": (True,),
+    "packed": (True,),
+    "page_per_vq": (True,),
 }
 
 TestSoundEdits = edit_tests("sound", Sound, [SOUND, VIRTIO_SOUND], SOUND_EDITS)
@@ -111,7 +115,7 @@ def test_assert_spec_round_trip(registry: devframe.Registry) -> None:
 
 
 def test_assert_reported_not_raised(registry: devframe.Registry) -> None:
-    xml = "<sound model='ich9'><driver streams='many'/></sound>"
+    xml = "<sound model='virtio' streams='many'/>"
     assert_reported_not_raised(one_device(registry, xml), "streams", xml)
     with pytest.raises(AssertionError):
         assert_reported_not_raised(one_device(registry, xml), "audio_id")  # not the field at fault
@@ -127,6 +131,7 @@ def test_assert_set_changes_only(registry: devframe.Registry) -> None:
         assert_set_changes_only(one_device(registry, SOUND), "audio_id", 3, "acpi@index", "3")
     with pytest.raises(AssertionError):  # the place is not in the element
         assert_set_changes_only(one_device(registry, SOUND), "streams", 4, "driver@streams", "4")
+    assert_set_changes_only(one_device(registry, VIRTIO_SOUND), "streams", 4, "@streams", "4")
 
 
 def test_assert_set_refused(registry: devframe.Registry) -> None:
