@@ -677,8 +677,10 @@ def merged_devices(root: etree._Element, source: str | None = None) -> etree._El
         last = first[-1] if len(first) else None
         lead = block.text or ""
         if last is not None:
-            # the text before the block's first device follows the last device so far
-            last.tail = lead if not lead.strip() and len(block) else (last.tail or "") + lead
+            # The text before the block's first device follows the last device so far;
+            # indentation replaces the closing indentation, text is never lost.
+            layout = not lead.strip() and len(block) and not (last.tail or "").strip()
+            last.tail = lead if layout else (last.tail or "") + lead
         elif lead:
             first.text = (first.text or "") + lead
         for node in list(block):
