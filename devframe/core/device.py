@@ -770,7 +770,7 @@ class Device(ElementView):
         elif device_id and device.device_id != device_id:
             # Keep the engine's deviceId even when the alias says something else.
             rest["deviceId"] = device_id
-        given = sorted(str(key) for key in rest)
+        read_keys = sorted(str(key) for key in rest)
         try:
             device.read_spec(rest)
             device.after_spec(spec)
@@ -779,7 +779,7 @@ class Device(ElementView):
         except Exception as exc:
             # The keys the class read itself could not be used: a bad spec (or a plugin bug,
             # which the registry reports through its guard too).
-            raise SpecReadError(device.describe(), given, exc) from exc
+            raise SpecReadError(device.describe(), read_keys, exc) from exc
         rest.pop("device", None)
         if rest.get("specParams") == {}:
             rest.pop("specParams")

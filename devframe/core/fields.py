@@ -1021,21 +1021,11 @@ class Children(_Base, Generic[V]):
         return [self.item(child, parent=view) for child in container.iterchildren(self.tag)]
 
     def __set__(self, view: ElementView, items: Iterable[V | Mapping[str, Any]] | None) -> None:
-        view.touch()
-        container = self._container(view, create=bool(items))
-        if container is not None:
-            existing = list(container.iterchildren(self.tag))
-            anchor = existing[-1].getnext() if existing else None
-            for child in existing:
-                _remove_keeping_tail(child)
-        else:
-            anchor = None
-        if not items:
-            if container is not None and container is not view.element and _is_empty(container):
-                _remove_keeping_tail(container)
-            return
-        assert container is not None
-        for item in items:
+        if items is not None and (isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable)):
+            raise FieldValueError(view.describe(), self.name, items, "expected a list of dicts or views")
+        # Every new child is made first: a refused item leaves the element as it was.
+        built: list[etree._Element] = []
+        for item in items or ():
             if isinstance(item, ElementView):
                 child = copy.deepcopy(item.element)
                 child.tail = None
@@ -1044,6 +1034,22 @@ class Children(_Base, Generic[V]):
                 self.item(child, parent=view).apply_dict(item)
             else:
                 raise FieldValueError(view.describe(), self.name, item, "expected a dict or a view")
+            built.append(child)
+        view.touch()
+        container = self._container(view, create=bool(built))
+        if container is not None:
+            existing = list(container.iterchildren(self.tag))
+            anchor = existing[-1].getnext() if existing else None
+            for child in existing:
+                _remove_keeping_tail(child)
+        else:
+            anchor = None
+        if not built:
+            if container is not None and container is not view.element and _is_empty(container):
+                _remove_keeping_tail(container)
+            return
+        assert container is not None
+        for child in built:
             if anchor is not None:
                 anchor.addprevious(child)
             elif container is view.element:

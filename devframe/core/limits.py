@@ -24,6 +24,7 @@ application may lower that to 640). devframe takes integers of at most
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,6 +44,7 @@ __all__ = [
     "start_tag_problem",
     "text_problem",
     "value_problem",
+    "value_text_problem",
 ]
 
 #: libxml2's element depth limit: a document 256 elements deep reads, 257 is refused
@@ -100,6 +102,23 @@ def text_problem(text: str) -> str | None:
     if size <= MAX_TEXT_BYTES:
         return None
     return f"text of {size} bytes is larger than the XML reader's limit of {MAX_TEXT_BYTES} bytes"
+
+
+# Characters XML 1.0 cannot hold: the metadata codec writes such text as base64.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def value_text_problem(text: str) -> str | None:
+    """:func:`text_problem` for a value's text as the metadata codec writes it: text XML
+    cannot hold goes out as base64, a third larger."""
+    if len(text) <= _SAFE_TEXT_CHARS // 2:
+        return None
+    if _NOT_XML.search(text) is None:
+        return text_problem(text)
+    size = (_utf8_size(text) + 2) // 3 * 4
+    if size <= MAX_TEXT_BYTES:
+        return None
+    return f"text of {size} bytes as written (base64) is larger than the XML reader's limit of {MAX_TEXT_BYTES} bytes"
 
 
 def _written_size(value: str) -> int:
@@ -171,8 +190,8 @@ def value_problem(value: Any, *, max_depth: int) -> tuple[str, str] | None:
             raise _Refused(path, f"more than {MAX_VALUE_ITEMS} items")
         kind = type(current)
         if kind is str or (kind is not bool and isinstance(current, str)):
-            if len(current) > _SAFE_TEXT_CHARS:
-                problem = text_problem(current)
+            if len(current) > _SAFE_TEXT_CHARS // 2:
+                problem = value_text_problem(current)
                 if problem:
                     raise _Refused(path, problem)
             return

@@ -172,7 +172,7 @@ class SecretPlan:
         found: list[tuple[etree._Element, str | None]] = []
         if self.deep:
             for node in element.iterdescendants(*self.deep):
-                for place in self.deep[node.tag]:  # type: ignore[index]
+                for place in self.deep[node.tag]:
                     _collect(node, place.steps[1:], place.attr, found)
         for place in self.shallow:
             _collect(element, place.steps, place.attr, found)
@@ -268,7 +268,7 @@ def _markup() -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
             if place.attr is None and place.steps:
                 contents.add(place.steps[-1])
             elif place.attr not in (None, "*") and place.attr not in _COMMON_NAMES:
-                attributes.add(place.attr)  # type: ignore[arg-type]
+                attributes.add(place.attr)
         parts = []
         if contents:
             tags = "|".join(sorted(re.escape(tag) for tag in contents))

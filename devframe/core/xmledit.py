@@ -32,8 +32,8 @@ def subtree_xml(element: etree._Element, *, as_bytes: bool = False) -> str | byt
     if parent is not None and len(parent.nsmap) > _FEW_NAMESPACES:
         element = copy.deepcopy(element)
     if as_bytes:
-        return etree.tostring(element, with_tail=False)  # type: ignore[no-any-return]
-    return etree.tostring(element, encoding="unicode", with_tail=False)  # type: ignore[no-any-return]
+        return etree.tostring(element, with_tail=False)
+    return etree.tostring(element, encoding="unicode", with_tail=False)
 
 
 def remove_keeping_tail(element: etree._Element) -> None:
