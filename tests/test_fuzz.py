@@ -158,11 +158,17 @@ def mutated_corpus(draw: st.DrawFn) -> bytes:
 # Around every limit of devframe.core.limits (issue 20): integers at, just under and past
 # the digits devframe takes (and Python's own 4,300), texts around the name, start-tag and
 # text-node limits (plain, escaped, two-byte, base64-bound), nesting around the depth limit.
+# (base, exponent, offset): 10**640 - 1 is the largest integer devframe takes; the edges are
+# built when drawn, so no strategy's repr holds an integer Python cannot print.
 _INT_EDGES = [
-    0, 1, 2**63, 2**64, 2**70, 10 ** (MAX_INT_DIGITS - 1), 10**MAX_INT_DIGITS - 1, 10**MAX_INT_DIGITS,
-    2**2200, 10**4300, 10**5000,
+    (2, 63, 0), (2, 64, 0), (2, 70, 0), (10, MAX_INT_DIGITS - 1, 0), (10, MAX_INT_DIGITS, -1),
+    (10, MAX_INT_DIGITS, 0), (10, MAX_INT_DIGITS, 1), (2, 2200, 0), (10, 4299, 0), (10, 4300, 0), (10, 5000, 0),
 ]  # fmt: skip
-limit_ints = st.sampled_from(_INT_EDGES + [-value for value in _INT_EDGES])
+limit_ints = st.builds(
+    lambda edge, negative: (-1 if negative else 1) * (edge[0] ** edge[1] + edge[2]),
+    st.sampled_from(_INT_EDGES),
+    st.booleans(),
+)
 _SIZES = [
     MAX_NAME_LENGTH - 1, MAX_NAME_LENGTH, MAX_NAME_LENGTH + 1,
     MAX_START_TAG_BYTES // 6, MAX_START_TAG_BYTES - 100, MAX_START_TAG_BYTES + 1,
