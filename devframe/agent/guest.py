@@ -583,8 +583,9 @@ class Guest:
         ``device``'s values, with the smallest libvirt operations; return the dev_map's
         device (the same object as before: events and statistics keep naming it).
 
-        ``device`` is the whole wanted device (``d.to_spec()``, edited, through
-        ``device_from_spec``; or the dev_map's own object, edited). Its fields are
+        ``device`` is the whole wanted device (``d.to_spec(secrets=True)``, edited, through
+        ``device_from_spec``: a spec carries a device's secrets only when asked; or the
+        dev_map's own object, edited). Its fields are
         compared with libvirt's: a changed field its class does not declare ``live``
         is an :class:`UpdateRefusedError` naming it, before anything is changed; a
         field it leaves out that cannot change live stays as libvirt has it. See

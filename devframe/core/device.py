@@ -643,8 +643,8 @@ class Device(ElementView):
         """This device as an engine dev_spec dict: every field's spec key, then
         :meth:`write_spec`, then metadata values the spec lacks.
 
-        Secrets (:mod:`devframe.core.secrets`: passwords, cookies, references to libvirt
-        secrets, fields declared ``secret=True``, metadata keys named as secrets) are
+        Secrets (:mod:`devframe.core.secrets`: passwords, cookies, fields declared
+        ``secret=True``, what a plugin registers, metadata keys named as secrets) are
         left out unless ``secrets=True``: a spec for display, a log or an engine report
         never carries them; ask for them to rebuild the device elsewhere.
 

@@ -112,7 +112,7 @@ _LOCK = threading.Lock()
 #: places registered by plugins and device classes, by dev_type
 _REGISTERED: dict[str, list[SecretPlace]] = {}
 #: spec key names of secret fields (their last part), for the log's key rule
-_KEYS: set[str] = set()
+_KEYS: frozenset[str] = frozenset()
 #: bumped on every registration: cached plans and patterns are rebuilt
 _VERSION = [0]
 
@@ -132,15 +132,16 @@ def register_secret(dev_type: str, *paths: str) -> None:
 
 def register_secret_key(name: str) -> None:
     """Declare a dev_spec key name (the last part of a dotted key) as holding a secret."""
+    global _KEYS
     with _LOCK:
         if name.lower() not in _KEYS:
-            _KEYS.add(name.lower())
+            _KEYS = _KEYS | {name.lower()}  # a new set: readers never see one half-updated
             _VERSION[0] += 1
 
 
 def registered_secret_keys() -> frozenset[str]:
     """The lowered spec key names of secret fields (see :func:`register_secret_key`)."""
-    return frozenset(_KEYS)
+    return _KEYS
 
 
 def _libvirt_places() -> dict[str, tuple[SecretPlace, ...]]:
@@ -230,7 +231,8 @@ def _collect(
         _collect(child, steps[1:], attr, found)
 
 
-_PLANS: dict[tuple[str, tuple[SecretPlace, ...]], SecretPlan] = {}
+# (dev_type, id of the class's places) -> (those places, their plan): asked on every to_spec
+_PLANS: dict[tuple[str, int], tuple[tuple[SecretPlace, ...], SecretPlan]] = {}
 _PLANS_VERSION = [-1]
 
 
@@ -240,11 +242,13 @@ def plan_for(dev_type: str, extra: tuple[SecretPlace, ...] = ()) -> SecretPlan:
     if _PLANS_VERSION[0] != _VERSION[0]:
         _PLANS.clear()
         _PLANS_VERSION[0] = _VERSION[0]
-    key = (dev_type, extra)
-    plan = _PLANS.get(key)
-    if plan is None:
-        places = [*_LIBVIRT[ANY_KIND], *_LIBVIRT.get(dev_type, ()), *_REGISTERED.get(dev_type, ()), *extra]
-        plan = _PLANS[key] = SecretPlan(places)
+    key = (dev_type, id(extra))
+    found = _PLANS.get(key)
+    if found is not None and found[0] is extra:
+        return found[1]
+    places = [*_LIBVIRT[ANY_KIND], *_LIBVIRT.get(dev_type, ()), *_REGISTERED.get(dev_type, ()), *extra]
+    plan = SecretPlan(places)
+    _PLANS[key] = (extra, plan)  # the tuple is kept: its id cannot be reused while cached
     return plan
 
 
