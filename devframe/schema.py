@@ -35,6 +35,7 @@ __all__ = [
     "domain_schema_problems",
     "load_domain_schema",
     "run_limited",
+    "schema_path",
     "validate_domain_xml",
 ]
 
@@ -80,17 +81,31 @@ class SchemaProblem(tuple[int | None, str]):
         return f"line {self.line}: {self.message}" if self.line else self.message
 
 
-@functools.lru_cache(maxsize=8)
-def _load(path: Path) -> etree.RelaxNG:
-    if not path.is_file():
+def schema_path(path: str | Path | None = None) -> Path:
+    """The schema file ``path`` names (default :data:`DEFAULT_DOMAIN_SCHEMA`), checked
+    without opening it: a :class:`SchemaError` when it is missing or not a regular file."""
+    resolved = (Path(path) if path is not None else DEFAULT_DOMAIN_SCHEMA).absolute()
+    if not resolved.is_file():  # a FIFO or a device would block the read: not a schema
         raise SchemaError(
-            f"libvirt domain schema not found at {path} "
+            f"libvirt domain schema not found at {resolved} (or not a regular file) "
             "(install libvirt's schemas, e.g. Debian's libvirt-daemon or libvirt-clients, or pass --schema PATH)"
         )
+    return resolved
+
+
+#: schemas this process has compiled (a forked child inherits them: no load to wait for)
+_LOADED: set[Path] = set()
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: Path) -> etree.RelaxNG:
+    schema_path(path)
     try:
         # A trusted local file, but parsed like everything else: no DTD, entities or network.
         document = parse_trusted_file(path)
-        return etree.RelaxNG(document)
+        relaxng = etree.RelaxNG(document)
+        _LOADED.add(path)
+        return relaxng
     except XMLError as exc:  # names the path itself
         raise SchemaError(f"cannot load RelaxNG schema: {exc}") from None
     except (etree.RelaxNGParseError, OSError) as exc:
@@ -104,8 +119,7 @@ def load_domain_schema(path: str | Path | None = None) -> etree.RelaxNG:
     schema's own folder; nothing is fetched from the network. Raises
     :class:`SchemaError` naming the path when it is missing or unreadable.
     """
-    resolved = Path(path) if path is not None else DEFAULT_DOMAIN_SCHEMA
-    return _load(resolved.absolute())
+    return _load(schema_path(path))
 
 
 def domain_schema_problems(
@@ -121,10 +135,12 @@ def domain_schema_problems(
     Text is parsed with devframe's safe parser (hostile XML is refused with an
     :class:`~devframe.XMLError` naming ``source``), so line numbers refer to it.
     ``timeout`` (seconds): validate in a forked child process and raise
-    :class:`SchemaTimeoutError` when it takes longer (see there why it can); None
-    validates in this process, however long it takes.
+    :class:`SchemaTimeoutError` when it takes longer (see there why it can); a schema not
+    loaded yet in this process is loaded in that child too, inside the limit (an include
+    that blocks, a FIFO, cannot hang the caller). None validates in this process, however
+    long it takes.
     """
-    relaxng = load_domain_schema(schema)
+    path = schema_path(schema)  # missing: reported here, before any child is started
     document: etree._Element | etree._ElementTree
     if isinstance(xml, (str, bytes)):
         document = parse_xml(xml, source=source, limits=limits)
@@ -133,9 +149,9 @@ def domain_schema_problems(
     else:
         raise XMLError(f"expected XML as str, bytes or an lxml element, got {type(xml).__name__}", source=source)
     if timeout is None:
-        found = _validate(relaxng, document)
+        found = _validate(_load(path), document)
     else:
-        found = _validate_in_child(relaxng, document, timeout, source)
+        found = _validate_in_child(path, document, timeout, source)
     problems = [SchemaProblem(line, message) for line, message in found]
     return problems
 
@@ -154,23 +170,28 @@ def _validate(
 
 
 def _child(function: Callable[..., T], args: tuple[Any, ...], conn: Connection) -> None:  # pragma: no cover
-    # Runs in the forked child: single-threaded, and _VALIDATE_LOCK may have been held
-    # by another thread at fork time, so the function must not take it.
+    # Runs in the forked child: single-threaded, and _VALIDATE_LOCK may have been held by
+    # another thread at fork time, so the function must not take it.
     try:
         conn.send(("ok", function(*args)))
+    except SchemaError as exc:
+        conn.send(("schema", str(exc)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
 
 
-def run_limited(function: Callable[..., T], args: tuple[Any, ...], timeout: float, source: str | None) -> T:
+def run_limited(
+    function: Callable[..., T], args: tuple[Any, ...], timeout: float, source: str | None, path: Path | None = None
+) -> T:
     """``function(*args)`` in a forked child, stopped after ``timeout`` seconds
-    (:class:`SchemaTimeoutError`). The result travels back pickled.
+    (:class:`SchemaTimeoutError`); a :class:`SchemaError` it raises is raised here. The
+    result travels back pickled; ``path`` is the schema it loads, for the message.
 
-    A forked child inherits the parsed document and the compiled schema: nothing is
-    serialized or loaded again, and a validation that runs away can be killed. The
-    function runs without :data:`_VALIDATE_LOCK` (see :func:`_child`).
+    A forked child inherits the parsed document and, once loaded, the compiled schema:
+    nothing is serialized or loaded twice, and a load or validation that runs away can
+    be killed. The function must not take :data:`_VALIDATE_LOCK` (see :func:`_child`).
     """
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
@@ -180,10 +201,12 @@ def run_limited(function: Callable[..., T], args: tuple[Any, ...], timeout: floa
     try:
         if not receive.poll(timeout):
             prefix = f"{source}: " if source else ""
+            loading = "" if path is None or path in _LOADED else f"loading the schema {path} and "
             raise SchemaTimeoutError(
-                f"{prefix}schema validation did not finish within {timeout:g} s and was stopped: libxml2's "
+                f"{prefix}{loading}schema validation did not finish within {timeout:g} s and was stopped: libxml2's "
                 "RelaxNG engine is exponential in the optional attributes of one element (a <driver> with "
-                "16 attributes takes seconds, 18 take minutes); the document may well be valid"
+                "16 attributes takes seconds, 18 take minutes), and a schema file that blocks (a FIFO among "
+                "its includes) never loads; the document may well be valid"
             )
         try:
             status, payload = receive.recv()
@@ -194,21 +217,22 @@ def run_limited(function: Callable[..., T], args: tuple[Any, ...], timeout: floa
         if child.is_alive():
             child.kill()
         child.join()
+    if status == "schema":
+        raise SchemaError(str(payload))
     if status != "ok":
         raise SchemaError(f"schema validation failed: {payload}")
     return payload  # type: ignore[no-any-return]
 
 
-def _validate_unlocked(
-    relaxng: etree.RelaxNG, document: etree._Element | etree._ElementTree
-) -> list[tuple[int | None, str]]:
-    return _validate(relaxng, document, lock=False)
+def _load_and_validate(path: Path, document: etree._Element | etree._ElementTree) -> list[tuple[int | None, str]]:
+    # Loaded here (or inherited, when the parent loaded it before): inside the limit.
+    return _validate(_load(path), document, lock=False)
 
 
 def _validate_in_child(
-    relaxng: etree.RelaxNG, document: etree._Element | etree._ElementTree, timeout: float, source: str | None
+    path: Path, document: etree._Element | etree._ElementTree, timeout: float, source: str | None
 ) -> list[tuple[int | None, str]]:
-    return list(run_limited(_validate_unlocked, (relaxng, document), timeout, source))
+    return list(run_limited(_load_and_validate, (path, document), timeout, source, path))
 
 
 def validate_domain_xml(

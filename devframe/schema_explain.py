@@ -32,7 +32,7 @@ from lxml import etree
 
 from devframe.core.resolve import find_placeholders, is_placeholder
 from devframe.core.safexml import parse_trusted_file
-from devframe.schema import _VALIDATE_LOCK, DEFAULT_DOMAIN_SCHEMA, load_domain_schema, run_limited
+from devframe.schema import _VALIDATE_LOCK, DEFAULT_DOMAIN_SCHEMA, _load, run_limited, schema_path
 from devframe.topology import element_label
 
 __all__ = ["Explanation", "Report", "explain", "schema_grammar"]
@@ -458,6 +458,10 @@ def _explain(relaxng: etree.RelaxNG, grammar: Grammar, tree: etree._ElementTree)
     return report
 
 
+def _explain_at(path: Path, document: etree._ElementTree) -> Report:
+    return _explain(_load(path), schema_grammar(str(path)), document)
+
+
 def explain(
     document: etree._ElementTree,
     *,
@@ -468,14 +472,13 @@ def explain(
     """Validate ``document`` against libvirt's domain schema and explain each problem.
 
     ``timeout``: run in a forked child stopped after that many seconds
-    (:class:`~devframe.schema.SchemaTimeoutError`; narrowing a problem down validates
-    small documents many times, and libxml2 can be slow on one element); None: in
-    this process.
+    (:class:`~devframe.schema.SchemaTimeoutError`): the schema is loaded there too, inside
+    the limit, and narrowing a problem down validates small documents many times; None:
+    in this process. A missing schema is a :class:`~devframe.schema.SchemaError` first.
     """
-    relaxng = load_domain_schema(schema)
-    grammar = schema_grammar(str(schema) if schema is not None else None)
+    path = schema_path(schema)
     if timeout is None:
         with _VALIDATE_LOCK:
-            return _explain(relaxng, grammar, document)
-    result: Report = run_limited(_explain, (relaxng, grammar, document), timeout, source)
+            return _explain_at(path, document)
+    result: Report = run_limited(_explain_at, (path, document), timeout, source, path)
     return result

@@ -191,7 +191,8 @@ def test_secrets_never_leave_in_a_spec_or_a_change() -> None:
     assert PASSWORD not in text and "other" not in text
     assert event["data"]["changes"] == {"specParams.password": ["***", "***"], "port": [None, 5900]}
     assert event["data"]["spec"]["specParams"]["password"] == "***"
-    assert known.to_spec()["specParams"]["password"] == PASSWORD  # the device itself keeps it
+    assert known.to_spec(secrets=True)["specParams"]["password"] == PASSWORD  # the device itself keeps it
+    assert "password" not in known.to_spec()["specParams"], "a spec carries secrets only when asked (issue 20)"
 
 
 def test_decode_refuses_what_is_not_a_devframe_event() -> None:

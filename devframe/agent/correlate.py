@@ -31,6 +31,7 @@ from devframe.core.identity import (
 )
 from devframe.core.metadata.binding import Entry
 from devframe.core.registry import Registry
+from devframe.core.xmledit import subtree_xml
 
 __all__ = ["Correlation", "KnownDevices", "correlate", "device_label", "spec_changes"]
 
@@ -112,7 +113,8 @@ class KnownDevices:
         self, known: Domain | Iterable[Any], *, registry: Registry | None = None, _like: KnownDevices | None = None
     ) -> None:
         ids: list[str | None]
-        tostring = etree.tostring
+        # One element's XML at a cost that follows the element (devframe.core.xmledit).
+        tostring = subtree_xml
         xml: list[bytes] | None = None
         #: the domain's metadata section, while it is as parsed (see :meth:`section_xml`)
         self._section: Any = None
@@ -124,7 +126,7 @@ class KnownDevices:
         if isinstance(known, Domain):
             self._section = known.metadata_section
             devices = known.devices
-            xml = [tostring(device.element, with_tail=False) for device in devices]
+            xml = [tostring(device.element, as_bytes=True) for device in devices]
             ids, self._aliases = _device_ids(devices, xml, _like)
         else:
             devices, ids = [], []
@@ -148,7 +150,7 @@ class KnownDevices:
         self.dev_types: list[str] = [device.dev_type for device in devices]
         self.ids: list[str | None] = ids
         #: each device's element, serialized when the snapshot was made
-        self.xml: list[bytes] = xml if xml is not None else [tostring(d.element, with_tail=False) for d in devices]
+        self.xml: list[bytes] = xml if xml is not None else [tostring(d.element, as_bytes=True) for d in devices]
         #: each device's metadata: its DeviceMetadata, its entry still undecoded, or None
         self.metadata: list[Any] = [device.metadata_source for device in devices]
         self._raw: list[bytes | None] | None = None  # entry XML, made per device when compared

@@ -55,6 +55,7 @@ from devframe.core.identity import match_devices, user_alias
 from devframe.core.log import get_logger, redact_text
 from devframe.core.metadata import NS, PREFIX
 from devframe.core.safexml import parse_trusted_xml, parse_xml
+from devframe.core.xmledit import subtree_xml
 
 __all__ = ["Guest"]
 
@@ -582,8 +583,9 @@ class Guest:
         ``device``'s values, with the smallest libvirt operations; return the dev_map's
         device (the same object as before: events and statistics keep naming it).
 
-        ``device`` is the whole wanted device (``d.to_spec()``, edited, through
-        ``device_from_spec``; or the dev_map's own object, edited). Its fields are
+        ``device`` is the whole wanted device (``d.to_spec(secrets=True)``, edited, through
+        ``device_from_spec``: a spec carries a device's secrets only when asked; or the
+        dev_map's own object, edited). Its fields are
         compared with libvirt's: a changed field its class does not declare ``live``
         is an :class:`UpdateRefusedError` naming it, before anything is changed; a
         field it leaves out that cannot change live stays as libvirt has it. See
@@ -825,7 +827,7 @@ def _find_reported(reported: Domain, device: Device) -> Device | None:
 
 
 def _xml_of(device: Device) -> bytes:
-    return etree.tostring(device.element, with_tail=False)
+    return subtree_xml(device.element, as_bytes=True)
 
 
 def _for_set_metadata(xml: str, uri: str) -> str:

@@ -23,13 +23,26 @@ from typing import Any, ClassVar, Generic, TypeVar, overload
 from lxml import etree
 
 from devframe.core.errors import FieldValueError, SpecError
+from devframe.core.limits import (
+    MAX_INT_DIGITS,
+    MAX_NAME_LENGTH,
+    attribute_problem,
+    int_problem,
+    name_problem,
+    start_tag_problem,
+    text_problem,
+)
+from devframe.core.secrets import join_path
 from devframe.core.specread import ATTR, ELEMENT, TEXT, plan_for
+from devframe.core.xmledit import remove_keeping_tail as _remove_keeping_tail
+from devframe.core.xmledit import subtree_xml
 
 __all__ = [
     "ABS_PATH",
     "HEX_UINT",
     "INT",
     "LIVE",
+    "MAX_NAME_LENGTH",
     "OCTAL_MODE",
     "ON_OFF",
     "POSITIVE",
@@ -88,6 +101,14 @@ class Kind(Generic[T]):
         return f"<Kind {self.name}>"
 
 
+def _bounded(value: int) -> int:
+    """``value``, or ValueError past the digits devframe takes (devframe.core.limits)."""
+    problem = int_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 class _Str(Kind[str]):
     pass
 
@@ -99,19 +120,22 @@ class _Int(Kind[int]):
     def parse(self, raw: str) -> int:
         text = raw.strip()
         if text[:2].lower() == "0x":
-            return int(text, 16)
-        return int(text, 10)
+            # int() of a hex string has no digit limit: bounded here like decimal text
+            return _bounded(int(text, 16))
+        if len(text) > MAX_INT_DIGITS and len(text.lstrip("+-").lstrip("0")) > MAX_INT_DIGITS:
+            raise ValueError(f"an integer of more than {MAX_INT_DIGITS} digits")  # before int() refuses it its way
+        return _bounded(int(text, 10))
 
     def format(self, value: int) -> str:
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"expected int, got {type(value).__name__}")
-        return str(value)
+        return str(_bounded(value))
 
     def coerce(self, value: object) -> int:
         if isinstance(value, bool):
             raise TypeError("expected int, got bool")
         if isinstance(value, int):
-            return value
+            return _bounded(value)
         if isinstance(value, str):
             return self.parse(value)
         raise TypeError(f"expected int, got {type(value).__name__}")
@@ -330,24 +354,6 @@ def _is_empty(element: etree._Element) -> bool:
     return not element.attrib and len(element) == 0 and (element.text is None or not element.text.strip())
 
 
-def _remove_keeping_tail(element: etree._Element) -> None:
-    parent = element.getparent()
-    if parent is None:
-        return
-    tail = element.tail
-    if tail and tail.strip():
-        prev = element.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(element)
-
-
-#: Longest element or attribute name devframe writes. libxml2 refuses to read names
-#: over 50,000 characters, so anything longer could be written but never parsed back.
-MAX_NAME_LENGTH = 40_000
-
 #: What a secret field's value is shown as in errors, ``repr``, logs and ``inspect``.
 REDACTED = "***"
 
@@ -359,15 +365,19 @@ Live = bool | Callable[[Any], bool]
 LIVE = True
 
 
-def _xml_text_error(raw: str) -> str | None:
-    """Why XML cannot hold ``raw`` as text or attribute value (control characters,
-    surrogates), or None. Checked before anything is created, so a refused value
-    leaves the element as it was."""
+def _xml_text_error(raw: str, *, attribute: bool = True) -> str | None:
+    """Why XML cannot hold ``raw`` as an attribute value (``attribute``) or text: control
+    characters, surrogates, or a size the reader would refuse (devframe.core.limits).
+    Checked before anything is created, so a refused value leaves the element as it was."""
     try:
         etree.Element("x").set("v", raw)
     except (ValueError, TypeError) as exc:
         return f"XML cannot hold this text ({exc})"
-    return None
+    return attribute_problem(raw) if attribute else text_problem(raw)
+
+
+#: attribute values longer than this are checked against their element's whole start tag
+_LARGE_ATTRIBUTE = 10_000
 
 
 class _Base:
@@ -441,6 +451,16 @@ class _Base:
     def check(self, view: ElementView) -> str | None:
         """A problem with the stored value, or None."""
         return None
+
+    def secret_paths(self) -> tuple[str, ...]:
+        """Where this field keeps a secret, as paths from its element (for
+        :mod:`devframe.core.secrets`): its own path when declared ``secret=True``."""
+        path = getattr(self, "path", None)
+        return (path,) if self.secret and isinstance(path, str) else ()
+
+    def secret_spec_keys(self) -> tuple[str, ...]:
+        """The dev_spec key names (last parts) under which a secret of this field travels."""
+        return (self.spec.rsplit(".", 1)[-1],) if self.secret and self.spec else ()
 
 
 class Field(_Base, Generic[T]):
@@ -566,10 +586,16 @@ class Field(_Base, Generic[T]):
 
     def set_raw(self, view: ElementView, raw: str) -> None:
         """Store XML text for this field, creating the path's elements as needed."""
-        problem = _xml_text_error(raw) if isinstance(raw, str) else f"expected str, got {type(raw).__name__}"
-        if problem is None and self.attr is None and raw == "":
+        attribute = self.attr is not None
+        if isinstance(raw, str):
+            problem = _xml_text_error(raw, attribute=attribute)
+        else:
+            problem = f"expected str, got {type(raw).__name__}"
+        if problem is None and not attribute and raw == "":
             # An element with empty text reads back as no value: refuse what cannot round-trip.
             problem = "empty text reads back as no value (set None to remove it)"
+        if problem is None and attribute and len(raw) > _LARGE_ATTRIBUTE:
+            problem = self._start_tag_problem(view, raw)
         if problem is not None:
             raise FieldValueError(view.describe(), self.name, self.shown(raw), problem)
         view.touch()
@@ -584,6 +610,15 @@ class Field(_Base, Generic[T]):
             element.set(self.attr, raw)
         else:
             element.text = raw
+
+    def _start_tag_problem(self, view: ElementView, raw: str) -> str | None:
+        """Whether the element this field writes to can take one more large attribute."""
+        element: etree._Element | None = view.element
+        for step in self.steps:
+            element = _find_child(element, step) if element is not None else None
+        attributes: dict[Any, Any] = dict(element.attrib) if element is not None else {}
+        attributes[self.attr] = raw
+        return start_tag_problem(self.steps[-1] if self.steps else str(view.element.tag), attributes)
 
     def _delete(self, view: ElementView) -> None:
         chain: list[etree._Element] = [view.element]
@@ -818,40 +853,34 @@ class AddressField(_Base):
         return address
 
     def __set__(self, view: ElementView, value: Mapping[str, object] | None) -> None:
-        view.touch()
         element = self._element(view)
         if value is None:
+            view.touch()
             if element is not None:
                 _remove_keeping_tail(element)
             return
         if not isinstance(value, Mapping):
             raise FieldValueError(view.describe(), self.name, value, "expected a dict of address attributes")
+        # Everything is checked before the element changes: a refused address leaves the old one.
         attrs: dict[str, str] = {}
         nested: dict[str, dict[str, str]] = {}
         for key, item in value.items():
             if item is None:
                 continue
-            if isinstance(item, Mapping):
-                try:
-                    probe = etree.Element(str(key))
-                    for sub_key, sub_item in item.items():
-                        probe.set(str(sub_key), str(sub_item))
-                except (ValueError, TypeError) as exc:
-                    raise FieldValueError(
-                        view.describe(), self.name, {key: item}, f"not an XML element of attributes ({exc})"
-                    ) from None
-                nested[str(key)] = {str(k): str(v) for k, v in item.items()}
-                continue
-            name, text = str(key), str(item)
             try:
-                if len(name) > MAX_NAME_LENGTH:
-                    raise ValueError(f"attribute name of {len(name)} characters")
-                etree.Element("x").set(name, text)  # check first: a refused address leaves the old one
+                if isinstance(item, Mapping):
+                    tag = _address_name(key)
+                    etree.Element(tag)  # an element name XML can hold
+                    nested[tag] = _address_attributes(tag, item)
+                else:
+                    attrs.update(_address_attributes(self.steps[-1], {key: item}))
             except (ValueError, TypeError) as exc:
-                raise FieldValueError(
-                    view.describe(), self.name, {key: item}, f"not an XML attribute name and value ({exc})"
-                ) from None
-            attrs[name] = text
+                what = "an XML element of attributes" if isinstance(item, Mapping) else "an XML attribute and value"
+                raise FieldValueError(view.describe(), self.name, {key: item}, f"not {what} ({exc})") from None
+        problem = start_tag_problem(self.steps[-1], attrs)
+        if problem:
+            raise FieldValueError(view.describe(), self.name, value, problem)
+        view.touch()
         if element is None:
             parent = view.element
             for depth, step in enumerate(self.steps):
@@ -910,6 +939,43 @@ class AddressField(_Base):
         self.__set__(view, value)
 
 
+def _address_name(key: object) -> str:
+    """``key`` as an attribute or element name of an address (ValueError/TypeError if not)."""
+    if not isinstance(key, str):
+        raise TypeError(f"a name must be str, got {type(key).__name__}")
+    problem = name_problem(key)
+    if problem:
+        raise ValueError(problem)
+    return key
+
+
+def _address_text(item: object) -> str:
+    """An address value as attribute text: libvirt's are numbers and words."""
+    if isinstance(item, str):
+        return item
+    if isinstance(item, int) and not isinstance(item, bool):
+        return str(_bounded(item))
+    if isinstance(item, float):
+        return str(item)
+    raise TypeError(f"expected str or int, got {type(item).__name__}")
+
+
+def _address_attributes(tag: str, mapping: Mapping[Any, Any]) -> dict[str, str]:
+    """The attributes of one address element, checked as the XML reader will read them."""
+    probe = etree.Element("x")
+    out: dict[str, str] = {}
+    for key, item in mapping.items():
+        if item is None:
+            continue
+        name, text = _address_name(key), _address_text(item)
+        probe.set(name, text)  # lxml refuses a name or a text XML cannot hold
+        out[name] = text
+    problem = start_tag_problem(tag, out)
+    if problem:
+        raise ValueError(problem)
+    return out
+
+
 class Children(_Base, Generic[V]):
     """Repeated child elements (``<host>`` under ``<source>``, ``<listen>``, ...).
 
@@ -955,21 +1021,11 @@ class Children(_Base, Generic[V]):
         return [self.item(child, parent=view) for child in container.iterchildren(self.tag)]
 
     def __set__(self, view: ElementView, items: Iterable[V | Mapping[str, Any]] | None) -> None:
-        view.touch()
-        container = self._container(view, create=bool(items))
-        if container is not None:
-            existing = list(container.iterchildren(self.tag))
-            anchor = existing[-1].getnext() if existing else None
-            for child in existing:
-                _remove_keeping_tail(child)
-        else:
-            anchor = None
-        if not items:
-            if container is not None and container is not view.element and _is_empty(container):
-                _remove_keeping_tail(container)
-            return
-        assert container is not None
-        for item in items:
+        if items is not None and (isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable)):
+            raise FieldValueError(view.describe(), self.name, items, "expected a list of dicts or views")
+        # Every new child is made first: a refused item leaves the element as it was.
+        built: list[etree._Element] = []
+        for item in items or ():
             if isinstance(item, ElementView):
                 child = copy.deepcopy(item.element)
                 child.tail = None
@@ -978,6 +1034,22 @@ class Children(_Base, Generic[V]):
                 self.item(child, parent=view).apply_dict(item)
             else:
                 raise FieldValueError(view.describe(), self.name, item, "expected a dict or a view")
+            built.append(child)
+        view.touch()
+        container = self._container(view, create=bool(built))
+        if container is not None:
+            existing = list(container.iterchildren(self.tag))
+            anchor = existing[-1].getnext() if existing else None
+            for child in existing:
+                _remove_keeping_tail(child)
+        else:
+            anchor = None
+        if not built:
+            if container is not None and container is not view.element and _is_empty(container):
+                _remove_keeping_tail(container)
+            return
+        assert container is not None
+        for child in built:
             if anchor is not None:
                 anchor.addprevious(child)
             elif container is view.element:
@@ -993,7 +1065,7 @@ class Children(_Base, Generic[V]):
         container = self._container(view, create=False)
         if container is None:
             return ()
-        return tuple(etree.tostring(child, with_tail=False) for child in container.iterchildren(self.tag))
+        return tuple(subtree_xml(child, as_bytes=True) for child in container.iterchildren(self.tag))
 
     def copy_value(self, source: ElementView, target: ElementView) -> None:
         self.__set__(target, self.__get__(source, type(source)))
@@ -1023,6 +1095,17 @@ class Children(_Base, Generic[V]):
             if problems:
                 return f"{self.name}: " + "; ".join(problems)
         return None
+
+    def secret_paths(self) -> tuple[str, ...]:
+        inner = [path for field in self.item.fields.values() for path in field.secret_paths()]
+        return tuple(join_path(self.path, path) for path in inner)
+
+    def secret_spec_keys(self) -> tuple[str, ...]:
+        inner = [key for field in self.item.fields.values() for key in field.secret_spec_keys()]
+        if not inner and not any(field.secret_paths() for field in self.item.fields.values()):
+            return ()
+        # The list itself carries the secrets: its key is hidden whole, like the items' keys.
+        return (*((self.spec.rsplit(".", 1)[-1],) if self.spec else ()), *inner)
 
 
 class ElementView:

@@ -44,10 +44,17 @@ class ParseLimits:
     the environment variable ``DEVFRAME_XML_MAX_BYTES`` overrides it).
     ``huge_tree``: lift libxml2's own safety limits (element depth 256, a single text
     or attribute value of 10 MB). Off by default; turn on only for trusted input.
+    ``max_namespaces``: the most namespace declarations a document may carry (default
+    64; real domain XML has a handful, virt-manager's test suite at most 12). lxml writes
+    an element of a document with every namespace declared above it, each checked
+    against the others: the cost grows with the square of the declarations, so a
+    document past the limit is refused, trusted or not (devframe also writes devices
+    with only the namespaces they use: :func:`devframe.core.xmledit.subtree_xml`).
     """
 
     max_bytes: int = 256 * 1024 * 1024
     huge_tree: bool = False
+    max_namespaces: int = 64
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ParseLimits:
@@ -133,6 +140,33 @@ def _make_parser(huge: bool, forced_utf8: bool) -> etree.XMLParser:
         parser.resolvers.add(_RefuseExternal())
         parsers[(huge, forced_utf8)] = parser
     return parser
+
+
+# An XML declaration naming an encoding in which "xmlns" is the bytes b"xmlns"
+_DECLARED = re.compile(rb"""\A(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_ASCII_BASED = re.compile(rb"(?i)\A(?:utf-?8|us-ascii|ascii|iso[-_]?8859[-_]\d+|latin-?1|windows-125\d|cp125\d)\Z")
+
+
+def _check_namespaces(raw: bytes, root: etree._Element, limit: int, source: str | None, utf8: bool) -> None:
+    """Refuse a document declaring more than ``limit`` namespaces (ParseLimits.max_namespaces).
+
+    Counting ``xmlns`` in the bytes settles it for nearly every document; only when that
+    count is past the limit, or the bytes are not in an ASCII-based encoding (UTF-16,
+    UTF-7, EBCDIC spell it otherwise), are the declarations counted in the tree.
+    """
+    if utf8 or raw[:1] == b"<" or raw[:3] == b"\xef\xbb\xbf":
+        declared = _DECLARED.match(raw)
+        ascii_based = utf8 or declared is None or _ASCII_BASED.match(declared.group(1)) is not None
+        if ascii_based and raw.count(b"xmlns") <= limit:
+            return
+    count = sum(1 for _ in etree.iterwalk(root, events=("start-ns",)))
+    if count > limit:
+        raise XMLError(
+            f"{count} namespace declarations refused: more than the limit of {limit} "
+            "(ParseLimits.max_namespaces); lxml writes each device with every namespace declared above it, "
+            "at a cost that grows with the square of their number",
+            source=source,
+        )
 
 
 def parse_xml(
@@ -225,6 +259,7 @@ def _parse(
     if root is None:
         raise XMLError("empty document", source=source)
     tree = root.getroottree()
+    _check_namespaces(raw, root, limits.max_namespaces, source, isinstance(data, str))
     docinfo: Any = tree.docinfo  # lxml-stubs' DocInfo has no doctype or system_url
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         dtd = docinfo.internalDTD
