@@ -1,20 +1,44 @@
-"""``devframe inspect FILE``: the dev_map as a table, or the dev_spec_map as JSON."""
+"""``devframe inspect FILE``: the dev_map as a table, or the dev_spec_map as JSON.
+
+Both stream (issue 16): the document is read a chunk at a time
+(:class:`~devframe.core.stream.DomainStream`), each device is printed and freed as it is
+read, so memory stays bounded whatever the document's size. Up to :data:`HOLD` devices
+nothing is printed before the end: such a document prints exactly what reading it whole
+printed (the table's columns as wide as their widest cell; nothing on stdout before an
+error). Past it, the table's header comes from a first pass over the document (its name,
+uuid and device count; see DomainStream.outline), the rows held so far set the column
+widths, and each further row is printed as it is read (a wider cell shifts only its own
+row). JSON is one document in the same schema either way: the specs of the first
+dev_type are written as they come, those of later dev_types wait in temporary files (in
+memory up to :data:`SPOOL_MEMORY` characters each, redacted as everything printed) until their turn.
+"""
 
 from __future__ import annotations
 
+import codecs
 import json
+import sys
+import tempfile
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 import click
 
-from devframe.cli.common import echo_json, read_domain, redact
+from devframe.cli.common import open_input, redact
+from devframe.cli.progress import Progress
 
 if TYPE_CHECKING:
     from devframe.core.device import Device
     from devframe.core.domain import Domain
+    from devframe.core.stream import DomainOutline, DomainStream
 
-__all__ = ["format_address", "inspect", "spec_map", "table_rows"]
+__all__ = ["HOLD", "device_row", "device_spec", "format_address", "inspect", "spec_map", "table_rows"]
+
+#: devices read before anything is printed (see the module's docstring)
+HOLD = 1_000
+#: characters of a later dev_type's JSON kept in memory before they go to a temporary file
+SPOOL_MEMORY = 1 << 20
+HEADER = ("DEV_TYPE", "PLUGIN", "ALIAS", "ADDRESS", "KEY FIELDS")
 
 NO_PLUGIN = "-"
 
@@ -94,16 +118,29 @@ def _key_fields(device: Device) -> str:
     return " ".join(f"{name}={_show(value)}" for name, value in redact(fields).items())
 
 
+def device_row(device: Device) -> tuple[str, str, str, str, str]:
+    """One device's row: dev_type, plugin, alias, address, key fields (secrets hidden)."""
+    try:
+        address = format_address(device.address)
+    except Exception as exc:  # noqa: BLE001 - one odd device must not hide the rest
+        address = f"<invalid address: {exc}>"
+    return (device.dev_type, device.plugin or NO_PLUGIN, device.alias or "", address, _key_fields(device))
+
+
 def table_rows(domain: Domain) -> list[tuple[str, str, str, str, str]]:
     """One row per device, document order: dev_type, plugin, alias, address, key fields."""
-    rows = []
-    for device in domain.devices:
-        try:
-            address = format_address(device.address)
-        except Exception as exc:  # noqa: BLE001 - one odd device must not hide the rest
-            address = f"<invalid address: {exc}>"
-        rows.append((device.dev_type, device.plugin or NO_PLUGIN, device.alias or "", address, _key_fields(device)))
-    return rows
+    return [device_row(device) for device in domain.devices]
+
+
+def device_spec(device: Device) -> dict[str, Any]:
+    """The device's dev_spec, not yet redacted; a DevframeError from ``to_spec`` becomes
+    ``{"type", "alias", "error"}``."""
+    from devframe.core.errors import DevframeError
+
+    try:
+        return device.to_spec()
+    except DevframeError as exc:
+        return {"type": device.dev_type, "alias": device.alias, "error": str(exc)}
 
 
 def spec_map(domain: Domain) -> dict[str, list[dict[str, Any]]]:
@@ -111,27 +148,153 @@ def spec_map(domain: Domain) -> dict[str, list[dict[str, Any]]]:
 
     A device whose ``to_spec`` fails with a DevframeError is listed with its error.
     """
-    from devframe.core.errors import DevframeError
-
     out: dict[str, list[dict[str, Any]]] = {}
     for dev_type, devices in domain.dev_map.items():
-        specs = out.setdefault(dev_type, [])
-        for device in devices:
-            try:
-                spec = device.to_spec()
-            except DevframeError as exc:
-                spec = {"type": dev_type, "alias": device.alias, "error": str(exc)}
-            specs.append(redact(spec))
+        out[dev_type] = [redact(device_spec(device)) for device in devices]
     return out
 
 
+def _widths(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> list[int]:
+    return [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+
+
+def _line(row: tuple[str, ...], widths: Sequence[int]) -> str:
+    cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+    return "  ".join([*cells, row[-1]]).rstrip()
+
+
 def _render(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> list[str]:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
-    lines = []
-    for row in [header, *rows]:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
-    return lines
+    widths = _widths(rows, header)
+    return [_line(row, widths) for row in [header, *rows]]
+
+
+class _Output:
+    """stdout, held back until :meth:`release` (then written as it comes), wiping the
+    progress line first when both share the terminal."""
+
+    def __init__(self, stream: TextIO, progress: Progress) -> None:
+        self.stream = stream
+        self.progress = progress
+        self.held: list[str] | None = []
+
+    def write(self, text: str) -> None:
+        if self.held is not None:
+            self.held.append(text)
+            return
+        self.progress.before_output()
+        self.stream.write(text)
+
+    def release(self) -> None:
+        if self.held is not None:
+            held, self.held = self.held, None
+            self.write("".join(held))
+
+    def flush(self) -> None:
+        if self.held is None:
+            self.stream.flush()
+
+
+def _header(outline: DomainOutline) -> str:
+    return f"domain {outline.name or '?'}  uuid {outline.uuid or '?'}  devices {outline.devices}\n"
+
+
+def write_table(stream: DomainStream, out: _Output) -> None:
+    held: list[tuple[str, str, str, str, str]] = []
+    widths: list[int] | None = None
+    for device in stream:
+        row = device_row(device)
+        if widths is not None:
+            out.write(_line(row, widths) + "\n")
+            continue
+        held.append(row)
+        if len(held) > HOLD:
+            widths = _widths(held, HEADER)
+            out.write(_header(stream.outline()))
+            out.write("".join(_line(row, widths) + "\n" for row in [HEADER, *held]))
+            out.release()
+            held = []
+    if widths is None:
+        out.write(_header(stream.outline()))
+        out.write("".join(line + "\n" for line in _render(held, HEADER)))
+    out.release()
+
+
+class _Spool:
+    """The JSON text of one later dev_type: in memory up to SPOOL_MEMORY characters, then
+    in a temporary file (already redacted, as everything printed; removed on close)."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.file: IO[bytes] | None = None
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size > SPOOL_MEMORY:
+            if self.file is None:
+                self.file = tempfile.TemporaryFile()  # closed by close()
+            self.file.write("".join(self.parts).encode("utf-8"))
+            self.parts, self.size = [], 0
+
+    def copy_to(self, out: _Output) -> None:
+        if self.file is not None:
+            self.file.seek(0)
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            while block := self.file.read(SPOOL_MEMORY):
+                out.write(decoder.decode(block))
+            out.write(decoder.decode(b"", final=True))
+        out.write("".join(self.parts))
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+def write_spec_map(stream: DomainStream, out: _Output) -> None:
+    """The dev_spec_map as ``json.dumps(spec_map, indent=2, ensure_ascii=False)`` writes it."""
+    from devframe.cli.jsonout import RedactedJSON
+
+    dumps = RedactedJSON().dumps
+    first: str | None = None
+    later: dict[str, _Spool] = {}
+    count = 0
+    try:
+        for device in stream:
+            dev_type = device.dev_type
+            item = dumps(device_spec(device), 2)
+            if dev_type == first:
+                out.write(",\n    " + item)
+            elif first is None:
+                first = dev_type
+                out.write("{\n  " + _key(dev_type) + ": [\n    " + item)
+            else:
+                spool = later.get(dev_type)
+                if spool is None:
+                    spool = later[dev_type] = _Spool()
+                    spool.write("\n    " + item)
+                else:
+                    spool.write(",\n    " + item)
+            count += 1
+            if count == HOLD:
+                out.release()
+        if first is None:
+            out.write("{}\n")
+        else:
+            out.write("\n  ]")
+            for dev_type, spool in later.items():
+                out.write(",\n  " + _key(dev_type) + ": [")
+                spool.copy_to(out)
+                out.write("\n  ]")
+            out.write("\n}\n")
+        out.release()
+    finally:
+        for spool in later.values():
+            spool.close()
+
+
+def _key(dev_type: str) -> str:
+    return json.dumps(dev_type, ensure_ascii=False)
 
 
 @click.command()
@@ -139,12 +302,39 @@ def _render(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> list[st
 @click.option("--json", "as_json", is_flag=True, help="Print the dev_spec_map {dev_type: [dev_spec, ...]} as JSON.")
 @click.pass_context
 def inspect(ctx: click.Context, file: str, as_json: bool) -> None:
-    """Show the devices of domain XML FILE ('-' for stdin), secrets hidden."""
-    domain = read_domain(file, ctx)
-    if as_json:
-        echo_json(spec_map(domain))
-        return
-    rows = table_rows(domain)
-    click.echo(f"domain {domain.name or '?'}  uuid {domain.uuid or '?'}  devices {len(rows)}")
-    for line in _render(rows, ("DEV_TYPE", "PLUGIN", "ALIAS", "ADDRESS", "KEY FIELDS")):
-        click.echo(line)
+    """Show the devices of domain XML FILE ('-' for stdin), secrets hidden.
+
+    Large documents are read and printed as they go, in bounded memory. Work lasting
+    more than 2 seconds shows its progress on stderr when stderr is a terminal
+    ($DEVFRAME_PROGRESS_AFTER sets the delay).
+    """
+    from devframe.cli import get_registry
+    from devframe.core.safexml import ParseLimits
+    from devframe.core.stream import DomainStream
+
+    stdout = sys.stdout
+    progress = Progress(sys.stderr, shares_output=stdout.isatty())
+    out = _Output(stdout, progress)
+
+    def report(stream: DomainStream) -> None:
+        out.flush()
+        if progress.enabled:
+            progress.update(_progress_text(stream))
+
+    target, source = open_input(file)
+    try:
+        stream = DomainStream(
+            target, registry=get_registry(ctx), source=source, limits=ParseLimits.from_env(), progress=report
+        )
+        (write_spec_map if as_json else write_table)(stream, out)
+    finally:
+        progress.clear()
+        if not isinstance(target, str):
+            target.close()
+
+
+def _progress_text(stream: DomainStream) -> str:
+    share = f"{100 * stream.done // stream.size}% of {stream.size / 1e6:.1f} MB" if stream.size else ""
+    if stream.phase == "scanning":
+        return f"devframe inspect: first pass (metadata, device count): {share}"
+    return f"devframe inspect: {share}, {stream.devices:,} devices"

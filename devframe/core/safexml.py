@@ -6,8 +6,10 @@ use for one, and refusing is the only answer that is safe against every entity t
 (billion laughs, quadratic blowup, XXE, external and parameter entities).
 
 :func:`parse_xml` is for documents from outside (files, the engine, dev_specs): it
-also bounds their size. :func:`parse_trusted_xml` and :func:`parse_trusted_file` are
-for text devframe did not take from outside (libvirt's answers, its own output, the
+also bounds their size. :class:`StreamParser` reads such a document in chunks, for
+documents too large to hold as one tree, with the same settings and refusals.
+:func:`parse_trusted_xml` and :func:`parse_trusted_file` are for text devframe did not
+take from outside (libvirt's answers, its own output, the
 RelaxNG schema libvirt installed): the same refusals, no size limit.
 """
 
@@ -29,6 +31,7 @@ from devframe.core.errors import XMLError
 __all__ = [
     "DEFAULT_LIMITS",
     "ParseLimits",
+    "StreamParser",
     "effective_limits",
     "parse_trusted_file",
     "parse_trusted_xml",
@@ -117,22 +120,26 @@ def _make_parser(huge: bool, forced_utf8: bool) -> etree.XMLParser:
         parsers = _LOCAL.parsers = {}
     parser = parsers.get((huge, forced_utf8))
     if parser is None:
-        parser = etree.XMLParser(
-            resolve_entities=False,
-            load_dtd=False,
-            dtd_validation=False,
-            no_network=True,
-            huge_tree=huge,
-            remove_blank_text=False,
-            remove_comments=False,
-            remove_pis=False,
-            strip_cdata=False,
-            collect_ids=False,
-            encoding="utf-8" if forced_utf8 else None,
-        )
+        parser = etree.XMLParser(**_options(huge), encoding="utf-8" if forced_utf8 else None)
         parser.resolvers.add(_RefuseExternal())
         parsers[(huge, forced_utf8)] = parser
     return parser
+
+
+def _options(huge: bool) -> dict[str, Any]:
+    """libxml2's settings for every parser devframe makes: nothing loaded, nothing expanded."""
+    return {
+        "resolve_entities": False,
+        "load_dtd": False,
+        "dtd_validation": False,
+        "no_network": True,
+        "huge_tree": huge,
+        "remove_blank_text": False,
+        "remove_comments": False,
+        "remove_pis": False,
+        "strip_cdata": False,
+        "collect_ids": False,
+    }
 
 
 def parse_xml(
@@ -177,6 +184,68 @@ def parse_trusted_file(path: str | Path) -> etree._ElementTree:
     return _parse(location.read_bytes(), source=str(location), limits=_TRUSTED, base_url=str(location))
 
 
+class StreamParser:
+    """Parse a document fed in chunks, with :func:`parse_xml`'s hardening, for documents too
+    large to hold as one tree (``devframe inspect`` of a million devices).
+
+    The same libxml2 settings and refusals as :func:`parse_xml` (no DTD, no entity, no
+    network; the document's size bounded by ``limits.max_bytes``, counted as it is fed), and
+    the same :class:`XMLError`, naming ``source``, line and column. :meth:`feed` returns the
+    ``events`` (lxml's ``(event, element)`` pairs, only for ``tag`` when given) that the
+    chunk completed; :meth:`close` returns the root. The tree is lxml's, built as the
+    bytes arrive: a caller keeps memory bounded by removing what it has read (an element's
+    earlier siblings are complete and safe to remove; the last child may still be open).
+    """
+
+    def __init__(
+        self,
+        *,
+        events: tuple[str, ...] = ("end",),
+        tag: str | tuple[str, ...] | None = None,
+        source: str | None = None,
+        limits: ParseLimits | None = None,
+    ) -> None:
+        self.source = source
+        self.limits = effective_limits(limits)
+        self.fed = 0
+        self._checked = False
+        pull: Any = etree.XMLPullParser  # lxml-stubs do not know its parser keywords
+        parser = pull(events=events, tag=tag, **_options(self.limits.huge_tree))
+        parser.resolvers.add(_RefuseExternal())
+        self._parser = parser
+
+    def feed(self, data: bytes) -> list[tuple[str, etree._Element]]:
+        """Parse ``data``, the next bytes of the document; the events it completed."""
+        self.fed += len(data)
+        if self.fed > self.limits.max_bytes:
+            raise XMLError(
+                f"document of more than {self.limits.max_bytes} bytes refused: larger than the limit "
+                "(ParseLimits.max_bytes)",
+                source=self.source,
+            )
+        try:
+            self._parser.feed(data)
+            events: list[tuple[str, etree._Element]] = list(self._parser.read_events())
+        except (_ExternalLoadRefused, etree.XMLSyntaxError, ValueError) as exc:
+            raise _refusal(exc, self.source) from None
+        if events and not self._checked:
+            # The document type declaration comes before the root: refused at the first event.
+            _refuse_dtd(events[0][1].getroottree(), self.source)
+            self._checked = True
+        return events
+
+    def close(self) -> etree._Element:
+        """End of the document: its root (an :class:`XMLError` when it is incomplete)."""
+        try:
+            root: etree._Element | None = self._parser.close()
+        except (_ExternalLoadRefused, etree.XMLSyntaxError, ValueError) as exc:
+            raise _refusal(exc, self.source) from None
+        if root is None:
+            raise XMLError("empty document", source=self.source)
+        _refuse_dtd(root.getroottree(), self.source)
+        return root
+
+
 def _parse(
     data: str | bytes, *, source: str | None, limits: ParseLimits, base_url: str | None = None
 ) -> etree._ElementTree:
@@ -200,13 +269,24 @@ def _parse(
             root = etree.fromstring(raw, parser)
         else:
             root = etree.fromstring(raw, parser, base_url=base_url)
-    except _ExternalLoadRefused as exc:
-        raise XMLError(
+    except (_ExternalLoadRefused, etree.XMLSyntaxError, ValueError) as exc:
+        raise _refusal(exc, source) from None
+    if root is None:
+        raise XMLError("empty document", source=source)
+    tree = root.getroottree()
+    _refuse_dtd(tree, source)
+    return tree
+
+
+def _refusal(exc: Exception, source: str | None) -> XMLError:
+    """The XMLError for what libxml2 (or our resolver) raised while parsing."""
+    if isinstance(exc, _ExternalLoadRefused):
+        return XMLError(
             f"external resource refused: the document asks to load {exc.url!r} (an external DTD or "
             "entity); devframe never loads DTDs or external entities",
             source=source,
-        ) from None
-    except etree.XMLSyntaxError as exc:
+        )
+    if isinstance(exc, etree.XMLSyntaxError):
         line, column = exc.position if exc.position else (None, None)
         msg = _LOCATION_SUFFIX.sub("", (exc.msg or str(exc)).strip()).strip()
         low = msg.lower()
@@ -219,12 +299,12 @@ def _parse(
             msg = f"undefined entity refused: {msg}"
         elif "amplification" in low or ("entity" in low and "loop" in low):
             msg = f"entity expansion refused: {msg}"
-        raise XMLError(msg, source=source, line=line, column=column) from None
-    except ValueError as exc:
-        raise XMLError(str(exc), source=source) from None
-    if root is None:
-        raise XMLError("empty document", source=source)
-    tree = root.getroottree()
+        return XMLError(msg, source=source, line=line, column=column)
+    return XMLError(str(exc), source=source)
+
+
+def _refuse_dtd(tree: etree._ElementTree, source: str | None) -> None:
+    """Raise when the document carries a DTD (internal or external), whatever it declares."""
     docinfo: Any = tree.docinfo  # lxml-stubs' DocInfo has no doctype or system_url
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         dtd = docinfo.internalDTD
@@ -240,4 +320,3 @@ def _parse(
             source=source,
             line=1,
         )
-    return tree
