@@ -343,9 +343,9 @@ def changed_domain(xml: bytes, n: int) -> tuple[bytes, Changes]:
     changed: set[str] = set()
     for element in picked:
         if element.tag == "disk":
-            _child(element, "driver").set("cache", "writeback")
+            _child(element, "driver", make=True).set("cache", "writeback")
         else:
-            _child(element, "link").set("state", "down")
+            _child(element, "link", make=True).set("state", "down")
         device_id = devframe.device_id_from_alias(_alias(element))
         assert device_id is not None
         changed.add(device_id)
@@ -369,8 +369,12 @@ def changed_domain(xml: bytes, n: int) -> tuple[bytes, Changes]:
     return etree.tostring(root), Changes(changed, removed, added)
 
 
-def _child(element: etree._Element, tag: str) -> etree._Element:
+def _child(element: etree._Element, tag: str, make: bool = False) -> etree._Element:
+    """``element``'s child ``tag``; with ``make``, a new one when it has none (the varied
+    domain's disks and NICs come from samples, not all with a <driver> or a <link>)."""
     child = element.find(tag)
+    if child is None and make:
+        child = etree.SubElement(element, tag)
     if child is None:
         raise SystemExit(f"generated <{element.tag}> has no <{tag}>")
     return child

@@ -30,9 +30,21 @@ from devframe.cli.progress import Progress
 if TYPE_CHECKING:
     from devframe.core.device import Device
     from devframe.core.domain import Domain
+    from devframe.core.registry import Registry
     from devframe.core.stream import DomainOutline, DomainStream
 
-__all__ = ["HOLD", "device_row", "device_spec", "format_address", "inspect", "spec_map", "table_rows"]
+__all__ = [
+    "HOLD",
+    "device_row",
+    "device_spec",
+    "format_address",
+    "inspect",
+    "inspect_stream",
+    "spec_map",
+    "table_rows",
+    "write_spec_map",
+    "write_table",
+]
 
 #: devices read before anything is printed (see the module's docstring)
 HOLD = 1_000
@@ -276,7 +288,7 @@ def write_spec_map(stream: DomainStream, out: _Output) -> None:
                 else:
                     spool.write(",\n    " + item)
             count += 1
-            if count == HOLD:
+            if count >= HOLD:
                 out.release()
         if first is None:
             out.write("{}\n")
@@ -297,6 +309,35 @@ def _key(dev_type: str) -> str:
     return json.dumps(dev_type, ensure_ascii=False)
 
 
+def inspect_stream(
+    target: str | IO[bytes],
+    *,
+    as_json: bool,
+    out: TextIO,
+    err: TextIO,
+    registry: Registry | None = None,
+    source: str | None = None,
+) -> None:
+    """What ``devframe inspect [--json]`` prints of ``target`` (a path or a seekable binary
+    file), written to ``out``; progress goes to ``err`` when it is a terminal."""
+    from devframe.core.safexml import ParseLimits
+    from devframe.core.stream import DomainStream
+
+    progress = Progress(err, shares_output=out.isatty())
+    output = _Output(out, progress)
+
+    def report(stream: DomainStream) -> None:
+        output.flush()
+        if progress.enabled:
+            progress.update(_progress_text(stream))
+
+    try:
+        stream = DomainStream(target, registry=registry, source=source, limits=ParseLimits.from_env(), progress=report)
+        (write_spec_map if as_json else write_table)(stream, output)
+    finally:
+        progress.clear()
+
+
 @click.command()
 @click.argument("file", metavar="FILE")
 @click.option("--json", "as_json", is_flag=True, help="Print the dev_spec_map {dev_type: [dev_spec, ...]} as JSON.")
@@ -309,26 +350,12 @@ def inspect(ctx: click.Context, file: str, as_json: bool) -> None:
     ($DEVFRAME_PROGRESS_AFTER sets the delay).
     """
     from devframe.cli import get_registry
-    from devframe.core.safexml import ParseLimits
-    from devframe.core.stream import DomainStream
-
-    stdout = sys.stdout
-    progress = Progress(sys.stderr, shares_output=stdout.isatty())
-    out = _Output(stdout, progress)
-
-    def report(stream: DomainStream) -> None:
-        out.flush()
-        if progress.enabled:
-            progress.update(_progress_text(stream))
 
     target, source = open_input(file)
     try:
-        stream = DomainStream(
-            target, registry=get_registry(ctx), source=source, limits=ParseLimits.from_env(), progress=report
-        )
-        (write_spec_map if as_json else write_table)(stream, out)
+        registry = get_registry(ctx)
+        inspect_stream(target, as_json=as_json, out=sys.stdout, err=sys.stderr, registry=registry, source=source)
     finally:
-        progress.clear()
         if not isinstance(target, str):
             target.close()
 

@@ -213,6 +213,10 @@ class StreamParser:
         parser = pull(events=events, tag=tag, **_options(self.limits.huge_tree))
         parser.resolvers.add(_RefuseExternal())
         self._parser = parser
+        # A push parser reports some errors only later, as a generic one (an undefined entity
+        # as "no element found" at close): the cause is the first error in the thread's log
+        # (see _refusal), which must then hold nothing older than this document.
+        etree.clear_error_log()
 
     def feed(self, data: bytes) -> list[tuple[str, etree._Element]]:
         """Parse ``data``, the next bytes of the document; the events it completed."""
@@ -227,7 +231,7 @@ class StreamParser:
             self._parser.feed(data)
             events: list[tuple[str, etree._Element]] = list(self._parser.read_events())
         except (_ExternalLoadRefused, etree.XMLSyntaxError, ValueError) as exc:
-            raise _refusal(exc, self.source) from None
+            raise _refusal(exc, self.source, streamed=True) from None
         if events and not self._checked:
             # The document type declaration comes before the root: refused at the first event.
             _refuse_dtd(events[0][1].getroottree(), self.source)
@@ -236,10 +240,12 @@ class StreamParser:
 
     def close(self) -> etree._Element:
         """End of the document: its root (an :class:`XMLError` when it is incomplete)."""
+        if not self.fed:
+            raise XMLError("empty document", source=self.source)
         try:
             root: etree._Element | None = self._parser.close()
         except (_ExternalLoadRefused, etree.XMLSyntaxError, ValueError) as exc:
-            raise _refusal(exc, self.source) from None
+            raise _refusal(exc, self.source, streamed=True) from None
         if root is None:
             raise XMLError("empty document", source=self.source)
         _refuse_dtd(root.getroottree(), self.source)
@@ -278,8 +284,10 @@ def _parse(
     return tree
 
 
-def _refusal(exc: Exception, source: str | None) -> XMLError:
-    """The XMLError for what libxml2 (or our resolver) raised while parsing."""
+def _refusal(exc: Exception, source: str | None, *, streamed: bool = False) -> XMLError:
+    """The XMLError for what libxml2 (or our resolver) raised while parsing; ``streamed``
+    (a StreamParser's: the thread's error log was cleared when it began), a syntax error
+    is told by the first error logged."""
     if isinstance(exc, _ExternalLoadRefused):
         return XMLError(
             f"external resource refused: the document asks to load {exc.url!r} (an external DTD or "
@@ -288,7 +296,12 @@ def _refusal(exc: Exception, source: str | None) -> XMLError:
         )
     if isinstance(exc, etree.XMLSyntaxError):
         line, column = exc.position if exc.position else (None, None)
-        msg = _LOCATION_SUFFIX.sub("", (exc.msg or str(exc)).strip()).strip()
+        msg = exc.msg or str(exc)
+        if streamed:
+            first = next((e for e in exc.error_log if e.level >= etree.ErrorLevels.ERROR), None)
+            if first is not None and first.message:
+                msg, line, column = first.message, first.line, first.column
+        msg = _LOCATION_SUFFIX.sub("", msg.strip()).strip()
         low = msg.lower()
         if "xml_parse_huge" in low:
             msg = (
