@@ -26,6 +26,7 @@ import click
 
 from devframe.cli.common import open_input, redact
 from devframe.cli.progress import Progress
+from devframe.core.errors import DevframeError
 
 if TYPE_CHECKING:
     from devframe.core.device import Device
@@ -147,8 +148,6 @@ def table_rows(domain: Domain) -> list[tuple[str, str, str, str, str]]:
 def device_spec(device: Device) -> dict[str, Any]:
     """The device's dev_spec, not yet redacted; a DevframeError from ``to_spec`` becomes
     ``{"type", "alias", "error"}``."""
-    from devframe.core.errors import DevframeError
-
     try:
         return device.to_spec()
     except DevframeError as exc:

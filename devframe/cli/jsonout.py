@@ -62,11 +62,12 @@ def _key_text(key: Any) -> str:
 
 
 class RedactedJSON:
-    """An encoder; it keeps a small cache of the keys it has seen (one per output)."""
+    """An encoder; it remembers the keys and short values it has written (one per output)."""
 
     def __init__(self) -> None:
-        #: str key that is not secret -> its JSON text and ": "
-        self._heads: dict[str, str] = {}
+        #: per indentation (the text before a key): str key that is not secret -> "," + that
+        #: text + the key's JSON + ": ", all of an item but its value
+        self._lines: dict[str, dict[str, str]] = {}
         #: short string values (types, models, numbers as text: most of a spec) -> JSON text
         self._words: dict[str, str] = {}
 
@@ -74,121 +75,119 @@ class RedactedJSON:
         """``value`` as indented JSON text, its first line unindented and the rest as if it
         stood ``level`` levels deep (an item of a list inside a dict: level 2)."""
         parts: list[str] = []
-        self._value(value, "\n" + "  " * level, parts.append, 0)
+        self._value(value, "\n" + "  " * level, parts, 0)
         return "".join(parts)
 
-    def _head(self, key: Any) -> tuple[str, bool]:
-        """A key's JSON text (with ": ") and whether its value is secret; a plain str key
-        that is not secret is remembered in ``_heads``."""
+    def _line(self, key: Any, inner: str, lines: dict[str, str]) -> tuple[str, bool]:
+        """What precedes ``key``'s value (see ``_lines``), and whether the value is secret."""
         secret = is_secret_key(key)
-        head = _key_text(key) + ": "
+        line = "," + inner + _key_text(key) + ": "
         if type(key) is str and not secret:  # never True, 1 or 1.0: equal, written differently
-            if len(self._heads) >= _CACHE:
-                self._heads.clear()
-            self._heads[key] = head
-        return head, secret
+            if len(lines) >= _CACHE:
+                lines.clear()
+            lines[key] = line
+        return line, secret
 
-    def _value(self, value: Any, newline: str, out: Callable[[str], object], depth: int) -> None:
+    def _word(self, text: str) -> str:
+        quoted = _quote(redact_text(text))
+        if len(text) <= _WORD:
+            if len(self._words) >= _CACHE:
+                self._words.clear()
+            self._words[text] = quoted
+        return quoted
+
+    def _value(self, value: Any, newline: str, parts: list[str], depth: int) -> None:
         if depth > _MAX_DEPTH:
-            out(_SECRET)
+            parts.append(_SECRET)
             return
         kind = type(value)
         if kind is str:
-            out(_quote(redact_text(value)))
+            parts.append(_quote(redact_text(value)))
         elif kind is dict:
-            self._mapping(value, newline, out, depth)
+            self._mapping(value, newline, parts, depth)
         elif kind is list or kind is tuple:
-            self._sequence(value, newline, out, depth)
+            self._sequence(value, newline, parts, depth)
         elif kind is int:
-            out(_int(value))
+            parts.append(_int(value))
         elif value is None:
-            out("null")
+            parts.append("null")
         elif value is True:
-            out("true")
+            parts.append("true")
         elif value is False:
-            out("false")
+            parts.append("false")
         elif kind is float:
-            out(_float_text(value))
+            parts.append(_float_text(value))
         else:
-            self._other(value, newline, out, depth)
+            self._other(value, newline, parts, depth)
 
-    def _other(self, value: Any, newline: str, out: Callable[[str], object], depth: int) -> None:
+    def _other(self, value: Any, newline: str, parts: list[str], depth: int) -> None:
         # Subclasses and the rest, in redact_value's order, then json's.
         if isinstance(value, str):
-            out(_quote(redact_text(value)))
+            parts.append(_quote(redact_text(value)))
         elif isinstance(value, Mapping):
-            self._mapping(value, newline, out, depth)
+            self._mapping(value, newline, parts, depth)
         elif isinstance(value, (list, tuple)):
-            self._sequence(value, newline, out, depth)
+            self._sequence(value, newline, parts, depth)
         elif isinstance(value, BaseException):
-            out(_quote(redact_text(repr(value))))
+            parts.append(_quote(redact_text(repr(value))))
         elif isinstance(value, int):
-            out(_int(value))
+            parts.append(_int(value))
         elif isinstance(value, float):
-            out(_float_text(value))
+            parts.append(_float_text(value))
         else:
-            out(_quote(redact_text(str(value))))
+            parts.append(_quote(redact_text(str(value))))
 
-    def _mapping(self, value: Mapping[Any, Any], newline: str, out: Callable[[str], object], depth: int) -> None:
+    def _mapping(self, value: Mapping[Any, Any], newline: str, parts: list[str], depth: int) -> None:
         if not value:
-            out("{}")
+            parts.append("{}")
             return
         inner = newline + "  "
-        comma = "," + inner
-        separator = "{" + inner
+        lines = self._lines.get(inner)
+        if lines is None:
+            lines = self._lines[inner] = {}
         deep = depth + 1
+        first = len(parts)
+        append = parts.append
         if deep > _MAX_DEPTH:  # every value is REDACTED at that depth: the general path
             for key, item in value.items():
-                out(separator + self._head(key)[0])
-                self._value(item, inner, out, deep)
-                separator = comma
-            out(newline + "}")
-            return
-        heads, words = self._heads, self._words
-        for key, item in value.items():
-            # heads holds str keys only (no number equals a str): a miss is a new key, a
-            # secret one or not a str
-            head = heads.get(key)
-            if head is None:
-                head, secret = self._head(key)
-                if secret and item is not None:
-                    out(separator + head + _SECRET)
-                    separator = comma
-                    continue
-            kind = type(item)
-            if kind is str:
-                text = words.get(item)
-                if text is None:
-                    text = _quote(redact_text(item))
-                    if len(item) <= _WORD:
-                        if len(words) >= _CACHE:
-                            words.clear()
-                        words[item] = text
-                out(separator + head + text)
-            elif kind is int:
-                out(separator + head + _int(item))
-            elif item is None:
-                out(separator + head + "null")
-            elif item is True:
-                out(separator + head + "true")
-            elif item is False:
-                out(separator + head + "false")
-            else:
-                out(separator + head)
-                self._value(item, inner, out, deep)
-            separator = comma
-        out(newline + "}")
+                append(self._line(key, inner, lines)[0])
+                self._value(item, inner, parts, deep)
+        else:
+            words = self._words
+            for key, item in value.items():
+                line = lines.get(key)  # only str keys that are not secret are there
+                if line is None:
+                    line, secret = self._line(key, inner, lines)
+                    if secret and item is not None:
+                        append(line + _SECRET)
+                        continue
+                kind = type(item)
+                if kind is str:
+                    text = words.get(item)
+                    append(line + (text if text is not None else self._word(item)))
+                elif kind is int:
+                    append(line + _int(item))
+                elif item is None:
+                    append(line + "null")
+                elif item is True:
+                    append(line + "true")
+                elif item is False:
+                    append(line + "false")
+                else:
+                    append(line)
+                    self._value(item, inner, parts, deep)
+        parts[first] = "{" + parts[first][1:]  # the first item has no comma before it
+        append(newline + "}")
 
-    def _sequence(
-        self, value: list[Any] | tuple[Any, ...], newline: str, out: Callable[[str], object], depth: int
-    ) -> None:
+    def _sequence(self, value: list[Any] | tuple[Any, ...], newline: str, parts: list[str], depth: int) -> None:
         if not value:
-            out("[]")
+            parts.append("[]")
             return
         inner = newline + "  "
         separator = "[" + inner
+        comma = "," + inner
         for item in value:
-            out(separator)
-            self._value(item, inner, out, depth + 1)
-            separator = "," + inner
-        out(newline + "]")
+            parts.append(separator)
+            self._value(item, inner, parts, depth + 1)
+            separator = comma
+        parts.append(newline + "]")
