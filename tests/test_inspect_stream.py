@@ -290,6 +290,26 @@ def test_bad_documents_are_refused_as_the_whole_parse_refuses_them(xml: bytes, n
         assert isinstance(caught.value, type(whole.value)) or isinstance(whole.value, type(caught.value))
 
 
+@pytest.mark.parametrize(
+    ("case", "needle"),
+    [
+        ("billion_laughs", "refused"),
+        ("quadratic_blowup", "refused"),
+        ("parameter_entity_internal", "refused"),
+        ("deep_nesting", "depth"),
+        ("invalid_utf8", "encoding"),
+    ],
+)
+def test_hostile_documents_are_refused_by_the_stream(case: str, needle: str) -> None:
+    from test_hostile_xml import build  # the hostile documents of issue 9's tests
+
+    data = build(case, "")
+    xml = data.encode() if isinstance(data, str) else data
+    with pytest.raises(XMLError) as caught:
+        list(DomainStream(io.BytesIO(xml), chunk_size=4096))
+    assert needle in str(caught.value).lower(), str(caught.value)
+
+
 def test_the_size_limit_is_applied_to_a_stream(tmp_path: Path) -> None:
     path = tmp_path / "d.xml"
     path.write_bytes(EXAMPLE.read_bytes())
