@@ -192,6 +192,17 @@ def test_metadata_after_devices_with_a_whole_chunk_and_after_a_first_pass() -> N
     assert "scanning" in phases
 
 
+def test_one_first_pass_serves_the_outline_and_the_binding() -> None:
+    xml = metadata_moved_after_devices(OVIRT_SAMPLE.read_bytes())
+    phases: list[str] = []
+    stream = DomainStream(io.BytesIO(xml), progress=lambda s: phases.append(s.phase), chunk_size=97)
+    whole = parse_domain(xml)
+    assert stream.outline().devices == len(whole.devices)  # before reading: a first pass
+    assert [device.to_spec() for device in stream] == [device.to_spec() for device in whole.devices]
+    passes = [phase for i, phase in enumerate(phases) if i == 0 or phases[i - 1] != phase]
+    assert passes == ["scanning", "reading"]
+
+
 def test_metadata_before_devices_takes_one_pass() -> None:
     phases: list[str] = []
     xml = metadata_moved(OVIRT_SAMPLE.read_bytes(), after_devices=False)

@@ -79,14 +79,6 @@ class DomainOutline:
     devices: int
 
 
-@dataclass
-class _Skeleton:
-    """A whole document read without its devices: root (devices emptied) and their count."""
-
-    root: etree._Element
-    devices: int
-
-
 class DomainStream:
     """The devices of one domain document, made one by one and freed after use.
 
@@ -131,7 +123,10 @@ class DomainStream:
         self.devices = 0
         self._started = False
         self._finished: DomainOutline | None = None
-        self._skeleton: _Skeleton | None = None
+        #: the first pass's outline, and its tree (all but the devices) until binding has used it
+        self._scanned: DomainOutline | None = None
+        self._skeleton: etree._Element | None = None
+        self._bound = False
 
     # -- input --------------------------------------------------------------------------------
 
@@ -248,9 +243,14 @@ class DomainStream:
         root has been read (or the whole document), so this tree's answer is final. If not,
         `<devices>` is still open, so no `<metadata>` of the root is: one can only follow."""
         assert root is not None
-        if known or not self._may_hold_metadata():
-            return MetadataSection.from_domain(root, source=self.source)
-        return MetadataSection.from_domain(self._scan().root, source=self.source)
+        if not known and self._may_hold_metadata():
+            if self._skeleton is None:
+                self._scan()
+            assert self._skeleton is not None
+            root = self._skeleton
+        self._bound = True
+        self._skeleton = None  # the section keeps what it needs
+        return MetadataSection.from_domain(root, source=self.source)
 
     def _may_hold_metadata(self) -> bool:
         """Could the document hold a `<metadata>` element? A search of its bytes (GB/s,
@@ -271,11 +271,9 @@ class DomainStream:
 
     # -- the first pass ---------------------------------------------------------------------------
 
-    def _scan(self) -> _Skeleton:
-        """The document without its devices (counted, deleted as they complete): one pass,
-        made once, whatever asks first (metadata for binding, or the outline)."""
-        if self._skeleton is not None:
-            return self._skeleton
+    def _scan(self) -> None:
+        """The first pass: the document without its devices (counted, deleted as they
+        complete). Sets the outline, and keeps the tree if binding may still need it."""
         phase, done = self.phase, self.done
         parser = StreamParser(events=("start", "end"), tag="devices", source=self.source, limits=self.limits)
         devices_el: etree._Element | None = None
@@ -304,13 +302,16 @@ class DomainStream:
         assert root is not None
         self._check_root(root)
         self.phase, self.done = phase, done
-        self._skeleton = _Skeleton(root, count)
-        return self._skeleton
+        self._scanned = DomainOutline(root.findtext("name"), root.findtext("uuid"), count)
+        if not self._bound:
+            self._skeleton = root
 
     def outline(self) -> DomainOutline:
         """Name, uuid and number of devices: from the finished read, or else from a first
         pass over the document (made once, shared with metadata binding)."""
         if self._finished is not None:
             return self._finished
-        skeleton = self._scan()
-        return DomainOutline(skeleton.root.findtext("name"), skeleton.root.findtext("uuid"), skeleton.devices)
+        if self._scanned is None:
+            self._scan()
+        assert self._scanned is not None
+        return self._scanned
