@@ -76,9 +76,9 @@ def streamed(xml: bytes, *, as_json: bool) -> str:
 @pytest.fixture
 def forced(monkeypatch: pytest.MonkeyPatch) -> None:
     """Streaming as a huge document gets it: 97-byte chunks (so devices are cut anywhere, the
-    metadata decision is taken with <devices> open) and no held rows."""
+    metadata decision is taken with <devices> open), printed from the first device."""
     monkeypatch.setattr(stream_module, "CHUNK_SIZE", 97)
-    monkeypatch.setattr(inspect_module, "HOLD", 0)
+    monkeypatch.setattr(inspect_module, "HOLD_BYTES", 0)
 
 
 def table_cells(text: str) -> list[list[str]]:
@@ -109,14 +109,19 @@ def test_forced_streaming_prints_the_same(path: Path, forced: None) -> None:
     assert table_cells(streamed(xml, as_json=False)) == table_cells(whole_table(xml))
 
 
-def test_a_document_larger_than_the_held_rows_streams_its_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(inspect_module, "HOLD", 5)
+def test_a_document_larger_than_the_held_bytes_streams_its_table(monkeypatch: pytest.MonkeyPatch) -> None:
     xml = EXAMPLE.read_bytes()
+    monkeypatch.setattr(inspect_module, "HOLD_BYTES", len(xml) - 1)
     text = streamed(xml, as_json=False)
     whole = whole_table(xml)
     assert text.splitlines()[0] == whole.splitlines()[0]  # name, uuid and count from the first pass
     assert table_cells(text) == table_cells(whole)
-    assert text != whole  # widths from the first rows only: it did stream
+    assert text != whole  # widths known before the first row: it did stream
+    header = text.splitlines()[1]
+    widest_plugin = max(len(route.plugin) for route in devframe.default_registry().routes.values())
+    assert header.index("ALIAS") - header.index("PLUGIN") == widest_plugin + 2
+    monkeypatch.setattr(inspect_module, "HOLD_BYTES", len(xml))
+    assert streamed(xml, as_json=False) == whole  # up to the limit: exactly as read whole
 
 
 def test_json_of_interleaved_dev_types_is_one_document_in_first_seen_order(forced: None) -> None:
@@ -142,7 +147,7 @@ def test_spooled_dev_types_go_to_a_temporary_file_and_back(forced: None, monkeyp
 def test_no_devices_and_an_empty_devices_element(forced: None) -> None:
     for xml in (b"<domain><name>a</name></domain>", b"<domain><name>a</name><devices/></domain>"):
         assert streamed(xml, as_json=True) == whole_json(xml) == "{}\n"
-        assert streamed(xml, as_json=False) == whole_table(xml)
+        assert table_cells(streamed(xml, as_json=False)) == table_cells(whole_table(xml))
 
 
 # -- metadata: before <devices> (libvirt's order) or after ---------------------------------------

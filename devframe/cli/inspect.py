@@ -2,15 +2,18 @@
 
 Both stream (issue 16): the document is read a chunk at a time
 (:class:`~devframe.core.stream.DomainStream`), each device is printed and freed as it is
-read, so memory stays bounded whatever the document's size. Up to :data:`HOLD` devices
-nothing is printed before the end: such a document prints exactly what reading it whole
-printed (the table's columns as wide as their widest cell; nothing on stdout before an
-error). Past it, the table's header comes from a first pass over the document (its name,
-uuid and device count; see DomainStream.outline), the rows held so far set the column
-widths, and each further row is printed as it is read (a wider cell shifts only its own
-row). JSON is one document in the same schema either way: the specs of the first
-dev_type are written as they come, those of later dev_types wait in temporary files (in
-memory up to :data:`SPOOL_MEMORY` characters each, redacted as everything printed) until their turn.
+read, so memory stays bounded whatever the document's size.
+
+A document of up to :data:`HOLD_BYTES` (1 MiB: some 2,000 devices, far more than a VM has)
+prints nothing before its end, and then exactly what reading it whole printed: the table's
+columns as wide as their widest cell, nothing on stdout when the document turns out bad.
+A larger one prints from its first device: the table's header (name, uuid, number of
+devices) comes from a first pass over the document (DomainStream.outline, about one lxml
+parse), its columns are as wide as the registered dev_types and plugin names, a user alias
+and a PCI address need (a wider cell shifts only its own row); JSON starts at once. JSON
+is one document in the same schema either way: the specs of the first dev_type are
+written as they come, those of later dev_types wait in temporary files (in memory up to
+:data:`SPOOL_MEMORY` characters each, redacted as everything printed) until their turn.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     from devframe.core.stream import DomainOutline, DomainStream
 
 __all__ = [
-    "HOLD",
+    "HOLD_BYTES",
     "device_row",
     "device_spec",
     "format_address",
@@ -47,8 +50,11 @@ __all__ = [
     "write_table",
 ]
 
-#: devices read before anything is printed (see the module's docstring)
-HOLD = 1_000
+#: documents up to this size print only at their end, exactly as read whole (module docstring)
+HOLD_BYTES = 1 << 20
+#: a streamed table's ALIAS and ADDRESS columns: ``ua-<uuid>``, ``virtio-serial 0:0:1``
+ALIAS_WIDTH = 39
+ADDRESS_WIDTH = 20
 #: characters of a later dev_type's JSON kept in memory before they go to a temporary file
 SPOOL_MEMORY = 1 << 20
 HEADER = ("DEV_TYPE", "PLUGIN", "ALIAS", "ADDRESS", "KEY FIELDS")
@@ -209,24 +215,29 @@ def _header(outline: DomainOutline) -> str:
     return f"domain {outline.name or '?'}  uuid {outline.uuid or '?'}  devices {outline.devices}\n"
 
 
+def _streamed_widths(stream: DomainStream) -> list[int]:
+    """Column widths known before any row: every registered dev_type and plugin name fits."""
+    routes = stream.registry.routes
+    return [
+        max([len(HEADER[0]), *(len(dev_type) for dev_type in routes)]),
+        max([len(HEADER[1]), len(NO_PLUGIN), *(len(route.plugin) for route in routes.values())]),
+        ALIAS_WIDTH,
+        ADDRESS_WIDTH,
+    ]
+
+
 def write_table(stream: DomainStream, out: _Output) -> None:
-    held: list[tuple[str, str, str, str, str]] = []
-    widths: list[int] | None = None
-    for device in stream:
-        row = device_row(device)
-        if widths is not None:
-            out.write(_line(row, widths) + "\n")
-            continue
-        held.append(row)
-        if len(held) > HOLD:
-            widths = _widths(held, HEADER)
-            out.write(_header(stream.outline()))
-            out.write("".join(_line(row, widths) + "\n" for row in [HEADER, *held]))
-            out.release()
-            held = []
-    if widths is None:
-        out.write(_header(stream.outline()))
-        out.write("".join(line + "\n" for line in _render(held, HEADER)))
+    if stream.size > HOLD_BYTES:
+        out.write(_header(stream.outline()))  # the first pass, then a row per device as it is read
+        widths = _streamed_widths(stream)
+        out.write(_line(HEADER, widths) + "\n")
+        out.release()
+        for device in stream:
+            out.write(_line(device_row(device), widths) + "\n")
+        return
+    rows = [device_row(device) for device in stream]
+    out.write(_header(stream.outline()))
+    out.write("".join(line + "\n" for line in _render(rows, HEADER)))
     out.release()
 
 
@@ -269,7 +280,8 @@ def write_spec_map(stream: DomainStream, out: _Output) -> None:
     dumps = RedactedJSON().dumps
     first: str | None = None
     later: dict[str, _Spool] = {}
-    count = 0
+    if stream.size > HOLD_BYTES:
+        out.release()  # from the first device on
     try:
         for device in stream:
             dev_type = device.dev_type
@@ -286,9 +298,6 @@ def write_spec_map(stream: DomainStream, out: _Output) -> None:
                     spool.write("\n    " + item)
                 else:
                     spool.write(",\n    " + item)
-            count += 1
-            if count >= HOLD:
-                out.release()
         if first is None:
             out.write("{}\n")
         else:
