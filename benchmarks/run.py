@@ -54,6 +54,7 @@ import argparse
 import copy
 import dataclasses
 import gc
+import io
 import json
 import math
 import os
@@ -270,19 +271,13 @@ class _Written(Exception):
     """Raised by :class:`_FirstWrite`: the clock stops at inspect's first output."""
 
 
-class _FirstWrite:
+class _FirstWrite(io.StringIO):
     """An output that stops the command at its first write (time to the first row)."""
 
     def write(self, text: str) -> int:
         if text:
             raise _Written
         return 0
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
 
 
 def _devices(root: etree._Element) -> etree._Element:
