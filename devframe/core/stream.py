@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from itertools import islice
-from typing import IO
+from typing import IO, Any
 
 from lxml import etree
 
@@ -49,6 +49,7 @@ __all__ = ["CHUNK_SIZE", "DomainOutline", "DomainStream"]
 #: enough that one chunk's devices are a few thousand at most
 CHUNK_SIZE = 1 << 20
 _METADATA = b"<metadata"
+_COUNT_ELEMENTS = etree.XPath("count(*)")
 #: enough of the document's start for its XML declaration
 _HEAD = 256
 _DECLARED = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -297,7 +298,10 @@ class DomainStream:
                 continue
             complete = len(devices_el) if ended else len(devices_el) - 1
             if complete > 0:
-                count += sum(1 for child in islice(devices_el, complete) if isinstance(child.tag, str))
+                # Elements among the complete children, counted by libxml2 (no object per child).
+                open_element = not ended and isinstance(devices_el[-1].tag, str)
+                elements: Any = _COUNT_ELEMENTS(devices_el)  # a float, for XPath's count()
+                count += int(elements) - open_element
                 del devices_el[:complete]
         assert root is not None
         self._check_root(root)
