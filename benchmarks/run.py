@@ -832,6 +832,7 @@ ISSUE16_PLOT = {
     "correlate, 1% changed / parse_domain": ("correlate, 1% changed / parse", "tab:green", CHANGED_CORRELATE_LIMIT),
     "inspect --json / lxml parse": ("inspect --json time / lxml parse", "tab:purple", INSPECT_TIME_LIMIT),
     "inspect --json peak memory / lxml tree": ("inspect --json memory / lxml tree", "tab:orange", INSPECT_MEMORY_LIMIT),
+    "inspect, first row / lxml parse": ("inspect, first row / lxml parse", "tab:brown", FIRST_ROW_LIMIT),
 }
 
 
@@ -852,7 +853,7 @@ def draw(
         DEVFRAME_SYSTEM_SERIES: ("tab:blue", "v", ":"),
         "xmltodict": ("tab:orange", "D", "-"),
     }
-    fig, (ax, ratios) = plt.subplots(1, 2, figsize=(14, 5.5), dpi=110)
+    fig, (ax, ratios) = plt.subplots(1, 2, figsize=(14, 6.5), dpi=110)
     for label, points in series.items():
         if not points:
             continue
@@ -880,6 +881,7 @@ def draw(
                 if r.measure == measure
                 and r.domain == domain_name
                 and r.ratio is not None
+                and r.limit is not None  # judged rows only (a first row held to its end is not)
                 and r.size >= ISSUE16_MIN_DEVICES
             )
             if points:
@@ -890,9 +892,9 @@ def draw(
     ratios.set_yscale("log")
     ratios.set_xlabel("devices in the domain")
     ratios.set_ylabel("ratio to its floor (worse of warm and alternating)")
-    ratios.set_title("Issue 16: the engine's view (dotted: each target)", fontsize=10)
+    ratios.set_title("Issue 16: the engine's view (dotted: each target; dashed: varied domain)", fontsize=10)
     ratios.grid(True, which="both", linestyle=":", linewidth=0.5)
-    ratios.legend(fontsize=7, loc="upper left", ncol=2)
+    ratios.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
@@ -958,7 +960,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--path", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--parts", default=",".join(PARTS), help=argparse.SUPPRESS)
     parser.add_argument("--bulk-edit-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--redraw", action="store_true", help="redraw the plot from the results file, measure nothing")
     args = parser.parse_args(argv)
+    if args.redraw:
+        redraw(json.loads(RESULTS.read_text()))
+        return 0
     if args.one_size is not None:
         parts = tuple(part for part in args.parts.split(",") if part)
         return _one_size(args.one_size, args.domain or MAIN, Path(args.path), args.repeat or 5, parts)
@@ -1180,6 +1186,40 @@ def run(
         print(f" and {PLOT.relative_to(ROOT)}", end="")
     print()
     return 1 if failed else 0
+
+
+def redraw(report: dict[str, Any]) -> None:
+    """docs/benchmarks.png again from a results file (``--redraw``)."""
+    rows = [
+        Row(
+            r["devices"],
+            r["measure"],
+            r["value"],
+            r["floor"],
+            r["ratio"],
+            r["limit"],
+            note=r["note"],
+            domain=r.get("domain", MAIN),
+            warm=r.get("warm"),
+            alternating=r.get("alternating"),
+        )
+        for r in report["rows"]
+    ]
+    series: dict[str, list[tuple[int, float]]] = {label: [] for label in (PARSE_SERIES, FLOOR_SERIES)}
+    series |= {label: [] for label in (VARIED_PARSE_SERIES, VARIED_FLOOR_SERIES, VIRTINST_SERIES)}
+    series |= {DEVFRAME_SYSTEM_SERIES: [], "xmltodict": []}
+    for row in rows:
+        main_domain = row.domain == MAIN
+        if row.measure == "parse_domain / lxml floor":
+            series[PARSE_SERIES if main_domain else VARIED_PARSE_SERIES].append((row.size, row.value))
+            series[FLOOR_SERIES if main_domain else VARIED_FLOOR_SERIES].append((row.size, row.floor or 0.0))
+        elif row.measure == "xmltodict / lxml floor":
+            series["xmltodict"].append((row.size, row.value))
+    for size, figures in sorted((int(n), f) for n, f in report.get("virtinst", {}).items()):
+        series[VIRTINST_SERIES].append((size, figures["same_work"]["time"]))
+        series[DEVFRAME_SYSTEM_SERIES].append((size, figures["devframe"]["time"]))
+    exponents = report.get("scaling_exponents", {})
+    draw(series, rows, PLOT, exponents)
 
 
 def _load() -> str:
