@@ -45,7 +45,8 @@ Prints a table of ratios with PASS/FAIL per target, the fitted scaling exponent 
 docs/benchmarks.png. Exits 1 when a target fails. ``--only PART`` runs one part (its rows and
 targets, on both domains unless ``--domain`` picks one; no results file, no plot): ``parse``,
 ``to-xml``, ``to-spec``, ``correlate``, ``inspect`` (time and memory), ``bulk-edit``,
-``cold-start``.
+``cold-start``; ``--only fleet`` the fleet benchmark (bench_fleet.py: simulated hosts, NATS, a
+fleet view; results in benchmarks/results/fleet.json).
 """
 
 from __future__ import annotations
@@ -949,7 +950,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-plot", action="store_true", help="do not redraw docs/benchmarks.png")
     parser.add_argument(
         "--only",
-        choices=["bulk-edit", "cold-start", *PARTS],
+        choices=["bulk-edit", "cold-start", "fleet", *PARTS],
         default=None,
         help="run one measure only and print it (no results, no plot)",
     )
@@ -978,6 +979,12 @@ def main(argv: list[str] | None = None) -> int:
         print_table(bulk_rows)
         print()
         return 1 if print_targets([bulk_edit_check(bulk_facts)]) else 0
+    if args.only == "fleet":
+        # Simulated hosts -> agents -> NATS -> fleet view (issue 18): a script of its own,
+        # with its own processes and nats-server; --quick runs it small.
+        import bench_fleet
+
+        return bench_fleet.main(["--quick"] if args.quick else [])
     if args.only == "cold-start":
         cold = measure_cold_start(runs=max(args.repeat or 7, 7))
         print(json.dumps(cold, indent=2))

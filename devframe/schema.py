@@ -32,6 +32,7 @@ __all__ = [
     "SchemaTimeoutError",
     "domain_schema_problems",
     "load_domain_schema",
+    "schema_path",
     "validate_domain_xml",
 ]
 
@@ -75,17 +76,31 @@ class SchemaProblem(tuple[int | None, str]):
         return f"line {self.line}: {self.message}" if self.line else self.message
 
 
-@functools.lru_cache(maxsize=8)
-def _load(path: Path) -> etree.RelaxNG:
-    if not path.is_file():
+def schema_path(path: str | Path | None = None) -> Path:
+    """The schema file ``path`` names (default :data:`DEFAULT_DOMAIN_SCHEMA`), checked
+    without opening it: a :class:`SchemaError` when it is missing or not a regular file."""
+    resolved = (Path(path) if path is not None else DEFAULT_DOMAIN_SCHEMA).absolute()
+    if not resolved.is_file():  # a FIFO or a device would block the read: not a schema
         raise SchemaError(
-            f"libvirt domain schema not found at {path} "
+            f"libvirt domain schema not found at {resolved} (or not a regular file) "
             "(install libvirt's schemas, e.g. Debian's libvirt-daemon or libvirt-clients, or pass --schema PATH)"
         )
+    return resolved
+
+
+#: schemas this process has compiled (a forked child inherits them: no load to wait for)
+_LOADED: set[Path] = set()
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: Path) -> etree.RelaxNG:
+    schema_path(path)
     try:
         # A trusted local file, but parsed like everything else: no DTD, entities or network.
         document = parse_trusted_file(path)
-        return etree.RelaxNG(document)
+        relaxng = etree.RelaxNG(document)
+        _LOADED.add(path)
+        return relaxng
     except XMLError as exc:  # names the path itself
         raise SchemaError(f"cannot load RelaxNG schema: {exc}") from None
     except (etree.RelaxNGParseError, OSError) as exc:
@@ -99,8 +114,7 @@ def load_domain_schema(path: str | Path | None = None) -> etree.RelaxNG:
     schema's own folder; nothing is fetched from the network. Raises
     :class:`SchemaError` naming the path when it is missing or unreadable.
     """
-    resolved = Path(path) if path is not None else DEFAULT_DOMAIN_SCHEMA
-    return _load(resolved.absolute())
+    return _load(schema_path(path))
 
 
 def domain_schema_problems(
@@ -116,10 +130,12 @@ def domain_schema_problems(
     Text is parsed with devframe's safe parser (hostile XML is refused with an
     :class:`~devframe.XMLError` naming ``source``), so line numbers refer to it.
     ``timeout`` (seconds): validate in a forked child process and raise
-    :class:`SchemaTimeoutError` when it takes longer (see there why it can); None
-    validates in this process, however long it takes.
+    :class:`SchemaTimeoutError` when it takes longer (see there why it can); a schema not
+    loaded yet in this process is loaded in that child too, inside the limit (an include
+    that blocks, a FIFO, cannot hang the caller). None validates in this process, however
+    long it takes.
     """
-    relaxng = load_domain_schema(schema)
+    path = schema_path(schema)  # missing: reported here, before any child is started
     document: etree._Element | etree._ElementTree
     if isinstance(xml, (str, bytes)):
         document = parse_xml(xml, source=source, limits=limits)
@@ -128,9 +144,9 @@ def domain_schema_problems(
     else:
         raise XMLError(f"expected XML as str, bytes or an lxml element, got {type(xml).__name__}", source=source)
     if timeout is None:
-        found = _validate(relaxng, document)
+        found = _validate(_load(path), document)
     else:
-        found = _validate_in_child(relaxng, document, timeout, source)
+        found = _validate_in_child(path, document, timeout, source)
     problems = [SchemaProblem(line, message) for line, message in found]
     return problems
 
@@ -149,11 +165,15 @@ def _validate(
 
 
 def _child(
-    relaxng: etree.RelaxNG, document: etree._Element | etree._ElementTree, conn: Connection
+    path: Path, document: etree._Element | etree._ElementTree, conn: Connection
 ) -> None:  # pragma: no cover - runs in the forked child
     try:
+        # Loaded here (or inherited, when the parent loaded it before): inside the limit.
+        relaxng = _load(path)
         # Single-threaded here, and the lock may have been held by another thread at fork.
         conn.send(("ok", _validate(relaxng, document, lock=False)))
+    except SchemaError as exc:
+        conn.send(("schema", str(exc)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
@@ -161,22 +181,25 @@ def _child(
 
 
 def _validate_in_child(
-    relaxng: etree.RelaxNG, document: etree._Element | etree._ElementTree, timeout: float, source: str | None
+    path: Path, document: etree._Element | etree._ElementTree, timeout: float, source: str | None
 ) -> list[tuple[int | None, str]]:
-    # A forked child inherits the parsed document and the compiled schema: nothing is
-    # serialized or loaded again, and a validation that runs away can be killed.
+    # A forked child inherits the parsed document and, once loaded, the compiled schema:
+    # nothing is serialized or loaded twice, and a load or validation that runs away can
+    # be killed.
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(relaxng, document, send), daemon=True)
+    child = context.Process(target=_child, args=(path, document, send), daemon=True)
     child.start()
     send.close()
     try:
         if not receive.poll(timeout):
             prefix = f"{source}: " if source else ""
+            loading = "" if path in _LOADED else f"loading the schema {path} and "
             raise SchemaTimeoutError(
-                f"{prefix}schema validation did not finish within {timeout:g} s and was stopped: libxml2's "
+                f"{prefix}{loading}schema validation did not finish within {timeout:g} s and was stopped: libxml2's "
                 "RelaxNG engine is exponential in the optional attributes of one element (a <driver> with "
-                "16 attributes takes seconds, 18 take minutes); the document may well be valid"
+                "16 attributes takes seconds, 18 take minutes), and a schema file that blocks (a FIFO among "
+                "its includes) never loads; the document may well be valid"
             )
         try:
             status, payload = receive.recv()
@@ -187,6 +210,8 @@ def _validate_in_child(
         if child.is_alive():
             child.kill()
         child.join()
+    if status == "schema":
+        raise SchemaError(str(payload))
     if status != "ok":
         raise SchemaError(f"schema validation failed: {payload}")
     return list(payload)

@@ -21,19 +21,19 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import uuid as uuidlib
-import xml.etree.ElementTree as PyET
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import pytest
 from lxml import etree
 
 from devframe.core.device import Device, UnknownDevice
 from devframe.core.domain import Domain, parse_domain
-from devframe.core.errors import DevframeError
-from devframe.core.fields import INT, Choice, Field, Flag, _Bool
+from devframe.core.errors import DevframeError, FieldValueError, SpecError
+from devframe.core.fields import INT, Choice, Field, Flag, _Bool, _split_path
 from devframe.core.registry import Registry, create_registry
 from devframe.core.safexml import parse_trusted_xml, parse_xml
 
@@ -42,15 +42,25 @@ __all__ = [
     "DOMAIN_RNG",
     "SAMPLE_DOMAINS",
     "assert_edit_changes_only",
+    "assert_reported_not_raised",
+    "assert_set_changes_only",
+    "assert_set_refused",
+    "assert_spec_refused",
+    "assert_spec_round_trip",
     "canonical",
     "contract_tests",
     "corpus_files",
+    "edit_tests",
     "find_corpus",
+    "one_device",
+    "plugin_registry",
     "sample_domain_files",
     "validate_against_schema",
     "without_field",
     "wrap_in_domain",
 ]
+
+D = TypeVar("D", bound=Device)
 
 DOMAIN_RNG = Path(os.environ.get("DEVFRAME_DOMAIN_RNG", "/usr/share/libvirt/schemas/domain.rng"))
 #: devframe's own test domains, written for the project and shipped with the core; see its README.md
@@ -63,12 +73,22 @@ CONTRACT_SCHEMA_TIMEOUT = 120.0
 
 
 def canonical(xml: str | bytes | etree._Element) -> str:
-    """C14N 2.0 with whitespace-only text stripped: the equality devframe promises."""
+    """C14N 2.0 with whitespace-only text stripped: the equality devframe promises.
+
+    Takes any well-formed XML 1.0, names included: an attribute or element name may be
+    any letter (``<a ü='1'/>``, CJK, astral planes), which neither lxml's default ASCII
+    output nor Python's expat parser can carry, so text is parsed by libxml2 here and
+    an element is serialized as text first. Bytes keep their declared encoding.
+    """
     if isinstance(xml, etree._Element):
-        xml = etree.tostring(xml, with_tail=False)
-    if isinstance(xml, bytes):
-        xml = xml.decode("utf-8")
-    return PyET.canonicalize(xml, strip_text=True, with_comments=True)
+        # As text: inherited namespace declarations come along, names stay as written.
+        xml = etree.tostring(xml, encoding="unicode", with_tail=False)
+    data, encoding = (xml.encode("utf-8"), "utf-8") if isinstance(xml, str) else (xml, None)
+    parser = etree.XMLParser(encoding=encoding, resolve_entities=False, load_dtd=False, no_network=True, huge_tree=True)
+    tree = etree.fromstring(data, parser).getroottree()
+    # lxml-stubs do not know c14n2's options.
+    out: bytes = etree.tostring(tree, method="c14n2", strip_text=True, with_comments=True)  # type: ignore[call-overload]
+    return out.decode("utf-8")
 
 
 def find_corpus() -> Path | None:
@@ -167,6 +187,107 @@ def assert_edit_changes_only(
     assert changed, f"no sample let {name} change"
 
 
+def edit_tests(
+    plugin: str, dev_class: type[Device], samples: Sequence[str], edits: Mapping[str, Sequence[Any]]
+) -> type:
+    """A pytest test class: ``edits`` names a value (or several) for every modeled field of
+    ``dev_class`` (each :class:`Field` and :class:`Flag`), and setting each on the
+    ``samples`` changes that field's XML only (:func:`assert_edit_changes_only`)."""
+
+    class EditTests:
+        __test__ = True
+
+        def test_edits_cover_every_modeled_field(self) -> None:
+            modeled = {n for n, f in dev_class.fields.items() if isinstance(f, (Field, Flag))}
+            assert set(edits) == modeled
+
+        @pytest.mark.parametrize("name", sorted(edits))
+        def test_setting_each_modeled_field_changes_only_it(self, name: str) -> None:
+            registry = create_registry(only=[plugin], strict=True, env={})
+            assert_edit_changes_only(registry, dev_class, samples, name, edits[name])
+
+    EditTests.__name__ = EditTests.__qualname__ = f"Edits_{plugin}"
+    return EditTests
+
+
+@overload
+def one_device(registry: Registry, xml: str, dev_class: None = None, *, arch: str = ...) -> Device: ...
+@overload
+def one_device(registry: Registry, xml: str, dev_class: type[D], *, arch: str = ...) -> D: ...
+def one_device(registry: Registry, xml: str, dev_class: type[D] | None = None, *, arch: str = "x86_64") -> Device:
+    """The one device of ``xml`` (a device element, wrapped in a domain, or a whole domain)
+    parsed with ``registry``; an instance of ``dev_class`` when given."""
+    text = xml if xml.lstrip().startswith("<domain") else wrap_in_domain(xml, arch=arch)
+    devices = parse_domain(text, registry=registry).devices
+    assert len(devices) == 1, f"expected one device, got {devices!r}"
+    (device,) = devices
+    if dev_class is not None:
+        assert isinstance(device, dev_class), f"{device!r} is not a {dev_class.__name__}: {device.error}"
+    return device
+
+
+def assert_spec_round_trip(registry: Registry, device: Device, xml: str | None = None) -> dict[str, Any]:
+    """``device``'s dev_spec builds a device of its class with the same spec and, in
+    canonical form, the same XML (``xml``, default: the device's own element). Returns
+    the spec."""
+    spec = device.to_spec()
+    again = registry.device_from_spec(spec)
+    assert type(again) is type(device), f"{device!r} came back as {again!r}"
+    assert again.to_spec() == spec, f"spec round trip differs: {spec!r:.300}"
+    assert canonical(again.to_xml()) == canonical(device.element if xml is None else xml)
+    return spec
+
+
+def assert_set_changes_only(device: Device, name: str, value: Any, place: str, raw: str) -> None:
+    """Setting field ``name`` to ``value`` writes ``raw`` at ``place`` of the element (a
+    field path written out by the test: ``"driver@iommu"``, ``"@model"``, ``"size"`` for a
+    child's text, ``"."`` for the element's own) and changes nothing else; the field then
+    reads ``value``. ``place`` must already be in the element."""
+    steps, attr = _split_path(place)
+    expected = copy.deepcopy(device.element)
+    target: etree._Element | None = expected
+    for step in steps:
+        target = next(target.iterchildren(step), None) if target is not None else None
+    assert target is not None, f"{place!r} is not in {device!r}"
+    if attr is None:
+        target.text = raw
+    else:
+        target.set(attr, raw)
+    setattr(device, name, value)
+    assert canonical(device.element) == canonical(expected), f"setting {name} changed more than {place}"
+    assert getattr(device, name) == value
+
+
+def assert_set_refused(device: Device, name: str, *values: Any) -> None:
+    """Setting field ``name`` to each of ``values`` raises a :class:`FieldValueError` naming
+    it and leaves the element as it was."""
+    before = canonical(device.element)
+    for value in values:
+        with pytest.raises(FieldValueError, match=re.escape(repr(name))):
+            setattr(device, name, value)
+    assert canonical(device.element) == before, f"a refused {name} changed the element"
+
+
+def assert_spec_refused(registry: Registry, spec: Mapping[str, Any], key: str) -> None:
+    """``registry.device_from_spec(spec)`` raises a :class:`SpecError` naming ``key``."""
+    with pytest.raises(SpecError, match=re.escape(key)):
+        registry.device_from_spec(spec)
+
+
+def assert_reported_not_raised(device: Device, name: str, xml: str | None = None) -> None:
+    """A value of field ``name`` that does not fit it: ``problems()`` names the field,
+    ``to_spec()`` raises a :class:`FieldValueError` (naming it, for a field of the device
+    itself; an item of a :class:`Children` field names its own field), and the element is
+    kept as written (equal to ``xml``, when given)."""
+    quoted = repr(name)
+    assert any(quoted in p or p.startswith(f"{name}: ") for p in device.problems()), device.problems()
+    own = isinstance(device.fields.get(name), Field)
+    with pytest.raises(FieldValueError, match=re.escape(quoted) if own else None):
+        device.to_spec()
+    if xml is not None:
+        assert canonical(device.to_xml()) == canonical(xml)
+
+
 def wrap_in_domain(*device_xml: str | etree._Element, arch: str = "x86_64", domain_type: str = "kvm") -> str:
     """A minimal schema-valid domain holding the given device elements."""
     parts = []
@@ -198,6 +319,17 @@ def devframe_registry() -> Callable[..., Registry]:
         return create_registry(only=names, strict=strict, plugins=plugins, env={})
 
     return make
+
+
+def plugin_registry(*plugins: str, name: str = "registry") -> Any:
+    """A fixture giving a strict registry with only ``plugins`` loaded, for a plugin's
+    tests: ``registry = plugin_registry("rng")`` at module level."""
+
+    @pytest.fixture(name=name)
+    def fixture() -> Registry:
+        return create_registry(only=plugins, strict=True, env={})
+
+    return fixture
 
 
 @pytest.fixture

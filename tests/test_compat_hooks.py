@@ -28,6 +28,7 @@ import devframe
 from devframe import (
     INT,
     Claim,
+    DevframeError,
     Device,
     DeviceType,
     Field,
@@ -35,6 +36,7 @@ from devframe import (
     PluginError,
     Registry,
     Resolvers,
+    SpecError,
     UnknownDevice,
     create_registry,
     hookimpl,
@@ -521,14 +523,12 @@ class BadFromSpec:
     ],
     ids=["raises", "wrong-type", "none"],
 )
-def test_from_spec_hook_failing_keeps_the_spec_as_unknown_device(result: Any, needle: str) -> None:
-    with captured() as logs:
-        device = registry(BadFromSpec(result)).device_from_spec(SPEC)
-    assert isinstance(device, UnknownDevice) and device.dev_type == "knob"
-    assert "oldie" in (device.error or "") and needle in (device.error or "")
-    # Nothing the engine sent is lost: alias, address, and every other key in metadata.
-    assert device.alias == "ua-7" and device.address == {"type": "pci", "slot": "0x05"}
-    assert device.metadata["note"] == "kept" and device.metadata["size"] == 3
+def test_from_spec_hook_failing_refuses_the_spec_and_reports_the_plugin(result: Any, needle: str) -> None:
+    """Issue 20 item 4: never a placeholder device; the spec is refused, the plugin named."""
+    with captured() as logs, pytest.raises(DevframeError) as refused:
+        registry(BadFromSpec(result)).device_from_spec(SPEC)
+    assert "oldie" in str(refused.value) and needle in str(refused.value)
+    assert isinstance(refused.value, (SpecError, PluginError))
     (error,) = errors_of(logs)
     assert error["plugin"] == "oldie" and error["device_id"] == "7" and error["dev_type"] == "knob"
     assert error["operation"] == "from_spec" and needle in error["error"]
@@ -650,10 +650,8 @@ def test_a_class_overriding_from_spec_with_the_wrong_answer_is_reported() -> Non
         def devframe_register_device_types(self, register: Any) -> None:
             register(DictKnob)
 
-    with captured() as logs:
-        device = create_registry(entry_points=False, plugins=[("dict", Plugin())], env={}).device_from_spec(SPEC)
-    assert isinstance(device, UnknownDevice) and device.metadata["note"] == "kept"
-    assert "DictKnob.from_spec returned dict, expected a DictKnob" in (device.error or "")
+    with captured() as logs, pytest.raises(PluginError, match=r"DictKnob\.from_spec returned dict, expected a"):
+        create_registry(entry_points=False, plugins=[("dict", Plugin())], env={}).device_from_spec(SPEC)
     assert errors_of(logs)[0]["operation"] == "from_spec" and errors_of(logs)[0]["plugin"] == "dict"
 
 

@@ -12,6 +12,7 @@ from devframe import (
     ON_OFF,
     STR,
     YES_NO,
+    AddressField,
     Children,
     Choice,
     DevframeError,
@@ -274,6 +275,49 @@ def test_address_carries_nested_parts_through_specs():
     assert rebuilt.element.find("address/zpci").attrib == {"uid": "0x0001", "fid": "0x00000000"}
     rebuilt.address = {"type": "ccw", "cssid": "0xfe", "ssid": "0x0", "devno": "0x0001"}
     assert rebuilt.element.find("address/zpci") is None  # another address type drops the PCI parts
+
+
+class Gadget(Device):
+    """A device with a host address too (``source/address`` has no type in libvirt)."""
+
+    dev_type = "gadget"
+    tag = "gadget"
+    child_order: ClassVar[tuple[str, ...]] = ("source", "alias", "address")
+
+    host_address = AddressField("source/address", spec="specParams.hostAddress")
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        "<gadget><address/></gadget>",
+        "<gadget><address type='pci'/></gadget>",
+        "<gadget><address type='pci'><zpci/></address></gadget>",
+        "<gadget><source><address/></source><address type='pci'/></gadget>",
+    ],
+)
+def test_an_address_without_attributes_round_trips_through_the_spec(xml: str) -> None:
+    """libvirt's schema: the guest address needs a type (``<address type='pci'/>``: any PCI
+    slot), a host address has none. Both an empty dict and a type alone come back."""
+    device = Gadget(etree.fromstring(xml))
+    spec = device.to_spec()
+    again = Gadget.from_spec(spec)
+    assert c14n(again.element) == c14n(device.element)
+    assert again.to_spec() == spec
+
+
+def test_an_address_without_a_type_is_a_problem_only_for_the_guest_address() -> None:
+    untyped = Gadget(etree.fromstring("<gadget><address/></gadget>"))
+    assert untyped.address == {}
+    assert [p for p in untyped.problems() if "address" in p and "type" in p]
+    assert Gadget(etree.fromstring("<gadget><address type='pci'/></gadget>")).problems() == []
+    assert Gadget(etree.fromstring("<gadget><source><address/></source></gadget>")).problems() == []
+
+
+@pytest.mark.parametrize("given", [None, ""])
+def test_no_address_in_a_spec_builds_none(given: Any) -> None:
+    assert Gadget.from_spec({"type": "gadget", "address": given}).to_xml() == "<gadget/>"
+    assert "address" not in Gadget.from_spec({"type": "gadget"}).to_spec()
 
 
 def test_same_as_compares_xml_and_metadata_without_decoding():

@@ -16,6 +16,7 @@ REQUIRED_HOOKS = {
     "devframe_spec_list_from_legacy_conf": ("conf", "arch"),
     "devframe_legacy_conf_keys": (),
     "devframe_cli_commands": (),
+    "devframe_register_event_sinks": ("register",),
 }
 # The routed hooks of issue 2, honoured for one release after issue 13 (with a warning).
 DEPRECATED = {

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import json
 import os
 import sys
 from pathlib import Path
@@ -26,8 +27,9 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from devframe import ARCHES, DevframeError, Registry, create_registry, parse_domain
+from devframe.core.limits import MAX_DEPTH, MAX_INT_DIGITS, MAX_NAME_LENGTH, MAX_START_TAG_BYTES, MAX_TEXT_BYTES
 from devframe.core.metadata import NS
-from devframe.testing import corpus_files
+from devframe.testing import corpus_files, wrap_in_domain
 
 _CHECKS_PATH = Path(__file__).resolve().parent.parent / "fuzz" / "checks.py"
 _spec = importlib.util.spec_from_file_location("devframe_fuzz_checks", _CHECKS_PATH)
@@ -153,6 +155,57 @@ def mutated_corpus(draw: st.DrawFn) -> bytes:
     return data
 
 
+# Around every limit of devframe.core.limits (issue 20): integers at, just under and past
+# the digits devframe takes (and Python's own 4,300), texts around the name, start-tag and
+# text-node limits (plain, escaped, two-byte, base64-bound), nesting around the depth limit.
+# (base, exponent, offset): 10**640 - 1 is the largest integer devframe takes; the edges are
+# built when drawn, so no strategy's repr holds an integer Python cannot print.
+_INT_EDGES = [
+    (2, 63, 0), (2, 64, 0), (2, 70, 0), (10, MAX_INT_DIGITS - 1, 0), (10, MAX_INT_DIGITS, -1),
+    (10, MAX_INT_DIGITS, 0), (10, MAX_INT_DIGITS, 1), (2, 2200, 0), (10, 4299, 0), (10, 4300, 0), (10, 5000, 0),
+]  # fmt: skip
+limit_ints = st.builds(
+    lambda edge, negative: (-1 if negative else 1) * (edge[0] ** edge[1] + edge[2]),
+    st.sampled_from(_INT_EDGES),
+    st.booleans(),
+)
+_SIZES = [
+    MAX_NAME_LENGTH - 1, MAX_NAME_LENGTH, MAX_NAME_LENGTH + 1,
+    MAX_START_TAG_BYTES // 6, MAX_START_TAG_BYTES - 100, MAX_START_TAG_BYTES + 1,
+    MAX_TEXT_BYTES - 1, MAX_TEXT_BYTES, MAX_TEXT_BYTES + 1,
+]  # fmt: skip
+limit_texts = st.builds(
+    lambda size, char: char * max(1, size // len(char.encode())),
+    st.sampled_from(_SIZES),
+    st.sampled_from(["x", "&", "é", "\x01"]),
+)
+
+
+def _nest(value: Any, depth: int, as_list: bool) -> Any:
+    for _ in range(depth):
+        value = [value] if as_list else {"a": value}
+    return value
+
+
+def _holding_itself(as_list: bool) -> Any:
+    value: Any = [] if as_list else {}
+    if as_list:
+        value.append([1, value])
+    else:
+        value["self"] = {"again": value}
+    return value
+
+
+deep_values = st.one_of(
+    st.builds(
+        _nest,
+        st.sampled_from(["x", 1, None]),
+        st.sampled_from([MAX_DEPTH - 6, MAX_DEPTH - 5, MAX_DEPTH - 4, MAX_DEPTH - 3, 2000]),
+        st.booleans(),
+    ),
+    st.builds(_holding_itself, st.booleans()),
+)
+
 json_scalars = st.one_of(
     st.none(),
     st.booleans(),
@@ -160,6 +213,8 @@ json_scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=20),
     attribute_values,
+    limit_ints,
+    limit_texts,
 )
 json_values = st.recursive(
     json_scalars,
@@ -171,6 +226,7 @@ json_values = st.recursive(
 )
 any_values = st.one_of(
     json_values,
+    deep_values,
     st.tuples(json_scalars, json_scalars),
     st.binary(max_size=8),
     st.sets(st.integers(), max_size=3),
@@ -337,6 +393,8 @@ def test_real_specs_were_collected() -> None:
 @given(data=st.data())
 def test_random_specs(registry: Registry, data: st.DataObject) -> None:
     spec = data.draw(random_specs(sorted(registry.routes)))
+    if data.draw(st.booleans()):  # a value nested around the depth limit, or holding itself
+        spec[data.draw(st.sampled_from(["extra", "deviceId", "address", "specParams"]))] = data.draw(deep_values)
     checks.check_spec(spec, registry)
 
 
@@ -391,3 +449,80 @@ def test_every_arch_converts_a_typical_legacy_conf(registry: Registry, arch: str
     conf = {"display": "vnc", "macAddr": "00:1a:4a:16:01:51", "nicModel": "virtio", "bridge": "ovirtmgmt"}
     specs = checks.check_legacy(conf, arch, registry)
     assert specs and {s["type"] for s in specs} >= {"interface"}
+
+
+# -- NaN in metadata --------------------------------------------------------------------------
+
+_NAN = float("nan")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [_NAN, [_NAN, 1.5], {"k": {"n": _NAN}}, [{"n": [_NAN]}]],
+    ids=["float", "in a list", "in a dict", "nested"],
+)
+def test_nan_metadata_round_trips_and_the_checks_call_it_equal(registry: Registry, value: Any) -> None:
+    """libvirt's <metadata> is XML text, so it carries a float NaN (written ``nan`` with
+    type="float"): it is kept, reads back as a NaN, and the checks compare NaN with NaN as
+    the same value (``==`` never does), where a fresh copy used to be a false mismatch."""
+    spec = {"type": "sound", "device": "ich6", "deviceId": "5f0c2a4e-1b3d-4c5e-8f70-000000000a1a", "x": value}
+    device = checks.check_spec(spec, registry)
+    assert device is not None
+    host = parse_domain(wrap_in_domain(), registry=registry)
+    host.add(device)
+    again = parse_domain(host.to_xml(), registry=registry).devices[0].to_spec()["x"]
+    assert "nan" in json.dumps(again).lower()  # a NaN came back, not a string or nothing
+    assert checks.same_spec(again, value)
+    assert not checks.same_spec(again, json.loads(json.dumps(value).replace("NaN", "1.0")))
+    checks.check_metadata_value("x", value)
+
+
+# -- field assignment, metadata and edits, around every limit (issue 20) ---------------------------
+
+_WITH_DEVICES = [data for data in _CORPUS_BYTES if parse_domain(data).devices]
+
+
+@st.composite
+def corpus_device(draw: st.DrawFn, registry: Registry) -> tuple[Any, int]:
+    """A fresh parse of a sample domain, and the index of one of its devices."""
+    data = draw(st.sampled_from(_WITH_DEVICES))
+    domain = parse_domain(data, registry=registry, source="fuzz-edit")
+    return domain, draw(st.integers(0, len(domain.devices) - 1))
+
+
+field_values = st.one_of(
+    json_scalars, json_values, deep_values, st.builds(object), st.binary(max_size=4), st.none(),
+    st.dictionaries(st.sampled_from(["type", "bus", "slot", "zpci", "controller", "unit"]),
+                    st.one_of(attribute_values, limit_ints, limit_texts, json_values), max_size=4),
+    st.lists(st.dictionaries(names, st.one_of(attribute_values, limit_ints, limit_texts), max_size=3), max_size=3),
+)  # fmt: skip
+
+
+@FUZZ
+@given(data=st.data())
+def test_field_assignment_around_every_limit(registry: Registry, data: st.DataObject) -> None:
+    domain, index = data.draw(corpus_device(registry))
+    device = domain.devices[index]
+    name = data.draw(st.sampled_from(sorted(device.fields)))
+    checks.check_field_assignment(domain, index, name, data.draw(field_values), registry)
+
+
+metadata_keys = st.one_of(names, st.text(max_size=12), limit_texts.filter(lambda t: len(t) < 2 * MAX_NAME_LENGTH))
+
+
+@FUZZ
+@given(data=st.data())
+def test_metadata_values_around_every_limit_through_a_domain(registry: Registry, data: st.DataObject) -> None:
+    domain, index = data.draw(corpus_device(registry))
+    where = data.draw(st.one_of(st.none(), st.just(index)))
+    key = data.draw(metadata_keys)
+    value = data.draw(st.one_of(json_values, deep_values, limit_ints, limit_texts, any_values))
+    checks.check_metadata_assignment(domain, where, key, value, registry)
+
+
+@FUZZ
+@given(data=st.data())
+def test_edits_at_any_position(registry: Registry, data: st.DataObject) -> None:
+    domain, index = data.draw(corpus_device(registry))
+    position = data.draw(st.one_of(limit_ints, st.integers(-5, 5), st.sampled_from(["1", 1.5, None, True])))
+    checks.check_edit(domain, index, position, registry)

@@ -18,7 +18,14 @@ PACKAGE = REPO / "devframe"
 
 def _graph() -> tuple[Graph, dict[str, Path]]:
     graph, files = import_graph(PACKAGE)
-    assert {"devframe.agent.host", "devframe.agent.guest", "devframe.core.domain", "devframe.cli"} <= set(graph)
+    assert {
+        "devframe.agent.host",
+        "devframe.agent.guest",
+        "devframe.core.domain",
+        "devframe.cli",
+        "devframe.fleet.agent",
+        "devframe.fleet.jetstream",
+    } <= set(graph)
     return graph, files
 
 

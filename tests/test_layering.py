@@ -1,5 +1,6 @@
-"""The layers: the core never imports the agent, the CLI, the test tools or a plugin; the
-agent never imports the CLI or the test tools; plugins use only ``devframe``.
+"""The layers: the core never imports the agent, the fleet, the CLI, the test tools or a
+plugin; the agent never imports the fleet, the CLI or the test tools; the fleet never
+imports the CLI or the test tools; plugins use only ``devframe``.
 
 Checked with ``ast`` over the source files (tests/import_scan.py), so imports inside
 functions and under ``if TYPE_CHECKING:`` count too. Import circles: test_import_graph.py.
@@ -14,6 +15,7 @@ from import_scan import REPO, imports, py_files, within
 
 CORE = REPO / "devframe" / "core"
 AGENT = REPO / "devframe" / "agent"
+FLEET = REPO / "devframe" / "fleet"
 PLUGINS = REPO / "plugins"
 
 PLUGIN_PACKAGES = sorted(p.name for p in PLUGINS.glob("*/devframe_*") if p.is_dir())
@@ -27,6 +29,8 @@ def core_violations(path: Path, root: Path = REPO) -> list[str]:
             reason = None
             if within(target, "devframe.agent"):
                 reason = "the libvirt agent layer (devframe.agent)"
+            elif within(target, "devframe.fleet"):
+                reason = "the fleet (devframe.fleet), above the agent"
             elif within(target, "devframe.cli"):
                 reason = "the CLI (devframe.cli)"
             elif within(target, "devframe.testing"):
@@ -45,9 +49,26 @@ def agent_violations(path: Path, root: Path = REPO) -> list[str]:
     found = []
     for line, module, names in imports(path):
         for target in [module] + [f"{module}.{n}" for n in names]:
+            if within(target, "devframe.cli") or within(target, "devframe.testing") or within(target, "devframe.fleet"):
+                layer = (
+                    "the CLI"
+                    if within(target, "devframe.cli")
+                    else "the fleet"
+                    if within(target, "devframe.fleet")
+                    else "the test tools"
+                )
+                found.append(f"{path.relative_to(root)}:{line}: the agent imports {target}: {layer} sit above it")
+                break
+    return found
+
+
+def fleet_violations(path: Path, root: Path = REPO) -> list[str]:
+    found = []
+    for line, module, names in imports(path):
+        for target in [module] + [f"{module}.{n}" for n in names]:
             if within(target, "devframe.cli") or within(target, "devframe.testing"):
                 layer = "the CLI" if within(target, "devframe.cli") else "the test tools"
-                found.append(f"{path.relative_to(root)}:{line}: the agent imports {target}: {layer} sit above it")
+                found.append(f"{path.relative_to(root)}:{line}: the fleet imports {target}: {layer} sit above it")
                 break
     return found
 
@@ -87,6 +108,12 @@ def test_agent_never_imports_cli_or_testing() -> None:
     assert not problems, "layering broken:\n" + "\n".join(problems)
 
 
+def test_fleet_never_imports_cli_or_testing() -> None:
+    assert len(py_files(FLEET)) >= 6
+    problems = [p for path in py_files(FLEET) for p in fleet_violations(path)]
+    assert not problems, "layering broken:\n" + "\n".join(problems)
+
+
 @pytest.mark.parametrize("package", PLUGIN_PACKAGES)
 def test_plugins_import_only_the_public_api(package: str) -> None:
     root = next(PLUGINS.glob(f"*/{package}"))
@@ -113,9 +140,10 @@ def test_checker_catches_each_kind_of_violation(tmp_path: Path) -> None:
         "if TYPE_CHECKING:\n"
         "    from devframe.testing import registry\n"
         "from devframe import testing\n"
+        "from devframe.fleet import FleetView\n"
     )
     found = core_violations(bad_core, tmp_path)
-    assert sorted(int(f.split(":")[1]) for f in found) == [2, 4, 5, 6, 8, 9], found
+    assert sorted(int(f.split(":")[1]) for f in found) == [2, 4, 5, 6, 8, 9, 10], found
     assert all(f.startswith("devframe/core/bad.py:") for f in found)
     agent = tmp_path / "devframe" / "agent"
     agent.mkdir()
@@ -127,8 +155,21 @@ def test_checker_catches_each_kind_of_violation(tmp_path: Path) -> None:
         "def later():\n"
         "    from ..cli import main\n"
         "from devframe import cli, testing\n"
+        "from devframe.fleet.view import FleetView\n"
     )
-    assert sorted(int(f.split(":")[1]) for f in agent_violations(bad_agent, tmp_path)) == [4, 5]
+    assert sorted(int(f.split(":")[1]) for f in agent_violations(bad_agent, tmp_path)) == [4, 5, 6]
+    fleet = tmp_path / "devframe" / "fleet"
+    fleet.mkdir()
+    (fleet / "__init__.py").write_text("")
+    bad_fleet = fleet / "bad.py"
+    bad_fleet.write_text(
+        "from devframe.agent import Host\n"
+        "from devframe.core.log import get_logger\n"
+        "def later():\n"
+        "    from devframe.cli.monitor import monitor\n"
+        "from devframe import testing\n"
+    )
+    assert sorted(int(f.split(":")[1]) for f in fleet_violations(bad_fleet, tmp_path)) == [4, 5]
     plugin = tmp_path / "devframe_x"
     plugin.mkdir()
     (plugin / "__init__.py").write_text("")

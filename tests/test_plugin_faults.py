@@ -6,7 +6,7 @@ hook raising / registering a wrong class at registration (tests/test_core_regist
 legacy raising, isolated unless strict (tests/test_specflow.py); the deprecated hooks'
 own wrong answers (tests/test_compat_hooks.py).
 
-Here: read_spec raising (from_spec); identity() raising / answering the wrong type
+Here: read_spec raising (from_spec: the spec is refused, issue 20); identity() raising / answering the wrong type
 (while binding and while writing metadata); legacy wrong type and the log line of a
 raising legacy hook; a class failing to be made keeps the device's bound metadata;
 every failure is logged naming the plugin and the device, and strict mode raises a
@@ -117,15 +117,15 @@ SPEC = {"type": "knob", "device": "knob", "deviceId": "7", "size": 3, "address":
 # -- from_spec (the class's read_spec) -----------------------------------------------------
 
 
-def test_from_spec_failure_keeps_the_spec_as_unknown_device() -> None:
+def test_from_spec_failure_refuses_the_spec_and_reports_the_plugin() -> None:
+    """Issue 20 item 4: a spec its class cannot build is refused naming the keys the class
+    was reading (never a placeholder device whose XML holds only an alias); the failure
+    is logged with the plugin, and strict mode raises a PluginError."""
     plugin, needle = Faulty("from_spec"), "boom in from_spec"
-    with captured() as logs:
-        device = registry(plugin).device_from_spec(SPEC)
-    assert isinstance(device, UnknownDevice) and device.dev_type == "knob"
-    assert "faulty" in (device.error or "") and needle in (device.error or "")
-    # Nothing the engine sent is lost: alias, address, and every other key in metadata.
-    assert device.alias == "ua-7" and device.address == {"type": "pci", "slot": "0x05"}
-    assert device.metadata["note"] == "kept" and device.metadata["size"] == 3
+    with captured() as logs, pytest.raises(SpecError) as refused:
+        registry(plugin).device_from_spec(SPEC)
+    message = str(refused.value)
+    assert "knob" in message and "'note'" in message and needle in message, message
     (error,) = errors_of(logs)
     assert error["plugin"] == "faulty" and error["device_id"] == "7" and error["dev_type"] == "knob"
     assert error["operation"] == "from_spec" and needle in error["error"]

@@ -10,22 +10,20 @@ a Guest reaches libvirt only through its Host's :meth:`Connection.call`.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit
 
-from devframe.agent.errors import AgentError, GuestGoneError, HostUnavailableError, describe
+from devframe.agent.errors import AgentError, EventLoopError, GuestGoneError, HostUnavailableError, describe
+from devframe.agent.event_types import LIBVIRT_EVENTS, ConnectionClosedEvent, Event, EventSource
 from devframe.agent.events import (
-    CONNECTION_CLOSED,
-    DEVICE_ADDED,
-    DEVICE_REMOVAL_FAILED,
-    DEVICE_REMOVED,
-    LIFECYCLE,
-    LIFECYCLE_NAMES,
-    Event,
+    EVENTS_ASYNCIO,
+    EVENTS_THREAD,
     EventHub,
+    EventStream,
     Subscription,
     Waiter,
     ensure_event_loop,
@@ -47,7 +45,10 @@ class Connection:
     ``reconnect_timeout``: how long a call keeps trying to reach the daemon.
     ``backoff``: first and largest delay between attempts. ``keepalive``: (interval,
     count) for remote connections. ``on_close(connection, reason)``: called when libvirt
-    closes the connection (reason: error, eof, keepalive, client).
+    closes the connection (reason: error, eof, keepalive, client). ``events``:
+    ``"thread"`` (libvirt's default event loop in a devframe thread, unless the process
+    already registered one) or ``"asyncio"`` (libvirtaio on ``loop``, default the running
+    loop: subscribers are then called on that loop); see :mod:`devframe.agent.events`.
     """
 
     def __init__(
@@ -58,13 +59,28 @@ class Connection:
         backoff: tuple[float, float] = (0.05, 2.0),
         keepalive: tuple[int, int] | None = (5, 3),
         on_close: Callable[[Self, str], Any] | None = None,
+        events: str = EVENTS_THREAD,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self.uri = uri
         self.reconnect_timeout = reconnect_timeout
         self.backoff = backoff
         self.keepalive = keepalive
         self.on_close = on_close
-        self.events = EventHub(uri)
+        if events not in (EVENTS_THREAD, EVENTS_ASYNCIO):
+            raise EventLoopError(f"host {uri!r}: events={events!r}: expected {EVENTS_THREAD!r} or {EVENTS_ASYNCIO!r}")
+        if events == EVENTS_ASYNCIO and loop is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                raise EventLoopError(
+                    f"host {uri!r}: events='asyncio' needs a running asyncio loop (create the Host in a "
+                    "coroutine, or pass loop=)"
+                ) from None
+        #: how libvirt's events run for this Host ("thread" or "asyncio")
+        self.events_mode = events
+        self._loop = loop if events == EVENTS_ASYNCIO else None
+        self.events = EventHub(uri, loop=self._loop)
         #: bumped on every new connection, so Guests know to look their domain up again
         self.generation = 0
         self._conn: Any = None
@@ -93,7 +109,7 @@ class Connection:
         if self._closed:
             raise HostUnavailableError(f"host {self.uri!r} is closed", uri=self.uri, operation="connect")
         libvirt = libvirt_module()
-        ensure_event_loop(libvirt)
+        ensure_event_loop(libvirt, self.events_mode, self._loop)
         delay, max_delay = self.backoff
         deadline = time.monotonic() + self.reconnect_timeout
         attempt = 0
@@ -132,42 +148,44 @@ class Connection:
         return "+" in parts.scheme or bool(parts.hostname)
 
     def _register_events(self, conn: Any, libvirt: Any) -> None:
-        def lifecycle(_conn: Any, dom: Any, event: int, detail: int, _opaque: Any) -> None:
-            name = LIFECYCLE_NAMES[event] if 0 <= event < len(LIFECYCLE_NAMES) else str(event)
-            self._publish(LIFECYCLE, dom, None, {"event": name, "event_code": event, "detail_code": detail})
-
-        def device(kind: str) -> Callable[..., None]:
-            def callback(_conn: Any, dom: Any, alias: str, _opaque: Any) -> None:
-                self._publish(kind, dom, alias, {})
-
-            return callback
-
-        registrations = (
-            (libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, lifecycle),
-            (libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, device(DEVICE_ADDED)),
-            (libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, device(DEVICE_REMOVED)),
-            (libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED, device(DEVICE_REMOVAL_FAILED)),
-        )
         self._callback_ids = []
-        for event_id, callback in registrations:
+        for source in LIBVIRT_EVENTS:
+            event_id = getattr(libvirt, source.event_id, None)
+            if event_id is None:
+                self._log.debug("event not known to this libvirt-python", event_id=source.event_id)
+                continue
             try:
-                self._callback_ids.append(conn.domainEventRegisterAny(None, event_id, callback, None))
+                self._callback_ids.append(conn.domainEventRegisterAny(None, event_id, self._callback(source), None))
             except libvirt.libvirtError as exc:
                 self._log.warning(
-                    "event not available on this driver", event_id=event_id, error=exc.get_error_message()
+                    "event not available on this driver", event_id=source.event_id, error=exc.get_error_message()
                 )
 
-    def _publish(self, kind: str, dom: Any, alias: str | None, detail: dict[str, Any]) -> None:
-        try:
-            name, uuid = dom.name(), dom.UUIDString()
-        except Exception:  # noqa: BLE001 - a vanished domain still gets its event through
-            name, uuid = None, None
-        self.events.publish(Event(kind=kind, uri=self.uri, domain=name, uuid=uuid, alias=alias, detail=detail))
+    def _callback(self, source: EventSource) -> Callable[..., None]:
+        def callback(_conn: Any, dom: Any, *args: Any) -> None:
+            # libvirt's loop calls this: build the event, hand it over, never raise.
+            try:
+                name, uuid = dom.name(), dom.UUIDString()
+            except Exception:  # noqa: BLE001 - a vanished domain still gets its event through
+                name, uuid = None, None
+            try:
+                event = source.build({"uri": self.uri, "domain": name, "uuid": uuid}, *args[:-1])
+                event = self._enrich(event, dom)
+            except Exception as exc:  # noqa: BLE001 - a malformed callback must not break libvirt's loop
+                self._log.error("cannot read libvirt event", event_id=source.event_id, error=repr(exc))
+                return
+            self.events.publish(event)
+
+        return callback
+
+    def _enrich(self, event: Event, dom: Any) -> Event:
+        """The event with what a subclass knows more (a Host adds the Guest and device)."""
+        return event
 
     def _closed_cb(self: Self, _conn: Any, reason: int, generation: int) -> None:
         reason_name = CLOSE_REASONS[reason] if 0 <= reason < len(CLOSE_REASONS) else str(reason)
         self._log.warning("libvirt closed the connection", reason=reason_name, generation=generation)
-        self.events.publish(Event(kind=CONNECTION_CLOSED, uri=self.uri, detail={"reason": reason_name}))
+        self.events.publish(ConnectionClosedEvent(uri=self.uri, reason=reason_name))
         if self.on_close is not None:
             try:
                 self.on_close(self, reason_name)
@@ -310,6 +328,25 @@ class Connection:
         """Start collecting matching events now; ``with host.waiter(...) as w: act(); w.wait(t)``."""
         self.connection()
         return Waiter(self.events, make_filter(kinds, domain=domain, uuid=uuid, alias=alias))
+
+    def event_stream(
+        self,
+        kinds: str | tuple[str, ...] | None = None,
+        *,
+        domain: str | None = None,
+        uuid: str | None = None,
+        alias: str | None = None,
+    ) -> EventStream:
+        """Matching events from now on, as an asyncio stream on the running loop
+        (``async with host.event_stream(...) as events: async for event in events``).
+
+        Connects first; call it from a coroutine. Blocking libvirt calls (connecting
+        included) belong in a thread (``asyncio.to_thread``) when the Host runs on the
+        same loop: the loop must keep running to deliver events.
+        """
+        self.connection()
+        loop = asyncio.get_running_loop()
+        return EventStream(self.events, make_filter(kinds, domain=domain, uuid=uuid, alias=alias), loop)
 
     def wait_for_event(
         self,

@@ -31,6 +31,7 @@ from devframe.core.identity import (
 )
 from devframe.core.metadata.binding import Entry
 from devframe.core.registry import Registry
+from devframe.core.xmledit import subtree_xml
 
 __all__ = ["Correlation", "KnownDevices", "correlate", "device_label", "spec_changes"]
 
@@ -54,6 +55,9 @@ class Correlation:
     removed: list[Device] = field(default_factory=list)
     changed: dict[str, dict[str, tuple[Any, Any]]] = field(default_factory=dict)
     by: dict[str, str] = field(default_factory=dict)
+    #: key -> (known dev_spec, reported dev_spec) of the pairs whose XML differed, as
+    #: built to compare them (callers reporting the change reuse them)
+    specs: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
     #: the reported devices as a snapshot: the known side of the next poll
     reported: KnownDevices | None = None
 
@@ -109,7 +113,8 @@ class KnownDevices:
         self, known: Domain | Iterable[Any], *, registry: Registry | None = None, _like: KnownDevices | None = None
     ) -> None:
         ids: list[str | None]
-        tostring = etree.tostring
+        # One element's XML at a cost that follows the element (devframe.core.xmledit).
+        tostring = subtree_xml
         xml: list[bytes] | None = None
         #: the domain's metadata section, while it is as parsed (see :meth:`section_xml`)
         self._section: Any = None
@@ -121,7 +126,7 @@ class KnownDevices:
         if isinstance(known, Domain):
             self._section = known.metadata_section
             devices = known.devices
-            xml = [tostring(device.element, with_tail=False) for device in devices]
+            xml = [tostring(device.element, as_bytes=True) for device in devices]
             ids, self._aliases = _device_ids(devices, xml, _like)
         else:
             devices, ids = [], []
@@ -145,7 +150,7 @@ class KnownDevices:
         self.dev_types: list[str] = [device.dev_type for device in devices]
         self.ids: list[str | None] = ids
         #: each device's element, serialized when the snapshot was made
-        self.xml: list[bytes] = xml if xml is not None else [tostring(d.element, with_tail=False) for d in devices]
+        self.xml: list[bytes] = xml if xml is not None else [tostring(d.element, as_bytes=True) for d in devices]
         #: each device's metadata: its DeviceMetadata, its entry still undecoded, or None
         self.metadata: list[Any] = [device.metadata_source for device in devices]
         self._raw: list[bytes | None] | None = None  # entry XML, made per device when compared
@@ -275,7 +280,9 @@ class KnownDevices:
                             continue
                 if self._same_metadata(index, live, found):
                     continue
-            diff = spec_changes(known_devices[index], live_devices[found])
+            before, after = _spec(known_devices[index]), _spec(live_devices[found])
+            result.specs[key] = (before, after)
+            diff = _diff(before, after)
             if diff:
                 result.changed[key] = diff
 
@@ -383,8 +390,12 @@ def _entry_xml(metadata: Any) -> bytes | None:
 
 def spec_changes(known: Device, reported: Device) -> dict[str, tuple[Any, Any]]:
     """The dev_spec fields (dotted paths) whose values differ between two devices."""
-    old = _flatten(_spec(known))
-    new = _flatten(_spec(reported))
+    return _diff(_spec(known), _spec(reported))
+
+
+def _diff(known: Mapping[str, Any], reported: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    old = _flatten(known)
+    new = _flatten(reported)
     changes: dict[str, tuple[Any, Any]] = {}
     for name in old.keys() | new.keys():
         before, after = old.get(name), new.get(name)

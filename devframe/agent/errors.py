@@ -10,9 +10,12 @@ __all__ = [
     "AgentError",
     "DetachFailedError",
     "DetachTimeoutError",
+    "DeviceMissingError",
+    "EventLoopError",
     "GuestGoneError",
     "HostUnavailableError",
     "LibvirtMissingError",
+    "UpdateRefusedError",
 ]
 
 
@@ -55,6 +58,26 @@ class DetachTimeoutError(AgentError):
 
 class DetachFailedError(AgentError):
     """libvirt reported that the guest refused to release a device."""
+
+
+class DeviceMissingError(AgentError):
+    """The domain has no device that is the one named (by alias, else identity)."""
+
+
+class UpdateRefusedError(AgentError):
+    """A live update asks for a change libvirt cannot make on a running domain.
+
+    Raised before anything is changed; ``fields`` names the fields refused.
+    """
+
+    def __init__(self, message: str, *, fields: tuple[str, ...] = (), **context: Any) -> None:
+        self.fields = fields
+        super().__init__(message, **context)
+
+
+class EventLoopError(AgentError):
+    """libvirt's event loop cannot run as asked (asyncio without a running loop, or
+    another event implementation already registered in this process)."""
 
 
 def describe(**context: Any) -> str:

@@ -14,17 +14,22 @@ A Host makes its Guests and hands each what it needs of the Host as a
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from devframe.agent.connection import Connection
 from devframe.agent.errors import AgentError
+from devframe.agent.event_types import Event, LifecycleEvent
+from devframe.agent.events import EVENTS_THREAD
 from devframe.agent.guest import Guest
 from devframe.agent.libvirt_api import libvirt_module
+from devframe.agent.stats import STATS_GROUPS, GuestStats, read_stats
 from devframe.core.prepare import HostFacts
 from devframe.core.safexml import parse_trusted_xml
 
@@ -46,7 +51,9 @@ class Host(Connection):
     process default). ``reconnect_timeout``: how long a call keeps trying to reach the
     daemon. ``backoff``: first and largest delay between attempts. ``keepalive``:
     (interval, count) for remote connections. ``on_close(host, reason)``: called when
-    libvirt closes the connection (reason: error, eof, keepalive, client).
+    libvirt closes the connection (reason: error, eof, keepalive, client). ``events``:
+    ``"thread"`` (default) or ``"asyncio"`` (libvirtaio on ``loop``, default the running
+    loop); see :mod:`devframe.agent.events`.
     """
 
     def __init__(
@@ -58,9 +65,17 @@ class Host(Connection):
         backoff: tuple[float, float] = (0.05, 2.0),
         keepalive: tuple[int, int] | None = (5, 3),
         on_close: Callable[[Host, str], Any] | None = None,
+        events: str = EVENTS_THREAD,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(
-            uri, reconnect_timeout=reconnect_timeout, backoff=backoff, keepalive=keepalive, on_close=on_close
+            uri,
+            reconnect_timeout=reconnect_timeout,
+            backoff=backoff,
+            keepalive=keepalive,
+            on_close=on_close,
+            events=events,
+            loop=loop,
         )
         self.registry = registry
         self._guests: dict[str, Guest] = {}
@@ -76,6 +91,18 @@ class Host(Connection):
             if guest is None:
                 guest = self._guests[uuid] = Guest(self, dom, forget=functools.partial(self._forget, uuid))
             return guest
+
+    def _enrich(self, event: Event, dom: Any) -> Event:
+        # On libvirt's event loop: the Guest (made if needed: no libvirt call) and the
+        # device it names, from the Guest's dev_map as it stands; never block here.
+        if event.uuid is None:
+            return event
+        if isinstance(event, LifecycleEvent) and event.event == "undefined":
+            with self._guests_lock:
+                guest = self._guests.pop(event.uuid, None)
+            return dataclasses.replace(event, guest=guest)
+        guest = self._guest_for(dom)
+        return dataclasses.replace(event, guest=guest, device=guest.note_event(event))
 
     def _forget(self, uuid: str) -> None:
         # Called by the Guest when its domain is gone for good: never hand it out again.
@@ -136,6 +163,42 @@ class Host(Connection):
             guest.wait_running(timeout)
         log.info("guest created", uuid=guest.uuid, persistent=persistent, started=start or not persistent)
         return guest
+
+    # -- statistics ----------------------------------------------------------------------
+
+    def device_stats(self, guests: Iterable[Guest] | None = None) -> list[GuestStats]:
+        """Per-device statistics of every running guest (or of ``guests``), keyed by each
+        guest's dev_map devices: ONE libvirt call for all of them
+        (``getAllDomainStats``, or ``domainListGetStats`` for given guests).
+
+        Each guest's devices are read from libvirt the first time only (the dev_map is
+        kept current afterwards), so later polls cost that one call.
+        """
+        libvirt = libvirt_module()
+        groups = 0
+        for name in STATS_GROUPS:
+            groups |= getattr(libvirt, name)
+        running = libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE
+        if guests is None:
+            records = self.call("get all domain stats", lambda c: c.getAllDomainStats(groups, running))
+        else:
+            wanted = list(guests)
+            if not wanted:
+                return []
+            records = self.call(
+                "get domain stats",
+                lambda c: c.domainListGetStats([g.virdomain(c) for g in wanted], groups, running),
+            )
+        out = []
+        for dom, record in records:
+            guest = self._guest_for(dom)
+            try:
+                tracked = guest.tracked
+            except AgentError as exc:  # stopped or gone since the poll: skipped, said so
+                self._log.info("guest left before its stats were read", domain=guest.name, error=str(exc))
+                continue
+            out.append(read_stats(guest, tracked, record))
+        return out
 
     # -- facts -------------------------------------------------------------------------
 

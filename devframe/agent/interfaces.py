@@ -2,8 +2,8 @@
 
 ``host.py`` makes Guests; ``guest.py`` never imports it. A Guest sees its Host only as a
 :class:`GuestHost` (the uri, the parser registry, the connection generation, the
-call-with-error-translation helper and the event waiter) plus a ``forget`` callback the
-Host hands it. mypy checks in host.py that a Host fits this Protocol.
+call-with-error-translation helper, the event waiter and subscription) plus a ``forget``
+callback the Host hands it. mypy checks in host.py that a Host fits this Protocol.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from devframe.agent.events import Waiter
+    from devframe.agent.event_types import Event
+    from devframe.agent.events import Subscription, Waiter
     from devframe.core.registry import Registry
 
 __all__ = ["GuestHost"]
@@ -54,3 +55,14 @@ class GuestHost(Protocol):
         alias: str | None = None,
     ) -> Waiter:
         """Start collecting matching events now (``with ... as w: act(); w.wait(t)``)."""
+
+    def subscribe(
+        self,
+        callback: Callable[[Event], Any],
+        kinds: str | tuple[str, ...] | None = None,
+        *,
+        domain: str | None = None,
+        uuid: str | None = None,
+        alias: str | None = None,
+    ) -> Subscription:
+        """Call ``callback(event)`` for matching events (on the Host's delivery thread or loop)."""

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "legacy": "devframe.cli.legacy:legacy",
     "run": "devframe.cli.run:run",
     "monitor": "devframe.cli.monitor:monitor",
+    "fleet": "devframe.cli.fleet:fleet",
 }
 
 PROG = "devframe"

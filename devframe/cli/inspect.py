@@ -14,6 +14,11 @@ and a PCI address need (a wider cell shifts only its own row); JSON starts at on
 is one document in the same schema either way: the specs of the first dev_type are
 written as they come, those of later dev_types wait in temporary files (in memory up to
 :data:`SPOOL_MEMORY` characters each, redacted as everything printed) until their turn.
+
+A device holding dev_spec keys no plugin maps (kept in its metadata, see
+:attr:`devframe.Device.unmapped_spec_keys`) shows them: in the table as
+``unmapped=key,key`` among its key fields; with ``--json`` as one line per device on
+stderr, after the JSON, so stdout stays the dev_spec_map an engine reads.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ __all__ = [
     "inspect_stream",
     "spec_map",
     "table_rows",
+    "unmapped_note",
+    "unmapped_notes",
     "write_spec_map",
     "write_table",
 ]
@@ -132,9 +139,34 @@ def _key_fields(device: Device) -> str:
             value = device.element.get(attribute)
             if value is not None:
                 fields.setdefault(attribute, value)
+    unmapped = _unmapped(device)
+    if unmapped:
+        fields["unmapped"] = ",".join(unmapped)
     if device.error:
         fields["error"] = device.error
     return " ".join(f"{name}={_show(value)}" for name, value in redact(fields).items())
+
+
+def _unmapped(device: Device) -> tuple[str, ...]:
+    """The device's unmapped dev_spec keys; never raises (metadata a plugin cannot read)."""
+    try:
+        return device.unmapped_spec_keys
+    except Exception:  # noqa: BLE001 - one odd device must not hide the rest
+        return ()
+
+
+def unmapped_note(device: Device) -> str | None:
+    """The line naming a device's dev_spec keys no plugin maps (key names only), or None."""
+    unmapped = _unmapped(device)
+    if not unmapped:
+        return None
+    who = f"{device.dev_type} alias={device.alias}" if device.alias else device.dev_type
+    return f"{who}: dev_spec keys no plugin maps (kept in metadata): {', '.join(unmapped)}"
+
+
+def unmapped_notes(domain: Domain) -> list[str]:
+    """One line per device holding dev_spec keys no plugin maps (key names only)."""
+    return [note for note in map(unmapped_note, domain.devices) if note is not None]
 
 
 def device_row(device: Device) -> tuple[str, str, str, str, str]:
@@ -273,19 +305,24 @@ class _Spool:
             self.file.close()
 
 
-def write_spec_map(stream: DomainStream, out: _Output) -> None:
-    """The dev_spec_map as ``json.dumps(spec_map, indent=2, ensure_ascii=False)`` writes it."""
+def write_spec_map(stream: DomainStream, out: _Output) -> list[str]:
+    """The dev_spec_map as ``json.dumps(spec_map, indent=2, ensure_ascii=False)`` writes it;
+    returns the :func:`unmapped_note` of every device that has one (a line each)."""
     from devframe.cli.jsonout import RedactedJSON
 
     dumps = RedactedJSON().dumps
     first: str | None = None
     later: dict[str, _Spool] = {}
+    notes: list[str] = []
     if stream.size > HOLD_BYTES:
         out.release()  # from the first device on
     try:
         for device in stream:
             dev_type = device.dev_type
             item = dumps(device_spec(device), 2)
+            note = unmapped_note(device)
+            if note is not None:
+                notes.append(note)
             if dev_type == first:
                 out.write(",\n    " + item)
             elif first is None:
@@ -311,6 +348,7 @@ def write_spec_map(stream: DomainStream, out: _Output) -> None:
     finally:
         for spool in later.values():
             spool.close()
+    return notes
 
 
 def _key(dev_type: str) -> str:
@@ -327,7 +365,8 @@ def inspect_stream(
     source: str | None = None,
 ) -> None:
     """What ``devframe inspect [--json]`` prints of ``target`` (a path or a seekable binary
-    file), written to ``out``; progress goes to ``err`` when it is a terminal."""
+    file), written to ``out``; progress goes to ``err`` when it is a terminal, and so do
+    the notes on unmapped dev_spec keys of ``--json``."""
     from devframe.core.safexml import ParseLimits
     from devframe.core.stream import DomainStream
 
@@ -339,11 +378,17 @@ def inspect_stream(
         if progress.enabled:
             progress.update(_progress_text(stream))
 
+    notes: list[str] = []
     try:
         stream = DomainStream(target, registry=registry, source=source, limits=ParseLimits.from_env(), progress=report)
-        (write_spec_map if as_json else write_table)(stream, output)
+        if as_json:
+            notes = write_spec_map(stream, output)
+        else:
+            write_table(stream, output)
     finally:
         progress.clear()
+    for note in notes:  # after the JSON: stdout stays the dev_spec_map an engine reads
+        err.write(note + "\n")
 
 
 @click.command()
@@ -352,6 +397,9 @@ def inspect_stream(
 @click.pass_context
 def inspect(ctx: click.Context, file: str, as_json: bool) -> None:
     """Show the devices of domain XML FILE ('-' for stdin), secrets hidden.
+
+    dev_spec keys no plugin maps (kept in a device's metadata) show as unmapped=...
+    in the table; with --json they are listed on stderr.
 
     Large documents are read and printed as they go, in bounded memory. Work lasting
     more than 2 seconds shows its progress on stderr when stderr is a terminal

@@ -4,9 +4,10 @@ default=str)`` writes, in one pass over the value.
 ``devframe inspect --json`` writes one dev_spec per device; for a million devices the
 standard library's indenting encoder (pure Python: its C encoder does not indent) and a
 separate redaction pass cost more than parsing the document. This encoder walks the value
-once, redacts as it goes (by :mod:`devframe.core.log`'s rules: secret keys, secrets inside
-text, nothing deeper than 50 levels) and writes plain dicts, lists, strings and numbers
-without a call per scalar. Anything else takes the general path, with the standard
+once, redacts as it goes (by :func:`devframe.core.log.redact_value`'s rules: secret keys,
+secrets inside text, nothing deeper than 50 levels nor past 10,000 items, an integer past
+Python's int/str limit shown by its size) and writes plain dicts, lists, strings and
+numbers without a call per scalar. Anything else takes the general path, with the standard
 library's rules. One difference: a value JSON cannot hold is written as its ``str()``
 redacted, where ``json.dumps(..., default=str)`` would write it as is.
 """
@@ -17,6 +18,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from devframe.core.limits import describe_int
 from devframe.core.log import REDACTED, is_secret_key, redact_text
 
 __all__ = ["RedactedJSON"]
@@ -25,8 +27,9 @@ _quote: Callable[[str], str] = json.encoder.encode_basestring
 _int = int.__repr__
 _float = float.__repr__
 _INFINITY = float("inf")
-#: redact_value's depth: a value deeper than this is shown as REDACTED
+#: redact_value's bounds: a value deeper than this, or past this many values, is REDACTED
 _MAX_DEPTH = 50
+_BUDGET = 10_000
 _SECRET = _quote(REDACTED)
 #: distinct keys, and short values, remembered (both caches start again when full)
 _CACHE = 4096
@@ -75,6 +78,8 @@ class RedactedJSON:
         """``value`` as indented JSON text, its first line unindented and the rest as if it
         stood ``level`` levels deep (an item of a list inside a dict: level 2)."""
         parts: list[str] = []
+        #: values redact_value may still visit (each visit takes one, as it counts them)
+        self._left = _BUDGET - 1
         self._value(value, "\n" + "  " * level, parts, 0)
         return "".join(parts)
 
@@ -97,7 +102,8 @@ class RedactedJSON:
         return quoted
 
     def _value(self, value: Any, newline: str, parts: list[str], depth: int) -> None:
-        if depth > _MAX_DEPTH:
+        """One value, already counted against the budget by its caller."""
+        if depth > _MAX_DEPTH or self._left < 0:
             parts.append(_SECRET)
             return
         kind = type(value)
@@ -108,7 +114,7 @@ class RedactedJSON:
         elif kind is list or kind is tuple:
             self._sequence(value, newline, parts, depth)
         elif kind is int:
-            parts.append(_int(value))
+            parts.append(_int_text(value))
         elif value is None:
             parts.append("null")
         elif value is True:
@@ -124,14 +130,14 @@ class RedactedJSON:
         # Subclasses and the rest, in redact_value's order, then json's.
         if isinstance(value, str):
             parts.append(_quote(redact_text(value)))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            parts.append(_int_text(value))
         elif isinstance(value, Mapping):
             self._mapping(value, newline, parts, depth)
         elif isinstance(value, (list, tuple)):
             self._sequence(value, newline, parts, depth)
         elif isinstance(value, BaseException):
             parts.append(_quote(redact_text(repr(value))))
-        elif isinstance(value, int):
-            parts.append(_int(value))
         elif isinstance(value, float):
             parts.append(_float_text(value))
         else:
@@ -148,34 +154,36 @@ class RedactedJSON:
         deep = depth + 1
         first = len(parts)
         append = parts.append
-        if deep > _MAX_DEPTH:  # every value is REDACTED at that depth: the general path
-            for key, item in value.items():
-                append(self._line(key, inner, lines)[0])
+        words = self._words
+        left = self._left
+        for key, item in value.items():
+            line = lines.get(key)  # only str keys that are not secret are there
+            if line is None:
+                line, secret = self._line(key, inner, lines)
+                if secret and item is not None:
+                    append(line + _SECRET)  # not visited: not counted
+                    continue
+            left -= 1
+            kind = type(item)
+            if left < 0 or deep > _MAX_DEPTH:
+                append(line + _SECRET)
+            elif kind is str:
+                text = words.get(item)
+                append(line + (text if text is not None else self._word(item)))
+            elif kind is int:
+                append(line + _int_text(item))
+            elif item is None:
+                append(line + "null")
+            elif item is True:
+                append(line + "true")
+            elif item is False:
+                append(line + "false")
+            else:
+                append(line)
+                self._left = left
                 self._value(item, inner, parts, deep)
-        else:
-            words = self._words
-            for key, item in value.items():
-                line = lines.get(key)  # only str keys that are not secret are there
-                if line is None:
-                    line, secret = self._line(key, inner, lines)
-                    if secret and item is not None:
-                        append(line + _SECRET)
-                        continue
-                kind = type(item)
-                if kind is str:
-                    text = words.get(item)
-                    append(line + (text if text is not None else self._word(item)))
-                elif kind is int:
-                    append(line + _int(item))
-                elif item is None:
-                    append(line + "null")
-                elif item is True:
-                    append(line + "true")
-                elif item is False:
-                    append(line + "false")
-                else:
-                    append(line)
-                    self._value(item, inner, parts, deep)
+                left = self._left
+        self._left = left
         parts[first] = "{" + parts[first][1:]  # the first item has no comma before it
         append(newline + "}")
 
@@ -188,6 +196,14 @@ class RedactedJSON:
         comma = "," + inner
         for item in value:
             parts.append(separator)
+            self._left -= 1
             self._value(item, inner, parts, depth + 1)
             separator = comma
         parts.append(newline + "]")
+
+
+def _int_text(value: int) -> str:
+    """An int as redact_value leaves it: its digits, or past Python's int/str limit a text
+    naming its size (as a JSON string)."""
+    text = describe_int(value)
+    return _int(value) if text[0] != "<" else _quote(text)

@@ -35,9 +35,11 @@ def validate(ctx: click.Context, file: str, schema: str | None, timeout: float) 
     2 when the file or the schema cannot be read or validation ran out of time.
     """
     from devframe.core.safexml import ParseLimits
-    from devframe.schema import domain_schema_problems, load_domain_schema
+    from devframe.schema import domain_schema_problems, schema_path
 
-    load_domain_schema(schema)  # a missing schema is reported before reading input
+    # A missing schema is reported before reading input; the schema itself is loaded
+    # inside the time limit (a FIFO among its includes must not hang past --timeout).
+    schema_path(schema)
     data, source = read_input(file)
     problems = domain_schema_problems(
         data, schema=schema, source=source, limits=ParseLimits.from_env(), timeout=timeout or None

@@ -54,10 +54,14 @@ then declared for that place and key; the model is still described here only.
 :meth:`CharSource.char_source_problem` says what libvirt refuses in a source (a file
 without a path, tcp without host and service, ...); it is part of ``problems()``, and
 :meth:`CharSource.check_char_source` raises it as a :class:`~devframe.SpecError` naming
-``specParams.sources``. ``CharSource.read_spec`` runs that check; a class overriding
-``read_spec`` calls ``super().read_spec(rest)``. Where ``device`` is the chardev type, an
-element without ``@type`` reports the kind's own name (``"serial"``), and a spec with that
-``device`` builds no ``@type`` again.
+``specParams.sources``, for a caller that wants libvirt's rule enforced. Building from a
+spec does not: every part of a source is optional in libvirt's schema whatever the type
+(``qemucdevSrcDef``, 9.0 and 11.3 alike), so ``<redirdev bus='usb' type='tcp'/>`` is a
+valid element, and what the schema takes round-trips through its spec
+(``device_from_spec(d.to_spec()).to_spec() == d.to_spec()``); what libvirt refuses is a
+problem either way. A class overriding ``read_spec`` calls ``super().read_spec(rest)``.
+Where ``device`` is the chardev type, an element without ``@type`` reports the kind's own
+name (``"serial"``), and a spec with that ``device`` builds no ``@type`` again.
 """
 
 from __future__ import annotations
@@ -101,25 +105,15 @@ else:
 
 
 def _text_from_spec(value: Any) -> str:
-    """A name-like spec value: text only (a number is no chardev type)."""
+    """A chardev type from a spec: text only, as every Choice takes, and ``""`` too, which
+    a kind's ``read_spec`` may give a meaning (a console without ``@type``)."""
     if not isinstance(value, str):
         raise TypeError(f"expected str, got {type(value).__name__}")
     return value
 
 
-class _ElementText(Field[str]):
-    """The text of the view's own element (``<label>``, ``<certificate>``)."""
-
-    def __init__(self, *, spec: str | None = None, doc: str = "") -> None:
-        super().__init__("@text", STR, spec=spec, doc=doc)
-        # No step and no attribute: Field reads and writes the element's own text.
-        self.path = "."
-        self.steps = ()
-        self.attr = None
-
-
 class _TextItem(ElementView):
-    text = _ElementText(spec="text")
+    text = Field(".", STR, spec="text", doc="the element's own text (<label>, <certificate>)")
 
 
 class TextList(_Base):
@@ -211,7 +205,15 @@ def _relocated(field: _Base, prefix: str, spec: str | None, default: str | None)
     if prefix:
         path = f"{prefix}{path}" if path.startswith("@") else f"{prefix}/{path}"
     return Field(
-        path, field.kind, spec=spec, default=default, doc=field.doc, from_spec=field._from_spec, secret=field.secret
+        path,
+        field.kind,
+        spec=spec,
+        default=default,
+        doc=field.doc,
+        from_spec=field._from_spec,
+        secret=field.secret,
+        absent_spec=field.absent_spec,
+        required=field.required,
     )
 
 
@@ -308,14 +310,14 @@ class CharSource(_MixinBase):
 
         Where ``device`` is the chardev type, a ``device`` naming the kind itself
         (``"serial"``: what an element without ``@type`` reports) builds no ``@type``, so
-        such an element round-trips. Then :meth:`check_char_source`.
+        such an element round-trips. A source libvirt would refuse is built as the spec
+        gives it (the schema takes it) and reported by ``problems()``, as when parsed.
         """
         super().read_spec(rest)
         cls = type(self)
         names = {name for name in (cls.dev_type, cls.spec_type) if name}
         if cls.char_type_spec == "device" and rest.get("device") in names:
             self.char_type = None
-        self.check_char_source()
 
     def problems(self) -> list[str]:
         found = super().problems()
@@ -323,6 +325,27 @@ class CharSource(_MixinBase):
         if problem is not None:
             found.append(problem)
         return found
+
+    def char_source_detail(self) -> str | None:
+        """:meth:`char_source_text` when it says more than the type alone (a summary's
+        ``source`` line), else None. Never raises."""
+        text = self.char_source_text()
+        holder = self._char_element()
+        return text if text and holder is not None and text != holder.get("type") else None
+
+    def char_summary(self, names: Iterable[str | tuple[str, str]]) -> dict[str, Any]:
+        """A summary of a chardev kind: the named fields as written
+        (:meth:`~devframe.ElementView.shown_values`), with the ``source`` line after the
+        chardev type when it says more than the type. Never raises."""
+        out = self.shown_values(names)
+        source = self.char_source_detail()
+        if not source:
+            return out
+        if "char_type" not in out:
+            return {**out, "source": source}
+        at = list(out).index("char_type") + 1
+        items = list(out.items())
+        return dict([*items[:at], ("source", source), *items[at:]])
 
     def char_source_text(self) -> str | None:
         """The host side in one line, for summaries: ``unix bind /run/x.sock``,

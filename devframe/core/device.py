@@ -17,18 +17,35 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 from lxml import etree
 
 from devframe.core.devtype import Claim, MetadataSchema
-from devframe.core.errors import DevframeError, FieldValueError, PluginError, SpecError, SpecValueError
+from devframe.core.errors import (
+    DevframeError,
+    FieldValueError,
+    MetadataError,
+    PluginError,
+    SpecError,
+    SpecValueError,
+    describe_exception,
+    quoted,
+)
 from devframe.core.fields import (
     MAX_NAME_LENGTH,
     AddressField,
     ElementView,
     Field,
+    get_path,
     has_path,
     pop_path,
+    put_path,
+    redact_fields,
 )
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, user_alias
+from devframe.core.limits import DEVICE_DEPTH, ENTRY_DEPTH, MAX_DEPTH, value_problem
+from devframe.core.log import get_logger, is_secret_key, redact_value
 from devframe.core.safexml import parse_xml
+from devframe.core.secrets import SecretPlace, SecretPlan, register_secret, register_secret_key
+from devframe.core.secrets import plan_for as secret_plan_for
 from devframe.core.specread import plan_for
+from devframe.core.xmledit import subtree_xml
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -67,6 +84,8 @@ __all__ = [
 
 # Keys every dev_spec may carry that the core handles itself, for every dev_type.
 _CORE_SPEC_KEYS = ("type", "device", "alias", "deviceId", "address", "specParams")
+# Metadata keys the core itself writes (a deviceId no <alias> can carry): never unmapped.
+_CORE_METADATA_KEYS = frozenset({"deviceId"})
 
 D = TypeVar("D", bound="Device")
 
@@ -85,14 +104,103 @@ def _merge_missing(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
             _merge_missing(current, value)
 
 
+def _prefixes_of(keys: list[str]) -> frozenset[str]:
+    """Every proper dotted prefix of ``keys`` (``a.b.c`` gives ``a`` and ``a.b``)."""
+    found: set[str] = set()
+    for key in keys:
+        parts = key.split(".")
+        found.update(".".join(parts[:depth]) for depth in range(1, len(parts)))
+    return frozenset(found)
+
+
+def _unmapped_paths(cls: type[Device], data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The dotted paths of ``data`` (a device's metadata, or the spec keys its class
+    left) that are neither metadata by design nor kept by the core.
+
+    A dict is looked into only at a path the class maps keys under (``specParams``,
+    ``specParams.driver``): elsewhere the dict is one value of one unmapped key. A
+    metadata value at a key a field maps is no unmapped key: it only fills in a value
+    the element lacks (``to_spec``).
+    """
+    quiet = cls.metadata_schema.keys
+    prefixes = cls._spec_prefixes
+    mapped = cls._mapped_spec_keys
+    found: list[str] = []
+
+    def walk(items: Mapping[str, Any], base: str) -> None:
+        for key, value in items.items():
+            path = f"{base}{key}"
+            if path in quiet or path in mapped or (not base and path in _CORE_METADATA_KEYS):
+                continue
+            if isinstance(value, Mapping) and path in prefixes:
+                walk(value, path + ".")
+            else:
+                found.append(path)
+
+    walk(data, "")
+    return tuple(found)
+
+
+def _same_spec_value(field: object, first: Any, second: Any) -> bool:
+    """True when two dev_spec values say the same (``'4'`` and ``4`` for an int field)."""
+    if first == second:
+        return True
+    if isinstance(field, Field):
+        try:
+            return bool(field.kind.coerce(first) == field.kind.coerce(second))
+        except (ValueError, TypeError):
+            return False
+    return False
+
+
+def _apply_spec_aliases(cls: type[Device], device: Device, rest: dict[str, Any]) -> dict[str, str]:
+    """Move each alias key of ``rest`` to its canonical key (``cls.spec_aliases``).
+
+    Returns ``{canonical: alias}`` for the values that came under an alias, so an error
+    names the key the engine sent. An alias and its canonical key that both hold values
+    must agree, else a :class:`SpecValueError` names the alias.
+    """
+    spelled: dict[str, str] = {}
+    if not cls.spec_aliases:
+        return spelled
+    by_key: dict[str, Any] = {f.spec: f for f in cls.fields.values() if f.spec}
+    for alias, canonical in cls.spec_aliases.items():
+        if not has_path(rest, alias):
+            continue
+        value = pop_path(rest, alias)
+        if value is None:
+            continue
+        field = by_key.get(canonical)
+        current = get_path(rest, canonical)
+        if current is not None:
+            if not _same_spec_value(field, current, value):
+                shown = field.shown(value) if field is not None else value
+                reason = f"contradicts {canonical!r}, which the spec gives too (it is an alias of that key)"
+                raise SpecValueError(device.describe(), alias, shown, reason)
+            continue
+        try:
+            put_path(rest, canonical, value)
+        except (AttributeError, TypeError):  # a parent of the canonical key is not a dict
+            raise SpecValueError(
+                device.describe(), alias, None, f"its canonical key {canonical!r} has no dict to go into"
+            ) from None
+        spelled[canonical] = alias
+    return spelled
+
+
 class DeviceMetadata(MutableMapping[str, Any]):
     """Per-device metadata: a mapping bound to its device, written back by the domain.
 
     Values are deep-copied on the way in and out, so no two devices (and no caller)
-    share a mutable value by accident.
+    share a mutable value by accident. A value the domain could not write and read
+    back (nested past the XML depth limit, holding itself, an integer or text past
+    :mod:`devframe.core.limits`) is a :class:`MetadataError` when it is set.
     """
 
     __slots__ = ("_changed", "_source", "_store")
+
+    #: the depth of a key's element: <domain><metadata><ovirt-vm:vm><ovirt-vm:device><key>
+    key_depth = ENTRY_DEPTH + 1
 
     def __init__(self, data: Mapping[str, Any] | _MetadataSource | None = None) -> None:
         # Metadata bound from a domain's <metadata> offers ``materialize()`` (a fresh,
@@ -101,6 +209,8 @@ class DeviceMetadata(MutableMapping[str, Any]):
         # for the garbage collector to scan.
         source = data if callable(getattr(data, "materialize", None)) else None
         self._source: Any = source
+        if source is None and data:
+            self._check(dict(data))  # type: ignore[arg-type]
         self._store: dict[str, Any] | None = None if source is not None else copy.deepcopy(dict(data)) if data else {}  # type: ignore[arg-type]
         # Set by every write: readers get copies, so only __setitem__/__delitem__ (and
         # the MutableMapping methods built on them) can change what is stored.
@@ -141,9 +251,17 @@ class DeviceMetadata(MutableMapping[str, Any]):
 
     def __setitem__(self, key: str, value: Any) -> None:
         if not isinstance(key, str):
-            raise DevframeError(f"metadata keys are str, got {type(key).__name__} {key!r}")
+            raise DevframeError(f"metadata keys are str, got {type(key).__name__} {quoted(key)}")
+        self._check({key: value})
         self._data[key] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
         self._changed = True
+
+    def _check(self, values: dict[str, Any]) -> None:
+        """Refuse, before it is stored, a value the domain could not write and read back."""
+        problem = value_problem(values, max_depth=MAX_DEPTH - self.key_depth + 1)
+        if problem:
+            where, reason = problem
+            raise MetadataError(f"metadata value at {where}: {reason}")
 
     def __delitem__(self, key: str) -> None:
         del self._data[key]
@@ -211,8 +329,11 @@ class Device(ElementView):
       it builds); ``claims``, the ``<devices>`` children it parses (default: its tag);
       ``description``, one line for ``devframe plugins``;
     * its fields (``Field(...)`` lines: XML place, type, dev_spec key);
-    * ``metadata_keys``: the dev_spec keys kept in the domain's ``<metadata>``, each with
-      the type it is read back as (``None``: any);
+    * ``metadata_keys``: the dev_spec keys kept in the domain's ``<metadata>`` by design,
+      each with the type it is read back as (``None``: any); any other key no field maps
+      is kept there too, but reported (:attr:`unmapped_spec_keys`, a warning);
+    * ``spec_aliases``: the engine's other spellings of a dev_spec key, each read as the
+      canonical key it names;
     * ``has_alias``: False for kinds libvirt gives no ``<alias>`` (graphics): their
       deviceId is kept in metadata;
 
@@ -247,6 +368,18 @@ class Device(ElementView):
     metadata_keys: ClassVar[Mapping[str, type | None]] = {}
     #: ``metadata_keys`` as the metadata codec uses it (derived, never declared)
     metadata_schema: ClassVar[MetadataSchema] = MetadataSchema()
+    #: the secret places of the class's own fields (derived, never declared; see
+    #: :mod:`devframe.core.secrets` for a secret no field declares)
+    own_secrets: ClassVar[tuple[SecretPlace, ...]] = ()
+    #: the engine's other spellings of a dev_spec key: ``{alias: canonical key}`` (dotted
+    #: paths). ``from_spec`` reads an alias as its canonical key (both given and different:
+    #: a SpecError naming the alias); ``to_spec`` writes the canonical key only.
+    spec_aliases: ClassVar[Mapping[str, str]] = {}
+    #: dotted dev_spec paths whose dict values hold mapped keys (``specParams``,
+    #: ``specParams.driver``, ...): an unmapped key is reported inside them (derived)
+    _spec_prefixes: ClassVar[frozenset[str]] = frozenset({"specParams"})
+    #: the dotted dev_spec keys fields and aliases map (derived)
+    _mapped_spec_keys: ClassVar[frozenset[str]] = frozenset()
 
     alias: Field[str] = Field("alias@name", spec="alias", doc="libvirt alias (user aliases start with 'ua-')")
     address = AddressField()
@@ -257,9 +390,13 @@ class Device(ElementView):
         if keys is not None and not isinstance(keys, Mapping):
             cls.metadata_keys = dict.fromkeys(keys)  # a plain tuple of names: any type
         cls.metadata_schema = MetadataSchema(dict(cls.metadata_keys))
+        mapped = [*(f.spec for f in cls.fields.values() if f.spec), *cls.spec_aliases]
+        cls._mapped_spec_keys = frozenset(mapped)
+        cls._spec_prefixes = _prefixes_of(mapped) | {"specParams"}
         dev_type = cls.__dict__.get("dev_type", cls.dev_type)
         if "claims" not in cls.__dict__ and isinstance(dev_type, str) and dev_type:
             cls.claims = (Claim(cls.tag or dev_type),)
+        _register_secrets(cls, dev_type)
         for old in ("after_spec", "from_spec", "to_spec"):
             if old in cls.__dict__ and not cls.__module__.startswith("devframe.core."):
                 warnings.warn(
@@ -313,7 +450,10 @@ class Device(ElementView):
         alias) from metadata."""
         # Read directly (the alias field's own path): correlate asks every device.
         alias = next(self.element.iterchildren("alias"), None)
-        found = device_id_from_alias(alias.get("name")) if alias is not None else None
+        return self._device_id_from(alias.get("name") if alias is not None else None)
+
+    def _device_id_from(self, alias_name: str | None) -> str | None:
+        found = device_id_from_alias(alias_name)
         if found is None and not self.has_alias and self.metadata_source is not None:
             value = self.metadata.get("deviceId")
             return str(value) if value is not None else None
@@ -420,7 +560,7 @@ class Device(ElementView):
         dev_spec). Cheap: serialized elements are compared in C, metadata undecoded."""
         if type(self) is not type(other):
             return False
-        if etree.tostring(self.element, with_tail=False) != etree.tostring(other.element, with_tail=False):
+        if subtree_xml(self.element, as_bytes=True) != subtree_xml(other.element, as_bytes=True):
             return False
         mine, theirs = self.metadata_if_any(), other.metadata_if_any()
         if mine is None and theirs is None:
@@ -485,7 +625,7 @@ class Device(ElementView):
 
     def to_xml(self) -> str:
         """This device's element as a string."""
-        return etree.tostring(self.built_element(), encoding="unicode", with_tail=False)  # type: ignore[no-any-return]
+        return subtree_xml(self.built_element())
 
     # -- dev_spec ---------------------------------------------------------------------
 
@@ -499,33 +639,73 @@ class Device(ElementView):
                     return str(value)
         return self.dev_type
 
-    def to_spec(self) -> dict[str, Any]:
+    def to_spec(self, *, secrets: bool = False) -> dict[str, Any]:
         """This device as an engine dev_spec dict: every field's spec key, then
         :meth:`write_spec`, then metadata values the spec lacks.
+
+        Secrets (:mod:`devframe.core.secrets`: passwords, cookies, fields declared
+        ``secret=True``, what a plugin registers, metadata keys named as secrets) are
+        left out unless ``secrets=True``: a spec for display, a log or an engine report
+        never carries them; ask for them to rebuild the device elsewhere.
 
         Raises :class:`FieldValueError` (a DevframeError) naming the device and field
         when a stored value does not fit its type.
         """
-        spec: dict[str, Any] = {"type": self.spec_type or self.dev_type, "device": self.spec_device}
-        plan_for(type(self), "spec").fill(self, spec)
-        device_id = self.device_id
+        cls = type(self)
+        view = self
+        if not secrets:
+            hidden = self.secret_plan().without_secrets(self.element)
+            if hidden is not None:
+                view = copy.copy(self)  # the same device reading a copy without its secrets
+                view.element = hidden
+        plan = plan_for(cls, "spec")
+        found = plan.collect(view.element)  # one pass: fields, the device field, the alias
+        if cls.spec_device is _SPEC_DEVICE:
+            value = plan.device_value(view, found)
+            spec_device = str(value) if value is not None else self.dev_type
+        else:
+            spec_device = view.spec_device
+        spec: dict[str, Any] = {"type": self.spec_type or self.dev_type, "device": spec_device}
+        plan.fill(view, spec, found)
+        if cls.device_id is _DEVICE_ID:
+            device_id = view._device_id_from(found.get(plan.alias_index))
+        else:
+            device_id = view.device_id
         if device_id is not None:
             spec["deviceId"] = device_id
         spec.setdefault("specParams", {})
         try:
-            self.write_spec(spec)
+            view.write_spec(spec)
         except DevframeError:
             raise
         except Exception as exc:
             # A plugin bug: reported through the guard, raised as a DevframeError naming it.
             self._plugin_failed("to_spec", exc)
             raise PluginError(
-                self.plugin or type(self).__module__, f"to_spec failed for {self.describe()}: {exc!r}"
+                self.plugin or type(self).__module__, f"to_spec failed for {self.describe()}: {describe_exception(exc)}"
             ) from exc
         metadata = self.metadata_if_any()
         if metadata:
-            _merge_missing(spec, metadata.to_dict())
+            values = metadata.to_dict()
+            _merge_missing(spec, values if secrets else _without_secret_keys(values))
         return spec
+
+    def secret_plan(self) -> SecretPlan:
+        """Where this device keeps secrets (:mod:`devframe.core.secrets`)."""
+        return secret_plan_for(self.dev_type, type(self).own_secrets)
+
+    def redacted_spec(self, spec: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """:meth:`to_spec` as it may leave the process (events, reports): the values of
+        fields declared ``secret`` and of keys named like secrets (the log's rule,
+        :func:`devframe.core.log.redact_value`, XML text included) are ``***``.
+
+        ``spec``: this device's to_spec() when the caller has it already (left as is).
+        Built here, it is taken with its secrets, each then shown as ``***``: a report
+        says that a password is set, never what it is.
+        """
+        out: dict[str, Any] = redact_value(self.to_spec(secrets=True) if spec is None else spec)  # a copy
+        redact_fields(type(self), out)
+        return out
 
     def write_spec(self, spec: dict[str, Any]) -> None:
         """Add to ``spec`` what no field maps (the counterpart of :meth:`read_spec`).
@@ -543,17 +723,19 @@ class Device(ElementView):
     def from_spec(cls: type[D], spec: Mapping[str, Any]) -> D:
         """Build a device from an engine dev_spec.
 
-        Fields are set in declaration order (a field's ``default`` where the spec has no
-        value); then :meth:`read_spec` takes the keys no field maps; every key left
-        (those of ``metadata_keys`` among them) is kept in ``metadata``, so nothing the
-        engine sent is dropped.
+        Keys named in ``spec_aliases`` are read as their canonical keys first. Fields are
+        set in declaration order (a field's ``default`` where the spec has no value); then
+        :meth:`read_spec` takes the keys no field maps. Every key left is kept in
+        ``metadata``, so nothing the engine sent is dropped: those of ``metadata_keys``
+        quietly, any other one logged as a warning and listed in
+        :attr:`unmapped_spec_keys`.
         """
-        if not isinstance(spec, Mapping):
-            raise SpecError(f"a dev_spec must be a dict, got {type(spec).__name__}")
+        check_spec(spec)
         rest: dict[str, Any] = copy.deepcopy(dict(spec))
         device = cls(cls.new_element())
         rest.pop("type", None)
         device_id = rest.pop("deviceId", None)
+        spelled = _apply_spec_aliases(cls, device, rest)
         for field in cls.fields.values():
             key = field.spec
             if key is None:
@@ -567,15 +749,19 @@ class Device(ElementView):
                 continue
             if value is None:
                 continue
+            named = spelled.get(key, key)  # the key as the engine spelled it
             try:
                 field.apply_spec_value(device, value)
             except FieldValueError as exc:
                 # A bad spec value is a bad spec: raised as a SpecError naming the key (and,
                 # inside a list of items, the item's own key).
-                where = key if exc.field in (key, field.name) else f"{key}.{exc.field}"
+                where = named if exc.field in (key, field.name) else f"{named}.{exc.field}"
                 raise SpecValueError(exc.device, where, exc.value, exc.reason) from None
-            except (ValueError, TypeError) as exc:  # a field kind that raised plainly
-                raise SpecValueError(device.describe(), key, field.shown(value), str(exc)) from None
+            except DevframeError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a field kind that raised plainly: the key is named
+                reason = "not a valid value" if field.secret else describe_exception(exc)
+                raise SpecValueError(device.describe(), named, field.shown(value), reason) from None
         if device.alias is None and device_id:
             if cls.has_alias:
                 device.alias = user_alias(str(device_id))
@@ -584,21 +770,52 @@ class Device(ElementView):
         elif device_id and device.device_id != device_id:
             # Keep the engine's deviceId even when the alias says something else.
             rest["deviceId"] = device_id
-        device.read_spec(rest)
-        device.after_spec(spec)
+        read_keys = sorted(str(key) for key in rest)
+        try:
+            device.read_spec(rest)
+            device.after_spec(spec)
+        except DevframeError:
+            raise
+        except Exception as exc:
+            # The keys the class read itself could not be used: a bad spec (or a plugin bug,
+            # which the registry reports through its guard too).
+            raise SpecReadError(device.describe(), read_keys, exc) from exc
         rest.pop("device", None)
         if rest.get("specParams") == {}:
             rest.pop("specParams")
         if rest:
             device.metadata.update(rest)
+            unmapped = _unmapped_paths(cls, rest)
+            if unmapped:
+                log = get_logger(dev_type=device.dev_type, alias=device.alias, dev_class=cls.__qualname__)
+                for path in unmapped:
+                    # The key, never its value: an unmapped value may be a secret.
+                    log.warning("dev_spec key mapped by no plugin, kept in metadata", key=path)
         return device
+
+    @property
+    def unmapped_spec_keys(self) -> tuple[str, ...]:
+        """The dev_spec keys this device holds that its plugin maps nowhere, as dotted
+        paths (``"guestName"``, ``"specParams.foo"``), in the order they were given.
+
+        They are kept in :attr:`metadata` (``to_spec`` returns them, the domain's
+        ``<metadata>`` stores them), so the list is derived from the metadata: it
+        survives ``to_xml`` and parsing, and it is empty again once the value is
+        removed from the metadata. Keys the class lists in ``metadata_keys`` (metadata by
+        design) and the deviceId the core keeps are not listed. Read only.
+        """
+        metadata = self.metadata_if_any()
+        if not metadata:
+            return ()
+        return _unmapped_paths(type(self), metadata.to_dict())
 
     def read_spec(self, rest: dict[str, Any]) -> None:
         """Apply the dev_spec keys no field maps (the one customisation of ``from_spec``).
 
-        ``rest`` holds the keys the fields left, ``device`` and ``specParams`` included:
-        pop each key you use; what is left goes to metadata. Raise a
-        :class:`~devframe.SpecError` naming the key for a value that cannot be used.
+        ``rest`` holds the keys the fields left, ``device`` and ``specParams`` included
+        (alias keys already moved to their canonical keys): pop each key you use; what is
+        left goes to metadata, reported as unmapped unless ``metadata_keys`` lists it.
+        Raise a :class:`~devframe.SpecError` naming the key for a value that cannot be used.
         """
 
     def after_spec(self, spec: Mapping[str, Any]) -> None:
@@ -632,7 +849,7 @@ class Device(ElementView):
                 value = field.spec_value(self)
             except DevframeError:
                 value = getattr(field, "raw", lambda v: None)(self)
-                value = f"<invalid {value!r}>"
+                value = f"<invalid {quoted(value, 60)}>"
             if value is None or value == [] or value is False:
                 continue
             out[name] = "***" if field.secret else value
@@ -658,11 +875,61 @@ class Device(ElementView):
             return f"<{type(self).__name__} (unprintable)>"
 
 
+class SpecReadError(SpecError):
+    """A device class's :meth:`Device.read_spec` raised something other than a
+    DevframeError on a dev_spec: the spec is refused (naming the keys the class was
+    reading), and the registry reports the plugin's failure through its guard."""
+
+    def __init__(self, device: str, keys: list[str], cause: Exception) -> None:
+        self.device = device
+        self.keys = keys
+        self.cause = cause
+        super().__init__(f"{device}: the dev_spec keys {keys} cannot be used: {describe_exception(cause)}")
+
+
+def _register_secrets(cls: type[Device], dev_type: object) -> None:
+    """Record the secret places and spec keys of a new device class's fields."""
+    paths = tuple(dict.fromkeys(path for field in cls.fields.values() for path in field.secret_paths()))
+    cls.own_secrets = tuple(SecretPlace.parse(path) for path in paths)
+    if paths and isinstance(dev_type, str) and dev_type:
+        register_secret(dev_type, *paths)  # an unknown device of the same tag keeps them hidden too
+    for field in cls.fields.values():
+        for key in field.secret_spec_keys():
+            register_secret_key(key)
+
+
+def _without_secret_keys(value: Any) -> Any:
+    """A copy of metadata values without the keys named as secrets (at any depth)."""
+    if isinstance(value, dict):
+        return {k: _without_secret_keys(v) for k, v in value.items() if not is_secret_key(k)}
+    if isinstance(value, list):
+        return [_without_secret_keys(v) for v in value]
+    return value
+
+
+def check_spec(spec: object) -> None:
+    """Refuse a dev_spec devframe could not write and read back: not a dict, nested past
+    the XML depth limit (its keys become a metadata entry's), holding itself, more than
+    :data:`~devframe.core.limits.MAX_VALUE_ITEMS` items, or an integer, text or key past
+    :mod:`devframe.core.limits`. A :class:`SpecError` names the key path."""
+    if not isinstance(spec, Mapping):
+        raise SpecError(f"a dev_spec must be a dict, got {type(spec).__name__}")
+    problem = value_problem(spec, max_depth=MAX_DEPTH - ENTRY_DEPTH)
+    if problem:
+        where, reason = problem
+        raise SpecError(f"dev_spec of type {quoted(spec.get('type'), 60)}: key {where}: {reason}")
+
+
 def valid_identity(found: Any) -> bool:
     """True for an identity: a mapping of str to str (an empty one counts as none)."""
     if not isinstance(found, Mapping):
         return False
     return all(type(k) is str and type(v) is str for k, v in found.items())
+
+
+#: the base class's readers: to_spec reads in one pass where a class keeps them
+_SPEC_DEVICE = Device.spec_device
+_DEVICE_ID = Device.device_id
 
 
 class UnknownDevice(Device):
@@ -684,30 +951,38 @@ class UnknownDevice(Device):
     @property
     def spec_device(self) -> str:
         kind = self.element.get("type") or self.element.get("model")
-        return kind or self.dev_type
+        if kind:
+            return kind
+        # A spec's own 'device' word that the element cannot carry is kept in metadata.
+        metadata = self.metadata_if_any()
+        given = metadata.get("device") if metadata else None
+        return given if isinstance(given, str) and given else self.dev_type
 
-    def to_spec(self) -> dict[str, Any]:
-        spec = super().to_spec()
-        spec["xml"] = etree.tostring(self.element, encoding="unicode", with_tail=False)
-        return spec
+    def write_spec(self, spec: dict[str, Any]) -> None:
+        # The element itself, so the device round-trips through specs too.
+        spec["xml"] = subtree_xml(self.element)
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> UnknownDevice:
-        if not isinstance(spec, Mapping):
-            raise SpecError(f"a dev_spec must be a dict, got {type(spec).__name__}")
+        """An unknown kind's device from its dev_spec: the element its ``xml`` holds (one
+        element of the spec's ``type``: a device, never a ``<domain>`` or another kind),
+        or one built from ``type``, ``alias``/``deviceId`` and ``address``."""
+        check_spec(spec)
         xml = spec.get("xml")
         dev_type = spec.get("type")
+        if not isinstance(dev_type, str) or not dev_type:
+            raise SpecError(f"a dev_spec needs a 'type' naming its dev_type, got {quoted(dev_type, 60)}")
+        if len(dev_type) > MAX_NAME_LENGTH:  # could be written, never read back
+            raise SpecError(f"dev_spec type of {len(dev_type)} characters is not a usable element name")
+        if dev_type in NOT_DEVICES:
+            raise SpecError(f"dev_spec type {dev_type!r} names a part of the domain, not a device")
         if xml is not None:
-            element = parse_xml(str(xml), source=f"dev_spec of type {dev_type!r}").getroot()
+            element = _spec_element(dev_type, xml)
         else:
-            if not isinstance(dev_type, str) or not dev_type:
-                raise SpecError(f"a dev_spec needs a 'type' naming its dev_type, got {dev_type!r}")
-            if len(dev_type) > MAX_NAME_LENGTH:  # could be written, never read back
-                raise SpecError(f"dev_spec type of {len(dev_type)} characters is not a usable element name")
             try:
                 element = etree.Element(dev_type)
             except ValueError:
-                raise SpecError(f"dev_spec type {dev_type!r} is not a valid XML element name") from None
+                raise SpecError(f"dev_spec type {quoted(dev_type, 80)} is not a valid XML element name") from None
         device = cls(element)
         if xml is None:
             if spec.get("alias"):
@@ -717,12 +992,68 @@ class UnknownDevice(Device):
             if isinstance(spec.get("address"), Mapping) and spec["address"]:
                 device.address = spec["address"]
         rest = {k: copy.deepcopy(v) for k, v in spec.items() if k not in _CORE_SPEC_KEYS and k != "xml"}
+        # No plugin maps anything of this kind: its specParams, and a 'device' word the
+        # element does not say itself, are kept too (and listed in unmapped_spec_keys).
+        if spec.get("specParams"):
+            rest["specParams"] = copy.deepcopy(spec["specParams"])
+        if spec.get("device") is not None and spec["device"] != device.spec_device:
+            rest["device"] = copy.deepcopy(spec["device"])
         if rest:
             device.metadata.update(rest)
         return device
 
     def describe(self) -> str:
         return super().describe()
+
+
+#: Children of libvirt's <domain> that are not devices (domaincommon.rng's domain
+#: contents): a dev_spec never makes one of these (<memory> is a device too: not here).
+NOT_DEVICES = frozenset(
+    {
+        "domain", "devices", "name", "uuid", "genid", "title", "description", "metadata", "os",
+        "bootloader", "bootloader_args", "sysinfo", "idmap", "currentMemory", "maxMemory",
+        "memoryBacking", "memtune", "blkiotune", "numatune", "vcpu", "vcpus", "iothreads",
+        "iothreadids", "defaultiothread", "cputune", "cpu", "resource", "features", "clock",
+        "on_poweroff", "on_reboot", "on_crash", "on_lockfailure", "pm", "perf", "seclabel",
+        "keywrap", "launchSecurity", "throttlegroups", "commandline", "capabilities",
+        "deprecation", "override",
+    }
+)  # fmt: skip
+
+
+def _spec_element(dev_type: str, xml: object) -> etree._Element:
+    """The element a dev_spec's ``xml`` holds, checked: one element named ``dev_type`` (its
+    local name), nothing beside it, and shallow enough to read back inside a domain."""
+    where = f"dev_spec of type {dev_type!r}"
+    if not isinstance(xml, str):
+        raise SpecError(f"{where}: key 'xml' must be a str of XML, got {type(xml).__name__}")
+    element = parse_xml(xml, source=f"{where}, key 'xml'").getroot()
+    tag = element.tag
+    local = etree.QName(tag).localname if isinstance(tag, str) else None
+    if local != dev_type:
+        shown = f"<{local}>" if local else "no element"
+        raise SpecError(f"{where}: key 'xml' holds {shown}, not a <{dev_type}> device")
+    if element.getprevious() is not None or element.getnext() is not None:
+        raise SpecError(f"{where}: key 'xml' holds something beside its <{dev_type}> element (comment, instruction)")
+    depth = _subtree_depth(element)
+    if DEVICE_DEPTH - 1 + depth > MAX_DEPTH:
+        raise SpecError(
+            f"{where}: key 'xml' nests {depth} elements deep; inside a domain that is past the XML reader's "
+            f"depth limit of {MAX_DEPTH} (at most {MAX_DEPTH - DEVICE_DEPTH + 1})"
+        )
+    return element
+
+
+def _subtree_depth(element: etree._Element) -> int:
+    """How many elements deep ``element``'s subtree goes (1: no child elements)."""
+    depth = deepest = 0
+    for event, _ in etree.iterwalk(element, events=("start", "end")):
+        if event == "start":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 class FailedDevice(UnknownDevice):

@@ -17,9 +17,11 @@ from devframe.core.device import Device
 from devframe.core.dispatch import parse_devices
 from devframe.core.errors import DevframeError, DomainError
 from devframe.core.identity import find_device
+from devframe.core.log import get_logger
 from devframe.core.metadata import MetadataSection, OrphanMetadata, VmMetadata
 from devframe.core.registry import Registry, create_registry
 from devframe.core.safexml import DEFAULT_LIMITS, ParseLimits, effective_limits, parse_xml
+from devframe.core.xmledit import remove_keeping_tail, subtree_xml
 
 __all__ = ["DevMap", "DeviceList", "Domain", "default_registry", "load_domain", "parse_domain"]
 
@@ -372,6 +374,7 @@ class Domain:
 
     def _load(self) -> None:
         section = self._metadata_section
+        self._devices_el = merged_devices(self.root, self.source)
         if self._devices_el is not None:
             binder = section.binder() if section is not None else None
             with _gc_paused():
@@ -504,7 +507,10 @@ class Domain:
         return new
 
     def move(self, device: Device, index: int) -> None:
-        """Move ``device`` to position ``index`` of :attr:`devices` (read as ``list.insert`` does)."""
+        """Move ``device`` to position ``index`` of :attr:`devices` (read as ``list.insert`` does:
+        any int, however large, stands for the nearest end)."""
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise DomainError(f"move {device.describe()}: the position must be an int, got {type(index).__name__}")
         with self._lock:
             order = self._order()
             order.delete(self._position(device))
@@ -627,7 +633,7 @@ class Domain:
             self._sync_devices()
             if self._devices_el is None:
                 return "<devices/>"
-            return etree.tostring(self._devices_el, encoding="unicode", with_tail=False)  # type: ignore[no-any-return]
+            return subtree_xml(self._devices_el)
 
     @property
     def devices_hash(self) -> str:
@@ -649,6 +655,46 @@ class Domain:
         by_type = self._order().by_type
         counts = {t: len(by_type[t]) for t in self._order().types()}
         return f"<Domain name={self.name!r} devices={counts}>"
+
+
+def merged_devices(root: etree._Element, source: str | None = None) -> etree._Element | None:
+    """The domain's ``<devices>``, holding the devices of every ``<devices>`` block.
+
+    libvirt's schema has one ``<devices>``, but its parser takes the devices of every
+    ``<devices>`` child of ``<domain>`` (libvirt 9.0's test driver defines a second
+    block's disk and NIC, and writes them back in one block; ``define --validate``
+    refuses the document). devframe does what the parser does, so no device can hide
+    from the dev_map: the later blocks' children (devices, comments, instructions) move
+    to the end of the first block in document order, the later blocks go, and a warning
+    names them. Only ``<devices>`` children of the root count, as in libvirt.
+    """
+    blocks = list(root.iterchildren("devices"))
+    if len(blocks) < 2:
+        return blocks[0] if blocks else None
+    first = blocks[0]
+    lines = [block.sourceline for block in blocks]
+    for block in blocks[1:]:
+        last = first[-1] if len(first) else None
+        lead = block.text or ""
+        if last is not None:
+            # The text before the block's first device follows the last device so far;
+            # indentation replaces the closing indentation, text is never lost.
+            layout = not lead.strip() and len(block) and not (last.tail or "").strip()
+            last.tail = lead if layout else (last.tail or "") + lead
+        elif lead:
+            first.text = (first.text or "") + lead
+        for node in list(block):
+            first.append(node)  # moves the node and the text after it
+        before, tail = block.getprevious(), block.tail
+        remove_keeping_tail(block)
+        if before is not None and tail is not None and not tail.strip():
+            before.tail = tail  # the layout after the block, not before it
+    get_logger(domain=root.findtext("name"), source=source).warning(
+        "domain has several <devices> blocks; their devices are read as one block, as libvirt does",
+        blocks=len(blocks),
+        lines=lines,
+    )
+    return first
 
 
 @contextmanager

@@ -7,6 +7,53 @@ source, the line, the device, the key.
 
 from __future__ import annotations
 
+import reprlib
+
+from devframe.core.limits import describe_int
+from devframe.core.log import redact_text
+
+
+class _Quoter(reprlib.Repr):
+    """repr() for messages: bounded in depth and length, and an integer past Python's
+    int/str limit shown by its size (``repr`` of it raises)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 8
+        self.maxdict = self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = 50
+        self.maxstring = self.maxother = 200
+        self.maxlong = 200
+
+    def repr_int(self, x: int, level: int) -> str:
+        return describe_int(x)
+
+
+_QUOTER = _Quoter()
+
+
+def quoted(value: object, limit: int = 200) -> str:
+    """``repr(value)`` cut to ``limit`` characters for an error message. Never raises: a
+    50 MB string, an integer past Python's int/str limit, a value 2,000 levels deep or
+    holding itself, a failing ``__repr__`` all give a short text."""
+    try:
+        if isinstance(value, str):
+            return repr(value[: limit + 1] if len(value) > 10_000 else value)[:limit]
+        if isinstance(value, (dict, list, tuple, set, frozenset, int)) and not isinstance(value, bool):
+            return _QUOTER.repr(value)[:limit]
+        return repr(value)[:limit]
+    except Exception:  # noqa: BLE001 - a message must be built whatever the value
+        return f"<{type(value).__name__}>"
+
+
+def describe_exception(exc: BaseException) -> str:
+    """An exception as a message part: its type and text, bounded, secrets redacted (the
+    text of a plugin's exception may quote the value it choked on)."""
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - str() of an exception fails on a huge int in its args
+        text = ""
+    return redact_text(f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__)
+
 
 class DevframeError(Exception):
     """Base of every error devframe raises on bad input."""
@@ -46,7 +93,7 @@ class FieldValueError(DevframeError):
         self.value = value
         self.reason = reason
         # Quote a bounded part of the value: a 50 MB attribute must not become a 50 MB message.
-        super().__init__(f"{device}: field {field!r}: {reason} (got {value!r:.200})")
+        super().__init__(f"{device}: field {field!r}: {reason} (got {quoted(value)})")
 
 
 class SpecError(DevframeError):
@@ -62,7 +109,7 @@ class SpecValueError(FieldValueError, SpecError):
         self.field = key
         self.value = value
         self.reason = reason
-        DevframeError.__init__(self, f"{device}: dev_spec key {key!r}: {reason} (got {value!r:.200})")
+        DevframeError.__init__(self, f"{device}: dev_spec key {key!r}: {reason} (got {quoted(value)})")
 
 
 class PluginError(DevframeError):

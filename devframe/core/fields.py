@@ -22,14 +22,37 @@ from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from lxml import etree
 
-from devframe.core.errors import FieldValueError
+from devframe.core.errors import FieldValueError, SpecError
+from devframe.core.limits import (
+    MAX_INT_DIGITS,
+    MAX_NAME_LENGTH,
+    attribute_problem,
+    int_problem,
+    name_problem,
+    start_tag_problem,
+    text_problem,
+)
+from devframe.core.secrets import join_path
 from devframe.core.specread import ATTR, ELEMENT, TEXT, plan_for
+from devframe.core.xmledit import remove_keeping_tail as _remove_keeping_tail
+from devframe.core.xmledit import subtree_xml
 
 __all__ = [
+    "ABS_PATH",
+    "HEX_UINT",
     "INT",
+    "LIVE",
+    "MAX_NAME_LENGTH",
+    "OCTAL_MODE",
     "ON_OFF",
+    "POSITIVE",
     "STR",
     "UINT",
+    "UINT8",
+    "UINT32",
+    "ULONG",
+    "UNIT",
+    "UUID",
     "YES_NO",
     "AddressField",
     "Children",
@@ -39,7 +62,9 @@ __all__ = [
     "Flag",
     "IntRange",
     "Kind",
+    "Live",
     "Pattern",
+    "PresentFlag",
 ]
 
 T = TypeVar("T")
@@ -51,7 +76,9 @@ class Kind(Generic[T]):
 
     ``parse`` reads XML text (raises ``ValueError`` with the reason), ``format`` writes
     a Python value as XML text (raises ``ValueError``/``TypeError``), ``coerce`` accepts
-    a dev_spec value, which engines send as text as often as typed.
+    a dev_spec value. Numbers come from engines as text as often as typed, so number
+    kinds take both; text kinds take only text: an engine's ``7`` or ``2.0`` is no
+    name, path or model.
     """
 
     name = "str"
@@ -66,14 +93,20 @@ class Kind(Generic[T]):
         return value
 
     def coerce(self, value: object) -> T:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(value)  # type: ignore[return-value]
         if isinstance(value, str):
             return value  # type: ignore[return-value]
-        raise TypeError(f"expected str, got {type(value).__name__}")
+        raise TypeError(f"expected a string, got {type(value).__name__}")
 
     def __repr__(self) -> str:
         return f"<Kind {self.name}>"
+
+
+def _bounded(value: int) -> int:
+    """``value``, or ValueError past the digits devframe takes (devframe.core.limits)."""
+    problem = int_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
 
 
 class _Str(Kind[str]):
@@ -87,19 +120,22 @@ class _Int(Kind[int]):
     def parse(self, raw: str) -> int:
         text = raw.strip()
         if text[:2].lower() == "0x":
-            return int(text, 16)
-        return int(text, 10)
+            # int() of a hex string has no digit limit: bounded here like decimal text
+            return _bounded(int(text, 16))
+        if len(text) > MAX_INT_DIGITS and len(text.lstrip("+-").lstrip("0")) > MAX_INT_DIGITS:
+            raise ValueError(f"an integer of more than {MAX_INT_DIGITS} digits")  # before int() refuses it its way
+        return _bounded(int(text, 10))
 
     def format(self, value: int) -> str:
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"expected int, got {type(value).__name__}")
-        return str(value)
+        return str(_bounded(value))
 
     def coerce(self, value: object) -> int:
         if isinstance(value, bool):
             raise TypeError("expected int, got bool")
         if isinstance(value, int):
-            return value
+            return _bounded(value)
         if isinstance(value, str):
             return self.parse(value)
         raise TypeError(f"expected int, got {type(value).__name__}")
@@ -149,13 +185,31 @@ class Choice(_Str):
         self.values = frozenset(values)
         self.name = "choice(" + "|".join(values) + ")"
 
+    def coerce(self, value: object) -> str:
+        # From a spec, only a name can name a value: a number is none, and an empty
+        # string is the engine's "nothing", which no attribute of libvirt's means.
+        text = super().coerce(value)
+        if not text:
+            raise ValueError("expected a non-empty string")
+        return text
+
+
+_DECIMAL = re.compile(r"-?[0-9]+")
+
 
 class IntRange(_Int):
-    """An int within bounds (``None``: unbounded on that side); decimal or ``0x`` hex."""
+    """An int within bounds (``None``: unbounded on that side); decimal or ``0x`` hex.
 
-    def __init__(self, low: int | None = None, high: int | None = None, *, name: str | None = None) -> None:
+    ``decimal=True`` reads decimal digits only, for values libvirt parses in base 10
+    (``0x10`` is then a problem, not 16).
+    """
+
+    def __init__(
+        self, low: int | None = None, high: int | None = None, *, name: str | None = None, decimal: bool = False
+    ) -> None:
         self.low = low
         self.high = high
+        self.decimal = decimal
         self._bounds = f"{'' if low is None else low}..{'' if high is None else high}"
         self.name = name or f"int({self._bounds})"
 
@@ -165,6 +219,8 @@ class IntRange(_Int):
         return value
 
     def parse(self, raw: str) -> int:
+        if self.decimal and _DECIMAL.fullmatch(raw.strip()) is None:
+            raise ValueError("expected decimal digits")
         return self._checked(super().parse(raw))
 
     def format(self, value: int) -> str:
@@ -196,27 +252,80 @@ class Pattern(Kind[str]):
         return self.parse(value)
 
     def coerce(self, value: object) -> str:
+        # Checked here, so a spec value that does not fit is named by its dev_spec key.
         if not isinstance(value, str):
-            raise TypeError(f"expected str, got {type(value).__name__}")
-        return value
+            raise TypeError(f"expected a string, got {type(value).__name__}")
+        return self.parse(value)
+
+
+class _HexUInt(Kind[int]):
+    """libvirt's ``hexuint``: hex digits, ``0x`` optional (``100`` is 256), written ``0x...``."""
+
+    name = "hexuint"
+    python_type = int
+
+    def parse(self, raw: str) -> int:
+        text = raw.strip()
+        digits = text[2:] if text[:2].lower() == "0x" else text
+        if not digits or not all(c in "0123456789abcdefABCDEF" for c in digits):
+            raise ValueError("expected hex digits (0x...)")
+        return int(digits, 16)
+
+    def format(self, value: int) -> str:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected int, got {type(value).__name__}")
+        if value < 0:
+            raise ValueError("expected a non-negative int")
+        return f"0x{value:x}"
+
+    def coerce(self, value: object) -> int:
+        if isinstance(value, str):
+            return self.parse(value)
+        return self.parse(self.format(value))  # type: ignore[arg-type]
 
 
 STR: Kind[str] = _Str()
 INT: Kind[int] = _Int()
-#: an unsigned int (libvirt's unsignedInt, unsignedLong, sizes, counts)
+#: an unsigned int of any size (counts, numbers libvirt bounds elsewhere)
 UINT: Kind[int] = IntRange(0)
+#: libvirt's ``uint8`` (0..255, decimal or ``0x`` hex)
+UINT8: Kind[int] = IntRange(0, 0xFF, name="uint8")
+#: libvirt's ``uint32`` and the range of its ``unsignedInt``
+UINT32: Kind[int] = IntRange(0, 0xFFFFFFFF, name="uint32")
+#: libvirt's ``unsignedLong`` (sizes: the number of a ``scaledInteger``)
+ULONG: Kind[int] = IntRange(0, 2**64 - 1, name="unsignedLong")
+#: libvirt's ``positiveInteger`` (an int >= 1)
+POSITIVE: Kind[int] = IntRange(1, name="positiveInteger")
+#: libvirt's ``hexuint`` (a guest physical address: ``0x100000000``)
+HEX_UINT: Kind[int] = _HexUInt()
 YES_NO: Kind[bool] = _Bool("yes", "no")
 ON_OFF: Kind[bool] = _Bool("on", "off")
 
+# Text types of libvirt's schema (basictypes.rng) that several kinds use.
+#: ``absFilePath``: an absolute host path (``/...`` or ``C:\...``)
+ABS_PATH: Kind[str] = Pattern("absolute path", r"(/|[a-zA-Z]:\\).+")
+#: ``unit`` of a ``scaledInteger`` (b, bytes, KB, KiB, k, M, MiB, G, ... E)
+UNIT: Kind[str] = Pattern("unit", r"([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)")
+#: ``UUID``: 32 hex digits, bare or dashed 8-4-4-4-12
+UUID: Kind[str] = Pattern("UUID", r"[a-fA-F0-9]{32}|[a-fA-F0-9]{8}-([a-fA-F0-9]{4}-){3}[a-fA-F0-9]{12}")
+#: ``createMode``: an octal permission mode (``0644``, ``755``)
+OCTAL_MODE: Kind[str] = Pattern("octal mode", r"0[0-7]{3}|[0-7]{1,3}")
+
+
+#: the field path of the view's own element: ``Field(".")`` is its own text
+SELF = "."
+
 
 def _split_path(path: str) -> tuple[tuple[str, ...], str | None]:
+    if path == SELF:
+        return (), None
     if "@" in path:
         elems, attr = path.split("@", 1)
     else:
         elems, attr = path, None
     steps = tuple(s for s in elems.split("/") if s)
     if attr is None and not steps:
-        raise ValueError(f"field path {path!r} names neither an element nor an attribute")
+        raise ValueError(f"field path {path!r} names neither an element nor an attribute (nor '.', its own text)")
     return steps, attr
 
 
@@ -245,37 +354,30 @@ def _is_empty(element: etree._Element) -> bool:
     return not element.attrib and len(element) == 0 and (element.text is None or not element.text.strip())
 
 
-def _remove_keeping_tail(element: etree._Element) -> None:
-    parent = element.getparent()
-    if parent is None:
-        return
-    tail = element.tail
-    if tail and tail.strip():
-        prev = element.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-    parent.remove(element)
-
-
-#: Longest element or attribute name devframe writes. libxml2 refuses to read names
-#: over 50,000 characters, so anything longer could be written but never parsed back.
-MAX_NAME_LENGTH = 40_000
-
 #: What a secret field's value is shown as in errors, ``repr``, logs and ``inspect``.
 REDACTED = "***"
 
+#: ``Field(live=...)``: whether libvirt can change the value on a running domain. True
+#: or False for every device of the class, or a predicate on the running device for a
+#: value only some of them can change (a disk's source: removable media only).
+Live = bool | Callable[[Any], bool]
+#: ``live=LIVE`` reads better than ``live=True`` in a long declaration
+LIVE = True
 
-def _xml_text_error(raw: str) -> str | None:
-    """Why XML cannot hold ``raw`` as text or attribute value (control characters,
-    surrogates), or None. Checked before anything is created, so a refused value
-    leaves the element as it was."""
+
+def _xml_text_error(raw: str, *, attribute: bool = True) -> str | None:
+    """Why XML cannot hold ``raw`` as an attribute value (``attribute``) or text: control
+    characters, surrogates, or a size the reader would refuse (devframe.core.limits).
+    Checked before anything is created, so a refused value leaves the element as it was."""
     try:
         etree.Element("x").set("v", raw)
     except (ValueError, TypeError) as exc:
         return f"XML cannot hold this text ({exc})"
-    return None
+    return attribute_problem(raw) if attribute else text_problem(raw)
+
+
+#: attribute values longer than this are checked against their element's whole start tag
+_LARGE_ATTRIBUTE = 10_000
 
 
 class _Base:
@@ -285,9 +387,26 @@ class _Base:
     spec: str | None = None
     secret: bool = False
     doc: str = ""
+    #: can the value change on a running domain (see :data:`Live`)
+    live: Live = False
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
+
+    def live_for(self, view: ElementView) -> bool:
+        """True when this field of ``view`` (a running device) can change live."""
+        live = self.live
+        return bool(live(view)) if callable(live) else bool(live)
+
+    def compared(self, view: ElementView) -> object:
+        """What two elements are compared by for this field: equal when the field's XML is
+        the same (an absent value is None, so an absent and an empty value differ)."""
+        return self.spec_value(view)
+
+    def copy_value(self, source: ElementView, target: ElementView) -> None:
+        """Make ``target`` hold this field's XML exactly as ``source`` holds it
+        (removing it when ``source`` has none); nothing else of ``target`` changes."""
+        self.apply_spec_value(target, self.spec_value(source))
 
     def shown(self, value: object) -> object:
         """``value`` as errors may quote it: a secret field's value is never quoted."""
@@ -333,16 +452,34 @@ class _Base:
         """A problem with the stored value, or None."""
         return None
 
+    def secret_paths(self) -> tuple[str, ...]:
+        """Where this field keeps a secret, as paths from its element (for
+        :mod:`devframe.core.secrets`): its own path when declared ``secret=True``."""
+        path = getattr(self, "path", None)
+        return (path,) if self.secret and isinstance(path, str) else ()
+
+    def secret_spec_keys(self) -> tuple[str, ...]:
+        """The dev_spec key names (last parts) under which a secret of this field travels."""
+        return (self.spec.rsplit(".", 1)[-1],) if self.secret and self.spec else ()
+
 
 class Field(_Base, Generic[T]):
     """A typed value at one place of the device element.
 
     ``Field("target@dev")`` is the attribute ``dev`` of the direct child ``target``;
     ``Field("serial")`` the text of the direct child ``serial``; ``Field("@type")`` an
-    attribute of the device element itself. ``spec`` is the dev_spec key
+    attribute of the device element itself; ``Field(".")`` the element's own text
+    (``<emulator>/usr/bin/qemu</emulator>``). ``spec`` is the dev_spec key
     (``"specParams.vram"`` nests). ``secret`` keeps the value out of ``repr``, logs and
     ``inspect``. ``default`` is what ``device_from_spec`` writes when a spec leaves the
-    field out (libvirt's default, where the schema requires a value).
+    field out (libvirt's default, where the schema requires a value); ``required``
+    reports an element without the value as a problem (a spec built from it would get
+    the default, so it cannot round-trip). ``absent_spec``
+    is the dev_spec value that stands for no value: a spec giving it builds none (the
+    kind's own name in ``device``, which is what an element without the field reports).
+    ``live`` says whether libvirt can change the value on a running domain
+    (:data:`Live`; default no): ``Guest.update`` refuses a change to any other field
+    before acting.
     """
 
     @overload
@@ -356,6 +493,9 @@ class Field(_Base, Generic[T]):
         doc: str = "",
         to_spec: Callable[[str], Any] | None = None,
         from_spec: Callable[[Any], str | None] | None = None,
+        live: Live = False,
+        absent_spec: str | None = None,
+        required: bool = False,
     ) -> None: ...
     @overload
     def __init__(
@@ -369,6 +509,9 @@ class Field(_Base, Generic[T]):
         doc: str = "",
         to_spec: Callable[[T], Any] | None = None,
         from_spec: Callable[[Any], T | None] | None = None,
+        live: Live = False,
+        absent_spec: str | None = None,
+        required: bool = False,
     ) -> None: ...
     def __init__(  # type: ignore[misc]  # the overloads are the contract
         self,
@@ -381,6 +524,9 @@ class Field(_Base, Generic[T]):
         doc: str = "",
         to_spec: Callable[[T], Any] | None = None,
         from_spec: Callable[[Any], T | None] | None = None,
+        live: Live = False,
+        absent_spec: str | None = None,
+        required: bool = False,
     ) -> None:
         self.path = path
         self.steps, self.attr = _split_path(path)
@@ -389,8 +535,11 @@ class Field(_Base, Generic[T]):
         self.default = default
         self.secret = secret
         self.doc = doc
+        self.live = live
         self._to_spec = to_spec
         self._from_spec = from_spec
+        self.absent_spec = absent_spec
+        self.required = required
 
     @overload
     def __get__(self, view: None, owner: type) -> Field[T]: ...
@@ -437,10 +586,16 @@ class Field(_Base, Generic[T]):
 
     def set_raw(self, view: ElementView, raw: str) -> None:
         """Store XML text for this field, creating the path's elements as needed."""
-        problem = _xml_text_error(raw) if isinstance(raw, str) else f"expected str, got {type(raw).__name__}"
-        if problem is None and self.attr is None and raw == "":
+        attribute = self.attr is not None
+        if isinstance(raw, str):
+            problem = _xml_text_error(raw, attribute=attribute)
+        else:
+            problem = f"expected str, got {type(raw).__name__}"
+        if problem is None and not attribute and raw == "":
             # An element with empty text reads back as no value: refuse what cannot round-trip.
             problem = "empty text reads back as no value (set None to remove it)"
+        if problem is None and attribute and len(raw) > _LARGE_ATTRIBUTE:
+            problem = self._start_tag_problem(view, raw)
         if problem is not None:
             raise FieldValueError(view.describe(), self.name, self.shown(raw), problem)
         view.touch()
@@ -455,6 +610,15 @@ class Field(_Base, Generic[T]):
             element.set(self.attr, raw)
         else:
             element.text = raw
+
+    def _start_tag_problem(self, view: ElementView, raw: str) -> str | None:
+        """Whether the element this field writes to can take one more large attribute."""
+        element: etree._Element | None = view.element
+        for step in self.steps:
+            element = _find_child(element, step) if element is not None else None
+        attributes: dict[Any, Any] = dict(element.attrib) if element is not None else {}
+        attributes[self.attr] = raw
+        return start_tag_problem(self.steps[-1] if self.steps else str(view.element.tag), attributes)
 
     def _delete(self, view: ElementView) -> None:
         chain: list[etree._Element] = [view.element]
@@ -475,10 +639,20 @@ class Field(_Base, Generic[T]):
                 break
             _remove_keeping_tail(element)
 
+    def compared(self, view: ElementView) -> object:
+        return self.raw(view)
+
+    def copy_value(self, source: ElementView, target: ElementView) -> None:
+        raw = self.raw(source)
+        if raw is None:
+            self.__set__(target, None)
+        else:
+            self.set_raw(target, raw)
+
     def check(self, view: ElementView) -> str | None:
         raw = self.raw(view)
         if raw is None:
-            return None
+            return f"field {self.name!r} ({self.path}): missing (libvirt requires it)" if self.required else None
         try:
             self.kind.parse(raw)
         except (ValueError, TypeError) as exc:
@@ -516,7 +690,7 @@ class Field(_Base, Generic[T]):
         return self._to_spec is None and type(self.kind).parse is Kind.parse
 
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        if value is None:
+        if value is None or (self.absent_spec is not None and value == self.absent_spec):
             self.__set__(view, None)
             return
         try:
@@ -534,13 +708,14 @@ class Field(_Base, Generic[T]):
 class Flag(_Base):
     """Presence of an empty child element (``<readonly/>``) as a bool."""
 
-    def __init__(self, path: str, *, spec: str | None = None, doc: str = "") -> None:
+    def __init__(self, path: str, *, spec: str | None = None, doc: str = "", live: Live = False) -> None:
         self.path = path
         self.steps, attr = _split_path(path)
-        if attr is not None:
-            raise ValueError("a Flag names an element, not an attribute")
+        if attr is not None or not self.steps:
+            raise ValueError("a Flag names a child element, not an attribute or its own element")
         self.spec = spec
         self.doc = doc
+        self.live = live
 
     @overload
     def __get__(self, view: None, owner: type) -> Flag: ...
@@ -570,13 +745,26 @@ class Flag(_Base):
                     view.insert_child(parent, child, at_root=depth == 0)
                 parent = child
         elif not value and present:
-            element: etree._Element = view.element
+            chain: list[etree._Element] = [view.element]
             for step in self.steps:
-                element = _find_child(element, step)
-            _remove_keeping_tail(element)
+                child = _find_child(chain[-1], step)
+                assert child is not None  # present: every step is there
+                chain.append(child)
+            _remove_keeping_tail(chain[-1])
+            # The containers only this flag needed go too (never the device), as a Field's do.
+            for element in reversed(chain[1:-1]):
+                if not _is_empty(element):
+                    break
+                _remove_keeping_tail(element)
 
     def spec_value(self, view: ElementView) -> Any:
         return self.__get__(view, type(view))
+
+    def compared(self, view: ElementView) -> object:
+        return self.__get__(view, type(view))
+
+    def copy_value(self, source: ElementView, target: ElementView) -> None:
+        self.__set__(target, self.__get__(source, type(source)))
 
     def locate(self) -> tuple[tuple[str, ...], str, str | None] | None:
         if _overrides(self, Flag, "__get__", "spec_value", "spec_from_located"):
@@ -601,6 +789,15 @@ class Flag(_Base):
         self.__set__(view, flag)
 
 
+class PresentFlag(Flag):
+    """A :class:`Flag` whose dev_spec value is ``True`` when the element is there and no
+    key at all when it is not (a scsi hostdev's ``<readonly/>``, a TPM's PCR banks, a
+    shmem's ``<server/>``): most devices have none, and their specs stay as short."""
+
+    def spec_value(self, view: ElementView) -> Any:
+        return True if self.__get__(view, type(view)) else None
+
+
 #: the words a dev_spec may use for a flag's bool
 _FLAG_WORDS = {
     "yes": True, "true": True, "on": True, "1": True,
@@ -614,7 +811,10 @@ class AddressField(_Base):
     Only the direct child counts; ``source/address`` of a hostdev is a host address.
     A nested child of the address (s390's ``zpci``) appears as a dict of its
     attributes under its tag; children the new value does not mention are kept while
-    the address type stays the same.
+    the address type stays the same. ``{}`` is an ``<address/>`` without attributes
+    and builds one; ``None`` and ``""`` are no address. libvirt's schema requires the
+    guest address's ``type`` (``<address type='pci'/>`` asks for any PCI slot), so an
+    untyped one is a problem; a host address has no type.
     """
 
     def __init__(self, path: str = "address", *, spec: str | None = "address") -> None:
@@ -653,40 +853,34 @@ class AddressField(_Base):
         return address
 
     def __set__(self, view: ElementView, value: Mapping[str, object] | None) -> None:
-        view.touch()
         element = self._element(view)
         if value is None:
+            view.touch()
             if element is not None:
                 _remove_keeping_tail(element)
             return
         if not isinstance(value, Mapping):
             raise FieldValueError(view.describe(), self.name, value, "expected a dict of address attributes")
+        # Everything is checked before the element changes: a refused address leaves the old one.
         attrs: dict[str, str] = {}
         nested: dict[str, dict[str, str]] = {}
         for key, item in value.items():
             if item is None:
                 continue
-            if isinstance(item, Mapping):
-                try:
-                    probe = etree.Element(str(key))
-                    for sub_key, sub_item in item.items():
-                        probe.set(str(sub_key), str(sub_item))
-                except (ValueError, TypeError) as exc:
-                    raise FieldValueError(
-                        view.describe(), self.name, {key: item}, f"not an XML element of attributes ({exc})"
-                    ) from None
-                nested[str(key)] = {str(k): str(v) for k, v in item.items()}
-                continue
-            name, text = str(key), str(item)
             try:
-                if len(name) > MAX_NAME_LENGTH:
-                    raise ValueError(f"attribute name of {len(name)} characters")
-                etree.Element("x").set(name, text)  # check first: a refused address leaves the old one
+                if isinstance(item, Mapping):
+                    tag = _address_name(key)
+                    etree.Element(tag)  # an element name XML can hold
+                    nested[tag] = _address_attributes(tag, item)
+                else:
+                    attrs.update(_address_attributes(self.steps[-1], {key: item}))
             except (ValueError, TypeError) as exc:
-                raise FieldValueError(
-                    view.describe(), self.name, {key: item}, f"not an XML attribute name and value ({exc})"
-                ) from None
-            attrs[name] = text
+                what = "an XML element of attributes" if isinstance(item, Mapping) else "an XML attribute and value"
+                raise FieldValueError(view.describe(), self.name, {key: item}, f"not {what} ({exc})") from None
+        problem = start_tag_problem(self.steps[-1], attrs)
+        if problem:
+            raise FieldValueError(view.describe(), self.name, value, problem)
+        view.touch()
         if element is None:
             parent = view.element
             for depth, step in enumerate(self.steps):
@@ -713,6 +907,12 @@ class AddressField(_Base):
     def spec_value(self, view: ElementView) -> Any:
         return self.__get__(view, type(view))
 
+    def compared(self, view: ElementView) -> object:
+        return self.__get__(view, type(view))
+
+    def copy_value(self, source: ElementView, target: ElementView) -> None:
+        self.__set__(target, self.__get__(source, type(source)))
+
     def locate(self) -> tuple[tuple[str, ...], str, str | None] | None:
         if _overrides(self, AddressField, "__get__", "_element", "_read", "spec_value", "spec_from_located"):
             return None
@@ -721,10 +921,59 @@ class AddressField(_Base):
     def spec_from_located(self, view: ElementView, found: Any) -> Any:
         return None if found is None else self._read(found)
 
+    def check(self, view: ElementView) -> str | None:
+        # libvirt's schema requires a type of the guest address (a host address has none);
+        # libvirt itself reads <address/> as no address. Kept as written, and reported.
+        if self.steps != ("address",):
+            return None
+        element = self._element(view)
+        if element is not None and element.get("type") is None:
+            return f"field {self.name!r} ({self.path}): an address needs a type (libvirt's schema)"
+        return None
+
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        if value in ({}, "", None):
+        # "" and None are no address; {} is an <address/> without attributes, which is
+        # what such an element gives in its spec (so it rebuilds).
+        if value is None or (isinstance(value, str) and value == ""):
             return
         self.__set__(view, value)
+
+
+def _address_name(key: object) -> str:
+    """``key`` as an attribute or element name of an address (ValueError/TypeError if not)."""
+    if not isinstance(key, str):
+        raise TypeError(f"a name must be str, got {type(key).__name__}")
+    problem = name_problem(key)
+    if problem:
+        raise ValueError(problem)
+    return key
+
+
+def _address_text(item: object) -> str:
+    """An address value as attribute text: libvirt's are numbers and words."""
+    if isinstance(item, str):
+        return item
+    if isinstance(item, int) and not isinstance(item, bool):
+        return str(_bounded(item))
+    if isinstance(item, float):
+        return str(item)
+    raise TypeError(f"expected str or int, got {type(item).__name__}")
+
+
+def _address_attributes(tag: str, mapping: Mapping[Any, Any]) -> dict[str, str]:
+    """The attributes of one address element, checked as the XML reader will read them."""
+    probe = etree.Element("x")
+    out: dict[str, str] = {}
+    for key, item in mapping.items():
+        if item is None:
+            continue
+        name, text = _address_name(key), _address_text(item)
+        probe.set(name, text)  # lxml refuses a name or a text XML cannot hold
+        out[name] = text
+    problem = start_tag_problem(tag, out)
+    if problem:
+        raise ValueError(problem)
+    return out
 
 
 class Children(_Base, Generic[V]):
@@ -735,7 +984,7 @@ class Children(_Base, Generic[V]):
     child of the container.
     """
 
-    def __init__(self, path: str, item: type[V], *, spec: str | None = None, doc: str = "") -> None:
+    def __init__(self, path: str, item: type[V], *, spec: str | None = None, doc: str = "", live: Live = False) -> None:
         steps, attr = _split_path(path)
         if attr is not None or not steps:
             raise ValueError("Children takes an element path")
@@ -745,6 +994,7 @@ class Children(_Base, Generic[V]):
         self.spec = spec
         self.doc = doc
         self.path = path
+        self.live = live
 
     def _container(self, view: ElementView, create: bool) -> etree._Element | None:
         element = view.element
@@ -771,21 +1021,11 @@ class Children(_Base, Generic[V]):
         return [self.item(child, parent=view) for child in container.iterchildren(self.tag)]
 
     def __set__(self, view: ElementView, items: Iterable[V | Mapping[str, Any]] | None) -> None:
-        view.touch()
-        container = self._container(view, create=bool(items))
-        if container is not None:
-            existing = list(container.iterchildren(self.tag))
-            anchor = existing[-1].getnext() if existing else None
-            for child in existing:
-                _remove_keeping_tail(child)
-        else:
-            anchor = None
-        if not items:
-            if container is not None and container is not view.element and _is_empty(container):
-                _remove_keeping_tail(container)
-            return
-        assert container is not None
-        for item in items:
+        if items is not None and (isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable)):
+            raise FieldValueError(view.describe(), self.name, items, "expected a list of dicts or views")
+        # Every new child is made first: a refused item leaves the element as it was.
+        built: list[etree._Element] = []
+        for item in items or ():
             if isinstance(item, ElementView):
                 child = copy.deepcopy(item.element)
                 child.tail = None
@@ -794,6 +1034,22 @@ class Children(_Base, Generic[V]):
                 self.item(child, parent=view).apply_dict(item)
             else:
                 raise FieldValueError(view.describe(), self.name, item, "expected a dict or a view")
+            built.append(child)
+        view.touch()
+        container = self._container(view, create=bool(built))
+        if container is not None:
+            existing = list(container.iterchildren(self.tag))
+            anchor = existing[-1].getnext() if existing else None
+            for child in existing:
+                _remove_keeping_tail(child)
+        else:
+            anchor = None
+        if not built:
+            if container is not None and container is not view.element and _is_empty(container):
+                _remove_keeping_tail(container)
+            return
+        assert container is not None
+        for child in built:
             if anchor is not None:
                 anchor.addprevious(child)
             elif container is view.element:
@@ -804,6 +1060,15 @@ class Children(_Base, Generic[V]):
     def spec_value(self, view: ElementView) -> Any:
         items = self.__get__(view, type(view))
         return [item.to_dict() for item in items] if items else None
+
+    def compared(self, view: ElementView) -> object:
+        container = self._container(view, create=False)
+        if container is None:
+            return ()
+        return tuple(subtree_xml(child, as_bytes=True) for child in container.iterchildren(self.tag))
+
+    def copy_value(self, source: ElementView, target: ElementView) -> None:
+        self.__set__(target, self.__get__(source, type(source)))
 
     def locate(self) -> tuple[tuple[str, ...], str, str | None] | None:
         if _overrides(self, Children, "__get__", "_container", "spec_value", "spec_from_located"):
@@ -830,6 +1095,17 @@ class Children(_Base, Generic[V]):
             if problems:
                 return f"{self.name}: " + "; ".join(problems)
         return None
+
+    def secret_paths(self) -> tuple[str, ...]:
+        inner = [path for field in self.item.fields.values() for path in field.secret_paths()]
+        return tuple(join_path(self.path, path) for path in inner)
+
+    def secret_spec_keys(self) -> tuple[str, ...]:
+        inner = [key for field in self.item.fields.values() for key in field.secret_spec_keys()]
+        if not inner and not any(field.secret_paths() for field in self.item.fields.values()):
+            return ()
+        # The list itself carries the secrets: its key is hidden whole, like the items' keys.
+        return (*((self.spec.rsplit(".", 1)[-1],) if self.spec else ()), *inner)
 
 
 class ElementView:
@@ -894,13 +1170,51 @@ class ElementView:
         parent.append(child)
 
     def problems(self) -> list[str]:
-        """Every stored value that does not fit its field's type (empty when valid)."""
+        """Every stored value that does not fit its field's type, and the
+        :meth:`rule_problem` (empty when valid)."""
         found = []
         for field in self.fields.values():
             problem = field.check(self)
             if problem:
                 found.append(problem)
+        rule = self.rule_problem()
+        if rule is not None:
+            found.append(rule[1])
         return found
+
+    def rule_problem(self) -> tuple[str, str] | None:
+        """A rule of libvirt's that the element breaks and no one field shows (a mode
+        without the parts it needs): ``(dev_spec key, reason)``, else None (the default).
+
+        Read the element without converting values: it is part of :meth:`problems`,
+        which never raises. A kind's ``read_spec`` refuses it with :meth:`check_rule`.
+        """
+        return None
+
+    def check_rule(self) -> None:
+        """Raise :meth:`rule_problem` as a :class:`~devframe.SpecError` naming its key."""
+        rule = self.rule_problem()
+        if rule is not None:
+            raise SpecError(f"{self.describe()}: dev_spec key {rule[0]!r}: {rule[1]}")
+
+    def shown_values(self, names: Iterable[str | tuple[str, str]]) -> dict[str, Any]:
+        """The named fields' values as the XML writes them, for summaries. Never raises.
+
+        A name may be a ``(label, field name)`` pair. Absent values are left out, one that
+        does not fit its field shows as ``<invalid '...'>``, a secret one as ``***``.
+        """
+        out: dict[str, Any] = {}
+        for item in names:
+            label, name = item if isinstance(item, tuple) else (item, item)
+            field = self.fields[name]
+            raw = field.raw(self) if isinstance(field, Field) else None
+            if raw is None:
+                continue
+            if field.secret:
+                out[label] = REDACTED
+            else:
+                out[label] = raw if field.check(self) is None else f"<invalid {raw!r}>"
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The fields that have a spec key, as a dict keyed by that key."""
@@ -915,6 +1229,46 @@ class ElementView:
             value = get_path(data, key)
             if value is not None:
                 field.apply_spec_value(self, value)
+
+
+def redact_fields(owner: type[ElementView], data: dict[str, Any], *, by_name: bool = False) -> None:
+    """Replace, in ``data`` (a dev_spec, or an item of a :class:`Children` list), the value
+    of every field ``owner`` declares ``secret`` with :data:`REDACTED`, nested items too.
+
+    ``by_name``: the keys of a Children item (spec key, else field name); a device's
+    dev_spec has only the fields with a spec key.
+    """
+    for key, item in _secret_plan(owner, by_name):
+        value = get_path(data, key)
+        if value is None:
+            continue
+        if item is None:
+            put_path(data, key, REDACTED)
+        elif isinstance(value, list):
+            for entry in value:
+                if isinstance(entry, dict):
+                    redact_fields(item, entry, by_name=True)
+
+
+_SECRET_PLANS: dict[tuple[type, bool], list[tuple[str, type[ElementView] | None]]] = {}
+
+
+def _secret_plan(owner: type[ElementView], by_name: bool) -> list[tuple[str, type[ElementView] | None]]:
+    """Where ``owner``'s secrets sit in its dict: (key, None) for a secret field, (key,
+    item class) for repeated children holding one; built once per class."""
+    plan = _SECRET_PLANS.get((owner, by_name))
+    if plan is None:
+        plan = []
+        for name, field in owner.fields.items():
+            key = field.spec or (name if by_name else None)
+            if key is None:
+                continue
+            if field.secret:
+                plan.append((key, None))
+            elif isinstance(field, Children) and _secret_plan(field.item, True):
+                plan.append((key, field.item))
+        _SECRET_PLANS[(owner, by_name)] = plan
+    return plan
 
 
 def put_path(target: dict[str, Any], dotted: str, value: Any) -> None:

@@ -22,7 +22,7 @@ See docs/writing-plugins.md for a tutorial.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
@@ -54,6 +54,49 @@ def devframe_register_device_types(register: DeviceTypeRegister) -> None:
     for each class.
     Returns: nothing.
     Called: collected, once when the registry is built.
+    """
+    raise NotImplementedError
+
+
+class EventSink(Protocol):
+    """Where device events go: one transport (NATS JetStream, AMQP, a file, ...).
+
+    Each event is a CloudEvents 1.0 document as a JSON-ready dict, secrets already
+    redacted (docs/fleet.md). ``publish`` must return at once, never waiting for the
+    network (queue or spool the event): the agent calls it from the thread that reads
+    libvirt, and a slow transport must not stall it.
+    """
+
+    def publish(self, event: Mapping[str, Any]) -> bool:
+        """Take one event; False when it could not be kept (a full spool): the agent
+        then sends every guest's whole state again once :meth:`accepting` says so."""
+
+    def accepting(self) -> bool:
+        """True when the sink has room for events again."""
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Deliver what is queued within ``timeout`` seconds (what is not stays
+        spooled, where the sink spools), then release the connection."""
+
+
+class EventSinkRegister(Protocol):
+    """What :func:`devframe_register_event_sinks` receives: call it once per transport."""
+
+    def __call__(self, scheme: str, factory: Callable[..., EventSink]) -> None:
+        """Offer ``factory`` for publish URLs of ``scheme`` (``amqp`` for
+        ``amqp://host/vhost``). ``factory(url, **options)`` returns an
+        :class:`EventSink`; the options are documented in docs/fleet.md (``spool_dir``,
+        ``spool_bytes``). A scheme already taken is refused and logged."""
+
+
+@hookspec
+def devframe_register_event_sinks(register: EventSinkRegister) -> None:
+    """Register the event transports this plugin provides.
+
+    Receives: ``register``, an :class:`EventSinkRegister`; call
+    ``register("amqp", AmqpSink)`` for each URL scheme.
+    Returns: nothing.
+    Called: collected, when a fleet agent opens its sinks (``devframe monitor --publish URL``).
     """
     raise NotImplementedError
 

@@ -15,6 +15,9 @@ import sys
 from collections.abc import Mapping, MutableMapping
 from typing import IO, Any, TextIO, cast
 
+from devframe.core import secrets
+from devframe.core.limits import describe_int
+
 __all__ = [
     "REDACTED",
     "SECRET_KEYS",
@@ -53,10 +56,12 @@ def is_secret_key(name: object) -> bool:
     if not isinstance(name, str):
         return False
     lowered = name.lower()
-    return lowered in SECRET_KEYS or lowered.endswith(SECRET_SUFFIXES)
+    return lowered in SECRET_KEYS or lowered.endswith(SECRET_SUFFIXES) or lowered in secrets.registered_secret_keys()
 
 
 _NAME = r"[A-Za-z_:.-]*(?:passwd|password|secret|token|passphrase)"
+#: any text that could hold a secret names one of these words (SECRET_SUFFIXES)
+_HINT = re.compile("|".join(SECRET_SUFFIXES), re.IGNORECASE)
 # passwd='x' / passwd="x" (XML attributes), 'passwd': 'x' / "passwd": "x" (repr, JSON),
 # passwd=x (log-style key=value), and every attribute of a <secret .../> element
 # (libvirt's <auth><secret uuid=... usage=...>: naming the secret is already too much).
@@ -71,11 +76,11 @@ _KEY_VALUE = re.compile(rf"(?i)(\b{_NAME}=)(?!['\"*])(\S+)")
 def redact_text(text: str) -> str:
     """``text`` with secret values replaced: XML attributes (``passwd='...'``), secret
     keys in dict reprs and JSON, ``<secret>`` elements' attributes, ``passwd=...``."""
-    lowered = text.lower()
-    # Every pattern below needs one of SECRET_SUFFIXES in the text; these three words cover
-    # them all ("pass": passwd, password, passphrase), so most texts skip the regexes.
-    if "pass" not in lowered and "secret" not in lowered and "token" not in lowered:
-        return text
+    if not _HINT.search(text):
+        lowered = text.lower()
+        if not any(word in lowered for word in secrets.text_markers()):
+            return text  # the common case stays cheap
+    text = secrets.redact_markup(text, REDACTED)  # the places devframe.core.secrets lists
     text = _SECRET_ELEMENT.sub(lambda m: _ELEMENT_ATTR.sub(rf"\1\2{REDACTED}\2", m.group(0)), text)
     text = _XML_ATTR.sub(rf"\1\2{REDACTED}\2", text)
     text = _MAPPING.sub(rf"\1\2{REDACTED}\2", text)
@@ -83,19 +88,29 @@ def redact_text(text: str) -> str:
     return _KEY_VALUE.sub(rf"\1{REDACTED}", text)
 
 
-def redact_value(value: Any, depth: int = 0) -> Any:
-    """A copy of a JSON-like value with secret keys' values and secrets inside text replaced."""
-    if depth > 50:
-        return REDACTED  # deeper than any real value: show nothing rather than risk a secret
+def redact_value(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
+    """A copy of a JSON-like value with secret keys' values and secrets inside text replaced.
+
+    Bounded whatever the value: past 50 levels (or a value holding itself) and past
+    10,000 items it shows ``***``; an integer past Python's int/str limit is shown by its
+    size, so a log renderer or ``json.dumps`` never fails on it.
+    """
+    budget = [10_000] if budget is None else budget
+    budget[0] -= 1
+    if depth > 50 or budget[0] < 0:
+        return REDACTED  # deeper or larger than any real value: show nothing rather than risk a secret
     if isinstance(value, str):
         return redact_text(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = describe_int(value)
+        return value if text[0] != "<" else text
     if isinstance(value, Mapping):
         return {
-            k: (REDACTED if is_secret_key(k) and v is not None else redact_value(v, depth + 1))
+            k: (REDACTED if is_secret_key(k) and v is not None else redact_value(v, depth + 1, budget))
             for k, v in value.items()
         }
     if isinstance(value, (list, tuple)):
-        return type(value)(redact_value(v, depth + 1) for v in value)
+        return type(value)(redact_value(v, depth + 1, budget) for v in value)
     if isinstance(value, BaseException):
         return redact_text(repr(value))
     return value

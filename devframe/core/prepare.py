@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from devframe.core.device import Device
-from devframe.core.log import get_logger
+from devframe.core.log import REDACTED, get_logger
 from devframe.core.resolve import (
     HOST_SERIAL,
     OS_NAME,
@@ -90,6 +90,14 @@ def prepare_domain(domain: Domain, resolvers: Resolvers) -> Domain:
     return domain
 
 
+def _shown(device: Device | None, node: etree._Element, attr: str | None, value: str | None) -> str | None:
+    """``value`` as a log line or an error may show it: never a secret's (a password
+    written as a placeholder, or resolved into one), per devframe.core.secrets."""
+    if device is not None and value is not None and device.secret_plan().is_secret(device.element, node, attr):
+        return REDACTED
+    return value
+
+
 def _log_plugin_work(device: Device, before: list[tuple[etree._Element, str | None, str]], log: Any) -> None:
     """Log what the plugin's hook substituted, so no substitution goes unlogged."""
     for node, attr, value in before:
@@ -99,9 +107,9 @@ def _log_plugin_work(device: Device, before: list[tuple[etree._Element, str | No
                 "placeholder resolved",
                 dev_type=device.dev_type,
                 alias=_alias(device),
-                placeholder=value,
+                placeholder=_shown(device, node, attr, value),
                 where=f"<{node.tag}>" + (f"@{attr}" if attr else " text"),
-                value=now,
+                value=_shown(device, node, attr, now),
                 by=f"plugin {device.plugin}",
             )
 
@@ -114,9 +122,9 @@ def _substitute(
         "placeholder resolved",
         dev_type=device.dev_type if device is not None else None,
         alias=_alias(device) if device is not None else None,
-        placeholder=placeholder,
+        placeholder=_shown(device, node, attr, placeholder),
         where=f"<{node.tag}>" + (f"@{attr}" if attr else " text"),
-        value=value,
+        value=_shown(device, node, attr, value),
     )
 
 
@@ -148,12 +156,12 @@ def _check_none_left(domain: Domain) -> None:
         for node in device.element.iter():
             owners[id(node)] = device
     for node, attr, value in find_placeholders(domain.root):
-        if devices_el is not None and id(node) in owners:
-            where = owners[id(node)].describe()
-        else:
-            where = f"<{_path_of(node)}>"
+        owner = owners.get(id(node)) if devices_el is not None else None
+        where = owner.describe() if owner is not None else f"<{_path_of(node)}>"
         spot = f"{where} <{node.tag}>" + (f" attribute {attr!r}" if attr else " text")
-        raise UnresolvedPlaceholderError(domain.name, spot, value)
+        shown = _shown(owner, node, attr, value)
+        assert shown is not None
+        raise UnresolvedPlaceholderError(domain.name, spot, shown)
 
 
 def _path_of(node: etree._Element) -> str:

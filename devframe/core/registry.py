@@ -32,10 +32,24 @@ from lxml import etree
 
 from devframe.core import hookspecs
 from devframe.core.compat import DeviceType, adapt_class, warn_deprecated
-from devframe.core.device import Device, FailedDevice, UnknownDevice, valid_identity
+from devframe.core.device import (
+    Device,
+    FailedDevice,
+    SpecReadError,
+    UnknownDevice,
+    check_spec,
+    valid_identity,
+)
 from devframe.core.devtype import Claim, MetadataSchema
 from devframe.core.entrypoints import EntryPointRef, find_entry_points
-from devframe.core.errors import ClaimConflictError, DevframeError, PluginError, SpecError
+from devframe.core.errors import (
+    ClaimConflictError,
+    DevframeError,
+    PluginError,
+    SpecError,
+    describe_exception,
+    quoted,
+)
 from devframe.core.hookspecs import DEPRECATED_HOOKS
 from devframe.core.log import get_logger, redact_value
 
@@ -490,44 +504,57 @@ class Registry:
         return device
 
     def device_from_spec(self, spec: Mapping[str, Any]) -> Device:
-        """Build a dev_object from a dev_spec; an unknown type becomes an UnknownDevice."""
+        """Build a dev_object from a dev_spec; an unknown type becomes an UnknownDevice.
+
+        A spec of a known type that its class cannot build is a :class:`SpecError`
+        naming the key (never a placeholder device): a value that does not fit its
+        field, or the keys the class's ``read_spec`` could not use. When the class
+        raised something other than a DevframeError, the failure is also logged with
+        the plugin (strict mode raises a :class:`PluginError` instead).
+        """
         if not isinstance(spec, Mapping):
-            raise SpecError(f"a dev_spec must be a dict, got {type(spec).__name__}: {redact_value(spec)!r:.100}")
+            raise SpecError(f"a dev_spec must be a dict, got {type(spec).__name__}: {quoted(redact_value(spec), 100)}")
         dev_type = spec.get("type")
         if not isinstance(dev_type, str) or not dev_type:
-            raise SpecError(f"dev_spec has no 'type' (dev_type): {redact_value(dict(spec))!r:.200}")
+            raise SpecError(f"dev_spec has no 'type' (dev_type): {quoted(redact_value(dict(spec)))}")
         route = self.routes.get(dev_type) or self.spec_routes.get(dev_type)
         if route is None:
-            self._log.warning("dev_spec of unknown type kept as UnknownDevice", dev_type=dev_type)
             device = UnknownDevice.from_spec(spec)
+            self._log.warning("dev_spec of unknown type kept as UnknownDevice", dev_type=dev_type)
             device.error = f"no plugin provides dev_type {dev_type!r}"
             return device
+        if route.legacy_from_spec is not None:
+            check_spec(spec)  # a deprecated hook gets the same checked spec as a class does
         try:
             return route.from_spec(spec)
-        except PluginError as exc:  # the plugin answered wrongly
-            return self._from_spec_failed(route, spec, exc)
+        except SpecReadError as exc:  # the class could not use keys it read itself
+            self._from_spec_failed(route, spec, exc.cause)
+            raise
+        except PluginError as exc:  # the plugin answered wrongly: reported, and raised
+            self._from_spec_failed(route, spec, exc)
+            raise
         except DevframeError:
             raise  # the spec itself is bad: the plugin said so
-        except Exception as exc:  # noqa: BLE001 - a plugin bug must not lose the device
-            return self._from_spec_failed(route, spec, exc)
+        except Exception as exc:  # a plugin bug: reported, and the spec refused by name
+            self._from_spec_failed(route, spec, exc)
+            raise SpecError(
+                f"dev_spec of type {dev_type!r} cannot be built by plugin {route.plugin!r}: {describe_exception(exc)}"
+            ) from exc
 
-    def _from_spec_failed(self, route: Route, spec: Mapping[str, Any], exc: Exception) -> Device:
-        """Keep the spec as an UnknownDevice (alias, address, every other key in metadata)."""
+    def _from_spec_failed(self, route: Route, spec: Mapping[str, Any], exc: Exception) -> None:
+        """Report a class failing on a dev_spec (strict mode raises a PluginError)."""
         self._log.error(
-            "plugin failed to build device from its dev_spec; kept as UnknownDevice",
+            "plugin failed to build device from its dev_spec; the spec is refused",
             plugin=route.plugin,
             dev_type=route.dev_type,
             operation="from_spec",
             device_id=spec.get("deviceId"),
             alias=spec.get("alias"),
-            error=repr(exc),
+            error=describe_exception(exc),
         )
         route.raise_if_strict(
-            exc, f"from_spec failed for dev_type {route.dev_type!r} (deviceId {spec.get('deviceId')!r})"
+            exc, f"from_spec failed for dev_type {route.dev_type!r} (deviceId {quoted(spec.get('deviceId'), 80)})"
         )
-        device = UnknownDevice.from_spec(spec)
-        device.error = f"plugin {route.plugin!r} failed to build it from its dev_spec: {exc!r}"
-        return device
 
     def build(self, device: Device) -> etree._Element:
         """The element to serialize for ``device`` (its class's ``build``, guarded)."""

@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "ParseLimits",
     "StreamParser",
+    "ascii_based",
     "effective_limits",
     "parse_trusted_file",
     "parse_trusted_xml",
@@ -47,10 +48,17 @@ class ParseLimits:
     the environment variable ``DEVFRAME_XML_MAX_BYTES`` overrides it).
     ``huge_tree``: lift libxml2's own safety limits (element depth 256, a single text
     or attribute value of 10 MB). Off by default; turn on only for trusted input.
+    ``max_namespaces``: the most namespace declarations a document may carry (default
+    64; real domain XML has a handful, virt-manager's test suite at most 12). lxml writes
+    an element of a document with every namespace declared above it, each checked
+    against the others: the cost grows with the square of the declarations, so a
+    document past the limit is refused, trusted or not (devframe also writes devices
+    with only the namespaces they use: :func:`devframe.core.xmledit.subtree_xml`).
     """
 
     max_bytes: int = 256 * 1024 * 1024
     huge_tree: bool = False
+    max_namespaces: int = 64
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ParseLimits:
@@ -142,6 +150,45 @@ def _options(huge: bool) -> dict[str, Any]:
     }
 
 
+# An XML declaration naming an encoding in which ASCII text is ASCII bytes
+_DECLARED = re.compile(rb"""\A(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_ASCII_BASED = re.compile(rb"(?i)\A(?:utf-?8|us-ascii|ascii|iso[-_]?8859[-_]\d+|latin-?1|windows-125\d|cp125\d)\Z")
+
+
+def ascii_based(head: bytes) -> bool:
+    """Is a document starting with ``head`` written so that its markup is ASCII bytes (a
+    search of the bytes for ``xmlns`` or ``<metadata`` then finds every one)? A ``<`` or
+    UTF-8's BOM first, and a declared encoding, if any, known to be ASCII-based: not UTF-16,
+    UTF-7 or EBCDIC, which spell markup otherwise."""
+    if head[:1] != b"<" and head[:3] != b"\xef\xbb\xbf":
+        return False
+    declared = _DECLARED.match(head)
+    return declared is None or _ASCII_BASED.match(declared.group(1)) is not None
+
+
+def _check_namespaces(raw: bytes, root: etree._Element, limit: int, source: str | None, utf8: bool) -> None:
+    """Refuse a document declaring more than ``limit`` namespaces (ParseLimits.max_namespaces).
+
+    Counting ``xmlns`` in the bytes settles it for nearly every document; only when that
+    count is past the limit, or the bytes are not in an ASCII-based encoding, are the
+    declarations counted in the tree.
+    """
+    if (utf8 or ascii_based(raw)) and raw.count(b"xmlns") <= limit:
+        return
+    count = sum(1 for _ in etree.iterwalk(root, events=("start-ns",)))
+    if count > limit:
+        raise _too_many_namespaces(f"{count}", limit, source)
+
+
+def _too_many_namespaces(count: str, limit: int, source: str | None) -> XMLError:
+    return XMLError(
+        f"{count} namespace declarations refused: more than the limit of {limit} "
+        "(ParseLimits.max_namespaces); lxml writes each device with every namespace declared above it, "
+        "at a cost that grows with the square of their number",
+        source=source,
+    )
+
+
 def parse_xml(
     data: str | bytes,
     *,
@@ -209,8 +256,12 @@ class StreamParser:
         self.limits = effective_limits(limits)
         self.fed = 0
         self._checked = False
+        #: namespace declarations read so far (ParseLimits.max_namespaces), and whether the
+        #: caller asked for their events too
+        self.namespaces = 0
+        self._ns_events = "start-ns" in events
         pull: Any = etree.XMLPullParser  # lxml-stubs do not know its parser keywords
-        parser = pull(events=events, tag=tag, **_options(self.limits.huge_tree))
+        parser = pull(events=tuple({*events, "start-ns"}), tag=tag, **_options(self.limits.huge_tree))
         parser.resolvers.add(_RefuseExternal())
         self._parser = parser
         # A push parser reports some errors only later, as a generic one (an undefined entity
@@ -218,8 +269,9 @@ class StreamParser:
         # (see _refusal), which must then hold nothing older than this document.
         etree.clear_error_log()
 
-    def feed(self, data: bytes) -> list[tuple[str, etree._Element]]:
-        """Parse ``data``, the next bytes of the document; the events it completed."""
+    def feed(self, data: bytes) -> list[tuple[str, Any]]:
+        """Parse ``data``, the next bytes of the document; the events it completed (an
+        element each, a ``(prefix, uri)`` pair for ``start-ns``)."""
         self.fed += len(data)
         if self.fed > self.limits.max_bytes:
             raise XMLError(
@@ -229,13 +281,23 @@ class StreamParser:
             )
         try:
             self._parser.feed(data)
-            events: list[tuple[str, etree._Element]] = list(self._parser.read_events())
+            events: list[tuple[str, Any]] = list(self._parser.read_events())
         except (_ExternalLoadRefused, etree.XMLSyntaxError, ValueError) as exc:
             raise _refusal(exc, self.source, streamed=True) from None
-        if events and not self._checked:
-            # The document type declaration comes before the root: refused at the first event.
-            _refuse_dtd(events[0][1].getroottree(), self.source)
-            self._checked = True
+        # Every declaration is an event (the tag filter does not apply to them): counted here.
+        declared = sum(1 for event, _ in events if event == "start-ns")
+        if declared:
+            self.namespaces += declared
+            if self.namespaces > self.limits.max_namespaces:
+                raise _too_many_namespaces(f"at least {self.namespaces}", self.limits.max_namespaces, self.source)
+            if not self._ns_events:
+                events = [item for item in events if item[0] != "start-ns"]
+        if not self._checked:
+            first = next((item[1] for item in events if item[0] != "start-ns"), None)
+            if first is not None:
+                # The document type declaration comes before the root: refused at its first element.
+                _refuse_dtd(first.getroottree(), self.source)
+                self._checked = True
         return events
 
     def close(self) -> etree._Element:
@@ -280,6 +342,7 @@ def _parse(
     if root is None:
         raise XMLError("empty document", source=source)
     tree = root.getroottree()
+    _check_namespaces(raw, root, limits.max_namespaces, source, isinstance(data, str))
     _refuse_dtd(tree, source)
     return tree
 
@@ -298,7 +361,8 @@ def _refusal(exc: Exception, source: str | None, *, streamed: bool = False) -> X
         line, column = exc.position if exc.position else (None, None)
         msg = exc.msg or str(exc)
         if streamed:
-            first = next((e for e in exc.error_log if e.level >= etree.ErrorLevels.ERROR), None)
+            log: Any = exc.error_log  # lxml-stubs: not iterable
+            first = next((e for e in log if e.level >= etree.ErrorLevels.ERROR), None)
             if first is not None and first.message:
                 msg, line, column = first.message, first.line, first.column
         msg = _LOCATION_SUFFIX.sub("", msg.strip()).strip()

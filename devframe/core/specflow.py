@@ -210,9 +210,10 @@ def domain_from_conf(conf: Mapping[str, Any], *, arch: str | None = None, regist
     )
 
 
-def spec_list_from_domain(domain: Domain) -> list[dict[str, Any]]:
-    """The dev_spec_list of a domain: ``to_spec()`` of each device, in order."""
-    return [device.to_spec() for device in domain.devices]
+def spec_list_from_domain(domain: Domain, *, secrets: bool = False) -> list[dict[str, Any]]:
+    """The dev_spec_list of a domain: ``to_spec()`` of each device, in order (``secrets``:
+    with the devices' secrets, see :meth:`devframe.Device.to_spec`)."""
+    return [device.to_spec(secrets=secrets) for device in domain.devices]
 
 
 class ConfView(Mapping[str, Any]):

@@ -15,12 +15,30 @@ and is asked for its value as before.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from lxml import etree
 
-    from devframe.core.fields import ElementView, _Base
+
+# What a plan needs of a field and of a view, as protocols: devframe.core.fields builds
+# on this module, so it must not import fields back (not even for types).
+class _Base(Protocol):
+    spec: str | None
+
+    def locate(self) -> tuple[tuple[str, ...], str, str | None] | None: ...
+    def spec_from_located(self, view: Any, found: Any) -> Any: ...
+    def spec_value(self, view: Any) -> Any: ...
+    def reads_when_absent(self) -> bool: ...
+    def found_is_value(self) -> bool: ...
+    def says_none(self) -> bool: ...
+
+
+class ElementView(Protocol):
+    element: etree._Element
+    fields: Mapping[str, Any]
+
 
 __all__ = ["ATTR", "ELEMENT", "TEXT", "ReadPlan", "plan_for"]
 
@@ -40,25 +58,40 @@ class _Node:
         self.children: dict[str, _Node] = {}
 
 
-#: how a plan entry turns what was found into its value
-_AS_IS, _LOCATED, _OWN_WAY = 0, 1, 2
+#: how a plan entry turns what was found into its value (_SKIP: a slot read for the caller)
+_AS_IS, _LOCATED, _OWN_WAY, _SKIP = 0, 1, 2, 3
+_NO_FIELD = None
+#: the child holding libvirt's device alias (``<alias name=...>``)
+ALIAS_TAG = "alias"
 
 
 class ReadPlan:
     """The compiled reading of one view class, for ``to_spec`` (``mode="spec"``: fields
     with a spec key other than ``device``) or ``to_dict`` (``mode="dict"``: every field)."""
 
-    __slots__ = ("always", "entries", "fields", "root")
+    __slots__ = ("alias_index", "always", "device_field", "device_index", "entries", "fields", "root")
 
-    def __init__(self, fields: dict[str, _Base], mode: str) -> None:
+    def __init__(self, fields: Mapping[str, _Base], mode: str) -> None:
         self.fields = fields
         self.root = _Node()
         #: per field, in declaration order: (field, key or key parts, how read, None said?)
         self.entries: list[tuple[_Base, str | tuple[str, ...], int, bool]] = []
         always: list[int] = []
+        #: in a "spec" plan: the field giving the spec's ``device`` (and where it was
+        #: located, -1: read its own way), and where the alias's name is located
+        self.device_field: _Base | None = None
+        self.device_index = -1
+        self.alias_index = -1
         for name, field in fields.items():
             key = field.spec if mode == "spec" else (field.spec or name)
-            if key is None or (mode == "spec" and key == "device"):
+            if key is None:
+                continue
+            if mode == "spec" and key == "device":
+                if self.device_field is None:  # the first one answers, as Device.spec_device reads
+                    self.device_field = field
+                    located = field.locate()
+                    if located is not None:
+                        self.device_index = self._place(located, self._reserve())
                 continue
             index = len(self.entries)
             located = field.locate()
@@ -69,18 +102,39 @@ class ReadPlan:
             if located is None or field.reads_when_absent():
                 always.append(index)  # asked every time: read its own way, or has a value when absent
             if located is not None:
-                steps, what, attr = located
-                node = self.root
-                for step in steps:
-                    node = node.children.setdefault(step, _Node())
-                if what == ATTR:
-                    assert attr is not None
-                    node.attrs.setdefault(attr, []).append(index)
-                elif what == TEXT:
-                    node.texts.append(index)
-                else:
-                    node.elements.append(index)
+                self._place(located, index)
+        if mode == "spec":
+            # the alias's name, for the deviceId: read in the same pass
+            self.alias_index = self._place(((ALIAS_TAG,), ATTR, "name"), self._reserve())
         self.always = frozenset(always)
+
+    def _reserve(self) -> int:
+        """A found-slot beyond the field entries (never written out by :meth:`fill`)."""
+        self.entries.append((_NO_FIELD, "", _SKIP, False))  # type: ignore[arg-type]
+        return len(self.entries) - 1
+
+    def _place(self, located: tuple[tuple[str, ...], str, str | None], index: int) -> int:
+        steps, what, attr = located
+        node = self.root
+        for step in steps:
+            node = node.children.setdefault(step, _Node())
+        if what == ATTR:
+            assert attr is not None
+            node.attrs.setdefault(attr, []).append(index)
+        elif what == TEXT:
+            node.texts.append(index)
+        else:
+            node.elements.append(index)
+        return index
+
+    def device_value(self, view: ElementView, found: dict[int, Any]) -> Any:
+        """The ``device`` field's spec value (None: none, or no such field)."""
+        field = self.device_field
+        if field is None:
+            return None
+        if self.device_index < 0:
+            return field.spec_value(view)
+        return field.spec_from_located(view, found.get(self.device_index))
 
     def collect(self, element: etree._Element) -> dict[int, Any]:
         """What each located field finds in ``element``: raw text, or the element itself."""
@@ -88,14 +142,18 @@ class ReadPlan:
         _walk(self.root, element, found)
         return found
 
-    def fill(self, view: ElementView, out: dict[str, Any]) -> None:
+    def fill(self, view: ElementView, out: dict[str, Any], found: dict[int, Any] | None = None) -> None:
         """Put every field's value into ``out`` under its key, in declaration order:
         fields whose value is None are left out, except those that must say None
-        (a ``to_spec`` field with a default, absent from the element)."""
-        found = self.collect(view.element)
+        (a ``to_spec`` field with a default, absent from the element). ``found``: what
+        :meth:`collect` found, when the caller collected already."""
+        if found is None:
+            found = self.collect(view.element)
         entries = self.entries
         for index in sorted(found.keys() | self.always) if self.always else sorted(found):
             field, key, how, says_none = entries[index]
+            if how == _SKIP:
+                continue
             if how == _AS_IS:
                 value = found.get(index)
             elif how == _LOCATED:
@@ -140,7 +198,7 @@ def _walk(node: _Node, element: etree._Element, found: dict[int, Any]) -> None:
                 _walk(below, child, found)
 
 
-def plan_for(view_class: type[ElementView], mode: str) -> ReadPlan:
+def plan_for(view_class: type[Any], mode: str) -> ReadPlan:
     """The class's plan, compiled on first use (and again if its fields were replaced)."""
     # Kept in the class's own __dict__ (a subclass compiles its own): one dict lookup
     # per read, where a WeakKeyDictionary costs a Python-level call.

@@ -26,7 +26,6 @@ the rows) comes from that same first pass, or from the finished main pass.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from devframe.core.domain import default_registry
 from devframe.core.errors import DevframeError, DomainError
 from devframe.core.metadata import MetadataSection
 from devframe.core.registry import Registry
-from devframe.core.safexml import DEFAULT_LIMITS, ParseLimits, StreamParser, effective_limits
+from devframe.core.safexml import DEFAULT_LIMITS, ParseLimits, StreamParser, ascii_based, effective_limits
 
 __all__ = ["CHUNK_SIZE", "DomainOutline", "DomainStream"]
 
@@ -52,22 +51,6 @@ _METADATA = b"<metadata"
 _COUNT_ELEMENTS = etree.XPath("count(*)")
 #: enough of the document's start for its XML declaration
 _HEAD = 256
-_DECLARED = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
-#: encodings in which "<metadata" is written as those very bytes (declared names, lowered)
-_ASCII_FAMILY = ("utf-8", "utf8", "us-ascii", "ascii", "iso-8859-", "iso8859-", "latin", "windows-125", "cp125")
-
-
-def _ascii_compatible(head: bytes) -> bool:
-    """Is a document starting with ``head`` in an encoding that writes ASCII as ASCII?
-    No BOM but UTF-8's, an ASCII start, and a declared encoding (if any) known to."""
-    head = head.removeprefix(b"\xef\xbb\xbf")
-    if not head.lstrip(b" \t\r\n").startswith(b"<") or b"\x00" in head[:4]:
-        return False  # UTF-16, UTF-32, EBCDIC, ...: not searched, read
-    declared = _DECLARED.match(head.lstrip(b" \t\r\n"))
-    if declared is None:
-        return True  # no declaration: UTF-8
-    name = declared.group(1).decode("ascii").lower()
-    return name.startswith(_ASCII_FAMILY)
 
 
 @dataclass(frozen=True)
@@ -261,7 +244,7 @@ class DomainStream:
         tail = b""
         with self._open() as handle:
             handle.seek(0)
-            if not _ascii_compatible(handle.read(_HEAD)):
+            if not ascii_based(handle.read(_HEAD)):
                 return True
             handle.seek(0)
             while chunk := handle.read(self.chunk_size):

@@ -19,6 +19,7 @@ from devframe.core.errors import MetadataError
 from devframe.core.identity import device_id_from_alias
 from devframe.core.metadata.codec import Retyper, decode_map, element_path
 from devframe.core.metadata.ovirt import ALIAS_KEYS, DEVICE, NS, normalize
+from devframe.core.xmledit import subtree_xml
 
 __all__ = ["Entry", "EntryIndex", "IdentityPlan", "describe_element"]
 
@@ -88,7 +89,7 @@ class Entry(Mapping[str, Any]):
         (Unequal bytes prove nothing: the key attributes or namespace prefixes may differ;
         callers then compare decoded values.)
         """
-        return etree.tostring(self.element)  # type: ignore[no-any-return]
+        return subtree_xml(self.element, as_bytes=True)
 
     def describe(self) -> str:
         attrs = " ".join(f'{k}="{v}"' for k, v in self.attrs.items())

@@ -31,7 +31,14 @@ from typing import Any
 from lxml import etree
 
 from devframe.core.errors import MetadataError
-from devframe.core.fields import MAX_NAME_LENGTH
+from devframe.core.limits import (
+    MAX_DEPTH,
+    MAX_INT_DIGITS,
+    MAX_NAME_LENGTH,
+    int_problem,
+    text_problem,
+    value_problem,
+)
 
 __all__ = [
     "ITEM",
@@ -88,7 +95,7 @@ def _qualified(ns: str, key: str) -> str | None:
     if not key.isascii():
         return None  # ASCII serializers write non-ASCII names as char refs: invalid XML
     if len(key) > MAX_NAME_LENGTH:
-        return None  # libxml2 cannot read such a name back: <item key="..."> instead
+        return None  # longer than devframe writes names (the value check refuses it)
     tag = f"{{{ns}}}{key}" if ns else key
     try:
         etree.QName(tag)
@@ -109,14 +116,17 @@ def _b64(text: str) -> str:
     return base64.b64encode(text.encode("utf-8", "surrogatepass")).decode("ascii")
 
 
-def _set_text(element: etree._Element, text: str) -> None:
+def _set_text(element: etree._Element, text: str, path: str) -> None:
     if not text:
         return
     try:
         element.text = text
     except (ValueError, UnicodeError):
         element.set("encoding", "base64")
-        element.text = _b64(text)
+        element.text = text = _b64(text)
+    problem = text_problem(text)  # base64 is a third larger than the text it holds
+    if problem:
+        raise MetadataError(f"metadata value at {path}: {problem}")
 
 
 def _format_float(value: float) -> str:
@@ -143,6 +153,11 @@ def _plain_reading(key: str, value: Any, retype: Retyper | None) -> bool:
     return False
 
 
+def element_depth(element: etree._Element) -> int:
+    """How deep ``element`` sits in its tree (a root is at depth 1)."""
+    return 1 + sum(1 for _ in element.iterancestors())
+
+
 def encode_value(
     parent: etree._Element,
     key: str,
@@ -151,15 +166,27 @@ def encode_value(
     ns: str,
     retype: Retyper | None = None,
     path: str = "",
+    depth: int | None = None,
 ) -> etree._Element:
     """Append ``value`` to ``parent`` as the child keyed ``key``; return that child.
 
     ``retype`` is the reader's coercion of untyped top-level text (a plugin's
     MetadataSchema), so a string it would turn into a number gets ``type="str"``.
-    Raises MetadataError for a value that is not JSON-like.
+    ``depth``: where the child will sit in the document (default: below ``parent``); a
+    value that would nest past the XML reader's depth limit, hold itself, or carry an
+    integer, text or key past devframe's limits (:mod:`devframe.core.limits`) is a
+    MetadataError naming its path, raised before anything is written. Raises
+    MetadataError for a value that is not JSON-like too.
     """
     if not isinstance(key, str):
         raise MetadataError(f"metadata key {key!r} at {path or '/'} is {type(key).__name__}, expected str")
+    if not path:  # the top of a value: checked whole, before the recursion below can run away
+        if depth is None:
+            depth = element_depth(parent) + 1
+        problem = value_problem({key: value}, max_depth=MAX_DEPTH - depth + 1)
+        if problem:
+            where, reason = problem
+            raise MetadataError(f"metadata value at {where}: {reason}")
     tag = _qualified(ns, key)
     if tag is None:
         child = etree.SubElement(parent, f"{{{ns}}}{ITEM}" if ns else ITEM)
@@ -179,11 +206,14 @@ def _encode_body(child: etree._Element, key: str, value: Any, *, ns: str, retype
     if isinstance(value, str):
         if not plain:
             child.set("type", "str")
-        _set_text(child, value)
+        _set_text(child, value, path)
     elif isinstance(value, bool):  # before int: bool is an int subclass
         child.set("type", "bool")
         child.text = "true" if value else "false"
     elif isinstance(value, int):
+        problem = int_problem(value)
+        if problem:
+            raise MetadataError(f"metadata value at {path}: {problem}")
         child.set("type", "int")
         child.text = str(value)
     elif isinstance(value, float):
@@ -212,10 +242,18 @@ def _encode_body(child: etree._Element, key: str, value: Any, *, ns: str, retype
         )
 
 
-def encode_map(parent: etree._Element, mapping: Mapping[str, Any], *, ns: str, retype: Retyper | None = None) -> None:
-    """Append one child per key of ``mapping`` to ``parent``."""
+def encode_map(
+    parent: etree._Element,
+    mapping: Mapping[str, Any],
+    *,
+    ns: str,
+    retype: Retyper | None = None,
+    depth: int | None = None,
+) -> None:
+    """Append one child per key of ``mapping`` to ``parent`` (``depth``: the children's,
+    when ``parent`` is not yet where it will be written)."""
     for key, value in mapping.items():
-        encode_value(parent, key, value, ns=ns, retype=retype)
+        encode_value(parent, key, value, ns=ns, retype=retype, depth=depth)
 
 
 # -- decoding ----------------------------------------------------------------------------
@@ -306,6 +344,8 @@ def decode_value(
         text = (element.text or "").strip()
         if not _INT_RE.match(text):
             raise _fail(element, f"type='int' but the text is {_shown(element, text)}", source)
+        if len(text.lstrip("+-0")) > MAX_INT_DIGITS:
+            raise _fail(element, f"type='int' with more than {MAX_INT_DIGITS} digits", source)
         return int(text)
     if kind == "float":
         text = (element.text or "").strip()

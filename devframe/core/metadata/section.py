@@ -18,6 +18,7 @@ from lxml import etree
 from devframe.core.device import Device, DeviceMetadata
 from devframe.core.errors import MetadataError
 from devframe.core.identity import Identity, device_id_from_alias, identity_key
+from devframe.core.limits import ENTRY_DEPTH
 from devframe.core.log import get_logger
 from devframe.core.metadata.binding import (
     Entry,
@@ -47,6 +48,9 @@ class VmMetadata(DeviceMetadata):
     """VM-level values of ``<ovirt-vm:vm>`` (``custom`` holds the custom properties)."""
 
     __slots__ = ()
+
+    #: the depth of a key's element: <domain><metadata><ovirt-vm:vm><key>
+    key_depth = ENTRY_DEPTH
 
     def __repr__(self) -> str:
         return f"VmMetadata({sorted(self._data)})"
@@ -389,7 +393,8 @@ class MetadataSection:
             entry = Entry(element, self.source)
             entry.retype = self._retyper(device)
             entry.element_bound = device.element
-            encode_map(element, device.metadata_if_any() or {}, ns=NS, retype=entry.retype)
+            # The entry is placed below; its values are written at the depth it will have.
+            encode_map(element, device.metadata_if_any() or {}, ns=NS, retype=entry.retype, depth=ENTRY_DEPTH + 1)
             owner = self._device_of(clash) if clash is not None else None
             if owner is not None:
                 prefix = f"{self.source}: " if self.source else ""

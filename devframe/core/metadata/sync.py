@@ -14,7 +14,15 @@ from typing import Any
 from lxml import etree
 
 from devframe.core.errors import MetadataError
-from devframe.core.metadata.codec import Retyper, _children, _key_of, decode_value, encode_value, same_value
+from devframe.core.metadata.codec import (
+    Retyper,
+    _children,
+    _key_of,
+    decode_value,
+    element_depth,
+    encode_value,
+    same_value,
+)
 
 __all__ = ["place", "remove", "replace", "sync_map", "tidy"]
 
@@ -106,6 +114,7 @@ def sync_map(
             continue
         current[_key_of(child, local, source)] = child
     changed = False
+    depth = element_depth(parent) + 1  # where the values are written: the scratch parent is not there
     for key, child in current.items():
         if key not in values:
             remove(child)
@@ -118,13 +127,13 @@ def sync_map(
             same = False  # a malformed value the caller replaced
         if not same:
             scratch = etree.Element("scratch")
-            replace(child, encode_value(scratch, key, values[key], ns=ns, retype=retype))
+            replace(child, encode_value(scratch, key, values[key], ns=ns, retype=retype, depth=depth))
             changed = True
     for key, value in values.items():
         if key in current:
             continue
         scratch = etree.Element("scratch")
-        element = encode_value(scratch, key, value, ns=ns, retype=retype)
+        element = encode_value(scratch, key, value, ns=ns, retype=retype, depth=depth)
         if first_skipped is not None:
             position = parent.index(first_skipped)
         else:

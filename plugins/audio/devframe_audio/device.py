@@ -76,11 +76,11 @@ know them). An element without ``@id`` is kept, and ``problems()`` reports it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar
 
-from devframe import INT, STR, YES_NO, Choice, Device, ElementView, Field, FieldValueError, Identity, Kind, SpecError
+from devframe import INT, STR, UINT8, UINT32, YES_NO, Choice, Device, Field, Identity
 
-__all__ = ["AUDIO_TYPES", "SAMPLE_FORMATS", "SDL_DRIVERS", "UINT8", "UINT32", "Audio", "SpecField", "UIntRange"]
+__all__ = ["AUDIO_TYPES", "SAMPLE_FORMATS", "SDL_DRIVERS", "Audio"]
 
 #: Every backend ``@type`` of libvirt 11.3's schema (``pipewire`` is not in 9.0's).
 AUDIO_TYPES = ("none", "alsa", "coreaudio", "dbus", "jack", "oss", "pipewire", "pulseaudio", "sdl", "spice", "file")
@@ -90,51 +90,6 @@ SAMPLE_FORMATS = ("s8", "u8", "s16", "u16", "s32", "u32", "f32")
 SDL_DRIVERS = ("esd", "alsa", "arts", "pulseaudio")
 
 _NO_TYPE = "audio"  # the spec ``device`` of an audio element without @type (Device.spec_device)
-
-T = TypeVar("T")
-
-
-class SpecField(Field[T]):
-    """A field whose unusable dev_spec value is a :class:`devframe.SpecError` naming the key.
-
-    (The core reports it as a ``FieldValueError``; engines catch ``SpecError`` for bad specs.)
-    """
-
-    def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        try:
-            super().apply_spec_value(view, value)
-        except FieldValueError as exc:
-            raise SpecError(f"{exc.device}: dev_spec key {self.spec!r}: {exc.reason} (got {exc.value!r:.80})") from None
-
-
-class UIntRange(Kind[int]):
-    """An unsigned int up to ``high`` (the schema's uint8 / uint32: decimal or ``0x`` hex)."""
-
-    python_type = int
-
-    def __init__(self, high: int) -> None:
-        self.high = high
-        self.name = f"int(0..{high})"
-
-    def _checked(self, value: int) -> int:
-        if not 0 <= value <= self.high:
-            raise ValueError(f"out of range 0..{self.high}")
-        return value
-
-    def parse(self, raw: str) -> int:
-        return self._checked(INT.parse(raw))
-
-    def format(self, value: int) -> str:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"expected int, got {type(value).__name__}")
-        return str(self._checked(value))
-
-    def coerce(self, value: object) -> int:
-        return self._checked(INT.coerce(value))
-
-
-UINT8 = UIntRange(0xFF)
-UINT32 = UIntRange(0xFFFFFFFF)
 
 
 class Audio(Device):
@@ -148,71 +103,56 @@ class Audio(Device):
     metadata_keys: ClassVar[Mapping[str, type | None]] = {"deviceId": str}
     child_order: ClassVar[tuple[str, ...]] = ("input", "output")
 
-    id = SpecField("@id", UINT8, spec="specParams.id", default=1, doc="backend id, named by sound cards")
-    type = SpecField("@type", Choice(*AUDIO_TYPES), spec="device", default="none", doc="backend type")
-    timer_period = SpecField("@timerPeriod", UINT32, spec="specParams.timerPeriod", doc="timer period, us")
+    id = Field("@id", UINT8, spec="specParams.id", default=1, required=True, doc="backend id, named by sound cards")
+    type = Field("@type", Choice(*AUDIO_TYPES), spec="device", default="none", absent_spec=_NO_TYPE, doc="backend type")
+    timer_period = Field("@timerPeriod", UINT32, spec="specParams.timerPeriod", doc="timer period, us")
     # oss
-    try_mmap = SpecField("@tryMMap", YES_NO, spec="specParams.tryMMap", doc="oss: try mmap")
-    exclusive = SpecField("@exclusive", YES_NO, spec="specParams.exclusive", doc="oss: exclusive device access")
-    dsp_policy = SpecField("@dspPolicy", INT, spec="specParams.dspPolicy", doc="oss: DSP policy")
+    try_mmap = Field("@tryMMap", YES_NO, spec="specParams.tryMMap", doc="oss: try mmap")
+    exclusive = Field("@exclusive", YES_NO, spec="specParams.exclusive", doc="oss: exclusive device access")
+    dsp_policy = Field("@dspPolicy", INT, spec="specParams.dspPolicy", doc="oss: DSP policy")
     # pipewire, pulseaudio, sdl, file
-    runtime_dir = SpecField("@runtimeDir", STR, spec="specParams.runtimeDir", doc="pipewire: runtime directory")
-    server_name = SpecField("@serverName", STR, spec="specParams.serverName", doc="pulseaudio: server")
-    sdl_driver = SpecField("@driver", Choice(*SDL_DRIVERS), spec="specParams.sdlDriver", doc="sdl: audio driver")
-    path = SpecField("@path", STR, spec="specParams.path", doc="file: the file written")
+    runtime_dir = Field("@runtimeDir", STR, spec="specParams.runtimeDir", doc="pipewire: runtime directory")
+    server_name = Field("@serverName", STR, spec="specParams.serverName", doc="pulseaudio: server")
+    sdl_driver = Field("@driver", Choice(*SDL_DRIVERS), spec="specParams.sdlDriver", doc="sdl: audio driver")
+    path = Field("@path", STR, spec="specParams.path", doc="file: the file written")
 
     # <input>: what the guest records
-    input_mixing_engine = SpecField("input@mixingEngine", YES_NO, spec="specParams.input.mixingEngine")
-    input_fixed_settings = SpecField("input@fixedSettings", YES_NO, spec="specParams.input.fixedSettings")
-    input_voices = SpecField("input@voices", UINT32, spec="specParams.input.voices")
-    input_buffer_length = SpecField("input@bufferLength", UINT32, spec="specParams.input.bufferLength")
-    input_dev = SpecField("input@dev", STR, spec="specParams.input.dev", doc="alsa, oss: host device")
-    input_buffer_count = SpecField("input@bufferCount", UINT32, spec="specParams.input.bufferCount")
-    input_server_name = SpecField("input@serverName", STR, spec="specParams.input.serverName", doc="jack")
-    input_client_name = SpecField("input@clientName", STR, spec="specParams.input.clientName", doc="jack")
-    input_connect_ports = SpecField("input@connectPorts", STR, spec="specParams.input.connectPorts", doc="jack")
-    input_exact_name = SpecField("input@exactName", YES_NO, spec="specParams.input.exactName", doc="jack")
-    input_try_poll = SpecField("input@tryPoll", YES_NO, spec="specParams.input.tryPoll", doc="oss")
-    input_name = SpecField("input@name", STR, spec="specParams.input.name", doc="pipewire, pulseaudio: source")
-    input_stream_name = SpecField("input@streamName", STR, spec="specParams.input.streamName")
-    input_latency = SpecField("input@latency", UINT32, spec="specParams.input.latency", doc="us")
-    input_frequency = SpecField("input/settings@frequency", UINT32, spec="specParams.input.settings.frequency")
-    input_channels = SpecField("input/settings@channels", UINT32, spec="specParams.input.settings.channels")
-    input_format = SpecField("input/settings@format", Choice(*SAMPLE_FORMATS), spec="specParams.input.settings.format")
+    input_mixing_engine = Field("input@mixingEngine", YES_NO, spec="specParams.input.mixingEngine")
+    input_fixed_settings = Field("input@fixedSettings", YES_NO, spec="specParams.input.fixedSettings")
+    input_voices = Field("input@voices", UINT32, spec="specParams.input.voices")
+    input_buffer_length = Field("input@bufferLength", UINT32, spec="specParams.input.bufferLength")
+    input_dev = Field("input@dev", STR, spec="specParams.input.dev", doc="alsa, oss: host device")
+    input_buffer_count = Field("input@bufferCount", UINT32, spec="specParams.input.bufferCount")
+    input_server_name = Field("input@serverName", STR, spec="specParams.input.serverName", doc="jack")
+    input_client_name = Field("input@clientName", STR, spec="specParams.input.clientName", doc="jack")
+    input_connect_ports = Field("input@connectPorts", STR, spec="specParams.input.connectPorts", doc="jack")
+    input_exact_name = Field("input@exactName", YES_NO, spec="specParams.input.exactName", doc="jack")
+    input_try_poll = Field("input@tryPoll", YES_NO, spec="specParams.input.tryPoll", doc="oss")
+    input_name = Field("input@name", STR, spec="specParams.input.name", doc="pipewire, pulseaudio: source")
+    input_stream_name = Field("input@streamName", STR, spec="specParams.input.streamName")
+    input_latency = Field("input@latency", UINT32, spec="specParams.input.latency", doc="us")
+    input_frequency = Field("input/settings@frequency", UINT32, spec="specParams.input.settings.frequency")
+    input_channels = Field("input/settings@channels", UINT32, spec="specParams.input.settings.channels")
+    input_format = Field("input/settings@format", Choice(*SAMPLE_FORMATS), spec="specParams.input.settings.format")
 
     # <output>: what the guest plays
-    output_mixing_engine = SpecField("output@mixingEngine", YES_NO, spec="specParams.output.mixingEngine")
-    output_fixed_settings = SpecField("output@fixedSettings", YES_NO, spec="specParams.output.fixedSettings")
-    output_voices = SpecField("output@voices", UINT32, spec="specParams.output.voices")
-    output_buffer_length = SpecField("output@bufferLength", UINT32, spec="specParams.output.bufferLength")
-    output_dev = SpecField("output@dev", STR, spec="specParams.output.dev", doc="alsa, oss: host device")
-    output_buffer_count = SpecField("output@bufferCount", UINT32, spec="specParams.output.bufferCount")
-    output_server_name = SpecField("output@serverName", STR, spec="specParams.output.serverName", doc="jack")
-    output_client_name = SpecField("output@clientName", STR, spec="specParams.output.clientName", doc="jack")
-    output_connect_ports = SpecField("output@connectPorts", STR, spec="specParams.output.connectPorts", doc="jack")
-    output_exact_name = SpecField("output@exactName", YES_NO, spec="specParams.output.exactName", doc="jack")
-    output_try_poll = SpecField("output@tryPoll", YES_NO, spec="specParams.output.tryPoll", doc="oss")
-    output_name = SpecField("output@name", STR, spec="specParams.output.name", doc="pipewire, pulseaudio: sink")
-    output_stream_name = SpecField("output@streamName", STR, spec="specParams.output.streamName")
-    output_latency = SpecField("output@latency", UINT32, spec="specParams.output.latency", doc="us")
-    output_frequency = SpecField("output/settings@frequency", UINT32, spec="specParams.output.settings.frequency")
-    output_channels = SpecField("output/settings@channels", UINT32, spec="specParams.output.settings.channels")
-    output_format = SpecField(
-        "output/settings@format", Choice(*SAMPLE_FORMATS), spec="specParams.output.settings.format"
-    )
-
-    def read_spec(self, rest: dict[str, Any]) -> None:
-        """Build no ``@type`` for ``device == "audio"``: what an element without one reports."""
-        if rest.get("device") == _NO_TYPE:
-            self.type = None
-
-    def problems(self) -> list[str]:
-        """Every field's problem, and a missing ``@id``: libvirt requires it, and a spec
-        built from such an element would get the default id, so it cannot round-trip."""
-        found = super().problems()
-        if self.element.get("id") is None:
-            found.append("field 'id' (@id): missing (libvirt requires the backend's id)")
-        return found
+    output_mixing_engine = Field("output@mixingEngine", YES_NO, spec="specParams.output.mixingEngine")
+    output_fixed_settings = Field("output@fixedSettings", YES_NO, spec="specParams.output.fixedSettings")
+    output_voices = Field("output@voices", UINT32, spec="specParams.output.voices")
+    output_buffer_length = Field("output@bufferLength", UINT32, spec="specParams.output.bufferLength")
+    output_dev = Field("output@dev", STR, spec="specParams.output.dev", doc="alsa, oss: host device")
+    output_buffer_count = Field("output@bufferCount", UINT32, spec="specParams.output.bufferCount")
+    output_server_name = Field("output@serverName", STR, spec="specParams.output.serverName", doc="jack")
+    output_client_name = Field("output@clientName", STR, spec="specParams.output.clientName", doc="jack")
+    output_connect_ports = Field("output@connectPorts", STR, spec="specParams.output.connectPorts", doc="jack")
+    output_exact_name = Field("output@exactName", YES_NO, spec="specParams.output.exactName", doc="jack")
+    output_try_poll = Field("output@tryPoll", YES_NO, spec="specParams.output.tryPoll", doc="oss")
+    output_name = Field("output@name", STR, spec="specParams.output.name", doc="pipewire, pulseaudio: sink")
+    output_stream_name = Field("output@streamName", STR, spec="specParams.output.streamName")
+    output_latency = Field("output@latency", UINT32, spec="specParams.output.latency", doc="us")
+    output_frequency = Field("output/settings@frequency", UINT32, spec="specParams.output.settings.frequency")
+    output_channels = Field("output/settings@channels", UINT32, spec="specParams.output.settings.channels")
+    output_format = Field("output/settings@format", Choice(*SAMPLE_FORMATS), spec="specParams.output.settings.format")
 
     def identity(self) -> Identity | None:
         """The id, in decimal (``0x1`` and ``1`` are one backend); None without an id."""

@@ -107,11 +107,12 @@ port; a channel by target type and name (virtio, xen) or guest address and port
 
 Defaults: libvirt chooses a serial's or console's target type and port, and a
 channel's virtio-serial port, for the guest's machine; a spec without them leaves them to
-it. Refused from a spec (``SpecError`` naming the key): a source libvirt refuses (a file
-without a path, tcp without host or service, ...), a guestfwd channel without address
-and port or a virtio/xen channel with them, a console ``device`` other than ``console``,
-``enableSocket`` with a type other than unix. Read from XML, the same (and a channel
-without a target type) are ``problems()``.
+it. Refused from a spec (``SpecError`` naming the key): a guestfwd channel without
+address and port or a virtio/xen channel with them, a console ``device`` other than
+``console``, ``enableSocket`` with a type other than unix. Read from XML, the same (and a
+channel without a target type) are ``problems()``. A source libvirt refuses (a file
+without a path, tcp without host or service, ...) is valid in its schema: built from a
+spec as read from XML, and reported by ``problems()`` both ways, so it round-trips.
 
 Unmodeled, kept verbatim: a ``type`` or ``<model>`` in a parallel port's ``<target>``.
 The schema shares one target definition among serial, console and parallel, so it lets
@@ -181,20 +182,6 @@ def _target(element: etree._Element) -> etree._Element | None:
     return next(element.iterchildren("target"), None)
 
 
-def _summary(device: Device, fields: tuple[str, ...], source: str | None) -> dict[str, Any]:
-    """Named fields as written (flagged when they do not fit), plus the source line."""
-    out: dict[str, Any] = {}
-    for name in fields:
-        field = device.fields[name]
-        raw = field.raw(device) if isinstance(field, Field) else None
-        if raw is None:
-            continue
-        out[name] = raw if field.check(device) is None else f"<invalid {raw!r}>"
-        if name == "char_type" and source and source != raw:
-            out["source"] = source  # only when it says more than the type
-    return out
-
-
 class _QemuCharDevice(CharSource, AcpiIndex, Device):
     """What serial, console and parallel share (libvirt's ``qemucdev``): ``@tty``, ACPI."""
 
@@ -234,7 +221,7 @@ class Serial(_QemuCharDevice):
 
     def summary(self) -> dict[str, Any]:
         names = ("char_type", "target_type", "port", "target_model", "protocol", "log_file", "tty", "acpi_index")
-        return _summary(self, names, self.char_source_text())
+        return self.char_summary(names)
 
 
 class Console(_QemuCharDevice):
@@ -284,7 +271,7 @@ class Console(_QemuCharDevice):
 
     def summary(self) -> dict[str, Any]:
         names = ("char_type", "console_type", "port", "log_file", "tty", "acpi_index")
-        return _summary(self, names, self.char_source_text())
+        return self.char_summary(names)
 
 
 class Channel(CharSource, Device):
@@ -326,18 +313,16 @@ class Channel(CharSource, Device):
                 return "state", "a xen channel has no target state"
         return None
 
-    def problems(self) -> list[str]:
-        found = super().problems()
+    def rule_problem(self) -> tuple[str, str] | None:
+        """The target's problem (:meth:`target_problem`), named by its dev_spec key."""
         problem = self.target_problem()
-        if problem is not None:
-            found.append(problem[1])
-        return found
+        if problem is None:
+            return None
+        name, reason = problem
+        return self.fields[name].spec or name, reason
 
     def read_spec(self, rest: dict[str, Any]) -> None:
-        problem = self.target_problem()
-        if problem is not None:
-            field = self.fields[problem[0]]
-            raise SpecError(f"dev_spec key {field.spec!r} of a channel: {problem[1]}")
+        self.check_rule()
         super().read_spec(rest)
 
     def identity(self) -> Identity | None:
@@ -360,7 +345,7 @@ class Channel(CharSource, Device):
 
     def summary(self) -> dict[str, Any]:
         names = ("char_type", "target_type", "name", "state", "target_address", "target_port", "protocol", "log_file")
-        return _summary(self, names, self.char_source_text())
+        return self.char_summary(names)
 
 
 class Parallel(_QemuCharDevice):
@@ -373,4 +358,4 @@ class Parallel(_QemuCharDevice):
     port = Field("target@port", INT, spec="specParams.port", doc="the guest's port number")
 
     def summary(self) -> dict[str, Any]:
-        return _summary(self, ("char_type", "port", "log_file", "tty", "acpi_index"), self.char_source_text())
+        return self.char_summary(("char_type", "port", "log_file", "tty", "acpi_index"))

@@ -5,7 +5,9 @@ Models libvirt's ``<controller>`` element (formatdomain "Controllers")::
     <controller type='pci' index='1' model='pcie-root-port'>
       <model name='pcie-root-port'/>
       <driver queues='4' cmd_per_lun='8' max_sectors='512' ioeventfd='on' iothread='1'
-              iommu='on' ats='on' packed='on' page_per_vq='on'/>
+              iommu='on' ats='on' packed='on' page_per_vq='on'>
+        <iothreads><iothread id='1'><queue id='0'/></iothread></iothreads>
+      </driver>
       <target chassisNr='1' chassis='1' port='0x10' busNr='254' index='1' hotplug='off'
               memReserve='65536'><node>0</node></target>
       <pcihole64 unit='KiB'>1048576</pcihole64>
@@ -39,6 +41,10 @@ dev_spec mapping (engine key on the left, XML place on the right):
 ``specParams.driver.maxSectors``  ``driver@max_sectors``
 ``specParams.driver.ioeventfd``   ``driver@ioeventfd`` (bool, on/off)
 ``specParams.driver.iothread``    ``driver@iothread``
+``specParams.driver.iothreads``   ``driver/iothreads/iothread`` children as
+                                  ``[{"id": N, "queues": [{"id": Q}, ...]}]``
+                                  (virtio-scsi queues pinned to iothreads;
+                                  libvirt 11)
 ``specParams.driver.iommu``       ``driver@iommu`` (bool, on/off)
 ``specParams.driver.ats``         ``driver@ats`` (bool, on/off)
 ``specParams.driver.packed``      ``driver@packed`` (bool, on/off)
@@ -58,7 +64,24 @@ dev_spec mapping (engine key on the left, XML place on the right):
 ================================= ============================================
 
 Engines send numbers as strings (``'index': '0'``) as often as ints; both are
-accepted, and ``to_spec`` gives ints. Everything else in the element is kept.
+accepted, and ``to_spec`` gives ints. Everything else in the element is kept. Numbers
+are typed as the schema types them: ``unsignedInt`` (no negative value), ``uint8`` for
+the pci ``target`` numbers (0..255).
+
+The engine's spellings (``spec_aliases``), read as the canonical key and never written
+back by ``to_spec``; a spec that gives both spellings with different values is a
+:class:`devframe.SpecError` naming the engine's key:
+
+================================= ============================================
+``specParams.ioThreadId``         ``specParams.driver.iothread`` (VDSM's key)
+``specParams.index``              ``index`` (where the engine's converter puts it)
+``specParams.model``              ``model`` (same)
+``master.startport``              ``specParams.master.startport`` (VDSM's
+                                  ``master`` dict of a USB companion controller;
+                                  a ``master`` that is not a dict is refused)
+================================= ============================================
+
+Metadata by design: ``custom`` (the engine's device custom properties).
 
 Defaults: a spec without ``device`` builds an ``ide`` controller, libvirt's own
 default when ``type`` is missing (the schema requires a type). ``index`` is left to
@@ -69,11 +92,37 @@ controller at index 0 is pci-root on ``pc`` but pcie-root on ``q35``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from devframe import INT, ON_OFF, STR, AcpiIndex, Choice, Device, Field, Identity, Kind, VirtioOptions
+from devframe import (
+    INT,
+    ON_OFF,
+    UINT,
+    UINT8,
+    AcpiIndex,
+    Children,
+    Choice,
+    Device,
+    ElementView,
+    Field,
+    Identity,
+    IntRange,
+    Pattern,
+    SpecError,
+    VirtioOptions,
+)
 
-__all__ = ["CONTROLLER_TYPES", "HEX_INT", "MODELS_BY_TYPE", "PCI_MODEL_NAMES", "Controller", "HexInt"]
+__all__ = [
+    "CONTROLLER_TYPES",
+    "HEX_INT",
+    "MODELS_BY_TYPE",
+    "PCI_MODEL_NAMES",
+    "Controller",
+    "HexInt",
+    "IoThread",
+    "IoThreadQueue",
+]
 
 #: Every controller ``@type`` libvirt documents.
 CONTROLLER_TYPES = (
@@ -112,31 +161,40 @@ _ALL_MODELS = tuple(dict.fromkeys(m for models in MODELS_BY_TYPE.values() for m 
 _NO_TYPE = "controller"  # the spec ``device`` of a controller without @type (Device.spec_device)
 
 
-class HexInt(Kind[int]):
-    """An int read in decimal or ``0x`` hex, written in hex as libvirt writes it.
+class HexInt(IntRange):
+    """A uint8 read in decimal or ``0x`` hex, written in hex as libvirt writes it.
 
     libvirt formats a PCIe port number as ``0x10``; building from a spec writes the
     same text libvirt would, so a spec-built element compares equal to live XML.
     """
 
-    name = "hexint"
-    python_type = int
-
-    def parse(self, raw: str) -> int:
-        return INT.parse(raw)
+    def __init__(self) -> None:
+        super().__init__(0, 255, name="hexint(0..255)")
 
     def format(self, value: int) -> str:
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"expected int, got {type(value).__name__}")
-        if value < 0:
-            raise ValueError("expected a non-negative int")
-        return f"0x{value:x}"
-
-    def coerce(self, value: object) -> int:
-        return INT.coerce(value)
+        return f"0x{self._checked(value):x}"
 
 
 HEX_INT = HexInt()
+#: libvirt's size unit (b, KiB, M, GB, ...)
+UNIT = Pattern("unit", r"([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)")
+
+
+class IoThreadQueue(ElementView):
+    """One ``<queue id=.../>`` of an iothread: a virtqueue it serves."""
+
+    tag: ClassVar[str] = "queue"
+    id = Field("@id", UINT, spec="id", doc="virtqueue number")
+
+
+class IoThread(ElementView):
+    """One ``<iothread id=...>`` of ``driver/iothreads``, with the queues pinned to it."""
+
+    tag: ClassVar[str] = "iothread"
+    id = Field("@id", UINT, spec="id", doc="the domain's iothread id")
+    queues = Children("queue", IoThreadQueue, spec="queues", doc="virtqueues it serves (none: all)")
 
 
 def _type_from_spec(value: Any) -> str:
@@ -155,42 +213,58 @@ class Controller(VirtioOptions, AcpiIndex, Device):
         "model", "driver", "target", "pcihole64", "serial", "alias", "acpi", "master", "address",
     )  # fmt: skip
 
+    metadata_keys: ClassVar[Mapping[str, type | None]] = {"custom": dict}
+    spec_aliases: ClassVar[Mapping[str, str]] = {
+        "specParams.ioThreadId": "specParams.driver.iothread",
+        "specParams.index": "index",
+        "specParams.model": "model",
+        "master.startport": "specParams.master.startport",
+    }
+
     type = Field(
         "@type", Choice(*CONTROLLER_TYPES), spec="device", default="ide", from_spec=_type_from_spec,
         doc="controller type",
     )  # fmt: skip
-    index = Field("@index", INT, spec="index", doc="the controller's number among those of its type")
+    index = Field("@index", UINT, spec="index", doc="the controller's number among those of its type")
     model = Field("@model", Choice(*_ALL_MODELS), spec="model", doc="controller model (per type)")
-    ports = Field("@ports", INT, spec="ports", doc="ports (usb, virtio-serial)")
-    vectors = Field("@vectors", INT, spec="specParams.vectors", doc="MSI-X vectors (virtio-serial)")
-    max_grant_frames = Field("@maxGrantFrames", INT, spec="specParams.maxGrantFrames", doc="xenbus")
-    max_event_channels = Field("@maxEventChannels", INT, spec="specParams.maxEventChannels", doc="xenbus")
+    ports = Field("@ports", UINT, spec="ports", doc="ports (usb, virtio-serial)")
+    vectors = Field("@vectors", UINT, spec="specParams.vectors", doc="MSI-X vectors (virtio-serial)")
+    max_grant_frames = Field("@maxGrantFrames", UINT, spec="specParams.maxGrantFrames", doc="xenbus")
+    max_event_channels = Field("@maxEventChannels", UINT, spec="specParams.maxEventChannels", doc="xenbus")
     model_name = Field("model@name", Choice(*PCI_MODEL_NAMES), spec="specParams.modelName", doc="QEMU device (pci)")
-    master_startport = Field("master@startport", INT, spec="specParams.master.startport", doc="USB companion")
-    queues = Field("driver@queues", INT, spec="specParams.driver.queues")
-    cmd_per_lun = Field("driver@cmd_per_lun", INT, spec="specParams.driver.cmdPerLun")
-    max_sectors = Field("driver@max_sectors", INT, spec="specParams.driver.maxSectors")
+    master_startport = Field("master@startport", UINT, spec="specParams.master.startport", doc="USB companion")
+    queues = Field("driver@queues", UINT, spec="specParams.driver.queues")
+    cmd_per_lun = Field("driver@cmd_per_lun", UINT, spec="specParams.driver.cmdPerLun")
+    max_sectors = Field("driver@max_sectors", UINT, spec="specParams.driver.maxSectors")
     ioeventfd = Field("driver@ioeventfd", ON_OFF, spec="specParams.driver.ioeventfd")
-    iothread = Field("driver@iothread", INT, spec="specParams.driver.iothread")
-    chassis_nr = Field("target@chassisNr", INT, spec="specParams.target.chassisNr")
-    chassis = Field("target@chassis", INT, spec="specParams.target.chassis")
+    iothread = Field("driver@iothread", UINT, spec="specParams.driver.iothread")
+    iothreads = Children(
+        "driver/iothreads/iothread", IoThread, spec="specParams.driver.iothreads", doc="queues pinned to iothreads"
+    )
+    chassis_nr = Field("target@chassisNr", UINT8, spec="specParams.target.chassisNr")
+    chassis = Field("target@chassis", UINT8, spec="specParams.target.chassis")
     port = Field("target@port", HEX_INT, spec="specParams.target.port")
-    bus_nr = Field("target@busNr", INT, spec="specParams.target.busNr")
-    target_index = Field("target@index", INT, spec="specParams.target.index")
+    bus_nr = Field("target@busNr", UINT8, spec="specParams.target.busNr")
+    target_index = Field("target@index", UINT8, spec="specParams.target.index")
     hotplug = Field("target@hotplug", ON_OFF, spec="specParams.target.hotplug")
-    mem_reserve = Field("target@memReserve", INT, spec="specParams.target.memReserve", doc="KiB")
-    node = Field("target/node", INT, spec="specParams.target.node", doc="NUMA node")
-    pcihole64 = Field("pcihole64", INT, spec="specParams.pcihole64", doc="64-bit PCI hole size")
-    pcihole64_unit = Field("pcihole64@unit", STR, spec="specParams.pcihole64Unit", doc="its unit (KiB)")
-    serial = Field("serial", STR, spec="specParams.serial", doc="serial number (nvme)")
+    mem_reserve = Field("target@memReserve", UINT, spec="specParams.target.memReserve", doc="KiB")
+    node = Field("target/node", UINT, spec="specParams.target.node", doc="NUMA node")
+    pcihole64 = Field("pcihole64", UINT, spec="specParams.pcihole64", doc="64-bit PCI hole size")
+    pcihole64_unit = Field("pcihole64@unit", UNIT, spec="specParams.pcihole64Unit", doc="its unit (KiB)")
+    serial = Field("serial", spec="specParams.serial", doc="serial number (nvme)")
 
     def read_spec(self, rest: dict[str, Any]) -> None:
-        """Build no ``@type`` for ``device == "controller"``: what an element without one reports.
-
-        So such an element round-trips through its spec unchanged.
-        """
+        """Build no ``@type`` for ``device == "controller"``: what an element without one reports
+        (so such an element round-trips through its spec unchanged). Refuse a ``master``
+        that is not VDSM's ``{"startport": N}`` dict (its ``startport`` is an alias)."""
         if rest.get("device") == _NO_TYPE:
             self.type = None
+        master = rest.get("master")
+        if master is not None and not isinstance(master, Mapping):
+            raise SpecError(
+                f"{self.describe()}: dev_spec key 'master' must be a dict {{'startport': N}} "
+                f"(a USB companion's master port), got {type(master).__name__}"
+            )
 
     def identity(self) -> Identity | None:
         """Type and index; None when the element has no type (nothing to match on)."""

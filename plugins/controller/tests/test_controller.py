@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import warnings
 from typing import Any
 
@@ -12,7 +13,13 @@ from devframe_controller.plugin import LEGACY_ARCHES, legacy_controller_specs
 from lxml import etree
 
 import devframe
-from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
+from devframe.testing import (
+    assert_edit_changes_only,
+    canonical,
+    contract_tests,
+    validate_against_schema,
+    wrap_in_domain,
+)
 
 UUID = "5d5b3a8e-0000-4000-8000-0000000000c1"
 
@@ -113,6 +120,13 @@ NEWER = [
     "<target chassis='9' port='0x18' memReserve='65536'/></controller>",
     "<controller type='nvme' index='0'><serial>nvme-ctrl-1</serial></controller>",
 ]
+# libvirt 11's iothread mapping: virtio-scsi queues pinned to the domain's iothreads.
+IOTHREADS = (
+    "<controller type='scsi' index='1' model='virtio-scsi'><driver queues='4'><iothreads>"
+    "<iothread id='2'><queue id='0'/><queue id='2'/></iothread><iothread id='3'/>"
+    "</iothreads></driver></controller>"
+)
+NEWER.append(IOTHREADS)
 
 TestContract = contract_tests("controller", samples=SAMPLES + NEWER, edit_values={"pcihole64_unit": "MiB"})
 
@@ -130,6 +144,12 @@ def _ctrl(registry: devframe.Registry, xml: str) -> Controller:
     return device
 
 
+def _built(registry: devframe.Registry, spec: dict[str, Any]) -> Controller:
+    ctrl = registry.device_from_spec(spec)
+    assert isinstance(ctrl, Controller)
+    return ctrl
+
+
 def _legacy(registry: devframe.Registry, conf: Any, arch: str) -> list[dict[str, Any]]:
     results = registry.call_collected("devframe_spec_list_from_legacy_conf", conf=conf, arch=arch)
     return [spec for _plugin, specs in results for spec in specs]
@@ -143,6 +163,7 @@ def test_samples_are_schema_valid() -> None:
     for sample in SAMPLES:
         assert not validate_against_schema(wrap_in_domain(sample)), sample
     assert validate_against_schema(wrap_in_domain(NEWER[0]))  # memReserve: libvirt >= 9.3
+    assert validate_against_schema(wrap_in_domain(IOTHREADS))  # iothreads: libvirt 11
 
 
 def test_every_type_is_covered_by_samples(registry: devframe.Registry) -> None:
@@ -327,6 +348,163 @@ def test_bad_spec_value_names_the_key(registry: devframe.Registry) -> None:
 def test_unmodeled_spec_keys_go_to_metadata(registry: devframe.Registry) -> None:
     ctrl = registry.device_from_spec({"type": "controller", "device": "usb", "index": 0, "engineFlag": True})
     assert ctrl.metadata["engineFlag"] is True
+    assert ctrl.unmapped_spec_keys == ("engineFlag",)  # kept, and reported
+
+
+def test_custom_properties_are_metadata_by_design(registry: devframe.Registry) -> None:
+    ctrl = registry.device_from_spec({"type": "controller", "device": "usb", "custom": {"hook": "on"}})
+    assert ctrl.unmapped_spec_keys == () and ctrl.to_spec()["custom"] == {"hook": "on"}
+
+
+# -- the engine's spellings ---------------------------------------------------------------------
+
+
+def test_io_thread_id_reaches_the_driver(registry: devframe.Registry) -> None:
+    spec = {
+        "type": "controller",
+        "device": "scsi",
+        "model": "virtio-scsi",
+        "index": 0,
+        "specParams": {"ioThreadId": "2"},
+    }
+    ctrl = _built(registry, spec)
+    assert ctrl.iothread == 2 and ctrl.element.find("driver").get("iothread") == "2"  # type: ignore[union-attr]
+    out = ctrl.to_spec()
+    assert out["specParams"] == {"driver": {"iothread": 2}} and ctrl.unmapped_spec_keys == ()
+    assert registry.device_from_spec(out).to_spec() == out
+    assert not validate_against_schema(wrap_in_domain(ctrl.to_xml()))
+
+
+def test_index_and_model_in_spec_params_reach_the_element(registry: devframe.Registry) -> None:
+    spec = {"type": "controller", "device": "usb", "specParams": {"index": "0", "model": "ich9-ehci1"}}
+    ctrl = _built(registry, spec)
+    assert (ctrl.element.get("index"), ctrl.element.get("model")) == ("0", "ich9-ehci1")
+    out = ctrl.to_spec()
+    assert (out["index"], out["model"], out["specParams"]) == (0, "ich9-ehci1", {})
+    assert ctrl.unmapped_spec_keys == ()
+    assert not validate_against_schema(wrap_in_domain(ctrl.to_xml()))
+
+
+def test_vdsm_master_reaches_the_element(registry: devframe.Registry) -> None:
+    spec = {"type": "controller", "device": "usb", "index": "0", "model": "ich9-uhci2", "master": {"startport": "2"}}
+    ctrl = _built(registry, spec)
+    assert ctrl.master_startport == 2
+    assert canonical(ctrl.to_xml()) == canonical(
+        "<controller type='usb' index='0' model='ich9-uhci2'><master startport='2'/></controller>"
+    )
+    out = ctrl.to_spec()
+    assert "master" not in out and out["specParams"] == {"master": {"startport": 2}}
+    assert ctrl.unmapped_spec_keys == ()
+    assert not validate_against_schema(wrap_in_domain(ctrl.to_xml()))
+
+
+@pytest.mark.parametrize(
+    ("spec", "key"),
+    [
+        ({"specParams": {"ioThreadId": 1, "driver": {"iothread": 2}}}, "specParams.ioThreadId"),
+        ({"index": 1, "specParams": {"index": 2}}, "specParams.index"),
+        ({"model": "qemu-xhci", "specParams": {"model": "nec-xhci"}}, "specParams.model"),
+        ({"master": {"startport": 0}, "specParams": {"master": {"startport": 4}}}, "master.startport"),
+    ],
+)
+def test_contradicting_spellings_are_refused_naming_the_engine_key(
+    registry: devframe.Registry, spec: dict[str, Any], key: str
+) -> None:
+    with pytest.raises(devframe.SpecError, match=re.escape(repr(key))):
+        registry.device_from_spec({"type": "controller", "device": "usb", **spec})
+
+
+def test_agreeing_spellings_are_accepted(registry: devframe.Registry) -> None:
+    spec = {"type": "controller", "device": "usb", "index": 1, "specParams": {"index": "1", "ioThreadId": 3,
+            "driver": {"iothread": "3"}}}  # fmt: skip
+    ctrl = _built(registry, spec)
+    assert (ctrl.index, ctrl.iothread) == (1, 3)
+
+
+@pytest.mark.parametrize(
+    ("spec", "key"),
+    [
+        ({"specParams": {"ioThreadId": "first"}}, "specParams.ioThreadId"),
+        ({"specParams": {"index": -1}}, "specParams.index"),
+        ({"master": {"startport": "x"}}, "master.startport"),
+        ({"master": "0"}, "master"),
+        ({"master": ["0"]}, "master"),
+    ],
+)
+def test_bad_engine_spellings_name_the_engine_key(registry: devframe.Registry, spec: dict[str, Any], key: str) -> None:
+    with pytest.raises(devframe.SpecError, match=re.escape(repr(key))):
+        registry.device_from_spec({"type": "controller", "device": "usb", **spec})
+
+
+def test_master_with_more_than_startport_reports_the_rest(registry: devframe.Registry) -> None:
+    ctrl = _built(registry, {"type": "controller", "device": "usb", "master": {"startport": 0, "x": 1}})
+    assert ctrl.master_startport == 0 and ctrl.unmapped_spec_keys == ("master.x",)
+
+
+# -- libvirt 11.3: iothread mapping, typed numbers -------------------------------------------------
+
+
+def test_iothread_mapping(registry: devframe.Registry) -> None:
+    ctrl = _ctrl(registry, IOTHREADS)
+    assert [(t.id, [q.id for q in t.queues]) for t in ctrl.iothreads] == [(2, [0, 2]), (3, [])]
+    spec = ctrl.to_spec()
+    assert spec["specParams"]["driver"] == {
+        "queues": 4, "iothreads": [{"id": 2, "queues": [{"id": 0}, {"id": 2}]}, {"id": 3}],
+    }  # fmt: skip
+    built = _built(registry, spec)
+    assert canonical(built.to_xml()) == canonical(IOTHREADS)
+    built.iothreads = [{"id": 5}]
+    assert [dict(t.attrib) for t in built.element.findall("driver/iothreads/iothread")] == [{"id": "5"}]
+    assert built.element.find("driver").get("queues") == "4"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("params", "key"),
+    [
+        ({"target": {"chassis": 256}}, "specParams.target.chassis"),
+        ({"target": {"busNr": -1}}, "specParams.target.busNr"),
+        ({"target": {"port": 300}}, "specParams.target.port"),
+        ({"driver": {"queues": -2}}, "specParams.driver.queues"),
+        ({"pcihole64Unit": "furlongs"}, "specParams.pcihole64Unit"),
+        ({"driver": {"iothreads": [{"id": "x"}]}}, "specParams.driver.iothreads"),
+    ],
+)
+def test_out_of_schema_numbers_are_refused(registry: devframe.Registry, params: dict[str, Any], key: str) -> None:
+    with pytest.raises(devframe.SpecError, match=re.escape(key)):
+        registry.device_from_spec(
+            {"type": "controller", "device": "pci", "model": "pcie-root-port", "specParams": params}
+        )
+
+
+@pytest.mark.parametrize(
+    ("kind", "model"), [(kind, model) for kind, models in MODELS_BY_TYPE.items() if kind != "pci" for model in models]
+)
+def test_spec_per_model_is_schema_valid(registry: devframe.Registry, kind: str, model: str) -> None:
+    ctrl = _built(registry, {"type": "controller", "device": kind, "index": 0, "model": model})
+    assert ctrl.model == model
+    assert not validate_against_schema(wrap_in_domain(ctrl.to_xml())), ctrl.to_xml()
+
+
+EDITS: dict[str, list[Any]] = {
+    "index": [3, 4], "model": ["nec-xhci", "pcie-root-port"], "ports": [4, 5], "vectors": [8, 9],
+    "max_grant_frames": [128, 129], "max_event_channels": [4096, 4095], "model_name": ["ioh3420", "pcie-root-port"],
+    "master_startport": [6, 7], "queues": [8, 9], "cmd_per_lun": [16, 17], "max_sectors": [1024, 1023],
+    "ioeventfd": [False, True], "iothread": [5, 6], "chassis_nr": [3, 4], "chassis": [9, 10], "port": [0x1A, 0x1B],
+    "bus_nr": [100, 101], "target_index": [2, 3], "hotplug": [False, True], "mem_reserve": [1024, 2048],
+    "node": [3, 4], "pcihole64": [2048, 4096], "pcihole64_unit": ["MiB", "GiB"], "serial": ["other", "again"],
+    "iommu": [False, True], "ats": [True, False], "packed": [False, True], "page_per_vq": [False, True],
+    "acpi_index": [9, 10],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_each_field_edit_changes_only_that_field(registry: devframe.Registry, name: str) -> None:
+    assert_edit_changes_only(registry, Controller, SAMPLES + NEWER, name, EDITS[name])
+
+
+def test_every_typed_field_has_an_edit_check() -> None:
+    # type is structural; alias and address are the core's; iothreads is a list (edited above)
+    assert set(Controller.fields) == set(EDITS) | {"type", "alias", "address", "iothreads"}
 
 
 # -- editing --------------------------------------------------------------------------

@@ -45,14 +45,11 @@ document order).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
-from devframe import INT, Choice, Device, Field, Identity, Kind, SpecError, VirtioOptions
+from devframe import POSITIVE, Choice, Device, Field, Identity, VirtioOptions
 
-__all__ = ["BACKENDS", "MODELS", "POSITIVE_INT", "TYPES", "Crypto", "PositiveInt"]
-
-T = TypeVar("T")
+__all__ = ["BACKENDS", "MODELS", "TYPES", "Crypto"]
 
 #: Every ``@model``, ``@type`` and ``backend@model`` libvirt 11.3's schema allows.
 MODELS = ("virtio",)
@@ -60,60 +57,6 @@ TYPES = ("qemu",)
 BACKENDS = ("builtin", "lkcf")
 
 _NO_MODEL = "crypto"  # the spec ``device`` of an element without @model (Device.spec_device)
-
-
-class PositiveInt(Kind[int]):
-    """An int >= 1, written in decimal (libvirt's ``positiveInteger``)."""
-
-    name = "positive int"
-    python_type = int
-
-    @staticmethod
-    def _checked(value: int) -> int:
-        if value < 1:
-            raise ValueError("expected an int >= 1")
-        return value
-
-    def parse(self, raw: str) -> int:
-        return self._checked(INT.parse(raw))
-
-    def format(self, value: int) -> str:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"expected int, got {type(value).__name__}")
-        return str(self._checked(value))
-
-    def coerce(self, value: object) -> int:
-        return self._checked(INT.coerce(value))
-
-
-POSITIVE_INT = PositiveInt()
-
-
-def _from_spec(kind: Kind[T], key: str) -> Callable[[Any], T]:
-    """Convert a dev_spec value with ``kind``; one that does not fit is a SpecError naming ``key``."""
-
-    def convert(value: Any) -> T:
-        if kind.python_type is str and (not isinstance(value, str) or not value):
-            raise SpecError(f"crypto spec key {key!r}: expected a non-empty string, got {value!r:.80}")
-        try:
-            return kind.coerce(value)
-        except (ValueError, TypeError) as exc:
-            raise SpecError(f"crypto spec key {key!r}: {exc} (got {value!r:.80})") from None
-
-    return convert
-
-
-def _field(path: str, kind: Kind[T], spec: str, *, default: T | None = None, doc: str = "") -> Field[T]:
-    """A field whose dev_spec value is checked (a bad one is a SpecError naming ``spec``)."""
-    return Field(path, kind, spec=spec, default=default, doc=doc, from_spec=_from_spec(kind, spec))
-
-
-_check_model = _from_spec(Choice(*MODELS), "device")
-
-
-def _model_from_spec(value: Any) -> str | None:
-    # "crypto" is what an element without a model reports: it builds none (exact round trip).
-    return None if value == _NO_MODEL else _check_model(value)
 
 
 class Crypto(VirtioOptions, Device):
@@ -125,12 +68,12 @@ class Crypto(VirtioOptions, Device):
     # libvirt writes the children in this order; new ones are put in place.
     child_order: ClassVar[tuple[str, ...]] = ("backend", "driver", "alias", "address")
 
-    model = Field(
-        "@model", Choice(*MODELS), spec="device", default="virtio", from_spec=_model_from_spec, doc="crypto model"
+    model = Field("@model", Choice(*MODELS), spec="device", default="virtio", absent_spec=_NO_MODEL, doc="crypto model")
+    type = Field("@type", Choice(*TYPES), spec="specParams.type", default="qemu", doc="implementation (qemu)")
+    backend = Field(
+        "backend@model", Choice(*BACKENDS), spec="specParams.backend", default="builtin", doc="backend model"
     )
-    type = _field("@type", Choice(*TYPES), "specParams.type", default="qemu", doc="implementation (qemu)")
-    backend = _field("backend@model", Choice(*BACKENDS), "specParams.backend", default="builtin", doc="backend model")
-    queues = _field("backend@queues", POSITIVE_INT, "specParams.queues", doc="backend queues")
+    queues = Field("backend@queues", POSITIVE, spec="specParams.queues", doc="backend queues")
 
     def summary(self) -> dict[str, Any]:
         """Key fields for ``devframe inspect``: model, type and backend first, then the

@@ -99,6 +99,7 @@ from lxml import etree
 
 from devframe import (
     INT,
+    LIVE,
     ON_OFF,
     STR,
     YES_NO,
@@ -284,7 +285,12 @@ def _discard_from_spec(value: Any) -> str:
 
 
 def _iotune(name: str, kind: Any = INT) -> Field[Any]:
-    return Field(f"iotune/{name}", kind, spec=f"specParams.ioTune.{name}", doc=f"iotune {name}")
+    return Field(f"iotune/{name}", kind, spec=f"specParams.ioTune.{name}", doc=f"iotune {name}", live=LIVE)
+
+
+def _removable_media(disk: Any) -> bool:
+    """A cdrom's or floppy's medium changes on a running domain; a disk's source cannot."""
+    return disk.element.get("device") in ("cdrom", "floppy")
 
 
 def _geometry(name: str, kind: Any = INT) -> Field[Any]:
@@ -370,7 +376,10 @@ class Drive(VirtioOptions, Bootable, Device):
 
     # <disk> attributes
     device = Field("@device", Choice(*DEVICES), spec="device", default="disk", doc="disk, cdrom, floppy or lun")
-    disk_type = Field("@type", Choice(*DISK_TYPES), spec="diskType", default="file", doc="where the data comes from")
+    disk_type = Field(
+        "@type", Choice(*DISK_TYPES), spec="diskType", default="file", doc="where the data comes from",
+        live=_removable_media,
+    )  # fmt: skip
     model = Field("@model", Choice("virtio", "virtio-transitional", "virtio-non-transitional"), spec="specParams.model")
     sgio = Field("@sgio", Choice("filtered", "unfiltered"), spec="sgio", doc="lun SG_IO filtering")
     rawio = Field("@rawio", YES_NO, spec="specParams.rawio")
@@ -380,7 +389,7 @@ class Drive(VirtioOptions, Bootable, Device):
     driver_name = Field("driver@name", STR, spec="specParams.driverName", doc="hypervisor driver (qemu)")
     format = Field(
         "driver@type", Choice(*FORMATS), spec="format", to_spec=_format_to_spec, from_spec=_format_from_spec,
-        doc="image format (spec: 'cow' is qcow2)",
+        doc="image format (spec: 'cow' is qcow2)", live=_removable_media,
     )  # fmt: skip
     cache = Field(
         "driver@cache", Choice("default", "none", "writeback", "writethrough", "directsync", "unsafe"), spec="cache"
@@ -405,21 +414,22 @@ class Drive(VirtioOptions, Bootable, Device):
     queue_size = Field("driver@queue_size", INT, spec="specParams.queueSize")
 
     # <source>: the path attribute per type (spec 'path', see module docstring)
-    source_file = Field("source@file", STR, doc="type file")
-    source_dev = Field("source@dev", STR, doc="type block")
-    source_dir = Field("source@dir", STR, doc="type dir")
-    source_name = Field("source@name", STR, doc="type network: image/volume/export name")
+    source_file = Field("source@file", STR, doc="type file", live=_removable_media)
+    source_dev = Field("source@dev", STR, doc="type block", live=_removable_media)
+    source_dir = Field("source@dir", STR, doc="type dir", live=_removable_media)
+    source_name = Field("source@name", STR, doc="type network: image/volume/export name", live=_removable_media)
     source_path = Field("source@path", STR, doc="type vhostuser: socket path")
-    protocol = Field("source@protocol", Choice(*PROTOCOLS), spec="protocol")
-    hosts = Children("source/host", Host, spec="hosts", doc="network servers")
+    protocol = Field("source@protocol", Choice(*PROTOCOLS), spec="protocol", live=_removable_media)
+    hosts = Children("source/host", Host, spec="hosts", doc="network servers", live=_removable_media)
     source_type = Field("source@type", Choice("pci", "unix"), spec="specParams.sourceType")
     startup_policy = Field(
-        "source@startupPolicy", Choice("mandatory", "requisite", "optional"), spec="specParams.startupPolicy"
-    )
+        "source@startupPolicy", Choice("mandatory", "requisite", "optional"), spec="specParams.startupPolicy",
+        live=_removable_media,
+    )  # fmt: skip
     source_index = Field("source@index", INT, spec="specParams.sourceIndex")
     fdgroup = Field("source@fdgroup", STR, spec="specParams.fdgroup")
-    pool = Field("source@pool", STR, spec="specParams.pool")
-    volume = Field("source@volume", STR, spec="specParams.volume")
+    pool = Field("source@pool", STR, spec="specParams.pool", live=_removable_media)
+    volume = Field("source@volume", STR, spec="specParams.volume", live=_removable_media)
     volume_mode = Field("source@mode", Choice("host", "direct"), spec="specParams.volumeMode")
     nvme_namespace = Field("source@namespace", INT, spec="specParams.nvmeNamespace")
     nvme_managed = Field("source@managed", YES_NO, spec="specParams.nvmeManaged")

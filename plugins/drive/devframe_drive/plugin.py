@@ -8,7 +8,9 @@ Legacy conf rule (deprecated path; the caller warns). The keys this plugin owns:
   disk bus, ``device`` to ``disk``.
 * ``hda``, ``hdb``, ``hdc``, ``hdd``: old single paths -> disks at index 0-3 on the arch's
   disk bus (IDE on x86_64, the only arch with an IDE controller).
-* ``cdrom``: its path -> a readonly cdrom at index 2 on the arch's cdrom bus.
+* ``cdrom``: the removable CD-ROM, which VDSM's legacy flow always added: a readonly
+  cdrom at index 2 on the arch's cdrom bus, its path from ``cdrom``; without the key (or
+  with ``None``) an empty one, no medium, so the guest still has a drive to insert one.
 * ``floppy``: its path -> a floppy on ``fdc`` index 0 (x86_64 only; other archs have no
   floppy controller, so a floppy there is a DevframeError rather than an unbootable VM).
 
@@ -20,7 +22,10 @@ free one, so no two drives collide.
 
 Arch table (x86_64 is the only one with IDE and a floppy controller; the others use
 virtio-scsi for cdroms, as QEMU's pseries, s390-ccw-virtio and virt machines support,
-and pseries keeps SCSI for disks too, as the engine configured it):
+and pseries keeps SCSI for disks too, as the engine configured it). It covers every arch
+of devframe's arch table (``devframe.ARCHES``). VDSM's own table had x86_64 (IDE) and
+ppc64/ppc64le (SCSI) only; s390x and aarch64 take SCSI because their machines have no
+IDE controller and a virtio disk cannot be a cdrom:
 
 ========= ========= ========== ======
 arch      disk bus  cdrom bus  floppy
@@ -104,9 +109,10 @@ def spec_list_from_legacy_conf(conf: Any, arch: Any) -> list[dict[str, Any]]:
     for position, key in enumerate(_OLD_IDE):
         if conf.get(key) is not None:
             wanted.append((key, {"path": conf[key], "index": position, "iface": disk_bus}))
-    if conf.get("cdrom") is not None:
-        wanted.append(("cdrom", {"path": conf["cdrom"], "index": 2, "iface": cdrom_bus, "device": "cdrom",
-                                 "readonly": True}))  # fmt: skip
+    # Always the removable CD-ROM, as VDSM's legacy flow added it: empty without a path.
+    cdrom = conf.get("cdrom")
+    wanted.append(("cdrom", {"path": "" if cdrom is None else cdrom, "index": 2, "iface": cdrom_bus,
+                             "device": "cdrom", "readonly": True}))  # fmt: skip
     if conf.get("floppy") is not None:
         if not has_floppy:
             raise SpecError(f"legacy conf key 'floppy': arch {arch} has no floppy controller")

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from devframe_drive import drive_name
+from devframe_drive.plugin import ARCH_TABLE
 
 import devframe
 from devframe.testing import validate_against_schema, wrap_in_domain
@@ -34,14 +35,45 @@ def test_keys_are_declared(registry: devframe.Registry) -> None:
     assert set(keys) == {"drives", "hda", "hdb", "hdc", "hdd", "cdrom", "floppy"}
 
 
-def test_no_drive_keys_no_drives(registry: devframe.Registry) -> None:
-    assert legacy(registry, {"display": "vnc"}) == []
+def disks(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The specs other than the removable CD-ROM every legacy conf gets."""
+    return [spec for spec in specs if spec.get("device") != "cdrom"]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("conf", [{"display": "vnc"}, {"cdrom": None}, {}])
+def test_without_a_cdrom_path_the_cdrom_is_empty(registry: devframe.Registry, arch: str, conf: Any) -> None:
+    (cdrom,) = legacy(registry, conf, arch)
+    bus = CDROM_BUS[arch]
+    assert cdrom == {
+        "type": "disk",
+        "device": "cdrom",
+        "path": "",
+        "index": 2,
+        "iface": bus,
+        "readonly": True,
+        "format": "raw",
+        "propagateErrors": "off",
+        "diskType": "file",
+        "name": drive_name(bus, 2),
+    }
+    drive = registry.device_from_spec(cdrom)
+    element = drive.element
+    assert element.get("device") == "cdrom" and element.find("source") is None
+    assert element.find("target").attrib == {"dev": drive_name(bus, 2), "bus": bus}  # type: ignore[union-attr]
+    assert element.find("readonly") is not None
+    assert not validate_against_schema(wrap_in_domain(drive.to_xml(), arch=arch))
+
+
+def test_the_arch_table_covers_every_arch_devframe_knows() -> None:
+    assert set(ARCH_TABLE) == set(devframe.ARCHES) == set(ARCHES)
+    assert {arch: row[1] for arch, row in ARCH_TABLE.items()} == CDROM_BUS
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_drives_list_gets_defaults(registry: devframe.Registry, arch: str) -> None:
     conf = {"drives": [{"path": "/images/a.img", "index": "0"}, {"path": "/dev/vg/lv", "index": 1, "format": "cow"}]}
-    first, second = legacy(registry, conf, arch)
+    first, second = disks(legacy(registry, conf, arch))
     bus = DISK_BUS[arch]
     assert first == {
         "type": "disk",
@@ -59,7 +91,7 @@ def test_drives_list_gets_defaults(registry: devframe.Registry, arch: str) -> No
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_old_hdx_paths(registry: devframe.Registry, arch: str) -> None:
-    specs = legacy(registry, {"hda": "/a.img", "hdb": "/b.img", "hdd": "/d.img"}, arch)
+    specs = disks(legacy(registry, {"hda": "/a.img", "hdb": "/b.img", "hdd": "/d.img"}, arch))
     assert [(s["path"], s["index"], s["iface"]) for s in specs] == [
         ("/a.img", 0, DISK_BUS[arch]),
         ("/b.img", 1, DISK_BUS[arch]),
@@ -84,7 +116,8 @@ def test_empty_cdrom_has_no_source(registry: devframe.Registry) -> None:
 
 
 def test_floppy_on_x86(registry: devframe.Registry) -> None:
-    (floppy,) = legacy(registry, {"floppy": "/f.img"}, "x86_64")
+    cdrom, floppy = legacy(registry, {"floppy": "/f.img"}, "x86_64")
+    assert (cdrom["device"], cdrom["path"]) == ("cdrom", "")
     assert (floppy["device"], floppy["iface"], floppy["index"], floppy["name"]) == ("floppy", "fdc", 0, "fda")
 
 

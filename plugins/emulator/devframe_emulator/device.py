@@ -29,69 +29,12 @@ emulator (a domain has at most one).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
-from devframe import Device, ElementView, Field, FieldValueError, Identity, Kind, SpecError
+from devframe import ABS_PATH, Device, Field, Identity, SpecError
 
-__all__ = ["ABS_PATH", "AbsPath", "Emulator", "OwnText", "SpecField"]
-
-_ABS_PATH = re.compile(r"(/|[a-zA-Z]:\\).+", re.DOTALL)
-
-T = TypeVar("T")
-
-
-class SpecField(Field[T]):
-    """A field whose unusable dev_spec value is a :class:`devframe.SpecError` naming the key.
-
-    (The core reports it as a ``FieldValueError``; engines catch ``SpecError`` for bad specs.)
-    """
-
-    def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        try:
-            super().apply_spec_value(view, value)
-        except FieldValueError as exc:
-            raise SpecError(f"{exc.device}: dev_spec key {self.spec!r}: {exc.reason} (got {exc.value!r:.80})") from None
-
-
-class OwnText(SpecField[T]):
-    """The text of the device element itself.
-
-    A core field path names a child's text or an attribute; a field with no steps and
-    no attribute reads and writes the element's own text with the same code, so this
-    subclass only replaces the parsed path.
-    """
-
-    def __init__(self, kind: Kind[T], *, spec: str, doc: str = "") -> None:
-        super().__init__("text", kind, spec=spec, doc=doc)
-        self.path = "."
-        self.steps = ()
-        self.attr = None
-
-
-class AbsPath(Kind[str]):
-    """An absolute host path (libvirt's ``absFilePath``: ``/...`` or ``C:\\\\...``)."""
-
-    name = "absolute path"
-
-    def parse(self, raw: str) -> str:
-        if not _ABS_PATH.match(raw):
-            raise ValueError("expected an absolute path")
-        return raw
-
-    def format(self, value: str) -> str:
-        if not isinstance(value, str):
-            raise TypeError(f"expected an absolute path, got {type(value).__name__}")
-        return self.parse(value)
-
-    def coerce(self, value: object) -> str:
-        if not isinstance(value, str):
-            raise TypeError(f"expected an absolute path, got {type(value).__name__}")
-        return self.parse(value)
-
-
-ABS_PATH = AbsPath()
+__all__ = ["Emulator"]
 
 
 class Emulator(Device):
@@ -104,7 +47,7 @@ class Emulator(Device):
     has_alias: ClassVar[bool] = False
     metadata_keys: ClassVar[Mapping[str, type | None]] = {"deviceId": str}
 
-    path = OwnText(ABS_PATH, spec="path", doc="absolute path of the emulator binary")
+    path = Field(".", ABS_PATH, spec="path", doc="absolute path of the emulator binary")
 
     def read_spec(self, rest: dict[str, Any]) -> None:
         """The path is required: an ``<emulator>`` without one is refused by libvirt."""

@@ -9,7 +9,15 @@ from devframe_emulator import Emulator
 from lxml import etree
 
 import devframe
-from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
+from devframe.testing import (
+    assert_spec_round_trip,
+    canonical,
+    contract_tests,
+    one_device,
+    plugin_registry,
+    validate_against_schema,
+    wrap_in_domain,
+)
 
 UUID = "1e2d3c4b-5a69-4788-96a5-b4c3d2e1f001"
 
@@ -22,15 +30,11 @@ SAMPLES = [QEMU, KVM, WINDOWS]
 TestContract = contract_tests("emulator", samples=SAMPLES)
 
 
-@pytest.fixture
-def registry(devframe_registry: Any) -> devframe.Registry:
-    return devframe_registry("emulator")  # type: ignore[no-any-return]
+registry = plugin_registry("emulator")
 
 
 def _emulator(registry: devframe.Registry, xml: str) -> Emulator:
-    (device,) = devframe.parse_domain(wrap_in_domain(xml), registry=registry).dev_map["emulator"]
-    assert isinstance(device, Emulator)
-    return device
+    return one_device(registry, xml, Emulator)
 
 
 def test_path_is_the_text(registry: devframe.Registry) -> None:
@@ -78,10 +82,7 @@ def test_unusable_or_missing_path_is_a_spec_error_naming_it(registry: devframe.R
 
 def test_spec_round_trip_of_every_sample(registry: devframe.Registry) -> None:
     for sample in SAMPLES:
-        emulator = _emulator(registry, sample)
-        again = registry.device_from_spec(emulator.to_spec())
-        assert again.to_spec() == emulator.to_spec(), sample
-        assert canonical(again.to_xml()) == canonical(emulator.to_xml()), sample
+        assert_spec_round_trip(registry, _emulator(registry, sample))
 
 
 def test_setting_path_changes_only_the_text(registry: devframe.Registry) -> None:

@@ -89,12 +89,17 @@ domain).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from devframe import (
     INT,
+    OCTAL_MODE,
     ON_OFF,
+    POSITIVE,
     STR,
+    UINT32,
+    ULONG,
+    UNIT,
     AcpiIndex,
     Bootable,
     Children,
@@ -102,11 +107,8 @@ from devframe import (
     Device,
     ElementView,
     Field,
-    FieldValueError,
     Flag,
     Identity,
-    IntRange,
-    Pattern,
     SpecError,
     VirtioOptions,
 )
@@ -147,82 +149,13 @@ SOURCE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
 
 _NO_TYPE = "filesystem"  # the spec ``device`` of an element without @type
 
-T = TypeVar("T")
-
-
-# -- kinds ---------------------------------------------------------------------------------
-
-
-UINT = IntRange(0, 2**32 - 1, name="unsignedInt")
-ULONG = IntRange(0, 2**64 - 1, name="unsignedLong")
-POSITIVE = IntRange(1, 2**64 - 1, name="positiveInteger")
-#: libvirt's ``unit`` (b, bytes, KB, KiB, k, M, MiB, G, ...)
-UNIT = Pattern("unit", r"([bB]([yY][tT][eE][sS]?)?)|([kKmMgGtTpPeE]([iI]?[bB])?)")
-#: libvirt's ``createMode`` (an octal permission mode)
-MODE = Pattern("octal mode", r"0[0-7]{3}|[0-7]{1,3}")
-
-
-# -- fields whose bad spec values are SpecErrors ------------------------------------------------
-
-
-def _spec_error(view: ElementView, key: str, reason: str, value: object) -> SpecError:
-    return SpecError(f"{view.describe()}: dev_spec key {key!r}: {reason} (got {value!r:.80})")
-
-
-class SpecField(Field[T]):
-    """A :class:`devframe.Field` whose unusable dev_spec value is a ``SpecError`` naming the key.
-
-    devframe's own fields raise ``FieldValueError`` there (a DevframeError, not a
-    SpecError). Text fields (plain and Choice) take only strings from a spec: an engine's
-    ``7`` or ``2.0`` is no name, path or model.
-    """
-
-    def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        key = self.spec or self.name
-        textual = isinstance(self.kind, Choice) or self.kind is STR
-        if textual and value is not None and not isinstance(value, str):
-            raise _spec_error(view, key, f"expected a string, got {type(value).__name__}", value)
-        try:
-            super().apply_spec_value(view, value)
-        except FieldValueError as exc:
-            raise _spec_error(view, key, exc.reason, exc.value) from None
-
-
-class SpecFlag(Flag):
-    """A :class:`devframe.Flag` taking only a bool (or yes/no text) from a spec."""
-
-    def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        if isinstance(value, str):
-            try:
-                value = ON_OFF.coerce(value)
-            except ValueError:
-                raise _spec_error(view, self.spec or self.name, "expected a bool", value) from None
-        if not isinstance(value, bool):
-            raise _spec_error(view, self.spec or self.name, f"expected a bool, got {type(value).__name__}", value)
-        self.__set__(view, value)
-
 
 class IdMap(ElementView):
     """One ``<uid>`` or ``<gid>`` range of an ``<idmap>``: guest ``start`` maps to host ``target``."""
 
-    start = SpecField("@start", UINT, spec="start", doc="first id in the guest")
-    target = SpecField("@target", UINT, spec="target", doc="first id on the host")
-    count = SpecField("@count", UINT, spec="count", doc="how many ids")
-
-
-class IdMaps(Children[IdMap]):
-    """The ``uid`` or ``gid`` ranges; an unusable spec value is a SpecError naming the key."""
-
-    def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        key = self.spec or self.name
-        if value is None:
-            return
-        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-            raise _spec_error(view, key, "expected a list of {start, target, count} dicts", value)
-        try:
-            super().apply_spec_value(view, value)
-        except (FieldValueError, SpecError) as exc:
-            raise SpecError(f"dev_spec key {key!r}: {exc}") from None
+    start = Field("@start", UINT32, spec="start", doc="first id in the guest")
+    target = Field("@target", UINT32, spec="target", doc="first id on the host")
+    count = Field("@count", UINT32, spec="count", doc="how many ids")
 
 
 # -- the device --------------------------------------------------------------------------------
@@ -240,53 +173,49 @@ class Filesystem(Bootable, VirtioOptions, AcpiIndex, Device):
         "space_hard_limit", "space_soft_limit",
     )  # fmt: skip
 
-    type = SpecField("@type", Choice(*FS_TYPES), spec="device", default="mount", doc="source type")
-    model = SpecField("@model", Choice(*MODELS), spec="specParams.model", doc="virtio device model")
-    accessmode = SpecField("@accessmode", Choice(*ACCESS_MODES), spec="specParams.accessmode", doc="9p security")
-    multidevs = SpecField("@multidevs", Choice(*MULTIDEVS), spec="specParams.multidevs", doc="9p inode clashes")
-    fmode = SpecField("@fmode", MODE, spec="specParams.fmode", doc="mode of files created (mapped)")
-    dmode = SpecField("@dmode", MODE, spec="specParams.dmode", doc="mode of dirs created (mapped)")
+    type = Field("@type", Choice(*FS_TYPES), spec="device", default="mount", absent_spec=_NO_TYPE, doc="source type")
+    model = Field("@model", Choice(*MODELS), spec="specParams.model", doc="virtio device model")
+    accessmode = Field("@accessmode", Choice(*ACCESS_MODES), spec="specParams.accessmode", doc="9p security")
+    multidevs = Field("@multidevs", Choice(*MULTIDEVS), spec="specParams.multidevs", doc="9p inode clashes")
+    fmode = Field("@fmode", OCTAL_MODE, spec="specParams.fmode", doc="mode of files created (mapped)")
+    dmode = Field("@dmode", OCTAL_MODE, spec="specParams.dmode", doc="mode of dirs created (mapped)")
     # <driver>
-    driver_type = SpecField("driver@type", Choice(*DRIVER_TYPES), spec="specParams.driver.type")
-    driver_format = SpecField("driver@format", Choice(*STORAGE_FORMATS), spec="specParams.driver.format")
-    wrpolicy = SpecField("driver@wrpolicy", Choice("immediate"), spec="specParams.driver.wrpolicy")
-    queue = SpecField("driver@queue", UINT, spec="specParams.driver.queue", doc="virtiofs queue size")
+    driver_type = Field("driver@type", Choice(*DRIVER_TYPES), spec="specParams.driver.type")
+    driver_format = Field("driver@format", Choice(*STORAGE_FORMATS), spec="specParams.driver.format")
+    wrpolicy = Field("driver@wrpolicy", Choice("immediate"), spec="specParams.driver.wrpolicy")
+    queue = Field("driver@queue", UINT32, spec="specParams.driver.queue", doc="virtiofs queue size")
     # <binary> (virtiofs)
-    binary_path = SpecField("binary@path", STR, spec="specParams.binary.path", doc="the virtiofsd binary")
-    xattr = SpecField("binary@xattr", ON_OFF, spec="specParams.binary.xattr", doc="extended attributes")
-    cache_mode = SpecField("binary/cache@mode", Choice("none", "always"), spec="specParams.binary.cache.mode")
-    sandbox_mode = SpecField(
-        "binary/sandbox@mode", Choice("namespace", "chroot"), spec="specParams.binary.sandbox.mode"
-    )
-    lock_posix = SpecField("binary/lock@posix", ON_OFF, spec="specParams.binary.lock.posix")
-    lock_flock = SpecField("binary/lock@flock", ON_OFF, spec="specParams.binary.lock.flock")
-    thread_pool_size = SpecField("binary/thread_pool@size", INT, spec="specParams.binary.threadPool.size")
-    openfiles_max = SpecField("binary/openfiles@max", POSITIVE, spec="specParams.binary.openfiles.max")
+    binary_path = Field("binary@path", STR, spec="specParams.binary.path", doc="the virtiofsd binary")
+    xattr = Field("binary@xattr", ON_OFF, spec="specParams.binary.xattr", doc="extended attributes")
+    cache_mode = Field("binary/cache@mode", Choice("none", "always"), spec="specParams.binary.cache.mode")
+    sandbox_mode = Field("binary/sandbox@mode", Choice("namespace", "chroot"), spec="specParams.binary.sandbox.mode")
+    lock_posix = Field("binary/lock@posix", ON_OFF, spec="specParams.binary.lock.posix")
+    lock_flock = Field("binary/lock@flock", ON_OFF, spec="specParams.binary.lock.flock")
+    thread_pool_size = Field("binary/thread_pool@size", INT, spec="specParams.binary.threadPool.size")
+    openfiles_max = Field("binary/openfiles@max", POSITIVE, spec="specParams.binary.openfiles.max")
     # <source>, one attribute (or pair) per type
-    source_dir = SpecField("source@dir", STR, spec="specParams.source.dir", doc="host directory (mount, bind)")
-    source_socket = SpecField("source@socket", STR, spec="specParams.source.socket", doc="external virtiofsd socket")
-    source_file = SpecField("source@file", STR, spec="specParams.source.file", doc="host image file (file)")
-    source_dev = SpecField("source@dev", STR, spec="specParams.source.dev", doc="host block device (block)")
-    source_name = SpecField("source@name", STR, spec="specParams.source.name", doc="template name (template)")
-    source_usage = SpecField("source@usage", ULONG, spec="specParams.source.usage", doc="RAM disk size (ram)")
-    source_units = SpecField("source@units", UNIT, spec="specParams.source.units", doc="unit of usage (ram)")
-    source_pool = SpecField("source@pool", STR, spec="specParams.source.pool", doc="storage pool (volume)")
-    source_volume = SpecField("source@volume", STR, spec="specParams.source.volume", doc="pool volume (volume)")
-    target_dir = SpecField("target@dir", STR, spec="specParams.target.dir", doc="guest path or mount tag")
-    uid_map = IdMaps("idmap/uid", IdMap, spec="specParams.idmap.uid", doc="user id ranges")
-    gid_map = IdMaps("idmap/gid", IdMap, spec="specParams.idmap.gid", doc="group id ranges")
-    readonly = SpecFlag("readonly", spec="specParams.readonly", doc="export read-only")
-    space_hard_limit = SpecField("space_hard_limit", ULONG, spec="specParams.spaceHardLimit")
-    space_hard_limit_unit = SpecField("space_hard_limit@unit", UNIT, spec="specParams.spaceHardLimitUnit")
-    space_soft_limit = SpecField("space_soft_limit", ULONG, spec="specParams.spaceSoftLimit")
-    space_soft_limit_unit = SpecField("space_soft_limit@unit", UNIT, spec="specParams.spaceSoftLimitUnit")
+    source_dir = Field("source@dir", STR, spec="specParams.source.dir", doc="host directory (mount, bind)")
+    source_socket = Field("source@socket", STR, spec="specParams.source.socket", doc="external virtiofsd socket")
+    source_file = Field("source@file", STR, spec="specParams.source.file", doc="host image file (file)")
+    source_dev = Field("source@dev", STR, spec="specParams.source.dev", doc="host block device (block)")
+    source_name = Field("source@name", STR, spec="specParams.source.name", doc="template name (template)")
+    source_usage = Field("source@usage", ULONG, spec="specParams.source.usage", doc="RAM disk size (ram)")
+    source_units = Field("source@units", UNIT, spec="specParams.source.units", doc="unit of usage (ram)")
+    source_pool = Field("source@pool", STR, spec="specParams.source.pool", doc="storage pool (volume)")
+    source_volume = Field("source@volume", STR, spec="specParams.source.volume", doc="pool volume (volume)")
+    target_dir = Field("target@dir", STR, spec="specParams.target.dir", doc="guest path or mount tag")
+    uid_map = Children("idmap/uid", IdMap, spec="specParams.idmap.uid", doc="user id ranges")
+    gid_map = Children("idmap/gid", IdMap, spec="specParams.idmap.gid", doc="group id ranges")
+    readonly = Flag("readonly", spec="specParams.readonly", doc="export read-only")
+    space_hard_limit = Field("space_hard_limit", ULONG, spec="specParams.spaceHardLimit")
+    space_hard_limit_unit = Field("space_hard_limit@unit", UNIT, spec="specParams.spaceHardLimitUnit")
+    space_soft_limit = Field("space_soft_limit", ULONG, spec="specParams.spaceSoftLimit")
+    space_soft_limit_unit = Field("space_soft_limit@unit", UNIT, spec="specParams.spaceSoftLimitUnit")
 
     # -- dev_spec -------------------------------------------------------------------------
 
     def read_spec(self, rest: dict[str, Any]) -> None:
-        """``device == "filesystem"`` builds no ``@type``; target dir and source are required."""
-        if rest.get("device") == _NO_TYPE:
-            self.type = None
+        """Target dir and source are required."""
         target = Field.raw(Filesystem.target_dir, self)
         if not target:
             raise SpecError(f"{self.describe()}: dev_spec key 'specParams.target.dir' is required (guest path or tag)")
@@ -308,17 +237,11 @@ class Filesystem(Bootable, VirtioOptions, AcpiIndex, Device):
     def summary(self) -> dict[str, Any]:
         """Key fields for ``devframe inspect``: type, driver, source, target, access. Never raises."""
         out: dict[str, Any] = {"type": self.element.get("type") or "mount"}
-        shown: tuple[tuple[str, Field[Any]], ...] = (
-            ("model", Filesystem.model),
-            ("driver", Filesystem.driver_type),
-            ("accessmode", Filesystem.accessmode),
-            ("target", Filesystem.target_dir),
-            ("boot", Filesystem.boot_order),
+        out.update(
+            self.shown_values(
+                ("model", ("driver", "driver_type"), "accessmode", ("target", "target_dir"), ("boot", "boot_order"))
+            )
         )
-        for key, field in shown:
-            raw = field.raw(self)
-            if raw is not None:
-                out[key] = raw if field.check(self) is None else f"<invalid {raw!r}>"
         source = next(self.element.iterchildren("source"), None)
         if source is not None and source.attrib:
             out["source"] = ",".join(f"{name!s}={value!s}" for name, value in source.attrib.items())

@@ -54,6 +54,7 @@ dev_spec mapping (engine key on the left; ``specParams.`` keys are nested there)
 ``specParams.fullscreen``             ``@fullscreen`` (sdl, desktop; bool)
 ``specParams.multiUser``              ``@multiUser`` (rdp; bool)
 ``specParams.replaceUser``            ``@replaceUser`` (rdp; bool)
+``specParams.username``               ``@username`` (rdp; the password is ``passwd``)
 ``specParams.dbusAddress``            ``@address`` (dbus bus address)
 ``specParams.p2p``                    ``@p2p`` (dbus; bool)
 ===================================== ===================================================
@@ -88,8 +89,10 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from devframe import (
+    LIVE,
     ON_OFF,
     STR,
+    UINT8,
     YES_NO,
     Children,
     Choice,
@@ -98,7 +101,7 @@ from devframe import (
     Field,
     FieldValueError,
     Identity,
-    Kind,
+    IntRange,
     SpecError,
 )
 
@@ -120,41 +123,8 @@ LISTEN_TYPES = ("address", "network", "socket", "none")
 REDACTED = "***"
 
 
-class IntRange(Kind[int]):
-    """An integer within ``[low, high]`` (libvirt's PortNumber is -1..65535)."""
-
-    python_type = int
-
-    def __init__(self, low: int, high: int) -> None:
-        self.low = low
-        self.high = high
-        self.name = f"int({low}..{high})"
-
-    def _checked(self, value: int) -> int:
-        if not self.low <= value <= self.high:
-            raise ValueError(f"out of range {self.low}..{self.high}")
-        return value
-
-    def parse(self, raw: str) -> int:
-        return self._checked(int(raw.strip(), 10))
-
-    def format(self, value: int) -> str:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"expected int, got {type(value).__name__}")
-        return str(self._checked(value))
-
-    def coerce(self, value: object) -> int:
-        if isinstance(value, bool):
-            raise TypeError("expected int, got bool")
-        if isinstance(value, int):
-            return self._checked(value)
-        if isinstance(value, str):
-            return self.parse(value)
-        raise TypeError(f"expected int, got {type(value).__name__}")
-
-
+#: libvirt's PortNumber (-1: libvirt allocates one)
 PORT = IntRange(-1, 65535)
-UINT8 = IntRange(0, 255)
 
 
 class SecretField(Field[str]):
@@ -164,8 +134,8 @@ class SecretField(Field[str]):
     subclass raises the same error with the value redacted.
     """
 
-    def __init__(self, path: str, *, doc: str = "") -> None:
-        super().__init__(path, STR, secret=True, doc=doc)
+    def __init__(self, path: str, *, doc: str = "", live: bool = False) -> None:
+        super().__init__(path, STR, secret=True, doc=doc, live=live)
 
     def __set__(self, view: ElementView, value: str | None) -> None:
         if value is not None and not isinstance(value, str):
@@ -245,7 +215,9 @@ class Graphics(Device):
     description: ClassVar[str] = "graphical framebuffers (<graphics type=...>)"
     # libvirt's schema has no <alias> for graphics: the engine's deviceId lives in metadata.
     has_alias: ClassVar[bool] = False
-    metadata_keys: ClassVar[Mapping[str, type | None]] = {"deviceId": str}
+    # deviceId: no <alias> to carry it. display_network: the engine's name of the display
+    # network, which VDSM kept in metadata. custom: the engine's device custom properties.
+    metadata_keys: ClassVar[Mapping[str, type | None]] = {"deviceId": str, "display_network": str, "custom": dict}
     # libvirt's order when it formats a graphics element.
     child_order: ClassVar[tuple[str, ...]] = (
         "listen",
@@ -277,9 +249,11 @@ class Graphics(Device):
     power_control = Field("@powerControl", YES_NO, spec="specParams.powerControl")
     socket = Field("@socket", STR, spec="specParams.socket", doc="vnc UNIX socket")
     keymap = Field("@keymap", STR, spec="specParams.keyMap", doc="keyboard layout, e.g. en-us")
-    passwd = SecretField("@passwd", doc="console password (secret: never in specs, logs or repr)")
-    passwd_valid_to = Field("@passwdValidTo", STR, spec="specParams.passwdValidTo", doc="password expiry (UTC)")
-    connected = Field("@connected", Choice("keep", "fail", "disconnect"), spec="specParams.connected")
+    passwd = SecretField("@passwd", doc="console password (secret: never in specs, logs or repr)", live=LIVE)
+    passwd_valid_to = Field(
+        "@passwdValidTo", STR, spec="specParams.passwdValidTo", doc="password expiry (UTC)", live=LIVE
+    )
+    connected = Field("@connected", Choice("keep", "fail", "disconnect"), spec="specParams.connected", live=LIVE)
     default_mode = Field("@defaultMode", Choice(*CHANNEL_MODES), spec="specParams.defaultMode")
     listen = Field("@listen", STR, spec="specParams.listen", doc="legacy listen address attribute")
     listens = Children("listen", Listen, spec="specParams.listens", doc="listen children, in order")
@@ -287,9 +261,10 @@ class Graphics(Device):
     display = Field("@display", STR, spec="specParams.display", doc="X display (sdl, desktop)")
     xauth = Field("@xauth", STR, spec="specParams.xauth")
     fullscreen = Field("@fullscreen", YES_NO, spec="specParams.fullscreen")
-    # rdp
+    # rdp (its ``passwd`` is the field above)
     multi_user = Field("@multiUser", YES_NO, spec="specParams.multiUser")
     replace_user = Field("@replaceUser", YES_NO, spec="specParams.replaceUser")
+    username = Field("@username", STR, spec="specParams.username", doc="rdp user name (newer than libvirt 9.0)")
     # dbus (``address`` is taken by the guest address every device has)
     dbus_address = Field("@address", STR, spec="specParams.dbusAddress", doc="D-Bus address (dbus)")
     p2p = Field("@p2p", YES_NO, spec="specParams.p2p")

@@ -129,9 +129,11 @@ from typing import Any, ClassVar, NamedTuple
 from lxml import etree
 
 from devframe import (
+    ABS_PATH,
     INT,
     ON_OFF,
     STR,
+    UUID,
     YES_NO,
     AcpiIndex,
     AddressField,
@@ -143,15 +145,14 @@ from devframe import (
     ElementView,
     Field,
     FieldValueError,
-    Flag,
     Identity,
-    Kind,
+    Pattern,
+    PresentFlag,
     SpecError,
     address_text,
 )
 
 __all__ = [
-    "ABS_PATH",
     "CAPS_TYPES",
     "DEVICE_NAME",
     "SUBSYS_TYPES",
@@ -162,8 +163,6 @@ __all__ = [
     "IpAddress",
     "IscsiHost",
     "NodeDeviceName",
-    "Pattern",
-    "PresentFlag",
     "Route",
     "host_source_text",
     "node_device_name",
@@ -177,38 +176,10 @@ CAPS_TYPES = ("storage", "misc", "net")
 #: every ``@model`` the schema allows: mdev's, then scsi_host's
 MODELS = ("vfio-pci", "vfio-ccw", "vfio-ap", "virtio", "virtio-transitional", "virtio-non-transitional")
 
-
-class Pattern(Kind[str]):
-    """A string of a documented format (a USB id, a WWPN): text that does not fit is
-    reported by :meth:`devframe.ElementView.problems` and refused when written."""
-
-    def __init__(self, name: str, regex: str) -> None:
-        self.name = name
-        self._regex = re.compile(regex)
-
-    def parse(self, raw: str) -> str:
-        if not self._regex.fullmatch(raw):
-            raise ValueError(f"expected {self.name}")
-        return raw
-
-    def format(self, value: str) -> str:
-        if not isinstance(value, str):
-            raise TypeError(f"expected str, got {type(value).__name__}")
-        return self.parse(value)
-
-    def coerce(self, value: object) -> str:
-        # Checked here too, so a dev_spec value that does not fit is named by its spec key.
-        if not isinstance(value, str):
-            raise TypeError(f"expected str, got {type(value).__name__}")
-        return self.parse(value)
-
-
-USB_ID = Pattern("a USB vendor/product id (0x0781)", r"(0x)?[0-9a-fA-F]{1,4}")
-WWPN = Pattern("a WWPN (naa. and 16 hex digits)", r"naa\.[0-9a-fA-F]{16}")
-#: libvirt's ``absFilePath`` (a capabilities hostdev's device node)
-ABS_PATH = Pattern("an absolute path", r"(/|[a-zA-Z]:\\).+")
+USB_ID = Pattern("USB vendor/product id (0x0781)", r"(0x)?[0-9a-fA-F]{1,4}")
+WWPN = Pattern("WWPN (naa. and 16 hex digits)", r"naa\.[0-9a-fA-F]{16}")
 #: libvirt's ``deviceName`` (a host network interface)
-DEVICE_NAME = Pattern("a device name", r"[a-zA-Z0-9_.\-\\:/]+")
+DEVICE_NAME = Pattern("device name", r"[a-zA-Z0-9_.\-\\:/]+")
 
 
 # -- host addresses and node-device names -----------------------------------------------------
@@ -225,14 +196,12 @@ def _number(text: object) -> int | None:
     return value if value >= 0 else None
 
 
-_UUID = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
-
-
 def _uuid(text: object) -> str | None:
     """A UUID in libvirt's canonical (lowercase, dashed) form; None when it is not one."""
-    if not isinstance(text, str) or not _UUID.fullmatch(text):
+    try:
+        return str(uuidlib.UUID(UUID.coerce(text)))
+    except (TypeError, ValueError):
         return None
-    return str(uuidlib.UUID(text))
 
 
 #: the parts of each type's host address, with the largest value each may have
@@ -445,28 +414,6 @@ class HostAddressField(AddressField):
             raise FieldValueError(
                 view.describe(), self.spec or self.name, value, "expected a dict of address attributes"
             )
-        super().apply_spec_value(view, value)
-
-
-class PresentFlag(Flag):
-    """An empty child element as a bool whose dev_spec value is ``True`` when present and
-    left out when absent (``readonly``, ``shareable``: only scsi hostdevs have them)."""
-
-    def spec_value(self, view: ElementView) -> Any:
-        return True if self.__get__(view, type(view)) else None
-
-    def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        # A bool, or a word libvirt or an engine uses for one; anything else is named by
-        # its spec key (Flag itself lets the parser's ValueError out).
-        if isinstance(value, str) and value.strip().lower() not in ("", "none"):
-            try:
-                value = YES_NO.coerce(value)
-            except ValueError:
-                raise FieldValueError(view.describe(), self.spec or self.name, value, "expected a bool") from None
-        elif isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
-            value = bool(value)
-        elif not isinstance(value, (bool, str)):
-            raise FieldValueError(view.describe(), self.spec or self.name, value, "expected a bool")
         super().apply_spec_value(view, value)
 
 

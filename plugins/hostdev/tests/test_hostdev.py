@@ -11,7 +11,14 @@ from devframe_hostdev.device import node_device_name, parse_node_device_name
 from lxml import etree
 
 import devframe
-from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
+from devframe.testing import (
+    canonical,
+    contract_tests,
+    one_device,
+    plugin_registry,
+    validate_against_schema,
+    wrap_in_domain,
+)
 
 UUID_A = "7b3e9c41-5d2a-4f80-b6e1-93c0d4a8f215"
 UUID_B = "c0ffee00-1234-4abc-8def-0123456789ab"
@@ -98,15 +105,11 @@ NEWER = [
 TestContract = contract_tests("hostdev", samples=SAMPLES + NEWER, edit_values={"vendor_id": "0x1af4"})
 
 
-@pytest.fixture
-def registry(devframe_registry: Any) -> devframe.Registry:
-    return devframe_registry("hostdev")  # type: ignore[no-any-return]
+registry = plugin_registry("hostdev")
 
 
 def _hostdev(registry: devframe.Registry, xml: str) -> Hostdev:
-    device = devframe.parse_domain(wrap_in_domain(xml), registry=registry).devices[0]
-    assert isinstance(device, Hostdev)
-    return device
+    return one_device(registry, xml, Hostdev)
 
 
 def _all(registry: devframe.Registry) -> list[Hostdev]:
@@ -616,9 +619,18 @@ def test_spec_built_children_in_libvirt_order(registry: devframe.Registry) -> No
     assert tags == ["driver", "source", "teaming", "boot", "alias", "acpi", "rom", "address"]
 
 
-@pytest.mark.parametrize(("value", "present"), [(True, True), ("yes", True), (1, True), (False, False), ("no", False)])
+@pytest.mark.parametrize(
+    ("value", "present"), [(True, True), ("yes", True), ("1", True), (False, False), ("no", False), ("", False)]
+)
 def test_flags_take_the_words_engines_send(registry: devframe.Registry, value: Any, present: bool) -> None:
     spec = {"type": "hostdev", "device": "scsi_3_0_2_5", "specParams": {"readonly": value}}
     scsi = registry.device_from_spec(spec)
     assert isinstance(scsi, Hostdev) and scsi.readonly is present
     assert scsi.to_spec()["specParams"].get("readonly") == (True if present else None)
+
+
+def test_a_flag_takes_a_bool_word_not_a_number(registry: devframe.Registry) -> None:
+    """The core's rule for every flag (a TPM's PCR bank alike): 1 is a number, "1" a word."""
+    spec = {"type": "hostdev", "device": "scsi_3_0_2_5", "specParams": {"readonly": 1}}
+    with pytest.raises(devframe.SpecError, match=r"specParams\.readonly"):
+        registry.device_from_spec(spec)

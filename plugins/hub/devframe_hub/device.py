@@ -26,31 +26,16 @@ may know it).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar
 
-from devframe import Choice, Device, ElementView, Field, FieldValueError, Identity, SpecError, address_text
+from devframe import Choice, Device, Field, Identity, address_text
 
-__all__ = ["HUB_TYPES", "Hub", "SpecField"]
+__all__ = ["HUB_TYPES", "Hub"]
 
 #: Every hub ``@type`` of the schema.
 HUB_TYPES = ("usb",)
 
 _NO_TYPE = "hub"  # the spec ``device`` of a hub without @type (Device.spec_device)
-
-T = TypeVar("T")
-
-
-class SpecField(Field[T]):
-    """A field whose unusable dev_spec value is a :class:`devframe.SpecError` naming the key.
-
-    (The core reports it as a ``FieldValueError``; engines catch ``SpecError`` for bad specs.)
-    """
-
-    def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        try:
-            super().apply_spec_value(view, value)
-        except FieldValueError as exc:
-            raise SpecError(f"{exc.device}: dev_spec key {self.spec!r}: {exc.reason} (got {exc.value!r:.80})") from None
 
 
 class Hub(Device):
@@ -61,12 +46,7 @@ class Hub(Device):
     description: ClassVar[str] = "hubs (<hub type='usb'>)"
     child_order: ClassVar[tuple[str, ...]] = ("alias", "address")
 
-    type = SpecField("@type", Choice(*HUB_TYPES), spec="device", default="usb", doc="hub type")
-
-    def read_spec(self, rest: dict[str, Any]) -> None:
-        """Build no ``@type`` for ``device == "hub"``: what an element without one reports."""
-        if rest.get("device") == _NO_TYPE:
-            self.type = None
+    type = Field("@type", Choice(*HUB_TYPES), spec="device", default="usb", absent_spec=_NO_TYPE, doc="hub type")
 
     def identity(self) -> Identity | None:
         """Type and guest address, those the element has (None when it has neither).

@@ -9,7 +9,15 @@ from devframe_hub import Hub
 from lxml import etree
 
 import devframe
-from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
+from devframe.testing import (
+    assert_spec_round_trip,
+    canonical,
+    contract_tests,
+    one_device,
+    plugin_registry,
+    validate_against_schema,
+    wrap_in_domain,
+)
 
 UUID = "7c1f0e2a-3b4d-4c5e-8f60-718293a4b5c6"
 
@@ -23,15 +31,11 @@ SAMPLES = [ADDRESSED, NESTED_PORT, BARE, NO_TYPE]
 TestContract = contract_tests("hub", samples=SAMPLES)
 
 
-@pytest.fixture
-def registry(devframe_registry: Any) -> devframe.Registry:
-    return devframe_registry("hub")  # type: ignore[no-any-return]
+registry = plugin_registry("hub")
 
 
 def _hub(registry: devframe.Registry, xml: str) -> Hub:
-    (device,) = devframe.parse_domain(wrap_in_domain(xml), registry=registry).dev_map["hub"]
-    assert isinstance(device, Hub)
-    return device
+    return one_device(registry, xml, Hub)
 
 
 def test_fields(registry: devframe.Registry) -> None:
@@ -75,10 +79,7 @@ def test_unusable_device_is_a_spec_error_naming_it(registry: devframe.Registry, 
 
 def test_spec_round_trip_of_every_sample(registry: devframe.Registry) -> None:
     for sample in SAMPLES:
-        hub = _hub(registry, sample)
-        again = registry.device_from_spec(hub.to_spec())
-        assert again.to_spec() == hub.to_spec(), sample
-        assert canonical(again.to_xml()) == canonical(hub.to_xml()), sample
+        assert_spec_round_trip(registry, _hub(registry, sample))
 
 
 def test_a_hub_without_type_round_trips_without_one(registry: devframe.Registry) -> None:

@@ -53,25 +53,22 @@ outside the documented sets are kept (a newer libvirt may know them).
 
 from __future__ import annotations
 
-import re
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from devframe import (
+    ABS_PATH,
     ON_OFF,
     AcpiIndex,
     Choice,
     Device,
-    ElementView,
     Field,
-    FieldValueError,
     Identity,
-    Kind,
     SpecError,
     VirtioOptions,
     address_text,
 )
 
-__all__ = ["ABS_PATH", "BUSES", "GRAB_TOGGLES", "INPUT_TYPES", "MODELS", "AbsPath", "Input", "SpecField"]
+__all__ = ["BUSES", "GRAB_TOGGLES", "INPUT_TYPES", "MODELS", "Input"]
 
 #: Every ``@type`` of the schema.
 INPUT_TYPES = ("mouse", "tablet", "keyboard", "passthrough", "evdev")
@@ -82,48 +79,7 @@ MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional")
 #: The key combinations that switch an evdev grab between host and guest.
 GRAB_TOGGLES = ("ctrl-ctrl", "alt-alt", "shift-shift", "meta-meta", "scrolllock", "ctrl-scrolllock")
 
-_ABS_PATH = re.compile(r"(/|[a-zA-Z]:\\).+", re.DOTALL)
-
 _NO_TYPE = "input"  # the spec ``device`` of an input without @type (Device.spec_device)
-
-T = TypeVar("T")
-
-
-class SpecField(Field[T]):
-    """A field whose unusable dev_spec value is a :class:`devframe.SpecError` naming the key.
-
-    (The core reports it as a ``FieldValueError``; engines catch ``SpecError`` for bad specs.)
-    """
-
-    def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        try:
-            super().apply_spec_value(view, value)
-        except FieldValueError as exc:
-            raise SpecError(f"{exc.device}: dev_spec key {self.spec!r}: {exc.reason} (got {exc.value!r:.80})") from None
-
-
-class AbsPath(Kind[str]):
-    """An absolute host path (libvirt's ``absFilePath``: ``/...`` or ``C:\\...``)."""
-
-    name = "absolute path"
-
-    def parse(self, raw: str) -> str:
-        if not _ABS_PATH.match(raw):
-            raise ValueError("expected an absolute path")
-        return raw
-
-    def format(self, value: str) -> str:
-        if not isinstance(value, str):
-            raise TypeError(f"expected an absolute path, got {type(value).__name__}")
-        return self.parse(value)
-
-    def coerce(self, value: object) -> str:
-        if not isinstance(value, str):
-            raise TypeError(f"expected an absolute path, got {type(value).__name__}")
-        return self.parse(value)
-
-
-ABS_PATH = AbsPath()
 
 
 class Input(VirtioOptions, AcpiIndex, Device):
@@ -135,23 +91,20 @@ class Input(VirtioOptions, AcpiIndex, Device):
     # libvirt writes <driver>, then <source>, then the device info.
     child_order: ClassVar[tuple[str, ...]] = ("driver", "source", "alias", "acpi", "address")
 
-    type = SpecField("@type", Choice(*INPUT_TYPES), spec="device", default="tablet", doc="input type")
-    bus = SpecField("@bus", Choice(*BUSES), spec="specParams.bus", doc="bus the device sits on")
-    model = SpecField("@model", Choice(*MODELS), spec="specParams.model", doc="virtio input model")
-    evdev = SpecField("source@evdev", ABS_PATH, spec="specParams.source.evdev", doc="host event device (passthrough)")
-    source_dev = SpecField("source@dev", ABS_PATH, spec="specParams.source.dev", doc="host event device (evdev)")
-    grab = SpecField("source@grab", Choice("all"), spec="specParams.source.grab", doc="grab every device (evdev)")
-    grab_toggle = SpecField(
+    type = Field("@type", Choice(*INPUT_TYPES), spec="device", default="tablet", absent_spec=_NO_TYPE, doc="input type")
+    bus = Field("@bus", Choice(*BUSES), spec="specParams.bus", doc="bus the device sits on")
+    model = Field("@model", Choice(*MODELS), spec="specParams.model", doc="virtio input model")
+    evdev = Field("source@evdev", ABS_PATH, spec="specParams.source.evdev", doc="host event device (passthrough)")
+    source_dev = Field("source@dev", ABS_PATH, spec="specParams.source.dev", doc="host event device (evdev)")
+    grab = Field("source@grab", Choice("all"), spec="specParams.source.grab", doc="grab every device (evdev)")
+    grab_toggle = Field(
         "source@grabToggle", Choice(*GRAB_TOGGLES), spec="specParams.source.grabToggle", doc="grab switch keys"
     )
-    repeat = SpecField("source@repeat", ON_OFF, spec="specParams.source.repeat", doc="key repeat (evdev)")
+    repeat = Field("source@repeat", ON_OFF, spec="specParams.source.repeat", doc="key repeat (evdev)")
 
     def read_spec(self, rest: dict[str, Any]) -> None:
-        """``device == "input"`` builds no ``@type``; passthrough gets the virtio bus it must have;
-        the source a passthrough or evdev input cannot work without is required."""
-        if rest.get("device") == _NO_TYPE:
-            self.type = None
-            return
+        """Passthrough gets the virtio bus it must have; the source a passthrough or evdev
+        input cannot work without is required."""
         kind = self.element.get("type")
         if kind == "passthrough":
             if self.element.get("bus") is None:

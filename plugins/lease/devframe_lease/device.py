@@ -43,17 +43,14 @@ Identity without an alias: lockspace and key (one lease per key and lockspace).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from devframe import (
-    INT,
     STR,
+    UINT32,
     AddressField,
-    Choice,
     Device,
-    ElementView,
     Field,
-    FieldValueError,
     Identity,
     Kind,
     PlaceholderError,
@@ -67,8 +64,6 @@ __all__ = ["LEASE_OFFSET", "LEASE_PATH", "OFFSET", "Lease", "Offset"]
 LEASE_PATH = "LEASE-PATH:"
 LEASE_OFFSET = "LEASE-OFFSET:"
 
-T = TypeVar("T")
-
 
 class Offset(Kind[int | str]):
     """A lease offset: an unsigned int, or the engine's ``LEASE-OFFSET:`` placeholder text.
@@ -81,54 +76,25 @@ class Offset(Kind[int | str]):
     name = "offset (unsigned int or LEASE-OFFSET: placeholder)"
     python_type = int
 
-    @staticmethod
-    def _checked(value: int) -> int:
-        if not 0 <= value <= 2**32 - 1:
-            raise ValueError("out of range 0..4294967295")
-        return value
-
     def parse(self, raw: str) -> int | str:
         if raw.strip().startswith(LEASE_OFFSET):
             return raw
-        return self._checked(INT.parse(raw))
+        return UINT32.parse(raw)
 
     def format(self, value: int | str) -> str:
         if isinstance(value, str) and value.strip().startswith(LEASE_OFFSET):
             return value
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"expected int or a {LEASE_OFFSET} placeholder, got {type(value).__name__}")
-        return str(self._checked(value))
+        return UINT32.format(value)
 
     def coerce(self, value: object) -> int | str:
         if isinstance(value, str) and value.strip().startswith(LEASE_OFFSET):
             return value
-        return self._checked(INT.coerce(value))
+        return UINT32.coerce(value)
 
 
 OFFSET = Offset()
-
-
-def _spec_error(view: ElementView, key: str, reason: str, value: object) -> SpecError:
-    return SpecError(f"{view.describe()}: dev_spec key {key!r}: {reason} (got {value!r:.80})")
-
-
-class SpecField(Field[T]):
-    """A :class:`devframe.Field` whose unusable dev_spec value is a ``SpecError`` naming the key.
-
-    devframe's own fields raise ``FieldValueError`` there (a DevframeError, not a
-    SpecError). Text fields (plain and Choice) take only strings from a spec: an engine's
-    ``7`` or ``2.0`` is no name, path or model.
-    """
-
-    def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        key = self.spec or self.name
-        textual = isinstance(self.kind, Choice) or self.kind is STR
-        if textual and value is not None and not isinstance(value, str):
-            raise _spec_error(view, key, f"expected a string, got {type(value).__name__}", value)
-        try:
-            super().apply_spec_value(view, value)
-        except FieldValueError as exc:
-            raise _spec_error(view, key, exc.reason, exc.value) from None
 
 
 class Lease(Device):
@@ -145,10 +111,10 @@ class Lease(Device):
     alias: Field[str] = Field("alias@name", doc="not in libvirt's schema for leases (kept if present)")
     address = AddressField(spec=None)
 
-    lockspace = SpecField("lockspace", STR, spec="sd_id", doc="lockspace (storage domain id)")
-    key = SpecField("key", STR, spec="lease_id", doc="lease key (lease id)")
-    path = SpecField("target@path", STR, spec="path", doc="lease file or volume")
-    offset = SpecField("target@offset", OFFSET, spec="offset", doc="byte offset of the lease in path")
+    lockspace = Field("lockspace", STR, spec="sd_id", doc="lockspace (storage domain id)")
+    key = Field("key", STR, spec="lease_id", doc="lease key (lease id)")
+    path = Field("target@path", STR, spec="path", doc="lease file or volume")
+    offset = Field("target@offset", OFFSET, spec="offset", doc="byte offset of the lease in path")
 
     # -- dev_spec -------------------------------------------------------------------------
 
@@ -177,7 +143,7 @@ class Lease(Device):
             placeholder = offset.strip()
             value = resolvers.lease_value(placeholder, where)
             try:
-                self.offset = Offset._checked(INT.parse(value))
+                self.offset = UINT32.parse(value)
             except (ValueError, TypeError):
                 raise PlaceholderError(
                     f"{where}: {placeholder!r} resolved to {value!r}, expected an offset (unsigned int)"

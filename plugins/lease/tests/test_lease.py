@@ -10,9 +10,13 @@ from lxml import etree
 
 import devframe
 from devframe.testing import (
-    assert_edit_changes_only,
+    assert_set_changes_only,
+    assert_set_refused,
     canonical,
     contract_tests,
+    edit_tests,
+    one_device,
+    plugin_registry,
     validate_against_schema,
     wrap_in_domain,
 )
@@ -38,15 +42,11 @@ SAMPLES = [FULL, NO_OFFSET, REORDERED, ENGINE]
 TestContract = contract_tests("lease", samples=SAMPLES)
 
 
-@pytest.fixture
-def registry(devframe_registry: Any) -> devframe.Registry:
-    return devframe_registry("lease")  # type: ignore[no-any-return]
+registry = plugin_registry("lease")
 
 
 def _lease(registry: devframe.Registry, xml: str) -> Lease:
-    device = devframe.parse_domain(wrap_in_domain(xml), registry=registry).devices[0]
-    assert isinstance(device, Lease)
-    return device
+    return one_device(registry, xml, Lease)
 
 
 # -- parsing ------------------------------------------------------------------------------
@@ -238,37 +238,24 @@ def test_a_spec_built_lease_prepares_to_a_schema_valid_domain(registry: devframe
 
 
 @pytest.mark.parametrize(
-    ("name", "value", "where", "attr", "raw"),
+    ("name", "value", "place", "raw"),
     [
-        ("offset", 4096, "target", "offset", "4096"),
-        ("offset", "LEASE-OFFSET:a:b", "target", "offset", "LEASE-OFFSET:a:b"),
-        ("path", "/other", "target", "path", "/other"),
-        ("key", "other-key", "key", None, "other-key"),
-        ("lockspace", "other-space", "lockspace", None, "other-space"),
+        ("offset", 4096, "target@offset", "4096"),
+        ("offset", "LEASE-OFFSET:a:b", "target@offset", "LEASE-OFFSET:a:b"),
+        ("path", "/other", "target@path", "/other"),
+        ("key", "other-key", "key", "other-key"),
+        ("lockspace", "other-space", "lockspace", "other-space"),
     ],
 )
 def test_setting_a_field_changes_only_it(
-    registry: devframe.Registry, name: str, value: Any, where: str, attr: str | None, raw: str
+    registry: devframe.Registry, name: str, value: Any, place: str, raw: str
 ) -> None:
     lease = _lease(registry, FULL)
-    expected = etree.fromstring(lease.to_xml())
-    setattr(lease, name, value)
-    node = expected.find(where)
-    if attr is None:
-        node.text = raw
-    else:
-        node.set(attr, raw)
-    assert canonical(lease.to_xml()) == canonical(expected)
-    assert getattr(lease, name) == value
+    assert_set_changes_only(lease, name, value, place, raw)
 
 
 def test_setting_a_bad_offset_raises_and_changes_nothing(registry: devframe.Registry) -> None:
-    lease = _lease(registry, FULL)
-    before = lease.to_xml()
-    for bad in (-5, "elsewhere", 1.0):
-        with pytest.raises(devframe.FieldValueError, match="offset"):
-            lease.offset = bad
-    assert lease.to_xml() == before
+    assert_set_refused(_lease(registry, FULL), "offset", -5, "elsewhere", 1.0)
 
 
 # -- identity -----------------------------------------------------------------------------
@@ -316,11 +303,4 @@ EDITS: dict[str, tuple[Any, ...]] = {
 }
 
 
-def test_edits_cover_every_modeled_field() -> None:
-    modeled = {n for n, f in CLASS.fields.items() if isinstance(f, (devframe.Field, devframe.Flag))}
-    assert set(EDITS) == modeled
-
-
-@pytest.mark.parametrize("name", sorted(EDITS))
-def test_setting_each_modeled_field_changes_only_it(registry: devframe.Registry, name: str) -> None:
-    assert_edit_changes_only(registry, CLASS, SAMPLES, name, EDITS[name])
+TestEdits = edit_tests("lease", CLASS, SAMPLES, EDITS)

@@ -45,68 +45,23 @@ libvirt may know it). An element without ``@model`` is kept, and ``problems()`` 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar
 
 from devframe import (
-    INT,
     ON_OFF,
+    POSITIVE,
     AcpiIndex,
     Choice,
     Device,
-    ElementView,
     Field,
-    FieldValueError,
     Identity,
-    Kind,
-    SpecError,
     VirtioOptions,
 )
 
-__all__ = ["BALLOON_MODELS", "POSITIVE_INT", "Memballoon", "PositiveInt", "SpecField"]
+__all__ = ["BALLOON_MODELS", "Memballoon"]
 
 #: Every memballoon ``@model`` of the schema.
 BALLOON_MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional", "xen", "none")
-
-T = TypeVar("T")
-
-
-class SpecField(Field[T]):
-    """A field whose unusable dev_spec value is a :class:`devframe.SpecError` naming the key.
-
-    (The core reports it as a ``FieldValueError``; engines catch ``SpecError`` for bad specs.)
-    """
-
-    def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        try:
-            super().apply_spec_value(view, value)
-        except FieldValueError as exc:
-            raise SpecError(f"{exc.device}: dev_spec key {self.spec!r}: {exc.reason} (got {exc.value!r:.80})") from None
-
-
-class PositiveInt(Kind[int]):
-    """An int >= 1 (the schema's ``positiveInteger``)."""
-
-    name = "int >= 1"
-    python_type = int
-
-    def _checked(self, value: int) -> int:
-        if value < 1:
-            raise ValueError("expected an int >= 1")
-        return value
-
-    def parse(self, raw: str) -> int:
-        return self._checked(INT.parse(raw))
-
-    def format(self, value: int) -> str:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"expected int, got {type(value).__name__}")
-        return str(self._checked(value))
-
-    def coerce(self, value: object) -> int:
-        return self._checked(INT.coerce(value))
-
-
-POSITIVE_INT = PositiveInt()
 
 
 class Memballoon(VirtioOptions, AcpiIndex, Device):
@@ -119,20 +74,14 @@ class Memballoon(VirtioOptions, AcpiIndex, Device):
     # libvirt writes <stats>, the device info, then <driver> last.
     child_order: ClassVar[tuple[str, ...]] = ("stats", "alias", "acpi", "address", "driver")
 
-    model = SpecField("@model", Choice(*BALLOON_MODELS), spec="specParams.model", default="virtio", doc="balloon model")
-    autodeflate = SpecField("@autodeflate", ON_OFF, spec="specParams.autodeflate", doc="deflate on guest OOM")
-    free_page_reporting = SpecField(
+    model = Field(
+        "@model", Choice(*BALLOON_MODELS), spec="specParams.model", default="virtio", required=True, doc="balloon model"
+    )
+    autodeflate = Field("@autodeflate", ON_OFF, spec="specParams.autodeflate", doc="deflate on guest OOM")
+    free_page_reporting = Field(
         "@freePageReporting", ON_OFF, spec="specParams.freePageReporting", doc="guest reports free pages"
     )
-    stats_period = SpecField("stats@period", POSITIVE_INT, spec="specParams.stats.period", doc="statistics period, s")
-
-    def problems(self) -> list[str]:
-        """Every field's problem, and a missing ``@model``: libvirt requires it, and a spec
-        built from such an element would get the default model, so it cannot round-trip."""
-        found = super().problems()
-        if self.element.get("model") is None:
-            found.append("field 'model' (@model): missing (libvirt requires the balloon's model)")
-        return found
+    stats_period = Field("stats@period", POSITIVE, spec="specParams.stats.period", doc="statistics period, s")
 
     def identity(self) -> Identity | None:
         """The model: a guest has at most one balloon. None without a model."""

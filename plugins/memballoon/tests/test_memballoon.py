@@ -10,7 +10,17 @@ from devframe_memballoon.plugin import LEGACY_ARCHES, legacy_balloon_specs
 from lxml import etree
 
 import devframe
-from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
+from devframe.testing import (
+    assert_set_changes_only,
+    assert_spec_refused,
+    assert_spec_round_trip,
+    canonical,
+    contract_tests,
+    one_device,
+    plugin_registry,
+    validate_against_schema,
+    wrap_in_domain,
+)
 
 UUID = "4d3c2b1a-0f9e-4d8c-a7b6-c5d4e3f2a1b0"
 
@@ -36,15 +46,11 @@ SAMPLES = [VIRTIO, TRANSITIONAL, NON_TRANSITIONAL, CCW, XEN, NONE]
 TestContract = contract_tests("memballoon", samples=SAMPLES)
 
 
-@pytest.fixture
-def registry(devframe_registry: Any) -> devframe.Registry:
-    return devframe_registry("memballoon")  # type: ignore[no-any-return]
+registry = plugin_registry("memballoon")
 
 
 def _balloon(registry: devframe.Registry, xml: str) -> Memballoon:
-    (device,) = devframe.parse_domain(wrap_in_domain(xml), registry=registry).dev_map["memballoon"]
-    assert isinstance(device, Memballoon)
-    return device
+    return one_device(registry, xml, Memballoon)
 
 
 def test_samples_cover_every_model() -> None:
@@ -139,33 +145,30 @@ def test_vdsm_balloon_size_keys_are_kept_in_metadata(registry: devframe.Registry
 def test_unusable_spec_values_are_spec_errors_naming_the_key(
     registry: devframe.Registry, spec_params: dict[str, Any], key: str
 ) -> None:
-    with pytest.raises(devframe.SpecError) as info:
-        registry.device_from_spec({"type": "balloon", "device": "memballoon", "specParams": spec_params})
-    assert repr(key) in str(info.value)
+    assert_spec_refused(registry, {"type": "balloon", "device": "memballoon", "specParams": spec_params}, key)
 
 
 def test_spec_round_trip_of_every_sample(registry: devframe.Registry) -> None:
     for sample in SAMPLES:
-        balloon = _balloon(registry, sample)
-        again = registry.device_from_spec(balloon.to_spec())
-        assert again.to_spec() == balloon.to_spec(), sample
-        assert canonical(again.to_xml()) == canonical(balloon.to_xml()), sample
+        assert_spec_round_trip(registry, _balloon(registry, sample))
 
 
 @pytest.mark.parametrize(
-    ("name", "value", "path", "attr", "raw"),
-    [("model", "none", ".", "model", "none"), ("autodeflate", False, ".", "autodeflate", "off"),
-     ("free_page_reporting", True, ".", "freePageReporting", "on"), ("stats_period", 30, "stats", "period", "30"),
-     ("iommu", False, "driver", "iommu", "off"), ("acpi_index", 6, "acpi", "index", "6")],
-)  # fmt: skip
+    ("name", "value", "place", "raw"),
+    [
+        ("model", "none", "@model", "none"),
+        ("autodeflate", False, "@autodeflate", "off"),
+        ("free_page_reporting", True, "@freePageReporting", "on"),
+        ("stats_period", 30, "stats@period", "30"),
+        ("iommu", False, "driver@iommu", "off"),
+        ("acpi_index", 6, "acpi@index", "6"),
+    ],
+)
 def test_setting_a_field_changes_only_it(
-    registry: devframe.Registry, name: str, value: Any, path: str, attr: str, raw: str
+    registry: devframe.Registry, name: str, value: Any, place: str, raw: str
 ) -> None:
     balloon = _balloon(registry, VIRTIO)
-    expected = etree.fromstring(balloon.to_xml())
-    setattr(balloon, name, value)
-    (expected if path == "." else expected.find(path)).set(attr, raw)
-    assert canonical(balloon.to_xml()) == canonical(expected)
+    assert_set_changes_only(balloon, name, value, place, raw)
 
 
 def test_a_new_stats_child_goes_before_the_device_info(registry: devframe.Registry) -> None:

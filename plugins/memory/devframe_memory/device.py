@@ -79,6 +79,9 @@ from typing import Any, ClassVar, overload
 from lxml import etree
 
 from devframe import (
+    ABS_PATH,
+    HEX_UINT,
+    UUID,
     YES_NO,
     AcpiIndex,
     Choice,
@@ -87,26 +90,20 @@ from devframe import (
     ElementView,
     Field,
     FieldValueError,
-    Flag,
     Identity,
-    Kind,
+    IntRange,
+    Pattern,
+    PresentFlag,
     SpecError,
     address_text,
 )
 
 __all__ = [
-    "ABS_PATH",
-    "HEX_INT",
     "MODELS",
     "NODESET",
     "UNSIGNED",
-    "UUID",
-    "HexInt",
     "Memory",
-    "Pattern",
-    "PresentFlag",
     "Scaled",
-    "Unsigned",
     "format_kib",
     "to_kib",
     "unit_bytes",
@@ -118,89 +115,10 @@ MODELS = ("dimm", "nvdimm", "virtio-pmem", "virtio-mem", "sgx-epc")
 _KI = 1024
 
 
-class Unsigned(Kind[int]):
-    """A non-negative decimal integer (libvirt's ``unsignedInt``/``unsignedLong``)."""
-
-    name = "unsigned int"
-    python_type = int
-
-    def parse(self, raw: str) -> int:
-        text = raw.strip()
-        if not text.isascii() or not text.isdigit():
-            raise ValueError("expected a non-negative decimal integer")
-        return int(text)
-
-    def format(self, value: int) -> str:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"expected int, got {type(value).__name__}")
-        if value < 0:
-            raise ValueError("expected a non-negative int")
-        return str(value)
-
-    def coerce(self, value: object) -> int:
-        if isinstance(value, str):
-            return self.parse(value)
-        return int(self.format(value))  # type: ignore[arg-type]
-
-
-class HexInt(Kind[int]):
-    """A non-negative int read in ``0x`` hex (or decimal), written ``0x...`` as libvirt
-    writes addresses (the schema's ``hexuint``)."""
-
-    name = "hexint"
-    python_type = int
-
-    def parse(self, raw: str) -> int:
-        text = raw.strip()
-        digits = text[2:] if text[:2].lower() == "0x" else text
-        if not digits or not digits.isascii() or not all(c in "0123456789abcdefABCDEF" for c in digits):
-            raise ValueError("expected a hex number (0x...)")
-        return int(digits, 16)
-
-    def format(self, value: int) -> str:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"expected int, got {type(value).__name__}")
-        if value < 0:
-            raise ValueError("expected a non-negative int")
-        return f"0x{value:x}"
-
-    def coerce(self, value: object) -> int:
-        if isinstance(value, str):
-            return self.parse(value)
-        return self.parse(self.format(value))  # type: ignore[arg-type]
-
-
-class Pattern(Kind[str]):
-    """A string of a documented format (a cpuset, a UUID, an absolute path): text that
-    does not fit is reported by :meth:`devframe.ElementView.problems` and refused when
-    written, with the dev_spec key when it comes from a spec."""
-
-    def __init__(self, name: str, regex: str) -> None:
-        self.name = name
-        self._regex = re.compile(regex)
-
-    def parse(self, raw: str) -> str:
-        if not self._regex.fullmatch(raw):
-            raise ValueError(f"expected {self.name}")
-        return raw
-
-    def format(self, value: str) -> str:
-        if not isinstance(value, str):
-            raise TypeError(f"expected str, got {type(value).__name__}")
-        return self.parse(value)
-
-    def coerce(self, value: object) -> str:
-        return self.format(value)  # type: ignore[arg-type]
-
-
-UNSIGNED = Unsigned()
-HEX_INT = HexInt()
+#: libvirt's ``unsignedLong`` as it parses sizes and nodes: decimal digits only
+UNSIGNED = IntRange(0, name="unsigned int", decimal=True)
 #: libvirt's ``cpuset`` (``0-3,^2,8``): host NUMA nodes
-NODESET = Pattern("a node set (0-3,^2)", r"([0-9]+(-[0-9]+)?|\^[0-9]+)(,([0-9]+(-[0-9]+)?|\^[0-9]+))*")
-#: libvirt's ``UUID``
-UUID = Pattern("a UUID", r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
-#: libvirt's ``absFilePath``
-ABS_PATH = Pattern("an absolute path", r"(/|[a-zA-Z]:\\).+")
+NODESET = Pattern("node set (0-3,^2)", r"([0-9]+(-[0-9]+)?|\^[0-9]+)(,([0-9]+(-[0-9]+)?|\^[0-9]+))*")
 
 # libvirt's scale suffixes (virScaleInteger): b/byte/bytes; k, KiB, KB (1000), ... E.
 _UNIT = re.compile(r"(?:(b)(?:yte|ytes)?|([kmgtpe])(i?b)?)", re.IGNORECASE)
@@ -363,28 +281,6 @@ class Scaled(Field[int]):
         return None
 
 
-class PresentFlag(Flag):
-    """An empty child element as a bool whose dev_spec value is ``True`` when present and
-    left out when absent (``pmem``, ``readonly``: most memory devices have neither)."""
-
-    def spec_value(self, view: ElementView) -> Any:
-        return True if self.__get__(view, type(view)) else None
-
-    def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        # A bool, or a word libvirt or an engine uses for one; anything else is named by
-        # its spec key (Flag itself lets the parser's ValueError out).
-        if isinstance(value, str) and value.strip().lower() not in ("", "none"):
-            try:
-                value = YES_NO.coerce(value)
-            except ValueError:
-                raise FieldValueError(view.describe(), self.spec or self.name, value, "expected a bool") from None
-        elif isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
-            value = bool(value)
-        elif not isinstance(value, (bool, str)):
-            raise FieldValueError(view.describe(), self.spec or self.name, value, "expected a bool")
-        super().apply_spec_value(view, value)
-
-
 _SP = "specParams."
 
 
@@ -415,7 +311,7 @@ class Memory(AcpiIndex, Device):
     block = Scaled("target/block", spec=_SP + "block", doc="virtio-mem block size, KiB")
     requested = Scaled("target/requested", spec=_SP + "requested", doc="virtio-mem size asked of the guest, KiB")
     current = Scaled("target/current", spec=_SP + "current", doc="virtio-mem size the guest gave, KiB")
-    address_base = Field("target/address@base", HEX_INT, spec=_SP + "addressBase", doc="guest physical base")
+    address_base = Field("target/address@base", HEX_UINT, spec=_SP + "addressBase", doc="guest physical base")
 
     def read_spec(self, rest: dict[str, Any]) -> None:
         """``device`` must be ``memory``; ``size`` is required."""

@@ -103,6 +103,7 @@ from typing import Any, ClassVar
 
 from devframe import (
     INT,
+    LIVE,
     ON_OFF,
     STR,
     YES_NO,
@@ -330,8 +331,8 @@ class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
     model = Field("model@type", STR, spec="nicModel", from_spec=normalize_model, doc="NIC model")
 
     # <source>: which attributes apply depends on the type (see the module docstring).
-    source_bridge = Field("source@bridge", STR, doc="bridge (type bridge, or the network's bridge)")
-    source_network = Field("source@network", STR, doc="libvirt network (type network)")
+    source_bridge = Field("source@bridge", STR, doc="bridge (type bridge, or the network's bridge)", live=LIVE)
+    source_network = Field("source@network", STR, doc="libvirt network (type network)", live=LIVE)
     portgroup = Field("source@portgroup", STR, spec=_SP + "portgroup")
     portid = Field("source@portid", STR, spec=_SP + "portid")
     mac_table_manager = Field("source@macTableManager", Choice("kernel", "libvirt"), spec=_SP + "macTableManager")
@@ -419,23 +420,23 @@ class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
     backend_vhost = Field("backend@vhost", STR, spec=_SP + "backend.vhost")
     backend_log_file = Field("backend@logFile", STR, spec=_SP + "backend.logFile")
 
-    filter = Field("filterref@filter", STR, spec="filter", doc="nwfilter name")
-    filter_parameters = Children("filterref/parameter", FilterParameter, spec="filterParameters")
+    filter = Field("filterref@filter", STR, spec="filter", doc="nwfilter name", live=LIVE)
+    filter_parameters = Children("filterref/parameter", FilterParameter, spec="filterParameters", live=LIVE)
     sndbuf = Field("tune/sndbuf", INT, spec=_SP + "sndbuf")
     teaming_type = Field("teaming@type", Choice("persistent", "transient"), spec=_SP + "teaming.type")
     teaming_persistent = Field("teaming@persistent", STR, spec=_SP + "teaming.persistent")
-    link_active = Field("link@state", LINK_STATE, spec="linkActive", doc="link state up (True) / down")
+    link_active = Field("link@state", LINK_STATE, spec="linkActive", doc="link state up (True) / down", live=LIVE)
     mtu = Field("mtu@size", INT, spec="mtu")
 
     bandwidth_class_id = Field("bandwidth@classID", INT, spec=_SP + "bandwidthClassID")
-    inbound_average = Field("bandwidth/inbound@average", INT, spec=_SP + "inbound.average")
-    inbound_peak = Field("bandwidth/inbound@peak", INT, spec=_SP + "inbound.peak")
-    inbound_burst = Field("bandwidth/inbound@burst", INT, spec=_SP + "inbound.burst")
-    inbound_floor = Field("bandwidth/inbound@floor", INT, spec=_SP + "inbound.floor")
-    outbound_average = Field("bandwidth/outbound@average", INT, spec=_SP + "outbound.average")
-    outbound_peak = Field("bandwidth/outbound@peak", INT, spec=_SP + "outbound.peak")
-    outbound_burst = Field("bandwidth/outbound@burst", INT, spec=_SP + "outbound.burst")
-    outbound_floor = Field("bandwidth/outbound@floor", INT, spec=_SP + "outbound.floor")
+    inbound_average = Field("bandwidth/inbound@average", INT, spec=_SP + "inbound.average", live=LIVE)
+    inbound_peak = Field("bandwidth/inbound@peak", INT, spec=_SP + "inbound.peak", live=LIVE)
+    inbound_burst = Field("bandwidth/inbound@burst", INT, spec=_SP + "inbound.burst", live=LIVE)
+    inbound_floor = Field("bandwidth/inbound@floor", INT, spec=_SP + "inbound.floor", live=LIVE)
+    outbound_average = Field("bandwidth/outbound@average", INT, spec=_SP + "outbound.average", live=LIVE)
+    outbound_peak = Field("bandwidth/outbound@peak", INT, spec=_SP + "outbound.peak", live=LIVE)
+    outbound_burst = Field("bandwidth/outbound@burst", INT, spec=_SP + "outbound.burst", live=LIVE)
+    outbound_floor = Field("bandwidth/outbound@floor", INT, spec=_SP + "outbound.floor", live=LIVE)
 
     coalesce_rx_frames_max = Field("coalesce/rx/frames@max", INT, spec=_SP + "coalesce.rx.frames.max")
     port_isolated = Field("port@isolated", YES_NO, spec=_SP + "portIsolated")

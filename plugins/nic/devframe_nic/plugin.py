@@ -11,9 +11,12 @@ Legacy conf rule (deprecated path of old engines)
 one NIC per ``nicModel`` entry, in order:
 
 * ``nicModel`` decides the count; ``pv`` means ``virtio``.
-* a ``macAddr`` or ``bridge`` list shorter than ``nicModel`` is padded with its last
-  element; one longer than ``nicModel`` (more MACs than models, or MACs with an empty
-  model list), or an empty one while models are given, cannot be zipped: a
+* ``macAddr`` gives every NIC its own MAC: fewer MACs than models (padding would give two
+  NICs one MAC, and the domain's metadata could not tell them apart) or the same MAC twice
+  is a ``SpecError`` naming ``macAddr``.
+* a ``bridge`` list shorter than ``nicModel`` is padded with its last element (NICs share
+  a bridge); a list longer than ``nicModel`` (more MACs or bridges than models, or any
+  with an empty model list), or an empty one while models are given, cannot be zipped: a
   ``DevframeError`` naming the keys.
 * every NIC is ``{"type": "interface", "device": "bridge", "macAddr": mac,
   "nicModel": model, "network": bridge}``; a malformed MAC is a ``DevframeError``
@@ -92,6 +95,22 @@ def _padded(items: list[str], count: int, key: str, models: str) -> list[str]:
     return items + [items[-1]] * (count - len(items))
 
 
+def _one_each(macs: list[str], count: int) -> list[str]:
+    """The MACs of ``count`` NICs: exactly one each, no two alike (MACs ignore case)."""
+    _padded(macs, count, "macAddr", "nicModel")  # more MACs than models, or none: named there
+    if len(macs) < count:
+        raise SpecError(
+            f"legacy conf key 'macAddr' has {len(macs)} MAC(s) for {count} NICs ('nicModel'): "
+            "every NIC needs its own MAC"
+        )
+    seen: dict[str, int] = {}
+    for index, mac in enumerate(macs):
+        first = seen.setdefault(mac.strip().lower(), index)
+        if first != index:
+            raise SpecError(f"legacy conf key 'macAddr' gives {mac!r} to NICs {first} and {index}: MACs are unique")
+    return macs
+
+
 def spec_list_from_legacy_conf(conf: Mapping[str, Any], arch: str) -> list[dict[str, Any]]:
     """The NIC dev_specs of a legacy conf (see the module docstring for the rule)."""
     if not isinstance(conf, Mapping):
@@ -105,7 +124,7 @@ def spec_list_from_legacy_conf(conf: Mapping[str, Any], arch: str) -> list[dict[
             given = [k for k, v in (("macAddr", macs), ("bridge", bridges)) if v]
             raise SpecError(f"legacy conf keys {[*given, 'nicModel']!r} cannot be zipped: 'nicModel' is empty")
         return []
-    macs = _padded(macs, len(models), "macAddr", "nicModel")
+    macs = _one_each(macs, len(models))
     bridges = _padded(bridges, len(models), "bridge", "nicModel")
     specs: list[dict[str, Any]] = []
     for index, (mac, model, bridge) in enumerate(zip(macs, models, bridges, strict=True)):

@@ -10,7 +10,7 @@ from devframe_nic import Nic
 from lxml import etree
 
 import devframe
-from devframe import DevframeError, Registry
+from devframe import DevframeError, Registry, SpecError, domain_from_spec_list, parse_domain
 from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
 
 # -- samples, written from libvirt's documented format (formatdomain), one per variant --
@@ -629,14 +629,35 @@ def test_legacy_zip_per_arch(registry: Registry, arch: str) -> None:
         assert not validate_against_schema(wrap_in_domain(nic.to_xml(), arch=arch))
 
 
+MACS3 = "00:1a:4a:16:01:51,00:1a:4a:16:01:52,00:1a:4a:16:01:53"
+
+
 @pytest.mark.parametrize("arch", ARCHES)
-def test_legacy_short_lists_are_padded_per_arch(registry: Registry, arch: str) -> None:
-    specs = legacy(
-        registry, {"macAddr": "00:1a:4a:16:01:51", "nicModel": "pv, rtl8139,pv", "bridge": "ovirtmgmt"}, arch
-    )
-    assert [s["macAddr"] for s in specs] == ["00:1a:4a:16:01:51"] * 3
+def test_legacy_short_bridge_lists_are_padded_per_arch(registry: Registry, arch: str) -> None:
+    specs = legacy(registry, {"macAddr": MACS3, "nicModel": "pv, rtl8139,pv", "bridge": "ovirtmgmt"}, arch)
+    assert [s["macAddr"] for s in specs] == MACS3.split(",")
     assert [s["network"] for s in specs] == ["ovirtmgmt"] * 3
     assert [s["nicModel"] for s in specs] == ["virtio", "rtl8139", "virtio"]
+    domain = domain_from_spec_list(
+        specs, name="nics", uuid="4ea8aa2b-7fd5-4e4b-98d0-d1c5c2ddd1a7", memory_kib=1024, vcpus=1, arch=arch,
+        registry=registry,
+    )  # fmt: skip
+    assert len(parse_domain(domain.to_xml(), registry=registry).dev_map["interface"]) == 3
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize(
+    ("macs", "needle"),
+    [
+        ("00:1a:4a:16:01:51", r"1 MAC\(s\) for 3 NICs"),  # padding would repeat the MAC (issue 20 item 9)
+        ("00:1a:4a:16:01:51,00:1a:4a:16:01:52", r"2 MAC\(s\) for 3 NICs"),  # one short of the boundary
+        ("00:1a:4a:16:01:51,00:1A:4A:16:01:51,00:1a:4a:16:01:53", "NICs 0 and 1"),  # the same MAC, any case
+    ],
+)
+def test_legacy_macs_are_one_per_nic(registry: Registry, arch: str, macs: str, needle: str) -> None:
+    with pytest.raises(SpecError, match=needle) as caught:
+        legacy(registry, {"macAddr": macs, "nicModel": "pv,rtl8139,pv", "bridge": "ovirtmgmt"}, arch)
+    assert "macAddr" in str(caught.value)
 
 
 @pytest.mark.parametrize("arch", ARCHES)

@@ -9,7 +9,15 @@ from devframe_nvram import Nvram
 from lxml import etree
 
 import devframe
-from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
+from devframe.testing import (
+    assert_spec_round_trip,
+    canonical,
+    contract_tests,
+    one_device,
+    plugin_registry,
+    validate_against_schema,
+    wrap_in_domain,
+)
 
 UUID = "3c9d5e7f-1a2b-4c3d-9e8f-0000000003a0"
 
@@ -26,15 +34,11 @@ WITH_ALIAS = f"<nvram><alias name='ua-{UUID}'/><address type='spapr-vio' reg='0x
 TestContract = contract_tests("nvram", samples=[wrap_in_domain(s, arch="ppc64") for s in [*SAMPLES, WITH_ALIAS]])
 
 
-@pytest.fixture
-def registry(devframe_registry: Any) -> devframe.Registry:
-    return devframe_registry("nvram")  # type: ignore[no-any-return]
+registry = plugin_registry("nvram")
 
 
 def _nvram(registry: devframe.Registry, xml: str) -> Nvram:
-    (device,) = devframe.parse_domain(wrap_in_domain(xml, arch="ppc64"), registry=registry).dev_map["nvram"]
-    assert isinstance(device, Nvram)
-    return device
+    return one_device(registry, xml, Nvram, arch="ppc64")
 
 
 def test_samples_are_schema_valid() -> None:
@@ -103,11 +107,7 @@ def test_device_id_survives_the_domain_xml(registry: devframe.Registry) -> None:
 
 @pytest.mark.parametrize("sample", [*SAMPLES, WITH_ALIAS])
 def test_spec_round_trip(registry: devframe.Registry, sample: str) -> None:
-    nvram = _nvram(registry, sample)
-    spec = nvram.to_spec()
-    again = registry.device_from_spec(spec)
-    assert again.to_spec() == spec
-    assert canonical(again.to_xml()) == canonical(nvram.element)
+    assert_spec_round_trip(registry, _nvram(registry, sample))
 
 
 @pytest.mark.parametrize("device", ["spapr-nvram", "", 3, ["nvram"]])

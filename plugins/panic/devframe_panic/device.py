@@ -34,31 +34,16 @@ newer libvirt may know it).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
-from devframe import Choice, Device, ElementView, Field, FieldValueError, Identity, SpecError, address_text
+from devframe import Choice, Device, Field, Identity, address_text
 
-__all__ = ["PANIC_MODELS", "Panic", "SpecField"]
+__all__ = ["PANIC_MODELS", "Panic"]
 
 #: Every panic ``@model`` of libvirt 11.3's schema (``pvpanic`` is not in 9.0's).
 PANIC_MODELS = ("isa", "pseries", "hyperv", "s390", "pvpanic")
 
 _NO_MODEL = "panic"  # the spec ``device`` of a panic without @model (Device.spec_device)
-
-T = TypeVar("T")
-
-
-class SpecField(Field[T]):
-    """A field whose unusable dev_spec value is a :class:`devframe.SpecError` naming the key.
-
-    (The core reports it as a ``FieldValueError``; engines catch ``SpecError`` for bad specs.)
-    """
-
-    def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        try:
-            super().apply_spec_value(view, value)
-        except FieldValueError as exc:
-            raise SpecError(f"{exc.device}: dev_spec key {self.spec!r}: {exc.reason} (got {exc.value!r:.80})") from None
 
 
 class Panic(Device):
@@ -69,12 +54,9 @@ class Panic(Device):
     description: ClassVar[str] = "guest panic notifiers (<panic model=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("alias", "address")
 
-    model = SpecField("@model", Choice(*PANIC_MODELS), spec="device", doc="panic model (default: the arch's)")
-
-    def read_spec(self, rest: dict[str, Any]) -> None:
-        """Build no ``@model`` for ``device == "panic"``: what a panic without one reports."""
-        if rest.get("device") == _NO_MODEL:
-            self.model = None
+    model = Field(
+        "@model", Choice(*PANIC_MODELS), spec="device", absent_spec=_NO_MODEL, doc="panic model (default: the arch's)"
+    )
 
     def identity(self) -> Identity | None:
         """The model (a guest has one panic notifier per model); None without one."""

@@ -9,7 +9,15 @@ from devframe_panic import PANIC_MODELS, Panic
 from lxml import etree
 
 import devframe
-from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
+from devframe.testing import (
+    assert_spec_round_trip,
+    canonical,
+    contract_tests,
+    one_device,
+    plugin_registry,
+    validate_against_schema,
+    wrap_in_domain,
+)
 
 UUID = "2f4e6a8c-1b3d-4f5a-9b7c-0d1e2f3a4b5c"
 
@@ -29,15 +37,11 @@ SAMPLES = [ISA, PSERIES, HYPERV, S390, NO_MODEL, PVPANIC]
 TestContract = contract_tests("panic", samples=SAMPLES)
 
 
-@pytest.fixture
-def registry(devframe_registry: Any) -> devframe.Registry:
-    return devframe_registry("panic")  # type: ignore[no-any-return]
+registry = plugin_registry("panic")
 
 
 def _panic(registry: devframe.Registry, xml: str) -> Panic:
-    (device,) = devframe.parse_domain(wrap_in_domain(xml), registry=registry).dev_map["panic"]
-    assert isinstance(device, Panic)
-    return device
+    return one_device(registry, xml, Panic)
 
 
 def test_samples_cover_every_model() -> None:
@@ -89,10 +93,7 @@ def test_unusable_device_is_a_spec_error_naming_it(registry: devframe.Registry, 
 
 def test_spec_round_trip_of_every_sample(registry: devframe.Registry) -> None:
     for sample in SAMPLES:
-        panic = _panic(registry, sample)
-        again = registry.device_from_spec(panic.to_spec())
-        assert again.to_spec() == panic.to_spec(), sample
-        assert canonical(again.to_xml()) == canonical(panic.to_xml()), sample
+        assert_spec_round_trip(registry, _panic(registry, sample))
 
 
 def test_setting_model_changes_only_it(registry: devframe.Registry) -> None:

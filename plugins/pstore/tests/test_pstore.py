@@ -7,7 +7,6 @@ the element by hand.
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
@@ -17,7 +16,19 @@ from devframe_pstore.device import DEFAULT_SIZE_KIB
 from lxml import etree
 
 import devframe
-from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
+from devframe.testing import (
+    assert_reported_not_raised,
+    assert_set_changes_only,
+    assert_set_refused,
+    assert_spec_refused,
+    assert_spec_round_trip,
+    canonical,
+    contract_tests,
+    one_device,
+    plugin_registry,
+    validate_against_schema,
+    wrap_in_domain,
+)
 
 UUID = "9f8e7d6c-5b4a-4392-8170-0000000e0557"
 
@@ -55,15 +66,11 @@ def _check_11_3(xml: str) -> None:
         assert path.text is not None and re.fullmatch(r"(/|[a-zA-Z]:\\).+", path.text) and not path.attrib
 
 
-@pytest.fixture
-def registry(devframe_registry: Any) -> devframe.Registry:
-    return devframe_registry("pstore")  # type: ignore[no-any-return]
+registry = plugin_registry("pstore")
 
 
 def _pstore(registry: devframe.Registry, xml: str) -> Pstore:
-    (device,) = devframe.parse_domain(wrap_in_domain(xml), registry=registry).dev_map["pstore"]
-    assert isinstance(device, Pstore)
-    return device
+    return one_device(registry, xml, Pstore)
 
 
 # -- parsing ----------------------------------------------------------------------------
@@ -111,11 +118,7 @@ def test_fields_are_typed(registry: devframe.Registry) -> None:
     ],
 )
 def test_bad_values_are_reported_not_raised(registry: devframe.Registry, xml: str, field: str) -> None:
-    pstore = _pstore(registry, xml)
-    assert any(f"'{field}'" in problem for problem in pstore.problems())
-    with pytest.raises(devframe.FieldValueError, match=field):
-        pstore.to_spec()
-    assert canonical(pstore.to_xml()) == canonical(xml)
+    assert_reported_not_raised(_pstore(registry, xml), field, xml)
 
 
 def test_every_unit_of_the_schema_is_accepted(registry: devframe.Registry) -> None:
@@ -203,12 +206,8 @@ def test_pstore_without_backend_round_trips(registry: devframe.Registry) -> None
 
 @pytest.mark.parametrize("sample", SAMPLES)
 def test_spec_round_trip(registry: devframe.Registry, sample: str) -> None:
-    pstore = _pstore(registry, sample)
-    spec = pstore.to_spec()
-    again = registry.device_from_spec(spec)
-    assert again.to_spec() == spec
-    assert canonical(again.to_xml()) == canonical(pstore.element)
-    _check_11_3(again.to_xml())
+    assert_spec_round_trip(registry, _pstore(registry, sample), sample)
+    _check_11_3(sample)
 
 
 @pytest.mark.parametrize(
@@ -229,8 +228,7 @@ def test_spec_round_trip(registry: devframe.Registry, sample: str) -> None:
 def test_bad_spec_value_is_a_spec_error_naming_the_key(
     registry: devframe.Registry, params: dict[str, Any], key: str
 ) -> None:
-    with pytest.raises(devframe.SpecError, match=key.replace(".", r"\.") + "'"):
-        registry.device_from_spec({"type": "pstore", "device": "acpi-erst", "specParams": params})
+    assert_spec_refused(registry, {"type": "pstore", "device": "acpi-erst", "specParams": params}, key + "'")
 
 
 @pytest.mark.parametrize("device", [7, "", ["acpi-erst"]])
@@ -243,37 +241,25 @@ def test_bad_device_is_a_spec_error(registry: devframe.Registry, device: Any) ->
 
 
 @pytest.mark.parametrize(
-    ("name", "value", "path", "attr", "raw"),
+    ("name", "value", "place", "raw"),
     [
-        ("backend", "acpi-next", None, "backend", "acpi-next"),
-        ("path", "/srv/erst2", "path", None, "/srv/erst2"),
-        ("size", 128, "size", None, "128"),
-        ("size_unit", "MiB", "size", "unit", "MiB"),
+        ("backend", "acpi-next", "@backend", "acpi-next"),
+        ("path", "/srv/erst2", "path", "/srv/erst2"),
+        ("size", 128, "size", "128"),
+        ("size_unit", "MiB", "size@unit", "MiB"),
     ],
 )
 def test_editing_changes_only_that_field(
-    registry: devframe.Registry, name: str, value: Any, path: str | None, attr: str | None, raw: str
+    registry: devframe.Registry, name: str, value: Any, place: str, raw: str
 ) -> None:
     pstore = _pstore(registry, FULL)
-    expected = copy.deepcopy(pstore.element)
-    target = expected if path is None else expected.find(path)
-    if attr is None:
-        target.text = raw
-    else:
-        target.set(attr, raw)
-    setattr(pstore, name, value)
-    assert canonical(pstore.to_xml()) == canonical(expected)
-    assert getattr(pstore, name) == value
+    assert_set_changes_only(pstore, name, value, place, raw)
 
 
 def test_a_bad_unit_or_path_is_refused_when_set(registry: devframe.Registry) -> None:
     pstore = _pstore(registry, FULL)
-    before = pstore.to_xml()
-    with pytest.raises(devframe.FieldValueError, match="size_unit"):
-        pstore.size_unit = "parsecs"
-    with pytest.raises(devframe.FieldValueError, match="path"):
-        pstore.path = "relative"
-    assert pstore.to_xml() == before
+    assert_set_refused(pstore, "size_unit", "parsecs")
+    assert_set_refused(pstore, "path", "relative")
 
 
 def test_adding_a_path_puts_it_before_the_size(registry: devframe.Registry) -> None:

@@ -52,9 +52,11 @@
 Identity (without an alias): a redirdev by chardev type and USB address (none without an
 address); the redirfilter has none (one per domain, matched by its place).
 
-A spec-built redirdev is refused (``SpecError`` naming the key) when its source is one
-libvirt refuses (tcp without host and service, ...); a usbdev without ``allow`` likewise.
-Nothing here is secret.
+A redirdev whose source libvirt refuses (``<redirdev bus='usb' type='tcp'/>``: tcp
+without host and service) is valid in libvirt's schema, so it is built from a spec as it
+is read from XML, round-trips, and is reported by ``problems()`` either way. A usbdev
+without ``allow`` is refused from a spec (``SpecError`` naming the key) and a problem
+when read. Nothing here is secret.
 """
 
 from __future__ import annotations
@@ -127,16 +129,7 @@ class Redirdev(CharSource, Bootable, Device):
         return {"devtype": "redirdev", "type": kind, "address": address}
 
     def summary(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name in ("char_type", "boot_order"):
-            field = self.fields[name]
-            raw = field.raw(self) if isinstance(field, Field) else None
-            if raw is not None:
-                out[name] = raw if field.check(self) is None else f"<invalid {raw!r}>"
-        source = self.char_source_text()
-        if source and source != self.element.get("type"):
-            out["source"] = source
-        return out
+        return self.char_summary(("char_type", "boot_order"))
 
 
 class UsbDevRule(ElementView):
@@ -160,26 +153,18 @@ class Redirfilter(Device):
 
     usbdevs = Children("usbdev", UsbDevRule, spec="specParams.usbdevs", doc="rules, first match wins")
 
-    def _missing_allow(self) -> int | None:
+    def rule_problem(self) -> tuple[str, str] | None:
+        """A usbdev rule without ``allow`` (libvirt requires it)."""
         for index, rule in enumerate(self.element.iterchildren("usbdev")):
             if rule.get("allow") is None:
-                return index
+                return "specParams.usbdevs", f"usbdev {index} has no allow"
         return None
-
-    def problems(self) -> list[str]:
-        found = super().problems()
-        index = self._missing_allow()
-        if index is not None:
-            found.append(f"usbdev {index} has no allow")
-        return found
 
     def read_spec(self, rest: dict[str, Any]) -> None:
         device = rest.get("device")
         if device is not None and device != self.dev_type:
             raise SpecError(f"dev_spec key 'device' of a redirfilter must be 'redirfilter', got {device!r:.60}")
-        index = self._missing_allow()
-        if index is not None:
-            raise SpecError(f"dev_spec key 'specParams.usbdevs' of a redirfilter: rule {index} has no 'allow'")
+        self.check_rule()
 
     def summary(self) -> dict[str, Any]:
         rules = [_rule_text(rule) for rule in self.element.iterchildren("usbdev")]

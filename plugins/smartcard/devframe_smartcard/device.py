@@ -93,7 +93,7 @@ class Smartcard(CharSource, AcpiIndex, Device):
     certificates = TextList("certificate", spec="specParams.certificates", doc="host-certificates: NSS nicknames")
     database = Field("database", STR, spec="specParams.database", doc="host-certificates: NSS database directory")
 
-    def mode_problem(self) -> tuple[str, str] | None:
+    def rule_problem(self) -> tuple[str, str] | None:
         """(dev_spec key, reason) when the element does not fit its mode, else None."""
         element = self.element
         mode = element.get("mode")
@@ -115,13 +115,6 @@ class Smartcard(CharSource, AcpiIndex, Device):
             return "specParams.type", "a passthrough smartcard needs a chardev type"
         return None
 
-    def problems(self) -> list[str]:
-        found = super().problems()
-        problem = self.mode_problem()
-        if problem is not None:
-            found.append(problem[1])
-        return found
-
     def write_spec(self, spec: dict[str, Any]) -> None:
         spec["device"] = _DEVICE
 
@@ -131,9 +124,7 @@ class Smartcard(CharSource, AcpiIndex, Device):
             raise SpecError(f"dev_spec key 'device' of a smartcard must be {_DEVICE!r}, got {device!r:.60}")
         if self.mode == "passthrough" and self.char_type is None:
             self.char_type = _DEFAULT_TYPE
-        problem = self.mode_problem()
-        if problem is not None:
-            raise SpecError(f"dev_spec key {problem[0]!r} of a smartcard: {problem[1]}")
+        self.check_rule()
         super().read_spec(rest)
 
     def identity(self) -> Identity | None:
@@ -147,15 +138,7 @@ class Smartcard(CharSource, AcpiIndex, Device):
 
     def summary(self) -> dict[str, Any]:
         """Mode, then what that mode uses."""
-        out: dict[str, Any] = {}
-        for name in ("mode", "char_type", "database", "acpi_index"):
-            field = self.fields[name]
-            raw = field.raw(self) if isinstance(field, Field) else None
-            if raw is not None:
-                out[name] = raw if field.check(self) is None else f"<invalid {raw!r}>"
-        source = self.char_source_text()
-        if source and source != self.element.get("type"):
-            out["source"] = source
+        out = self.char_summary(("mode", "char_type", "database", "acpi_index"))
         certificates = [c.text or "" for c in self.element.iterchildren("certificate")]
         if certificates:
             out["certificates"] = certificates

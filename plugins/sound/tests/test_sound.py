@@ -6,10 +6,17 @@ from typing import Any
 
 import pytest
 from devframe_sound import Sound
+from devframe_sound.device import MODELS
 from lxml import etree
 
 import devframe
-from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
+from devframe.testing import (
+    assert_edit_changes_only,
+    canonical,
+    contract_tests,
+    validate_against_schema,
+    wrap_in_domain,
+)
 
 SAMPLES = [
     "<sound model='ich9'><codec type='micro'/><codec type='duplex'/><audio id='1'/>"
@@ -25,10 +32,11 @@ SAMPLES = [
     "<sound model='es1370'/>",
 ]
 
-# Newer than the libvirt 9.0 schema here (multichannel, virtio with streams): still parsed.
+# Newer than the libvirt 9.0 schema here (multichannel, virtio with its streams and driver),
+# valid in libvirt 11.3's: still parsed, checked by hand against 11.3.
 NEWER = [
     "<sound model='usb' multichannel='yes'><address type='usb' bus='0' port='3'/></sound>",
-    "<sound model='virtio'><driver streams='2'/><audio id='1'/></sound>",
+    "<sound model='virtio' streams='2'><audio id='1'/><driver iommu='on' packed='off'/></sound>",
 ]
 
 TestContract = contract_tests("sound", samples=SAMPLES + NEWER)
@@ -118,8 +126,8 @@ def _sound(registry: devframe.Registry, xml: str) -> Sound:
 def test_newer_fields(registry: devframe.Registry) -> None:
     assert _sound(registry, NEWER[0]).multichannel is True
     virtio = _sound(registry, NEWER[1])
-    assert (virtio.model, virtio.streams, virtio.audio_id) == ("virtio", 2, 1)
-    assert virtio.to_spec()["specParams"] == {"streams": 2, "audioId": 1}
+    assert (virtio.model, virtio.streams, virtio.audio_id, virtio.iommu, virtio.packed) == ("virtio", 2, 1, True, False)
+    assert virtio.to_spec()["specParams"] == {"streams": 2, "audioId": 1, "driver": {"iommu": True, "packed": False}}
     assert _sound(registry, SAMPLES[3]).acpi_index == 2
 
 
@@ -152,6 +160,59 @@ def test_samples_are_schema_valid() -> None:
 def test_spec_built_children_in_libvirt_order(registry: devframe.Registry) -> None:
     sound = registry.device_from_spec(
         {"type": "sound", "device": "virtio", "deviceId": "x", "address": {"type": "pci", "slot": "0x04"},
-         "specParams": {"acpiIndex": 1, "audioId": 1, "codecs": [{"type": "micro"}], "streams": 2}}
+         "specParams": {"acpiIndex": 1, "audioId": 1, "codecs": [{"type": "micro"}], "streams": 2,
+                        "driver": {"iommu": True}}}
     )  # fmt: skip
     assert [c.tag for c in etree.fromstring(sound.to_xml())] == ["driver", "codec", "audio", "alias", "acpi", "address"]
+    assert etree.fromstring(sound.to_xml()).get("streams") == "2"
+
+
+# -- libvirt 11.3's schema, field by field ----------------------------------------------------
+
+
+def test_newer_samples_are_outside_the_9_0_schema() -> None:
+    for sample in NEWER:
+        assert validate_against_schema(wrap_in_domain(sample)), sample
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_model_builds_from_a_spec(registry: devframe.Registry, model: str) -> None:
+    sound = registry.device_from_spec({"type": "sound", "device": model})
+    assert isinstance(sound, Sound) and sound.model == model
+    assert registry.device_from_spec(sound.to_spec()).to_spec() == sound.to_spec()
+    if model != "virtio":  # virtio is newer than the 9.0 schema
+        assert not validate_against_schema(wrap_in_domain(sound.to_xml())), model
+
+
+def test_a_driver_streams_attribute_is_kept_as_unmodeled_xml(registry: devframe.Registry) -> None:
+    sound = _sound(registry, "<sound model='virtio'><driver streams='2'/></sound>")
+    assert sound.streams is None and 'streams="2"' in sound.to_xml()
+
+
+@pytest.mark.parametrize(("params", "key"), [({"audioId": 256}, "audioId"), ({"streams": -1}, "streams")])
+def test_out_of_schema_numbers_are_refused(registry: devframe.Registry, params: dict[str, Any], key: str) -> None:
+    with pytest.raises(devframe.SpecError, match=f"specParams.{key}"):
+        registry.device_from_spec({"type": "sound", "device": "virtio", "specParams": params})
+
+
+def test_custom_is_metadata_other_keys_are_reported(registry: devframe.Registry) -> None:
+    sound = registry.device_from_spec({"type": "sound", "device": "ich9", "custom": {"x": "1"}, "guestFlag": 1})
+    assert sound.unmapped_spec_keys == ("guestFlag",)
+    assert sound.to_spec()["custom"] == {"x": "1"} and sound.to_spec()["guestFlag"] == 1
+
+
+EDITS: dict[str, list[Any]] = {
+    "model": ["ac97", "ich9"], "multichannel": [False, True], "streams": [4, 5], "audio_id": [3, 4],
+    "iommu": [False, True], "ats": [True, False], "packed": [True, False], "page_per_vq": [True, False],
+    "acpi_index": [5, 6],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_each_field_edit_changes_only_that_field(registry: devframe.Registry, name: str) -> None:
+    assert_edit_changes_only(registry, Sound, SAMPLES + NEWER, name, EDITS[name])
+
+
+def test_every_typed_field_has_an_edit_check() -> None:
+    # codecs is a list (edited through the contract); alias and address are the core's
+    assert set(Sound.fields) == set(EDITS) | {"codecs", "alias", "address"}

@@ -59,21 +59,19 @@ Identity without an alias: the model (a domain has at most one TPM of each model
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from devframe import (
-    ON_OFF,
     STR,
+    UINT8,
+    UUID,
     YES_NO,
     Choice,
     Device,
-    ElementView,
     Field,
-    FieldValueError,
-    Flag,
     Identity,
-    IntRange,
     Pattern,
+    PresentFlag,
     SpecError,
 )
 
@@ -89,78 +87,9 @@ SOURCE_TYPES = ("file", "dir", "unix")
 DEFAULT_BACKEND = "emulator"
 DEFAULT_VERSION = "2.0"
 
-T = TypeVar("T")
 
-
-# -- kinds ---------------------------------------------------------------------------------
-
-
-UINT8 = IntRange(0, 255, name="uint8")
-UUID = Pattern("UUID", r"[a-fA-F0-9]{32}|[a-fA-F0-9]{8}-([a-fA-F0-9]{4}-){3}[a-fA-F0-9]{12}")
+#: libvirt's name of a swtpm profile (``local:restricted``)
 PROFILE_NAME = Pattern("profile name", r"[A-Za-z0-9.\-:]+")
-
-
-# -- fields whose bad spec values are SpecErrors ------------------------------------------------
-
-
-def _spec_error(view: ElementView, key: str, reason: str, value: object) -> SpecError:
-    return SpecError(f"{view.describe()}: dev_spec key {key!r}: {reason} (got {value!r:.80})")
-
-
-class SpecField(Field[T]):
-    """A :class:`devframe.Field` whose unusable dev_spec value is a ``SpecError`` naming the key.
-
-    devframe's own fields raise ``FieldValueError`` there (a DevframeError, not a
-    SpecError). Text fields (plain and Choice) take only strings from a spec: an engine's
-    ``7`` or ``2.0`` is no name, path or model.
-    """
-
-    def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        key = self.spec or self.name
-        textual = isinstance(self.kind, Choice) or self.kind is STR
-        if textual and value is not None and not isinstance(value, str):
-            raise _spec_error(view, key, f"expected a string, got {type(value).__name__}", value)
-        try:
-            super().apply_spec_value(view, value)
-        except FieldValueError as exc:
-            raise _spec_error(view, key, exc.reason, exc.value) from None
-
-
-class Presence(Flag):
-    """An empty child element as a bool that is only in the spec when present (a PCR bank)."""
-
-    def spec_value(self, view: ElementView) -> Any:
-        return True if self.__get__(view, type(view)) else None
-
-    def __set__(self, view: ElementView, value: bool | None) -> None:
-        """As :class:`devframe.Flag`; removing the last bank also removes the emptied
-        ``<active_pcr_banks>`` (an empty list is not what the removal asked for)."""
-        was_present = self.__get__(view, type(view))
-        super().__set__(view, value)
-        if not was_present or value:
-            return
-        chain = [view.element]
-        for step in self.steps[:-1]:
-            child = next(chain[-1].iterchildren(step), None)
-            if child is None:
-                return
-            chain.append(child)
-        for node in reversed(chain[1:]):
-            if node.attrib or len(node) or (node.text or "").strip():
-                break
-            parent = node.getparent()
-            if parent is not None:
-                parent.remove(node)
-
-    def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        if isinstance(value, str):
-            try:
-                value = ON_OFF.coerce(value)
-            except ValueError:
-                raise _spec_error(view, self.spec or self.name, "expected a bool", value) from None
-        if not isinstance(value, bool):
-            raise _spec_error(view, self.spec or self.name, f"expected a bool, got {type(value).__name__}", value)
-        self.__set__(view, value)
 
 
 # -- the device --------------------------------------------------------------------------------
@@ -174,28 +103,28 @@ class Tpm(Device):
     description: ClassVar[str] = "TPM devices (<tpm model=...><backend type=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("backend", "alias", "address")
 
-    model = SpecField("@model", Choice(*MODELS), spec="specParams.model", doc="TPM device model")
-    backend = SpecField("backend@type", Choice(*BACKENDS), spec="specParams.backend", doc="backend type")
-    version = SpecField("backend@version", Choice(*VERSIONS), spec="specParams.version", doc="TPM version")
-    persistent_state = SpecField("backend@persistent_state", YES_NO, spec="specParams.persistentState")
-    debug = SpecField("backend@debug", UINT8, spec="specParams.debug", doc="swtpm log level (emulator)")
+    model = Field("@model", Choice(*MODELS), spec="specParams.model", doc="TPM device model")
+    backend = Field("backend@type", Choice(*BACKENDS), spec="specParams.backend", doc="backend type")
+    version = Field("backend@version", Choice(*VERSIONS), spec="specParams.version", doc="TPM version")
+    persistent_state = Field("backend@persistent_state", YES_NO, spec="specParams.persistentState")
+    debug = Field("backend@debug", UINT8, spec="specParams.debug", doc="swtpm log level (emulator)")
     # Nested children of <backend>, declared in libvirt's order (they are appended in it).
-    device_path = SpecField("backend/device@path", STR, spec="specParams.devicePath", doc="host TPM (passthrough)")
-    source_type = SpecField("backend/source@type", Choice(*SOURCE_TYPES), spec="specParams.source.type")
-    source_path = SpecField("backend/source@path", STR, spec="specParams.source.path", doc="state or socket path")
-    source_mode = SpecField("backend/source@mode", Choice("connect"), spec="specParams.source.mode")
-    encryption_secret = SpecField(
+    device_path = Field("backend/device@path", STR, spec="specParams.devicePath", doc="host TPM (passthrough)")
+    source_type = Field("backend/source@type", Choice(*SOURCE_TYPES), spec="specParams.source.type")
+    source_path = Field("backend/source@path", STR, spec="specParams.source.path", doc="state or socket path")
+    source_mode = Field("backend/source@mode", Choice("connect"), spec="specParams.source.mode")
+    encryption_secret = Field(
         "backend/encryption@secret", UUID, spec="specParams.encryptionSecret", doc="libvirt secret UUID (a reference)"
     )
-    pcr_sha1 = Presence("backend/active_pcr_banks/sha1", spec="specParams.activePcrBanks.sha1")
-    pcr_sha256 = Presence("backend/active_pcr_banks/sha256", spec="specParams.activePcrBanks.sha256")
-    pcr_sha384 = Presence("backend/active_pcr_banks/sha384", spec="specParams.activePcrBanks.sha384")
-    pcr_sha512 = Presence("backend/active_pcr_banks/sha512", spec="specParams.activePcrBanks.sha512")
-    profile_source = SpecField("backend/profile@source", PROFILE_NAME, spec="specParams.profile.source")
-    profile_remove_disabled = SpecField(
+    pcr_sha1 = PresentFlag("backend/active_pcr_banks/sha1", spec="specParams.activePcrBanks.sha1")
+    pcr_sha256 = PresentFlag("backend/active_pcr_banks/sha256", spec="specParams.activePcrBanks.sha256")
+    pcr_sha384 = PresentFlag("backend/active_pcr_banks/sha384", spec="specParams.activePcrBanks.sha384")
+    pcr_sha512 = PresentFlag("backend/active_pcr_banks/sha512", spec="specParams.activePcrBanks.sha512")
+    profile_source = Field("backend/profile@source", PROFILE_NAME, spec="specParams.profile.source")
+    profile_remove_disabled = Field(
         "backend/profile@removeDisabled", Choice("check", "fips-host"), spec="specParams.profile.removeDisabled"
     )
-    profile_name = SpecField("backend/profile@name", PROFILE_NAME, spec="specParams.profile.name")
+    profile_name = Field("backend/profile@name", PROFILE_NAME, spec="specParams.profile.name")
 
     @property
     def active_pcr_banks(self) -> list[str]:
@@ -242,21 +171,18 @@ class Tpm(Device):
 
     def summary(self) -> dict[str, Any]:
         """Key fields for ``devframe inspect``: model, backend, version, paths. Never raises."""
-        out: dict[str, Any] = {}
-        shown: tuple[tuple[str, Field[Any]], ...] = (
-            ("model", Tpm.model),
-            ("backend", Tpm.backend),
-            ("version", Tpm.version),
-            ("device", Tpm.device_path),
-            ("source", Tpm.source_path),
-            ("persistent_state", Tpm.persistent_state),
-            ("encryption_secret", Tpm.encryption_secret),
-            ("profile", Tpm.profile_source),
+        out = self.shown_values(
+            (
+                "model",
+                "backend",
+                "version",
+                ("device", "device_path"),
+                ("source", "source_path"),
+                "persistent_state",
+                "encryption_secret",
+                ("profile", "profile_source"),
+            )
         )
-        for key, field in shown:
-            raw = field.raw(self)
-            if raw is not None:
-                out[key] = raw if field.check(self) is None else f"<invalid {raw!r}>"
         banks = self.active_pcr_banks
         if banks:
             out["active_pcr_banks"] = ",".join(banks)

@@ -4,7 +4,8 @@ Models libvirt's ``<video>`` element (formatdomain "Video devices")::
 
     <video>
       <driver name='qemu|vhostuser' vgaconf='io|on|off' iommu='on' ats='on' packed='on' page_per_vq='on'/>
-      <model type='qxl' ram='65536' vram='65536' vram64='0' vgamem='16384' heads='1' primary='yes'>
+      <model type='qxl' ram='65536' vram='65536' vram64='0' vgamem='16384' heads='1' primary='yes'
+             blob='on' edid='on'>
         <acceleration accel3d='yes' accel2d='no' rendernode='/dev/dri/renderD128'/>
         <resolution x='1920' y='1080'/>
       </model>
@@ -30,6 +31,11 @@ dev_spec mapping (engine key on the left, XML place on the right):
 ``specParams.vgamem``           ``model@vgamem`` (KiB, qxl)
 ``specParams.heads``            ``model@heads``
 ``specParams.primary``          ``model@primary`` (bool, yes/no)
+``specParams.blob``             ``model@blob`` (bool, on/off; virtio; libvirt
+                                11, not in 9.0's schema)
+``specParams.edid``             ``model@edid`` (bool, on/off; newer than libvirt
+                                11.3's schema, kept typed for the libvirt that
+                                writes it)
 ``specParams.accel3d``          ``model/acceleration@accel3d`` (bool)
 ``specParams.accel2d``          ``model/acceleration@accel2d`` (bool)
 ``specParams.rendernode``       ``model/acceleration@rendernode`` (path)
@@ -45,20 +51,36 @@ dev_spec mapping (engine key on the left, XML place on the right):
 =============================== ===============================================
 
 Engines send the numbers as strings (``'vram': '65536'``) as often as ints; both are
-accepted, and ``to_spec`` gives ints. Everything else in the element (unknown
-attributes, children, namespaced extensions) is kept as it is.
+accepted, and ``to_spec`` gives ints (the schema's ``unsignedInt``: no negative
+value). Everything else in the element (unknown attributes, children, namespaced
+extensions) is kept as it is.
 
 Defaults: a spec without ``device`` builds a ``<video/>`` without a model, which is
 what libvirt itself does with it: it picks the model for the guest's architecture and
 machine (x86_64: vga or cirrus depending on QEMU, ppc64: vga, aarch64/s390x: virtio),
 which a dev_spec alone cannot know. No video attribute is required by the schema.
+
+Metadata by design: ``custom`` (the engine's device custom properties).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from devframe import INT, STR, YES_NO, AcpiIndex, Choice, Device, Field, Identity, VirtioOptions, address_text
+from devframe import (
+    ON_OFF,
+    STR,
+    UINT,
+    YES_NO,
+    AcpiIndex,
+    Choice,
+    Device,
+    Field,
+    Identity,
+    VirtioOptions,
+    address_text,
+)
 
 __all__ = ["MODEL_TYPES", "Video"]
 
@@ -82,18 +104,22 @@ class Video(VirtioOptions, AcpiIndex, Device):
     description: ClassVar[str] = "video cards (<video><model type=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("driver", "model", "alias", "acpi", "address")
 
+    metadata_keys: ClassVar[Mapping[str, type | None]] = {"custom": dict}
+
     model_type = Field("model@type", Choice(*MODEL_TYPES), spec="device", from_spec=_model_from_spec, doc="video model")
-    vram = Field("model@vram", INT, spec="specParams.vram", doc="video memory, KiB")
-    vram64 = Field("model@vram64", INT, spec="specParams.vram64", doc="64-bit video memory, KiB (qxl)")
-    ram = Field("model@ram", INT, spec="specParams.ram", doc="RAM bar, KiB (qxl)")
-    vgamem = Field("model@vgamem", INT, spec="specParams.vgamem", doc="VGA framebuffer, KiB (qxl)")
-    heads = Field("model@heads", INT, spec="specParams.heads", doc="number of screens")
+    vram = Field("model@vram", UINT, spec="specParams.vram", doc="video memory, KiB")
+    vram64 = Field("model@vram64", UINT, spec="specParams.vram64", doc="64-bit video memory, KiB (qxl)")
+    ram = Field("model@ram", UINT, spec="specParams.ram", doc="RAM bar, KiB (qxl)")
+    vgamem = Field("model@vgamem", UINT, spec="specParams.vgamem", doc="VGA framebuffer, KiB (qxl)")
+    heads = Field("model@heads", UINT, spec="specParams.heads", doc="number of screens")
     primary = Field("model@primary", YES_NO, spec="specParams.primary", doc="the primary video device")
+    blob = Field("model@blob", ON_OFF, spec="specParams.blob", doc="blob resources (virtio-gpu)")
+    edid = Field("model@edid", ON_OFF, spec="specParams.edid", doc="EDID for the guest (newer than libvirt 11.3)")
     accel3d = Field("model/acceleration@accel3d", YES_NO, spec="specParams.accel3d")
     accel2d = Field("model/acceleration@accel2d", YES_NO, spec="specParams.accel2d")
     rendernode = Field("model/acceleration@rendernode", STR, spec="specParams.rendernode", doc="host DRM render node")
-    resolution_x = Field("model/resolution@x", INT, spec="specParams.resolution.x", doc="minimum resolution width")
-    resolution_y = Field("model/resolution@y", INT, spec="specParams.resolution.y", doc="minimum resolution height")
+    resolution_x = Field("model/resolution@x", UINT, spec="specParams.resolution.x", doc="minimum resolution width")
+    resolution_y = Field("model/resolution@y", UINT, spec="specParams.resolution.y", doc="minimum resolution height")
     driver_name = Field("driver@name", Choice("qemu", "vhostuser"), spec="specParams.driver.name")
     vgaconf = Field("driver@vgaconf", Choice("io", "on", "off"), spec="specParams.driver.vgaconf")
 

@@ -12,7 +12,13 @@ from devframe_video.plugin import VNC_MODEL_BY_ARCH, legacy_video_specs
 from lxml import etree
 
 import devframe
-from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
+from devframe.testing import (
+    assert_edit_changes_only,
+    canonical,
+    contract_tests,
+    validate_against_schema,
+    wrap_in_domain,
+)
 
 UUID = "5d5b3a8e-0000-4000-8000-0000000000a1"
 
@@ -44,7 +50,12 @@ NO_MODEL = "<video><alias name='video1'/></video>"
 
 SAMPLES = [QXL, VIRTIO_3D, VHOSTUSER, VGA_CONF, *SIMPLE, *BARE_MODELS, CCW, NO_MODEL]
 
-TestContract = contract_tests("video", samples=SAMPLES, edit_values={"rendernode": "/dev/dri/renderD129"})
+# libvirt 11.3's schema adds virtio-gpu blob resources; edid comes after 11.3. Neither is in 9.0's.
+BLOB = "<video><model type='virtio' heads='1' primary='yes' blob='on'/><alias name='video2'/></video>"
+EDID = "<video><model type='virtio' heads='1' edid='off'/></video>"
+NEWER = [BLOB, EDID]
+
+TestContract = contract_tests("video", samples=SAMPLES + NEWER, edit_values={"rendernode": "/dev/dri/renderD129"})
 
 ARCHES = ("x86_64", "ppc64", "ppc64le", "s390x", "aarch64")
 
@@ -210,6 +221,10 @@ def test_video_without_model_round_trips(registry: devframe.Registry) -> None:
 def test_unmodeled_spec_keys_go_to_metadata(registry: devframe.Registry) -> None:
     video = registry.device_from_spec({"type": "video", "device": "qxl", "custom": {"a": 1}})
     assert video.metadata["custom"] == {"a": 1}
+    assert video.unmapped_spec_keys == ()  # the engine's custom properties: metadata by design
+    other = registry.device_from_spec({"type": "video", "device": "qxl", "specParams": {"vramSize": 4}})
+    assert other.unmapped_spec_keys == ("specParams.vramSize",)
+    assert other.to_spec()["specParams"]["vramSize"] == 4
 
 
 def test_bad_spec_value_names_the_key(registry: devframe.Registry) -> None:
@@ -362,3 +377,45 @@ def test_legacy_through_the_public_flow(registry: devframe.Registry) -> None:
         warnings.simplefilter("ignore", DeprecationWarning)
         specs = flow({"display": "qxl", "spiceMonitors": "2"}, "x86_64", registry=registry)
     assert [s["device"] for s in specs] == ["qxl", "qxl"]
+
+
+# -- libvirt 11.3 and after: blob, edid; the schema's unsignedInt; every field edited ---------------
+
+
+def test_newer_samples_are_outside_the_9_0_schema() -> None:
+    for sample in NEWER:  # checked by hand against 11.3 (blob valid there; edid newer still)
+        assert validate_against_schema(wrap_in_domain(sample)), sample
+
+
+def test_blob_and_edid(registry: devframe.Registry) -> None:
+    blob, edid = _video(registry, BLOB), _video(registry, EDID)
+    assert (blob.blob, blob.edid, edid.edid) == (True, None, False)
+    assert blob.to_spec()["specParams"] == {"heads": 1, "primary": True, "blob": True}
+    for video, sample in ((blob, BLOB), (edid, EDID)):
+        built = registry.device_from_spec(video.to_spec())
+        assert canonical(built.to_xml()) == canonical(sample)
+
+
+@pytest.mark.parametrize("key", ["vram", "heads", "ram", "vgamem", "vram64"])
+def test_negative_sizes_are_refused(registry: devframe.Registry, key: str) -> None:
+    with pytest.raises(devframe.SpecError, match=f"specParams.{key}"):
+        registry.device_from_spec({"type": "video", "device": "qxl", "specParams": {key: -1}})
+
+
+EDITS: dict[str, list[Any]] = {
+    "model_type": ["vga", "bochs"], "vram": [8192, 4096], "vram64": [65536, 0], "ram": [32768, 16384],
+    "vgamem": [8192, 4096], "heads": [3, 4], "primary": [False, True], "blob": [False, True], "edid": [True, False],
+    "accel3d": [False, True], "accel2d": [False, True], "rendernode": ["/dev/dri/renderD130"],
+    "resolution_x": [800, 640], "resolution_y": [600, 480], "driver_name": ["qemu", "vhostuser"],
+    "vgaconf": ["on", "off"], "iommu": [False, True], "ats": [False, True], "packed": [True, False],
+    "page_per_vq": [False, True], "acpi_index": [7, 8],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_each_field_edit_changes_only_that_field(registry: devframe.Registry, name: str) -> None:
+    assert_edit_changes_only(registry, Video, SAMPLES + NEWER, name, EDITS[name])
+
+
+def test_every_typed_field_has_an_edit_check() -> None:
+    assert set(Video.fields) == set(EDITS) | {"alias", "address"}

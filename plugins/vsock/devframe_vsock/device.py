@@ -46,86 +46,16 @@ Identity without an alias: the model (a domain has at most one vsock).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
-from devframe import (
-    INT,
-    YES_NO,
-    AcpiIndex,
-    Choice,
-    Device,
-    Field,
-    Identity,
-    Kind,
-    SpecError,
-    VirtioOptions,
-)
+from devframe import UINT32, YES_NO, AcpiIndex, Choice, Device, Field, Identity, VirtioOptions
 
-__all__ = ["MODELS", "UINT32", "UnsignedInt", "Vsock"]
-
-T = TypeVar("T")
+__all__ = ["MODELS", "Vsock"]
 
 #: Every ``@model`` libvirt's schema allows for ``<vsock>``.
 MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional")
 
 _NO_MODEL = "vsock"  # the spec ``device`` of a vsock without @model (Device.spec_device)
-
-
-class UnsignedInt(Kind[int]):
-    """An int in ``0 .. maximum``, written in decimal (libvirt's ``unsignedInt``)."""
-
-    python_type = int
-
-    def __init__(self, maximum: int, name: str) -> None:
-        self.maximum = maximum
-        self.name = name
-
-    def _checked(self, value: int) -> int:
-        if not 0 <= value <= self.maximum:
-            raise ValueError(f"expected an int in 0..{self.maximum}")
-        return value
-
-    def parse(self, raw: str) -> int:
-        return self._checked(INT.parse(raw))
-
-    def format(self, value: int) -> str:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"expected int, got {type(value).__name__}")
-        return str(self._checked(value))
-
-    def coerce(self, value: object) -> int:
-        return self._checked(INT.coerce(value))
-
-
-UINT32 = UnsignedInt(2**32 - 1, "uint32")
-
-
-def _from_spec(kind: Kind[T], key: str) -> Callable[[Any], T]:
-    """Convert a dev_spec value with ``kind``; one that does not fit is a SpecError naming ``key``."""
-
-    def convert(value: Any) -> T:
-        if kind.python_type is str and (not isinstance(value, str) or not value):
-            raise SpecError(f"vsock spec key {key!r}: expected a non-empty string, got {value!r:.80}")
-        try:
-            return kind.coerce(value)
-        except (ValueError, TypeError) as exc:
-            raise SpecError(f"vsock spec key {key!r}: {exc} (got {value!r:.80})") from None
-
-    return convert
-
-
-def _field(path: str, kind: Kind[T], spec: str, *, default: T | None = None, doc: str = "") -> Field[T]:
-    """A field whose dev_spec value is checked (a bad one is a SpecError naming ``spec``)."""
-    return Field(path, kind, spec=spec, default=default, doc=doc, from_spec=_from_spec(kind, spec))
-
-
-_check_model = _from_spec(Choice(*MODELS), "device")
-
-
-def _model_from_spec(value: Any) -> str | None:
-    # "vsock" is what a vsock without a model reports: it builds none.
-    return None if value == _NO_MODEL else _check_model(value)
 
 
 class Vsock(VirtioOptions, AcpiIndex, Device):
@@ -137,12 +67,10 @@ class Vsock(VirtioOptions, AcpiIndex, Device):
     # libvirt writes the children in this order; new ones are put in place.
     child_order: ClassVar[tuple[str, ...]] = ("cid", "alias", "acpi", "address", "driver")
 
-    model = Field(
-        "@model", Choice(*MODELS), spec="device", default="virtio", from_spec=_model_from_spec, doc="vsock model"
-    )
+    model = Field("@model", Choice(*MODELS), spec="device", default="virtio", absent_spec=_NO_MODEL, doc="vsock model")
     # auto before address: the order libvirt writes them in
-    cid_auto = _field("cid@auto", YES_NO, "specParams.auto", doc="libvirt assigns a free context id")
-    cid = _field("cid@address", UINT32, "specParams.cid", doc="the guest's context id")
+    cid_auto = Field("cid@auto", YES_NO, spec="specParams.auto", doc="libvirt assigns a free context id")
+    cid = Field("cid@address", UINT32, spec="specParams.cid", doc="the guest's context id")
 
     def identity(self) -> Identity | None:
         """The model (a domain has at most one vsock); None without one."""

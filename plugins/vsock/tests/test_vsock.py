@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -11,7 +10,16 @@ from devframe_vsock.device import MODELS
 from lxml import etree
 
 import devframe
-from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
+from devframe.testing import (
+    assert_set_changes_only,
+    assert_spec_round_trip,
+    canonical,
+    contract_tests,
+    one_device,
+    plugin_registry,
+    validate_against_schema,
+    wrap_in_domain,
+)
 
 UUID = "0b7e4c1a-5d2f-4e8a-9c3b-00000000c1d0"
 
@@ -38,15 +46,11 @@ SAMPLES = [VIRTIO, TRANSITIONAL_AUTO, NON_TRANSITIONAL_DRIVER, CCW, NO_MODEL, BA
 TestContract = contract_tests("vsock", samples=SAMPLES)
 
 
-@pytest.fixture
-def registry(devframe_registry: Any) -> devframe.Registry:
-    return devframe_registry("vsock")  # type: ignore[no-any-return]
+registry = plugin_registry("vsock")
 
 
 def _vsock(registry: devframe.Registry, xml: str) -> Vsock:
-    (device,) = devframe.parse_domain(wrap_in_domain(xml), registry=registry).dev_map["vsock"]
-    assert isinstance(device, Vsock)
-    return device
+    return one_device(registry, xml, Vsock)
 
 
 # -- parsing ----------------------------------------------------------------------------
@@ -76,11 +80,7 @@ def test_fields_are_typed(registry: devframe.Registry) -> None:
 @pytest.mark.parametrize("model", MODELS)
 def test_every_model_round_trips(registry: devframe.Registry, model: str) -> None:
     vsock = _vsock(registry, f"<vsock model='{model}'><cid auto='no' address='9'/></vsock>")
-    spec = vsock.to_spec()
-    assert spec["device"] == model
-    again = registry.device_from_spec(spec)
-    assert again.to_spec() == spec
-    assert canonical(again.to_xml()) == canonical(vsock.element)
+    assert assert_spec_round_trip(registry, vsock)["device"] == model
 
 
 @pytest.mark.parametrize("raw", ["-1", "4294967296", "three"])
@@ -176,10 +176,7 @@ def test_vsock_without_model_round_trips(registry: devframe.Registry) -> None:
 
 @pytest.mark.parametrize("sample", SAMPLES)
 def test_spec_round_trip(registry: devframe.Registry, sample: str) -> None:
-    spec = _vsock(registry, sample).to_spec()
-    again = registry.device_from_spec(spec)
-    assert again.to_spec() == spec
-    assert canonical(again.to_xml()) == canonical(_vsock(registry, sample).element)
+    assert_spec_round_trip(registry, _vsock(registry, sample), sample)
 
 
 @pytest.mark.parametrize(
@@ -226,27 +223,23 @@ def test_unmodeled_spec_keys_go_to_metadata(registry: devframe.Registry) -> None
 
 
 @pytest.mark.parametrize(
-    ("name", "value", "path", "attr", "raw"),
+    ("name", "value", "place", "raw"),
     [
-        ("model", "virtio-transitional", None, "model", "virtio-transitional"),
-        ("cid", 1234, "cid", "address", "1234"),
-        ("cid_auto", True, "cid", "auto", "yes"),
-        ("iommu", False, "driver", "iommu", "off"),
-        ("ats", True, "driver", "ats", "on"),
-        ("packed", False, "driver", "packed", "off"),
-        ("page_per_vq", True, "driver", "page_per_vq", "on"),
-        ("acpi_index", 9, "acpi", "index", "9"),
+        ("model", "virtio-transitional", "@model", "virtio-transitional"),
+        ("cid", 1234, "cid@address", "1234"),
+        ("cid_auto", True, "cid@auto", "yes"),
+        ("iommu", False, "driver@iommu", "off"),
+        ("ats", True, "driver@ats", "on"),
+        ("packed", False, "driver@packed", "off"),
+        ("page_per_vq", True, "driver@page_per_vq", "on"),
+        ("acpi_index", 9, "acpi@index", "9"),
     ],
 )
 def test_editing_changes_only_that_field(
-    registry: devframe.Registry, name: str, value: Any, path: str | None, attr: str, raw: str
+    registry: devframe.Registry, name: str, value: Any, place: str, raw: str
 ) -> None:
     vsock = _vsock(registry, NON_TRANSITIONAL_DRIVER)
-    expected = copy.deepcopy(vsock.element)
-    (expected if path is None else expected.find(path)).set(attr, raw)
-    setattr(vsock, name, value)
-    assert canonical(vsock.to_xml()) == canonical(expected)
-    assert getattr(vsock, name) == value
+    assert_set_changes_only(vsock, name, value, place, raw)
 
 
 def test_adding_a_cid_creates_only_it_in_place(registry: devframe.Registry) -> None:

@@ -36,31 +36,16 @@ without ``@model`` is kept, and ``problems()`` reports it.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar
 
-from devframe import AcpiIndex, Choice, Device, ElementView, Field, FieldValueError, Identity, SpecError
+from devframe import AcpiIndex, Choice, Device, Field, Identity
 
-__all__ = ["WATCHDOG_ACTIONS", "WATCHDOG_MODELS", "SpecField", "Watchdog"]
+__all__ = ["WATCHDOG_ACTIONS", "WATCHDOG_MODELS", "Watchdog"]
 
 #: Every watchdog ``@model`` of libvirt 11.3's schema (``itco`` is not in 9.0's).
 WATCHDOG_MODELS = ("i6300esb", "ib700", "diag288", "itco")
 #: Every ``@action`` of the schema.
 WATCHDOG_ACTIONS = ("reset", "shutdown", "poweroff", "pause", "none", "dump", "inject-nmi")
-
-T = TypeVar("T")
-
-
-class SpecField(Field[T]):
-    """A field whose unusable dev_spec value is a :class:`devframe.SpecError` naming the key.
-
-    (The core reports it as a ``FieldValueError``; engines catch ``SpecError`` for bad specs.)
-    """
-
-    def apply_spec_value(self, view: ElementView, value: Any) -> None:
-        try:
-            super().apply_spec_value(view, value)
-        except FieldValueError as exc:
-            raise SpecError(f"{exc.device}: dev_spec key {self.spec!r}: {exc.reason} (got {exc.value!r:.80})") from None
 
 
 class Watchdog(AcpiIndex, Device):
@@ -71,18 +56,15 @@ class Watchdog(AcpiIndex, Device):
     description: ClassVar[str] = "watchdog timers (<watchdog model=... action=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("alias", "acpi", "address")
 
-    model = SpecField(
-        "@model", Choice(*WATCHDOG_MODELS), spec="specParams.model", default="i6300esb", doc="watchdog model"
+    model = Field(
+        "@model",
+        Choice(*WATCHDOG_MODELS),
+        spec="specParams.model",
+        default="i6300esb",
+        required=True,
+        doc="watchdog model",
     )
-    action = SpecField("@action", Choice(*WATCHDOG_ACTIONS), spec="specParams.action", doc="what the host does")
-
-    def problems(self) -> list[str]:
-        """Every field's problem, and a missing ``@model``: libvirt requires it, and a spec
-        built from such an element would get the default model, so it cannot round-trip."""
-        found = super().problems()
-        if self.element.get("model") is None:
-            found.append("field 'model' (@model): missing (libvirt requires the watchdog's model)")
-        return found
+    action = Field("@action", Choice(*WATCHDOG_ACTIONS), spec="specParams.action", doc="what the host does")
 
     def identity(self) -> Identity | None:
         """The model (libvirt gives a guest one watchdog per model). None without one."""

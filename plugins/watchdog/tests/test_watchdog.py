@@ -9,7 +9,17 @@ from devframe_watchdog import WATCHDOG_ACTIONS, WATCHDOG_MODELS, Watchdog
 from lxml import etree
 
 import devframe
-from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
+from devframe.testing import (
+    assert_set_changes_only,
+    assert_spec_refused,
+    assert_spec_round_trip,
+    canonical,
+    contract_tests,
+    one_device,
+    plugin_registry,
+    validate_against_schema,
+    wrap_in_domain,
+)
 
 UUID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 
@@ -29,15 +39,11 @@ SAMPLES = [I6300ESB, IB700, DIAG288, NO_ACTION, *ACTIONS, ITCO]
 TestContract = contract_tests("watchdog", samples=SAMPLES)
 
 
-@pytest.fixture
-def registry(devframe_registry: Any) -> devframe.Registry:
-    return devframe_registry("watchdog")  # type: ignore[no-any-return]
+registry = plugin_registry("watchdog")
 
 
 def _watchdog(registry: devframe.Registry, xml: str) -> Watchdog:
-    (device,) = devframe.parse_domain(wrap_in_domain(xml), registry=registry).dev_map["watchdog"]
-    assert isinstance(device, Watchdog)
-    return device
+    return one_device(registry, xml, Watchdog)
 
 
 def test_samples_cover_every_model_and_action() -> None:
@@ -101,32 +107,27 @@ def test_full_spec_builds_valid_xml_in_libvirt_order(registry: devframe.Registry
 def test_unusable_spec_values_are_spec_errors_naming_the_key(
     registry: devframe.Registry, spec_params: dict[str, Any], key: str
 ) -> None:
-    with pytest.raises(devframe.SpecError) as info:
-        registry.device_from_spec({"type": "watchdog", "device": "watchdog", "specParams": spec_params})
-    assert repr(key) in str(info.value)
+    assert_spec_refused(registry, {"type": "watchdog", "device": "watchdog", "specParams": spec_params}, key)
 
 
 def test_spec_round_trip_of_every_sample(registry: devframe.Registry) -> None:
     for sample in SAMPLES:
-        watchdog = _watchdog(registry, sample)
-        again = registry.device_from_spec(watchdog.to_spec())
-        assert again.to_spec() == watchdog.to_spec(), sample
-        assert canonical(again.to_xml()) == canonical(watchdog.to_xml()), sample
+        assert_spec_round_trip(registry, _watchdog(registry, sample))
 
 
 @pytest.mark.parametrize(
-    ("name", "value", "path", "attr", "raw"),
-    [("model", "ib700", ".", "model", "ib700"), ("action", "inject-nmi", ".", "action", "inject-nmi"),
-     ("acpi_index", 8, "acpi", "index", "8")],
-)  # fmt: skip
+    ("name", "value", "place", "raw"),
+    [
+        ("model", "ib700", "@model", "ib700"),
+        ("action", "inject-nmi", "@action", "inject-nmi"),
+        ("acpi_index", 8, "acpi@index", "8"),
+    ],
+)
 def test_setting_a_field_changes_only_it(
-    registry: devframe.Registry, name: str, value: Any, path: str, attr: str, raw: str
+    registry: devframe.Registry, name: str, value: Any, place: str, raw: str
 ) -> None:
     watchdog = _watchdog(registry, I6300ESB)
-    expected = etree.fromstring(watchdog.to_xml())
-    setattr(watchdog, name, value)
-    (expected if path == "." else expected.find(path)).set(attr, raw)
-    assert canonical(watchdog.to_xml()) == canonical(expected)
+    assert_set_changes_only(watchdog, name, value, place, raw)
 
 
 def test_a_missing_model_is_reported_not_raised(registry: devframe.Registry) -> None:

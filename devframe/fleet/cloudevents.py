@@ -1,0 +1,277 @@
+"""The fleet's event format: CloudEvents 1.0 in JSON, versioned by ``dataschema``.
+
+Every event an agent sends is one JSON object (docs/fleet.md has the full format):
+
+* ``specversion`` ``"1.0"``; ``id`` ``<run>-<n>`` (a random run id per agent start and a
+  counter: unique, and kept when the event is retried or replayed from the spool, so a
+  transport dedupes by it); ``source`` ``devframe://<host>``; ``type`` (below);
+  ``subject`` ``<domain uuid>/<device key>`` (deviceId, else alias, else
+  ``dev_type:identity``), ``<domain uuid>`` for guest events, absent for host events;
+  ``time`` RFC 3339; ``datacontenttype`` ``application/json``; ``dataschema``
+  :data:`DATASCHEMA` (its last part is the format version); the extension ``host``.
+* ``data``: ``host``, ``uri`` (the libvirt URI), ``domain``, ``uuid`` and for device
+  events ``key``, ``dev_type``, ``alias``, ``deviceId``, ``spec`` (the dev_spec with
+  secrets redacted), ``changes`` (changed: ``{field: [old, new]}``, secrets redacted).
+
+The mapping from an agent's event objects (anything with ``kind`` and ``as_dict()``)
+is :func:`from_agent_event`; device changes come from :func:`device_events`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import json
+import re
+import threading
+import uuid as uuid_module
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from devframe.core.device import Device
+from devframe.core.errors import DevframeError
+from devframe.core.log import REDACTED, is_secret_key, redact_value
+
+__all__ = [
+    "ADDED",
+    "CHANGED",
+    "DATASCHEMA",
+    "FORMAT_VERSION",
+    "GUEST_GONE",
+    "GUEST_SYNCED",
+    "HOST_SYNCED",
+    "LIBVIRT_PREFIX",
+    "PREFIX",
+    "REMOVED",
+    "EventFactory",
+    "FleetMessageError",
+    "KindedEvent",
+    "decode",
+    "encode",
+    "event_name",
+    "from_agent_event",
+    "redact_changes",
+    "spec_of",
+    "subject_token",
+]
+
+SPECVERSION = "1.0"
+#: the version of the format documented in docs/fleet.md; a consumer refuses others
+FORMAT_VERSION = 1
+DATASCHEMA = f"urn:devframe:fleet:event:{FORMAT_VERSION}"
+#: every type devframe sends starts with this
+PREFIX = "org.devframe."
+ADDED = PREFIX + "device.added"
+REMOVED = PREFIX + "device.removed"
+CHANGED = PREFIX + "device.changed"
+#: a guest's whole device list was just sent: ``data.keys`` are all its devices now
+GUEST_SYNCED = PREFIX + "guest.synced"
+#: the guest is no longer running on the host (stopped, gone): ``data.reason``
+GUEST_GONE = PREFIX + "guest.gone"
+#: a host's running guests were just listed: ``data.guests`` are their uuids
+HOST_SYNCED = PREFIX + "host.synced"
+#: libvirt's own events: ``org.devframe.libvirt.<kind>`` (``device-added``, ``lifecycle``)
+LIBVIRT_PREFIX = PREFIX + "libvirt."
+
+_REQUIRED = ("specversion", "id", "source", "type")
+_SPECIAL = re.compile(r"[.*>%\s\x00-\x1f]")
+_PLAIN_TOKEN = re.compile(r"[^.*>%\s\x00-\x1f]+")
+
+
+class FleetMessageError(DevframeError):
+    """A message on the fleet's subjects that is not a devframe event of a known format."""
+
+
+class KindedEvent(Protocol):
+    """Any agent event: a stable ``kind`` name and a JSON-friendly ``as_dict()``."""
+
+    @property
+    def kind(self) -> str: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+def subject_token(text: str) -> str:
+    """``text`` as one NATS subject token: ``.``, ``*``, ``>``, ``%`` and white space
+    percent-encoded (reversible; hostnames keep their look otherwise)."""
+    if not text:
+        return "_"
+    if _PLAIN_TOKEN.fullmatch(text):
+        return text  # the common case: a hostname without dots, a uuid
+    return "".join(f"%{ord(char):02X}" if _SPECIAL.match(char) else char for char in text)
+
+
+def event_name(event_type: str) -> str:
+    """The last part of a subject for an event type (``device.added``)."""
+    return event_type[len(PREFIX) :] if event_type.startswith(PREFIX) else event_type
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _time(value: Any) -> str:
+    if isinstance(value, (int, float)):
+        stamp = datetime.datetime.fromtimestamp(value, datetime.UTC)
+        return stamp.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return _now()
+
+
+class EventFactory:
+    """Makes the CloudEvents of one host: ids from one run id and a counter.
+
+    ``host``: the host's name in the fleet (subjects, ``source``); ``uri``: its libvirt
+    URI (in ``data``). Thread-safe.
+    """
+
+    def __init__(self, host: str, uri: str, *, run: str | None = None) -> None:
+        if not host:
+            raise DevframeError("a fleet host needs a name")
+        self.host = host
+        self.uri = uri
+        self.source = "devframe://" + subject_token(host)
+        self.run = run or uuid_module.uuid4().hex[:16]
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def _next_id(self) -> str:
+        with self._lock:
+            return f"{self.run}-{next(self._counter)}"
+
+    def make(
+        self, event_type: str, data: dict[str, Any], *, subject: str | None = None, time: Any = None
+    ) -> dict[str, Any]:
+        """One CloudEvent (``data`` is taken as is: redact before)."""
+        event: dict[str, Any] = {
+            "specversion": SPECVERSION,
+            "id": self._next_id(),
+            "source": self.source,
+            "type": event_type,
+            "time": _time(time),
+            "datacontenttype": "application/json",
+            "dataschema": DATASCHEMA,
+            "host": self.host,
+            "data": {"host": self.host, "uri": self.uri, **data},
+        }
+        if subject:
+            event["subject"] = subject
+        return event
+
+    # -- devices ------------------------------------------------------------------------
+
+    def device(
+        self,
+        event_type: str,
+        domain: str | None,
+        uuid: str,
+        key: str,
+        device: Device,
+        *,
+        changes: Mapping[str, tuple[Any, Any]] | None = None,
+        new_key: str | None = None,
+        spec: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A device added, removed or changed (``changes``: correlate's field diff;
+        ``spec``: the device's to_spec() when the caller built it already)."""
+        data: dict[str, Any] = {
+            "domain": domain,
+            "uuid": uuid,
+            "key": key,
+            "dev_type": device.dev_type,
+            "alias": device.alias,
+            "deviceId": device.device_id,
+            "spec": spec_of(device, spec),
+        }
+        if changes is not None:
+            data["changes"] = redact_changes(device, changes)
+        if new_key is not None and new_key != key:
+            data["new_key"] = new_key
+        return self.make(event_type, data, subject=f"{uuid}/{key}")
+
+    def guest_synced(self, domain: str | None, uuid: str, keys: Iterable[str]) -> dict[str, Any]:
+        data = {"domain": domain, "uuid": uuid, "keys": list(keys)}
+        return self.make(GUEST_SYNCED, data, subject=uuid)
+
+    def guest_gone(self, domain: str | None, uuid: str, reason: str) -> dict[str, Any]:
+        return self.make(GUEST_GONE, {"domain": domain, "uuid": uuid, "reason": reason}, subject=uuid)
+
+    def host_synced(self, guests: Iterable[str]) -> dict[str, Any]:
+        return self.make(HOST_SYNCED, {"guests": sorted(guests)})
+
+    def from_agent_event(self, event: KindedEvent) -> dict[str, Any]:
+        """Any agent event (``kind`` and ``as_dict()``) as a CloudEvent of type
+        ``org.devframe.libvirt.<kind>``, its ``as_dict()`` (redacted) as ``data``."""
+        return from_agent_event(self, event)
+
+
+def from_agent_event(factory: EventFactory, event: KindedEvent) -> dict[str, Any]:
+    """The one mapping from an agent event object to a CloudEvent (see
+    :meth:`EventFactory.from_agent_event`): works for every kind, today's and new ones."""
+    body = redact_value(dict(event.as_dict()))
+    kind = str(event.kind)
+    uuid, alias = body.get("uuid"), body.get("alias")
+    subject = f"{uuid}/{alias}" if uuid and alias else (uuid or None)
+    data = {key: value for key, value in body.items() if key not in ("time", "kind")}
+    data.setdefault("uuid", uuid)
+    data["kind"] = kind
+    return factory.make(LIBVIRT_PREFIX + kind, data, subject=subject, time=body.get("time"))
+
+
+def spec_of(device: Device, spec: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The device's dev_spec with secrets redacted; a device whose values do not fit its
+    fields is described by its error (also redacted), never dropped."""
+    if spec is not None and "error" in spec and "type" not in spec:
+        spec = None  # correlate's stand-in for a spec it could not build: say why again
+    try:
+        return device.redacted_spec(spec)
+    except DevframeError as exc:
+        return {"type": device.dev_type, "error": redact_value(str(exc))}
+
+
+def redact_changes(device: Device, changes: Mapping[str, tuple[Any, Any]]) -> dict[str, list[Any]]:
+    """correlate's field diff as ``{field: [old, new]}`` with secret values hidden: a
+    secret's change is still reported, as ``["***", "***"]``."""
+    secret_paths = {field.spec for field in device.fields.values() if field.secret and field.spec}
+    out: dict[str, list[Any]] = {}
+    for path, (old, new) in changes.items():
+        last = path.rsplit(".", 1)[-1]
+        if path in secret_paths or is_secret_key(last) or is_secret_key(path):
+            out[path] = [REDACTED if old is not None else None, REDACTED if new is not None else None]
+        else:
+            out[path] = [redact_value(old), redact_value(new)]
+    return out
+
+
+# -- the wire -----------------------------------------------------------------------------
+
+
+def encode(event: Mapping[str, Any]) -> bytes:
+    """The JSON bytes of one event (compact, UTF-8)."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def decode(payload: bytes | str) -> dict[str, Any]:
+    """One devframe event from the wire; :class:`FleetMessageError` for anything else
+    (not JSON, not a CloudEvent, another producer's type, a format version this
+    release does not read)."""
+    try:
+        event = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FleetMessageError(f"not JSON: {exc}") from None
+    if not isinstance(event, dict):
+        raise FleetMessageError(f"not a CloudEvent: a JSON {type(event).__name__}")
+    missing = [name for name in _REQUIRED if not isinstance(event.get(name), str) or not event.get(name)]
+    if missing:
+        raise FleetMessageError(f"not a CloudEvent: no {', '.join(missing)}")
+    if event["specversion"] != SPECVERSION:
+        raise FleetMessageError(f"CloudEvents specversion {event['specversion']!r}, expected {SPECVERSION!r}")
+    if not event["type"].startswith(PREFIX):
+        raise FleetMessageError(f"event type {event['type']!r} is not devframe's ({PREFIX}*)")
+    if event.get("dataschema") != DATASCHEMA:
+        raise FleetMessageError(
+            f"event {event['id']!r}: format {event.get('dataschema')!r}, this release reads {DATASCHEMA!r}"
+        )
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("host"), str):
+        raise FleetMessageError(f"event {event['id']!r}: data is not an object naming its host")
+    return event
