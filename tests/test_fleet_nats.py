@@ -23,7 +23,8 @@ from structlog.testing import capture_logs
 import devframe
 from devframe.agent import Host
 from devframe.cli import main as cli_main
-from devframe.fleet import GUEST_SYNCED, FleetAgent, FleetView, MemorySink, decode
+from devframe.fleet import GUEST_SYNCED, FleetAgent, FleetView, MemorySink
+from devframe.fleet.cloudevents import batch_id, decode_message
 from devframe.fleet.agent import fingerprint
 from devframe.fleet.jetstream import NatsFleetReader, NatsSink
 
@@ -87,8 +88,9 @@ def rig(tmp_path: Path, server: NatsServer) -> Iterator[Rig]:
     made.close()
 
 
-def stream_messages(url: str, stream: str = "DEVFRAME") -> list[tuple[int, str, dict[str, Any] | bytes]]:
-    """Every message of the stream in order: (sequence, Nats-Msg-Id, decoded event or raw bytes)."""
+def stream_messages(url: str, stream: str = "DEVFRAME") -> list[tuple[int, str, list[dict[str, Any]] | bytes]]:
+    """Every message of the stream in order: (sequence, Nats-Msg-Id, its events (one, or
+    a batch's) or the raw bytes of anything else)."""
 
     async def read() -> list[tuple[int, str, Any]]:
         nc = await nats.connect(url)
@@ -99,7 +101,7 @@ def stream_messages(url: str, stream: str = "DEVFRAME") -> list[tuple[int, str, 
         while not out or out[-1][0] < last:
             for msg in await sub.fetch(1000, timeout=5):
                 try:
-                    body: Any = decode(msg.data)
+                    body: Any = decode_message(msg.data)[0]
                 except devframe.DevframeError:
                     body = msg.data
                 out.append((msg.metadata.sequence.stream, (msg.headers or {}).get("Nats-Msg-Id", ""), body))
@@ -108,6 +110,11 @@ def stream_messages(url: str, stream: str = "DEVFRAME") -> list[tuple[int, str, 
         return out
 
     return asyncio.run(read())
+
+
+def event_ids(messages: list[tuple[int, str, Any]]) -> list[str]:
+    """The ids of every devframe event in the messages, in order."""
+    return [event["id"] for _, _, body in messages if isinstance(body, list) for event in body]
 
 
 def view_of(url: str, **options: Any) -> FleetView:
@@ -131,12 +138,15 @@ def test_agents_publish_and_the_view_holds_every_device(rig: Rig, server: NatsSe
     assert rig.sink.flush(30), f"{rig.sink.backlog} events still spooled"
     messages = stream_messages(server.url)
     sent = [e["id"] for e in rig.record.events]
-    assert [m[1] for m in messages] == sent  # each once, in order, Nats-Msg-Id = the event id
-    first = messages[0][2]
-    assert isinstance(first, dict)
+    assert event_ids(messages) == sent  # each once, in order
+    # one message per guest's batch, Nats-Msg-Id from its events' ids
+    assert [m[1] for m in messages] == [batch_id(m[2]) for m in messages if isinstance(m[2], list)]
+    assert [m[1] for m in messages] == [b[0] if len(b) == 1 else f"{b[0]}..{b[-1]}" for b in rig.record.batches]
+    assert len(messages) < len(sent) / 4
+    first = messages[0][2][0]
     uuid = first["data"]["uuid"]
-    subjects = {m[2]["type"] for m in messages if isinstance(m[2], dict)}
-    assert {"org.devframe.device.added", "org.devframe.device.changed", GUEST_SYNCED} <= subjects
+    types = {e["type"] for m in messages for e in m[2]}
+    assert {"org.devframe.device.added", "org.devframe.device.changed", GUEST_SYNCED} <= types
     assert PASSWORD not in json.dumps([m[2] for m in messages])
     view = view_of(server.url)
     assert_view_matches(view, rig)
@@ -165,9 +175,10 @@ def test_the_view_survives_its_own_restart_by_replaying(rig: Rig, server: NatsSe
     # stands at the end, and the view replays from the start
     resumed = view_of(server.url, durable="engine", state_file=state)
     replayed = view_of(server.url, durable="engine")
+    stored = len(stream_messages(server.url))
     for view in (resumed, replayed):
         assert_view_matches(view, rig)
-        assert view.last_seq == len(rig.record.events)
+        assert view.last_seq == stored
     assert first.last_seq < resumed.last_seq and resumed.applied < replayed.applied
 
 
@@ -209,8 +220,9 @@ def test_server_restarted_while_agents_publish_loses_and_doubles_nothing(rig: Ri
     assert rig.sink.flush(60), f"{rig.sink.backlog} events still spooled"
     assert rig.sink.connections >= 2, "the sink never saw the server go away"
     messages = stream_messages(server.url)
-    ids = [m[1] for m in messages]
+    ids = event_ids(messages)
     assert len(ids) == len(set(ids)), "an event is twice in the stream"
+    assert len({m[1] for m in messages}) == len(messages), "a batch is twice in the stream"
     assert ids == [e["id"] for e in rig.record.events], "lost or reordered"
     view = view_of(server.url)
     assert_view_matches(view, rig)
@@ -223,7 +235,7 @@ def test_an_offline_agent_catches_up_in_order_even_across_its_own_restart(tmp_pa
     try:
         rig.agent.start()
         rig.cycle(2)
-        produced = len(rig.record.events)
+        produced = len(rig.record.batches)  # a spool record, a message, is one guest's batch
         assert rig.sink.backlog == produced and not rig.sink.connected.is_set()
         assert list((tmp_path / "spool").glob("*.seg")), "the events wait on disk"
         rig.sink.close(timeout=0.2)  # the agent stops while the server is still away
@@ -232,10 +244,10 @@ def test_an_offline_agent_catches_up_in_order_even_across_its_own_restart(tmp_pa
         rig.agent.sinks[0] = rig.sink = later
         rig.cycle()
         time.sleep(0.5)
-        assert later.backlog == len(rig.record.events)
+        assert later.backlog == len(rig.record.batches)
         server.start()
         assert later.flush(60), f"{later.backlog} events still spooled"
-        ids = [m[1] for m in stream_messages(server.url)]
+        ids = event_ids(stream_messages(server.url))
         assert ids == [e["id"] for e in rig.record.events]
         assert_view_matches(view_of(server.url), rig)
     finally:
@@ -291,19 +303,19 @@ def test_a_slow_consumer_does_not_stall_the_agent(rig: Rig, server: NatsServer) 
     rig.agent.start()
     assert rig.sink.flush(30)
     slow = FleetView()
-    reader = NatsFleetReader(server.url, slow, durable="slow", delay=0.02, batch=10)
+    reader = NatsFleetReader(server.url, slow, durable="slow", delay=0.3, batch=2)
     reader.start()
     try:
         started = time.monotonic()
         rig.cycle(4)
         assert rig.sink.flush(30)
         took = time.monotonic() - started
-        total = len(rig.record.events)
+        messages = stream_messages(server.url)
+        total = len(messages)
         # Everything is in the stream while the slow consumer has read only part of it.
         assert slow.last_seq < total, "the consumer was not slow enough to tell"
-        assert took < (total - slow.last_seq) * 0.02 + 10
-        ids = [m[1] for m in stream_messages(server.url)]
-        assert len(ids) == total
+        assert took < (total - slow.last_seq) * 0.3 + 10
+        assert event_ids(messages) == [e["id"] for e in rig.record.events]
     finally:
         reader.stop()
     assert reader.error is None

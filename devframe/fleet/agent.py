@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from devframe.agent import CONNECTION_CLOSED, LIFECYCLE, AgentError, GuestGoneError, KnownDevices, correlate
 from devframe.core.log import get_logger
-from devframe.fleet.cloudevents import ADDED, CHANGED, REMOVED, EventFactory, KindedEvent
+from devframe.fleet.cloudevents import ADDED, CHANGED, REMOVED, EventFactory, KindedEvent, batches
 
 if TYPE_CHECKING:
     from devframe.agent import Correlation, Host
@@ -143,6 +143,8 @@ class FleetAgent:
         self.interval = interval
         self.listeners = list(listeners)
         self.inbox: queue.Queue[Any] = queue.Queue()
+        #: events made and not yet handed to the sinks (see _flush)
+        self._outbox: list[Mapping[str, Any]] = []
         self._resync = False
         self._stop = threading.Event()
         self._started = False
@@ -155,11 +157,27 @@ class FleetAgent:
     # -- sending --------------------------------------------------------------------------
 
     def _send(self, events: Sequence[Mapping[str, Any]]) -> None:
-        for event in events:
-            for sink in self.sinks:
-                if not sink.publish(event):
-                    self.refused += 1
-                    self._resync = True
+        """Queue events; :meth:`_flush` hands them to the sinks (every public entry
+        point flushes before it returns)."""
+        self._outbox.extend(events)
+
+    def _flush(self) -> None:
+        """Hand the queued events to every sink, one batch per guest (see
+        :func:`~devframe.fleet.cloudevents.batches`): a sink with ``publish_many``
+        sends each batch as one message; others get the events one by one."""
+        if not self._outbox:
+            return
+        events, self._outbox = self._outbox, []
+        groups = batches(events)
+        for sink in self.sinks:
+            publish_many = getattr(sink, "publish_many", None)
+            if publish_many is not None:
+                taken = sum(publish_many(group) for group in groups)
+            else:
+                taken = sum(1 for event in events if sink.publish(event))
+            if taken < len(events):
+                self.refused += len(events) - taken
+                self._resync = True
         self.sent += len(events)
 
     # -- starting -------------------------------------------------------------------------
@@ -192,11 +210,18 @@ class FleetAgent:
         for uuid in [u for u, g in watched.guests.items() if g.running and u not in set(running)]:
             self.check(name, uuid)
         self._send([watched.factory.host_synced(running)])
+        self._flush()
 
     # -- one guest ------------------------------------------------------------------------
 
     def check(self, name: str, uuid: str) -> GuestReport:
         """Read one guest's live devices; send and report what changed."""
+        try:
+            return self._check(name, uuid)
+        finally:
+            self._flush()
+
+    def _check(self, name: str, uuid: str) -> GuestReport:
         watched = self.hosts[name]
         report = GuestReport(name, watched.host.uri, uuid)
         known = watched.guests.get(uuid)
@@ -312,6 +337,12 @@ class FleetAgent:
     def handle(self, event: Any) -> tuple[str, str] | None:
         """Send one libvirt event (any object with ``kind``/``as_dict()`` and ``uri``);
         returns the guest to look at because of it, if any."""
+        try:
+            return self._handle(event)
+        finally:
+            self._flush()
+
+    def _handle(self, event: Any) -> tuple[str, str] | None:
         watched = self._by_uri.get(getattr(event, "uri", None) or "")
         if watched is None:
             return None
@@ -344,12 +375,17 @@ class FleetAgent:
             except queue.Empty:
                 break
         to_check: dict[tuple[str, str], None] = {}
-        for event in events:
-            target = self.handle(event)
-            if target is not None:
-                to_check[target] = None
-        for name, uuid in to_check:
-            self.check(name, uuid)
+        try:
+            for event in events:
+                target = self._handle(event)
+                if target is not None:
+                    to_check[target] = None
+            for name, uuid in to_check:
+                self._check(name, uuid)
+        finally:
+            # One hand-over for the round: each guest's libvirt events and device
+            # changes go out together, as one batch.
+            self._flush()
         return len(events)
 
     def poll(self) -> None:

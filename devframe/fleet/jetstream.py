@@ -33,7 +33,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from devframe.core.errors import DevframeError
 from devframe.core.log import get_logger
-from devframe.fleet.cloudevents import encode, event_name, subject_token
+from devframe.fleet.cloudevents import (
+    BATCH_CONTENT_TYPE,
+    batch_id,
+    encode,
+    encode_batch,
+    event_name,
+    guest_of,
+    subject_token,
+)
 from devframe.fleet.spool import Spool
 
 if TYPE_CHECKING:
@@ -48,10 +56,15 @@ __all__ = [
     "ensure_stream",
     "servers_of",
     "subject_for",
+    "subject_for_batch",
 ]
 
 DEFAULT_STREAM = "DEVFRAME"
 DEFAULT_SUBJECT_PREFIX = "devframe"
+#: the last token of a batch's subject (``devframe.<host>.<domain-uuid>.batch``)
+BATCH_TOKEN = "batch"
+#: a batch's message stays below this (nats-server's default max_payload is 1 MiB)
+MAX_BATCH_BYTES = 512 << 10
 
 
 class NatsError(DevframeError):
@@ -92,6 +105,16 @@ def subject_for(event: Mapping[str, Any], prefix: str = DEFAULT_SUBJECT_PREFIX) 
     uuid = data.get("uuid") if isinstance(data, Mapping) else None
     host = str(event.get("host") or (data.get("host") if isinstance(data, Mapping) else "") or "_")
     return f"{prefix}.{subject_token(host)}.{subject_token(str(uuid or '_'))}.{event_name(str(event['type']))}"
+
+
+def subject_for_batch(events: list[Mapping[str, Any]], prefix: str = DEFAULT_SUBJECT_PREFIX) -> str:
+    """``<prefix>.<host>.<domain-uuid>.batch`` for a batch of one guest's events
+    (:func:`~devframe.fleet.cloudevents.batches`); one event keeps its own subject."""
+    if len(events) == 1:
+        return subject_for(events[0], prefix)
+    guest = guest_of(events[0])
+    host, uuid = guest if guest is not None else (str(events[0].get("host") or "_"), "_")
+    return f"{prefix}.{subject_token(host)}.{subject_token(uuid)}.{BATCH_TOKEN}"
 
 
 async def ensure_stream(
@@ -184,7 +207,8 @@ class NatsSink:
         self.name = name
         self.spool = Spool(spool_dir or _default_spool(url, stream), max_bytes=spool_bytes)
         self._log = get_logger(component="nats-sink", servers=shown(url))
-        #: counters: records acknowledged by the stream, of those already stored (duplicates)
+        #: counters: messages (single events or batches) acknowledged by the stream, of
+        #: those already stored (duplicates)
         self.acked = 0
         self.duplicates = 0
         #: connections made to the server (more than one: it went away and came back)
@@ -201,18 +225,41 @@ class NatsSink:
 
     def publish(self, event: Mapping[str, Any]) -> bool:
         ok = self.spool.append(subject_for(event, self.prefix), str(event["id"]), encode(event))
+        if ok:
+            self._wake_pump()
+        return ok
+
+    def publish_many(self, events: list[Mapping[str, Any]]) -> int:
+        """Take one guest's events (:func:`~devframe.fleet.cloudevents.batches`) as one
+        message: a JSON array, id from the events' ids. Returns how many were taken (all
+        or none: a batch is one spool record); a batch past :data:`MAX_BATCH_BYTES` is
+        split in two."""
+        if not events:
+            return 0
+        if len(events) == 1:
+            return 1 if self.publish(events[0]) else 0
+        payload = encode_batch(events)
+        if len(payload) > MAX_BATCH_BYTES:
+            half = len(events) // 2
+            taken = self.publish_many(events[:half])
+            return taken + self.publish_many(events[half:]) if taken == half else taken
+        ok = self.spool.append(subject_for_batch(events, self.prefix), batch_id(events), payload)
+        if ok:
+            self._wake_pump()
+        return len(events) if ok else 0
+
+    def _wake_pump(self) -> None:
         loop, wake = self._loop, self._wake
-        if ok and loop is not None and wake is not None and not wake.is_set():
+        if loop is not None and wake is not None and not wake.is_set():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(wake.set)
-        return ok
 
     def accepting(self) -> bool:
         return self.spool.has_room()
 
     @property
     def backlog(self) -> int:
-        """Events spooled and not yet acknowledged by the stream."""
+        """Messages (single events or batches) spooled and not yet acknowledged by the stream."""
         return len(self.spool)
 
     def flush(self, timeout: float) -> bool:
@@ -315,9 +362,10 @@ class NatsSink:
             try:
                 replies = acks.start(len(records))
                 for record, reply in zip(records, replies, strict=True):
-                    await nc.publish(
-                        record.subject, record.payload, reply=reply, headers={"Nats-Msg-Id": record.msg_id}
-                    )
+                    headers = {"Nats-Msg-Id": record.msg_id}
+                    if record.payload[:1] == b"[":
+                        headers["Content-Type"] = BATCH_CONTENT_TYPE
+                    await nc.publish(record.subject, record.payload, reply=reply, headers=headers)
                 await asyncio.wait_for(acks.done.wait(), self.ack_timeout)
                 acks.check()
             except BaseException:
@@ -517,8 +565,7 @@ class NatsFleetReader:
         for message in messages:
             if self.delay:
                 await asyncio.sleep(self.delay)
-            if self.view.apply_message(message.data, _reply_numbers(message.reply)[0], subject=message.subject):
-                applied += 1
+            applied += self.view.apply_message(message.data, _reply_numbers(message.reply)[0], subject=message.subject)
         if messages:
             await puller.ack(messages[-1])  # AckPolicy.ALL: everything up to it
         if self.state_file is not None:
