@@ -78,13 +78,13 @@ def view_main(url: str, sample: int) -> int:
     counted = {"device": 0}
 
     class SampledView(FleetView):
-        def apply(self, event: dict[str, Any], seq: int) -> bool:
-            if event["type"] in DEVICE_TYPES:
-                counted["device"] += 1
-            if seq % sample == 0:
-                sent = time.mktime(time.strptime(event["time"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
-                lags.append(time.time() - sent - float("0." + event["time"][20:26]))
-            return super().apply(event, seq)
+        def apply_batch(self, events: list[dict[str, Any]], seq: int) -> int:
+            counted["device"] += sum(1 for event in events if event["type"] in DEVICE_TYPES)
+            if events and seq % sample == 0:
+                stamp = events[0]["time"]  # the batch's oldest event
+                sent = time.mktime(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+                lags.append(time.time() - sent - float("0." + stamp[20:26]))
+            return super().apply_batch(events, seq)
 
     view = SampledView()
     reader = NatsFleetReader(url, view, durable="bench-view", batch=2000)
@@ -106,6 +106,7 @@ def agent_main(url: str, uris: list[str], spool: str, changes: float, devices: i
     """Watch ``uris``; on 'sync' sync them, on 'change' run the stream of changes; report."""
     from devframe.agent import Host
     from devframe.fleet import FleetAgent
+    from devframe.fleet.cloudevents import batches
     from devframe.fleet.jetstream import NatsSink
 
     class Counting:
@@ -177,10 +178,10 @@ def agent_main(url: str, uris: list[str], spool: str, changes: float, devices: i
             # The transport alone: device events made beforehand, published as fast as
             # the sink takes them (what an engine sees from many hosts at once).
             count = int(command.split()[1])
-            made = _replay_events(count)
+            made = batches(_replay_events(count))
             say(step="made")
-            for event in made:
-                sink.publish(event)
+            for group in made:
+                sink.publish_many(group)
             say(step="published", device=count, total=count)
             sink.flush(600)
             say(step="acked", device=count, total=count)
@@ -191,7 +192,8 @@ def agent_main(url: str, uris: list[str], spool: str, changes: float, devices: i
 
 
 def _replay_events(count: int) -> list[dict[str, Any]]:
-    """``count`` device.changed events of 1,000 simulated hosts, 50 guests each."""
+    """``count`` device.changed events of 1,000 simulated hosts, 50 guests each: runs of
+    20 for one guest (each guest changes 20 devices at once), guests taken in turn."""
     import devframe
     from devframe.fleet import CHANGED, EventFactory
 
@@ -203,8 +205,14 @@ def _replay_events(count: int) -> list[dict[str, Any]]:
     spec = nic.to_spec()
     changes = {"linkActive": (True, False)}
     return [
-        factories[i % 1000].device(
-            CHANGED, f"vm{i % 50}", f"00000000-0000-4000-8000-{i % 50:012d}", "k", nic, changes=changes, spec=spec
+        factories[i // 20 % 1000].device(
+            CHANGED,
+            f"vm{i // 20 % 50}",
+            f"00000000-0000-4000-8000-{i // 20 % 50:012d}",
+            f"k{i % 20}",
+            nic,
+            changes=changes,
+            spec=spec,
         )
         for i in range(count)
     ]
@@ -271,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spool", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.role == "view":
-        return view_main(args.url, sample=50)
+        return view_main(args.url, sample=2)
     if args.role == "agent":
         return agent_main(args.url, args.uris.split(","), args.spool, args.changes, args.devices)
     if args.quick:

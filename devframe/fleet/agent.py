@@ -106,6 +106,9 @@ class _Guest:
     #: a digest of the live <devices> XML as last read: did anything move?
     fingerprint: bytes
     running: bool = True
+    #: id(device) of ``known``'s devices -> the redacted dev_spec last sent for it: an
+    #: unchanged device restated after a restart (or removed) needs no second to_spec
+    specs: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -248,9 +251,10 @@ class FleetAgent:
         elif known.fingerprint != (digest := fingerprint(current)):
             result = correlate(known.known, current)
             report.correlation = result
-            self._send(self._change_events(watched, uuid, current.name, known.known, result))
+            sent: dict[int, dict[str, Any]] = {}
+            self._send(self._change_events(watched, uuid, current.name, known, result, sent))
             assert result.reported is not None
-            watched.guests[uuid] = _Guest(current.name, result.reported, digest)
+            watched.guests[uuid] = _Guest(current.name, result.reported, digest, specs=sent)
         else:
             return report
         self._notify(report)
@@ -261,30 +265,47 @@ class FleetAgent:
     ) -> None:
         factory = watched.factory
         name = current.name  # read from the tree on each access
+        sent: dict[int, dict[str, Any]] = {}
         if known is not None:
             # Started again: report what differs from before it stopped, then list all.
             result = correlate(known.known, current)
             report.correlation = result
-            events = self._change_events(watched, uuid, name, known.known, result)
+            events = self._change_events(watched, uuid, name, known, result, sent)
             assert result.reported is not None
             snapshot = result.reported
             missing = {id(d) for d in snapshot.devices} - self._mentioned(result)
             keys = snapshot.keys()
-            events += [
-                factory.device(ADDED, name, uuid, key, device)
-                for device, key in zip(snapshot.devices, keys, strict=True)
-                if id(device) in missing
-            ]
+            for device, key in zip(snapshot.devices, keys, strict=True):
+                if id(device) in missing:
+                    events.append(self._device(factory, ADDED, name, uuid, key, device, sent, sent.get(id(device))))
         else:
             snapshot = KnownDevices(current)
             keys = snapshot.keys()
             events = [
-                factory.device(ADDED, name, uuid, key, device)
+                self._device(factory, ADDED, name, uuid, key, device, sent)
                 for device, key in zip(snapshot.devices, keys, strict=True)
             ]
         events.append(factory.guest_synced(name, uuid, keys))
         self._send(events)
-        watched.guests[uuid] = _Guest(name, snapshot, fingerprint(current))
+        watched.guests[uuid] = _Guest(name, snapshot, fingerprint(current), specs=sent)
+
+    @staticmethod
+    def _device(
+        factory: EventFactory,
+        event_type: str,
+        domain: str | None,
+        uuid: str,
+        key: str,
+        device: Any,
+        sent: dict[int, dict[str, Any]],
+        redacted: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """A device event; its spec is remembered in ``sent`` (by the device's id).
+        ``redacted``: the spec sent for the device before (it did not change)."""
+        event = factory.device(event_type, domain, uuid, key, device, redacted=redacted, **options)
+        sent[id(device)] = event["data"]["spec"]
+        return event
 
     @staticmethod
     def _mentioned(result: Correlation) -> set[int]:
@@ -294,24 +315,41 @@ class FleetAgent:
         return found
 
     def _change_events(
-        self, watched: _Watched, uuid: str, domain: str | None, known: KnownDevices, result: Correlation
+        self,
+        watched: _Watched,
+        uuid: str,
+        domain: str | None,
+        known: _Guest,
+        result: Correlation,
+        sent: dict[int, dict[str, Any]],
     ) -> list[dict[str, Any]]:
+        """The events of a correlation; ``sent`` gets the spec of every device of the
+        new snapshot that is known (sent now, or unchanged since it was sent)."""
         factory = watched.factory
         reported = result.reported
         assert reported is not None
+        before = known.specs
         new_keys = {id(d): k for d, k in zip(reported.devices, reported.keys(), strict=True)}
-        old_keys = {id(d): k for d, k in zip(known.devices, known.keys(), strict=True)}
-        events = [factory.device(REMOVED, domain, uuid, old_keys[id(d)], d) for d in result.removed]
-        for key, (_old, new) in result.pairs.items():
+        old_keys = {id(d): k for d, k in zip(known.known.devices, known.known.keys(), strict=True)}
+        events = [
+            factory.device(REMOVED, domain, uuid, old_keys[id(d)], d, redacted=before.get(id(d)))
+            for d in result.removed
+        ]
+        for key, (old, new) in result.pairs.items():
             diff = result.changed.get(key)
             new_key = new_keys[id(new)]
-            if diff is None and new_key == key:
-                continue
+            if diff is None:
+                if id(old) in before:
+                    sent[id(new)] = before[id(old)]  # the same device: the same spec
+                if new_key == key:
+                    continue
             spec = result.specs.get(key, (None, None))[1]
             events.append(
-                factory.device(CHANGED, domain, uuid, key, new, changes=diff or {}, new_key=new_key, spec=spec)
+                self._device(
+                    factory, CHANGED, domain, uuid, key, new, sent, changes=diff or {}, new_key=new_key, spec=spec
+                )
             )
-        events += [factory.device(ADDED, domain, uuid, new_keys[id(d)], d) for d in result.added]
+        events += [self._device(factory, ADDED, domain, uuid, new_keys[id(d)], d, sent) for d in result.added]
         return events
 
     def _stopped(self, watched: _Watched, uuid: str, known: _Guest | None, report: GuestReport, reason: str) -> None:

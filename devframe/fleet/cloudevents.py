@@ -177,9 +177,11 @@ class EventFactory:
         changes: Mapping[str, tuple[Any, Any]] | None = None,
         new_key: str | None = None,
         spec: Mapping[str, Any] | None = None,
+        redacted: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A device added, removed or changed (``changes``: correlate's field diff;
-        ``spec``: the device's to_spec() when the caller built it already)."""
+        ``spec``: the device's to_spec() when the caller built it already;
+        ``redacted``: its spec as an earlier event carried it, when it did not change)."""
         data: dict[str, Any] = {
             "domain": domain,
             "uuid": uuid,
@@ -187,7 +189,7 @@ class EventFactory:
             "dev_type": device.dev_type,
             "alias": device.alias,
             "deviceId": device.device_id,
-            "spec": spec_of(device, spec),
+            "spec": redacted if redacted is not None else spec_of(device, spec),
         }
         if changes is not None:
             data["changes"] = redact_changes(device, changes)
@@ -214,7 +216,9 @@ class EventFactory:
 def from_agent_event(factory: EventFactory, event: KindedEvent) -> dict[str, Any]:
     """The one mapping from an agent event object to a CloudEvent (see
     :meth:`EventFactory.from_agent_event`): works for every kind, today's and new ones."""
-    body = redact_value(dict(event.as_dict()))
+    body = dict(event.as_dict())
+    if not _holds_nothing_secret(body):
+        body = redact_value(body)
     kind = str(event.kind)
     uuid, alias = body.get("uuid"), body.get("alias")
     subject = f"{uuid}/{alias}" if uuid and alias else (uuid or None)
