@@ -126,15 +126,43 @@ def agent_main(url: str, uris: list[str], spool: str, changes: float, devices: i
         def close(self, timeout: float = 5.0) -> None:
             return None
 
+    import devframe
+    from devframe.core.device import Device
+
+    # CPU seconds of this thread in to_spec (its share, counted apart: another piece of
+    # work speeds it up) and in the simulation's own libvirt calls (the test driver's
+    # stop/define/start runs in this process; on a real host libvirtd does that work).
+    spent = {"to_spec": 0.0, "simulation": 0.0}
+    to_spec = Device.to_spec
+
+    def timed_to_spec(self: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.thread_time()
+        try:
+            return to_spec(self, *args, **kwargs)
+        finally:
+            spent["to_spec"] += time.thread_time() - started
+
+    Device.to_spec = timed_to_spec  # type: ignore[method-assign]
+
     def say(**what: Any) -> None:
-        print(json.dumps({**what, "t": time.time(), "cpu": _self_cpu()}), flush=True)
+        print(json.dumps({**what, "t": time.time(), "cpu": _self_cpu(), **spent}), flush=True)
 
     counter = Counting()
     sink = NatsSink(url, spool_dir=spool, spool_bytes=2 << 30, batch=2000)
+    hosts: list[Any] = []
     for line in sys.stdin:
         command = line.strip()
-        if command == "sync":
+        if command == "open":
+            # The simulated hypervisors start: the test driver parses its node files, the
+            # plugins load. Before the clock: no part of a sync on a real host.
+            started = time.thread_time()
+            devframe.create_registry()
             hosts = [Host(uri) for uri in uris]
+            for host in hosts:
+                host.connection()
+            spent["simulation"] += time.thread_time() - started
+            say(step="opened")
+        elif command == "sync":
             agent = FleetAgent(hosts, [sink, counter], interval=3600)
             agent.start()
             say(step="synced", device=counter.device, total=counter.total, guests=agent.reads)
@@ -153,6 +181,7 @@ def agent_main(url: str, uris: list[str], spool: str, changes: float, devices: i
             while time.monotonic() < deadline:
                 generation += 1
                 for host, _number, uuid in guests:
+                    started = time.thread_time()
                     conn = host.connection()
                     dom = conn.lookupByUUIDString(uuid)
                     name = dom.name()
@@ -160,6 +189,7 @@ def agent_main(url: str, uris: list[str], spool: str, changes: float, devices: i
                     dom.destroy()
                     conn.defineXML(guest_xml(host_no, guest_no, devices, generation=generation))
                     conn.lookupByUUIDString(uuid).create()
+                    spent["simulation"] += time.thread_time() - started
                     cycled += 1
                     agent.process_pending()
                     if time.monotonic() >= deadline:
@@ -306,6 +336,15 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"hosts": args.hosts, "guests": args.guests, "devices": args.devices}
     results["agents"] = args.agents
     try:
+        # 0. the simulated hypervisors start (before the clock)
+        for agent in agents:
+            agent.send("open")
+        opened = [agent.read() for agent in agents]
+        view_before = view.read()["cpu"]
+        results["open"] = {
+            "simulation_cpu_s": sum(o["simulation"] for o in opened),
+            "agent_cpu_s": sum(o["cpu"] for o in opened),
+        }
         # 1. initial sync
         start = time.time()
         for agent in agents:
@@ -318,24 +357,32 @@ def main(argv: list[str] | None = None) -> int:
         results["sync"] = {
             "devices": sum(s["device"] for s in synced),
             "events": sum(s["total"] for s in synced),
+            "messages": last,
             "agents_done_s": max(s["t"] for s in synced) - start,
             "acked_s": max(a["t"] for a in acked) - start,
             "view_done_s": state["t"] - start,
-            "agent_cpu_s": sum(s["cpu"] for s in synced),
+            "agent_cpu_s": sum(a["cpu"] for a in acked) - results["open"]["agent_cpu_s"],
+            "agent_to_spec_cpu_s": sum(a["to_spec"] for a in acked) - sum(o["to_spec"] for o in opened),
             "view": {k: state[k] for k in ("hosts", "vms", "devices")},
             "nats_cpu_s": _cpu_of(server.process.pid) if server.process else None,
         }
         expected = args.hosts * args.guests
         if state["vms"] != expected:
             raise SystemExit(f"the view holds {state['vms']} VMs, expected {expected}")
-        results["sync"]["view_cpu_s"] = state["cpu"]
-        sync_cpu = {"agents": results["sync"]["agent_cpu_s"], "view": state["cpu"]}
+        results["sync"]["view_cpu_s"] = state["cpu"] - view_before
+        sync_cpu = {
+            "agents": sum(a["cpu"] for a in acked),
+            "view": state["cpu"],
+            "simulation": sum(a["simulation"] for a in acked),
+            "to_spec": sum(a["to_spec"] for a in acked),
+        }
         nats_before = results["sync"]["nats_cpu_s"] or 0.0
         print(f"initial sync: {done - start:.1f} s", file=sys.stderr, flush=True)
         # 2. a stream of changes
         lags: list[float] = []
         start = time.time()
         device_before = state["device"]
+        messages_before = last
         for agent in agents:
             agent.send("change")
         changed = [agent.read() for agent in agents]
@@ -350,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             "guests_cycled": sum(c["cycled"] for c in changed),
             "device_events": device_events,
             "events": total_events,
+            "messages": last - messages_before,
             "view_device_events": state["device"] - device_before,
             "end_to_end_s": elapsed,
             "device_events_per_s": device_events / elapsed,
@@ -358,11 +406,17 @@ def main(argv: list[str] | None = None) -> int:
             "lag_p50_s": statistics.median(lags) if lags else None,
             "lag_p99_s": sorted(lags)[int(len(lags) * 0.99)] if lags else None,
             "cpu_s": {
-                "agents": sum(c["cpu"] for c in changed) - sync_cpu["agents"],
+                "agents": sum(a["cpu"] for a in acked) - sync_cpu["agents"],
                 "view": state["cpu"] - sync_cpu["view"],
                 "nats": (_cpu_of(server.process.pid) if server.process else 0.0) - nats_before,
             },
+            # parts of the agents' CPU: the test driver's stop/define/start, and to_spec
+            "agents_simulation_cpu_s": sum(a["simulation"] for a in acked) - sync_cpu["simulation"],
+            "agents_to_spec_cpu_s": sum(a["to_spec"] for a in acked) - sync_cpu["to_spec"],
         }
+        results["changes"]["cpu_s"]["agents_without_simulation"] = (
+            results["changes"]["cpu_s"]["agents"] - results["changes"]["agents_simulation_cpu_s"]
+        )
         cpu = results["changes"]["cpu_s"]
         results["changes"]["device_events_per_cpu_s"] = {
             name: device_events / value for name, value in cpu.items() if value > 0
@@ -370,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         # 3. the transport and the view alone: events made beforehand, one publisher
         replay = args.replay
         agents[0].send(f"replay {replay}")
-        agents[0].read()  # made
+        made_replay = agents[0].read()  # made (its CPU is not the transport's)
         start = time.time()
         device_before = state["device"]
         cpu_before = {"view": state["cpu"], "nats": _cpu_of(server.process.pid) if server.process else 0.0}
@@ -388,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
             "end_to_end_s": elapsed,
             "events_per_s": replay / elapsed,
             "cpu_s": {
-                "agent": acked_replay["cpu"] - acked[0]["cpu"],
+                "agent": acked_replay["cpu"] - made_replay["cpu"],
                 "view": state["cpu"] - cpu_before["view"],
                 "nats": (_cpu_of(server.process.pid) if server.process else 0.0) - cpu_before["nats"],
             },

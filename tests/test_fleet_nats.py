@@ -23,10 +23,10 @@ from structlog.testing import capture_logs
 import devframe
 from devframe.agent import Host
 from devframe.cli import main as cli_main
-from devframe.fleet import GUEST_SYNCED, FleetAgent, FleetView, MemorySink
-from devframe.fleet.cloudevents import batch_id, decode_message
+from devframe.fleet import ADDED, GUEST_SYNCED, EventFactory, FleetAgent, FleetView, MemorySink
 from devframe.fleet.agent import fingerprint
-from devframe.fleet.jetstream import NatsFleetReader, NatsSink
+from devframe.fleet.cloudevents import batch_id, decode_message, encode_batch
+from devframe.fleet.jetstream import NatsFleetReader, NatsSink, subject_for_batch
 
 
 @pytest.fixture
@@ -319,3 +319,110 @@ def test_a_slow_consumer_does_not_stall_the_agent(rig: Rig, server: NatsServer) 
     finally:
         reader.stop()
     assert reader.error is None
+
+
+# -- the batch format (one message per guest) ---------------------------------------------
+
+
+def _publish(url: str, messages: list[tuple[str, bytes, str | None]], restart: NatsServer | None = None) -> list[bool]:
+    """Publish (subject, payload, Nats-Msg-Id) to the stream; with ``restart``, the
+    server is restarted after the first message. Returns each ack's duplicate flag."""
+
+    async def send(batch: list[tuple[str, bytes, str | None]]) -> list[bool]:
+        nc = await nats.connect(url)
+        js = nc.jetstream()
+        acks = []
+        for subject, payload, msg_id in batch:
+            headers = {"Nats-Msg-Id": msg_id} if msg_id else None
+            acks.append(bool((await js.publish(subject, payload, headers=headers)).duplicate))
+        await nc.close()
+        return acks
+
+    if restart is None:
+        return asyncio.run(send(messages))
+    first = asyncio.run(send(messages[:1]))
+    restart.restart()
+    return first + asyncio.run(send(messages[1:]))
+
+
+def _guest_batch(factory: EventFactory, registry: Any, uuid: str, count: int) -> list[dict[str, Any]]:
+    nic = registry.device_from_spec({"type": "interface", "device": "bridge", "macAddr": "52:54:00:00:00:01"})
+    events = [factory.device(ADDED, "vm", uuid, f"nic-{n}", nic) for n in range(count)]
+    return [*events, factory.guest_synced("vm", uuid, [f"nic-{n}" for n in range(count)])]
+
+
+def test_a_batch_sent_again_after_a_server_restart_is_not_doubled(rig: Rig, server: NatsServer) -> None:
+    rig.agent.start()  # creates the stream
+    assert rig.sink.flush(30)
+    registry = devframe.create_registry()
+    factory = EventFactory("h9", "test:///h9")
+    batch = _guest_batch(factory, registry, "u9", 6)
+    subject, payload, msg_id = subject_for_batch(batch), encode_batch(batch), batch_id(batch)
+    # sent, the server restarted, sent again (a sink whose acknowledgement was lost),
+    # then its second half once more under another id (a producer that split it otherwise)
+    duplicates = _publish(
+        server.url,
+        [(subject, payload, msg_id), (subject, payload, msg_id), (subject, encode_batch(batch[3:]), "other")],
+        restart=server,
+    )
+    assert duplicates == [False, True, False]  # the stream's dedupe survived the restart
+    messages = stream_messages(server.url)
+    assert [m[1] for m in messages].count(msg_id) == 1
+    view = view_of(server.url)
+    assert [d["key"] for d in view.devices("u9", "h9")] == [f"nic-{n}" for n in range(6)]
+    assert view.duplicates == 4  # the second half's events, each once again
+    assert_view_matches_except(view, rig, "u9")
+
+
+def assert_view_matches_except(view: FleetView, rig: Rig, *extra: str) -> None:
+    truth = rig.truth()
+    assert {vm.uuid: list(vm.devices) for vm in view.vms() if vm.uuid not in extra} == truth
+
+
+def test_a_malformed_batch_is_logged_and_skipped(rig: Rig, server: NatsServer) -> None:
+    rig.agent.start()
+    assert rig.sink.flush(30)
+    factory = EventFactory("h9", "test:///h9")
+    good = _guest_batch(factory, devframe.create_registry(), "u9", 2)
+    torn = encode_batch(good)[:-40]  # cut short
+    _publish(
+        server.url,
+        [
+            ("devframe.h9.u9.batch", torn, "torn"),
+            ("devframe.h9.u9.batch", b"[]", "empty"),
+            ("devframe.h9.u9.batch", encode_batch(good), batch_id(good)),
+        ],
+    )
+    rig.cycle()
+    assert rig.sink.flush(30)
+    with capture_logs() as logs:
+        view = view_of(server.url)
+    skipped = [e for e in logs if e["event"] == "skipped a message that is not a devframe event"]
+    assert [(e["subject"], e["error"].split(":")[0]) for e in skipped] == [
+        ("devframe.h9.u9.batch", "not JSON"),
+        ("devframe.h9.u9.batch", "an empty batch"),
+    ]
+    assert view.skipped == 2
+    assert [d["key"] for d in view.devices("u9")] == ["nic-0", "nic-1"]  # the good one after them
+    assert_view_matches_except(view, rig, "u9")
+
+
+def test_a_batch_mixing_known_and_unknown_event_types(rig: Rig, server: NatsServer) -> None:
+    rig.agent.start()
+    assert rig.sink.flush(30)
+    factory = EventFactory("h9", "test:///h9")
+    added, synced = _guest_batch(factory, devframe.create_registry(), "u9", 1)
+    foreign = {**added, "id": "acme-1", "source": "/acme", "type": "com.acme.device.added"}
+    future = factory.make("org.devframe.device.migrated", {"uuid": "u9", "key": "nic-0"}, subject="u9/nic-0")
+    old_version = {**factory.guest_gone("vm", "u9", "stopped"), "dataschema": "urn:devframe:fleet:event:99"}
+    batch = [added, foreign, future, old_version, synced]
+    _publish(server.url, [(subject_for_batch(batch), encode_batch(batch), batch_id(batch))])
+    with capture_logs() as logs:
+        view = view_of(server.url)
+    warned = [e for e in logs if e["event"] == "skipped items of a batch that are not devframe events"]
+    assert len(warned) == 1 and warned[0]["items"] == 2 and "com.acme.device.added" in warned[0]["error"]
+    assert view.skipped == 2
+    # devframe's own types, a newer one included, are applied; the VM stays running
+    vm = view.vm("u9")
+    assert list(vm.devices) == ["nic-0"] and vm.running and vm.seq == view.last_seq
+    assert view.applied == len(rig.record.events) + 3

@@ -189,10 +189,19 @@ class EventFactory:
             "dev_type": device.dev_type,
             "alias": device.alias,
             "deviceId": device.device_id,
-            "spec": redacted if redacted is not None else spec_of(device, spec),
+            "spec": redacted,
         }
         if changes is not None:
-            data["changes"] = redact_changes(device, changes)
+            data["changes"] = plain = {path: [old, new] for path, (old, new) in changes.items()}
+            if redacted is None and spec is not None and "type" in spec:
+                # One look at the spec and the diff together: most hold no secret.
+                secret_paths = _secret_paths(device)
+                if not any(_secret_path(p, secret_paths) for p in plain) and _holds_nothing_secret((spec, plain)):
+                    data["spec"] = spec
+            if data["spec"] is None:
+                data["changes"] = redact_changes(device, changes)
+        if data["spec"] is None:
+            data["spec"] = spec_of(device, spec)
         if new_key is not None and new_key != key:
             data["new_key"] = new_key
         return self.make(event_type, data, subject=f"{uuid}/{key}")
