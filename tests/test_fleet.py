@@ -23,6 +23,7 @@ import devframe
 from devframe import hookimpl
 from devframe.agent import Host, correlate
 from devframe.cli import main as cli_main
+from devframe.core.log import json_may_hold_secret, redact_value
 from devframe.fleet import (
     ADDED,
     CHANGED,
@@ -43,7 +44,6 @@ from devframe.fleet import (
     encode,
     open_sink,
 )
-from devframe.core.log import json_may_hold_secret, redact_value
 from devframe.fleet.cloudevents import batch_id, batches, decode_message, encode_batch, spec_of
 from devframe.fleet.jetstream import subject_for, subject_for_batch
 

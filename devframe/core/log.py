@@ -142,8 +142,8 @@ def json_may_hold_secret(text: str) -> bool:
         words = sorted({*SECRET_SUFFIXES, *markers})  # inside any string: redact_text's test
         names = sorted({*SECRET_KEYS, *keys})  # a whole key, as JSON writes it
         found = [w.lower() for w in words] + [f'"{name.lower()}"' for name in names]
-        pattern = re.compile("|".join(re.escape(w) for w in found), re.IGNORECASE)
-        _JSON_HINTS[:] = [keys, markers, tuple(found), pattern]
+        compiled = re.compile("|".join(re.escape(w) for w in found), re.IGNORECASE)
+        _JSON_HINTS[:] = [keys, markers, tuple(found), compiled]
     if len(text) > MAX_INT_DIGITS and _LONG_INT.search(text):
         return True
     if not text.isascii():

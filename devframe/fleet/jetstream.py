@@ -26,7 +26,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -107,7 +107,7 @@ def subject_for(event: Mapping[str, Any], prefix: str = DEFAULT_SUBJECT_PREFIX) 
     return f"{prefix}.{subject_token(host)}.{subject_token(str(uuid or '_'))}.{event_name(str(event['type']))}"
 
 
-def subject_for_batch(events: list[Mapping[str, Any]], prefix: str = DEFAULT_SUBJECT_PREFIX) -> str:
+def subject_for_batch(events: Sequence[Mapping[str, Any]], prefix: str = DEFAULT_SUBJECT_PREFIX) -> str:
     """``<prefix>.<host>.<domain-uuid>.batch`` for a batch of one guest's events
     (:func:`~devframe.fleet.cloudevents.batches`); one event keeps its own subject."""
     if len(events) == 1:
@@ -229,7 +229,7 @@ class NatsSink:
             self._wake_pump()
         return ok
 
-    def publish_many(self, events: list[Mapping[str, Any]]) -> int:
+    def publish_many(self, events: Sequence[Mapping[str, Any]]) -> int:
         """Take one guest's events (:func:`~devframe.fleet.cloudevents.batches`) as one
         message: a JSON array, id from the events' ids. Returns how many were taken (all
         or none: a batch is one spool record); a batch past :data:`MAX_BATCH_BYTES` is

@@ -9,7 +9,7 @@ Plugins add schemes through the collected hook ``devframe_register_event_sinks``
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -100,7 +100,7 @@ class JsonLinesSink:
             self._handle.flush()
         return True
 
-    def publish_many(self, events: list[Mapping[str, Any]]) -> int:
+    def publish_many(self, events: Sequence[Mapping[str, Any]]) -> int:
         """One guest's events: a line each (a file has no use for batches), one write."""
         with self._lock:
             self._handle.write(b"".join(encode(event) + b"\n" for event in events))
@@ -134,7 +134,7 @@ class MemorySink:
             self.events.append(dict(event))
             return True
 
-    def publish_many(self, events: list[Mapping[str, Any]]) -> int:
+    def publish_many(self, events: Sequence[Mapping[str, Any]]) -> int:
         """One guest's events as one batch: kept one by one, and the batch in
         :attr:`batches` (all or none, like a spooling sink)."""
         with self._lock:
