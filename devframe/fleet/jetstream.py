@@ -218,6 +218,7 @@ class NatsSink:
         self._deadline: float | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
+        self._main_task: asyncio.Task[None] | None = None
         self._thread = threading.Thread(target=self._run, name=f"devframe-nats {shown(url)}", daemon=True)
         self._thread.start()
 
@@ -279,7 +280,13 @@ class NatsSink:
         if loop is not None and wake is not None:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(wake.set)
-        self._thread.join(timeout + 5)
+        self._thread.join(1.0)
+        if self._thread.is_alive() and loop is not None and self._main_task is not None:
+            # Still connecting (nats-py's connect can wait seconds for an unreachable
+            # server): stop it, so no publisher outlives the sink and reads a closed spool.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._main_task.cancel)
+        self._thread.join(5)
         self.spool.close()
         if len(self.spool):
             self._log.warning("events left in the spool for the next start", events=len(self.spool))
@@ -290,7 +297,10 @@ class NatsSink:
         loop = asyncio.new_event_loop()
         self._loop = loop
         try:
-            loop.run_until_complete(self._main())
+            self._main_task = loop.create_task(self._main())
+            loop.run_until_complete(self._main_task)
+        except asyncio.CancelledError:
+            pass  # closed while connecting: the spool keeps the events
         except Exception as exc:  # noqa: BLE001 - logged; the spool keeps the events
             self._log.error("NATS publisher stopped", error=repr(exc))
         finally:
