@@ -6,8 +6,9 @@ running guest it keeps the devices it last saw as a
 ``interval`` seconds, a poll of all guests) makes it read the guest's live XML again,
 and when the devices hash moved, correlate it with that snapshot. Each device added,
 removed or changed becomes one CloudEvent (:mod:`devframe.fleet.cloudevents`), each
-libvirt event another, and they go to every sink in order (``sink.publish`` only
-spools: a slow transport never stalls this loop).
+libvirt event another, and they go to every sink in order, one batch per guest
+(``sink.publish_many`` where a sink has it, else ``sink.publish`` per event; both only
+spool: a slow transport never stalls this loop).
 
 A guest seen for the first time (the agent started, the guest started) is sent whole:
 every device as ``added``, then ``guest.synced`` with all its device keys, so a view

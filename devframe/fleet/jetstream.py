@@ -2,10 +2,12 @@
 
 :class:`NatsSink` (``devframe monitor --publish nats://HOST:PORT``): every event is first
 appended to a bounded on-disk :class:`~devframe.fleet.spool.Spool`; a thread running its
-own asyncio loop reads the spool in order and publishes each record to subject
-``devframe.<host>.<domain-uuid>.<event>`` of stream ``DEVFRAME`` (created when missing)
-with header ``Nats-Msg-Id`` set to the event id, waits for every acknowledgement of a
-batch, then commits the spool past it. A batch not fully acknowledged (the server went
+own asyncio loop reads the spool in order and publishes each record to stream
+``DEVFRAME`` (created when missing): one event on ``devframe.<host>.<domain-uuid>.<event>``
+with header ``Nats-Msg-Id`` set to the event id, or one guest's batch (a JSON array,
+:meth:`NatsSink.publish_many`) on ``devframe.<host>.<domain-uuid>.batch`` with the id
+``<first event id>..<last event id>``; it waits for every acknowledgement of a round,
+then commits the spool past it. A round not fully acknowledged (the server went
 away, a timeout) is sent again after reconnecting, and JetStream drops the copies it
 already stored (its duplicate window): at least once on the wire, once in the stream.
 

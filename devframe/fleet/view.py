@@ -1,16 +1,18 @@
 """The engine side: the fleet's current devices, per host and VM, from the event stream.
 
 A :class:`FleetView` applies devframe CloudEvents in stream order (each with its
-stream sequence number) and keeps, for every host and VM, the devices the agent last
-reported (dev_specs, secrets already redacted by the agent). It answers "devices of
-VM X" (:meth:`FleetView.devices`, or as a :class:`~devframe.agent.KnownDevices` to
-correlate against), "what changed since sequence N" (:meth:`FleetView.changes_since`)
-and the whole fleet as JSON (:meth:`FleetView.as_dict`).
+stream sequence number; a batch's events share their message's) and keeps, for every
+host and VM, the devices the agent last reported (dev_specs, secrets already redacted
+by the agent). It answers "devices of VM X" (:meth:`FleetView.devices`, or as a
+:class:`~devframe.agent.KnownDevices` to correlate against), "what changed since
+sequence N" (:meth:`FleetView.changes_since`) and the whole fleet as JSON
+(:meth:`FleetView.as_dict`).
 
 Applying is idempotent: an event already applied (same sequence, or same id within the
 last ``remember`` ids) is skipped, and each event sets state (a device under its key,
 a VM's key list) rather than adding to it, so a replayed or duplicated event never
-doubles anything. A message that is not a devframe event is logged and skipped. The
+doubles anything. A message that is neither a devframe event nor a batch of them is
+logged and skipped, as is each item of a batch that is not a devframe event. The
 transport (:mod:`devframe.fleet.jetstream`) feeds it; :meth:`save` / :meth:`load`
 keep it across restarts (else it replays the stream from the start).
 """
@@ -131,7 +133,8 @@ class FleetView:
             )
             return 0
         if problems:
-            self.skipped += len(problems)
+            with self._lock:
+                self.skipped += len(problems)
             self._log.warning(
                 "skipped items of a batch that are not devframe events",
                 subject=subject,
