@@ -27,8 +27,8 @@ process follows the stream through a durable consumer into a FleetView.
 CPU seconds of every process (agents, view, nats-server) are reported beside the wall
 times: on a shared machine the wall clock says as much about the neighbours as about
 devframe. The agents' CPU inside ``to_spec`` and in the test driver's stop/define/start
-(the simulation, libvirtd's work on a real host) are counted apart. Results go to benchmarks/results/fleet.json; the exit status is 1 when a
-target is missed.
+(the simulation, libvirtd's work on a real host) are counted apart. Results go to
+benchmarks/results/fleet.json; the exit status is 1 when a target is missed.
 """
 
 from __future__ import annotations
