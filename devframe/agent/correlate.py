@@ -12,9 +12,11 @@ each known device is matched or removed, each reported one matched or added.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from itertools import repeat
+from typing import Any, cast
 
 from lxml import etree
 
@@ -30,10 +32,14 @@ from devframe.core.identity import (
     unique_keys,
 )
 from devframe.core.metadata.binding import Entry
+from devframe.core.metadata.section import MetadataSection
 from devframe.core.registry import Registry
-from devframe.core.xmledit import subtree_xml
+from devframe.core.xmledit import FEW_NAMESPACES, children_xml, subtree_xml
 
 __all__ = ["Correlation", "KnownDevices", "correlate", "device_label", "spec_changes"]
+
+#: one element as XML bytes, without its tail (called through map: no Python frame per device)
+_tostring = cast("Callable[[etree._Element], bytes]", partial(etree.tostring, with_tail=False))
 
 
 @dataclass
@@ -88,19 +94,26 @@ class KnownDevices:
     An agent keeps its known devices while libvirt reports the live XML again and again:
     a snapshot reads each known device's deviceId and serializes its XML once, instead of
     on every :meth:`correlate`. It holds each device's XML and deviceId as they were when
-    it was made (metadata still undecoded then is compared as it was too; decoded metadata
-    as it is when compared): make a new one after editing the devices. Each
-    :class:`Correlation` carries the snapshot of its reported side
+    it was made (metadata still undecoded then is compared as it was when first compared;
+    decoded metadata as it is when compared): make a new one after editing the devices.
+    Each :class:`Correlation` carries the snapshot of its reported side
     (:attr:`Correlation.reported`), the known side of the next poll.
+
+    What follows from a device's XML alone (its alias, deviceId and identity) is read
+    once per distinct XML: a reported device serializing like a known device of the
+    same class takes them from the known side.
     """
 
     __slots__ = (
+        "_alias_keys",
         "_aliases",
+        "_by_xml",
+        "_entries",
+        "_hits",
+        "_identities",
         "_keys",
-        "_positions",
         "_raw",
         "_section",
-        "_section_xml",
         "_unique",
         "dev_types",
         "devices",
@@ -113,21 +126,25 @@ class KnownDevices:
         self, known: Domain | Iterable[Any], *, registry: Registry | None = None, _like: KnownDevices | None = None
     ) -> None:
         ids: list[str | None]
-        # One element's XML at a cost that follows the element (devframe.core.xmledit).
-        tostring = subtree_xml
         xml: list[bytes] | None = None
-        #: the domain's metadata section, while it is as parsed (see :meth:`section_xml`)
-        self._section: Any = None
-        self._section_xml: bytes | bool | None = False  # False: not serialized yet
+        #: the domain's metadata section (entries are compared through its XML)
+        self._section: MetadataSection | None = None
+        #: the section's start tag and each entry element's XML, cut once (None: not cut yet)
+        self._entries: tuple[bytes, dict[Any, bytes]] | bool | None = None
         #: each device's alias where it was read on the way (else not read: None)
         self._aliases: list[str | None] | None = None
-        self._positions: list[int] | None = None
+        #: each device's index on the known side it was made against (-1: no device there
+        #: with the same XML and class); only while :meth:`correlate` runs
+        self._hits: list[int] | None = None
+        self._alias_keys: list[str | None] | None = None
+        self._identities: list[Any] | None = None
+        self._by_xml: dict[bytes, int] | None = None
         self._unique: bool | None = None
         if isinstance(known, Domain):
             self._section = known.metadata_section
             devices = known.devices
-            xml = [tostring(device.element, as_bytes=True) for device in devices]
-            ids, self._aliases = _device_ids(devices, xml, _like)
+            xml = _devices_xml(devices)
+            ids, self._aliases, self._hits = _device_ids(devices, xml, _like)
         else:
             devices, ids = [], []
             for index, item in enumerate(known):
@@ -150,7 +167,7 @@ class KnownDevices:
         self.dev_types: list[str] = [device.dev_type for device in devices]
         self.ids: list[str | None] = ids
         #: each device's element, serialized when the snapshot was made
-        self.xml: list[bytes] = xml if xml is not None else [tostring(d.element, as_bytes=True) for d in devices]
+        self.xml: list[bytes] = xml if xml is not None else [subtree_xml(d.element, as_bytes=True) for d in devices]
         #: each device's metadata: its DeviceMetadata, its entry still undecoded, or None
         self.metadata: list[Any] = [device.metadata_source for device in devices]
         self._raw: list[bytes | None] | None = None  # entry XML, made per device when compared
@@ -170,11 +187,14 @@ class KnownDevices:
 
     def alias_keys(self) -> list[str | None]:
         """Each device's key for the first matching rule: deviceId, else libvirt alias."""
-        aliases = self._aliases
-        return [
-            alias_key(aliases[i] if aliases is not None and aliases[i] is not None else device.alias, self.ids[i])
-            for i, device in enumerate(self.devices)
-        ]
+        keys = self._alias_keys
+        if keys is None:
+            aliases = self._aliases
+            keys = self._alias_keys = [
+                alias_key(aliases[i] if aliases is not None and aliases[i] is not None else device.alias, self.ids[i])
+                for i, device in enumerate(self.devices)
+            ]
+        return keys
 
     def raw_metadata(self, index: int) -> bytes | None:
         """The XML of device ``index``'s metadata entry while still undecoded (else None)."""
@@ -196,27 +216,45 @@ class KnownDevices:
 
     def identity(self, index: int) -> Any:
         """Device ``index``'s identity key for the second matching rule (None: none)."""
-        return identity_key(self.dev_types[index], self.devices[index].checked_identity())
+        return self._identity(index, None)
 
-    def positions(self) -> list[int]:
-        """Each device's metadata entry position as parsed (-1: none, or decoded since)."""
-        positions = self._positions
-        if positions is None:
-            positions = self._positions = [
-                -1 if item is None else item.position if type(item) is Entry else _parsed_position(item)
-                for item in self.metadata
-            ]
-        return positions
+    def _identity(self, index: int, like: KnownDevices | None) -> Any:
+        """:meth:`identity`, read once; taken from ``like`` (the known side this snapshot
+        was made against) where a device there has the same XML and class."""
+        found = self._identities
+        if found is None:
+            found = self._identities = [_UNREAD] * len(self.devices)
+        value = found[index]
+        if value is _UNREAD:
+            hits = self._hits
+            hit = hits[index] if hits is not None and like is not None else -1
+            # An identity reads the element only, so equal XML gives an equal one; a
+            # missing one is read again (a plugin failure is then reported for this device).
+            value = like._identity(hit, None) if hit >= 0 else None  # type: ignore[union-attr]
+            if value is None:
+                value = identity_key(self.dev_types[index], self.devices[index].checked_identity())
+            found[index] = value
+        return value
 
-    def section_xml(self) -> bytes | None:
-        """The domain's ``<ovirt-vm:vm>`` XML while nothing was written to it since parsing
-        (None otherwise): then each entry's parse-time position is its place in that XML."""
-        xml = self._section_xml
-        if xml is False:
+    def _xml_index(self) -> dict[bytes, int]:
+        """Each distinct device XML and the first device serializing to it."""
+        by_xml = self._by_xml
+        if by_xml is None:
+            xml = self.xml
+            # reversed: the first of equal XMLs is written last and stays
+            by_xml = self._by_xml = dict(zip(reversed(xml), range(len(xml) - 1, -1, -1), strict=True))
+        return by_xml
+
+    def _entry_pieces(self) -> tuple[bytes, dict[Any, bytes]] | None:
+        """The metadata section's start tag and each entry element's XML, the section
+        written once (None: no section, or not cut: entries are then written one by one)."""
+        entries = self._entries
+        if entries is None:
             section = self._section
-            vm = section.vm_element if section is not None and section.pristine else None
-            xml = self._section_xml = etree.tostring(vm) if vm is not None else None
-        return xml if isinstance(xml, bytes) else None
+            vm = section.vm_element if section is not None else None
+            cut = children_xml(vm) if vm is not None else None
+            entries = self._entries = (cut[0], dict(zip(vm, cut[1], strict=True))) if cut is not None else False  # type: ignore[arg-type]
+        return entries if entries is not False else None  # type: ignore[return-value]
 
     def correlate(self, reported: Domain) -> Correlation:
         """Match ``reported`` (a Domain from live XML) against these devices."""
@@ -227,17 +265,19 @@ class KnownDevices:
         result = Correlation()
         # The live side reuses what this side read where a device's XML is unchanged.
         live = result.reported = KnownDevices(reported, _like=self)
-        known_xml, live_xml = self.xml, live.xml
-        matching = match(
-            self.dev_types,
-            self.alias_keys(),
-            self.identity,
-            live.dev_types,
-            live.alias_keys(),
-            live.identity,
-            known_content=known_xml.__getitem__,
-            live_content=live_xml.__getitem__,
-        )
+        try:
+            matching = match(
+                self.dev_types,
+                self.alias_keys(),
+                self.identity,
+                live.dev_types,
+                live.alias_keys(),
+                partial(live._identity, like=self),
+                known_content=self.xml.__getitem__,
+                live_content=live.xml.__getitem__,
+            )
+        finally:
+            live._hits = None  # indexes into this side: meaningless for the next poll
         result.removed = [self.devices[index] for index in matching.removed]
         result.added = [live.devices[found] for found in matching.added]
         self._record(result, live, matching.pairs, matching.how)
@@ -258,26 +298,20 @@ class KnownDevices:
         # spares building two dev_specs per pair (which made correlate ~25x a parse).
         known_xml, live_xml = self.xml, live.xml
         known_md, live_md = self.metadata, live.metadata
-        same_sections: bool | None = None  # both metadata sections as parsed, and equal
-        known_at: list[int] | None = None
-        live_at: list[int] | None = None
+        # Entries of both sections, each section written once and cut per entry: equal
+        # entry XML under equal section start tags means equal values, nothing decoded.
+        entries: tuple[dict[Any, bytes], dict[Any, bytes]] | None = None
         for index, found, key in zip(mine, theirs, pair_keys, strict=True):
             if known_xml[index] == live_xml[found] and type(known_devices[index]) is type(live_devices[found]):
                 first, second = known_md[index], live_md[found]
                 if first is None and second is None:
                     continue
                 if first is not None and second is not None:
-                    if known_at is None or live_at is None:
-                        known_at, live_at = self.positions(), live.positions()
-                    position = known_at[index]
-                    if position >= 0 and position == live_at[found]:
-                        # Equal sections as parsed, and each entry at the same place in
-                        # them: the entries are equal, and no entry is serialized.
-                        if same_sections is None:
-                            mine_xml = self.section_xml()
-                            same_sections = mine_xml is not None and mine_xml == live.section_xml()
-                        if same_sections:
-                            continue
+                    if entries is None:
+                        entries = self._comparable_entries(live)
+                    mine_xml = entries[0].get(_entry_element(first))
+                    if mine_xml is not None and mine_xml == entries[1].get(_entry_element(second)):
+                        continue
                 if self._same_metadata(index, live, found):
                     continue
             before, after = _spec(known_devices[index]), _spec(live_devices[found])
@@ -285,6 +319,14 @@ class KnownDevices:
             diff = _diff(before, after)
             if diff:
                 result.changed[key] = diff
+
+    def _comparable_entries(self, live: KnownDevices) -> tuple[dict[Any, bytes], dict[Any, bytes]]:
+        """Each side's entry XML by entry element when both sections were cut and start
+        alike (the start tag declares the namespaces in scope); else nothing to look up."""
+        mine, theirs = self._entry_pieces(), live._entry_pieces()
+        if mine is None or theirs is None or mine[0] != theirs[0]:
+            return {}, {}
+        return mine[1], theirs[1]
 
     def _same_metadata(self, index: int, live: KnownDevices, found: int) -> bool:
         """Same device class and metadata values (the XML is known to be equal)."""
@@ -300,6 +342,10 @@ class KnownDevices:
             present = first if first is not None else second
             return present is None or len(present) == 0
         return first.same_as(second)
+
+
+#: an identity not read yet
+_UNREAD: Any = object()
 
 
 def correlate(
@@ -324,16 +370,32 @@ def _key(device: Device, device_id: str | None) -> str:
     return device_key(device.dev_type, None, None, device.checked_identity())
 
 
+def _devices_xml(devices: list[Device]) -> list[bytes]:
+    """Each device's element as XML (without its tail), as :func:`subtree_xml` writes it.
+
+    The devices of one domain share their parent: the namespaces in scope are counted
+    once, not once per device.
+    """
+    if not devices:
+        return []
+    parent = devices[0].element.getparent()
+    elements = [device.element for device in devices]
+    if parent is None or len(parent.nsmap) <= FEW_NAMESPACES:
+        return list(map(_tostring, elements))
+    return [subtree_xml(element, as_bytes=True) for element in elements]
+
+
 def _device_ids(
     devices: list[Device], xml: list[bytes], like: KnownDevices | None
-) -> tuple[list[str | None], list[str | None]]:
-    """Each device's deviceId, and its alias where read on the way.
+) -> tuple[list[str | None], list[str | None], list[int] | None]:
+    """Each device's deviceId, its alias where read on the way, and the index of the
+    device of ``like`` with the same XML and class (-1: none).
 
     Read straight from the element for classes that keep the base rule (the alias
     ``ua-<deviceId>``), through the property for those that override it. Where ``like``
-    (the known side) has a device of the same class serializing to the same XML at the
-    same position, its alias and deviceId are the same, so they are taken from there:
-    the common case when libvirt reports devices unchanged.
+    (the known side) has a device of the same class serializing to the same XML, its
+    alias and deviceId are the same, so they are taken from there: the common case when
+    libvirt reports devices unchanged, wherever they moved.
     """
     base = Device.device_id
     plain: dict[type, bool] = {}
@@ -341,13 +403,17 @@ def _device_ids(
     aliases: list[str | None] = []
     append = ids.append
     add_alias = aliases.append
-    like_xml: list[bytes] = like.xml if like is not None else []
-    like_devices: list[Device] = like.devices if like is not None else []
     like_aliases = like._aliases if like is not None else None
+    hits: list[int] | None = None
+    if like is not None:
+        hits = list(map(like._xml_index().get, xml, repeat(-1)))
+    like_devices: list[Device] = like.devices if like is not None else []
     like_ids: list[str | None] = like.ids if like is not None else []
-    known = len(like_xml) if like_aliases is not None else 0
     for index, device in enumerate(devices):
         cls = type(device)
+        hit = hits[index] if hits is not None else -1
+        if hit >= 0 and type(like_devices[hit]) is not cls:
+            hit = hits[index] = -1  # type: ignore[index]
         simple = plain.get(cls)
         if simple is None:
             simple = plain[cls] = getattr(cls, "device_id", None) is base and cls.has_alias
@@ -355,27 +421,27 @@ def _device_ids(
             append(device.device_id)
             add_alias(None)
             continue
-        if index < known and xml[index] == like_xml[index] and type(like_devices[index]) is cls:
-            name = like_aliases[index]  # type: ignore[index]
-            if name is not None or like_ids[index] is None:
-                append(like_ids[index])
+        if hit >= 0 and like_aliases is not None:
+            name = like_aliases[hit]
+            if name is not None or like_ids[hit] is None:
+                append(like_ids[hit])
                 add_alias(name)
                 continue
         alias_el = next(device.element.iterchildren("alias"), None)
         name = alias_el.get("name") if alias_el is not None else None
         append(device_id_from_alias(name))
         add_alias(name)
-    return ids, aliases
+    return ids, aliases, hits
 
 
-def _parsed_position(metadata: Any) -> int:
-    """A still undecoded entry's place among its section's entries when parsed (else -1)."""
-    if isinstance(metadata, DeviceMetadata):
-        if not metadata.pending:
-            return -1
-        metadata = metadata.source
-    position = getattr(metadata, "position", -1)
-    return position if isinstance(position, int) else -1
+def _entry_element(metadata: Any) -> Any:
+    """The element of a metadata entry still undecoded (None once decoded: a decoded
+    DeviceMetadata has no source left)."""
+    if type(metadata) is Entry:
+        return metadata.element
+    if isinstance(metadata, DeviceMetadata) and type(metadata.source) is Entry:
+        return metadata.source.element
+    return None
 
 
 def _entry_xml(metadata: Any) -> bytes | None:
