@@ -208,6 +208,77 @@ def test_equal_xml_of_another_device_class_takes_nothing_from_the_known_side() -
     assert_reads_like_a_fresh_snapshot(result, live)
 
 
+def graphics_domain(device_id: str, *, root_ns: bool = False) -> str:
+    """Graphics have no alias in libvirt: their deviceId is in their metadata entry."""
+    root = f"<domain type='kvm' xmlns:ovirt-vm='{NS}'>" if root_ns else "<domain type='kvm'>"
+    return (
+        f"{root}\n  <name>g</name>\n  <metadata>\n    <ovirt-vm:vm xmlns:ovirt-vm='{NS}'>\n"
+        '      <ovirt-vm:device devtype="graphics" name="spice">'
+        f"<ovirt-vm:deviceId>{device_id}</ovirt-vm:deviceId></ovirt-vm:device>\n"
+        "    </ovirt-vm:vm>\n  </metadata>\n  <devices>\n"
+        "    <graphics type='spice' autoport='yes'/>\n    <graphics type='vnc' autoport='yes'/>\n"
+        "  </devices>\n</domain>\n"
+    )
+
+
+def test_a_deviceid_kept_in_metadata_is_read_again_when_its_entry_changed() -> None:
+    known = devframe.parse_domain(graphics_domain("g1"))
+    snapshot = KnownDevices(known)
+    assert snapshot.ids == ["g1", None]
+    assert type(known.devices[0].metadata_source).__name__ == "Entry", "read without wrapping the entry"
+    same = devframe.parse_domain(graphics_domain("g1"))
+    result = snapshot.correlate(same)
+    assert result.reported is not None and result.reported.ids == ["g1", None] and not result.changed
+    # The same device XML, the deviceId in its entry changed (same length): read again.
+    live = devframe.parse_domain(graphics_domain("g2"))
+    result = snapshot.correlate(live)
+    assert result.reported is not None and result.reported.ids == ["g2", None]
+    assert result.changed == {"g1": {"deviceId": ("g1", "g2")}}
+    assert_reads_like_a_fresh_snapshot(result, live)
+    # No entry at all: no deviceId.
+    bare = devframe.parse_domain(
+        graphics_domain("g1")
+        .replace("<ovirt-vm:deviceId>g1</ovirt-vm:deviceId>", "")
+        .replace('devtype="graphics" name="spice"', 'devtype="graphics" name="rdp"')
+    )
+    result = snapshot.correlate(bare)
+    assert result.reported is not None and result.reported.ids == [None, None]
+    assert_reads_like_a_fresh_snapshot(result, bare)
+
+
+def test_devices_reordered_behind_the_domains_back_keep_their_own_xml() -> None:
+    # The tree's order is not the domain's: the cut pieces must not be handed out by position.
+    domain = devframe.parse_domain(indented([("vda", "d1"), ("vdb", "d2")]))
+    devices = domain.devices[0].element.getparent()
+    assert devices is not None
+    devices.insert(0, devices[1])
+    devices[0].tail, devices[1].tail = devices[1].tail, devices[0].tail  # the layout as before
+    assert children_xml(devices) is not None
+    snapshot = KnownDevices(domain)
+    assert [device_id for device_id in snapshot.ids] == ["d1", "d2"]
+    assert snapshot.xml == [etree.tostring(d.element, with_tail=False) for d in domain.devices]
+
+
+def test_devices_written_under_a_start_tag_with_namespaces_compare_with_devices_written_alone() -> None:
+    # The root declares a namespace: devices cut from <devices> are relative to its start
+    # tag. Against a report that cannot be cut (no layout), each side is compared as
+    # written on its own, the known side as it was when the snapshot was made.
+    known = devframe.parse_domain(
+        indented([("vda", "d1"), ("vdb", "d2")]).replace("<domain type='kvm'>", f"<domain type='kvm' xmlns:x='{NS}'>")
+    )
+    snapshot = KnownDevices(known)
+    assert snapshot._context is not None
+    known.devices[0].path = "/moved.img"  # edited after the snapshot: not seen
+    compact = indented([("vda", "d1"), ("vdb", "d2")]).replace("\n    <disk", "<disk")
+    compact = compact.replace("<domain type='kvm'>", f"<domain type='kvm' xmlns:x='{NS}'>")
+    live = devframe.parse_domain(compact)
+    result = snapshot.correlate(live)
+    assert result.reported is not None and result.reported._context is None
+    assert not result.changed and len(result.matched) == 2
+    changed = devframe.parse_domain(compact.replace("/i/vdb.img", "/i/vdx.img"))
+    assert set(snapshot.correlate(changed).changed) == {"d2"}
+
+
 # -- metadata: entries cut from their section ----------------------------------------------
 
 

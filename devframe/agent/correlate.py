@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import repeat
+from operator import is_
 from typing import Any, cast
 
 from lxml import etree
@@ -34,6 +35,7 @@ from devframe.core.identity import (
 from devframe.core.metadata.binding import Entry
 from devframe.core.metadata.section import MetadataSection
 from devframe.core.registry import Registry
+from devframe.core.safexml import parse_trusted_xml
 from devframe.core.xmledit import FEW_NAMESPACES, children_xml, subtree_xml
 
 __all__ = ["Correlation", "KnownDevices", "correlate", "device_label", "spec_changes"]
@@ -108,12 +110,15 @@ class KnownDevices:
         "_alias_keys",
         "_aliases",
         "_by_xml",
+        "_context",
         "_entries",
         "_hits",
         "_identities",
         "_keys",
+        "_layout",
         "_raw",
         "_section",
+        "_standalone",
         "_unique",
         "dev_types",
         "devices",
@@ -127,7 +132,7 @@ class KnownDevices:
     ) -> None:
         ids: list[str | None]
         xml: list[bytes] | None = None
-        #: the domain's metadata section (entries are compared through its XML)
+        #: the metadata section (entries are compared through its XML)
         self._section: MetadataSection | None = None
         #: the section's start tag and each entry element's XML, cut once (None: not cut yet)
         self._entries: tuple[bytes, dict[Any, bytes]] | bool | None = None
@@ -140,11 +145,20 @@ class KnownDevices:
         self._identities: list[Any] | None = None
         self._by_xml: dict[bytes, int] | None = None
         self._unique: bool | None = None
+        #: when :attr:`xml` holds the devices as written inside ``<devices>`` and that start
+        #: tag declares namespaces: (start tag, end tag); None: each is XML on its own
+        self._context: tuple[bytes, bytes] | None = None
+        self._standalone: list[bytes] | None = None
+        #: whether ``<devices>`` was written once and cut (None: not a domain's devices)
+        self._layout: bool | None = None
         if isinstance(known, Domain):
             self._section = known.metadata_section
             devices = known.devices
-            xml = _devices_xml(devices)
-            ids, self._aliases, self._hits = _device_ids(devices, xml, _like)
+            # A domain laid out as the known side's was is tried first (an agent's polls
+            # come from one writer); one that could not be cut is written device by device.
+            cut = _like is None or _like._layout is not False
+            xml, self._context, self._layout = _devices_xml(devices, cut=cut)
+            ids, self._aliases = self._read_ids(devices, xml, _like)
         else:
             devices, ids = [], []
             for index, item in enumerate(known):
@@ -166,7 +180,9 @@ class KnownDevices:
         self.devices: list[Device] = devices
         self.dev_types: list[str] = [device.dev_type for device in devices]
         self.ids: list[str | None] = ids
-        #: each device's element, serialized when the snapshot was made
+        #: each device's element as XML, serialized when the snapshot was made: written on
+        #: its own, or as written inside ``<devices>`` (whose start tag then declares the
+        #: namespaces in scope: compared only with devices written under an equal one)
         self.xml: list[bytes] = xml if xml is not None else [subtree_xml(d.element, as_bytes=True) for d in devices]
         #: each device's metadata: its DeviceMetadata, its entry still undecoded, or None
         self.metadata: list[Any] = [device.metadata_source for device in devices]
@@ -256,6 +272,100 @@ class KnownDevices:
             entries = self._entries = (cut[0], dict(zip(vm, cut[1], strict=True))) if cut is not None else False  # type: ignore[arg-type]
         return entries if entries is not False else None  # type: ignore[return-value]
 
+    def _read_ids(
+        self, devices: list[Device], xml: list[bytes], like: KnownDevices | None
+    ) -> tuple[list[str | None], list[str | None]]:
+        """Each device's deviceId, and its alias where read on the way; sets ``_hits``.
+
+        Read straight from the element for classes that keep the base rule (the alias
+        ``ua-<deviceId>``, and for kinds libvirt gives no alias, the metadata's deviceId,
+        read from the entry without wrapping it), through the property for classes that
+        have their own. Where ``like`` (the known side) has a device of the same class
+        serializing to the same XML, its alias, and its deviceId where the metadata cannot
+        differ, are taken from there: the common case when libvirt reports devices
+        unchanged, wherever they moved.
+        """
+        base = Device.device_id
+        rules: dict[type, int] = {}
+        ids: list[str | None] = []
+        aliases: list[str | None] = []
+        append = ids.append
+        add_alias = aliases.append
+        hits: list[int] | None = None
+        like_aliases = like._aliases if like is not None else None
+        if like is not None and like._context == self._context:
+            hits = list(map(like._xml_index().get, xml, repeat(-1)))
+        self._hits = hits
+        like_devices: list[Device] = like.devices if like is not None else []
+        like_ids: list[str | None] = like.ids if like is not None else []
+        for index, device in enumerate(devices):
+            cls = type(device)
+            hit = hits[index] if hits is not None else -1
+            if hit >= 0 and type(like_devices[hit]) is not cls:
+                hit = hits[index] = -1  # type: ignore[index]
+            rule = rules.get(cls)
+            if rule is None:
+                rule = rules[cls] = (
+                    _OWN_RULE
+                    if getattr(cls, "device_id", None) is not base
+                    else _ALIAS_RULE
+                    if cls.has_alias
+                    else _METADATA_RULE
+                )
+            if rule == _OWN_RULE:
+                append(device.device_id)
+                add_alias(None)
+                continue
+            if hit >= 0 and like is not None and like_aliases is not None:
+                name = like_aliases[hit]
+                if (
+                    (name is not None or like_ids[hit] is None)
+                    if rule == _ALIAS_RULE
+                    else device_id_from_alias(name) is not None or self._same_entry(device, like, hit)
+                ):
+                    append(like_ids[hit])
+                    add_alias(name)
+                    continue
+            alias_el = next(device.element.iterchildren("alias"), None)
+            name = alias_el.get("name") if alias_el is not None else None
+            found = device_id_from_alias(name)
+            if found is None and rule == _METADATA_RULE:
+                found = _metadata_device_id(device)
+            append(found)
+            add_alias(name)
+        return ids, aliases
+
+    def _same_entry(self, device: Device, like: KnownDevices, hit: int) -> bool:
+        """``device`` has no metadata and ``like``'s device ``hit`` none either, or both
+        have entries still undecoded and of equal XML (under equal section tags)."""
+        mine, theirs = device.metadata_source, like.metadata[hit]
+        if mine is None or theirs is None:
+            return mine is None and theirs is None
+        entries = like._comparable_entries(self)
+        found = entries[0].get(_entry_element(theirs))
+        return found is not None and found == entries[1].get(_entry_element(mine))
+
+    def _xml_for(self, other: KnownDevices) -> tuple[list[bytes], list[bytes]]:
+        """This side's and ``other``'s device XML in one form: as held, when written under
+        equal ``<devices>`` tags, else each written on its own."""
+        if self._context == other._context:
+            return self.xml, other.xml
+        return self._xml_alone(), other._xml_alone()
+
+    def _xml_alone(self) -> list[bytes]:
+        """Each device's XML written on its own (as when the snapshot was made)."""
+        context = self._context
+        if context is None:
+            return self.xml
+        alone = self._standalone
+        if alone is None:
+            # Each piece under the start tag it was written under is the device as it was.
+            head, end = context
+            alone = self._standalone = [
+                subtree_xml(parse_trusted_xml(head + piece + end).getroot()[0], as_bytes=True) for piece in self.xml
+            ]
+        return alone
+
     def correlate(self, reported: Domain) -> Correlation:
         """Match ``reported`` (a Domain from live XML) against these devices."""
         if not isinstance(reported, Domain):
@@ -266,6 +376,7 @@ class KnownDevices:
         # The live side reuses what this side read where a device's XML is unchanged.
         live = result.reported = KnownDevices(reported, _like=self)
         try:
+            known_xml, live_xml = self._xml_for(live)
             matching = match(
                 self.dev_types,
                 self.alias_keys(),
@@ -273,18 +384,27 @@ class KnownDevices:
                 live.dev_types,
                 live.alias_keys(),
                 partial(live._identity, like=self),
-                known_content=self.xml.__getitem__,
-                live_content=live.xml.__getitem__,
+                known_content=known_xml.__getitem__,
+                live_content=live_xml.__getitem__,
             )
         finally:
             live._hits = None  # indexes into this side: meaningless for the next poll
         result.removed = [self.devices[index] for index in matching.removed]
         result.added = [live.devices[found] for found in matching.added]
-        self._record(result, live, matching.pairs, matching.how)
+        self._record(result, live, matching.pairs, matching.how, known_xml, live_xml)
         return result
 
-    def _record(self, result: Correlation, live: KnownDevices, pairs: list[tuple[int, int]], how: list[str]) -> None:
-        """Fill the result for the matched pairs (``how``: the rule that matched each)."""
+    def _record(
+        self,
+        result: Correlation,
+        live: KnownDevices,
+        pairs: list[tuple[int, int]],
+        how: list[str],
+        known_xml: list[bytes],
+        live_xml: list[bytes],
+    ) -> None:
+        """Fill the result for the matched pairs (``how``: the rule that matched each;
+        ``*_xml``: each side's device XML, in one form)."""
         keys = self.keys()
         known_devices, live_devices = self.devices, live.devices
         mine = [index for index, _ in pairs]
@@ -296,7 +416,6 @@ class KnownDevices:
         result.by = dict(zip(pair_keys, how, strict=True))
         # Most matched devices are unchanged: comparing their serialized XML (and metadata)
         # spares building two dev_specs per pair (which made correlate ~25x a parse).
-        known_xml, live_xml = self.xml, live.xml
         known_md, live_md = self.metadata, live.metadata
         # Entries of both sections, each section written once and cut per entry: equal
         # entry XML under equal section start tags means equal values, nothing decoded.
@@ -346,6 +465,9 @@ class KnownDevices:
 
 #: an identity not read yet
 _UNREAD: Any = object()
+#: how a class's deviceId is read: from its ``ua-`` alias; from its alias, else its
+#: metadata (kinds libvirt gives no alias); by its own property
+_ALIAS_RULE, _METADATA_RULE, _OWN_RULE = 0, 1, 2
 
 
 def correlate(
@@ -370,68 +492,47 @@ def _key(device: Device, device_id: str | None) -> str:
     return device_key(device.dev_type, None, None, device.checked_identity())
 
 
-def _devices_xml(devices: list[Device]) -> list[bytes]:
-    """Each device's element as XML (without its tail), as :func:`subtree_xml` writes it.
+def _devices_xml(devices: list[Device], *, cut: bool) -> tuple[list[bytes], tuple[bytes, bytes] | None, bool]:
+    """Each device's element as XML (without its tail); the ``<devices>`` start and end
+    tags it is relative to (None: each is XML on its own); whether it was cut.
 
-    The devices of one domain share their parent: the namespaces in scope are counted
-    once, not once per device.
+    With ``cut``, ``<devices>`` is written once and cut per device where its layout
+    allows (:func:`children_xml`: one call instead of one per device). A piece is the
+    device written on its own unless the start tag declares namespaces (written on its
+    own, a device declares every namespace in scope). Else each device is written as
+    :func:`subtree_xml` writes it, the namespaces in scope counted once (the devices of
+    a domain share their parent).
     """
     if not devices:
-        return []
+        return [], None, False
     parent = devices[0].element.getparent()
     elements = [device.element for device in devices]
-    if parent is None or len(parent.nsmap) <= FEW_NAMESPACES:
-        return list(map(_tostring, elements))
-    return [subtree_xml(element, as_bytes=True) for element in elements]
+    if parent is None:
+        return [subtree_xml(element, as_bytes=True) for element in elements], None, False
+    if cut and len(parent) == len(elements):
+        found = children_xml(parent)
+        if found is not None and all(map(is_, parent, elements)):
+            head, pieces = found
+            if b"xmlns" not in head:
+                return pieces, None, True
+            prefix = f"{parent.prefix}:" if parent.prefix else ""
+            return pieces, (head, f"</{prefix}{etree.QName(parent).localname}>".encode()), True
+    if len(parent.nsmap) <= FEW_NAMESPACES:
+        return list(map(_tostring, elements)), None, False
+    return [subtree_xml(element, as_bytes=True) for element in elements], None, False
 
 
-def _device_ids(
-    devices: list[Device], xml: list[bytes], like: KnownDevices | None
-) -> tuple[list[str | None], list[str | None], list[int] | None]:
-    """Each device's deviceId, its alias where read on the way, and the index of the
-    device of ``like`` with the same XML and class (-1: none).
-
-    Read straight from the element for classes that keep the base rule (the alias
-    ``ua-<deviceId>``), through the property for those that override it. Where ``like``
-    (the known side) has a device of the same class serializing to the same XML, its
-    alias and deviceId are the same, so they are taken from there: the common case when
-    libvirt reports devices unchanged, wherever they moved.
-    """
-    base = Device.device_id
-    plain: dict[type, bool] = {}
-    ids: list[str | None] = []
-    aliases: list[str | None] = []
-    append = ids.append
-    add_alias = aliases.append
-    like_aliases = like._aliases if like is not None else None
-    hits: list[int] | None = None
-    if like is not None:
-        hits = list(map(like._xml_index().get, xml, repeat(-1)))
-    like_devices: list[Device] = like.devices if like is not None else []
-    like_ids: list[str | None] = like.ids if like is not None else []
-    for index, device in enumerate(devices):
-        cls = type(device)
-        hit = hits[index] if hits is not None else -1
-        if hit >= 0 and type(like_devices[hit]) is not cls:
-            hit = hits[index] = -1  # type: ignore[index]
-        simple = plain.get(cls)
-        if simple is None:
-            simple = plain[cls] = getattr(cls, "device_id", None) is base and cls.has_alias
-        if not simple:
-            append(device.device_id)
-            add_alias(None)
-            continue
-        if hit >= 0 and like_aliases is not None:
-            name = like_aliases[hit]
-            if name is not None or like_ids[hit] is None:
-                append(like_ids[hit])
-                add_alias(name)
-                continue
-        alias_el = next(device.element.iterchildren("alias"), None)
-        name = alias_el.get("name") if alias_el is not None else None
-        append(device_id_from_alias(name))
-        add_alias(name)
-    return ids, aliases, hits
+def _metadata_device_id(device: Device) -> str | None:
+    """The deviceId in a device's metadata, as :attr:`Device.device_id` reads it for kinds
+    libvirt gives no alias, without wrapping an entry still undecoded (so it can still
+    be compared as XML)."""
+    source = device.metadata_source
+    if source is None:
+        return None
+    if type(source) is not Entry and not isinstance(source, DeviceMetadata):
+        return device.device_id
+    value = source.get("deviceId")
+    return str(value) if value is not None else None
 
 
 def _entry_element(metadata: Any) -> Any:
