@@ -94,8 +94,9 @@ def test_children_xml_pieces_under_their_start_tag_are_the_children() -> None:
     "devices",
     [
         "<devices><disk/><disk/></devices>",  # no layout
-        "<devices>\n    <disk/>\n  <disk/>\n  </devices>",  # tails differ
-        # tails differ, and the layout inside the second disk would stand in for its start
+        # no layout before the second disk, and the layout inside it would stand in for its start
+        "<devices>\n    <disk/><disk>\n    <x/></disk>\n  </devices>",
+        # uneven layout, and a run of it inside the second disk
         "<devices>\n    <disk/>\n  <disk>\n    <x/></disk>\n  </devices>",
         "<devices>\n    <disk/>\n    <disk/>text\n  </devices>",  # text after the last child
         # a child holding the layout: cutting there would split it
@@ -122,6 +123,14 @@ def test_children_xml_refuses_an_entity_reference_among_the_children() -> None:
     devices.insert(1, etree.Entity("ref"))
     devices[0].tail = devices[1].tail = devices.text
     assert children_xml(devices) is None
+
+
+def test_children_xml_cuts_an_uneven_layout() -> None:
+    # As after appending a copy of a device: the last two tails swapped.
+    devices = etree.fromstring("<devices>\n    <disk/>\n  <disk>\n      <x/></disk>\n    <y/>\n    </devices>")
+    cut = children_xml(devices)
+    assert cut is not None
+    assert cut[1] == [etree.tostring(child, with_tail=False) for child in devices]
 
 
 def test_children_xml_keeps_comments_and_deeper_layout() -> None:

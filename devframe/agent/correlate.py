@@ -256,9 +256,7 @@ class KnownDevices:
         """Each distinct device XML and the first device serializing to it."""
         by_xml = self._by_xml
         if by_xml is None:
-            xml = self.xml
-            # reversed: the first of equal XMLs is written last and stays
-            by_xml = self._by_xml = dict(zip(reversed(xml), range(len(xml) - 1, -1, -1), strict=True))
+            by_xml = self._by_xml = _first_of(self.xml)
         return by_xml
 
     def _entry_pieces(self) -> tuple[bytes, dict[Any, bytes]] | None:
@@ -293,8 +291,10 @@ class KnownDevices:
         add_alias = aliases.append
         hits: list[int] | None = None
         like_aliases = like._aliases if like is not None else None
-        if like is not None and like._context == self._context:
-            hits = list(map(like._xml_index().get, xml, repeat(-1)))
+        if like is not None and (like._context == self._context or self._context is None):
+            # In one form: as held when written under equal <devices> tags, else alone.
+            by_xml = like._xml_index() if like._context == self._context else _first_of(like._xml_alone())
+            hits = list(map(by_xml.get, xml, repeat(-1)))
         self._hits = hits
         like_devices: list[Device] = like.devices if like is not None else []
         like_ids: list[str | None] = like.ids if like is not None else []
@@ -520,6 +520,12 @@ def _devices_xml(devices: list[Device], *, cut: bool) -> tuple[list[bytes], tupl
     if len(parent.nsmap) <= FEW_NAMESPACES:
         return list(map(_tostring, elements)), None, False
     return [subtree_xml(element, as_bytes=True) for element in elements], None, False
+
+
+def _first_of(xml: list[bytes]) -> dict[bytes, int]:
+    """Each distinct XML and the index of its first occurrence."""
+    # reversed: the first of equal XMLs is written last and stays
+    return dict(zip(reversed(xml), range(len(xml) - 1, -1, -1), strict=True))
 
 
 def _metadata_device_id(device: Device) -> str | None:
