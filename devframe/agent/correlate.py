@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import repeat
-from operator import is_
+from itertools import compress, repeat
+from operator import and_, eq, is_, not_
 from typing import Any, cast
 
 from lxml import etree
@@ -136,8 +136,8 @@ class KnownDevices:
         self._section: MetadataSection | None = None
         #: the section's start tag and each entry element's XML, cut once (None: not cut yet)
         self._entries: tuple[bytes, dict[Any, bytes]] | bool | None = None
-        #: each device's alias where it was read on the way (else not read: None)
-        self._aliases: list[str | None] | None = None
+        #: each device's alias as read on the way (``_UNREAD``: not read)
+        self._aliases: list[Any] | None = None
         #: each device's index on the known side it was made against (-1: no device there
         #: with the same XML and class); only while :meth:`correlate` runs
         self._hits: list[int] | None = None
@@ -206,10 +206,14 @@ class KnownDevices:
         keys = self._alias_keys
         if keys is None:
             aliases = self._aliases
-            keys = self._alias_keys = [
-                alias_key(aliases[i] if aliases is not None and aliases[i] is not None else device.alias, self.ids[i])
-                for i, device in enumerate(self.devices)
-            ]
+            if aliases is not None and _UNREAD not in aliases:
+                keys = list(map(alias_key, aliases, self.ids))
+            else:
+                keys = [
+                    alias_key(device.alias if aliases is None or aliases[i] is _UNREAD else aliases[i], self.ids[i])
+                    for i, device in enumerate(self.devices)
+                ]
+            self._alias_keys = keys
         return keys
 
     def raw_metadata(self, index: int) -> bytes | None:
@@ -272,8 +276,8 @@ class KnownDevices:
 
     def _read_ids(
         self, devices: list[Device], xml: list[bytes], like: KnownDevices | None
-    ) -> tuple[list[str | None], list[str | None]]:
-        """Each device's deviceId, and its alias where read on the way; sets ``_hits``.
+    ) -> tuple[list[str | None], list[Any]]:
+        """Each device's deviceId, and its alias as read on the way; sets ``_hits``.
 
         Read straight from the element for classes that keep the base rule (the alias
         ``ua-<deviceId>``, and for kinds libvirt gives no alias, the metadata's deviceId,
@@ -286,7 +290,7 @@ class KnownDevices:
         base = Device.device_id
         rules: dict[type, int] = {}
         ids: list[str | None] = []
-        aliases: list[str | None] = []
+        aliases: list[Any] = []
         append = ids.append
         add_alias = aliases.append
         hits: list[int] | None = None
@@ -314,7 +318,7 @@ class KnownDevices:
                 )
             if rule == _OWN_RULE:
                 append(device.device_id)
-                add_alias(None)
+                add_alias(_UNREAD)
                 continue
             if hit >= 0 and like is not None and like_aliases is not None:
                 name = like_aliases[hit]
@@ -416,15 +420,25 @@ class KnownDevices:
         result.by = dict(zip(pair_keys, how, strict=True))
         # Most matched devices are unchanged: comparing their serialized XML (and metadata)
         # spares building two dev_specs per pair (which made correlate ~25x a parse).
-        known_md, live_md = self.metadata, live.metadata
+        # Compared in C (map), pair by pair: equal XML, same class, and no metadata on
+        # either side settles a pair; a Python step is taken only for the others.
+        known_md = list(map(self.metadata.__getitem__, mine))
+        live_md = list(map(live.metadata.__getitem__, theirs))
+        alike = list(
+            map(
+                and_,
+                map(eq, map(known_xml.__getitem__, mine), map(live_xml.__getitem__, theirs)),
+                map(is_, map(type, map(known_devices.__getitem__, mine)), map(type, reported)),
+            )
+        )
+        bare = map(and_, map(is_, known_md, repeat(None)), map(is_, live_md, repeat(None)))
+        unsettled = map(not_, map(and_, alike, bare))
         # Entries of both sections, each section written once and cut per entry: equal
         # entry XML under equal section start tags means equal values, nothing decoded.
         entries: tuple[dict[Any, bytes], dict[Any, bytes]] | None = None
-        for index, found, key in zip(mine, theirs, pair_keys, strict=True):
-            if known_xml[index] == live_xml[found] and type(known_devices[index]) is type(live_devices[found]):
-                first, second = known_md[index], live_md[found]
-                if first is None and second is None:
-                    continue
+        rest = compress(zip(mine, theirs, pair_keys, alike, known_md, live_md, strict=True), unsettled)
+        for index, found, key, same_xml, first, second in rest:
+            if same_xml:
                 if first is not None and second is not None:
                     if entries is None:
                         entries = self._comparable_entries(live)
