@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import compress, repeat
-from operator import and_, eq, is_, not_
+from itertools import repeat
+from operator import is_
 from typing import Any, cast
 
 from lxml import etree
@@ -420,25 +420,15 @@ class KnownDevices:
         result.by = dict(zip(pair_keys, how, strict=True))
         # Most matched devices are unchanged: comparing their serialized XML (and metadata)
         # spares building two dev_specs per pair (which made correlate ~25x a parse).
-        # Compared in C (map), pair by pair: equal XML, same class, and no metadata on
-        # either side settles a pair; a Python step is taken only for the others.
-        known_md = list(map(self.metadata.__getitem__, mine))
-        live_md = list(map(live.metadata.__getitem__, theirs))
-        alike = list(
-            map(
-                and_,
-                map(eq, map(known_xml.__getitem__, mine), map(live_xml.__getitem__, theirs)),
-                map(is_, map(type, map(known_devices.__getitem__, mine)), map(type, reported)),
-            )
-        )
-        bare = map(and_, map(is_, known_md, repeat(None)), map(is_, live_md, repeat(None)))
-        unsettled = map(not_, map(and_, alike, bare))
+        known_md, live_md = self.metadata, live.metadata
         # Entries of both sections, each section written once and cut per entry: equal
         # entry XML under equal section start tags means equal values, nothing decoded.
         entries: tuple[dict[Any, bytes], dict[Any, bytes]] | None = None
-        rest = compress(zip(mine, theirs, pair_keys, alike, known_md, live_md, strict=True), unsettled)
-        for index, found, key, same_xml, first, second in rest:
-            if same_xml:
+        for index, found, key in zip(mine, theirs, pair_keys, strict=True):
+            if known_xml[index] == live_xml[found] and type(known_devices[index]) is type(live_devices[found]):
+                first, second = known_md[index], live_md[found]
+                if first is None and second is None:
+                    continue
                 if first is not None and second is not None:
                     if entries is None:
                         entries = self._comparable_entries(live)
