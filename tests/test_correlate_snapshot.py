@@ -277,7 +277,9 @@ def test_devices_written_under_a_start_tag_with_namespaces_compare_with_devices_
     )
     snapshot = KnownDevices(known)
     assert snapshot._context is not None
-    known.devices[0].path = "/moved.img"  # edited after the snapshot: not seen
+    source = known.devices[0].element.find("source")
+    assert source is not None
+    source.set("file", "/moved.img")  # edited after the snapshot: not seen
     compact = indented([("vda", "d1"), ("vdb", "d2")]).replace("\n    <disk", "<disk")
     compact = compact.replace("<domain type='kvm'>", f"<domain type='kvm' xmlns:x='{NS}'>")
     live = devframe.parse_domain(compact)
