@@ -290,6 +290,24 @@ def test_devices_written_under_a_start_tag_with_namespaces_compare_with_devices_
     assert set(snapshot.correlate(changed).changed) == {"d2"}
 
 
+def test_a_report_cut_under_a_start_tag_with_namespaces_compares_with_a_known_side_written_alone() -> None:
+    root = f"<domain type='kvm' xmlns:x='{NS}'>"
+    plain = indented([("vda", "d1"), ("vdb", "d2")])
+    text = plain.replace("<domain type='kvm'>", root)
+    snapshot = KnownDevices(devframe.parse_domain(plain))  # cut, no namespace: each as written alone
+    assert snapshot._context is None and snapshot._layout
+    result = snapshot.correlate(devframe.parse_domain(text))
+    assert result.reported is not None and result.reported._context is not None
+    assert not result.changed and len(result.matched) == 2
+    changed = snapshot.correlate(devframe.parse_domain(text.replace("/i/vda.img", "/i/vdx.img")))
+    assert set(changed.changed) == {"d1"}
+    # and from dev_specs (devices written alone, outside any domain)
+    specs = KnownDevices(
+        [d.to_spec() for d in devframe.parse_domain(text).devices], registry=devframe.default_registry()
+    )
+    assert set(specs.correlate(devframe.parse_domain(text)).matched) == {"d1", "d2"}
+
+
 # -- metadata: entries cut from their section ----------------------------------------------
 
 

@@ -134,8 +134,9 @@ class KnownDevices:
         xml: list[bytes] | None = None
         #: the metadata section (entries are compared through its XML)
         self._section: MetadataSection | None = None
-        #: the section's start tag and each entry element's XML, cut once (None: not cut yet)
-        self._entries: tuple[bytes, dict[Any, bytes]] | bool | None = None
+        #: the section's start tag and each entry element's XML, cut once (``_UNREAD``: not
+        #: cut yet; None: not to be cut)
+        self._entries: Any = _UNREAD
         #: each device's alias as read on the way (``_UNREAD``: not read)
         self._aliases: list[Any] | None = None
         #: each device's index on the known side it was made against (-1: no device there
@@ -247,10 +248,11 @@ class KnownDevices:
         value = found[index]
         if value is _UNREAD:
             hits = self._hits
-            hit = hits[index] if hits is not None and like is not None else -1
             # An identity reads the element only, so equal XML gives an equal one; a
             # missing one is read again (a plugin failure is then reported for this device).
-            value = like._identity(hit, None) if hit >= 0 else None  # type: ignore[union-attr]
+            value = None
+            if hits is not None and like is not None and hits[index] >= 0:
+                value = like._identity(hits[index], None)
             if value is None:
                 value = identity_key(self.dev_types[index], self.devices[index].checked_identity())
             found[index] = value
@@ -267,12 +269,15 @@ class KnownDevices:
         """The metadata section's start tag and each entry element's XML, the section
         written once (None: no section, or not cut: entries are then written one by one)."""
         entries = self._entries
-        if entries is None:
+        if entries is _UNREAD:
             section = self._section
             vm = section.vm_element if section is not None else None
             cut = children_xml(vm) if vm is not None else None
-            entries = self._entries = (cut[0], dict(zip(vm, cut[1], strict=True))) if cut is not None else False  # type: ignore[arg-type]
-        return entries if entries is not False else None  # type: ignore[return-value]
+            entries = None
+            if vm is not None and cut is not None:
+                entries = (cut[0], dict(zip(vm, cut[1], strict=True)))
+            self._entries = entries
+        return entries  # type: ignore[no-any-return]
 
     def _read_ids(
         self, devices: list[Device], xml: list[bytes], like: KnownDevices | None
@@ -349,19 +354,22 @@ class KnownDevices:
         found = entries[0].get(_entry_element(theirs))
         return found is not None and found == entries[1].get(_entry_element(mine))
 
-    def _xml_for(self, other: KnownDevices) -> tuple[list[bytes], list[bytes]]:
-        """This side's and ``other``'s device XML in one form: as held, when written under
-        equal ``<devices>`` tags, else each written on its own."""
-        if self._context == other._context:
-            return self.xml, other.xml
-        return self._xml_alone(), other._xml_alone()
+    def _xml_for(self, live: KnownDevices) -> tuple[list[bytes], list[bytes]]:
+        """This side's and ``live``'s (a snapshot made just now) device XML in one form:
+        as held, when written under equal ``<devices>`` tags, else each written on its own."""
+        if self._context == live._context:
+            return self.xml, live.xml
+        return self._xml_alone(), live._xml_alone(now=True)
 
-    def _xml_alone(self) -> list[bytes]:
-        """Each device's XML written on its own (as when the snapshot was made)."""
+    def _xml_alone(self, *, now: bool = False) -> list[bytes]:
+        """Each device's XML written on its own, as when the snapshot was made (``now``:
+        it was just made, so its elements are written again)."""
         context = self._context
         if context is None:
             return self.xml
         alone = self._standalone
+        if alone is None and now:
+            alone = self._standalone = _devices_xml(self.devices, cut=False)[0]
         if alone is None:
             # Each piece under the start tag it was written under is the device as it was.
             head, end = context
