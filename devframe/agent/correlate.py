@@ -12,9 +12,12 @@ each known device is matched or removed, each reported one matched or added.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from itertools import repeat
+from operator import is_
+from typing import Any, cast
 
 from lxml import etree
 
@@ -30,10 +33,15 @@ from devframe.core.identity import (
     unique_keys,
 )
 from devframe.core.metadata.binding import Entry
+from devframe.core.metadata.section import MetadataSection
 from devframe.core.registry import Registry
-from devframe.core.xmledit import subtree_xml
+from devframe.core.safexml import parse_trusted_xml
+from devframe.core.xmledit import FEW_NAMESPACES, children_xml, subtree_xml
 
 __all__ = ["Correlation", "KnownDevices", "correlate", "device_label", "spec_changes"]
+
+#: one element as XML bytes, without its tail (called through map: no Python frame per device)
+_tostring = cast("Callable[[etree._Element], bytes]", partial(etree.tostring, with_tail=False))
 
 
 @dataclass
@@ -88,19 +96,29 @@ class KnownDevices:
     An agent keeps its known devices while libvirt reports the live XML again and again:
     a snapshot reads each known device's deviceId and serializes its XML once, instead of
     on every :meth:`correlate`. It holds each device's XML and deviceId as they were when
-    it was made (metadata still undecoded then is compared as it was too; decoded metadata
-    as it is when compared): make a new one after editing the devices. Each
-    :class:`Correlation` carries the snapshot of its reported side
+    it was made (metadata still undecoded then is compared as it was when first compared;
+    decoded metadata as it is when compared): make a new one after editing the devices.
+    Each :class:`Correlation` carries the snapshot of its reported side
     (:attr:`Correlation.reported`), the known side of the next poll.
+
+    What follows from a device's XML alone (its alias, deviceId and identity) is read
+    once per distinct XML: a reported device serializing like a known device of the
+    same class takes them from the known side.
     """
 
     __slots__ = (
+        "_alias_keys",
         "_aliases",
+        "_by_xml",
+        "_context",
+        "_entries",
+        "_hits",
+        "_identities",
         "_keys",
-        "_positions",
+        "_layout",
         "_raw",
         "_section",
-        "_section_xml",
+        "_standalone",
         "_unique",
         "dev_types",
         "devices",
@@ -113,21 +131,35 @@ class KnownDevices:
         self, known: Domain | Iterable[Any], *, registry: Registry | None = None, _like: KnownDevices | None = None
     ) -> None:
         ids: list[str | None]
-        # One element's XML at a cost that follows the element (devframe.core.xmledit).
-        tostring = subtree_xml
         xml: list[bytes] | None = None
-        #: the domain's metadata section, while it is as parsed (see :meth:`section_xml`)
-        self._section: Any = None
-        self._section_xml: bytes | bool | None = False  # False: not serialized yet
-        #: each device's alias where it was read on the way (else not read: None)
-        self._aliases: list[str | None] | None = None
-        self._positions: list[int] | None = None
+        #: the metadata section (entries are compared through its XML)
+        self._section: MetadataSection | None = None
+        #: the section's start tag and each entry element's XML, cut once (``_UNREAD``: not
+        #: cut yet; None: not to be cut)
+        self._entries: Any = _UNREAD
+        #: each device's alias as read on the way (``_UNREAD``: not read)
+        self._aliases: list[Any] | None = None
+        #: each device's index on the known side it was made against (-1: no device there
+        #: with the same XML and class); only while :meth:`correlate` runs
+        self._hits: list[int] | None = None
+        self._alias_keys: list[str | None] | None = None
+        self._identities: list[Any] | None = None
+        self._by_xml: dict[bytes, int] | None = None
         self._unique: bool | None = None
+        #: when :attr:`xml` holds the devices as written inside ``<devices>`` and that start
+        #: tag declares namespaces: (start tag, end tag); None: each is XML on its own
+        self._context: tuple[bytes, bytes] | None = None
+        self._standalone: list[bytes] | None = None
+        #: whether ``<devices>`` was written once and cut (None: not a domain's devices)
+        self._layout: bool | None = None
         if isinstance(known, Domain):
             self._section = known.metadata_section
             devices = known.devices
-            xml = [tostring(device.element, as_bytes=True) for device in devices]
-            ids, self._aliases = _device_ids(devices, xml, _like)
+            # A domain laid out as the known side's was is tried first (an agent's polls
+            # come from one writer); one that could not be cut is written device by device.
+            cut = _like is None or _like._layout is not False
+            xml, self._context, self._layout = _devices_xml(devices, cut=cut)
+            ids, self._aliases = self._read_ids(devices, xml, _like)
         else:
             devices, ids = [], []
             for index, item in enumerate(known):
@@ -149,8 +181,10 @@ class KnownDevices:
         self.devices: list[Device] = devices
         self.dev_types: list[str] = [device.dev_type for device in devices]
         self.ids: list[str | None] = ids
-        #: each device's element, serialized when the snapshot was made
-        self.xml: list[bytes] = xml if xml is not None else [tostring(d.element, as_bytes=True) for d in devices]
+        #: each device's element as XML, serialized when the snapshot was made: written on
+        #: its own, or as written inside ``<devices>`` (whose start tag then declares the
+        #: namespaces in scope: compared only with devices written under an equal one)
+        self.xml: list[bytes] = xml if xml is not None else [subtree_xml(d.element, as_bytes=True) for d in devices]
         #: each device's metadata: its DeviceMetadata, its entry still undecoded, or None
         self.metadata: list[Any] = [device.metadata_source for device in devices]
         self._raw: list[bytes | None] | None = None  # entry XML, made per device when compared
@@ -170,11 +204,18 @@ class KnownDevices:
 
     def alias_keys(self) -> list[str | None]:
         """Each device's key for the first matching rule: deviceId, else libvirt alias."""
-        aliases = self._aliases
-        return [
-            alias_key(aliases[i] if aliases is not None and aliases[i] is not None else device.alias, self.ids[i])
-            for i, device in enumerate(self.devices)
-        ]
+        keys = self._alias_keys
+        if keys is None:
+            aliases = self._aliases
+            if aliases is not None and _UNREAD not in aliases:
+                keys = list(map(alias_key, aliases, self.ids))
+            else:
+                keys = [
+                    alias_key(device.alias if aliases is None or aliases[i] is _UNREAD else aliases[i], self.ids[i])
+                    for i, device in enumerate(self.devices)
+                ]
+            self._alias_keys = keys
+        return keys
 
     def raw_metadata(self, index: int) -> bytes | None:
         """The XML of device ``index``'s metadata entry while still undecoded (else None)."""
@@ -196,27 +237,146 @@ class KnownDevices:
 
     def identity(self, index: int) -> Any:
         """Device ``index``'s identity key for the second matching rule (None: none)."""
-        return identity_key(self.dev_types[index], self.devices[index].checked_identity())
+        return self._identity(index, None)
 
-    def positions(self) -> list[int]:
-        """Each device's metadata entry position as parsed (-1: none, or decoded since)."""
-        positions = self._positions
-        if positions is None:
-            positions = self._positions = [
-                -1 if item is None else item.position if type(item) is Entry else _parsed_position(item)
-                for item in self.metadata
-            ]
-        return positions
+    def _identity(self, index: int, like: KnownDevices | None) -> Any:
+        """:meth:`identity`, read once; taken from ``like`` (the known side this snapshot
+        was made against) where a device there has the same XML and class."""
+        found = self._identities
+        if found is None:
+            found = self._identities = [_UNREAD] * len(self.devices)
+        value = found[index]
+        if value is _UNREAD:
+            hits = self._hits
+            # An identity reads the element only, so equal XML gives an equal one; a
+            # missing one is read again (a plugin failure is then reported for this device).
+            value = None
+            if hits is not None and like is not None and hits[index] >= 0:
+                value = like._identity(hits[index], None)
+            if value is None:
+                value = identity_key(self.dev_types[index], self.devices[index].checked_identity())
+            found[index] = value
+        return value
 
-    def section_xml(self) -> bytes | None:
-        """The domain's ``<ovirt-vm:vm>`` XML while nothing was written to it since parsing
-        (None otherwise): then each entry's parse-time position is its place in that XML."""
-        xml = self._section_xml
-        if xml is False:
+    def _xml_index(self) -> dict[bytes, int]:
+        """Each distinct device XML and the first device serializing to it."""
+        by_xml = self._by_xml
+        if by_xml is None:
+            by_xml = self._by_xml = _first_of(self.xml)
+        return by_xml
+
+    def _entry_pieces(self) -> tuple[bytes, dict[Any, bytes]] | None:
+        """The metadata section's start tag and each entry element's XML, the section
+        written once (None: no section, or not cut: entries are then written one by one)."""
+        entries = self._entries
+        if entries is _UNREAD:
             section = self._section
-            vm = section.vm_element if section is not None and section.pristine else None
-            xml = self._section_xml = etree.tostring(vm) if vm is not None else None
-        return xml if isinstance(xml, bytes) else None
+            vm = section.vm_element if section is not None else None
+            cut = children_xml(vm) if vm is not None else None
+            entries = None
+            if vm is not None and cut is not None:
+                entries = (cut[0], dict(zip(vm, cut[1], strict=True)))
+            self._entries = entries
+        return entries  # type: ignore[no-any-return]
+
+    def _read_ids(
+        self, devices: list[Device], xml: list[bytes], like: KnownDevices | None
+    ) -> tuple[list[str | None], list[Any]]:
+        """Each device's deviceId, and its alias as read on the way; sets ``_hits``.
+
+        Read straight from the element for classes that keep the base rule (the alias
+        ``ua-<deviceId>``, and for kinds libvirt gives no alias, the metadata's deviceId,
+        read from the entry without wrapping it), through the property for classes that
+        have their own. Where ``like`` (the known side) has a device of the same class
+        serializing to the same XML, its alias, and its deviceId where the metadata cannot
+        differ, are taken from there: the common case when libvirt reports devices
+        unchanged, wherever they moved.
+        """
+        base = Device.device_id
+        rules: dict[type, int] = {}
+        ids: list[str | None] = []
+        aliases: list[Any] = []
+        append = ids.append
+        add_alias = aliases.append
+        hits: list[int] | None = None
+        like_aliases = like._aliases if like is not None else None
+        if like is not None and (like._context == self._context or self._context is None):
+            # In one form: as held when written under equal <devices> tags, else alone.
+            by_xml = like._xml_index() if like._context == self._context else _first_of(like._xml_alone())
+            hits = list(map(by_xml.get, xml, repeat(-1)))
+        self._hits = hits
+        like_devices: list[Device] = like.devices if like is not None else []
+        like_ids: list[str | None] = like.ids if like is not None else []
+        for index, device in enumerate(devices):
+            cls = type(device)
+            hit = hits[index] if hits is not None else -1
+            if hit >= 0 and type(like_devices[hit]) is not cls:
+                hit = hits[index] = -1  # type: ignore[index]
+            rule = rules.get(cls)
+            if rule is None:
+                rule = rules[cls] = (
+                    _OWN_RULE
+                    if getattr(cls, "device_id", None) is not base
+                    else _ALIAS_RULE
+                    if cls.has_alias
+                    else _METADATA_RULE
+                )
+            if rule == _OWN_RULE:
+                append(device.device_id)
+                add_alias(_UNREAD)
+                continue
+            if hit >= 0 and like is not None and like_aliases is not None:
+                name = like_aliases[hit]
+                if (
+                    (name is not None or like_ids[hit] is None)
+                    if rule == _ALIAS_RULE
+                    else device_id_from_alias(name) is not None or self._same_entry(device, like, hit)
+                ):
+                    append(like_ids[hit])
+                    add_alias(name)
+                    continue
+            alias_el = next(device.element.iterchildren("alias"), None)
+            name = alias_el.get("name") if alias_el is not None else None
+            found = device_id_from_alias(name)
+            if found is None and rule == _METADATA_RULE:
+                found = _metadata_device_id(device)
+            append(found)
+            add_alias(name)
+        return ids, aliases
+
+    def _same_entry(self, device: Device, like: KnownDevices, hit: int) -> bool:
+        """``device`` has no metadata and ``like``'s device ``hit`` none either, or both
+        have entries still undecoded and of equal XML (under equal section tags)."""
+        mine, theirs = device.metadata_source, like.metadata[hit]
+        if mine is None or theirs is None:
+            return mine is None and theirs is None
+        entries = like._comparable_entries(self)
+        found = entries[0].get(_entry_element(theirs))
+        return found is not None and found == entries[1].get(_entry_element(mine))
+
+    def _xml_for(self, live: KnownDevices) -> tuple[list[bytes], list[bytes]]:
+        """This side's and ``live``'s (a snapshot made just now) device XML in one form:
+        as held, when written under equal ``<devices>`` tags, else each written on its own."""
+        if self._context == live._context:
+            return self.xml, live.xml
+        return self._xml_alone(), live._xml_alone(now=True)
+
+    def _xml_alone(self, *, now: bool = False) -> list[bytes]:
+        """Each device's XML written on its own, as when the snapshot was made (``now``:
+        it was just made, so its elements are written again)."""
+        context = self._context
+        if context is None:
+            return self.xml
+        alone = self._standalone
+        if alone is None and now:
+            alone = self._standalone = _devices_xml(self.devices, cut=False)[0]
+        if alone is None:
+            # Each piece under the start tag it was written under is the device as it was.
+            head, end = context
+            alone = self._standalone = [
+                subtree_xml(parse_trusted_xml(head + piece + end).getroot()[0], as_bytes=True) for piece in self.xml
+            ]
+        return alone
 
     def correlate(self, reported: Domain) -> Correlation:
         """Match ``reported`` (a Domain from live XML) against these devices."""
@@ -227,24 +387,36 @@ class KnownDevices:
         result = Correlation()
         # The live side reuses what this side read where a device's XML is unchanged.
         live = result.reported = KnownDevices(reported, _like=self)
-        known_xml, live_xml = self.xml, live.xml
-        matching = match(
-            self.dev_types,
-            self.alias_keys(),
-            self.identity,
-            live.dev_types,
-            live.alias_keys(),
-            live.identity,
-            known_content=known_xml.__getitem__,
-            live_content=live_xml.__getitem__,
-        )
+        try:
+            known_xml, live_xml = self._xml_for(live)
+            matching = match(
+                self.dev_types,
+                self.alias_keys(),
+                self.identity,
+                live.dev_types,
+                live.alias_keys(),
+                partial(live._identity, like=self),
+                known_content=known_xml.__getitem__,
+                live_content=live_xml.__getitem__,
+            )
+        finally:
+            live._hits = None  # indexes into this side: meaningless for the next poll
         result.removed = [self.devices[index] for index in matching.removed]
         result.added = [live.devices[found] for found in matching.added]
-        self._record(result, live, matching.pairs, matching.how)
+        self._record(result, live, matching.pairs, matching.how, known_xml, live_xml)
         return result
 
-    def _record(self, result: Correlation, live: KnownDevices, pairs: list[tuple[int, int]], how: list[str]) -> None:
-        """Fill the result for the matched pairs (``how``: the rule that matched each)."""
+    def _record(
+        self,
+        result: Correlation,
+        live: KnownDevices,
+        pairs: list[tuple[int, int]],
+        how: list[str],
+        known_xml: list[bytes],
+        live_xml: list[bytes],
+    ) -> None:
+        """Fill the result for the matched pairs (``how``: the rule that matched each;
+        ``*_xml``: each side's device XML, in one form)."""
         keys = self.keys()
         known_devices, live_devices = self.devices, live.devices
         mine = [index for index, _ in pairs]
@@ -256,28 +428,21 @@ class KnownDevices:
         result.by = dict(zip(pair_keys, how, strict=True))
         # Most matched devices are unchanged: comparing their serialized XML (and metadata)
         # spares building two dev_specs per pair (which made correlate ~25x a parse).
-        known_xml, live_xml = self.xml, live.xml
         known_md, live_md = self.metadata, live.metadata
-        same_sections: bool | None = None  # both metadata sections as parsed, and equal
-        known_at: list[int] | None = None
-        live_at: list[int] | None = None
+        # Entries of both sections, each section written once and cut per entry: equal
+        # entry XML under equal section start tags means equal values, nothing decoded.
+        entries: tuple[dict[Any, bytes], dict[Any, bytes]] | None = None
         for index, found, key in zip(mine, theirs, pair_keys, strict=True):
             if known_xml[index] == live_xml[found] and type(known_devices[index]) is type(live_devices[found]):
                 first, second = known_md[index], live_md[found]
                 if first is None and second is None:
                     continue
                 if first is not None and second is not None:
-                    if known_at is None or live_at is None:
-                        known_at, live_at = self.positions(), live.positions()
-                    position = known_at[index]
-                    if position >= 0 and position == live_at[found]:
-                        # Equal sections as parsed, and each entry at the same place in
-                        # them: the entries are equal, and no entry is serialized.
-                        if same_sections is None:
-                            mine_xml = self.section_xml()
-                            same_sections = mine_xml is not None and mine_xml == live.section_xml()
-                        if same_sections:
-                            continue
+                    if entries is None:
+                        entries = self._comparable_entries(live)
+                    mine_xml = entries[0].get(_entry_element(first))
+                    if mine_xml is not None and mine_xml == entries[1].get(_entry_element(second)):
+                        continue
                 if self._same_metadata(index, live, found):
                     continue
             before, after = _spec(known_devices[index]), _spec(live_devices[found])
@@ -285,6 +450,14 @@ class KnownDevices:
             diff = _diff(before, after)
             if diff:
                 result.changed[key] = diff
+
+    def _comparable_entries(self, live: KnownDevices) -> tuple[dict[Any, bytes], dict[Any, bytes]]:
+        """Each side's entry XML by entry element when both sections were cut and start
+        alike (the start tag declares the namespaces in scope); else nothing to look up."""
+        mine, theirs = self._entry_pieces(), live._entry_pieces()
+        if mine is None or theirs is None or mine[0] != theirs[0]:
+            return {}, {}
+        return mine[1], theirs[1]
 
     def _same_metadata(self, index: int, live: KnownDevices, found: int) -> bool:
         """Same device class and metadata values (the XML is known to be equal)."""
@@ -300,6 +473,13 @@ class KnownDevices:
             present = first if first is not None else second
             return present is None or len(present) == 0
         return first.same_as(second)
+
+
+#: an identity not read yet
+_UNREAD: Any = object()
+#: how a class's deviceId is read: from its ``ua-`` alias; from its alias, else its
+#: metadata (kinds libvirt gives no alias); by its own property
+_ALIAS_RULE, _METADATA_RULE, _OWN_RULE = 0, 1, 2
 
 
 def correlate(
@@ -324,58 +504,63 @@ def _key(device: Device, device_id: str | None) -> str:
     return device_key(device.dev_type, None, None, device.checked_identity())
 
 
-def _device_ids(
-    devices: list[Device], xml: list[bytes], like: KnownDevices | None
-) -> tuple[list[str | None], list[str | None]]:
-    """Each device's deviceId, and its alias where read on the way.
+def _devices_xml(devices: list[Device], *, cut: bool) -> tuple[list[bytes], tuple[bytes, bytes] | None, bool]:
+    """Each device's element as XML (without its tail); the ``<devices>`` start and end
+    tags it is relative to (None: each is XML on its own); whether it was cut.
 
-    Read straight from the element for classes that keep the base rule (the alias
-    ``ua-<deviceId>``), through the property for those that override it. Where ``like``
-    (the known side) has a device of the same class serializing to the same XML at the
-    same position, its alias and deviceId are the same, so they are taken from there:
-    the common case when libvirt reports devices unchanged.
+    With ``cut``, ``<devices>`` is written once and cut per device where its layout
+    allows (:func:`children_xml`: one call instead of one per device). A piece is the
+    device written on its own unless the start tag declares namespaces (written on its
+    own, a device declares every namespace in scope). Else each device is written as
+    :func:`subtree_xml` writes it, the namespaces in scope counted once (the devices of
+    a domain share their parent).
     """
-    base = Device.device_id
-    plain: dict[type, bool] = {}
-    ids: list[str | None] = []
-    aliases: list[str | None] = []
-    append = ids.append
-    add_alias = aliases.append
-    like_xml: list[bytes] = like.xml if like is not None else []
-    like_devices: list[Device] = like.devices if like is not None else []
-    like_aliases = like._aliases if like is not None else None
-    like_ids: list[str | None] = like.ids if like is not None else []
-    known = len(like_xml) if like_aliases is not None else 0
-    for index, device in enumerate(devices):
-        cls = type(device)
-        simple = plain.get(cls)
-        if simple is None:
-            simple = plain[cls] = getattr(cls, "device_id", None) is base and cls.has_alias
-        if not simple:
-            append(device.device_id)
-            add_alias(None)
-            continue
-        if index < known and xml[index] == like_xml[index] and type(like_devices[index]) is cls:
-            name = like_aliases[index]  # type: ignore[index]
-            if name is not None or like_ids[index] is None:
-                append(like_ids[index])
-                add_alias(name)
-                continue
-        alias_el = next(device.element.iterchildren("alias"), None)
-        name = alias_el.get("name") if alias_el is not None else None
-        append(device_id_from_alias(name))
-        add_alias(name)
-    return ids, aliases
+    if not devices:
+        return [], None, False
+    parent = devices[0].element.getparent()
+    elements = [device.element for device in devices]
+    if parent is None:
+        return [subtree_xml(element, as_bytes=True) for element in elements], None, False
+    if cut and len(parent) == len(elements):
+        found = children_xml(parent)
+        if found is not None and all(map(is_, parent, elements)):
+            head, pieces = found
+            if b"xmlns" not in head:
+                return pieces, None, True
+            prefix = f"{parent.prefix}:" if parent.prefix else ""
+            return pieces, (head, f"</{prefix}{etree.QName(parent).localname}>".encode()), True
+    if len(parent.nsmap) <= FEW_NAMESPACES:
+        return list(map(_tostring, elements)), None, False
+    return [subtree_xml(element, as_bytes=True) for element in elements], None, False
 
 
-def _parsed_position(metadata: Any) -> int:
-    """A still undecoded entry's place among its section's entries when parsed (else -1)."""
-    if isinstance(metadata, DeviceMetadata):
-        if not metadata.pending:
-            return -1
-        metadata = metadata.source
-    position = getattr(metadata, "position", -1)
-    return position if isinstance(position, int) else -1
+def _first_of(xml: list[bytes]) -> dict[bytes, int]:
+    """Each distinct XML and the index of its first occurrence."""
+    # reversed: the first of equal XMLs is written last and stays
+    return dict(zip(reversed(xml), range(len(xml) - 1, -1, -1), strict=True))
+
+
+def _metadata_device_id(device: Device) -> str | None:
+    """The deviceId in a device's metadata, as :attr:`Device.device_id` reads it for kinds
+    libvirt gives no alias, without wrapping an entry still undecoded (so it can still
+    be compared as XML)."""
+    source = device.metadata_source
+    if source is None:
+        return None
+    if type(source) is not Entry and not isinstance(source, DeviceMetadata):
+        return device.device_id
+    value = source.get("deviceId")
+    return str(value) if value is not None else None
+
+
+def _entry_element(metadata: Any) -> Any:
+    """The element of a metadata entry still undecoded (None once decoded: a decoded
+    DeviceMetadata has no source left)."""
+    if type(metadata) is Entry:
+        return metadata.element
+    if isinstance(metadata, DeviceMetadata) and type(metadata.source) is Entry:
+        return metadata.source.element
+    return None
 
 
 def _entry_xml(metadata: Any) -> bytes | None:

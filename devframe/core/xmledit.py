@@ -4,14 +4,17 @@ writing one element of a document at a cost that follows the element."""
 from __future__ import annotations
 
 import copy
+import re
+from functools import lru_cache
+from operator import attrgetter
 from typing import Literal, overload
 
 from lxml import etree
 
-__all__ = ["remove_keeping_tail", "subtree_xml"]
+__all__ = ["children_xml", "remove_keeping_tail", "subtree_xml"]
 
 #: past this many namespaces in scope, an element is copied before it is written
-_FEW_NAMESPACES = 16
+FEW_NAMESPACES = 16
 
 
 @overload
@@ -29,11 +32,60 @@ def subtree_xml(element: etree._Element, *, as_bytes: bool = False) -> str | byt
     declarations in scope the copy is written instead. Both forms are the same XML.
     """
     parent = element.getparent()
-    if parent is not None and len(parent.nsmap) > _FEW_NAMESPACES:
+    if parent is not None and len(parent.nsmap) > FEW_NAMESPACES:
         element = copy.deepcopy(element)
     if as_bytes:
         return etree.tostring(element, with_tail=False)
     return etree.tostring(element, encoding="unicode", with_tail=False)
+
+
+def children_xml(parent: etree._Element) -> tuple[bytes, list[bytes]] | None:
+    """``parent`` written once and cut into its children: (its start tag, each child's
+    XML without its tail), or None where no cut is sure to be exact.
+
+    Writing each child on its own costs about 1.3 times writing them all at once (every
+    call sets up a writer and copies the namespaces in scope). The cut needs the layout
+    of an indented document: whitespace before every child (the parent's text and every
+    tail but the last), nothing but whitespace after the last, and no entity reference
+    among the children. Each child's XML then follows one of those whitespace runs and
+    starts with ``<`` plus a name, ``!`` or ``?``; the cut is exact when such a run
+    followed by such a start occurs once per child (deeper indentation never matches a
+    run; a child holding one inside makes the count differ, and the answer is None).
+
+    Equal pieces under equal start tags are equal children: the start tag declares every
+    namespace in scope.
+    """
+    count = len(parent)
+    if not count:
+        return None
+    children = list(parent)
+    last = children[-1].tail
+    if last is not None and last.strip(_LAYOUT):
+        return None
+    runs = set(map(_tail, children[:-1]))
+    runs.add(parent.text)
+    if None in runs or any(run.strip(_LAYOUT) for run in runs):
+        return None
+    if any(issubclass(kind, etree._Entity) for kind in set(map(type, children))):
+        return None
+    data = subtree_xml(parent, as_bytes=True)
+    head, *pieces = _child_starts(tuple(sorted(runs))).split(data[: data.rfind(b"</")])
+    if len(pieces) != count:
+        return None
+    pieces[-1] = pieces[-1].rstrip(_LAYOUT_BYTES)
+    return head, pieces
+
+
+#: whitespace that is written as it is (a carriage return is written as ``&#13;``)
+_LAYOUT = " \n\t"
+_LAYOUT_BYTES = _LAYOUT.encode()
+_tail = attrgetter("tail")
+
+
+@lru_cache(maxsize=16)
+def _child_starts(runs: tuple[str, ...]) -> re.Pattern[bytes]:
+    """Matches one of ``runs`` where a start tag, comment or instruction follows it."""
+    return re.compile(b"(?:" + b"|".join(re.escape(run.encode()) for run in runs) + rb")(?=<[^/])")
 
 
 def remove_keeping_tail(element: etree._Element) -> None:
