@@ -214,3 +214,16 @@ def test_only_names_and_numbers_become_literals() -> None:
         _literal(1.5)
     with pytest.raises(TypeError):
         _literal(type("S", (str,), {})("x"))  # a str subclass could repr itself as anything
+
+
+def test_secret_key_answers_follow_registration() -> None:
+    # is_secret_key remembers its answers (to_spec asks it of every metadata key): a key
+    # name registered later must be answered again.
+    from devframe.core.log import is_secret_key
+    from devframe.core.secrets import register_secret_key
+
+    name = "specreadProbeWord"
+    assert not is_secret_key(name) and not is_secret_key(name)
+    register_secret_key(name)
+    assert is_secret_key(name) and is_secret_key(name.upper())
+    assert is_secret_key("vncPassword") and not is_secret_key(3)

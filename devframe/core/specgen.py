@@ -72,8 +72,16 @@ def _collect(src: _Source, node: Any, element: str, depth: int) -> None:
     """Code putting into ``v<index>`` what each field of ``node`` finds in ``element``."""
     for index in node.elements:
         src.emit(depth, f"v{index} = {element}")
-    for attr, indexes in node.attrs.items():
-        src.emit(depth, f"v{indexes[0]} = {element}.get({_literal(attr)})")
+    # lxml answers a get() in about as many instructions as it takes to list an attribute
+    # that is there, so one get for one attribute, and the list (present ones only) for more.
+    attrs = node.attrs
+    if len(attrs) == 1:
+        getter = f"{element}.get"
+    elif attrs:
+        getter = src.fresh("a")
+        src.emit(depth, f"{getter} = dict({element}.items()).get")
+    for attr, indexes in attrs.items():
+        src.emit(depth, f"v{indexes[0]} = {getter}({_literal(attr)})")
         for other in indexes[1:]:
             src.emit(depth, f"v{other} = v{indexes[0]}")
     if node.texts:
@@ -85,19 +93,19 @@ def _collect(src: _Source, node: Any, element: str, depth: int) -> None:
             src.emit(depth + 1, f"v{index} = {text}")
     if not node.children:
         return
-    tags = list(node.children)
-    if len(tags) <= 2:
-        # a search per tag in C beats a pass in Python over every child
-        found = {tag: src.fresh("c") for tag in tags}
-        for tag, name in found.items():
-            src.emit(depth, f"{name} = next({element}.iterchildren({_literal(tag)}), None)")
-    else:
-        firsts = src.fresh("k")
-        # one pass; reversed, so that the first child of a tag is the one kept
-        src.emit(depth, f"{firsts} = {{child.tag: child for child in reversed({element})}}")
-        found = {tag: src.fresh("c") for tag in tags}
-        for tag, name in found.items():
-            src.emit(depth, f"{name} = {firsts}.get({_literal(tag)})")
+    found = {tag: src.fresh("c") for tag in node.children}
+    inner = depth
+    if element != "element":
+        for name in found.values():
+            src.emit(depth, f"{name} = None")
+        src.emit(depth, f"if len({element}):")  # most nested elements have no children
+        inner = depth + 1
+    firsts = src.fresh("k")
+    # one pass (a search per tag costs more in lxml than a pass over every child);
+    # reversed, so that the first child of a tag is the one kept
+    src.emit(inner, f"{firsts} = {{child.tag: child for child in {element}[::-1]}}")
+    for tag, name in found.items():
+        src.emit(inner, f"{name} = {firsts}.get({_literal(tag)})")
     for tag, below in node.children.items():
         name = found[tag]
         src.emit(depth, f"if {name} is not None:")
@@ -215,7 +223,7 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
     src.emit(1, f"return {'None' if plan.alias_index < 0 else f'v{plan.alias_index}'}")
     source = "\n".join(src.lines) + "\n"
     namespace: dict[str, Any] = dict(src.names)
-    namespace["__builtins__"] = {"int": int, "len": len, "next": next, "reversed": reversed, "str": str}
+    namespace["__builtins__"] = {"dict": dict, "int": int, "len": len, "str": str}
     # our own source, made of literals and local names only (see the module doc)
     exec(compile(source, f"<devframe reader {title}>", "exec"), namespace)
     reader: Reader = namespace["read"]
