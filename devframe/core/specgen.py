@@ -123,13 +123,19 @@ def _store(src: _Source, key: str | tuple[str, ...], value: str, depth: int, dic
         name = dicts.get(prefix)
         if name is None:
             name = dicts[prefix] = src.fresh("d")
-        # as dict.setdefault(part, {}) makes it, without a new dict each time
         src.emit(depth, f"if {name} is None:")
-        src.emit(depth + 1, f"{name} = {target}.get({_literal(key[end - 1])})")
-        src.emit(depth + 1, f"if {name} is None:")
-        src.emit(depth + 2, f"{name} = {target}[{_literal(key[end - 1])}] = {{}}")
+        src.emit(depth + 1, f"{name} = sub({target}, {_literal(key[end - 1])})")
         target = name
     src.emit(depth, f"{target}[{_literal(key[-1])}] = {value}")
+
+
+def _sub(target: dict[str, Any], key: str) -> dict[str, Any]:
+    """``target[key]``, a new dict there if it has none (dict.setdefault(key, {}) without
+    a new dict on every call): once per nested key and read."""
+    found: dict[str, Any] | None = target.get(key)
+    if found is None:
+        found = target[key] = {}
+    return found
 
 
 def _convert(src: _Source, field: Any, found: str, value: str, depth: int) -> None:
@@ -223,6 +229,7 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
     src.emit(1, f"return {'None' if plan.alias_index < 0 else f'v{plan.alias_index}'}")
     source = "\n".join(src.lines) + "\n"
     namespace: dict[str, Any] = dict(src.names)
+    namespace["sub"] = _sub
     namespace["__builtins__"] = {"dict": dict, "int": int, "len": len, "str": str}
     # our own source, made of literals and local names only (see the module doc)
     exec(compile(source, f"<devframe reader {title}>", "exec"), namespace)

@@ -81,7 +81,7 @@ class ReadPlan:
         "fields",
         "reader",
         "root",
-        "source",
+        "title",
     )
 
     def __init__(self, fields: Mapping[str, _Base], mode: str, title: str = "?") -> None:
@@ -120,8 +120,10 @@ class ReadPlan:
             # the alias's name, for the deviceId: read in the same pass
             self.alias_index = self._place(((ALIAS_TAG,), ATTR, "name"), self._reserve())
         self.always = frozenset(always)
-        #: the plan as one function (devframe.core.specgen), and its Python source
-        self.reader, self.source = compile_reader(self, f"{title} {mode}")
+        self.title = f"{title} {mode}"
+        #: the plan as one function (devframe.core.specgen); its Python source is
+        #: :attr:`source`, made again when asked (not kept: some hundred KiB for all kinds)
+        self.reader = compile_reader(self, self.title)[0]
 
     def _reserve(self) -> int:
         """A found-slot beyond the field entries (never written out by :meth:`fill`)."""
@@ -150,6 +152,12 @@ class ReadPlan:
         value as a str, else the view's dev_type). Returns the alias's name ("spec"
         plans; None without one)."""
         return self.reader(view, view.element, out, want_device)
+
+    @property
+    def source(self) -> str:
+        """The Python source of :attr:`reader` (for reading and debugging; tracebacks
+        name its lines as ``<devframe reader MODULE.CLASS MODE>``)."""
+        return compile_reader(self, self.title)[1]
 
     def fill(self, view: ElementView, out: dict[str, Any]) -> None:
         """:meth:`read` without the device and alias."""
