@@ -399,10 +399,19 @@ def _read_field_by_field(view: ElementView, mode: str) -> tuple[dict[str, Any], 
         if key is None or (mode == "spec" and key == "device"):
             continue
         value = field.spec_value(view)
-        if value is None and not (mode == "spec" and isinstance(field, Field) and field.default is not None):
+        if value is None and not (mode == "spec" and _has_default(field, view)):
             continue
         put_path(out, key, value)
     return out, alias
+
+
+def _has_default(field: Any, view: ElementView) -> bool:
+    """True when an absent ``field`` says None in ``view``'s spec: it has a default (for
+    this element, where the field decides per element with ``default_for``)."""
+    if not isinstance(field, Field) or field.default is None:
+        return False
+    default_for = getattr(field, "default_for", None)
+    return default_for is None or default_for(view) is not None
 
 
 def _outcome(read: Callable[[], tuple[dict[str, Any], Any]]) -> tuple[str, Any]:

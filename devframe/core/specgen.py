@@ -198,32 +198,36 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
         if how == SKIP:
             continue
         found = f"v{index}"
-        always = index in plan.always
+        depth = 1
+        if index not in plan.always:  # nothing found, nothing said (as ReadPlan.fill did)
+            src.emit(1, f"if {found} is not None:")
+            depth = 2
         if how == OWN_WAY:
-            src.emit(1, f"x = {src.constant('f', field)}.spec_value(view)")
+            src.emit(depth, f"x = {src.constant('f', field)}.spec_value(view)")
         elif how == AS_IS:
-            src.emit(1, f"x = {found}")
-        elif always:
+            src.emit(depth, f"x = {found}")
+        elif depth == 2:
+            _convert(src, field, found, "x", depth)
+        else:
             inline = field.inline_read()
             if inline is not None and inline[0] == "present":
-                src.emit(1, f"x = {found} is not None")
+                src.emit(depth, f"x = {found} is not None")
             else:
-                src.emit(1, f"if {found} is None:")
-                src.emit(2, f"x = {src.constant('f', field)}.spec_from_located(view, None)")
-                src.emit(1, "else:")
-                _convert(src, field, found, "x", 2)
-        else:
-            src.emit(1, f"if {found} is not None:")
-            _convert(src, field, found, "x", 2)
-            _store(src, key, "x", 2, dicts) if says_none else _store_if_value(src, key, 2, dicts)
-            if says_none:
-                src.emit(1, "else:")
-                _store(src, key, "None", 2, dicts)
-            continue
+                src.emit(depth, f"if {found} is None:")
+                src.emit(depth + 1, f"x = {src.constant('f', field)}.spec_from_located(view, None)")
+                src.emit(depth, "else:")
+                _convert(src, field, found, "x", depth + 1)
+        src.emit(depth, "if x is not None:")
+        _store(src, key, "x", depth + 1, dicts)
         if says_none:
-            _store(src, key, "x", 1, dicts)
-        else:
-            _store_if_value(src, key, 1, dicts)
+            # None said where the field has a default; for this element, when the field
+            # decides per element (says_none_for)
+            said = getattr(field, "says_none_for", None)
+            if said is None:
+                src.emit(depth, "else:")
+            else:
+                src.emit(depth, f"elif {src.constant('f', field)}.says_none_for(view):")
+            _store(src, key, "None", depth + 1, dicts)
     if dicts:
         src.lines.insert(lines_before, "    " + " = ".join(dicts.values()) + " = None")
     src.emit(1, f"return {'None' if plan.alias_index < 0 else f'v{plan.alias_index}'}")
@@ -235,8 +239,3 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
     exec(compile(source, f"<devframe reader {title}>", "exec"), namespace)
     reader: Reader = namespace["read"]
     return reader, source
-
-
-def _store_if_value(src: _Source, key: str | tuple[str, ...], depth: int, dicts: dict[tuple[str, ...], str]) -> None:
-    src.emit(depth, "if x is not None:")
-    _store(src, key, "x", depth + 1, dicts)
