@@ -111,7 +111,7 @@ def _controller(i: int) -> str:
         f"<controller type='usb' index='{i}' model='qemu-xhci' ports='8'>"
         f"<alias name='ua-{_uuid(i)}'/>{_pci(i, 3)}</controller>",
         f"<controller type='pci' index='{i}' model='pcie-root-port'><model name='pcie-root-port'/>"
-        f"<target chassis='{i}' port='0x{i % 256:x}'/><alias name='pci.{i}'/>{_pci(i, 0)}</controller>",
+        f"<target chassis='{i % 256}' port='0x{i % 256:x}'/><alias name='pci.{i}'/>{_pci(i, 0)}</controller>",
     ]
     return kinds[i % len(kinds)]
 

@@ -33,15 +33,17 @@ from lxml import etree
 from devframe.core.device import Device, UnknownDevice
 from devframe.core.domain import Domain, parse_domain
 from devframe.core.errors import DevframeError, FieldValueError, SpecError
-from devframe.core.fields import INT, Choice, Field, Flag, _Bool, _split_path
+from devframe.core.fields import INT, Choice, ElementView, Field, Flag, _Bool, _split_path, put_path
 from devframe.core.registry import Registry, create_registry
 from devframe.core.safexml import parse_trusted_xml, parse_xml
+from devframe.core.specread import plan_for
 
 __all__ = [
     "CONTRACT_SCHEMA_TIMEOUT",
     "DOMAIN_RNG",
     "SAMPLE_DOMAINS",
     "assert_edit_changes_only",
+    "assert_reads_as_fields",
     "assert_reported_not_raised",
     "assert_set_changes_only",
     "assert_set_refused",
@@ -377,6 +379,102 @@ def _plugin_devices(domain: Domain, plugin: str) -> list[Device]:
     return [d for d in domain.devices if d.plugin == plugin]
 
 
+#: texts put in a field's place by :func:`assert_reads_as_fields`: what compiled readers
+#: take a shortcut for (digits, a bool's words) and what lies next to it
+ODD_TEXTS = ("", " 7", "7 ", "-1", "+3", "007", "0x1f", "1e3", "\u0663", "\u00b2", "9" * 25, "yes", "YES", "on",
+             "true", "1", "0", "no", "@@x@@")  # fmt: skip
+
+
+def _read_field_by_field(view: ElementView, mode: str) -> tuple[dict[str, Any], Any]:
+    """What a view reads field by field (every field asked with ``spec_value``), as
+    reading did before compiled readers: ``(fields, alias name)``; a "spec" read starts
+    with the ``device`` value."""
+    out: dict[str, Any] = {}
+    alias = None
+    if mode == "spec" and isinstance(view, Device):
+        out["device"] = Device.spec_device.fget(view)  # type: ignore[attr-defined]
+        alias = Device.alias.raw(view)
+    for name, field in view.fields.items():
+        key = field.spec if mode == "spec" else (field.spec or name)
+        if key is None or (mode == "spec" and key == "device"):
+            continue
+        value = field.spec_value(view)
+        if value is None and not (mode == "spec" and _has_default(field, view)):
+            continue
+        put_path(out, key, value)
+    return out, alias
+
+
+def _has_default(field: Any, view: ElementView) -> bool:
+    """True when an absent ``field`` says None in ``view``'s spec: it has a default (for
+    this element, where the field decides per element with ``default_for``)."""
+    if not isinstance(field, Field) or field.default is None:
+        return False
+    default_for = getattr(field, "default_for", None)
+    return default_for is None or default_for(view) is not None
+
+
+def _outcome(read: Callable[[], tuple[dict[str, Any], Any]]) -> tuple[str, Any]:
+    try:
+        out, alias = read()
+    except DevframeError as exc:
+        return ("raised", (type(exc), str(exc)))
+    return ("read", (out, list(out), alias))
+
+
+def _nested_views(view: ElementView) -> list[ElementView]:
+    """The views a view's fields give (Children items, ...), read without raising."""
+    found: list[ElementView] = []
+    for name in view.fields:
+        try:
+            value = getattr(view, name)
+        except DevframeError:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, ElementView):
+                found.append(item)
+    return found
+
+
+def assert_reads_as_fields(view: ElementView, *, odd_values: bool = True) -> int:
+    """Assert that ``view``'s compiled reader (:mod:`devframe.core.specgen`) reads what
+    its fields read one by one: the same values, keys in the same order, the same alias,
+    or the same first error; for ``to_spec`` ("spec") and ``to_dict`` ("dict") alike,
+    for the views nested in it too. ``odd_values``: again with each field's text
+    replaced by each of :data:`ODD_TEXTS`. Returns the number of reads compared."""
+    compared = 0
+    for mode in ("spec", "dict") if isinstance(view, Device) else ("dict",):
+        plan = plan_for(type(view), mode)
+
+        def compiled(plan: Any = plan, mode: str = mode) -> tuple[dict[str, Any], Any]:
+            out: dict[str, Any] = {}
+            alias = plan.read(view, out, mode == "spec")
+            return out, alias
+
+        expected = _outcome(lambda mode=mode: _read_field_by_field(view, mode))  # type: ignore[misc]
+        got = _outcome(compiled)
+        assert got == expected, f"{view.describe()} ({mode}): compiled {got} != field by field {expected}"
+        compared += 1
+    for item in _nested_views(view):
+        compared += assert_reads_as_fields(item, odd_values=False)
+    if not odd_values:
+        return compared
+    for field in view.fields.values():
+        if not isinstance(field, Field) or field.raw(view) is None:
+            continue
+        for text in ODD_TEXTS:
+            element = copy.deepcopy(view.element)
+            target = element
+            for step in field.steps:
+                target = next(target.iterchildren(step))
+            if field.attr is not None:
+                target.set(field.attr, text)
+            else:
+                target.text = text
+            compared += assert_reads_as_fields(type(view)(element), odd_values=False)
+    return compared
+
+
 def _new_value(field: Field[Any], value: Any) -> Any:
     kind = field.kind
     if kind is INT or (isinstance(value, int) and not isinstance(value, bool)):
@@ -620,6 +718,15 @@ def contract_tests(
                 assert match[0].metadata.get("contractValue") == value, f"{label}: metadata not round-tripped"
                 return
             pytest.fail(f"no device of {plugin!r} to attach metadata to")
+
+        def test_compiled_reading_reads_as_each_field_does(self) -> None:
+            compared = 0
+            odd: dict[type, int] = {}  # odd values for the first samples of each class: enough, and quick
+            for _label, domain in domains():
+                for device in _plugin_devices(domain, plugin):
+                    seen = odd[type(device)] = odd.get(type(device), 0) + 1
+                    compared += assert_reads_as_fields(device, odd_values=seen <= 8)
+            assert compared, f"no device of {plugin!r} was read"
 
         def test_repr_is_safe(self) -> None:
             reg = registry()

@@ -129,3 +129,101 @@ def test_a_plan_follows_fields_replaced_after_it_was_built() -> None:
     finally:
         Probe.fields = saved
     assert device.to_spec()["model"] == "m"
+
+
+# -- compiled readers (devframe.core.specgen) ----------------------------------------------
+
+
+def _generated(name: str, devices: int) -> bytes:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        from generate import GENERATORS  # the benchmarks' generators, in the repository
+    finally:
+        sys.path.pop(0)
+    return GENERATORS[name](devices)
+
+
+@pytest.mark.parametrize("name", ["mix", "varied"])
+def test_generated_domains_read_as_each_field_does(name: str) -> None:
+    from devframe.testing import assert_reads_as_fields
+
+    domain = parse_domain(_generated(name, 400))
+    compared = 0
+    classes: dict[type, int] = {}
+    for device in domain.devices:
+        seen = classes[type(device)] = classes.get(type(device), 0) + 1
+        compared += assert_reads_as_fields(device, odd_values=seen <= 2)  # odd texts on two of each class
+    assert len(classes) >= (12 if name == "mix" else 30), sorted(c.__name__ for c in classes)
+    assert compared > 2000, compared
+
+
+def test_bad_values_raise_the_first_error_a_field_raises() -> None:
+    # Digits past the int fast path, hex, signs, spaces, non-ASCII digits and bool words
+    # in other cases go to the field itself, which raises or converts as it always did.
+    device = probe("<probe model='m'><target size='5'/></probe>")
+    for text, expected in [("005", 5), (" 7", 7), ("0x1f", 31), ("+3", 3), ("\u0663", 3), ("9" * 25, int("9" * 25))]:
+        device.element.find("target").set("size", text)
+        assert device.to_spec()["specParams"]["size"] == expected
+    for text in ["", "\u00b2", "1e3", "x"]:
+        device.element.find("target").set("size", text)
+        with pytest.raises(FieldValueError, match="size") as raised:
+            device.to_spec()
+        with pytest.raises(FieldValueError) as by_field:
+            Probe.size.spec_value(device)
+        assert str(raised.value) == str(by_field.value)
+
+
+class Quoted(Device):
+    """Declarations with characters that matter in Python source: they stay data."""
+
+    dev_type = "quoted"
+    tag = "quoted"
+    odd = Field("@a", spec="say 'hi'\\\"\n); import os; (")
+    nested = Field("t@b", INT, spec="x.'y'.z")
+    claims: ClassVar = None
+
+
+def test_declarations_are_literals_and_document_text_is_never_code() -> None:
+    plan = plan_for(Quoted, "spec")
+    assert "def read(view, element, out, want_device):" in plan.source
+    assert "import os" not in plan.source.replace(repr("say 'hi'\\\"\n); import os; ("), "")
+    hostile = "'); __import__('os').system('false'); ('"
+    element = etree.fromstring("<quoted><t b='4'/></quoted>")
+    element.set("a", hostile)
+    device = Quoted(element)
+    spec = device.to_spec()
+    assert spec["say 'hi'\\\"\n); import os; ("] == hostile
+    assert spec["x"] == {"'y'": {"z": 4}}
+    assert hostile not in plan.source
+
+
+def test_a_plan_keeps_its_readable_source() -> None:
+    source = plan_for(Probe, "spec").source
+    compile(source, "<check>", "exec")  # it is the code that runs
+    assert "target" in source and "'specParams'" in source
+
+
+def test_only_names_and_numbers_become_literals() -> None:
+    from devframe.core.specgen import _literal
+
+    assert _literal("a'b") == repr("a'b") and _literal(3) == "3" and _literal(None) == "None"
+    with pytest.raises(TypeError):
+        _literal(1.5)
+    with pytest.raises(TypeError):
+        _literal(type("S", (str,), {})("x"))  # a str subclass could repr itself as anything
+
+
+def test_secret_key_answers_follow_registration() -> None:
+    # is_secret_key remembers its answers (to_spec asks it of every metadata key): a key
+    # name registered later must be answered again.
+    from devframe.core.log import is_secret_key
+    from devframe.core.secrets import register_secret_key
+
+    name = "specreadProbeWord"
+    assert not is_secret_key(name) and not is_secret_key(name)
+    register_secret_key(name)
+    assert is_secret_key(name) and is_secret_key(name.upper())
+    assert is_secret_key("vncPassword") and not is_secret_key(3)

@@ -90,18 +90,36 @@ _CORE_METADATA_KEYS = frozenset({"deviceId"})
 D = TypeVar("D", bound="Device")
 
 
-def _merge_missing(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
-    """Add ``extra`` into ``target`` at any depth without overwriting modeled values.
+def _merge_missing(target: dict[str, Any], extra: Mapping[str, Any], secrets: bool = True) -> None:
+    """Add a copy of ``extra`` into ``target`` at any depth without overwriting modeled
+    values; without ``secrets``, the keys named as secrets are left out at any depth.
 
     Metadata may hold part of a nested dict (``specParams`` keys no field models), so
-    dicts merge key by key; the element's own value wins where both have one.
+    dicts merge key by key; the element's own value wins where both have one. Only what
+    is added is copied (``extra`` is the device's own store: to_spec asks every device).
     """
     for key, value in extra.items():
+        if not secrets and is_secret_key(key):
+            continue
         current = target.get(key)
         if current is None:
-            target[key] = value
+            target[key] = _copied(value, secrets)
         elif isinstance(current, dict) and isinstance(value, Mapping):
-            _merge_missing(current, value)
+            _merge_missing(current, value, secrets)
+
+
+def _copied(value: Any, secrets: bool) -> Any:
+    """A deep copy of a metadata value (without ``secrets``: without the keys named as
+    secrets, at any depth); plain dicts, lists and scalars without copy.deepcopy's memo."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value
+    if kind is dict:
+        return {k: _copied(v, secrets) for k, v in value.items() if secrets or not is_secret_key(k)}
+    if kind is list:
+        return [_copied(v, secrets) for v in value]
+    copied = copy.deepcopy(value)
+    return copied if secrets else _without_secret_keys(copied)
 
 
 def _prefixes_of(keys: list[str]) -> frozenset[str]:
@@ -276,6 +294,11 @@ class DeviceMetadata(MutableMapping[str, Any]):
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the whole mapping."""
         return copy.deepcopy(self._data)
+
+    def values_view(self) -> Mapping[str, Any]:
+        """The stored values themselves, not a copy: read, never modify (``to_spec``
+        copies what it takes)."""
+        return self._data
 
     def take_changes(self) -> dict[str, Any] | None:
         """The stored values when written since the last call (else None), now marked as
@@ -659,16 +682,15 @@ class Device(ElementView):
                 view = copy.copy(self)  # the same device reading a copy without its secrets
                 view.element = hidden
         plan = plan_for(cls, "spec")
-        found = plan.collect(view.element)  # one pass: fields, the device field, the alias
-        if cls.spec_device is _SPEC_DEVICE:
-            value = plan.device_value(view, found)
-            spec_device = str(value) if value is not None else self.dev_type
-        else:
-            spec_device = view.spec_device
-        spec: dict[str, Any] = {"type": self.spec_type or self.dev_type, "device": spec_device}
-        plan.fill(view, spec, found)
+        # One call reads every field, the device field and the alias (devframe.core.specgen).
+        plain_device = cls.spec_device is _SPEC_DEVICE
+        spec: dict[str, Any] = {
+            "type": self.spec_type or self.dev_type,
+            "device": None if plain_device else view.spec_device,
+        }
+        alias_name = plan.reader(view, view.element, spec, plain_device)
         if cls.device_id is _DEVICE_ID:
-            device_id = view._device_id_from(found.get(plan.alias_index))
+            device_id = view._device_id_from(alias_name)
         else:
             device_id = view.device_id
         if device_id is not None:
@@ -686,8 +708,7 @@ class Device(ElementView):
             ) from exc
         metadata = self.metadata_if_any()
         if metadata:
-            values = metadata.to_dict()
-            _merge_missing(spec, values if secrets else _without_secret_keys(values))
+            _merge_missing(spec, metadata.values_view(), secrets)
         return spec
 
     def secret_plan(self) -> SecretPlan:
@@ -808,7 +829,7 @@ class Device(ElementView):
         metadata = self.metadata_if_any()
         if not metadata:
             return ()
-        return _unmapped_paths(type(self), metadata.to_dict())
+        return _unmapped_paths(type(self), metadata.values_view())  # read only: no copy
 
     def read_spec(self, rest: dict[str, Any]) -> None:
         """Apply the dev_spec keys no field maps (the one customisation of ``from_spec``).

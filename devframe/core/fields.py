@@ -97,6 +97,14 @@ class Kind(Generic[T]):
             return value  # type: ignore[return-value]
         raise TypeError(f"expected a string, got {type(value).__name__}")
 
+    def fast_parse(self) -> tuple[str, Any] | None:
+        """What a compiled reader (:mod:`devframe.core.specgen`) may do instead of calling
+        :meth:`parse` on common text: ``("int", (low, high))``, text of ASCII digits is
+        ``int(text)`` when within the bounds (None: unbounded); ``("words", {text:
+        value})``, those texts are those values. Any other text is parsed. None (the
+        default, and for a kind that overrides ``parse``): always parse."""
+        return None
+
     def __repr__(self) -> str:
         return f"<Kind {self.name}>"
 
@@ -140,6 +148,10 @@ class _Int(Kind[int]):
             return self.parse(value)
         raise TypeError(f"expected int, got {type(value).__name__}")
 
+    def fast_parse(self) -> tuple[str, Any] | None:
+        # Short ASCII digits are what parse() reads as int(text), far within _bounded.
+        return ("int", (None, None)) if type(self).parse is _Int.parse else None
+
 
 class _Bool(Kind[bool]):
     """A boolean written as one of two words (libvirt uses yes/no and on/off)."""
@@ -172,6 +184,17 @@ class _Bool(Kind[bool]):
         if isinstance(value, str):
             return self.parse(value)
         raise TypeError(f"expected bool, got {type(value).__name__}")
+
+    def fast_parse(self) -> tuple[str, Any] | None:
+        if type(self).parse is not _Bool.parse:
+            return None
+        words: dict[str, bool] = {}
+        for word in (self.true, self.false, *self._TRUE, *self._FALSE):
+            try:
+                words[word] = self.parse(word)  # parse() itself says what each word means
+            except ValueError:
+                continue
+        return ("words", words)
 
 
 class Choice(_Str):
@@ -228,6 +251,12 @@ class IntRange(_Int):
 
     def coerce(self, value: object) -> int:
         return self._checked(super().coerce(value))
+
+    def fast_parse(self) -> tuple[str, Any] | None:
+        cls = type(self)
+        if cls.parse is not IntRange.parse or cls._checked is not IntRange._checked:
+            return None
+        return ("int", (self.low, self.high))
 
 
 class Pattern(Kind[str]):
@@ -443,6 +472,14 @@ class _Base:
     def says_none(self) -> bool:
         """True when ``to_spec`` writes this field's key with None when it is absent."""
         return False
+
+    def inline_read(self) -> tuple[str, Any, Callable[[Any], Any] | None] | None:
+        """A shortcut a compiled reader (:mod:`devframe.core.specgen`) may take for what
+        :meth:`locate` found, instead of calling :meth:`spec_from_located`:
+        ``("present", None, None)``, the value is whether anything was found;
+        ``(kind, detail, to_spec)``, the field's :meth:`Kind.fast_parse` and the function
+        its value then goes through (None: none). None: no shortcut."""
+        return None
 
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         """Set the field from a dev_spec value."""
@@ -689,6 +726,12 @@ class Field(_Base, Generic[T]):
     def found_is_value(self) -> bool:
         return self._to_spec is None and type(self.kind).parse is Kind.parse
 
+    def inline_read(self) -> tuple[str, Any, Callable[[Any], Any] | None] | None:
+        if _overrides(self, Field, "spec_from_located", "_parse"):
+            return None
+        fast = self.kind.fast_parse()
+        return None if fast is None else (fast[0], fast[1], self._to_spec)
+
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         if value is None or (self.absent_spec is not None and value == self.absent_spec):
             self.__set__(view, None)
@@ -773,6 +816,9 @@ class Flag(_Base):
 
     def spec_from_located(self, view: ElementView, found: Any) -> Any:
         return found is not None
+
+    def inline_read(self) -> tuple[str, Any, Callable[[Any], Any] | None] | None:
+        return None if _overrides(self, Flag, "spec_from_located") else ("present", None, None)
 
     def reads_when_absent(self) -> bool:
         return True  # absent is False, not None

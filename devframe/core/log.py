@@ -59,12 +59,32 @@ SECRET_SUFFIXES = ("passwd", "password", "secret", "token", "passphrase")
 REDACTED = "***"
 
 
+#: answers of is_secret_key by name, for the registered key names they were given with:
+#: to_spec and the JSON writer ask it of every key of every device
+_ANSWERS: dict[str, bool] = {}
+_ANSWERED_FOR: list[frozenset[str]] = [frozenset()]
+_MAX_ANSWERS = 4096
+
+
 def is_secret_key(name: object) -> bool:
     """True when a key of that name holds a secret (see SECRET_KEYS, SECRET_SUFFIXES)."""
     if not isinstance(name, str):
         return False
+    registered = secrets.registered_secret_keys()
+    if type(name) is str:  # a subclass may compare or hash its own way: not remembered
+        if registered is not _ANSWERED_FOR[0]:
+            _ANSWERS.clear()  # a name was registered since: answer again
+            _ANSWERED_FOR[0] = registered
+        found = _ANSWERS.get(name)
+        if found is not None:
+            return found
     lowered = name.lower()
-    return lowered in SECRET_KEYS or lowered.endswith(SECRET_SUFFIXES) or lowered in secrets.registered_secret_keys()
+    found = lowered in SECRET_KEYS or lowered.endswith(SECRET_SUFFIXES) or lowered in registered
+    if type(name) is str:
+        if len(_ANSWERS) >= _MAX_ANSWERS:
+            _ANSWERS.clear()
+        _ANSWERS[name] = found
+    return found
 
 
 _NAME = r"[A-Za-z_:.-]*(?:passwd|password|secret|token|passphrase)"

@@ -3,11 +3,12 @@
 Reading field by field searched the element's children once per field and step: about
 50 searches per device, most of them for children the device does not have. A
 :class:`ReadPlan` is compiled once per view class from its fields' locations
-(:meth:`devframe.core.fields._Base.locate`) into a tree of the paths they read. Reading
-walks the element along that tree: each attribute present, each child that some field
-reads, is looked at once, so the work follows what the element holds, not what the
-class declares. Values are then converted in declaration order, so the first bad value
-reported is the same as a field-by-field read reports.
+(:meth:`devframe.core.fields._Base.locate`) into a tree of the paths they read, and that
+tree into one function (:mod:`devframe.core.specgen`, source kept as ``plan.source``):
+each attribute read with ``get``, the children looked at once, so the work follows what
+the element holds, not what the class declares. Values are then converted in
+declaration order, so the first bad value reported is the same as a field-by-field read
+reports.
 
 A field that reads in its own way (a subclass overriding how it reads) locates nothing
 and is asked for its value as before.
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
+
+from devframe.core.specgen import AS_IS, LOCATED, OWN_WAY, SKIP, compile_reader
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -59,7 +62,7 @@ class _Node:
 
 
 #: how a plan entry turns what was found into its value (_SKIP: a slot read for the caller)
-_AS_IS, _LOCATED, _OWN_WAY, _SKIP = 0, 1, 2, 3
+_AS_IS, _LOCATED, _OWN_WAY, _SKIP = AS_IS, LOCATED, OWN_WAY, SKIP
 _NO_FIELD = None
 #: the child holding libvirt's device alias (``<alias name=...>``)
 ALIAS_TAG = "alias"
@@ -69,9 +72,19 @@ class ReadPlan:
     """The compiled reading of one view class, for ``to_spec`` (``mode="spec"``: fields
     with a spec key other than ``device``) or ``to_dict`` (``mode="dict"``: every field)."""
 
-    __slots__ = ("alias_index", "always", "device_field", "device_index", "entries", "fields", "root")
+    __slots__ = (
+        "alias_index",
+        "always",
+        "device_field",
+        "device_index",
+        "entries",
+        "fields",
+        "reader",
+        "root",
+        "title",
+    )
 
-    def __init__(self, fields: Mapping[str, _Base], mode: str) -> None:
+    def __init__(self, fields: Mapping[str, _Base], mode: str, title: str = "?") -> None:
         self.fields = fields
         self.root = _Node()
         #: per field, in declaration order: (field, key or key parts, how read, None said?)
@@ -107,6 +120,10 @@ class ReadPlan:
             # the alias's name, for the deviceId: read in the same pass
             self.alias_index = self._place(((ALIAS_TAG,), ATTR, "name"), self._reserve())
         self.always = frozenset(always)
+        self.title = f"{title} {mode}"
+        #: the plan as one function (devframe.core.specgen); its Python source is
+        #: :attr:`source`, made again when asked (not kept: some hundred KiB for all kinds)
+        self.reader = compile_reader(self, self.title)[0]
 
     def _reserve(self) -> int:
         """A found-slot beyond the field entries (never written out by :meth:`fill`)."""
@@ -127,75 +144,24 @@ class ReadPlan:
             node.elements.append(index)
         return index
 
-    def device_value(self, view: ElementView, found: dict[int, Any]) -> Any:
-        """The ``device`` field's spec value (None: none, or no such field)."""
-        field = self.device_field
-        if field is None:
-            return None
-        if self.device_index < 0:
-            return field.spec_value(view)
-        return field.spec_from_located(view, found.get(self.device_index))
-
-    def collect(self, element: etree._Element) -> dict[int, Any]:
-        """What each located field finds in ``element``: raw text, or the element itself."""
-        found: dict[int, Any] = {}
-        _walk(self.root, element, found)
-        return found
-
-    def fill(self, view: ElementView, out: dict[str, Any], found: dict[int, Any] | None = None) -> None:
+    def read(self, view: ElementView, out: dict[str, Any], want_device: bool = False) -> Any:
         """Put every field's value into ``out`` under its key, in declaration order:
         fields whose value is None are left out, except those that must say None
-        (a ``to_spec`` field with a default, absent from the element). ``found``: what
-        :meth:`collect` found, when the caller collected already."""
-        if found is None:
-            found = self.collect(view.element)
-        entries = self.entries
-        for index in sorted(found.keys() | self.always) if self.always else sorted(found):
-            field, key, how, says_none = entries[index]
-            if how == _SKIP:
-                continue
-            if how == _AS_IS:
-                value = found.get(index)
-            elif how == _LOCATED:
-                value = field.spec_from_located(view, found.get(index))
-            else:
-                value = field.spec_value(view)
-            if value is None and not says_none:
-                continue
-            if type(key) is str:
-                out[key] = value
-            else:
-                target = out
-                for part in key[:-1]:
-                    target = target.setdefault(part, {})
-                target[key[-1]] = value
+        (a ``to_spec`` field with a default, absent from the element). ``want_device``
+        (a "spec" plan): set ``out["device"]`` from the ``device`` field first (its
+        value as a str, else the view's dev_type). Returns the alias's name ("spec"
+        plans; None without one)."""
+        return self.reader(view, view.element, out, want_device)
 
+    @property
+    def source(self) -> str:
+        """The Python source of :attr:`reader` (for reading and debugging; tracebacks
+        name its lines as ``<devframe reader MODULE.CLASS MODE>``)."""
+        return compile_reader(self, self.title)[1]
 
-def _walk(node: _Node, element: etree._Element, found: dict[int, Any]) -> None:
-    for index in node.elements:
-        found[index] = element
-    attrs: dict[Any, list[int]] = node.attrs  # lxml types names as str | bytes
-    if attrs:
-        for name, value in element.items():
-            indexes = attrs.get(name)
-            if indexes is not None:
-                for index in indexes:
-                    found[index] = value
-    if node.texts:
-        text = element.text
-        # whitespace before child elements is indentation, not a value (as Field.raw reads it)
-        if text is not None and (not len(element) or text.strip()):
-            for index in node.texts:
-                found[index] = text
-    children = node.children
-    if children:
-        seen: set[str] = set()
-        for child in element:
-            tag = child.tag
-            below = children.get(tag)
-            if below is not None and tag not in seen:  # the first child of a tag, as a search finds it
-                seen.add(tag)
-                _walk(below, child, found)
+    def fill(self, view: ElementView, out: dict[str, Any]) -> None:
+        """:meth:`read` without the device and alias."""
+        self.reader(view, view.element, out, False)
 
 
 def plan_for(view_class: type[Any], mode: str) -> ReadPlan:
@@ -208,5 +174,5 @@ def plan_for(view_class: type[Any], mode: str) -> ReadPlan:
         type.__setattr__(view_class, "_read_plans", plans)
     plan = plans.get(mode)
     if plan is None or plan.fields is not view_class.fields:
-        plan = plans[mode] = ReadPlan(view_class.fields, mode)
+        plan = plans[mode] = ReadPlan(view_class.fields, mode, f"{view_class.__module__}.{view_class.__qualname__}")
     return plan

@@ -1,0 +1,241 @@
+"""Compiled readers: a :class:`~devframe.core.specread.ReadPlan` as Python source (issue 16).
+
+A plan says, once per view class, where each field reads. Walking that description for
+every device cost more than the reading itself (a dict of found values, a call per
+field, a sort), so the plan is turned into one function per class, generated as source
+and compiled once: attributes read with ``element.get``, the first child of each tag
+taken in one pass over the children, values kept in locals, then converted and stored
+in declaration order (so the first bad value reported is the one a field-by-field read
+reports).
+
+Conversions stay declared once, in :mod:`devframe.core.fields`: a field offers a
+shortcut (:meth:`~devframe.core.fields._Base.inline_read`) for the text it commonly finds
+(decimal digits of an int kind, the words of a bool kind, presence of a flag), and any
+other text goes to the field's own ``spec_from_located``, which converts or raises
+exactly as before. Fields reading their own way are asked for ``spec_value``.
+
+Safety: no text of a document ever becomes code. The source holds local names made
+here (``v3``, ``c1``, ``f7``), literals of the class's declarations (tags, attribute
+names, spec keys, bounds) written with ``repr`` after checking their type, and nothing
+else; the field objects are passed in as globals. The source is kept on the plan
+(``plan.source``) for reading and debugging, compiled under a file name naming the
+class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["AS_IS", "LOCATED", "OWN_WAY", "SKIP", "Reader", "compile_reader"]
+
+#: how a plan entry turns what was found into its value (devframe.core.specread): as
+#: found, through the field's spec_from_located, read its own way, or a slot for the caller
+AS_IS, LOCATED, OWN_WAY, SKIP = 0, 1, 2, 3
+
+#: an int's digits are taken by ``int()`` only below this length (far under the limit of
+#: devframe.core.limits): longer text goes to the kind
+_SHORT_DIGITS = 19
+
+
+#: the reader's signature: (view, element, out, want_device) -> the alias's name (spec plans)
+Reader = Callable[[Any, Any, dict[str, Any], bool], Any]
+
+
+def _literal(value: object) -> str:
+    """A declaration's name or number as a Python literal (only str, int, None)."""
+    if value is None or type(value) in (str, int):
+        return repr(value)
+    raise TypeError(f"a compiled reader takes str, int or None literals, got {type(value).__name__}")
+
+
+class _Source:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {}
+        self._counter = 0
+
+    def emit(self, depth: int, line: str) -> None:
+        self.lines.append("    " * depth + line)
+
+    def fresh(self, prefix: str) -> str:
+        self._counter += 1
+        return f"{prefix}{self._counter}"
+
+    def constant(self, prefix: str, value: Any) -> str:
+        name = self.fresh(prefix)
+        self.names[name] = value
+        return name
+
+
+def _collect(src: _Source, node: Any, element: str, depth: int) -> None:
+    """Code putting into ``v<index>`` what each field of ``node`` finds in ``element``."""
+    for index in node.elements:
+        src.emit(depth, f"v{index} = {element}")
+    # lxml answers a get() in about as many instructions as it takes to list an attribute
+    # that is there, so one get for one attribute, and the list (present ones only) for more.
+    attrs = node.attrs
+    if len(attrs) == 1:
+        getter = f"{element}.get"
+    elif attrs:
+        getter = src.fresh("a")
+        src.emit(depth, f"{getter} = dict({element}.items()).get")
+    for attr, indexes in attrs.items():
+        src.emit(depth, f"v{indexes[0]} = {getter}({_literal(attr)})")
+        for other in indexes[1:]:
+            src.emit(depth, f"v{other} = v{indexes[0]}")
+    if node.texts:
+        text = src.fresh("t")
+        src.emit(depth, f"{text} = {element}.text")
+        # whitespace before child elements is indentation, not a value (as Field.raw reads it)
+        src.emit(depth, f"if {text} is not None and (not len({element}) or {text}.strip()):")
+        for index in node.texts:
+            src.emit(depth + 1, f"v{index} = {text}")
+    if not node.children:
+        return
+    found = {tag: src.fresh("c") for tag in node.children}
+    inner = depth
+    if element != "element":
+        for name in found.values():
+            src.emit(depth, f"{name} = None")
+        src.emit(depth, f"if len({element}):")  # most nested elements have no children
+        inner = depth + 1
+    firsts = src.fresh("k")
+    # one pass (a search per tag costs more in lxml than a pass over every child);
+    # reversed, so that the first child of a tag is the one kept
+    src.emit(inner, f"{firsts} = {{child.tag: child for child in {element}[::-1]}}")
+    for tag, name in found.items():
+        src.emit(inner, f"{name} = {firsts}.get({_literal(tag)})")
+    for tag, below in node.children.items():
+        name = found[tag]
+        src.emit(depth, f"if {name} is not None:")
+        _collect(src, below, name, depth + 1)
+
+
+def _store(src: _Source, key: str | tuple[str, ...], value: str, depth: int, dicts: dict[tuple[str, ...], str]) -> None:
+    """Code storing ``value`` under ``key`` (parts: nested dicts, made on first use)."""
+    if isinstance(key, str):
+        src.emit(depth, f"out[{_literal(key)}] = {value}")
+        return
+    target = "out"
+    for end in range(1, len(key)):
+        prefix = key[:end]
+        name = dicts.get(prefix)
+        if name is None:
+            name = dicts[prefix] = src.fresh("d")
+        src.emit(depth, f"if {name} is None:")
+        src.emit(depth + 1, f"{name} = sub({target}, {_literal(key[end - 1])})")
+        target = name
+    src.emit(depth, f"{target}[{_literal(key[-1])}] = {value}")
+
+
+def _sub(target: dict[str, Any], key: str) -> dict[str, Any]:
+    """``target[key]``, a new dict there if it has none (dict.setdefault(key, {}) without
+    a new dict on every call): once per nested key and read."""
+    found: dict[str, Any] | None = target.get(key)
+    if found is None:
+        found = target[key] = {}
+    return found
+
+
+def _convert(src: _Source, field: Any, found: str, value: str, depth: int) -> None:
+    """Code setting ``value`` from ``found`` (not None) as ``field.spec_from_located`` would."""
+    own = src.constant("f", field)
+    inline = field.inline_read()
+    fallback = f"{value} = {own}.spec_from_located(view, {found})"
+    if inline is None or inline[0] not in ("int", "words"):
+        src.emit(depth, fallback)
+        return
+    kind, detail, to_spec = inline
+    then = [] if to_spec is None else [f"{value} = {src.constant('g', to_spec)}({value})"]
+    if kind == "int":
+        low, high = detail
+        guard = f"{found}.isascii() and {found}.isdigit() and len({found}) < {_SHORT_DIGITS}"
+        if low is None and high is None:
+            src.emit(depth, f"if {guard}:")
+            then.insert(0, f"{value} = int({found})")
+        else:
+            number = f"({value} := int({found}))"
+            low_text = "" if low is None else f"{_literal(low)} <= "
+            high_text = "" if high is None else f" <= {_literal(high)}"
+            src.emit(depth, f"if {guard} and {low_text}{number}{high_text}:")
+    else:
+        src.emit(depth, f"{value} = {src.constant('w', dict(detail))}.get({found})")
+        if not then:
+            src.emit(depth, f"if {value} is None:  # anything else: the field converts it, or says why not")
+            src.emit(depth + 1, fallback)
+            return
+        src.emit(depth, f"if {value} is not None:")
+    for line in then or ["pass"]:  # the guard has set the value
+        src.emit(depth + 1, line)
+    src.emit(depth, "else:  # anything else: the field converts it, or says why not")
+    src.emit(depth + 1, fallback)
+
+
+def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
+    """The reader of ``plan`` (a :class:`devframe.core.specread.ReadPlan`) and its source;
+    ``title`` names it in tracebacks."""
+    src = _Source()
+    src.emit(0, "def read(view, element, out, want_device):")
+    slots = len(plan.entries)
+    if slots:
+        src.emit(1, " = ".join(f"v{index}" for index in range(slots)) + " = None")
+    _collect(src, plan.root, "element", 1)
+    if plan.device_field is not None:
+        src.emit(1, "if want_device:")
+        device = src.constant("f", plan.device_field)
+        if plan.device_index < 0:
+            src.emit(2, f"x = {device}.spec_value(view)")
+        else:
+            src.emit(2, f"x = {device}.spec_from_located(view, v{plan.device_index})")
+        src.emit(2, "out['device'] = view.dev_type if x is None else str(x)")
+    else:
+        src.emit(1, "if want_device:")
+        src.emit(2, "out['device'] = view.dev_type")
+    dicts: dict[tuple[str, ...], str] = {}
+    lines_before = len(src.lines)
+    for index, (field, key, how, says_none) in enumerate(plan.entries):
+        if how == SKIP:
+            continue
+        found = f"v{index}"
+        depth = 1
+        if index not in plan.always:  # nothing found, nothing said (as ReadPlan.fill did)
+            src.emit(1, f"if {found} is not None:")
+            depth = 2
+        if how == OWN_WAY:
+            src.emit(depth, f"x = {src.constant('f', field)}.spec_value(view)")
+        elif how == AS_IS:
+            src.emit(depth, f"x = {found}")
+        elif depth == 2:
+            _convert(src, field, found, "x", depth)
+        else:
+            inline = field.inline_read()
+            if inline is not None and inline[0] == "present":
+                src.emit(depth, f"x = {found} is not None")
+            else:
+                src.emit(depth, f"if {found} is None:")
+                src.emit(depth + 1, f"x = {src.constant('f', field)}.spec_from_located(view, None)")
+                src.emit(depth, "else:")
+                _convert(src, field, found, "x", depth + 1)
+        src.emit(depth, "if x is not None:")
+        _store(src, key, "x", depth + 1, dicts)
+        if says_none:
+            # None said where the field has a default; for this element, when the field
+            # decides per element (says_none_for)
+            said = getattr(field, "says_none_for", None)
+            if said is None:
+                src.emit(depth, "else:")
+            else:
+                src.emit(depth, f"elif {src.constant('f', field)}.says_none_for(view):")
+            _store(src, key, "None", depth + 1, dicts)
+    if dicts:
+        src.lines.insert(lines_before, "    " + " = ".join(dicts.values()) + " = None")
+    src.emit(1, f"return {'None' if plan.alias_index < 0 else f'v{plan.alias_index}'}")
+    source = "\n".join(src.lines) + "\n"
+    namespace: dict[str, Any] = dict(src.names)
+    namespace["sub"] = _sub
+    namespace["__builtins__"] = {"dict": dict, "int": int, "len": len, "str": str}
+    # our own source, made of literals and local names only (see the module doc)
+    exec(compile(source, f"<devframe reader {title}>", "exec"), namespace)
+    reader: Reader = namespace["read"]
+    return reader, source
