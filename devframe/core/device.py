@@ -16,10 +16,20 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from lxml import etree
 
-from devframe.core.devtype import Claim, MetadataSchema
+from devframe.core.devtype import Claim, MetadataSchema, SpecAlias
 from devframe.core.errors import DevframeError, FieldValueError, PluginError, SpecError, SpecValueError
-from devframe.core.fields import MAX_NAME_LENGTH, AddressField, ElementView, Field, has_path, pop_path, put_path
+from devframe.core.fields import (
+    MAX_NAME_LENGTH,
+    AddressField,
+    ElementView,
+    Field,
+    get_path,
+    has_path,
+    pop_path,
+    put_path,
+)
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, user_alias
+from devframe.core.log import REDACTED, is_secret_key
 from devframe.core.safexml import parse_xml
 
 if TYPE_CHECKING:
@@ -239,6 +249,11 @@ class Device(ElementView):
     metadata_keys: ClassVar[Mapping[str, type | None]] = {}
     #: ``metadata_keys`` as the metadata codec uses it (derived, never declared)
     metadata_schema: ClassVar[MetadataSchema] = MetadataSchema()
+    #: dev_spec keys an engine spells otherwise, each the canonical key it stands for (a
+    #: dotted str) or a :class:`SpecAlias` converting the value too. ``from_spec``
+    #: accepts both spellings (a spec giving both, with different values, is a
+    #: SpecError); ``to_spec`` writes the canonical key.
+    spec_aliases: ClassVar[Mapping[str, str | SpecAlias]] = {}
 
     alias: Field[str] = Field("alias@name", spec="alias", doc="libvirt alias (user aliases start with 'ua-')")
     address = AddressField()
@@ -555,6 +570,8 @@ class Device(ElementView):
         rest: dict[str, Any] = copy.deepcopy(dict(spec))
         device = cls(cls.new_element())
         rest.pop("type", None)
+        if cls.spec_aliases:
+            _apply_spec_aliases(device, rest)
         device_id = rest.pop("deviceId", None)
         for field in cls.fields.values():
             key = field.spec
@@ -658,6 +675,37 @@ class Device(ElementView):
             return "<" + " ".join(parts) + ">"
         except Exception:  # noqa: BLE001 - repr must never raise
             return f"<{type(self).__name__} (unprintable)>"
+
+
+def _apply_spec_aliases(device: Device, rest: dict[str, Any]) -> None:
+    """Move every aliased key of ``rest`` to its canonical key (see ``spec_aliases``)."""
+    for alias, target in type(device).spec_aliases.items():
+        if not has_path(rest, alias):
+            continue
+        value = pop_path(rest, alias)
+        key, convert = (target, None) if isinstance(target, str) else (target.key, target.convert)
+        if convert is not None and value is not None:
+            try:
+                value = convert(value)
+            except (ValueError, TypeError) as exc:
+                shown = REDACTED if is_secret_key(alias) else value
+                raise SpecValueError(
+                    device.describe(), alias, shown, f"{exc} (the engine's spelling of {key!r})"
+                ) from None
+        if value is None:
+            continue
+        if has_path(rest, key):
+            if get_path(rest, key) != value:
+                raise SpecError(
+                    f"{device.describe()}: dev_spec keys {alias!r} and {key!r} are one value, given twice and different"
+                )
+            continue
+        try:
+            put_path(rest, key, value)
+        except (AttributeError, TypeError):
+            raise SpecError(
+                f"{device.describe()}: dev_spec key {key!r} (for {alias!r}): a parent is not a dict"
+            ) from None
 
 
 def valid_identity(found: Any) -> bool:

@@ -36,6 +36,8 @@ SECRET_KEYS = frozenset(
         "secret",
         "auth",
         "usage",
+        "secrets",
+        "cookies",
         "key",
         "token",
         "iscsi_password",
@@ -66,14 +68,20 @@ _MAPPING_BARE = re.compile(rf"""(?i)(['"]{_NAME}['"]\s*:\s*)(?!['"*])([^,}}\]\s]
 _SECRET_ELEMENT = re.compile(r"(?i)<(?:[\w.-]+:)?secret\b[^>]*>")
 _ELEMENT_ATTR = re.compile(r"""(\s[\w:.-]+\s*=\s*)(['"])(.*?)\2""")
 _KEY_VALUE = re.compile(rf"(?i)(\b{_NAME}=)(?!['\"*])(\S+)")
+# An HTTP cookie's value is the text of libvirt's <cookie name='...'> element.
+_COOKIE_TEXT = re.compile(r"(?i)(<(?:[\w.-]+:)?cookie\b[^>]*>)([^<]+)")
+#: words whose presence makes text worth scanning for secrets
+_TEXT_WORDS = (*SECRET_SUFFIXES, "cookie")
 
 
 def redact_text(text: str) -> str:
     """``text`` with secret values replaced: XML attributes (``passwd='...'``), secret
-    keys in dict reprs and JSON, ``<secret>`` elements' attributes, ``passwd=...``."""
+    keys in dict reprs and JSON, ``<secret>`` elements' attributes, ``<cookie>``
+    elements' values, ``passwd=...``."""
     lowered = text.lower()
-    if not any(word in lowered for word in SECRET_SUFFIXES):
+    if not any(word in lowered for word in _TEXT_WORDS):
         return text  # the common case stays cheap
+    text = _COOKIE_TEXT.sub(rf"\1{REDACTED}", text)
     text = _SECRET_ELEMENT.sub(lambda m: _ELEMENT_ATTR.sub(rf"\1\2{REDACTED}\2", m.group(0)), text)
     text = _XML_ATTR.sub(rf"\1\2{REDACTED}\2", text)
     text = _MAPPING.sub(rf"\1\2{REDACTED}\2", text)
