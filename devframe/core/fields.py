@@ -2,7 +2,8 @@
 
 A field names a place in a device's XML element (``"target@dev"``: the ``dev``
 attribute of the direct child ``target``; ``"serial"``: the text of the direct child
-``serial``; ``"@type"``: an attribute of the device element itself), a :class:`Kind`
+``serial``; ``"@type"``: an attribute of the device element itself; ``"."``: the text
+of the element itself, for views of text elements), a :class:`Kind`
 that converts between the XML text and a Python value, and optionally the dev_spec key
 it maps to. Reading, writing, parsing and building all go through that one
 declaration, so they cannot drift apart.
@@ -211,8 +212,9 @@ def _split_path(path: str) -> tuple[tuple[str, ...], str | None]:
         elems, attr = path.split("@", 1)
     else:
         elems, attr = path, None
-    steps = tuple(s for s in elems.split("/") if s)
-    if attr is None and not steps:
+    # "." is the view's own element: Field(".") is its text.
+    steps = tuple(s for s in elems.split("/") if s and s != ".")
+    if attr is None and not steps and elems != ".":
         raise ValueError(f"field path {path!r} names neither an element nor an attribute")
     return steps, attr
 
