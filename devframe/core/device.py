@@ -514,10 +514,17 @@ class Device(ElementView):
         when a stored value does not fit its type.
         """
         spec: dict[str, Any] = {"type": self.spec_type or self.dev_type, "device": self.spec_device}
+        present: set[Any] | None = None  # tags of the element's children, read once
         for field in self.fields.values():
             if field.spec in (None, "device"):
                 continue
-            value = field.spec_value(self)
+            root = field.root
+            if root is not None:
+                if present is None:
+                    present = {child.tag for child in self.element}
+                value = field.spec_value(self) if root in present else field.absent
+            else:
+                value = field.spec_value(self)
             if value is None:
                 if isinstance(field, Field) and field.default is not None:
                     # Absent although the field has a default: say so (None), or the spec
@@ -577,13 +584,13 @@ class Device(ElementView):
             key = field.spec
             if key is None:
                 continue
-            # 'device' stays for read_spec, which may need the engine's word as given.
-            given = has_path(rest, key)
-            value = rest.get(key) if key == "device" else pop_path(rest, key)
-            if value is None and not given and isinstance(field, Field) and field.default is not None:
-                # Missing: the default. A key given as None asks for no value at all.
-                field.__set__(device, field.default)
+            if not has_path(rest, key):
+                if isinstance(field, Field) and field.default is not None:
+                    # Missing: the default. A key given as None asks for no value at all.
+                    field.__set__(device, field.default)
                 continue
+            # 'device' stays for read_spec, which may need the engine's word as given.
+            value = rest.get(key) if key == "device" else pop_path(rest, key)
             if value is None:
                 continue
             try:

@@ -270,9 +270,24 @@ class _Base:
     spec: str | None = None
     secret: bool = False
     doc: str = ""
+    #: the direct child of the element this field reads under, when the field can hold
+    #: nothing without it: ``Device.to_spec`` then gives ``absent`` without reading (a
+    #: disk has some 90 fields, most under children a given disk does not have)
+    root: str | None = None
+    #: the dev_spec value of the field when ``root`` is absent
+    absent: Any = None
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
+        self.root = self._root()
+
+    def _root(self) -> str | None:
+        """``root`` of this field (None: unknown, always read)."""
+        return None
+
+    def _stock(self, base: type, *methods: str) -> bool:
+        """True when this field reads as ``base`` does (no subclass changed how)."""
+        return all(getattr(type(self), method) is getattr(base, method) for method in methods)
 
     def shown(self, value: object) -> object:
         """``value`` as errors may quote it: a secret field's value is never quoted."""
@@ -369,6 +384,11 @@ class Field(_Base, Generic[T]):
         except (ValueError, TypeError) as exc:
             reason = self.reason(exc, self.kind.name)
             raise FieldValueError(view.describe(), self.name, self.shown(raw), reason) from None
+
+    def _root(self) -> str | None:
+        if self.steps and self._stock(Field, "raw", "__get__", "spec_value"):
+            return self.steps[0]
+        return None
 
     def raw(self, view: ElementView) -> str | None:
         """The XML text stored for this field, unconverted."""
@@ -474,6 +494,11 @@ class Field(_Base, Generic[T]):
 class Flag(_Base):
     """Presence of an empty child element (``<readonly/>``) as a bool."""
 
+    absent: Any = False
+
+    def _root(self) -> str | None:
+        return self.steps[0] if self.steps and self._stock(Flag, "__get__", "spec_value") else None
+
     def __init__(self, path: str, *, spec: str | None = None, doc: str = "") -> None:
         self.path = path
         self.steps, attr = _split_path(path)
@@ -551,6 +576,9 @@ class AddressField(_Base):
         self.steps, _ = _split_path(path)
         self.spec = spec
         self.doc = "guest address (type + attributes)"
+
+    def _root(self) -> str | None:
+        return self.steps[0] if self.steps and self._stock(AddressField, "__get__", "spec_value") else None
 
     def _element(self, view: ElementView) -> etree._Element | None:
         element: etree._Element | None = view.element
@@ -665,6 +693,9 @@ class Children(_Base, Generic[V]):
         self.secret = secret
         self.doc = doc
         self.path = path
+
+    def _root(self) -> str | None:
+        return (*self.container_steps, self.tag)[0] if self._stock(Children, "__get__", "spec_value") else None
 
     def _container(self, view: ElementView, create: bool) -> etree._Element | None:
         element = view.element
@@ -794,6 +825,9 @@ class Child(_Base, Generic[V]):
         self.secret = secret
         self.doc = doc
 
+    def _root(self) -> str | None:
+        return self.steps[0] if self._stock(Child, "__get__", "spec_value") else None
+
     @overload
     def __get__(self, view: None, owner: type) -> Child[V]: ...
     @overload
@@ -868,6 +902,9 @@ class Chain(_Base, Generic[V]):
         self.item = item
         self.spec = spec
         self.doc = doc
+
+    def _root(self) -> str | None:
+        return self.tag if self._stock(Chain, "__get__", "spec_value") else None
 
     def links(self, view: ElementView) -> list[etree._Element]:
         """The chain's elements, outermost first."""
@@ -1027,10 +1064,12 @@ class ElementView:
                 try:
                     field.apply_spec_value(self, value)
                 except FieldValueError as exc:
-                    if exc.field in (key, name):
+                    if exc.field == key:
                         raise
-                    # A value nested deeper: name the whole key path (``auth.secret.uuid``).
-                    raise FieldValueError(exc.device, f"{key}.{exc.field}", exc.value, exc.reason) from None
+                    # Named by the key it came in (not the field's name), and a value nested
+                    # deeper by its whole key path (``auth.secret.uuid``).
+                    where = key if exc.field == name else f"{key}.{exc.field}"
+                    raise FieldValueError(exc.device, where, exc.value, exc.reason) from None
 
 
 def put_path(target: dict[str, Any], dotted: str, value: Any) -> None:
@@ -1055,7 +1094,8 @@ def has_path(source: Mapping[str, Any], dotted: str) -> bool:
     """True when ``source`` holds the key ``'a.b'`` (even with the value None)."""
     current: Any = source
     for part in dotted.split("."):
-        if not isinstance(current, Mapping) or part not in current:
+        # type() first: from_spec asks this of every field, and an ABC check is slow
+        if not (type(current) is dict or isinstance(current, Mapping)) or part not in current:
             return False
         current = current[part]
     return True
