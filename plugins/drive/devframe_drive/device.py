@@ -131,11 +131,12 @@ leaseOffset}``; its last entry is the active volume, the disk's own ``path``. Th
 and lease stay in ``volumeChain``, in metadata: libvirt's XML has no place for them.
 A chain the engine sends closed (no further backing) ends with ``{}``.
 
-Metadata (the domain's ``<metadata>``, keyed ``devtype="disk" name=<target dev>``):
-``domainID``, ``poolID``, ``imageID``, ``volumeID``, ``volumeChain``, ``volumeInfo``,
-``GUID``, ``RBD``, ``managed``, ``leasePath``, ``leaseOffset`` (see :data:`METADATA`);
-and, by design, anything else a spec carries that no field maps (VDSM's
-``diskReplicate``, ``guestName``, ...).
+Metadata (the domain's ``<metadata>``, keyed ``devtype="disk" name=<target dev>``), by
+design: ``domainID``, ``poolID``, ``imageID``, ``volumeID``, ``volumeChain``,
+``volumeInfo``, ``GUID``, ``RBD``, ``managed``, ``leasePath``, ``leaseOffset``,
+``diskReplicate``, ``guestName`` (see :data:`METADATA`); ``shared`` when it has no XML
+form (``exclusive``) or was given in the engine's own word; and whatever else a spec
+carries that no field maps.
 """
 
 from __future__ import annotations
@@ -244,6 +245,9 @@ METADATA: Mapping[str, type | None] = {
     "managed": bool,
     "leasePath": str,
     "leaseOffset": int,
+    # VDSM's, kept for it: the target of a disk replication, the guest's name for the disk
+    "diskReplicate": dict,
+    "guestName": str,
 }
 
 # -- spec value conversions ------------------------------------------------------------------

@@ -551,3 +551,13 @@ def test_inspect_never_shows_a_cookie_or_a_secret_reference(tmp_path: Path, as_j
     assert result.exit_code == 0, result.output
     assert "sdd" in result.stdout or '"sdd"' in result.stdout
     assert MARK not in result.stdout + result.stderr and UUID_MARK not in result.stdout + result.stderr
+
+
+def test_vdsm_keys_that_are_metadata_by_design_stay_metadata(registry: devframe.Registry) -> None:
+    replicate = {"diskType": "file", "path": "/replica.img", "format": "raw"}
+    drive = rebuilt(registry, {"type": "disk", "path": "/i.img", "diskReplicate": replicate, "guestName": "/dev/vda"})
+    assert drive.metadata["diskReplicate"] == replicate and drive.metadata["guestName"] == "/dev/vda"
+    assert "replica" not in drive.to_xml()
+    spec = drive.to_spec()
+    assert (spec["diskReplicate"], spec["guestName"]) == (replicate, "/dev/vda")
+    assert registry.routes["disk"].metadata_schema.keys["diskReplicate"] is dict
