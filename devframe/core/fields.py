@@ -772,11 +772,12 @@ class Children(_Base, Generic[V]):
 
 
 def _element_at(view: ElementView, steps: tuple[str, ...]) -> etree._Element | None:
-    element: etree._Element | None = view.element
+    element = view.element
     for step in steps:
-        element = _find_child(element, step)
-        if element is None:
+        child = _find_child(element, step)
+        if child is None:
             return None
+        element = child
     return element
 
 

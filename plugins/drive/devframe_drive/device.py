@@ -710,17 +710,14 @@ class Drive(StorageFields, ChainFields, VirtioOptions, Bootable, AcpiIndex, Devi
                 raise SpecError(f"{self.describe()}: unknown spec key {where!r} (disk, source or driver)")
             if not isinstance(items, list):
                 raise SpecError(f"{self.describe()}: spec key {where!r} must be a list of XML strings")
-            if key == "disk":
-                container = self.element
-            else:
-                container = self.element.find(key)
-                if container is None and items:
-                    container = etree.Element(key)
-                    self.insert_child(self.element, container, at_root=True)
+            container = None if key == "disk" else next(self.element.iterchildren(key), None)
+            if key != "disk" and container is None and items:
+                container = etree.Element(key)
+                self.insert_child(self.element, container, at_root=True)
             for position, text in enumerate(items):
                 child = _parse_fragment(text, f"{where}[{position}]")
-                if key == "disk":
-                    self.insert_child(self.element, child, at_root=True)
+                if container is None:
+                    self.insert_child(self.element, child, at_root=True)  # a child of <disk>
                 else:
                     container.append(child)
 

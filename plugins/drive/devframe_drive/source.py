@@ -409,7 +409,7 @@ class SourceFields(StrictView):
         if prefix:
             top = cls.top_level_keys
             for klass in reversed(cls.__mro__[1:]):
-                if not issubclass(klass, SourceFields | ChainFields):
+                if not issubclass(klass, StrictView):  # the storage source views
                     continue
                 for name, field in vars(klass).items():
                     spec = getattr(field, "spec", None)

@@ -39,6 +39,14 @@ def parse(registry: devframe.Registry, xml: str) -> Drive:
     return device
 
 
+def at(xml: str | etree._Element, path: str) -> etree._Element:
+    """The element at ``path`` (it must be there)."""
+    root = etree.fromstring(xml) if isinstance(xml, str) else xml
+    found = root.find(path)
+    assert found is not None, f"no {path} in {etree.tostring(root)!r}"
+    return found
+
+
 def rebuilt(registry: devframe.Registry, spec: dict[str, Any]) -> Drive:
     device = registry.device_from_spec(spec)
     assert isinstance(device, Drive)
@@ -143,7 +151,7 @@ def test_three_deep_chain_edited_through_the_spec(registry: devframe.Registry) -
     xml = rebuilt(registry, spec).to_xml()
     expected = etree.fromstring(THREE_DEEP)
     expected.set("device", "disk")
-    expected.find("backingStore/backingStore/source").set("file", "/images/snap1-moved.qcow2")
+    at(expected, "backingStore/backingStore/source").set("file", "/images/snap1-moved.qcow2")
     assert canonical(xml) == canonical(expected)
     assert "/images/snap2.qcow2" in xml and "/dev/vg/base" in xml and '/images/snap1.qcow2"' not in xml
 
@@ -154,8 +162,8 @@ def test_chain_edited_on_the_object_changes_only_that_layer(registry: devframe.R
     middle = drive.backing_chain[1]
     middle.path = "/images/other.qcow2"
     middle.format = "raw"
-    expected.find("backingStore/backingStore/source").set("file", "/images/other.qcow2")
-    expected.find("backingStore/backingStore/format").set("type", "raw")
+    at(expected, "backingStore/backingStore/source").set("file", "/images/other.qcow2")
+    at(expected, "backingStore/backingStore/format").set("type", "raw")
     assert canonical(drive.to_xml()) == canonical(expected)
     # cutting the chain below the first layer keeps that layer as it was
     drive.backing_chain = [drive.backing_chain[0], {}]
@@ -360,13 +368,13 @@ def test_editing_a_nested_value_changes_only_it(
 def test_setting_a_child_replaces_it_in_place_and_none_removes_it(registry: devframe.Registry) -> None:
     drive = parse(registry, S.NETWORK_RBD)
     drive.auth = {"username": "u2", "secret": {"type": "ceph", "usage": "client.u2"}}
-    source = etree.fromstring(drive.to_xml()).find("source")
+    source = at(drive.to_xml(), "source")
     assert [child.tag for child in source] == ["host", "host", "snapshot", "config", "auth"]
-    assert source.find("auth/secret").get("usage") == "client.u2" and source.find("auth/secret").get("uuid") is None
+    assert at(source, "auth/secret").get("usage") == "client.u2" and at(source, "auth/secret").get("uuid") is None
     drive.auth = None
     assert etree.fromstring(drive.to_xml()).find("source/auth") is None
     drive.iotune = {"total_iops_sec": 500}
-    assert etree.fromstring(drive.to_xml()).find("iotune/total_iops_sec").text == "500"
+    assert at(drive.to_xml(), "iotune/total_iops_sec").text == "500"
 
 
 # -- the engine's spellings ---------------------------------------------------------------------
@@ -376,15 +384,15 @@ def test_engine_iotune(registry: devframe.Registry) -> None:
     drive = rebuilt(
         registry, {"type": "disk", "path": "/i.img", "iotune": {"total_bytes_sec": 1000, "read_iops_sec": "7"}}
     )
-    iotune = etree.fromstring(drive.to_xml()).find("iotune")
-    assert (iotune.find("total_bytes_sec").text, iotune.find("read_iops_sec").text) == ("1000", "7")
+    iotune = at(drive.to_xml(), "iotune")
+    assert (at(iotune, "total_bytes_sec").text, at(iotune, "read_iops_sec").text) == ("1000", "7")
     spec = drive.to_spec()
     assert "iotune" not in spec and spec["specParams"]["ioTune"] == {"total_bytes_sec": 1000, "read_iops_sec": 7}
 
 
 def test_engine_discard_no_unref(registry: devframe.Registry) -> None:
     drive = rebuilt(registry, {"type": "disk", "path": "/i.qcow2", "format": "cow", "discard_no_unref": True})
-    assert etree.fromstring(drive.to_xml()).find("driver").get("discard_no_unref") == "on"
+    assert at(drive.to_xml(), "driver").get("discard_no_unref") == "on"
     spec = drive.to_spec()
     assert "discard_no_unref" not in spec and spec["specParams"]["discardNoUnref"] is True
 
@@ -411,9 +419,9 @@ def test_engine_auth(registry: devframe.Registry) -> None:
         "auth": {"username": "cinder", "type": "ceph", "uuid": uuid},
     }
     drive = rebuilt(registry, spec)
-    auth = etree.fromstring(drive.to_xml()).find("auth")
-    assert auth is not None and auth.get("username") == "cinder"
-    assert (auth.find("secret").get("type"), auth.find("secret").get("uuid")) == ("ceph", uuid)
+    auth = at(drive.to_xml(), "auth")
+    assert auth.get("username") == "cinder"
+    assert (at(auth, "secret").get("type"), at(auth, "secret").get("uuid")) == ("ceph", uuid)
     out = drive.to_spec()
     assert "auth" not in out
     assert out["specParams"]["diskAuth"] == {"username": "cinder", "secret": {"type": "ceph", "uuid": uuid}}
@@ -421,8 +429,13 @@ def test_engine_auth(registry: devframe.Registry) -> None:
 
 
 def test_engine_and_canonical_spelling_together(registry: devframe.Registry) -> None:
-    same = {"type": "disk", "iotune": {"total_iops_sec": 5}, "specParams": {"ioTune": {"total_iops_sec": 5}}}
-    assert rebuilt(registry, same).iotune.total_iops_sec == 5  # type: ignore[union-attr]
+    same: dict[str, Any] = {
+        "type": "disk",
+        "iotune": {"total_iops_sec": 5},
+        "specParams": {"ioTune": {"total_iops_sec": 5}},
+    }
+    iotune = rebuilt(registry, same).iotune
+    assert iotune is not None and iotune.total_iops_sec == 5
     differ = copy.deepcopy(same)
     differ["specParams"]["ioTune"]["total_iops_sec"] = 6
     with pytest.raises(devframe.SpecError, match=r"'iotune' and 'specParams\.ioTune'"):
@@ -461,14 +474,14 @@ def test_libvirt_cow_survives_xml_spec_xml(registry: devframe.Registry) -> None:
     assert spec["specParams"]["backingChain"] == [
         {"diskType": "file", "libvirtFormat": "cow", "path": "/var/lib/libvirt/images/uml-base.cow"}
     ]
-    again = etree.fromstring(rebuilt(registry, spec).to_xml())
-    assert again.find("driver").get("type") == "cow"
-    assert again.find("backingStore/format").get("type") == "cow"
+    again = rebuilt(registry, spec).to_xml()
+    assert at(again, "driver").get("type") == "cow"
+    assert at(again, "backingStore/format").get("type") == "cow"
 
 
 def test_libvirt_cow_from_a_spec(registry: devframe.Registry) -> None:
     drive = rebuilt(registry, {"type": "disk", "path": "/uml.cow", "specParams": {"libvirtFormat": "cow"}})
-    assert etree.fromstring(drive.to_xml()).find("driver").get("type") == "cow"
+    assert at(drive.to_xml(), "driver").get("type") == "cow"
     agree = rebuilt(registry, {"type": "disk", "format": "cow", "specParams": {"libvirtFormat": "qcow2"}})
     assert agree.format == "qcow2"
     with pytest.raises(devframe.SpecError, match="libvirtFormat"):
