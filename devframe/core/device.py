@@ -514,15 +514,13 @@ class Device(ElementView):
         when a stored value does not fit its type.
         """
         spec: dict[str, Any] = {"type": self.spec_type or self.dev_type, "device": self.spec_device}
-        present: set[Any] | None = None  # tags of the element's children, read once
+        seen: dict[str, set[Any]] = {}  # child tags of the element (""), of its children
         for field in self.fields.values():
             if field.spec in (None, "device"):
                 continue
-            root = field.root
-            if root is not None:
-                if present is None:
-                    present = {child.tag for child in self.element}
-                value = field.spec_value(self) if root in present else field.absent
+            probe = field.probe
+            if probe and not _holds(self.element, probe, seen):
+                value = field.absent  # nothing to read: skip walking the path
             else:
                 value = field.spec_value(self)
             if value is None:
@@ -682,6 +680,23 @@ class Device(ElementView):
             return "<" + " ".join(parts) + ">"
         except Exception:  # noqa: BLE001 - repr must never raise
             return f"<{type(self).__name__} (unprintable)>"
+
+
+def _holds(element: etree._Element, probe: tuple[str, ...], seen: dict[str, set[Any]]) -> bool:
+    """True when ``element`` has the child ``probe[0]`` (and it the child ``probe[1]``);
+    ``seen`` keeps the tags read, for the next field."""
+    tags = seen.get("")
+    if tags is None:
+        tags = seen[""] = {child.tag for child in element}
+    first = probe[0]
+    if first not in tags:
+        return False
+    if len(probe) == 1:
+        return True
+    below = seen.get(first)
+    if below is None:
+        below = seen[first] = {child.tag for child in next(element.iterchildren(first))}
+    return probe[1] in below
 
 
 def _apply_spec_aliases(device: Device, rest: dict[str, Any]) -> None:

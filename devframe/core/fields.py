@@ -270,20 +270,21 @@ class _Base:
     spec: str | None = None
     secret: bool = False
     doc: str = ""
-    #: the direct child of the element this field reads under, when the field can hold
-    #: nothing without it: ``Device.to_spec`` then gives ``absent`` without reading (a
-    #: disk has some 90 fields, most under children a given disk does not have)
-    root: str | None = None
-    #: the dev_spec value of the field when ``root`` is absent
+    #: the first elements (one or two steps down) this field reads under, when it can
+    #: hold nothing without them: ``Device.to_spec`` then gives ``absent`` without
+    #: reading (a disk has some 90 fields, most under children a given disk lacks)
+    probe: tuple[str, ...] = ()
+    #: the dev_spec value of the field when an element of ``probe`` is absent
     absent: Any = None
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
-        self.root = self._root()
+        self.probe = self._steps()[:2]
 
-    def _root(self) -> str | None:
-        """``root`` of this field (None: unknown, always read)."""
-        return None
+    def _steps(self) -> tuple[str, ...]:
+        """The element path this field reads under, when it reads as its stock class
+        does (``()``: unknown, always read)."""
+        return ()
 
     def _stock(self, base: type, *methods: str) -> bool:
         """True when this field reads as ``base`` does (no subclass changed how)."""
@@ -385,10 +386,8 @@ class Field(_Base, Generic[T]):
             reason = self.reason(exc, self.kind.name)
             raise FieldValueError(view.describe(), self.name, self.shown(raw), reason) from None
 
-    def _root(self) -> str | None:
-        if self.steps and self._stock(Field, "raw", "__get__", "spec_value"):
-            return self.steps[0]
-        return None
+    def _steps(self) -> tuple[str, ...]:
+        return self.steps if self._stock(Field, "raw", "__get__", "spec_value") else ()
 
     def raw(self, view: ElementView) -> str | None:
         """The XML text stored for this field, unconverted."""
@@ -496,8 +495,8 @@ class Flag(_Base):
 
     absent: Any = False
 
-    def _root(self) -> str | None:
-        return self.steps[0] if self.steps and self._stock(Flag, "__get__", "spec_value") else None
+    def _steps(self) -> tuple[str, ...]:
+        return self.steps if self._stock(Flag, "__get__", "spec_value") else ()
 
     def __init__(self, path: str, *, spec: str | None = None, doc: str = "") -> None:
         self.path = path
@@ -577,8 +576,8 @@ class AddressField(_Base):
         self.spec = spec
         self.doc = "guest address (type + attributes)"
 
-    def _root(self) -> str | None:
-        return self.steps[0] if self.steps and self._stock(AddressField, "__get__", "spec_value") else None
+    def _steps(self) -> tuple[str, ...]:
+        return self.steps if self._stock(AddressField, "__get__", "spec_value") else ()
 
     def _element(self, view: ElementView) -> etree._Element | None:
         element: etree._Element | None = view.element
@@ -694,8 +693,8 @@ class Children(_Base, Generic[V]):
         self.doc = doc
         self.path = path
 
-    def _root(self) -> str | None:
-        return (*self.container_steps, self.tag)[0] if self._stock(Children, "__get__", "spec_value") else None
+    def _steps(self) -> tuple[str, ...]:
+        return (*self.container_steps, self.tag) if self._stock(Children, "__get__", "spec_value") else ()
 
     def _container(self, view: ElementView, create: bool) -> etree._Element | None:
         element = view.element
@@ -826,8 +825,8 @@ class Child(_Base, Generic[V]):
         self.secret = secret
         self.doc = doc
 
-    def _root(self) -> str | None:
-        return self.steps[0] if self._stock(Child, "__get__", "spec_value") else None
+    def _steps(self) -> tuple[str, ...]:
+        return self.steps if self._stock(Child, "__get__", "spec_value") else ()
 
     @overload
     def __get__(self, view: None, owner: type) -> Child[V]: ...
@@ -904,8 +903,8 @@ class Chain(_Base, Generic[V]):
         self.spec = spec
         self.doc = doc
 
-    def _root(self) -> str | None:
-        return self.tag if self._stock(Chain, "__get__", "spec_value") else None
+    def _steps(self) -> tuple[str, ...]:
+        return (self.tag,) if self._stock(Chain, "__get__", "spec_value") else ()
 
     def links(self, view: ElementView) -> list[etree._Element]:
         """The chain's elements, outermost first."""
