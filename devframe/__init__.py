@@ -24,7 +24,7 @@ from devframe.core.chardev import (
 from devframe.core.common import AcpiIndex, Bootable, VirtioOptions
 from devframe.core.compat import DeviceType
 from devframe.core.device import Device, DeviceMetadata, UnknownDevice
-from devframe.core.devtype import Claim, MetadataSchema
+from devframe.core.devtype import Claim, MetadataSchema, SpecAlias
 from devframe.core.domain import (
     DeviceList,
     DevMap,
@@ -62,6 +62,8 @@ from devframe.core.fields import (
     UUID,
     YES_NO,
     AddressField,
+    Chain,
+    Child,
     Children,
     Choice,
     ElementView,
@@ -119,8 +121,10 @@ __all__ = [
     "AcpiIndex",
     "AddressField",
     "Bootable",
+    "Chain",
     "CharSource",
     "CharSourceElement",
+    "Child",
     "Children",
     "Choice",
     "Claim",
@@ -156,6 +160,7 @@ __all__ = [
     "Registry",
     "Resolvers",
     "SourceSeclabel",
+    "SpecAlias",
     "SpecError",
     "SpecValueError",
     "TextList",
