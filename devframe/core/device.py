@@ -504,7 +504,7 @@ class Device(ElementView):
                 continue
             value = field.spec_value(self)
             if value is None:
-                if isinstance(field, Field) and field.default is not None:
+                if isinstance(field, Field) and field.default_for(self) is not None:
                     # Absent although the field has a default: say so (None), or the spec
                     # would rebuild the element with the default it never had.
                     put_path(spec, field.spec, None)
@@ -563,9 +563,10 @@ class Device(ElementView):
             # 'device' stays for read_spec, which may need the engine's word as given.
             given = has_path(rest, key)
             value = rest.get(key) if key == "device" else pop_path(rest, key)
-            if value is None and not given and isinstance(field, Field) and field.default is not None:
+            default = field.default_for(device) if value is None and not given and isinstance(field, Field) else None
+            if default is not None and isinstance(field, Field):
                 # Missing: the default. A key given as None asks for no value at all.
-                field.__set__(device, field.default)
+                field.__set__(device, default)
                 continue
             if value is None:
                 continue

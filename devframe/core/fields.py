@@ -34,6 +34,7 @@ __all__ = [
     "Children",
     "Choice",
     "ElementView",
+    "EmptyElements",
     "Field",
     "Flag",
     "IntRange",
@@ -300,7 +301,9 @@ class Field(_Base, Generic[T]):
     attribute of the device element itself. ``spec`` is the dev_spec key
     (``"specParams.vram"`` nests). ``secret`` keeps the value out of ``repr``, logs and
     ``inspect``. ``default`` is what ``device_from_spec`` writes when a spec leaves the
-    field out (libvirt's default, where the schema requires a value).
+    field out (libvirt's default, where the schema requires a value); ``default_if``
+    limits it to the devices it accepts (a default that only one type of a kind needs),
+    asked after the fields declared before this one are set.
     """
 
     @overload
@@ -310,6 +313,7 @@ class Field(_Base, Generic[T]):
         *,
         spec: str | None = None,
         default: str | None = None,
+        default_if: Callable[[Any], bool] | None = None,
         secret: bool = False,
         doc: str = "",
         to_spec: Callable[[str], Any] | None = None,
@@ -323,6 +327,7 @@ class Field(_Base, Generic[T]):
         *,
         spec: str | None = None,
         default: T | None = None,
+        default_if: Callable[[Any], bool] | None = None,
         secret: bool = False,
         doc: str = "",
         to_spec: Callable[[T], Any] | None = None,
@@ -335,6 +340,7 @@ class Field(_Base, Generic[T]):
         *,
         spec: str | None = None,
         default: T | None = None,
+        default_if: Callable[[Any], bool] | None = None,
         secret: bool = False,
         doc: str = "",
         to_spec: Callable[[T], Any] | None = None,
@@ -345,6 +351,7 @@ class Field(_Base, Generic[T]):
         self.kind = kind
         self.spec = spec
         self.default = default
+        self.default_if = default_if
         self.secret = secret
         self.doc = doc
         self._to_spec = to_spec
@@ -365,6 +372,12 @@ class Field(_Base, Generic[T]):
         except (ValueError, TypeError) as exc:
             reason = self.reason(exc, self.kind.name)
             raise FieldValueError(view.describe(), self.name, self.shown(raw), reason) from None
+
+    def default_for(self, view: ElementView) -> T | None:
+        """The default a spec without this field's key gives ``view`` (None: none)."""
+        if self.default is None or (self.default_if is not None and not self.default_if(view)):
+            return None
+        return self.default
 
     def raw(self, view: ElementView) -> str | None:
         """The XML text stored for this field, unconverted."""
@@ -524,6 +537,85 @@ class Flag(_Base):
                 view.describe(), self.spec or self.name, value, "expected a bool (or yes/no, true/false, on/off)"
             )
         self.__set__(view, flag)
+
+
+class EmptyElements(_Base):
+    """Which of the named child elements stand empty (``<bandwidth/>``, ``<virtualport/>``).
+
+    An empty element carries no value for any field, yet libvirt's schema allows it and
+    it can mean something (a NIC's ``<bandwidth/>``: QoS managed, no limit set). The
+    value is the list of the named paths whose element is present with no attribute,
+    child or text, in declaration order (None when there is none): a dev_spec rebuilds
+    them. An element holding anything is left to the fields modeling its content, which
+    create it again. Setting a list creates the listed elements that are absent and
+    removes the empty ones it does not list; an element with content is never removed.
+    """
+
+    def __init__(self, *paths: str, spec: str | None = None, doc: str = "") -> None:
+        steps = []
+        for path in paths:
+            elems, attr = _split_path(path)
+            if attr is not None:
+                raise ValueError(f"EmptyElements takes element paths, got {path!r}")
+            steps.append(elems)
+        self.paths = paths
+        self._steps = dict(zip(paths, steps, strict=True))
+        self.spec = spec
+        self.doc = doc or "child elements present and empty"
+
+    def _find(self, view: ElementView, steps: tuple[str, ...]) -> etree._Element | None:
+        element: etree._Element = view.element
+        for step in steps:
+            child = _find_child(element, step)
+            if child is None:
+                return None
+            element = child
+        return element
+
+    @overload
+    def __get__(self, view: None, owner: type) -> EmptyElements: ...
+    @overload
+    def __get__(self, view: ElementView, owner: type) -> list[str]: ...
+    def __get__(self, view: ElementView | None, owner: type) -> EmptyElements | list[str]:
+        if view is None:
+            return self
+        found = []
+        for path, steps in self._steps.items():
+            element = self._find(view, steps)
+            if element is not None and _is_empty(element):
+                found.append(path)
+        return found
+
+    def __set__(self, view: ElementView, value: Iterable[str] | None) -> None:
+        wanted = [] if value is None else list(value)
+        unknown = [path for path in wanted if path not in self._steps]
+        if unknown:
+            reason = "not one of " + ", ".join(self.paths)
+            raise FieldValueError(view.describe(), self.spec or self.name, unknown, reason)
+        view.touch()
+        # Deepest first: removing an empty <inbound/> may leave its <bandwidth> empty too.
+        for path, steps in sorted(self._steps.items(), key=lambda item: -len(item[1])):
+            element = self._find(view, steps)
+            if path in wanted and element is None:
+                parent = view.element
+                for depth, step in enumerate(steps):
+                    child = _find_child(parent, step)
+                    if child is None:
+                        child = etree.Element(step)
+                        view.insert_child(parent, child, at_root=depth == 0)
+                    parent = child
+            elif path not in wanted and element is not None and _is_empty(element):
+                _remove_keeping_tail(element)
+
+    def spec_value(self, view: ElementView) -> Any:
+        return self.__get__(view, type(view)) or None
+
+    def apply_spec_value(self, view: ElementView, value: Any) -> None:
+        if value is None:
+            return
+        if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
+            raise FieldValueError(view.describe(), self.spec or self.name, value, "expected a list of element paths")
+        self.__set__(view, value)
 
 
 #: the words a dev_spec may use for a flag's bool
