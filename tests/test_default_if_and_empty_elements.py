@@ -4,6 +4,8 @@ stand empty, as a list in the dev_spec."""
 
 from __future__ import annotations
 
+import copy
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import pytest
@@ -21,6 +23,7 @@ from devframe import (
     hookimpl,
     parse_domain,
 )
+from devframe.core.fields import has_path, pop_path, take_path
 
 
 def _is_socket(view: ElementView) -> bool:
@@ -115,3 +118,25 @@ def test_a_path_not_declared_is_refused_naming_the_key() -> None:
 def test_empty_elements_take_element_paths_only() -> None:
     with pytest.raises(ValueError, match="element paths"):
         EmptyElements("source@mode")
+
+
+@pytest.mark.parametrize(
+    ("source", "key"),
+    [
+        ({"a": 1}, "a"),
+        ({"a": None}, "a"),
+        ({"b": 1}, "a"),
+        ({"sp": {"x": {"y": 1, "z": 2}}}, "sp.x.y"),
+        ({"sp": {"x": {"y": 1}}}, "sp.x.y"),  # parents left empty go
+        ({"sp": {"x": {}}}, "sp.x.y"),  # as pop_path: an empty parent goes even with nothing taken
+        ({"sp": {"x": None}}, "sp.x.y"),
+        ({"sp": "text"}, "sp.x"),
+        ({"sp": MappingProxyType({"x": 1})}, "sp.x"),  # read-only: found, not taken
+    ],
+)
+def test_take_path_is_has_path_then_pop_path(source: dict[str, Any], key: str) -> None:
+    read_only = any(isinstance(value, MappingProxyType) for value in source.values())
+    expected_source = dict(source) if read_only else copy.deepcopy(source)
+    expected = (has_path(expected_source, key), pop_path(expected_source, key))
+    assert take_path(source, key) == expected
+    assert source == expected_source

@@ -18,7 +18,7 @@ from lxml import etree
 
 from devframe.core.devtype import Claim, MetadataSchema
 from devframe.core.errors import DevframeError, FieldValueError, PluginError, SpecError, SpecValueError
-from devframe.core.fields import MAX_NAME_LENGTH, AddressField, ElementView, Field, has_path, pop_path, put_path
+from devframe.core.fields import MAX_NAME_LENGTH, AddressField, ElementView, Field, put_path, take_path
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, user_alias
 from devframe.core.safexml import parse_xml
 
@@ -504,7 +504,7 @@ class Device(ElementView):
                 continue
             value = field.spec_value(self)
             if value is None:
-                if isinstance(field, Field) and field.default_for(self) is not None:
+                if isinstance(field, Field) and field.default is not None and field.default_for(self) is not None:
                     # Absent although the field has a default: say so (None), or the spec
                     # would rebuild the element with the default it never had.
                     put_path(spec, field.spec, None)
@@ -561,9 +561,13 @@ class Device(ElementView):
             if key is None:
                 continue
             # 'device' stays for read_spec, which may need the engine's word as given.
-            given = has_path(rest, key)
-            value = rest.get(key) if key == "device" else pop_path(rest, key)
-            default = field.default_for(device) if value is None and not given and isinstance(field, Field) else None
+            if key == "device":
+                given, value = key in rest, rest.get(key)
+            else:
+                given, value = take_path(rest, key)
+            default = None
+            if value is None and not given and isinstance(field, Field) and field.default is not None:
+                default = field.default_for(device)
             if default is not None and isinstance(field, Field):
                 # Missing: the default. A key given as None asks for no value at all.
                 field.__set__(device, default)

@@ -381,12 +381,13 @@ class Field(_Base, Generic[T]):
 
     def raw(self, view: ElementView) -> str | None:
         """The XML text stored for this field, unconverted."""
-        element: etree._Element | None = view.element
+        element: etree._Element = view.element
         for step in self.steps:
-            element = _find_child(element, step)
-            if element is None:
+            # _find_child inlined: to_spec reads every field of every device, most absent.
+            child = next(element.iterchildren(step), None)
+            if child is None:
                 return None
-        assert element is not None
+            element = child
         if self.attr is not None:
             return element.get(self.attr)  # type: ignore[no-any-return]
         text: str | None = element.text
@@ -560,6 +561,7 @@ class EmptyElements(_Base):
             steps.append(elems)
         self.paths = paths
         self._steps = dict(zip(paths, steps, strict=True))
+        self._roots = frozenset(elems[0] for elems in steps)
         self.spec = spec
         self.doc = doc or "child elements present and empty"
 
@@ -579,9 +581,22 @@ class EmptyElements(_Base):
     def __get__(self, view: ElementView | None, owner: type) -> EmptyElements | list[str]:
         if view is None:
             return self
-        found = []
+        # One pass over the direct children: most devices hold few of the named roots,
+        # and to_spec asks every device.
+        roots: dict[str, etree._Element] = {}
+        for child in view.element:
+            tag = child.tag
+            if tag in self._roots and tag not in roots:
+                roots[tag] = child
+        found: list[str] = []
+        if not roots:
+            return found
         for path, steps in self._steps.items():
-            element = self._find(view, steps)
+            element: etree._Element | None = roots.get(steps[0])
+            for step in steps[1:]:
+                if element is None:
+                    break
+                element = _find_child(element, step)
             if element is not None and _is_empty(element):
                 found.append(path)
         return found
@@ -939,6 +954,30 @@ def has_path(source: Mapping[str, Any], dotted: str) -> bool:
             return False
         current = current[part]
     return True
+
+
+def take_path(source: dict[str, Any], dotted: str) -> tuple[bool, Any]:
+    """``(has_path(source, dotted), pop_path(source, dotted))`` in one walk: from_spec
+    asks it of every field of every device."""
+    if "." not in dotted:
+        if dotted in source:
+            return True, source.pop(dotted)
+        return False, None
+    parts = dotted.split(".")
+    chain = [source]
+    for part in parts[:-1]:
+        nxt = chain[-1].get(part)
+        if not isinstance(nxt, dict):
+            return isinstance(nxt, Mapping) and has_path(nxt, ".".join(parts[len(chain) :])), None
+        chain.append(nxt)
+    found = parts[-1] in chain[-1]
+    value = chain[-1].pop(parts[-1], None)
+    for depth in range(len(parts) - 1, 0, -1):  # as pop_path: parents left empty go
+        if not chain[depth]:
+            chain[depth - 1].pop(parts[depth - 1], None)
+        else:
+            break
+    return found, value
 
 
 def pop_path(source: dict[str, Any], dotted: str) -> Any:
