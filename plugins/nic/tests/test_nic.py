@@ -600,6 +600,18 @@ def test_malformed_mac_in_xml_is_kept_and_reported(registry: Registry) -> None:
         ({"mtu": "jumbo"}, "mtu"),
         ({"filterParameters": "IP=1"}, "filterParameters"),
         ({"device": "network", "network": "a", "specParams": {"sourceNetwork": "b"}}, "sourceNetwork"),
+        # libvirt's schema ranges: a spec cannot build XML the schema refuses
+        ({"specParams": {"vlan": [{"id": 4096}]}}, "specParams.vlan.id"),
+        ({"mtu": 65536}, "mtu"),
+        ({"specParams": {"driver": {"queues": 0}}}, "specParams.driver.queues"),
+        ({"device": "udp", "specParams": {"sourcePort": 70000}}, "sourcePort"),
+        ({"specParams": {"inbound": {"average": 0}}}, "specParams.inbound.average"),
+        ({"specParams": {"macCurrentAddress": "01:00:5e:00:00:01"}}, "macCurrentAddress"),
+        ({"specParams": {"virtualport": {"parameters": {"typeid": 2**24}}}}, "typeid"),
+        ({"specParams": {"virtualport": {"parameters": {"instanceid": "not-a-uuid"}}}}, "instanceid"),
+        ({"nicModel": "virtio net"}, "nicModel"),
+        ({"specParams": {"portForwards": [{"proto": "tcp", "ranges": [{"start": 70000}]}]}}, "start"),
+        ({"specParams": {"reconnect": {"delay": -1}}}, "reconnect.delay"),
     ],
 )
 def test_bad_spec_values_name_the_key(registry: Registry, spec: dict[str, Any], key: str) -> None:
