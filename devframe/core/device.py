@@ -18,7 +18,16 @@ from lxml import etree
 
 from devframe.core.devtype import Claim, MetadataSchema
 from devframe.core.errors import DevframeError, FieldValueError, PluginError, SpecError, SpecValueError
-from devframe.core.fields import MAX_NAME_LENGTH, AddressField, ElementView, Field, put_path, take_path
+from devframe.core.fields import (
+    MAX_NAME_LENGTH,
+    AddressField,
+    Children,
+    ElementView,
+    Field,
+    _Base,
+    put_path,
+    take_path,
+)
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, user_alias
 from devframe.core.safexml import parse_xml
 
@@ -243,8 +252,13 @@ class Device(ElementView):
     alias: Field[str] = Field("alias@name", spec="alias", doc="libvirt alias (user aliases start with 'ua-')")
     address = AddressField()
 
+    #: (field, its dev_spec key, its first path step or None) of every field with a key
+    #: but ``device``, in declaration order: what ``to_spec`` walks (derived, never declared)
+    _spec_plan: ClassVar[tuple[tuple[_Base, str, str | None], ...]] = ()
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls._spec_plan = _spec_plan(cls)
         keys = cls.__dict__.get("metadata_keys")
         if keys is not None and not isinstance(keys, Mapping):
             cls.metadata_keys = dict.fromkeys(keys)  # a plain tuple of names: any type
@@ -499,17 +513,18 @@ class Device(ElementView):
         when a stored value does not fit its type.
         """
         spec: dict[str, Any] = {"type": self.spec_type or self.dev_type, "device": self.spec_device}
-        for field in self.fields.values():
-            if field.spec in (None, "device"):
-                continue
-            value = field.spec_value(self)
+        # The direct children's tags, once: a field whose path starts at an absent child
+        # has no value, and most of a kind's fields are absent from any one device.
+        present = {child.tag for child in self.element}
+        for field, key, root in self._spec_plan:
+            value = None if root is not None and root not in present else field.spec_value(self)
             if value is None:
                 if isinstance(field, Field) and field.default is not None and field.default_for(self) is not None:
                     # Absent although the field has a default: say so (None), or the spec
                     # would rebuild the element with the default it never had.
-                    put_path(spec, field.spec, None)
+                    put_path(spec, key, None)
                 continue
-            put_path(spec, field.spec, value)
+            put_path(spec, key, value)
         device_id = self.device_id
         if device_id is not None:
             spec["deviceId"] = device_id
@@ -665,6 +680,23 @@ class Device(ElementView):
             return f"<{type(self).__name__} (unprintable)>"
 
 
+def _spec_plan(cls: type[ElementView]) -> tuple[tuple[_Base, str, str | None], ...]:
+    plan = []
+    for field in cls.fields.values():
+        key = field.spec
+        if key is None or key == "device":
+            continue
+        # Only the core's own kinds are known to have no value without their first
+        # element; a subclass may compute one, so it is always asked.
+        root: str | None = None
+        if type(field) is Field or type(field) is AddressField:
+            root = field.steps[0] if field.steps else None
+        elif type(field) is Children:
+            root = (field.container_steps or (field.tag,))[0]
+        plan.append((field, key, root))
+    return tuple(plan)
+
+
 def valid_identity(found: Any) -> bool:
     """True for an identity: a mapping of str to str (an empty one counts as none)."""
     if not isinstance(found, Mapping):
@@ -742,3 +774,6 @@ class FailedDevice(UnknownDevice):
 
     def identity(self) -> Identity | None:
         return self._failed_identity
+
+
+Device._spec_plan = _spec_plan(Device)
