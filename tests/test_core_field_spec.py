@@ -1,6 +1,7 @@
-"""Two field features of the core: a default limited to the devices a predicate accepts
-(``Field(default_if=...)``) and :class:`devframe.EmptyElements`, the child elements that
-stand empty, as a list in the dev_spec."""
+"""Field features of the core's dev_spec conversion: a default limited to the devices a
+predicate accepts (``Field(default_if=...)``); :class:`devframe.EmptyElements`, the child
+elements that stand empty, as a list in the dev_spec; ``take_path`` (from_spec's one walk
+per key); and to_spec skipping core fields whose first element is absent."""
 
 from __future__ import annotations
 
@@ -140,3 +141,33 @@ def test_take_path_is_has_path_then_pop_path(source: dict[str, Any], key: str) -
     expected = (has_path(expected_source, key), pop_path(expected_source, key))
     assert take_path(source, key) == expected
     assert source == expected_source
+
+
+class _Computed(Field[str]):
+    """A field kind that has a value without its element (a plugin's own subclass)."""
+
+    def spec_value(self, view: ElementView) -> Any:
+        return self.raw(view) or "computed"
+
+
+class Socket(Device):
+    dev_type: ClassVar[str] = "socket"
+    tag: ClassVar[str] = "socket"
+
+    path = Field("source@path", spec="path")
+    computed = _Computed("target@name", spec="name")
+
+
+def test_to_spec_asks_subclassed_fields_even_without_their_element() -> None:
+    reg = create_registry(entry_points=False, plugins=[("sockets", _SocketPlugin())], strict=True)
+    bare = parse_domain("<domain><devices><socket/></devices></domain>", registry=reg).devices[0]
+    spec = bare.to_spec()
+    assert spec["name"] == "computed" and "path" not in spec  # the core Field: absent, skipped
+    held = parse_domain("<domain><devices><socket><source path='/p'/></socket></devices></domain>", registry=reg)
+    assert held.devices[0].to_spec()["path"] == "/p"
+
+
+class _SocketPlugin:
+    @hookimpl
+    def devframe_register_device_types(self, register: DeviceTypeRegister) -> None:
+        register(Socket)
