@@ -37,6 +37,7 @@ from devframe.core.fields import (
     pop_path,
     put_path,
     redact_fields,
+    take_path,
 )
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, user_alias
 from devframe.core.limits import DEVICE_DEPTH, ENTRY_DEPTH, MAX_DEPTH, value_problem
@@ -753,11 +754,16 @@ class Device(ElementView):
             if key is None:
                 continue
             # 'device' stays for read_spec, which may need the engine's word as given.
-            given = has_path(rest, key)
-            value = rest.get(key) if key == "device" else pop_path(rest, key)
+            if key == "device":
+                given, value = key in rest, rest.get(key)
+            else:
+                given, value = take_path(rest, key)
+            default = None
             if value is None and not given and isinstance(field, Field) and field.default is not None:
+                default = field.default_for(device)
+            if default is not None and isinstance(field, Field):
                 # Missing: the default. A key given as None asks for no value at all.
-                field.__set__(device, field.default)
+                field.__set__(device, default)
                 continue
             if value is None:
                 continue

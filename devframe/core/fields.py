@@ -61,6 +61,7 @@ __all__ = [
     "Children",
     "Choice",
     "ElementView",
+    "EmptyElements",
     "Field",
     "Flag",
     "IntRange",
@@ -444,8 +445,14 @@ class _Base:
         return False
 
     def says_none(self) -> bool:
-        """True when ``to_spec`` writes this field's key with None when it is absent."""
+        """True when ``to_spec`` may write this field's key with None when it is absent
+        (then :meth:`says_none_for` decides for each element)."""
         return False
+
+    def says_none_for(self, view: ElementView) -> bool:
+        """True when ``to_spec`` of ``view`` writes this field's key with None, the field
+        being absent from it."""
+        return self.says_none()
 
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         """Set the field from a dev_spec value."""
@@ -475,7 +482,9 @@ class Field(_Base, Generic[T]):
     (``<emulator>/usr/bin/qemu</emulator>``). ``spec`` is the dev_spec key
     (``"specParams.vram"`` nests). ``secret`` keeps the value out of ``repr``, logs and
     ``inspect``. ``default`` is what ``device_from_spec`` writes when a spec leaves the
-    field out (libvirt's default, where the schema requires a value); ``required``
+    field out (libvirt's default, where the schema requires a value); ``default_if``
+    limits it to the devices it accepts (a default that only one type of a kind needs),
+    asked after the fields declared before this one are set; ``required``
     reports an element without the value as a problem (a spec built from it would get
     the default, so it cannot round-trip). ``absent_spec``
     is the dev_spec value that stands for no value: a spec giving it builds none (the
@@ -492,6 +501,7 @@ class Field(_Base, Generic[T]):
         *,
         spec: str | None = None,
         default: str | None = None,
+        default_if: Callable[[Any], bool] | None = None,
         secret: bool = False,
         doc: str = "",
         to_spec: Callable[[str], Any] | None = None,
@@ -508,6 +518,7 @@ class Field(_Base, Generic[T]):
         *,
         spec: str | None = None,
         default: T | None = None,
+        default_if: Callable[[Any], bool] | None = None,
         secret: bool = False,
         doc: str = "",
         to_spec: Callable[[T], Any] | None = None,
@@ -523,6 +534,7 @@ class Field(_Base, Generic[T]):
         *,
         spec: str | None = None,
         default: T | None = None,
+        default_if: Callable[[Any], bool] | None = None,
         secret: bool = False,
         doc: str = "",
         to_spec: Callable[[T], Any] | None = None,
@@ -536,6 +548,7 @@ class Field(_Base, Generic[T]):
         self.kind = kind
         self.spec = spec
         self.default = default
+        self.default_if = default_if
         self.secret = secret
         self.doc = doc
         self.live = live
@@ -563,14 +576,21 @@ class Field(_Base, Generic[T]):
             reason = self.reason(exc, self.kind.name)
             raise FieldValueError(view.describe(), self.name, self.shown(raw), reason) from None
 
+    def default_for(self, view: ElementView) -> T | None:
+        """The default a spec without this field's key gives ``view`` (None: none)."""
+        if self.default is None or (self.default_if is not None and not self.default_if(view)):
+            return None
+        return self.default
+
     def raw(self, view: ElementView) -> str | None:
         """The XML text stored for this field, unconverted."""
-        element: etree._Element | None = view.element
+        element: etree._Element = view.element
         for step in self.steps:
-            element = _find_child(element, step)
-            if element is None:
+            # _find_child inlined: to_spec reads every field of every device, most absent.
+            child = next(element.iterchildren(step), None)
+            if child is None:
                 return None
-        assert element is not None
+            element = child
         if self.attr is not None:
             return element.get(self.attr)  # type: ignore[no-any-return]
         return _leaf_text(element)
@@ -689,6 +709,10 @@ class Field(_Base, Generic[T]):
         # rebuild the element with the default it never had.
         return self.default is not None
 
+    def says_none_for(self, view: ElementView) -> bool:
+        # Only where a spec without the key would get the default (default_if).
+        return self.default_for(view) is not None
+
     def found_is_value(self) -> bool:
         return self._to_spec is None and type(self.kind).parse is Kind.parse
 
@@ -799,6 +823,99 @@ class PresentFlag(Flag):
 
     def spec_value(self, view: ElementView) -> Any:
         return True if self.__get__(view, type(view)) else None
+
+
+class EmptyElements(_Base):
+    """Which of the named child elements stand empty (``<bandwidth/>``, ``<virtualport/>``).
+
+    An empty element carries no value for any field, yet libvirt's schema allows it and
+    it can mean something (a NIC's ``<bandwidth/>``: QoS managed, no limit set). The
+    value is the list of the named paths whose element is present with no attribute,
+    child or text, in declaration order (None when there is none): a dev_spec rebuilds
+    them. An element holding anything is left to the fields modeling its content, which
+    create it again. Setting a list creates the listed elements that are absent and
+    removes the empty ones it does not list; an element with content is never removed.
+    """
+
+    def __init__(self, *paths: str, spec: str | None = None, doc: str = "") -> None:
+        steps = []
+        for path in paths:
+            elems, attr = _split_path(path)
+            if attr is not None:
+                raise ValueError(f"EmptyElements takes element paths, got {path!r}")
+            steps.append(elems)
+        self.paths = paths
+        self._steps = dict(zip(paths, steps, strict=True))
+        self._roots = frozenset(elems[0] for elems in steps)
+        self.spec = spec
+        self.doc = doc or "child elements present and empty"
+
+    def _find(self, view: ElementView, steps: tuple[str, ...]) -> etree._Element | None:
+        element: etree._Element = view.element
+        for step in steps:
+            child = _find_child(element, step)
+            if child is None:
+                return None
+            element = child
+        return element
+
+    @overload
+    def __get__(self, view: None, owner: type) -> EmptyElements: ...
+    @overload
+    def __get__(self, view: ElementView, owner: type) -> list[str]: ...
+    def __get__(self, view: ElementView | None, owner: type) -> EmptyElements | list[str]:
+        if view is None:
+            return self
+        # One pass over the direct children: most devices hold few of the named roots,
+        # and to_spec asks every device.
+        roots: dict[str, etree._Element] = {}
+        for child in view.element:
+            tag = child.tag
+            if tag in self._roots and tag not in roots:
+                roots[tag] = child
+        found: list[str] = []
+        if not roots:
+            return found
+        for path, steps in self._steps.items():
+            element: etree._Element | None = roots.get(steps[0])
+            for step in steps[1:]:
+                if element is None:
+                    break
+                element = _find_child(element, step)
+            if element is not None and _is_empty(element):
+                found.append(path)
+        return found
+
+    def __set__(self, view: ElementView, value: Iterable[str] | None) -> None:
+        wanted = [] if value is None else list(value)
+        unknown = [path for path in wanted if path not in self._steps]
+        if unknown:
+            reason = "not one of " + ", ".join(self.paths)
+            raise FieldValueError(view.describe(), self.spec or self.name, unknown, reason)
+        view.touch()
+        # Deepest first: removing an empty <inbound/> may leave its <bandwidth> empty too.
+        for path, steps in sorted(self._steps.items(), key=lambda item: -len(item[1])):
+            element = self._find(view, steps)
+            if path in wanted and element is None:
+                parent = view.element
+                for depth, step in enumerate(steps):
+                    child = _find_child(parent, step)
+                    if child is None:
+                        child = etree.Element(step)
+                        view.insert_child(parent, child, at_root=depth == 0)
+                    parent = child
+            elif path not in wanted and element is not None and _is_empty(element):
+                _remove_keeping_tail(element)
+
+    def spec_value(self, view: ElementView) -> Any:
+        return self.__get__(view, type(view)) or None
+
+    def apply_spec_value(self, view: ElementView, value: Any) -> None:
+        if value is None:
+            return
+        if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
+            raise FieldValueError(view.describe(), self.spec or self.name, value, "expected a list of element paths")
+        self.__set__(view, value)
 
 
 #: the words a dev_spec may use for a flag's bool
@@ -1566,6 +1683,30 @@ def has_path(source: Mapping[str, Any], dotted: str) -> bool:
             return False
         current = current[part]
     return True
+
+
+def take_path(source: dict[str, Any], dotted: str) -> tuple[bool, Any]:
+    """``(has_path(source, dotted), pop_path(source, dotted))`` in one walk: from_spec
+    asks it of every field of every device."""
+    if "." not in dotted:
+        if dotted in source:
+            return True, source.pop(dotted)
+        return False, None
+    parts = dotted.split(".")
+    chain = [source]
+    for part in parts[:-1]:
+        nxt = chain[-1].get(part)
+        if not isinstance(nxt, dict):
+            return isinstance(nxt, Mapping) and has_path(nxt, ".".join(parts[len(chain) :])), None
+        chain.append(nxt)
+    found = parts[-1] in chain[-1]
+    value = chain[-1].pop(parts[-1], None)
+    for depth in range(len(parts) - 1, 0, -1):  # as pop_path: parents left empty go
+        if not chain[depth]:
+            chain[depth - 1].pop(parts[depth - 1], None)
+        else:
+            break
+    return found, value
 
 
 def pop_path(source: dict[str, Any], dotted: str) -> Any:

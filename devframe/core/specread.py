@@ -33,6 +33,7 @@ class _Base(Protocol):
     def reads_when_absent(self) -> bool: ...
     def found_is_value(self) -> bool: ...
     def says_none(self) -> bool: ...
+    def says_none_for(self, view: Any) -> bool: ...
 
 
 class ElementView(Protocol):
@@ -145,7 +146,7 @@ class ReadPlan:
     def fill(self, view: ElementView, out: dict[str, Any], found: dict[int, Any] | None = None) -> None:
         """Put every field's value into ``out`` under its key, in declaration order:
         fields whose value is None are left out, except those that must say None
-        (a ``to_spec`` field with a default, absent from the element). ``found``: what
+        (a ``to_spec`` field with a default for this element, absent from it). ``found``: what
         :meth:`collect` found, when the caller collected already."""
         if found is None:
             found = self.collect(view.element)
@@ -160,7 +161,7 @@ class ReadPlan:
                 value = field.spec_from_located(view, found.get(index))
             else:
                 value = field.spec_value(view)
-            if value is None and not says_none:
+            if value is None and not (says_none and field.says_none_for(view)):
                 continue
             if type(key) is str:
                 out[key] = value
