@@ -134,9 +134,12 @@ A chain the engine sends closed (no further backing) ends with ``{}``.
 Metadata (the domain's ``<metadata>``, keyed ``devtype="disk" name=<target dev>``), by
 design: ``domainID``, ``poolID``, ``imageID``, ``volumeID``, ``volumeChain``,
 ``volumeInfo``, ``GUID``, ``RBD``, ``managed``, ``leasePath``, ``leaseOffset``,
-``diskReplicate``, ``guestName`` (see :data:`METADATA`); ``shared`` when it has no XML
-form (``exclusive``) or was given in the engine's own word; and whatever else a spec
-carries that no field maps.
+``diskReplicate``, ``guestName``, ``truesize``, ``apparentsize`` (VDSM's volume sizes,
+which it reports and libvirt's XML has no place for; see :data:`METADATA`); ``shared``
+when it has no XML form (``exclusive``: a lease, no disk element) or was given in the
+engine's own word (``'false'``, ``'true'``: metadata written without a type): the element
+says ``<shareable/>``/``<transient/>``, and the engine gets back the word it sent. Whatever
+else a spec carries that no field maps is kept there too, and reported.
 """
 
 from __future__ import annotations
@@ -250,6 +253,11 @@ METADATA: Mapping[str, type | None] = {
     # VDSM's, kept for it: the target of a disk replication, the guest's name for the disk
     "diskReplicate": dict,
     "guestName": str,
+    # VDSM's volume sizes (bytes; reported, not configured): the XML has no place for them
+    "truesize": None,
+    "apparentsize": None,
+    # the engine's word for sharing when the XML cannot say it (see read_spec)
+    "shared": str,
 }
 
 # -- spec value conversions ------------------------------------------------------------------

@@ -95,7 +95,9 @@ sp.emptyElements            the children present and empty, as a list of their p
 Values kept in the domain's ``<metadata>`` (not in the element): ``network`` (the
 engine's logical network name; a spec's ``network`` is written both to the source
 and to metadata, and for types without a named source it lives only there),
-``portMirroring`` (list of network names), ``custom`` (dict of custom properties).
+``portMirroring`` (list of network names), ``custom`` (dict of custom properties),
+``linkRateMbps`` (the engine's nominal link speed for the guest: libvirt's
+``<interface>`` has no link speed, only ``<link state>``).
 Every other spec key devframe does not model is kept in ``metadata`` too.
 
 The engine's spellings (VDSM, the oVirt engine) are aliases of the keys above, listed
@@ -381,7 +383,12 @@ class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
     description: ClassVar[str] = "network interfaces (<interface type=...>)"
     child_order: ClassVar[tuple[str, ...]] = _CHILD_ORDER
     # The engine's logical network name, mirrored networks and custom properties.
-    metadata_keys: ClassVar[Mapping[str, type | None]] = {"network": str, "portMirroring": list, "custom": dict}
+    metadata_keys: ClassVar[Mapping[str, type | None]] = {
+        "network": str,
+        "portMirroring": list,
+        "custom": dict,
+        "linkRateMbps": int,
+    }
     # The engine's spellings that are one key each (the core moves them); the others need
     # the whole spec and are read in read_spec (devframe_nic.engine).
     spec_aliases: ClassVar[Mapping[str, str | SpecAlias]] = {
