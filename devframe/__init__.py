@@ -78,7 +78,7 @@ from devframe.core.fields import (
 )
 from devframe.core.hookspecs import DeviceTypeRegister, hookimpl
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, address_text, device_id_from_alias, user_alias
-from devframe.core.log import RedactingFilter, get_logger, redact_secrets
+from devframe.core.log import REDACTED, RedactingFilter, get_logger, redact_secrets
 from devframe.core.prepare import prepare_domain
 from devframe.core.registry import ENTRY_POINT_GROUP, PluginInfo, Registry, create_registry
 from devframe.core.resolve import HostFacts, PlaceholderError, Resolvers, checked_path
@@ -110,6 +110,7 @@ __all__ = [
     "OCTAL_MODE",
     "ON_OFF",
     "POSITIVE",
+    "REDACTED",
     "STR",
     "UINT",
     "UINT8",

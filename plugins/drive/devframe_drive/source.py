@@ -77,6 +77,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from devframe import (
+    REDACTED,
+    STR,
     UINT,
     YES_NO,
     AddressField,
@@ -232,6 +234,15 @@ class Host(StrictView):
     socket = Field("@socket", spec="socket", doc="unix socket path (transport unix)")
 
 
+class SecretRef(Field[str]):
+    """A ``<secret uuid|usage>`` attribute: it names a libvirt secret object, so a spec
+    carries it (:mod:`devframe.core.secrets`: no secret), but an error never quotes it,
+    as log text masks a ``<secret>`` element's attributes."""
+
+    def shown(self, value: object) -> object:
+        return REDACTED if value is not None else value
+
+
 class Auth(StrictView):
     """``<auth username><secret type uuid|usage/></auth>``: the login of a network source."""
 
@@ -239,8 +250,8 @@ class Auth(StrictView):
 
     username = Field("@username", spec="username")
     secret_type = Field("secret@type", Choice("ceph", "iscsi"), spec="secret.type")
-    secret_uuid = Field("secret@uuid", UUID, spec="secret.uuid", doc="libvirt secret object")
-    secret_usage = Field("secret@usage", spec="secret.usage", doc="libvirt secret object")
+    secret_uuid = SecretRef("secret@uuid", UUID, spec="secret.uuid", doc="libvirt secret object")
+    secret_usage = SecretRef("secret@usage", STR, spec="secret.usage", doc="libvirt secret object")
 
 
 class EncryptionSecret(StrictView):
@@ -249,8 +260,8 @@ class EncryptionSecret(StrictView):
     __slots__ = ()
 
     secret_type = Field("@type", Choice("passphrase"), spec="type")
-    uuid = Field("@uuid", UUID, spec="uuid")
-    usage = Field("@usage", spec="usage")
+    uuid = SecretRef("@uuid", UUID, spec="uuid")
+    usage = SecretRef("@usage", STR, spec="usage")
 
 
 class Encryption(StrictView):
