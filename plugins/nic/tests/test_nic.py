@@ -734,7 +734,7 @@ def test_metadata_identity_and_schema(registry: Registry) -> None:
     # The MAC in NETWORK is written in mixed case; the key is lower case.
     assert route.dev_class(etree.fromstring(NETWORK)).identity() == {"mac_address": "52:54:00:6d:90:02"}
     assert route.dev_class(etree.fromstring("<interface type='user'/>")).identity() is None
-    assert set(route.metadata_schema.keys) == {"network", "portMirroring", "custom"}
+    assert set(route.metadata_schema.keys) == {"network", "portMirroring", "custom", "linkRateMbps"}
     assert route.metadata_schema.keys["portMirroring"] is list
 
 
