@@ -1,11 +1,18 @@
 """Generated libvirt domains for the benchmarks (shared by run.py, bench_parse.py, bench_metadata.py).
 
-:func:`generate_domain` makes a realistic mixed domain: mostly disks and NICs, then controllers,
+Two generators. :func:`generate_domain` ("mix") makes a realistic mixed domain: mostly disks and NICs, then controllers,
 graphics, sound, video and devices no built-in plugin claims (channel, memballoon, rng, serial,
 input, watchdog, ...), with aliases and guest addresses. With ``metadata=True`` it also writes the
 oVirt ``<metadata>`` section the engine sends: one ``<ovirt-vm:device>`` entry per disk (keyed by
 ``devtype``/``name``, with storage IDs and a volume chain) and per NIC (keyed by ``mac_address``,
 with its network and custom properties).
+
+:func:`generate_varied_domain` ("varied") makes a domain of every typed kind: its devices are
+copies of the device elements of devframe's own sample domains (devframe/sample_domains/*.xml),
+so it follows the plugins as they grow, and every dev_type a plugin registers must have one
+there. It also holds what the first one has not: devices without aliases (one in ten), pairs of
+identical devices (no alias, same identity; two in twenty-five), and metadata for half of the
+devices (disks by target, NICs by MAC, the others by alias).
 
 :func:`build_metadata_domain` is the disk-and-NIC domain of ``bench_metadata.py``.
 
@@ -14,10 +21,23 @@ Everything is deterministic: the same size always gives the same bytes.
 
 from __future__ import annotations
 
+import copy
+import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 
-__all__ = ["MIX", "build_metadata_domain", "drive_name", "generate_disks", "generate_domain"]
+__all__ = [
+    "GENERATORS",
+    "MIX",
+    "build_metadata_domain",
+    "device_templates",
+    "drive_name",
+    "generate_disks",
+    "generate_domain",
+    "generate_varied_domain",
+]
 
 _SEED = uuid.UUID(int=12345).int
 
@@ -267,3 +287,182 @@ def build_metadata_domain(count: int) -> tuple[bytes, bytes]:
     )
     tail = '  <memory unit="KiB">4194304</memory>\n  <devices>\n' + "".join(devices) + "  </devices>\n</domain>\n"
     return (head + metadata + tail).encode(), (head + tail).encode()
+
+
+# -- the second generator: every typed kind, from the sample domains ---------------------------
+
+#: how often each dev_type comes up in a cycle of the varied domain (others: once a cycle); disks
+#: and NICs a quarter and a sixth of the devices, as in a large real VM
+VARIED_WEIGHTS = {"disk": 12, "interface": 8, "controller": 4}
+#: one device in ten has no alias
+_NO_ALIAS = 10
+#: in every 25 devices, positions 11 and 12 are the same device twice (no alias, same identity)
+_PAIR = (25, 11)
+_OVIRT = "http://ovirt.org/vm/1.0"
+#: placeholders in a prepared template (text no sample domain holds)
+_ALIAS, _DEV, _MAC = "@ALIAS@", "@DEV@", "@MAC@"
+
+
+@dataclass(frozen=True)
+class _Template:
+    """A sample device, prepared once: XML text with placeholders for what each copy changes."""
+
+    dev_type: str
+    with_alias: str  # holds _ALIAS where the alias name goes
+    without_alias: str
+    #: the disk target's prefix (vd, sd, hd, ...) when its text holds _DEV; NICs: whether it holds _MAC
+    dev_prefix: str | None
+    has_mac: bool
+
+
+@lru_cache(maxsize=1)
+def device_templates() -> dict[str, tuple[str, ...]]:
+    """Every device element of devframe's sample domains, as XML text, by the dev_type of the
+    plugin that claims it (document order, files sorted). Raises when a registered dev_type
+    has none: add a device of that kind to a sample domain."""
+    from lxml import etree
+
+    import devframe
+    from devframe.testing import sample_domain_files
+
+    registry = devframe.default_registry()
+    found: dict[str, list[str]] = {}
+    for path in sample_domain_files():
+        devices = etree.parse(str(path)).getroot().find("devices")
+        for child in devices if devices is not None else ():
+            if not isinstance(child.tag, str):
+                continue
+            route = registry.route_for(child)
+            if route is None:
+                continue
+            child.tail = None
+            # A copy declares only the namespaces it uses (the sample's root declares more);
+            # one that still declares some would do so once per copy, and a domain may hold
+            # 64 declarations (ParseLimits.max_namespaces): such a sample is left out.
+            text = etree.tostring(copy.deepcopy(child), encoding="unicode")
+            if "xmlns" not in text:
+                found.setdefault(route.dev_type, []).append(text)
+    missing = sorted(set(registry.routes) - set(found))
+    if missing:
+        raise SystemExit(f"no sample domain has a device of dev_type {', '.join(missing)}: the varied domain needs one")
+    return {dev_type: tuple(found[dev_type]) for dev_type in sorted(found)}
+
+
+def _prepare(dev_type: str, text: str) -> _Template:
+    from lxml import etree
+
+    element = etree.fromstring(text)
+    dev_prefix = None
+    target, mac = element.find("target"), element.find("mac")
+    if dev_type == "disk" and target is not None and target.get("dev"):
+        found = re.match(r"[a-z]{2}", target.get("dev", ""))
+        dev_prefix = found.group(0) if found else "vd"
+        target.set("dev", _DEV)
+    has_mac = dev_type == "interface" and mac is not None
+    if has_mac:
+        assert mac is not None
+        mac.set("address", _MAC)
+    old = element.find("alias")
+    position = None
+    if old is not None:
+        position = element.index(old)
+        element.remove(old)
+    without_alias = etree.tostring(element, encoding="unicode")
+    if position is None:
+        address = element.find("address")
+        position = element.index(address) if address is not None else len(element)
+    element.insert(position, etree.Element("alias", name=_ALIAS))
+    with_alias = etree.tostring(element, encoding="unicode")
+    return _Template(dev_type, with_alias, without_alias, dev_prefix, has_mac)
+
+
+@lru_cache(maxsize=1)
+def _prepared() -> dict[str, tuple[_Template, ...]]:
+    return {t: tuple(_prepare(t, text) for text in texts) for t, texts in device_templates().items()}
+
+
+def _varied_cycle(dev_types: list[str]) -> list[str]:
+    cycle: list[str] = []
+    for dev_type in dev_types:
+        if dev_type != "emulator":  # one per domain, first
+            cycle += [dev_type] * VARIED_WEIGHTS.get(dev_type, 1)
+    return cycle
+
+
+def _varied_device(template: _Template, i: int, alias: bool) -> tuple[str, str | None]:
+    """One device: its identity made unique by ``i`` (disk target, NIC MAC), alias ``ua-<uuid>``
+    or none; and the attributes that key its metadata entry (None: it cannot have one)."""
+    key = None
+    name = f"ua-{_uuid(i)}" if alias else None
+    text = template.with_alias.replace(_ALIAS, name) if name is not None else template.without_alias
+    if template.dev_prefix is not None:
+        dev = drive_name(i, template.dev_prefix)
+        text = text.replace(_DEV, dev)
+        key = f"devtype='disk' name='{dev}'"
+    elif template.has_mac:
+        text = text.replace(_MAC, _mac(i))
+        key = f"mac_address='{_mac(i).upper()}'"
+    if key is None and name is not None:
+        key = f"devtype='{template.dev_type}' alias='{name}'"
+    return text, key
+
+
+def _varied_entry(dev_type: str, key: str, i: int) -> str:
+    if dev_type in ("disk", "interface") and "alias=" not in key:
+        entry = _disk_entry(i) if dev_type == "disk" else _nic_entry(i)
+        return f"<ovirt-vm:device {key}>" + entry[entry.index(">") + 1 :]
+    return (
+        f"<ovirt-vm:device {key}><ovirt-vm:custom><ovirt-vm:label>bench-{i}</ovirt-vm:label>"
+        "<ovirt-vm:managed type='bool'>true</ovirt-vm:managed></ovirt-vm:custom></ovirt-vm:device>"
+    )
+
+
+def generate_varied_domain(devices: int, *, metadata: bool = True) -> bytes:
+    """A domain of ``devices`` devices (the emulator counts as one) of every typed kind, from the
+    sample domains' devices (see the module's docstring)."""
+    templates = _prepared()
+    cycle = _varied_cycle(list(templates))
+    parts = [templates["emulator"][0].without_alias]
+    entries: list[str] = []
+    turns: dict[str, int] = {}
+    pair = ""
+    for i in range(devices - 1):
+        position = i % _PAIR[0]
+        if position == _PAIR[1] + 1 and pair:
+            parts.append(pair)  # the same device again
+            continue
+        dev_type = cycle[i % len(cycle)]
+        turn = turns[dev_type] = turns.get(dev_type, -1) + 1
+        kinds = templates[dev_type]
+        paired = position == _PAIR[1]
+        text, key = _varied_device(kinds[turn % len(kinds)], i, alias=not paired and i % _NO_ALIAS != 3)
+        parts.append(text)
+        if paired:
+            pair = text  # and no metadata: an entry could not tell the two apart
+        elif metadata and key is not None and i % 2 == 0:
+            entries.append(_varied_entry(dev_type, key, i))
+    body = "\n    ".join(parts)
+    section = ""
+    if metadata:
+        section = (
+            f"  <metadata>\n    <ovirt-vm:vm xmlns:ovirt-vm='{_OVIRT}'>\n"
+            "      <ovirt-vm:clusterVersion>4.7</ovirt-vm:clusterVersion>\n      "
+            + "\n      ".join(entries)
+            + "\n    </ovirt-vm:vm>\n  </metadata>\n"
+        )
+    return (
+        f"<domain type='kvm' xmlns:ovirt-vm='{_OVIRT}'>\n"
+        "  <name>bench-varied</name>\n  <uuid>6a1d3c2e-90b4-4f5e-8a7d-1c2b3a4f5e6d</uuid>\n"
+        f"{section}"
+        "  <memory unit='KiB'>8388608</memory>\n  <vcpu placement='static'>4</vcpu>\n"
+        "  <os><type arch='x86_64' machine='pc-q35-8.2'>hvm</type><boot dev='hd'/></os>\n"
+        "  <features><acpi/><apic/></features>\n"
+        f"  <devices>\n    {body}\n  </devices>\n</domain>\n"
+    ).encode()
+
+
+#: the generators every measure runs on, by the name the tables use
+GENERATORS: dict[str, Callable[[int], bytes]] = {
+    "mix": lambda n: generate_domain(n, metadata=True),
+    "varied": lambda n: generate_varied_domain(n, metadata=True),
+}

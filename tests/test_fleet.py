@@ -11,6 +11,8 @@ import dataclasses
 import datetime
 import json
 import struct
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ import devframe
 from devframe import hookimpl
 from devframe.agent import Host, correlate
 from devframe.cli import main as cli_main
+from devframe.core.log import json_may_hold_secret, redact_value
 from devframe.fleet import (
     ADDED,
     CHANGED,
@@ -43,7 +46,8 @@ from devframe.fleet import (
     encode,
     open_sink,
 )
-from devframe.fleet.jetstream import subject_for
+from devframe.fleet.cloudevents import batch_id, batches, decode_message, encode_batch, spec_of
+from devframe.fleet.jetstream import subject_for, subject_for_batch
 
 
 @pytest.fixture
@@ -72,7 +76,6 @@ def _cycle(host: Host, xml: str, name: str) -> None:
 
 
 def _drain(fleet_agent: FleetAgent, until: Any, timeout: float = 5.0) -> None:
-    import time
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -210,6 +213,91 @@ def test_decode_refuses_what_is_not_a_devframe_event() -> None:
     for payload, why in bad:
         with pytest.raises(FleetMessageError, match=why):
             decode(payload)
+
+
+def test_batches_group_each_guest_and_keep_host_wide_events_in_place() -> None:
+    factory = EventFactory("h.example", "test:///default")
+    nic = devframe.create_registry().device_from_spec({"type": "interface", "device": "bridge"})
+    g1a, g2a = factory.device(ADDED, "a", "u1", "k1", nic), factory.device(ADDED, "b", "u2", "k1", nic)
+    g1s, host = factory.guest_synced("a", "u1", ["k1"]), factory.host_synced(["u1", "u2"])
+    g2s, g1gone = factory.guest_synced("b", "u2", ["k1"]), factory.guest_gone("a", "u1", "stopped")
+    grouped = batches([g1a, g2a, g1s, g2s, host, g1gone])
+    # each guest's events together, in their order; host.synced after all of them
+    assert [[e["id"] for e in group] for group in grouped] == [
+        [g1a["id"], g1s["id"]],
+        [g2a["id"], g2s["id"]],
+        [host["id"]],
+        [g1gone["id"]],
+    ]
+    assert [len(group) for group in batches([g1a, g1s, g1gone], max_events=2)] == [2, 1]
+    assert batch_id(grouped[0]) == f"{g1a['id']}..{g1s['id']}" and batch_id([host]) == host["id"]
+    assert subject_for_batch(grouped[0]) == "devframe.h%2Eexample.u1.batch"
+    assert subject_for_batch([host]) == subject_for(host) == "devframe.h%2Eexample._.host.synced"
+    events, problems = decode_message(encode_batch(grouped[0]))
+    assert events == json.loads(json.dumps(grouped[0])) and problems == []
+
+
+def test_decode_message_reads_single_events_and_batches_and_says_what_it_left_out() -> None:
+    factory = EventFactory("h", "test:///default")
+    good = factory.guest_synced("a", "u1", [])
+    assert decode_message(encode(good))[0][0]["id"] == good["id"]
+    for payload, why in [(b"[{", "not JSON"), (b"[]", "empty batch"), (b"7", "a JSON int")]:
+        with pytest.raises(FleetMessageError, match=why):
+            decode_message(payload)
+    foreign = {**good, "id": "x", "type": "com.acme.thing"}
+    events, problems = decode_message(encode_batch([good, foreign, 3]))  # type: ignore[list-item]
+    assert [e["id"] for e in events] == [good["id"]]
+    assert problems == ["item 1: event type 'com.acme.thing' is not devframe's (org.devframe.*)",
+                        "item 2: not a CloudEvent: a JSON int"]  # fmt: skip
+
+
+def test_a_spec_whose_json_names_no_secret_is_sent_as_is_and_any_other_is_redacted() -> None:
+    registry = devframe.create_registry()
+    # (words other tests register as secret places, such as "key" or "pin", make more
+    # texts worth walking: the test is conservative, so these stay free of them)
+    clean = {"type": "interface", "macAddr": "52:54:00:00:00:01", "specParams": {"n": 1}, "v": [1, 2.5, None]}
+    looks_secret: list[Any] = [
+        {"specParams": {"vncPassword": "x"}},
+        {"x": "<graphics passwd='x'/>"},
+        {"x": "<source><cookies><cookie name='a'>b</cookie></cookies></source>"},
+        {"Key": "x"},  # SECRET_KEYS, whatever the case
+        {"n": 10**700},  # longer than devframe shows an integer
+        {"x": "COO\u212aIES"},  # the Kelvin sign lowers to k
+        {"x": "pa\u017f\u017fword"},  # the long s matches s when case is ignored
+    ]
+    assert not json_may_hold_secret(json.dumps(clean, ensure_ascii=False))
+    for value in looks_secret:
+        value = json.loads(json.dumps(value))
+        assert json_may_hold_secret(json.dumps(value, ensure_ascii=False)), value
+    # False only where the walk changes nothing
+    for value in [clean, {"x": "keyboard", "usage2": 1}, {"a": [{"b": "c"}]}, *looks_secret]:
+        if not json_may_hold_secret(json.dumps(value, ensure_ascii=False)):
+            assert redact_value(value) == value
+    spice = registry.device_from_spec({"type": "graphics", "device": "spice", "specParams": {"password": PASSWORD}})
+    sent = spec_of(spice, spice.to_spec(secrets=True))
+    assert sent["specParams"]["password"] == "***" and PASSWORD not in json.dumps(sent)
+    nic = registry.device_from_spec({"type": "interface", "device": "bridge", "macAddr": "52:54:00:00:00:01"})
+    spec = nic.to_spec(secrets=True)
+    assert spec_of(nic, spec) is spec  # nothing to hide: not copied
+
+
+def test_view_applies_a_batch_once_and_each_of_its_events_once() -> None:
+    factory = EventFactory("h", "test:///default")
+    registry = devframe.create_registry()
+    nic = registry.device_from_spec({"type": "interface", "device": "bridge", "macAddr": "52:54:00:00:00:01"})
+    batch = [factory.device(ADDED, "vm", "u1", f"nic-{n}", nic) for n in range(4)]
+    batch.append(factory.guest_synced("vm", "u1", [f"nic-{n}" for n in range(4)]))
+    view = FleetView(registry)
+    assert view.apply_message(encode_batch(batch), 7, subject="devframe.h.u1.batch") == 5
+    assert view.counts() == {"hosts": 1, "vms": 1, "devices": 4}
+    assert {d["seq"] for d in view.devices("u1")} == {7} and view.last_seq == 7
+    assert view.apply_message(encode_batch(batch), 7) == 0  # the same message again
+    # re-sent in part under a new sequence (a producer that split it otherwise)
+    assert view.apply_message(encode_batch(batch[2:]), 8) == 0
+    assert view.counts()["devices"] == 4 and view.duplicates == 5 + 3 and view.last_seq == 8
+    later = factory.device(REMOVED, "vm", "u1", "nic-0", nic)
+    assert view.apply_message(encode_batch([*batch[3:], later]), 9) == 1
+    assert [d["key"] for d in view.devices("u1")] == ["nic-1", "nic-2", "nic-3"]
 
 
 # -- the view -------------------------------------------------------------------------------------
@@ -389,3 +477,61 @@ def test_monitor_publishes_to_a_file_sink(tmp_path: Path) -> None:
     assert all(e["source"] == "devframe://test-node7" for e in events)
     bad = CliRunner().invoke(cli_main, ["monitor", "--uri", uri, "--publish", "bogus://x", "--duration", "0.1"])
     assert bad.exit_code == 2 and "no event sink for 'bogus'" in bad.output
+
+
+def test_a_sink_without_publish_many_gets_every_event_one_by_one(node: str) -> None:
+    class Plain:
+        def __init__(self) -> None:
+            self.events: list[dict[str, Any]] = []
+
+        def publish(self, event: Any) -> bool:
+            self.events.append(event)
+            return True
+
+        def accepting(self) -> bool:
+            return True
+
+        def close(self, timeout: float = 5.0) -> None:
+            return None
+
+    plain, batched = Plain(), MemorySink()
+    host = Host(node)
+    try:
+        FleetAgent([host], [plain, batched], interval=3600).start()
+    finally:
+        host.close()
+    assert [e["id"] for e in plain.events] == [e["id"] for e in batched.events]
+    # the batching sink got one batch per guest (its devices and guest.synced), then host.synced
+    assert [len(ids) for ids in batched.batches] == [len(g) + 1 for g in _devices_per_guest(batched)] + [1]
+
+
+def _devices_per_guest(sink: MemorySink) -> list[list[str]]:
+    guests: dict[str, list[str]] = {}
+    for event in sink.events:
+        if event["type"] == ADDED:
+            guests.setdefault(event["data"]["uuid"], []).append(event["id"])
+    return list(guests.values())
+
+
+def test_a_batch_past_the_message_limit_is_split_and_nothing_is_lost(tmp_path: Path) -> None:
+    from devframe.fleet.jetstream import MAX_BATCH_BYTES, NatsSink
+
+    factory = EventFactory("h", "test:///default")
+    registry = devframe.create_registry()
+    nic = registry.device_from_spec({"type": "interface", "device": "bridge", "macAddr": "52:54:00:00:00:01"})
+    big = {**nic.to_spec(), "custom": "x" * 40_000}
+    events = [factory.device(ADDED, "vm", "u1", f"nic-{n}", nic, spec=big) for n in range(30)]
+    sink = NatsSink("nats://127.0.0.1:1", spool_dir=tmp_path / "spool", connect_timeout=0.1)  # never reachable
+    try:
+        assert sink.publish_many(events) == 30
+        records, _ = sink.spool.read(100, max_bytes=1 << 30)
+    finally:
+        started = time.monotonic()
+        sink.close(timeout=0.1)
+    # closed while still trying to connect: promptly, and no publisher left behind
+    assert time.monotonic() - started < 3
+    assert not [t for t in threading.enumerate() if t.name == "devframe-nats nats://127.0.0.1:1" and t.is_alive()]
+    assert len(records) > 1 and all(len(r.payload) <= MAX_BATCH_BYTES for r in records)
+    assert [e["id"] for r in records for e in decode_message(r.payload)[0]] == [e["id"] for e in events]
+    assert [r.msg_id for r in records] == [batch_id(decode_message(r.payload)[0]) for r in records]
+    assert {r.subject for r in records} == {"devframe.h.u1.batch"}

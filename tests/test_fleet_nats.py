@@ -23,9 +23,10 @@ from structlog.testing import capture_logs
 import devframe
 from devframe.agent import Host
 from devframe.cli import main as cli_main
-from devframe.fleet import GUEST_SYNCED, FleetAgent, FleetView, MemorySink, decode
+from devframe.fleet import ADDED, GUEST_SYNCED, EventFactory, FleetAgent, FleetView, MemorySink
 from devframe.fleet.agent import fingerprint
-from devframe.fleet.jetstream import NatsFleetReader, NatsSink
+from devframe.fleet.cloudevents import batch_id, decode_message, encode_batch
+from devframe.fleet.jetstream import NatsFleetReader, NatsSink, subject_for_batch
 
 
 @pytest.fixture
@@ -87,8 +88,9 @@ def rig(tmp_path: Path, server: NatsServer) -> Iterator[Rig]:
     made.close()
 
 
-def stream_messages(url: str, stream: str = "DEVFRAME") -> list[tuple[int, str, dict[str, Any] | bytes]]:
-    """Every message of the stream in order: (sequence, Nats-Msg-Id, decoded event or raw bytes)."""
+def stream_messages(url: str, stream: str = "DEVFRAME") -> list[tuple[int, str, list[dict[str, Any]] | bytes]]:
+    """Every message of the stream in order: (sequence, Nats-Msg-Id, its events (one, or
+    a batch's) or the raw bytes of anything else)."""
 
     async def read() -> list[tuple[int, str, Any]]:
         nc = await nats.connect(url)
@@ -99,7 +101,7 @@ def stream_messages(url: str, stream: str = "DEVFRAME") -> list[tuple[int, str, 
         while not out or out[-1][0] < last:
             for msg in await sub.fetch(1000, timeout=5):
                 try:
-                    body: Any = decode(msg.data)
+                    body: Any = decode_message(msg.data)[0]
                 except devframe.DevframeError:
                     body = msg.data
                 out.append((msg.metadata.sequence.stream, (msg.headers or {}).get("Nats-Msg-Id", ""), body))
@@ -108,6 +110,11 @@ def stream_messages(url: str, stream: str = "DEVFRAME") -> list[tuple[int, str, 
         return out
 
     return asyncio.run(read())
+
+
+def event_ids(messages: list[tuple[int, str, Any]]) -> list[str]:
+    """The ids of every devframe event in the messages, in order."""
+    return [event["id"] for _, _, body in messages if isinstance(body, list) for event in body]
 
 
 def view_of(url: str, **options: Any) -> FleetView:
@@ -131,12 +138,16 @@ def test_agents_publish_and_the_view_holds_every_device(rig: Rig, server: NatsSe
     assert rig.sink.flush(30), f"{rig.sink.backlog} events still spooled"
     messages = stream_messages(server.url)
     sent = [e["id"] for e in rig.record.events]
-    assert [m[1] for m in messages] == sent  # each once, in order, Nats-Msg-Id = the event id
-    first = messages[0][2]
-    assert isinstance(first, dict)
-    uuid = first["data"]["uuid"]
-    subjects = {m[2]["type"] for m in messages if isinstance(m[2], dict)}
-    assert {"org.devframe.device.added", "org.devframe.device.changed", GUEST_SYNCED} <= subjects
+    assert event_ids(messages) == sent  # each once, in order
+    # one message per guest's batch, Nats-Msg-Id from its events' ids
+    assert [m[1] for m in messages] == [batch_id(m[2]) for m in messages if isinstance(m[2], list)]
+    assert [m[1] for m in messages] == [b[0] if len(b) == 1 else f"{b[0]}..{b[-1]}" for b in rig.record.batches]
+    assert len(messages) < len(sent) / 4
+    bodies = [m[2] for m in messages if isinstance(m[2], list)]
+    assert len(bodies) == len(messages)
+    uuid = bodies[0][0]["data"]["uuid"]
+    types = {e["type"] for body in bodies for e in body}
+    assert {"org.devframe.device.added", "org.devframe.device.changed", GUEST_SYNCED} <= types
     assert PASSWORD not in json.dumps([m[2] for m in messages])
     view = view_of(server.url)
     assert_view_matches(view, rig)
@@ -165,9 +176,10 @@ def test_the_view_survives_its_own_restart_by_replaying(rig: Rig, server: NatsSe
     # stands at the end, and the view replays from the start
     resumed = view_of(server.url, durable="engine", state_file=state)
     replayed = view_of(server.url, durable="engine")
+    stored = len(stream_messages(server.url))
     for view in (resumed, replayed):
         assert_view_matches(view, rig)
-        assert view.last_seq == len(rig.record.events)
+        assert view.last_seq == stored
     assert first.last_seq < resumed.last_seq and resumed.applied < replayed.applied
 
 
@@ -209,8 +221,9 @@ def test_server_restarted_while_agents_publish_loses_and_doubles_nothing(rig: Ri
     assert rig.sink.flush(60), f"{rig.sink.backlog} events still spooled"
     assert rig.sink.connections >= 2, "the sink never saw the server go away"
     messages = stream_messages(server.url)
-    ids = [m[1] for m in messages]
+    ids = event_ids(messages)
     assert len(ids) == len(set(ids)), "an event is twice in the stream"
+    assert len({m[1] for m in messages}) == len(messages), "a batch is twice in the stream"
     assert ids == [e["id"] for e in rig.record.events], "lost or reordered"
     view = view_of(server.url)
     assert_view_matches(view, rig)
@@ -223,7 +236,7 @@ def test_an_offline_agent_catches_up_in_order_even_across_its_own_restart(tmp_pa
     try:
         rig.agent.start()
         rig.cycle(2)
-        produced = len(rig.record.events)
+        produced = len(rig.record.batches)  # a spool record, a message, is one guest's batch
         assert rig.sink.backlog == produced and not rig.sink.connected.is_set()
         assert list((tmp_path / "spool").glob("*.seg")), "the events wait on disk"
         rig.sink.close(timeout=0.2)  # the agent stops while the server is still away
@@ -232,10 +245,10 @@ def test_an_offline_agent_catches_up_in_order_even_across_its_own_restart(tmp_pa
         rig.agent.sinks[0] = rig.sink = later
         rig.cycle()
         time.sleep(0.5)
-        assert later.backlog == len(rig.record.events)
+        assert later.backlog == len(rig.record.batches)
         server.start()
         assert later.flush(60), f"{later.backlog} events still spooled"
-        ids = [m[1] for m in stream_messages(server.url)]
+        ids = event_ids(stream_messages(server.url))
         assert ids == [e["id"] for e in rig.record.events]
         assert_view_matches(view_of(server.url), rig)
     finally:
@@ -291,19 +304,126 @@ def test_a_slow_consumer_does_not_stall_the_agent(rig: Rig, server: NatsServer) 
     rig.agent.start()
     assert rig.sink.flush(30)
     slow = FleetView()
-    reader = NatsFleetReader(server.url, slow, durable="slow", delay=0.02, batch=10)
+    reader = NatsFleetReader(server.url, slow, durable="slow", delay=0.3, batch=2)
     reader.start()
     try:
         started = time.monotonic()
         rig.cycle(4)
         assert rig.sink.flush(30)
         took = time.monotonic() - started
-        total = len(rig.record.events)
+        messages = stream_messages(server.url)
+        total = len(messages)
         # Everything is in the stream while the slow consumer has read only part of it.
         assert slow.last_seq < total, "the consumer was not slow enough to tell"
-        assert took < (total - slow.last_seq) * 0.02 + 10
-        ids = [m[1] for m in stream_messages(server.url)]
-        assert len(ids) == total
+        assert took < (total - slow.last_seq) * 0.3 + 10
+        assert event_ids(messages) == [e["id"] for e in rig.record.events]
     finally:
         reader.stop()
     assert reader.error is None
+
+
+# -- the batch format (one message per guest) ---------------------------------------------
+
+
+def _publish(url: str, messages: list[tuple[str, bytes, str | None]], restart: NatsServer | None = None) -> list[bool]:
+    """Publish (subject, payload, Nats-Msg-Id) to the stream; with ``restart``, the
+    server is restarted after the first message. Returns each ack's duplicate flag."""
+
+    async def send(batch: list[tuple[str, bytes, str | None]]) -> list[bool]:
+        nc = await nats.connect(url)
+        js = nc.jetstream()
+        acks = []
+        for subject, payload, msg_id in batch:
+            headers = {"Nats-Msg-Id": msg_id} if msg_id else None
+            acks.append(bool((await js.publish(subject, payload, headers=headers)).duplicate))
+        await nc.close()
+        return acks
+
+    if restart is None:
+        return asyncio.run(send(messages))
+    first = asyncio.run(send(messages[:1]))
+    restart.restart()
+    return first + asyncio.run(send(messages[1:]))
+
+
+def _guest_batch(factory: EventFactory, registry: Any, uuid: str, count: int) -> list[dict[str, Any]]:
+    nic = registry.device_from_spec({"type": "interface", "device": "bridge", "macAddr": "52:54:00:00:00:01"})
+    events = [factory.device(ADDED, "vm", uuid, f"nic-{n}", nic) for n in range(count)]
+    return [*events, factory.guest_synced("vm", uuid, [f"nic-{n}" for n in range(count)])]
+
+
+def test_a_batch_sent_again_after_a_server_restart_is_not_doubled(rig: Rig, server: NatsServer) -> None:
+    rig.agent.start()  # creates the stream
+    assert rig.sink.flush(30)
+    registry = devframe.create_registry()
+    factory = EventFactory("h9", "test:///h9")
+    batch = _guest_batch(factory, registry, "u9", 6)
+    subject, payload, msg_id = subject_for_batch(batch), encode_batch(batch), batch_id(batch)
+    # sent, the server restarted, sent again (a sink whose acknowledgement was lost),
+    # then its second half once more under another id (a producer that split it otherwise)
+    duplicates = _publish(
+        server.url,
+        [(subject, payload, msg_id), (subject, payload, msg_id), (subject, encode_batch(batch[3:]), "other")],
+        restart=server,
+    )
+    assert duplicates == [False, True, False]  # the stream's dedupe survived the restart
+    messages = stream_messages(server.url)
+    assert [m[1] for m in messages].count(msg_id) == 1
+    view = view_of(server.url)
+    assert [d["key"] for d in view.devices("u9", "h9")] == [f"nic-{n}" for n in range(6)]
+    assert view.duplicates == 4  # the second half's events, each once again
+    assert_view_matches_except(view, rig, "u9")
+
+
+def assert_view_matches_except(view: FleetView, rig: Rig, *extra: str) -> None:
+    truth = rig.truth()
+    assert {vm.uuid: list(vm.devices) for vm in view.vms() if vm.uuid not in extra} == truth
+
+
+def test_a_malformed_batch_is_logged_and_skipped(rig: Rig, server: NatsServer) -> None:
+    rig.agent.start()
+    assert rig.sink.flush(30)
+    factory = EventFactory("h9", "test:///h9")
+    good = _guest_batch(factory, devframe.create_registry(), "u9", 2)
+    torn = encode_batch(good)[:-40]  # cut short
+    _publish(
+        server.url,
+        [
+            ("devframe.h9.u9.batch", torn, "torn"),
+            ("devframe.h9.u9.batch", b"[]", "empty"),
+            ("devframe.h9.u9.batch", encode_batch(good), batch_id(good)),
+        ],
+    )
+    rig.cycle()
+    assert rig.sink.flush(30)
+    with capture_logs() as logs:
+        view = view_of(server.url)
+    skipped = [e for e in logs if e["event"] == "skipped a message that is not a devframe event"]
+    assert [(e["subject"], e["error"].split(":")[0]) for e in skipped] == [
+        ("devframe.h9.u9.batch", "not JSON"),
+        ("devframe.h9.u9.batch", "an empty batch"),
+    ]
+    assert view.skipped == 2
+    assert [d["key"] for d in view.devices("u9")] == ["nic-0", "nic-1"]  # the good one after them
+    assert_view_matches_except(view, rig, "u9")
+
+
+def test_a_batch_mixing_known_and_unknown_event_types(rig: Rig, server: NatsServer) -> None:
+    rig.agent.start()
+    assert rig.sink.flush(30)
+    factory = EventFactory("h9", "test:///h9")
+    added, synced = _guest_batch(factory, devframe.create_registry(), "u9", 1)
+    foreign = {**added, "id": "acme-1", "source": "/acme", "type": "com.acme.device.added"}
+    future = factory.make("org.devframe.device.migrated", {"uuid": "u9", "key": "nic-0"}, subject="u9/nic-0")
+    old_version = {**factory.guest_gone("vm", "u9", "stopped"), "dataschema": "urn:devframe:fleet:event:99"}
+    batch = [added, foreign, future, old_version, synced]
+    _publish(server.url, [(subject_for_batch(batch), encode_batch(batch), batch_id(batch))])
+    with capture_logs() as logs:
+        view = view_of(server.url)
+    warned = [e for e in logs if e["event"] == "skipped items of a batch that are not devframe events"]
+    assert len(warned) == 1 and warned[0]["items"] == 2 and "com.acme.device.added" in warned[0]["error"]
+    assert view.skipped == 2
+    # devframe's own types, a newer one included, are applied; the VM stays running
+    vm = view.vm("u9")
+    assert list(vm.devices) == ["nic-0"] and vm.running and vm.seq == view.last_seq
+    assert view.applied == len(rig.record.events) + 3

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+import tempfile
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +17,7 @@ __all__ = [
     "STDIN",
     "echo_json",
     "no_device_plugin_hint",
+    "open_input",
     "read_domain",
     "read_input",
     "redact",
@@ -23,6 +25,8 @@ __all__ = [
 ]
 
 STDIN = "-"
+#: stdin kept in memory up to this size when streamed, then in a temporary file
+STDIN_MEMORY = 8 * 1024 * 1024
 
 # Secrets are recognised by devframe.core.log's rules (one list for logs and output).
 REDACTED = "***"
@@ -49,6 +53,29 @@ def read_input(path: str) -> tuple[bytes, str]:
             f"{path}: file is larger than the limit of {limits.max_bytes} bytes (DEVFRAME_XML_MAX_BYTES)"
         )
     return data, path
+
+
+def open_input(path: str) -> tuple[str | IO[bytes], str]:
+    """What to stream a document from (``-`` is stdin), and the name to use in errors.
+
+    A path is returned as it is (each pass opens it). stdin can be read only once, so
+    it is copied to a temporary file (in memory while small), refused past the size limit.
+    """
+    from devframe.core.errors import DevframeError
+    from devframe.core.safexml import ParseLimits
+
+    if path != STDIN:
+        return path, path
+    limits = ParseLimits.from_env()
+    spool = tempfile.SpooledTemporaryFile(max_size=STDIN_MEMORY)  # the caller closes it
+    size = 0
+    while block := sys.stdin.buffer.read(1 << 20):
+        size += len(block)
+        if size > limits.max_bytes:
+            spool.close()
+            raise DevframeError(f"<stdin>: input is larger than the limit of {limits.max_bytes} bytes")
+        spool.write(block)
+    return spool, "<stdin>"
 
 
 def read_domain(path: str, ctx: click.Context | None = None) -> Domain:

@@ -1,27 +1,71 @@
 """``devframe inspect FILE``: the dev_map as a table, or the dev_spec_map as JSON.
 
+Both stream (issue 16): the document is read a chunk at a time
+(:class:`~devframe.core.stream.DomainStream`), each device is printed and freed as it is
+read, so memory stays bounded whatever the document's size.
+
+A document of up to :data:`HOLD_BYTES` (1 MiB: some 2,000 devices, far more than a VM has)
+prints nothing before its end, and then exactly what reading it whole printed: the table's
+columns as wide as their widest cell, nothing on stdout when the document turns out bad.
+A larger one prints from its first device: the table's header (name, uuid, number of
+devices) comes from a first pass over the document (DomainStream.outline, about one lxml
+parse), its columns are as wide as the registered dev_types and plugin names, a user alias
+and a PCI address need (a wider cell shifts only its own row); JSON starts at once. JSON
+is one document in the same schema either way: the specs of the first dev_type are
+written as they come, those of later dev_types wait in temporary files (in memory up to
+:data:`SPOOL_MEMORY` characters each, redacted as everything printed) until their turn.
+
 A device holding dev_spec keys no plugin maps (kept in its metadata, see
 :attr:`devframe.Device.unmapped_spec_keys`) shows them: in the table as
 ``unmapped=key,key`` among its key fields; with ``--json`` as one line per device on
-stderr, so stdout stays the dev_spec_map an engine reads.
+stderr, after the JSON, so stdout stays the dev_spec_map an engine reads.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
+import sys
+import tempfile
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 import click
 
-from devframe.cli.common import echo_json, read_domain, redact, warn_no_device_plugins
+from devframe.cli.common import open_input, redact, warn_no_device_plugins
 from devframe.cli.output import fit, render_table, terminal_width, wide_option
+from devframe.cli.progress import StatusLine
+from devframe.core.errors import DevframeError
 
 if TYPE_CHECKING:
     from devframe.core.device import Device
     from devframe.core.domain import Domain
+    from devframe.core.registry import Registry
+    from devframe.core.stream import DomainOutline, DomainStream
 
-__all__ = ["format_address", "inspect", "spec_map", "table_rows", "unmapped_notes"]
+__all__ = [
+    "HOLD_BYTES",
+    "device_row",
+    "device_spec",
+    "format_address",
+    "inspect",
+    "inspect_stream",
+    "spec_map",
+    "table_rows",
+    "unmapped_note",
+    "unmapped_notes",
+    "write_spec_map",
+    "write_table",
+]
+
+#: documents up to this size print only at their end, exactly as read whole (module docstring)
+HOLD_BYTES = 1 << 20
+#: a streamed table's ALIAS and ADDRESS columns: ``ua-<uuid>``, ``virtio-serial 0:0:1``
+ALIAS_WIDTH = 39
+ADDRESS_WIDTH = 20
+#: characters of a later dev_type's JSON kept in memory before they go to a temporary file
+SPOOL_MEMORY = 1 << 20
+HEADER = ("DEV_TYPE", "PLUGIN", "ALIAS", "ADDRESS", "KEY FIELDS")
 
 NO_PLUGIN = "-"
 
@@ -112,27 +156,41 @@ def _unmapped(device: Device) -> tuple[str, ...]:
         return ()
 
 
+def unmapped_note(device: Device) -> str | None:
+    """The line naming a device's dev_spec keys no plugin maps (key names only), or None."""
+    unmapped = _unmapped(device)
+    if not unmapped:
+        return None
+    who = f"{device.dev_type} alias={device.alias}" if device.alias else device.dev_type
+    return f"{who}: dev_spec keys no plugin maps (kept in metadata): {', '.join(unmapped)}"
+
+
 def unmapped_notes(domain: Domain) -> list[str]:
     """One line per device holding dev_spec keys no plugin maps (key names only)."""
-    notes = []
-    for device in domain.devices:
-        unmapped = _unmapped(device)
-        if unmapped:
-            who = f"{device.dev_type} alias={device.alias}" if device.alias else device.dev_type
-            notes.append(f"{who}: dev_spec keys no plugin maps (kept in metadata): {', '.join(unmapped)}")
-    return notes
+    return [note for note in map(unmapped_note, domain.devices) if note is not None]
+
+
+def device_row(device: Device) -> tuple[str, str, str, str, str]:
+    """One device's row: dev_type, plugin, alias, address, key fields (secrets hidden)."""
+    try:
+        address = format_address(device.address)
+    except Exception as exc:  # noqa: BLE001 - one odd device must not hide the rest
+        address = f"<invalid address: {exc}>"
+    return (device.dev_type, device.plugin or NO_PLUGIN, device.alias or "", address, _key_fields(device))
 
 
 def table_rows(domain: Domain) -> list[tuple[str, str, str, str, str]]:
     """One row per device, document order: dev_type, plugin, alias, address, key fields."""
-    rows = []
-    for device in domain.devices:
-        try:
-            address = format_address(device.address)
-        except Exception as exc:  # noqa: BLE001 - one odd device must not hide the rest
-            address = f"<invalid address: {exc}>"
-        rows.append((device.dev_type, device.plugin or NO_PLUGIN, device.alias or "", address, _key_fields(device)))
-    return rows
+    return [device_row(device) for device in domain.devices]
+
+
+def device_spec(device: Device) -> dict[str, Any]:
+    """The device's dev_spec, not yet redacted; a DevframeError from ``to_spec`` becomes
+    ``{"type", "alias", "error"}``."""
+    try:
+        return device.to_spec()
+    except DevframeError as exc:
+        return {"type": device.dev_type, "alias": device.alias, "error": str(exc)}
 
 
 def spec_map(domain: Domain) -> dict[str, list[dict[str, Any]]]:
@@ -140,22 +198,193 @@ def spec_map(domain: Domain) -> dict[str, list[dict[str, Any]]]:
 
     A device whose ``to_spec`` fails with a DevframeError is listed with its error.
     """
-    from devframe.core.errors import DevframeError
-
     out: dict[str, list[dict[str, Any]]] = {}
     for dev_type, devices in domain.dev_map.items():
-        specs = out.setdefault(dev_type, [])
-        for device in devices:
-            try:
-                spec = device.to_spec()
-            except DevframeError as exc:
-                spec = {"type": dev_type, "alias": device.alias, "error": str(exc)}
-            specs.append(redact(spec))
+        out[dev_type] = [redact(device_spec(device)) for device in devices]
     return out
 
 
-def _render(rows: Sequence[tuple[str, ...]], header: tuple[str, ...], *, wide: bool = False) -> list[str]:
-    return render_table(rows, header, wide=wide)
+def _line(row: tuple[str, ...], widths: Sequence[int], limit: int | None = None) -> str:
+    cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+    return fit("  ".join([*cells, row[-1]]).rstrip(), limit)
+
+
+class _Output:
+    """stdout, held back until :meth:`release` (then written as it comes), wiping the
+    progress line first when both share the terminal."""
+
+    def __init__(self, stream: TextIO, progress: StatusLine) -> None:
+        self.stream = stream
+        self.progress = progress
+        self.held: list[str] | None = []
+
+    def write(self, text: str) -> None:
+        if self.held is not None:
+            self.held.append(text)
+            return
+        self.progress.before_output()
+        self.stream.write(text)
+
+    def release(self) -> None:
+        if self.held is not None:
+            held, self.held = self.held, None
+            self.write("".join(held))
+
+    def flush(self) -> None:
+        if self.held is None:
+            self.stream.flush()
+
+
+def _header(outline: DomainOutline, limit: int | None) -> str:
+    title = f"domain {outline.name or '?'}  uuid {outline.uuid or '?'}  devices {outline.devices}"
+    return fit(title, limit) + "\n"
+
+
+def _streamed_widths(stream: DomainStream) -> list[int]:
+    """Column widths known before any row: every registered dev_type and plugin name fits."""
+    routes = stream.registry.routes
+    return [
+        max([len(HEADER[0]), *(len(dev_type) for dev_type in routes)]),
+        max([len(HEADER[1]), len(NO_PLUGIN), *(len(route.plugin) for route in routes.values())]),
+        ALIAS_WIDTH,
+        ADDRESS_WIDTH,
+    ]
+
+
+def write_table(stream: DomainStream, out: _Output, *, wide: bool = False) -> None:
+    """The table; unless ``wide``, every line cut to the terminal's width (``fit``)."""
+    limit = None if wide else terminal_width()
+    if stream.size > HOLD_BYTES:
+        out.write(_header(stream.outline(), limit))  # the first pass, then a row per device as it is read
+        widths = _streamed_widths(stream)
+        out.write(_line(HEADER, widths, limit) + "\n")
+        out.release()
+        for device in stream:
+            out.write(_line(device_row(device), widths, limit) + "\n")
+        return
+    rows = [device_row(device) for device in stream]
+    out.write(_header(stream.outline(), limit))
+    out.write("".join(line + "\n" for line in render_table(rows, HEADER, wide=wide)))
+    out.release()
+
+
+class _Spool:
+    """The JSON text of one later dev_type: in memory up to SPOOL_MEMORY characters, then
+    in a temporary file (already redacted, as everything printed; removed on close)."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.file: IO[bytes] | None = None
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size > SPOOL_MEMORY:
+            if self.file is None:
+                self.file = tempfile.TemporaryFile()  # closed by close()
+            self.file.write("".join(self.parts).encode("utf-8"))
+            self.parts, self.size = [], 0
+
+    def copy_to(self, out: _Output) -> None:
+        if self.file is not None:
+            self.file.seek(0)
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            while block := self.file.read(SPOOL_MEMORY):
+                out.write(decoder.decode(block))
+            out.write(decoder.decode(b"", final=True))
+        out.write("".join(self.parts))
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+def write_spec_map(stream: DomainStream, out: _Output) -> list[str]:
+    """The dev_spec_map as ``json.dumps(spec_map, indent=2, ensure_ascii=False)`` writes it;
+    returns the :func:`unmapped_note` of every device that has one (a line each)."""
+    from devframe.cli.jsonout import RedactedJSON
+
+    dumps = RedactedJSON().dumps
+    first: str | None = None
+    later: dict[str, _Spool] = {}
+    notes: list[str] = []
+    if stream.size > HOLD_BYTES:
+        out.release()  # from the first device on
+    try:
+        for device in stream:
+            dev_type = device.dev_type
+            item = dumps(device_spec(device), 2)
+            note = unmapped_note(device)
+            if note is not None:
+                notes.append(note)
+            if dev_type == first:
+                out.write(",\n    " + item)
+            elif first is None:
+                first = dev_type
+                out.write("{\n  " + _key(dev_type) + ": [\n    " + item)
+            else:
+                spool = later.get(dev_type)
+                if spool is None:
+                    spool = later[dev_type] = _Spool()
+                    spool.write("\n    " + item)
+                else:
+                    spool.write(",\n    " + item)
+        if first is None:
+            out.write("{}\n")
+        else:
+            out.write("\n  ]")
+            for dev_type, spool in later.items():
+                out.write(",\n  " + _key(dev_type) + ": [")
+                spool.copy_to(out)
+                out.write("\n  ]")
+            out.write("\n}\n")
+        out.release()
+    finally:
+        for spool in later.values():
+            spool.close()
+    return notes
+
+
+def _key(dev_type: str) -> str:
+    return json.dumps(dev_type, ensure_ascii=False)
+
+
+def inspect_stream(
+    target: str | IO[bytes],
+    *,
+    as_json: bool,
+    out: TextIO,
+    err: TextIO,
+    registry: Registry | None = None,
+    source: str | None = None,
+    wide: bool = False,
+) -> None:
+    """What ``devframe inspect [--json]`` prints of ``target`` (a path or a seekable binary
+    file), written to ``out``; progress goes to ``err`` when it is a terminal, and so do
+    the notes on unmapped dev_spec keys of ``--json``."""
+    from devframe.core.safexml import ParseLimits
+    from devframe.core.stream import DomainStream
+
+    progress = StatusLine(err, shares_output=out.isatty())
+    output = _Output(out, progress)
+
+    def report(stream: DomainStream) -> None:
+        output.flush()
+        if progress.enabled:
+            progress.update(_progress_text(stream))
+
+    notes: list[str] = []
+    try:
+        stream = DomainStream(target, registry=registry, source=source, limits=ParseLimits.from_env(), progress=report)
+        if as_json:
+            notes = write_spec_map(stream, output)
+        else:
+            write_table(stream, output, wide=wide)
+    finally:
+        progress.clear()
+    for note in notes:  # after the JSON: stdout stays the dev_spec_map an engine reads
+        err.write(note + "\n")
 
 
 @click.command()
@@ -168,18 +397,27 @@ def inspect(ctx: click.Context, file: str, as_json: bool, wide: bool) -> None:
 
     dev_spec keys no plugin maps (kept in a device's metadata) show as unmapped=...
     in the table; with --json they are listed on stderr.
+
+    Large documents are read and printed as they go, in bounded memory. Work lasting
+    more than 2 seconds shows its progress on stderr when stderr is a terminal
+    ($DEVFRAME_PROGRESS_AFTER sets the delay).
     """
     from devframe.cli import get_registry
 
-    warn_no_device_plugins(get_registry(ctx))
-    domain = read_domain(file, ctx)
-    if as_json:
-        echo_json(spec_map(domain))
-        for note in unmapped_notes(domain):
-            click.echo(note, err=True)
-        return
-    rows = table_rows(domain)
-    title = f"domain {domain.name or '?'}  uuid {domain.uuid or '?'}  devices {len(rows)}"
-    click.echo(title if wide else fit(title, terminal_width()))
-    for line in _render(rows, ("DEV_TYPE", "PLUGIN", "ALIAS", "ADDRESS", "KEY FIELDS"), wide=wide):
-        click.echo(line)
+    registry = get_registry(ctx)
+    warn_no_device_plugins(registry)
+    target, source = open_input(file)
+    try:
+        inspect_stream(
+            target, as_json=as_json, out=sys.stdout, err=sys.stderr, registry=registry, source=source, wide=wide
+        )
+    finally:
+        if not isinstance(target, str):
+            target.close()
+
+
+def _progress_text(stream: DomainStream) -> str:
+    share = f"{100 * stream.done // stream.size}% of {stream.size / 1e6:.1f} MB" if stream.size else ""
+    if stream.phase == "scanning":
+        return f"devframe inspect: first pass (metadata, device count): {share}"
+    return f"devframe inspect: {share}, {stream.devices:,} devices"

@@ -19,8 +19,8 @@ import click
 from devframe.cli import UserError, get_registry
 from devframe.cli.common import echo_json, read_domain
 from devframe.cli.connect import TEST_DRIVER, connect_option, resolve_uri, warn_test_driver
-from devframe.cli.inspect import _render, spec_map, table_rows
-from devframe.cli.output import fit, terminal_width, wide_option
+from devframe.cli.inspect import HEADER, spec_map, table_rows
+from devframe.cli.output import fit, render_table, terminal_width, wide_option
 from devframe.cli.progress import Progress
 
 __all__ = ["parse_resolve", "run"]
@@ -110,7 +110,7 @@ def run(
         rows = table_rows(live)
         title = f"domain {live.name}  uuid {live.uuid}  running on {uri}  devices {len(rows)}"
         click.echo(title if wide else fit(title, terminal_width()))
-        for line in _render(rows, ("DEV_TYPE", "PLUGIN", "ALIAS", "ADDRESS", "KEY FIELDS"), wide=wide):
+        for line in render_table(rows, HEADER, wide=wide):
             click.echo(line)
     finally:
         host.close()

@@ -8,7 +8,7 @@ them, so they survive edits of the dev_map.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,11 +33,13 @@ class ParsedDevices:
 
 
 def parse_devices(
-    devices_el: etree._Element, registry: Registry, binder: Binder | None = None, *, owner: object = None
+    devices_el: Iterable[etree._Element], registry: Registry, binder: Binder | None = None, *, owner: object = None
 ) -> ParsedDevices:
     """Turn every child of ``devices_el`` into a dev_object, in document order.
 
-    ``owner`` is stored on each device: the token of the Domain it belongs to.
+    ``devices_el`` is the `<devices>` element, or some of its children in order (a
+    streaming reader hands over the children complete so far). ``owner`` is stored on
+    each device: the token of the Domain it belongs to.
     """
     out = ParsedDevices()
     devices = out.devices

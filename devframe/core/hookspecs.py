@@ -74,6 +74,12 @@ class EventSink(Protocol):
     def accepting(self) -> bool:
         """True when the sink has room for events again."""
 
+    # Optional, not part of the protocol's required surface (the agent looks it up):
+    #     def publish_many(self, events: Sequence[Mapping[str, Any]]) -> int
+    # takes one guest's events as one message (a CloudEvents batch, docs/fleet.md
+    # "Messages") and returns how many it kept, in order; a sink without it gets
+    # ``publish`` once per event.
+
     def close(self, timeout: float = 5.0) -> None:
         """Deliver what is queued within ``timeout`` seconds (what is not stays
         spooled, where the sink spools), then release the connection."""

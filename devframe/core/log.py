@@ -21,7 +21,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import IO, Any, TextIO, cast
 
 from devframe.core import secrets
-from devframe.core.limits import describe_int
+from devframe.core.limits import MAX_INT_DIGITS, describe_int
 
 __all__ = [
     "LOGGER_NAME",
@@ -32,6 +32,7 @@ __all__ = [
     "configure_logging",
     "get_logger",
     "is_secret_key",
+    "json_may_hold_secret",
     "redact_secrets",
     "redact_text",
     "redact_value",
@@ -124,6 +125,34 @@ def redact_value(value: Any, depth: int = 0, budget: list[int] | None = None) ->
 
 
 _redact = redact_value
+
+
+_JSON_HINTS: list[Any] = [None, None, (), None]  # registered keys, markers, words, pattern
+_LONG_INT = re.compile(f"[0-9]{{{MAX_INT_DIGITS + 1},}}")
+
+
+def json_may_hold_secret(text: str) -> bool:
+    """False only when :func:`redact_value` would change nothing in the value whose JSON
+    text (``json.dumps``, ``ensure_ascii=False``) is ``text``: no secret word or marker
+    of a secret place in any string, no key named like a secret, no integer too long to
+    show (its size bounds aside). Substring tests instead of a walk over every key and
+    string; True may be a false alarm (then walk)."""
+    keys, markers = secrets.registered_secret_keys(), secrets.text_markers()
+    if _JSON_HINTS[0] is not keys or _JSON_HINTS[1] != markers:
+        words = sorted({*SECRET_SUFFIXES, *markers})  # inside any string: redact_text's test
+        names = sorted({*SECRET_KEYS, *keys})  # a whole key, as JSON writes it
+        found = [w.lower() for w in words] + [f'"{name.lower()}"' for name in names]
+        compiled = re.compile("|".join(re.escape(w) for w in found), re.IGNORECASE)
+        _JSON_HINTS[:] = [keys, markers, tuple(found), compiled]
+    if len(text) > MAX_INT_DIGITS and _LONG_INT.search(text):
+        return True
+    if not text.isascii():
+        # Case-insensitive matching outside ASCII (the Kelvin sign, the long s): the
+        # regular expression, and the lowered text as redact_text compares it.
+        pattern: re.Pattern[str] = _JSON_HINTS[3]
+        return pattern.search(text) is not None or pattern.search(text.lower()) is not None
+    lowered = text.lower()
+    return any(word in lowered for word in _JSON_HINTS[2])
 
 
 def redact_secrets(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -6,8 +6,10 @@ use for one, and refusing is the only answer that is safe against every entity t
 (billion laughs, quadratic blowup, XXE, external and parameter entities).
 
 :func:`parse_xml` is for documents from outside (files, the engine, dev_specs): it
-also bounds their size. :func:`parse_trusted_xml` and :func:`parse_trusted_file` are
-for text devframe did not take from outside (libvirt's answers, its own output, the
+also bounds their size. :class:`StreamParser` reads such a document in chunks, for
+documents too large to hold as one tree, with the same settings and refusals.
+:func:`parse_trusted_xml` and :func:`parse_trusted_file` are for text devframe did not
+take from outside (libvirt's answers, its own output, the
 RelaxNG schema libvirt installed): the same refusals, no size limit.
 """
 
@@ -29,6 +31,8 @@ from devframe.core.errors import XMLError
 __all__ = [
     "DEFAULT_LIMITS",
     "ParseLimits",
+    "StreamParser",
+    "ascii_based",
     "effective_limits",
     "parse_trusted_file",
     "parse_trusted_xml",
@@ -124,49 +128,65 @@ def _make_parser(huge: bool, forced_utf8: bool) -> etree.XMLParser:
         parsers = _LOCAL.parsers = {}
     parser = parsers.get((huge, forced_utf8))
     if parser is None:
-        parser = etree.XMLParser(
-            resolve_entities=False,
-            load_dtd=False,
-            dtd_validation=False,
-            no_network=True,
-            huge_tree=huge,
-            remove_blank_text=False,
-            remove_comments=False,
-            remove_pis=False,
-            strip_cdata=False,
-            collect_ids=False,
-            encoding="utf-8" if forced_utf8 else None,
-        )
+        parser = etree.XMLParser(**_options(huge), encoding="utf-8" if forced_utf8 else None)
         parser.resolvers.add(_RefuseExternal())
         parsers[(huge, forced_utf8)] = parser
     return parser
 
 
-# An XML declaration naming an encoding in which "xmlns" is the bytes b"xmlns"
+def _options(huge: bool) -> dict[str, Any]:
+    """libxml2's settings for every parser devframe makes: nothing loaded, nothing expanded."""
+    return {
+        "resolve_entities": False,
+        "load_dtd": False,
+        "dtd_validation": False,
+        "no_network": True,
+        "huge_tree": huge,
+        "remove_blank_text": False,
+        "remove_comments": False,
+        "remove_pis": False,
+        "strip_cdata": False,
+        "collect_ids": False,
+    }
+
+
+# An XML declaration naming an encoding in which ASCII text is ASCII bytes
 _DECLARED = re.compile(rb"""\A(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _ASCII_BASED = re.compile(rb"(?i)\A(?:utf-?8|us-ascii|ascii|iso[-_]?8859[-_]\d+|latin-?1|windows-125\d|cp125\d)\Z")
+
+
+def ascii_based(head: bytes) -> bool:
+    """Is a document starting with ``head`` written so that its markup is ASCII bytes (a
+    search of the bytes for ``xmlns`` or ``<metadata`` then finds every one)? A ``<`` or
+    UTF-8's BOM first, and a declared encoding, if any, known to be ASCII-based: not UTF-16,
+    UTF-7 or EBCDIC, which spell markup otherwise."""
+    if head[:1] != b"<" and head[:3] != b"\xef\xbb\xbf":
+        return False
+    declared = _DECLARED.match(head)
+    return declared is None or _ASCII_BASED.match(declared.group(1)) is not None
 
 
 def _check_namespaces(raw: bytes, root: etree._Element, limit: int, source: str | None, utf8: bool) -> None:
     """Refuse a document declaring more than ``limit`` namespaces (ParseLimits.max_namespaces).
 
     Counting ``xmlns`` in the bytes settles it for nearly every document; only when that
-    count is past the limit, or the bytes are not in an ASCII-based encoding (UTF-16,
-    UTF-7, EBCDIC spell it otherwise), are the declarations counted in the tree.
+    count is past the limit, or the bytes are not in an ASCII-based encoding, are the
+    declarations counted in the tree.
     """
-    if utf8 or raw[:1] == b"<" or raw[:3] == b"\xef\xbb\xbf":
-        declared = _DECLARED.match(raw)
-        ascii_based = utf8 or declared is None or _ASCII_BASED.match(declared.group(1)) is not None
-        if ascii_based and raw.count(b"xmlns") <= limit:
-            return
+    if (utf8 or ascii_based(raw)) and raw.count(b"xmlns") <= limit:
+        return
     count = sum(1 for _ in etree.iterwalk(root, events=("start-ns",)))
     if count > limit:
-        raise XMLError(
-            f"{count} namespace declarations refused: more than the limit of {limit} "
-            "(ParseLimits.max_namespaces); lxml writes each device with every namespace declared above it, "
-            "at a cost that grows with the square of their number",
-            source=source,
-        )
+        raise _too_many_namespaces(f"{count}", limit, source)
+
+
+def _too_many_namespaces(count: str, limit: int, source: str | None) -> XMLError:
+    return XMLError(
+        f"{count} namespace declarations refused: more than the limit of {limit} "
+        "(ParseLimits.max_namespaces); lxml writes each device with every namespace declared above it, "
+        "at a cost that grows with the square of their number",
+        source=source,
+    )
 
 
 def parse_xml(
@@ -211,6 +231,89 @@ def parse_trusted_file(path: str | Path) -> etree._ElementTree:
     return _parse(location.read_bytes(), source=str(location), limits=_TRUSTED, base_url=str(location))
 
 
+class StreamParser:
+    """Parse a document fed in chunks, with :func:`parse_xml`'s hardening, for documents too
+    large to hold as one tree (``devframe inspect`` of a million devices).
+
+    The same libxml2 settings and refusals as :func:`parse_xml` (no DTD, no entity, no
+    network; the document's size bounded by ``limits.max_bytes``, counted as it is fed), and
+    the same :class:`XMLError`, naming ``source``, line and column. :meth:`feed` returns the
+    ``events`` (lxml's ``(event, element)`` pairs, only for ``tag`` when given) that the
+    chunk completed; :meth:`close` returns the root. The tree is lxml's, built as the
+    bytes arrive: a caller keeps memory bounded by removing what it has read (an element's
+    earlier siblings are complete and safe to remove; the last child may still be open).
+    """
+
+    def __init__(
+        self,
+        *,
+        events: tuple[str, ...] = ("end",),
+        tag: str | tuple[str, ...] | None = None,
+        source: str | None = None,
+        limits: ParseLimits | None = None,
+    ) -> None:
+        self.source = source
+        self.limits = effective_limits(limits)
+        self.fed = 0
+        self._checked = False
+        #: namespace declarations read so far (ParseLimits.max_namespaces), and whether the
+        #: caller asked for their events too
+        self.namespaces = 0
+        self._ns_events = "start-ns" in events
+        pull: Any = etree.XMLPullParser  # lxml-stubs do not know its parser keywords
+        parser = pull(events=tuple({*events, "start-ns"}), tag=tag, **_options(self.limits.huge_tree))
+        parser.resolvers.add(_RefuseExternal())
+        self._parser = parser
+        # A push parser reports some errors only later, as a generic one (an undefined entity
+        # as "no element found" at close): the cause is the first error in the thread's log
+        # (see _refusal), which must then hold nothing older than this document.
+        etree.clear_error_log()
+
+    def feed(self, data: bytes) -> list[tuple[str, Any]]:
+        """Parse ``data``, the next bytes of the document; the events it completed (an
+        element each, a ``(prefix, uri)`` pair for ``start-ns``)."""
+        self.fed += len(data)
+        if self.fed > self.limits.max_bytes:
+            raise XMLError(
+                f"document of more than {self.limits.max_bytes} bytes refused: larger than the limit "
+                "(ParseLimits.max_bytes)",
+                source=self.source,
+            )
+        try:
+            self._parser.feed(data)
+            events: list[tuple[str, Any]] = list(self._parser.read_events())
+        except (_ExternalLoadRefused, etree.XMLSyntaxError, ValueError) as exc:
+            raise _refusal(exc, self.source, streamed=True) from None
+        # Every declaration is an event (the tag filter does not apply to them): counted here.
+        declared = sum(1 for event, _ in events if event == "start-ns")
+        if declared:
+            self.namespaces += declared
+            if self.namespaces > self.limits.max_namespaces:
+                raise _too_many_namespaces(f"at least {self.namespaces}", self.limits.max_namespaces, self.source)
+            if not self._ns_events:
+                events = [item for item in events if item[0] != "start-ns"]
+        if not self._checked:
+            first = next((item[1] for item in events if item[0] != "start-ns"), None)
+            if first is not None:
+                # The document type declaration comes before the root: refused at its first element.
+                _refuse_dtd(first.getroottree(), self.source)
+                self._checked = True
+        return events
+
+    def close(self) -> etree._Element:
+        """End of the document: its root (an :class:`XMLError` when it is incomplete)."""
+        if not self.fed:
+            raise XMLError("empty document", source=self.source)
+        try:
+            root: etree._Element | None = self._parser.close()
+        except (_ExternalLoadRefused, etree.XMLSyntaxError, ValueError) as exc:
+            raise _refusal(exc, self.source, streamed=True) from None
+        if root is None:
+            raise XMLError("empty document", source=self.source)
+        _refuse_dtd(root.getroottree(), self.source)
+        return root
+
+
 def _parse(
     data: str | bytes, *, source: str | None, limits: ParseLimits, base_url: str | None = None
 ) -> etree._ElementTree:
@@ -234,15 +337,35 @@ def _parse(
             root = etree.fromstring(raw, parser)
         else:
             root = etree.fromstring(raw, parser, base_url=base_url)
-    except _ExternalLoadRefused as exc:
-        raise XMLError(
+    except (_ExternalLoadRefused, etree.XMLSyntaxError, ValueError) as exc:
+        raise _refusal(exc, source) from None
+    if root is None:
+        raise XMLError("empty document", source=source)
+    tree = root.getroottree()
+    _check_namespaces(raw, root, limits.max_namespaces, source, isinstance(data, str))
+    _refuse_dtd(tree, source)
+    return tree
+
+
+def _refusal(exc: Exception, source: str | None, *, streamed: bool = False) -> XMLError:
+    """The XMLError for what libxml2 (or our resolver) raised while parsing; ``streamed``
+    (a StreamParser's: the thread's error log was cleared when it began), a syntax error
+    is told by the first error logged."""
+    if isinstance(exc, _ExternalLoadRefused):
+        return XMLError(
             f"external resource refused: the document asks to load {exc.url!r} (an external DTD or "
             "entity); devframe never loads DTDs or external entities",
             source=source,
-        ) from None
-    except etree.XMLSyntaxError as exc:
+        )
+    if isinstance(exc, etree.XMLSyntaxError):
         line, column = exc.position if exc.position else (None, None)
-        msg = _LOCATION_SUFFIX.sub("", (exc.msg or str(exc)).strip()).strip()
+        msg = exc.msg or str(exc)
+        if streamed:
+            log: Any = exc.error_log  # lxml-stubs: not iterable
+            first = next((e for e in log if e.level >= etree.ErrorLevels.ERROR), None)
+            if first is not None and first.message:
+                msg, line, column = first.message, first.line, first.column
+        msg = _LOCATION_SUFFIX.sub("", msg.strip()).strip()
         low = msg.lower()
         if "xml_parse_huge" in low:
             msg = (
@@ -253,13 +376,12 @@ def _parse(
             msg = f"undefined entity refused: {msg}"
         elif "amplification" in low or ("entity" in low and "loop" in low):
             msg = f"entity expansion refused: {msg}"
-        raise XMLError(msg, source=source, line=line, column=column) from None
-    except ValueError as exc:
-        raise XMLError(str(exc), source=source) from None
-    if root is None:
-        raise XMLError("empty document", source=source)
-    tree = root.getroottree()
-    _check_namespaces(raw, root, limits.max_namespaces, source, isinstance(data, str))
+        return XMLError(msg, source=source, line=line, column=column)
+    return XMLError(str(exc), source=source)
+
+
+def _refuse_dtd(tree: etree._ElementTree, source: str | None) -> None:
+    """Raise when the document carries a DTD (internal or external), whatever it declares."""
     docinfo: Any = tree.docinfo  # lxml-stubs' DocInfo has no doctype or system_url
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         dtd = docinfo.internalDTD
@@ -275,4 +397,3 @@ def _parse(
             source=source,
             line=1,
         )
-    return tree

@@ -6,8 +6,9 @@ running guest it keeps the devices it last saw as a
 ``interval`` seconds, a poll of all guests) makes it read the guest's live XML again,
 and when the devices hash moved, correlate it with that snapshot. Each device added,
 removed or changed becomes one CloudEvent (:mod:`devframe.fleet.cloudevents`), each
-libvirt event another, and they go to every sink in order (``sink.publish`` only
-spools: a slow transport never stalls this loop).
+libvirt event another, and they go to every sink in order, one batch per guest
+(``sink.publish_many`` where a sink has it, else ``sink.publish`` per event; both only
+spool: a slow transport never stalls this loop).
 
 A guest seen for the first time (the agent started, the guest started) is sent whole:
 every device as ``added``, then ``guest.synced`` with all its device keys, so a view
@@ -33,7 +34,7 @@ from urllib.parse import urlsplit
 
 from devframe.agent import CONNECTION_CLOSED, LIFECYCLE, AgentError, GuestGoneError, KnownDevices, correlate
 from devframe.core.log import get_logger
-from devframe.fleet.cloudevents import ADDED, CHANGED, REMOVED, EventFactory, KindedEvent
+from devframe.fleet.cloudevents import ADDED, CHANGED, REMOVED, EventFactory, KindedEvent, batches
 
 if TYPE_CHECKING:
     from devframe.agent import Correlation, Host
@@ -106,6 +107,9 @@ class _Guest:
     #: a digest of the live <devices> XML as last read: did anything move?
     fingerprint: bytes
     running: bool = True
+    #: id(device) of ``known``'s devices -> the redacted dev_spec last sent for it: an
+    #: unchanged device restated after a restart (or removed) needs no second to_spec
+    specs: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -143,6 +147,8 @@ class FleetAgent:
         self.interval = interval
         self.listeners = list(listeners)
         self.inbox: queue.Queue[Any] = queue.Queue()
+        #: events made and not yet handed to the sinks (see _flush)
+        self._outbox: list[Mapping[str, Any]] = []
         self._resync = False
         self._stop = threading.Event()
         self._started = False
@@ -155,11 +161,27 @@ class FleetAgent:
     # -- sending --------------------------------------------------------------------------
 
     def _send(self, events: Sequence[Mapping[str, Any]]) -> None:
-        for event in events:
-            for sink in self.sinks:
-                if not sink.publish(event):
-                    self.refused += 1
-                    self._resync = True
+        """Queue events; :meth:`_flush` hands them to the sinks (every public entry
+        point flushes before it returns)."""
+        self._outbox.extend(events)
+
+    def _flush(self) -> None:
+        """Hand the queued events to every sink, one batch per guest (see
+        :func:`~devframe.fleet.cloudevents.batches`): a sink with ``publish_many``
+        sends each batch as one message; others get the events one by one."""
+        if not self._outbox:
+            return
+        events, self._outbox = self._outbox, []
+        groups = batches(events)
+        for sink in self.sinks:
+            publish_many = getattr(sink, "publish_many", None)
+            if publish_many is not None:
+                taken = sum(publish_many(group) for group in groups)
+            else:
+                taken = sum(1 for event in events if sink.publish(event))
+            if taken < len(events):
+                self.refused += len(events) - taken
+                self._resync = True
         self.sent += len(events)
 
     # -- starting -------------------------------------------------------------------------
@@ -192,11 +214,18 @@ class FleetAgent:
         for uuid in [u for u, g in watched.guests.items() if g.running and u not in set(running)]:
             self.check(name, uuid)
         self._send([watched.factory.host_synced(running)])
+        self._flush()
 
     # -- one guest ------------------------------------------------------------------------
 
     def check(self, name: str, uuid: str) -> GuestReport:
         """Read one guest's live devices; send and report what changed."""
+        try:
+            return self._check(name, uuid)
+        finally:
+            self._flush()
+
+    def _check(self, name: str, uuid: str) -> GuestReport:
         watched = self.hosts[name]
         report = GuestReport(name, watched.host.uri, uuid)
         known = watched.guests.get(uuid)
@@ -223,9 +252,10 @@ class FleetAgent:
         elif known.fingerprint != (digest := fingerprint(current)):
             result = correlate(known.known, current)
             report.correlation = result
-            self._send(self._change_events(watched, uuid, current.name, known.known, result))
+            sent: dict[int, dict[str, Any]] = {}
+            self._send(self._change_events(watched, uuid, current.name, known, result, sent))
             assert result.reported is not None
-            watched.guests[uuid] = _Guest(current.name, result.reported, digest)
+            watched.guests[uuid] = _Guest(current.name, result.reported, digest, specs=sent)
         else:
             return report
         self._notify(report)
@@ -236,30 +266,47 @@ class FleetAgent:
     ) -> None:
         factory = watched.factory
         name = current.name  # read from the tree on each access
+        sent: dict[int, dict[str, Any]] = {}
         if known is not None:
             # Started again: report what differs from before it stopped, then list all.
             result = correlate(known.known, current)
             report.correlation = result
-            events = self._change_events(watched, uuid, name, known.known, result)
+            events = self._change_events(watched, uuid, name, known, result, sent)
             assert result.reported is not None
             snapshot = result.reported
             missing = {id(d) for d in snapshot.devices} - self._mentioned(result)
             keys = snapshot.keys()
-            events += [
-                factory.device(ADDED, name, uuid, key, device)
-                for device, key in zip(snapshot.devices, keys, strict=True)
-                if id(device) in missing
-            ]
+            for device, key in zip(snapshot.devices, keys, strict=True):
+                if id(device) in missing:
+                    events.append(self._device(factory, ADDED, name, uuid, key, device, sent, sent.get(id(device))))
         else:
             snapshot = KnownDevices(current)
             keys = snapshot.keys()
             events = [
-                factory.device(ADDED, name, uuid, key, device)
+                self._device(factory, ADDED, name, uuid, key, device, sent)
                 for device, key in zip(snapshot.devices, keys, strict=True)
             ]
         events.append(factory.guest_synced(name, uuid, keys))
         self._send(events)
-        watched.guests[uuid] = _Guest(name, snapshot, fingerprint(current))
+        watched.guests[uuid] = _Guest(name, snapshot, fingerprint(current), specs=sent)
+
+    @staticmethod
+    def _device(
+        factory: EventFactory,
+        event_type: str,
+        domain: str | None,
+        uuid: str,
+        key: str,
+        device: Any,
+        sent: dict[int, dict[str, Any]],
+        redacted: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """A device event; its spec is remembered in ``sent`` (by the device's id).
+        ``redacted``: the spec sent for the device before (it did not change)."""
+        event = factory.device(event_type, domain, uuid, key, device, redacted=redacted, **options)
+        sent[id(device)] = event["data"]["spec"]
+        return event
 
     @staticmethod
     def _mentioned(result: Correlation) -> set[int]:
@@ -269,24 +316,41 @@ class FleetAgent:
         return found
 
     def _change_events(
-        self, watched: _Watched, uuid: str, domain: str | None, known: KnownDevices, result: Correlation
+        self,
+        watched: _Watched,
+        uuid: str,
+        domain: str | None,
+        known: _Guest,
+        result: Correlation,
+        sent: dict[int, dict[str, Any]],
     ) -> list[dict[str, Any]]:
+        """The events of a correlation; ``sent`` gets the spec of every device of the
+        new snapshot that is known (sent now, or unchanged since it was sent)."""
         factory = watched.factory
         reported = result.reported
         assert reported is not None
+        before = known.specs
         new_keys = {id(d): k for d, k in zip(reported.devices, reported.keys(), strict=True)}
-        old_keys = {id(d): k for d, k in zip(known.devices, known.keys(), strict=True)}
-        events = [factory.device(REMOVED, domain, uuid, old_keys[id(d)], d) for d in result.removed]
-        for key, (_old, new) in result.pairs.items():
+        old_keys = {id(d): k for d, k in zip(known.known.devices, known.known.keys(), strict=True)}
+        events = [
+            factory.device(REMOVED, domain, uuid, old_keys[id(d)], d, redacted=before.get(id(d)))
+            for d in result.removed
+        ]
+        for key, (old, new) in result.pairs.items():
             diff = result.changed.get(key)
             new_key = new_keys[id(new)]
-            if diff is None and new_key == key:
-                continue
+            if diff is None:
+                if id(old) in before:
+                    sent[id(new)] = before[id(old)]  # the same device: the same spec
+                if new_key == key:
+                    continue
             spec = result.specs.get(key, (None, None))[1]
             events.append(
-                factory.device(CHANGED, domain, uuid, key, new, changes=diff or {}, new_key=new_key, spec=spec)
+                self._device(
+                    factory, CHANGED, domain, uuid, key, new, sent, changes=diff or {}, new_key=new_key, spec=spec
+                )
             )
-        events += [factory.device(ADDED, domain, uuid, new_keys[id(d)], d) for d in result.added]
+        events += [self._device(factory, ADDED, domain, uuid, new_keys[id(d)], d, sent) for d in result.added]
         return events
 
     def _stopped(self, watched: _Watched, uuid: str, known: _Guest | None, report: GuestReport, reason: str) -> None:
@@ -312,6 +376,12 @@ class FleetAgent:
     def handle(self, event: Any) -> tuple[str, str] | None:
         """Send one libvirt event (any object with ``kind``/``as_dict()`` and ``uri``);
         returns the guest to look at because of it, if any."""
+        try:
+            return self._handle(event)
+        finally:
+            self._flush()
+
+    def _handle(self, event: Any) -> tuple[str, str] | None:
         watched = self._by_uri.get(getattr(event, "uri", None) or "")
         if watched is None:
             return None
@@ -344,12 +414,17 @@ class FleetAgent:
             except queue.Empty:
                 break
         to_check: dict[tuple[str, str], None] = {}
-        for event in events:
-            target = self.handle(event)
-            if target is not None:
-                to_check[target] = None
-        for name, uuid in to_check:
-            self.check(name, uuid)
+        try:
+            for event in events:
+                target = self._handle(event)
+                if target is not None:
+                    to_check[target] = None
+            for name, uuid in to_check:
+                self._check(name, uuid)
+        finally:
+            # One hand-over for the round: each guest's libvirt events and device
+            # changes go out together, as one batch.
+            self._flush()
         return len(events)
 
     def poll(self) -> None:

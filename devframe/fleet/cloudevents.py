@@ -25,15 +25,16 @@ import json
 import re
 import threading
 import uuid as uuid_module
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from devframe.core.device import Device
 from devframe.core.errors import DevframeError
-from devframe.core.log import REDACTED, is_secret_key, redact_value
+from devframe.core.log import REDACTED, is_secret_key, json_may_hold_secret, redact_value
 
 __all__ = [
     "ADDED",
+    "BATCH_CONTENT_TYPE",
     "CHANGED",
     "DATASCHEMA",
     "FORMAT_VERSION",
@@ -46,10 +47,16 @@ __all__ = [
     "EventFactory",
     "FleetMessageError",
     "KindedEvent",
+    "batch_id",
+    "batches",
+    "check_event",
     "decode",
+    "decode_message",
     "encode",
+    "encode_batch",
     "event_name",
     "from_agent_event",
+    "guest_of",
     "redact_changes",
     "spec_of",
     "subject_token",
@@ -170,9 +177,11 @@ class EventFactory:
         changes: Mapping[str, tuple[Any, Any]] | None = None,
         new_key: str | None = None,
         spec: Mapping[str, Any] | None = None,
+        redacted: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A device added, removed or changed (``changes``: correlate's field diff;
-        ``spec``: the device's to_spec() when the caller built it already)."""
+        ``spec``: the device's to_spec() when the caller built it already;
+        ``redacted``: its spec as an earlier event carried it, when it did not change)."""
         data: dict[str, Any] = {
             "domain": domain,
             "uuid": uuid,
@@ -180,10 +189,19 @@ class EventFactory:
             "dev_type": device.dev_type,
             "alias": device.alias,
             "deviceId": device.device_id,
-            "spec": spec_of(device, spec),
+            "spec": redacted,
         }
         if changes is not None:
-            data["changes"] = redact_changes(device, changes)
+            data["changes"] = plain = {path: [old, new] for path, (old, new) in changes.items()}
+            if redacted is None and spec is not None and "type" in spec:
+                # One look at the spec and the diff together: most hold no secret.
+                secret_paths = _secret_paths(device)
+                if not any(_secret_path(p, secret_paths) for p in plain) and _holds_nothing_secret((spec, plain)):
+                    data["spec"] = spec
+            if data["spec"] is None:
+                data["changes"] = redact_changes(device, changes)
+        if data["spec"] is None:
+            data["spec"] = spec_of(device, spec)
         if new_key is not None and new_key != key:
             data["new_key"] = new_key
         return self.make(event_type, data, subject=f"{uuid}/{key}")
@@ -207,7 +225,9 @@ class EventFactory:
 def from_agent_event(factory: EventFactory, event: KindedEvent) -> dict[str, Any]:
     """The one mapping from an agent event object to a CloudEvent (see
     :meth:`EventFactory.from_agent_event`): works for every kind, today's and new ones."""
-    body = redact_value(dict(event.as_dict()))
+    body = dict(event.as_dict())
+    if not _holds_nothing_secret(body):
+        body = redact_value(body)
     kind = str(event.kind)
     uuid, alias = body.get("uuid"), body.get("alias")
     subject = f"{uuid}/{alias}" if uuid and alias else (uuid or None)
@@ -219,23 +239,63 @@ def from_agent_event(factory: EventFactory, event: KindedEvent) -> dict[str, Any
 
 def spec_of(device: Device, spec: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The device's dev_spec with secrets redacted; a device whose values do not fit its
-    fields is described by its error (also redacted), never dropped."""
+    fields is described by its error (also redacted), never dropped.
+
+    Most dev_specs hold no secret: one search of their JSON text says so
+    (:func:`~devframe.core.log.json_may_hold_secret`) and the spec is used as it is
+    (not copied: events are read-only); only the others are walked and redacted."""
     if spec is not None and "error" in spec and "type" not in spec:
         spec = None  # correlate's stand-in for a spec it could not build: say why again
     try:
+        if spec is None:
+            spec = device.to_spec(secrets=True)
+        if _holds_nothing_secret(spec):
+            return spec  # type: ignore[return-value]
         return device.redacted_spec(spec)
     except DevframeError as exc:
         return {"type": device.dev_type, "error": redact_value(str(exc))}
 
 
+#: JSON text for the secret test: no ``default``, so anything not plain JSON is walked
+_PLAIN_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
+
+
+def _holds_nothing_secret(value: Any) -> bool:
+    try:
+        text = _PLAIN_JSON.encode(value)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return not json_may_hold_secret(text)
+
+
+#: the spec paths of each device class's secret fields
+_SECRET_PATHS: dict[type[Device], frozenset[str]] = {}
+
+
+def _secret_paths(device: Device) -> frozenset[str]:
+    cls = type(device)
+    paths = _SECRET_PATHS.get(cls)
+    if paths is None:
+        paths = _SECRET_PATHS[cls] = frozenset(
+            field.spec for field in device.fields.values() if field.secret and field.spec
+        )
+    return paths
+
+
+def _secret_path(path: str, secret_paths: frozenset[str]) -> bool:
+    return path in secret_paths or is_secret_key(path.rsplit(".", 1)[-1]) or is_secret_key(path)
+
+
 def redact_changes(device: Device, changes: Mapping[str, tuple[Any, Any]]) -> dict[str, list[Any]]:
     """correlate's field diff as ``{field: [old, new]}`` with secret values hidden: a
     secret's change is still reported, as ``["***", "***"]``."""
-    secret_paths = {field.spec for field in device.fields.values() if field.secret and field.spec}
+    secret_paths = _secret_paths(device)
+    plain = {path: [old, new] for path, (old, new) in changes.items()}
+    if not any(_secret_path(path, secret_paths) for path in plain) and _holds_nothing_secret(plain):
+        return plain
     out: dict[str, list[Any]] = {}
     for path, (old, new) in changes.items():
-        last = path.rsplit(".", 1)[-1]
-        if path in secret_paths or is_secret_key(last) or is_secret_key(path):
+        if _secret_path(path, secret_paths):
             out[path] = [REDACTED if old is not None else None, REDACTED if new is not None else None]
         else:
             out[path] = [redact_value(old), redact_value(new)]
@@ -244,20 +304,115 @@ def redact_changes(device: Device, changes: Mapping[str, tuple[Any, Any]]) -> di
 
 # -- the wire -----------------------------------------------------------------------------
 
+#: the media type of a batch: a JSON array of events (CloudEvents' JSON batch format)
+BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
+#: at most this many events in one batch (a guest's whole device list fits)
+MAX_BATCH_EVENTS = 1000
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"), default=str)
+
 
 def encode(event: Mapping[str, Any]) -> bytes:
     """The JSON bytes of one event (compact, UTF-8)."""
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    return _ENCODER.encode(event).encode()
+
+
+def encode_batch(events: Sequence[Mapping[str, Any]]) -> bytes:
+    """The JSON bytes of a batch: an array of events, in order."""
+    return _ENCODER.encode(events).encode()
+
+
+def batch_id(events: Sequence[Mapping[str, Any]]) -> str:
+    """The message id of a batch, from its events' ids: ``<first id>..<last id>`` (one
+    event: its id). Stable, so a batch sent again is dropped by the transport's dedupe;
+    unique, since event ids are and a batch is a run of one agent's events."""
+    first, last = str(events[0]["id"]), str(events[-1]["id"])
+    return first if len(events) == 1 else f"{first}..{last}"
+
+
+def guest_of(event: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(host, domain uuid) of an event about one guest, None for a host-wide event."""
+    data = event.get("data")
+    uuid = data.get("uuid") if isinstance(data, Mapping) else None
+    if not uuid:
+        return None
+    return str(event.get("host") or data.get("host") or ""), str(uuid)  # type: ignore[union-attr]
+
+
+def batches(events: Sequence[Mapping[str, Any]], max_events: int = MAX_BATCH_EVENTS) -> list[list[Mapping[str, Any]]]:
+    """Events grouped into batches, one per guest (at most ``max_events`` each).
+
+    A guest's events keep their order, and a batch stands where the guest's first event
+    stood; a host-wide event (``host.synced``, a lost connection) is a batch of its own,
+    after every event before it: a view applies ``host.synced`` knowing all guests."""
+    out: list[list[Mapping[str, Any]]] = []
+    open_groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for event in events:
+        guest = guest_of(event)
+        if guest is None:
+            open_groups.clear()
+            out.append([event])
+            continue
+        group = open_groups.get(guest)
+        if group is None or len(group) >= max_events:
+            group = open_groups[guest] = []
+            out.append(group)
+        group.append(event)
+    return out
+
+
+def _load(payload: bytes | str) -> Any:
+    try:
+        return json.loads(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise FleetMessageError(f"not JSON: {exc}") from None
 
 
 def decode(payload: bytes | str) -> dict[str, Any]:
     """One devframe event from the wire; :class:`FleetMessageError` for anything else
     (not JSON, not a CloudEvent, another producer's type, a format version this
     release does not read)."""
-    try:
-        event = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise FleetMessageError(f"not JSON: {exc}") from None
+    return check_event(_load(payload))
+
+
+def decode_message(payload: bytes | str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The events of one message, a single event or a batch (a JSON array), and why
+    each item of a batch that is not a devframe event was left out.
+    :class:`FleetMessageError` when the message as a whole is neither."""
+    value = _load(payload)
+    if not isinstance(value, list):
+        return [check_event(value)], []
+    if not value:
+        raise FleetMessageError("an empty batch")
+    events: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for index, item in enumerate(value):
+        try:
+            events.append(check_event(item))
+        except FleetMessageError as exc:
+            problems.append(f"item {index}: {exc}")
+    return events, problems
+
+
+def check_event(event: Any) -> dict[str, Any]:
+    """``event`` (decoded JSON) when it is a devframe event of this format version,
+    else :class:`FleetMessageError` saying why."""
+    if type(event) is dict:
+        # The common case in a few lookups (a view checks every event it applies).
+        data, ident, source, kind = event.get("data"), event.get("id"), event.get("source"), event.get("type")
+        if (
+            event.get("specversion") == SPECVERSION
+            and event.get("dataschema") == DATASCHEMA
+            and type(data) is dict
+            and type(data.get("host")) is str
+            and type(ident) is str
+            and ident
+            and type(source) is str
+            and source
+            and type(kind) is str
+            and kind.startswith(PREFIX)
+        ):
+            return event
     if not isinstance(event, dict):
         raise FleetMessageError(f"not a CloudEvent: a JSON {type(event).__name__}")
     missing = [name for name in _REQUIRED if not isinstance(event.get(name), str) or not event.get(name)]

@@ -2,10 +2,12 @@
 
 :class:`NatsSink` (``devframe monitor --publish nats://HOST:PORT``): every event is first
 appended to a bounded on-disk :class:`~devframe.fleet.spool.Spool`; a thread running its
-own asyncio loop reads the spool in order and publishes each record to subject
-``devframe.<host>.<domain-uuid>.<event>`` of stream ``DEVFRAME`` (created when missing)
-with header ``Nats-Msg-Id`` set to the event id, waits for every acknowledgement of a
-batch, then commits the spool past it. A batch not fully acknowledged (the server went
+own asyncio loop reads the spool in order and publishes each record to stream
+``DEVFRAME`` (created when missing): one event on ``devframe.<host>.<domain-uuid>.<event>``
+with header ``Nats-Msg-Id`` set to the event id, or one guest's batch (a JSON array,
+:meth:`NatsSink.publish_many`) on ``devframe.<host>.<domain-uuid>.batch`` with the id
+``<first event id>..<last event id>``; it waits for every acknowledgement of a round,
+then commits the spool past it. A round not fully acknowledged (the server went
 away, a timeout) is sent again after reconnecting, and JetStream drops the copies it
 already stored (its duplicate window): at least once on the wire, once in the stream.
 
@@ -26,14 +28,22 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from devframe.core.errors import DevframeError
 from devframe.core.log import get_logger
-from devframe.fleet.cloudevents import encode, event_name, subject_token
+from devframe.fleet.cloudevents import (
+    BATCH_CONTENT_TYPE,
+    batch_id,
+    encode,
+    encode_batch,
+    event_name,
+    guest_of,
+    subject_token,
+)
 from devframe.fleet.spool import Spool
 
 if TYPE_CHECKING:
@@ -48,10 +58,15 @@ __all__ = [
     "ensure_stream",
     "servers_of",
     "subject_for",
+    "subject_for_batch",
 ]
 
 DEFAULT_STREAM = "DEVFRAME"
 DEFAULT_SUBJECT_PREFIX = "devframe"
+#: the last token of a batch's subject (``devframe.<host>.<domain-uuid>.batch``)
+BATCH_TOKEN = "batch"
+#: a batch's message stays below this (nats-server's default max_payload is 1 MiB)
+MAX_BATCH_BYTES = 512 << 10
 
 
 class NatsError(DevframeError):
@@ -92,6 +107,16 @@ def subject_for(event: Mapping[str, Any], prefix: str = DEFAULT_SUBJECT_PREFIX) 
     uuid = data.get("uuid") if isinstance(data, Mapping) else None
     host = str(event.get("host") or (data.get("host") if isinstance(data, Mapping) else "") or "_")
     return f"{prefix}.{subject_token(host)}.{subject_token(str(uuid or '_'))}.{event_name(str(event['type']))}"
+
+
+def subject_for_batch(events: Sequence[Mapping[str, Any]], prefix: str = DEFAULT_SUBJECT_PREFIX) -> str:
+    """``<prefix>.<host>.<domain-uuid>.batch`` for a batch of one guest's events
+    (:func:`~devframe.fleet.cloudevents.batches`); one event keeps its own subject."""
+    if len(events) == 1:
+        return subject_for(events[0], prefix)
+    guest = guest_of(events[0])
+    host, uuid = guest if guest is not None else (str(events[0].get("host") or "_"), "_")
+    return f"{prefix}.{subject_token(host)}.{subject_token(uuid)}.{BATCH_TOKEN}"
 
 
 async def ensure_stream(
@@ -184,7 +209,8 @@ class NatsSink:
         self.name = name
         self.spool = Spool(spool_dir or _default_spool(url, stream), max_bytes=spool_bytes)
         self._log = get_logger(component="nats-sink", servers=shown(url))
-        #: counters: records acknowledged by the stream, of those already stored (duplicates)
+        #: counters: messages (single events or batches) acknowledged by the stream, of
+        #: those already stored (duplicates)
         self.acked = 0
         self.duplicates = 0
         #: connections made to the server (more than one: it went away and came back)
@@ -194,6 +220,7 @@ class NatsSink:
         self._deadline: float | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
+        self._main_task: asyncio.Task[None] | None = None
         self._thread = threading.Thread(target=self._run, name=f"devframe-nats {shown(url)}", daemon=True)
         self._thread.start()
 
@@ -201,18 +228,41 @@ class NatsSink:
 
     def publish(self, event: Mapping[str, Any]) -> bool:
         ok = self.spool.append(subject_for(event, self.prefix), str(event["id"]), encode(event))
+        if ok:
+            self._wake_pump()
+        return ok
+
+    def publish_many(self, events: Sequence[Mapping[str, Any]]) -> int:
+        """Take one guest's events (:func:`~devframe.fleet.cloudevents.batches`) as one
+        message: a JSON array, id from the events' ids. Returns how many were taken (all
+        or none: a batch is one spool record); a batch past :data:`MAX_BATCH_BYTES` is
+        split in two."""
+        if not events:
+            return 0
+        if len(events) == 1:
+            return 1 if self.publish(events[0]) else 0
+        payload = encode_batch(events)
+        if len(payload) > MAX_BATCH_BYTES:
+            half = len(events) // 2
+            taken = self.publish_many(events[:half])
+            return taken + self.publish_many(events[half:]) if taken == half else taken
+        ok = self.spool.append(subject_for_batch(events, self.prefix), batch_id(events), payload)
+        if ok:
+            self._wake_pump()
+        return len(events) if ok else 0
+
+    def _wake_pump(self) -> None:
         loop, wake = self._loop, self._wake
-        if ok and loop is not None and wake is not None and not wake.is_set():
+        if loop is not None and wake is not None and not wake.is_set():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(wake.set)
-        return ok
 
     def accepting(self) -> bool:
         return self.spool.has_room()
 
     @property
     def backlog(self) -> int:
-        """Events spooled and not yet acknowledged by the stream."""
+        """Messages (single events or batches) spooled and not yet acknowledged by the stream."""
         return len(self.spool)
 
     def flush(self, timeout: float) -> bool:
@@ -232,7 +282,13 @@ class NatsSink:
         if loop is not None and wake is not None:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(wake.set)
-        self._thread.join(timeout + 5)
+        self._thread.join(1.0)
+        if self._thread.is_alive() and loop is not None and self._main_task is not None:
+            # Still connecting (nats-py's connect can wait seconds for an unreachable
+            # server): stop it, so no publisher outlives the sink and reads a closed spool.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._main_task.cancel)
+        self._thread.join(5)
         self.spool.close()
         if len(self.spool):
             self._log.warning("events left in the spool for the next start", events=len(self.spool))
@@ -243,7 +299,10 @@ class NatsSink:
         loop = asyncio.new_event_loop()
         self._loop = loop
         try:
-            loop.run_until_complete(self._main())
+            self._main_task = loop.create_task(self._main())
+            loop.run_until_complete(self._main_task)
+        except asyncio.CancelledError:
+            pass  # closed while connecting: the spool keeps the events
         except Exception as exc:  # noqa: BLE001 - logged; the spool keeps the events
             self._log.error("NATS publisher stopped", error=repr(exc))
         finally:
@@ -315,9 +374,10 @@ class NatsSink:
             try:
                 replies = acks.start(len(records))
                 for record, reply in zip(records, replies, strict=True):
-                    await nc.publish(
-                        record.subject, record.payload, reply=reply, headers={"Nats-Msg-Id": record.msg_id}
-                    )
+                    headers = {"Nats-Msg-Id": record.msg_id}
+                    if record.payload[:1] == b"[":
+                        headers["Content-Type"] = BATCH_CONTENT_TYPE
+                    await nc.publish(record.subject, record.payload, reply=reply, headers=headers)
                 await asyncio.wait_for(acks.done.wait(), self.ack_timeout)
                 acks.check()
             except BaseException:
@@ -517,8 +577,7 @@ class NatsFleetReader:
         for message in messages:
             if self.delay:
                 await asyncio.sleep(self.delay)
-            if self.view.apply_message(message.data, _reply_numbers(message.reply)[0], subject=message.subject):
-                applied += 1
+            applied += self.view.apply_message(message.data, _reply_numbers(message.reply)[0], subject=message.subject)
         if messages:
             await puller.ack(messages[-1])  # AckPolicy.ALL: everything up to it
         if self.state_file is not None:

@@ -9,7 +9,7 @@ Plugins add schemes through the collected hook ``devframe_register_event_sinks``
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -100,6 +100,13 @@ class JsonLinesSink:
             self._handle.flush()
         return True
 
+    def publish_many(self, events: Sequence[Mapping[str, Any]]) -> int:
+        """One guest's events: a line each (a file has no use for batches), one write."""
+        with self._lock:
+            self._handle.write(b"".join(encode(event) + b"\n" for event in events))
+            self._handle.flush()
+        return len(events)
+
     def accepting(self) -> bool:
         return True
 
@@ -113,6 +120,8 @@ class MemorySink:
 
     def __init__(self, limit: int | None = None) -> None:
         self.events: list[dict[str, Any]] = []
+        #: the ids of each batch taken by publish_many
+        self.batches: list[list[str]] = []
         self.limit = limit
         self.refused = 0
         self._lock = threading.Lock()
@@ -124,6 +133,17 @@ class MemorySink:
                 return False
             self.events.append(dict(event))
             return True
+
+    def publish_many(self, events: Sequence[Mapping[str, Any]]) -> int:
+        """One guest's events as one batch: kept one by one, and the batch in
+        :attr:`batches` (all or none, like a spooling sink)."""
+        with self._lock:
+            if self.limit is not None and len(self.events) + len(events) > self.limit:
+                self.refused += len(events)
+                return 0
+            self.events.extend(dict(event) for event in events)
+            self.batches.append([str(event["id"]) for event in events])
+            return len(events)
 
     def accepting(self) -> bool:
         return self.limit is None or len(self.events) < self.limit

@@ -1,16 +1,18 @@
 """The engine side: the fleet's current devices, per host and VM, from the event stream.
 
 A :class:`FleetView` applies devframe CloudEvents in stream order (each with its
-stream sequence number) and keeps, for every host and VM, the devices the agent last
-reported (dev_specs, secrets already redacted by the agent). It answers "devices of
-VM X" (:meth:`FleetView.devices`, or as a :class:`~devframe.agent.KnownDevices` to
-correlate against), "what changed since sequence N" (:meth:`FleetView.changes_since`)
-and the whole fleet as JSON (:meth:`FleetView.as_dict`).
+stream sequence number; a batch's events share their message's) and keeps, for every
+host and VM, the devices the agent last reported (dev_specs, secrets already redacted
+by the agent). It answers "devices of VM X" (:meth:`FleetView.devices`, or as a
+:class:`~devframe.agent.KnownDevices` to correlate against), "what changed since
+sequence N" (:meth:`FleetView.changes_since`) and the whole fleet as JSON
+(:meth:`FleetView.as_dict`).
 
 Applying is idempotent: an event already applied (same sequence, or same id within the
 last ``remember`` ids) is skipped, and each event sets state (a device under its key,
 a VM's key list) rather than adding to it, so a replayed or duplicated event never
-doubles anything. A message that is not a devframe event is logged and skipped. The
+doubles anything. A message that is neither a devframe event nor a batch of them is
+logged and skipped, as is each item of a batch that is not a devframe event. The
 transport (:mod:`devframe.fleet.jetstream`) feeds it; :meth:`save` / :meth:`load`
 keep it across restarts (else it replays the stream from the start).
 """
@@ -36,7 +38,7 @@ from devframe.fleet.cloudevents import (
     LIBVIRT_PREFIX,
     REMOVED,
     FleetMessageError,
-    decode,
+    decode_message,
 )
 
 if TYPE_CHECKING:
@@ -114,30 +116,51 @@ class FleetView:
 
     # -- applying -------------------------------------------------------------------------
 
-    def apply_message(self, payload: bytes, seq: int, *, subject: str | None = None) -> bool:
-        """Decode and apply one message; a message that is not a devframe event is
-        logged (subject, sequence, why) and skipped. True when it changed the view."""
+    def apply_message(self, payload: bytes, seq: int, *, subject: str | None = None) -> int:
+        """Decode and apply one message, a single event or a batch (a JSON array of
+        events, all with the message's sequence); returns how many events changed the
+        view. A message that is not a devframe event or batch, and each item of a
+        batch that is not a devframe event, is logged (subject, sequence, why) and
+        skipped; the rest of the batch is applied."""
         try:
-            event = decode(payload)
+            events, problems = decode_message(payload)
         except FleetMessageError as exc:
-            self.skipped += 1
-            self.last_seq = max(self.last_seq, seq)
+            with self._lock:
+                self.skipped += 1
+                self.last_seq = max(self.last_seq, seq)
             self._log.warning(
                 "skipped a message that is not a devframe event", subject=subject, seq=seq, error=str(exc)
             )
-            return False
-        return self.apply(event, seq)
+            return 0
+        if problems:
+            with self._lock:
+                self.skipped += len(problems)
+            self._log.warning(
+                "skipped items of a batch that are not devframe events",
+                subject=subject,
+                seq=seq,
+                items=len(problems),
+                error=problems[0],
+            )
+        return self.apply_batch(events, seq)
 
     def apply(self, event: dict[str, Any], seq: int) -> bool:
         """Apply one decoded event with its stream sequence; True when it was new."""
+        return self.apply_batch([event], seq) == 1
+
+    def apply_batch(self, events: list[dict[str, Any]], seq: int) -> int:
+        """Apply decoded events that arrived in one message (sequence ``seq``), in
+        order; returns how many were new. A sequence already applied skips them all;
+        otherwise each is still deduped by its id, so a batch sent again, or one that
+        repeats some events of another, never doubles anything."""
         with self._lock:
-            return self._apply_new(event, seq)
+            if seq and seq <= self.last_seq:
+                self.duplicates += len(events)
+                return 0
+            self.last_seq = max(self.last_seq, seq)
+            return sum(1 for event in events if self._apply_new(event, seq))
 
     def _apply_new(self, event: dict[str, Any], seq: int) -> bool:
-        if seq and seq <= self.last_seq:
-            self.duplicates += 1
-            return False
-        self.last_seq = max(self.last_seq, seq)
         event_id = f"{event['source']} {event['id']}"
         if event_id in self._ids:
             self.duplicates += 1

@@ -43,7 +43,9 @@ class Entry(Mapping[str, Any]):
         #: the element of the device it is bound to (None: an orphan). The entry never
         #: holds the dev_object itself: the device holds its entry, and a link back would
         #: make every parsed domain a reference cycle that only the garbage collector frees.
-        self.element_bound: etree._Element | None = None
+        #: A device released after streaming leaves its description instead (see
+        #: MetadataSection.release).
+        self.element_bound: etree._Element | str | None = None
         self.retype: Retyper | None = None
         self.stamp = 0
 
@@ -244,9 +246,10 @@ def ambiguity(element: etree._Element, entries: list[Entry], source: str | None)
     )
 
 
-def double_bind(entry: Entry, first: etree._Element, second: etree._Element, source: str | None) -> MetadataError:
+def double_bind(entry: Entry, first: etree._Element | str, second: etree._Element, source: str | None) -> MetadataError:
     prefix = f"{source}: " if source else ""
+    described = first if isinstance(first, str) else describe_element(first)
     return MetadataError(
-        f"{prefix}metadata entry {entry.describe()} matches two devices: {describe_element(first)} "
+        f"{prefix}metadata entry {entry.describe()} matches two devices: {described} "
         f"and {describe_element(second)}; give each device its own entry"
     )

@@ -218,6 +218,18 @@ class MetadataSection:
                 entries=[e.attrs for e in self._orphans[:10]],
             )
 
+    def release(self, device: Device) -> None:
+        """Stop holding ``device`` and its element: a reader that sees each device once and
+        then drops it (:class:`devframe.core.stream.DomainStream`) lets them be freed.
+
+        The device keeps its entry; the entry stays taken, so a later device it also
+        matches is still refused (the message names that device fully, this one by its
+        tag: describing it here would cost a fifth of a streamed parse).
+        """
+        entry = self._device_entry.pop(device, None)
+        if entry is not None and isinstance(entry.element_bound, etree._Element):
+            entry.element_bound = f"<{entry.element_bound.tag}> (read earlier)"
+
     # -- API ------------------------------------------------------------------------------
 
     @property
