@@ -24,7 +24,7 @@ from devframe.core.chardev import (
 from devframe.core.common import AcpiIndex, Bootable, VirtioOptions
 from devframe.core.compat import DeviceType
 from devframe.core.device import Device, DeviceMetadata, UnknownDevice
-from devframe.core.devtype import Claim, MetadataSchema
+from devframe.core.devtype import Claim, MetadataSchema, SpecAlias
 from devframe.core.domain import (
     DeviceList,
     DevMap,
@@ -62,9 +62,12 @@ from devframe.core.fields import (
     UUID,
     YES_NO,
     AddressField,
+    Chain,
+    Child,
     Children,
     Choice,
     ElementView,
+    EmptyElements,
     Field,
     Flag,
     IntRange,
@@ -75,7 +78,7 @@ from devframe.core.fields import (
 )
 from devframe.core.hookspecs import DeviceTypeRegister, hookimpl
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, address_text, device_id_from_alias, user_alias
-from devframe.core.log import RedactingFilter, get_logger, redact_secrets
+from devframe.core.log import REDACTED, RedactingFilter, get_logger, redact_secrets
 from devframe.core.prepare import prepare_domain
 from devframe.core.registry import ENTRY_POINT_GROUP, PluginInfo, Registry, create_registry
 from devframe.core.resolve import HostFacts, PlaceholderError, Resolvers, checked_path
@@ -107,6 +110,7 @@ __all__ = [
     "OCTAL_MODE",
     "ON_OFF",
     "POSITIVE",
+    "REDACTED",
     "STR",
     "UINT",
     "UINT8",
@@ -119,8 +123,10 @@ __all__ = [
     "AcpiIndex",
     "AddressField",
     "Bootable",
+    "Chain",
     "CharSource",
     "CharSourceElement",
+    "Child",
     "Children",
     "Choice",
     "Claim",
@@ -136,6 +142,7 @@ __all__ = [
     "Domain",
     "DomainError",
     "ElementView",
+    "EmptyElements",
     "Field",
     "FieldValueError",
     "Flag",
@@ -156,6 +163,7 @@ __all__ = [
     "Registry",
     "Resolvers",
     "SourceSeclabel",
+    "SpecAlias",
     "SpecError",
     "SpecValueError",
     "TextList",

@@ -140,23 +140,26 @@ def validate_against_schema(
 
 
 def without_field(element: etree._Element, field: Any) -> etree._Element:
-    """A copy of ``element`` without ``field``'s value, nor the elements only it needed."""
+    """A copy of ``element`` without ``field``'s value, nor the elements of its path left
+    empty (also those that stood empty before it was set: ``<bandwidth/>`` gaining an
+    ``<outbound>`` is the field's change only)."""
     out = copy.deepcopy(element)
     chain = [out]
     for step in field.steps:
         child = next(chain[-1].iterchildren(step), None)
         if child is None:
-            return out
+            break
         chain.append(child)
-    leaf = chain[-1]
-    if isinstance(field, Flag):
-        chain[-2].remove(leaf)
-        chain.pop()
-    elif field.attr is not None:
-        if field.attr in leaf.attrib:
-            del leaf.attrib[field.attr]
     else:
-        leaf.text = None
+        leaf = chain[-1]
+        if isinstance(field, Flag):
+            chain[-2].remove(leaf)
+            chain.pop()
+        elif field.attr is not None:
+            if field.attr in leaf.attrib:
+                del leaf.attrib[field.attr]
+        else:
+            leaf.text = None
     for depth in range(len(chain) - 1, 0, -1):
         node = chain[depth]
         if node.attrib or len(node) or (node.text or "").strip():

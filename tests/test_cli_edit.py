@@ -192,7 +192,7 @@ def test_stdin_in_and_the_result_out() -> None:
         (["--remove-device", "ua-nobody"], ["--remove-device ua-nobody", "no device has this alias"]),
         (["--remove-device", "sound", "--remove-device", "sound:0"], ["named twice"]),
         (["--set", "interface:0", "linkActive"], ["expected KEY=VALUE"]),
-        (["--set", "interface:0", "specParams.link=down"], ["no dev_spec key 'specParams.link'", "108 keys"]),
+        (["--set", "interface:0", "specParams.link=down"], ["no dev_spec key 'specParams.link'", "113 keys"]),
         (["--set", "video", "specParams.heads=many"], ["video", "heads", "many", "int"]),
         (["--add-device", "{not json"], ["--add-device", "neither a device element (XML) nor a dev_spec (JSON)"]),
         (["--add-device", '{"type": "teleporter"}'], ["teleporter"]),

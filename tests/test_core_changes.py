@@ -113,7 +113,7 @@ def test_the_built_in_kinds_declare_what_libvirt_changes_live() -> None:
     disk = devframe.device_from_spec({"type": "disk", "device": "disk", "path": "/a.img"})
     fields = type(cdrom).fields
     assert fields["source_file"].live_for(cdrom) and not fields["source_file"].live_for(disk)
-    assert fields["total_bytes_sec"].live_for(disk) and not fields["bus"].live_for(cdrom)
+    assert fields["iotune"].live_for(disk) and not fields["bus"].live_for(cdrom)
     nic = devframe.device_from_spec({"type": "interface", "device": "bridge", "network": "br0"})
     live_nic = {name for name, f in type(nic).fields.items() if f.live_for(nic)}
     assert {"link_active", "source_bridge", "source_network", "filter", "filter_parameters"} <= live_nic

@@ -21,7 +21,8 @@ def field_by_field(view: ElementView, mode: str) -> dict[str, Any]:
         if key is None or (mode == "spec" and key == "device"):
             continue
         value = field.spec_value(view)
-        if value is None and not (mode == "spec" and isinstance(field, Field) and field.default is not None):
+        # Absent with a default for this element (default_if): to_spec says None.
+        if value is None and not (mode == "spec" and isinstance(field, Field) and field.default_for(view) is not None):
             continue
         put_path(out, key, value)
     return out

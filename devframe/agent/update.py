@@ -33,7 +33,7 @@ from typing import Any
 from devframe.agent.errors import UpdateRefusedError, describe
 from devframe.core.changes import FieldChange, copy_fields, field_changes
 from devframe.core.device import Device
-from devframe.core.fields import Field
+from devframe.core.fields import Child, Field
 
 __all__ = [
     "BLOCK_RESIZE",
@@ -146,20 +146,37 @@ def disk_target(device: Device) -> str | None:
 
 
 def _tuned_by_call(device: Device, name: str) -> bool:
-    # A disk's <iotune> children are libvirt's setBlockIoTune parameters, same names.
+    # A disk's <iotune> children are libvirt's setBlockIoTune parameters, same names:
+    # one field per limit, or the whole <iotune> as one child view (the drive plugin's).
     declared = type(device).fields[name]
-    return device.dev_type == "disk" and isinstance(declared, Field) and declared.steps[:1] == ("iotune",)
+    steps = getattr(declared, "steps", ())
+    return device.dev_type == "disk" and isinstance(declared, (Field, Child)) and tuple(steps[:1]) == ("iotune",)
 
 
-def _iotune_params(wanted: Device, changes: list[FieldChange]) -> dict[str, Any]:
+def _iotune_value(parameter: str, value: Any) -> Any:
+    # libvirt lifts a limit set to 0; a group is left by naming none.
+    return value if value is not None else ("" if parameter == "group_name" else 0)
+
+
+def _iotune_params(running: Device, wanted: Device, changes: list[FieldChange]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for change in changes:
         declared = type(wanted).fields[change.name]
-        assert isinstance(declared, Field)
-        parameter = declared.steps[-1]
-        value = declared.__get__(wanted, type(wanted))
-        # libvirt lifts a limit set to 0; a group is left by naming none.
-        params[parameter] = value if value is not None else ("" if parameter == "group_name" else 0)
+        if isinstance(declared, Field):
+            parameter = declared.steps[-1]
+            params[parameter] = _iotune_value(parameter, declared.__get__(wanted, type(wanted)))
+            continue
+        assert isinstance(declared, Child)
+        # The whole <iotune>: each of its limits that differs, by its element's name.
+        old, new = declared.__get__(running, type(running)), declared.__get__(wanted, type(wanted))
+        for inner in declared.item.fields.values():
+            if not isinstance(inner, Field) or not inner.steps:
+                continue
+            before = inner.__get__(old, type(old)) if old is not None else None
+            after = inner.__get__(new, type(new)) if new is not None else None
+            if before != after:
+                parameter = inner.steps[-1]
+                params[parameter] = _iotune_value(parameter, after)
     return params
 
 
@@ -231,7 +248,7 @@ def plan_update(
                 scopes,
                 tuple(tuned),
                 target=disk_target(running),
-                params=_iotune_params(wanted, tuned),
+                params=_iotune_params(running, wanted, tuned),
             )
         )
     keys = _metadata_changes(running, wanted)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from lxml import etree
 
-from devframe.core.devtype import Claim, MetadataSchema
+from devframe.core.devtype import Claim, MetadataSchema, SpecAlias
 from devframe.core.errors import (
     DevframeError,
     FieldValueError,
@@ -37,10 +37,11 @@ from devframe.core.fields import (
     pop_path,
     put_path,
     redact_fields,
+    take_path,
 )
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, user_alias
 from devframe.core.limits import DEVICE_DEPTH, ENTRY_DEPTH, MAX_DEPTH, value_problem
-from devframe.core.log import get_logger, is_secret_key, redact_value
+from devframe.core.log import REDACTED, get_logger, is_secret_key, redact_value
 from devframe.core.safexml import parse_xml
 from devframe.core.secrets import SecretPlace, SecretPlan, register_secret, register_secret_key
 from devframe.core.secrets import plan_for as secret_plan_for
@@ -172,7 +173,8 @@ def _same_spec_value(field: object, first: Any, second: Any) -> bool:
 
 
 def _apply_spec_aliases(cls: type[Device], device: Device, rest: dict[str, Any]) -> dict[str, str]:
-    """Move each alias key of ``rest`` to its canonical key (``cls.spec_aliases``).
+    """Move each alias key of ``rest`` to its canonical key (``cls.spec_aliases``),
+    converting its value first when the alias is a :class:`SpecAlias` with ``convert``.
 
     Returns ``{canonical: alias}`` for the values that came under an alias, so an error
     names the key the engine sent. An alias and its canonical key that both hold values
@@ -182,13 +184,23 @@ def _apply_spec_aliases(cls: type[Device], device: Device, rest: dict[str, Any])
     if not cls.spec_aliases:
         return spelled
     by_key: dict[str, Any] = {f.spec: f for f in cls.fields.values() if f.spec}
-    for alias, canonical in cls.spec_aliases.items():
+    for alias, target in cls.spec_aliases.items():
         if not has_path(rest, alias):
             continue
         value = pop_path(rest, alias)
+        canonical, convert = (target, None) if isinstance(target, str) else (target.key, target.convert)
+        field = by_key.get(canonical)
+        if convert is not None and value is not None:
+            try:
+                value = convert(value)
+            except (ValueError, TypeError) as exc:
+                secret = (field is not None and field.secret) or is_secret_key(alias.rsplit(".", 1)[-1])
+                shown = REDACTED if secret else value
+                said = "not a valid value" if secret else str(exc)[:300]
+                reason = f"{said} (the engine's spelling of {canonical!r})"
+                raise SpecValueError(device.describe(), alias, shown, reason) from None
         if value is None:
             continue
-        field = by_key.get(canonical)
         current = get_path(rest, canonical)
         if current is not None:
             if not _same_spec_value(field, current, value):
@@ -395,9 +407,10 @@ class Device(ElementView):
     #: :mod:`devframe.core.secrets` for a secret no field declares)
     own_secrets: ClassVar[tuple[SecretPlace, ...]] = ()
     #: the engine's other spellings of a dev_spec key: ``{alias: canonical key}`` (dotted
-    #: paths). ``from_spec`` reads an alias as its canonical key (both given and different:
+    #: paths), the canonical key a str or a :class:`SpecAlias` that converts the value
+    #: too. ``from_spec`` reads an alias as its canonical key (both given and different:
     #: a SpecError naming the alias); ``to_spec`` writes the canonical key only.
-    spec_aliases: ClassVar[Mapping[str, str]] = {}
+    spec_aliases: ClassVar[Mapping[str, str | SpecAlias]] = {}
     #: dotted dev_spec paths whose dict values hold mapped keys (``specParams``,
     #: ``specParams.driver``, ...): an unmapped key is reported inside them (derived)
     _spec_prefixes: ClassVar[frozenset[str]] = frozenset({"specParams"})
@@ -762,11 +775,16 @@ class Device(ElementView):
             if key is None:
                 continue
             # 'device' stays for read_spec, which may need the engine's word as given.
-            given = has_path(rest, key)
-            value = rest.get(key) if key == "device" else pop_path(rest, key)
+            if key == "device":
+                given, value = key in rest, rest.get(key)
+            else:
+                given, value = take_path(rest, key)
+            default = None
             if value is None and not given and isinstance(field, Field) and field.default is not None:
+                default = field.default_for(device)
+            if default is not None and isinstance(field, Field):
                 # Missing: the default. A key given as None asks for no value at all.
-                field.__set__(device, field.default)
+                field.__set__(device, default)
                 continue
             if value is None:
                 continue

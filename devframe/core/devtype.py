@@ -3,11 +3,11 @@ in metadata. The device class (:class:`devframe.Device`) holds them as class att
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Claim", "MetadataSchema"]
+__all__ = ["Claim", "MetadataSchema", "SpecAlias"]
 
 
 @dataclass(frozen=True)
@@ -71,3 +71,18 @@ class MetadataSchema:
             except ValueError:
                 return value
         return value
+
+
+@dataclass(frozen=True)
+class SpecAlias:
+    """Another spelling of a dev_spec key (an engine's own name for it).
+
+    ``key`` is the canonical key it stands for (dotted: ``"specParams.ioTune"``);
+    ``convert``, when given, turns the engine's value into the canonical one (raise
+    ``ValueError``/``TypeError`` to refuse it; return None: nothing to write). A device
+    class lists them in ``spec_aliases``; ``from_spec`` accepts them and ``to_spec``
+    writes the canonical key.
+    """
+
+    key: str
+    convert: Callable[[Any], Any] | None = None

@@ -2,7 +2,8 @@
 
 A field names a place in a device's XML element (``"target@dev"``: the ``dev``
 attribute of the direct child ``target``; ``"serial"``: the text of the direct child
-``serial``; ``"@type"``: an attribute of the device element itself), a :class:`Kind`
+``serial``; ``"@type"``: an attribute of the device element itself; ``"."``: the text
+of the element itself, for views of text elements), a :class:`Kind`
 that converts between the XML text and a Python value, and optionally the dev_spec key
 it maps to. Reading, writing, parsing and building all go through that one
 declaration, so they cannot drift apart.
@@ -55,9 +56,12 @@ __all__ = [
     "UUID",
     "YES_NO",
     "AddressField",
+    "Chain",
+    "Child",
     "Children",
     "Choice",
     "ElementView",
+    "EmptyElements",
     "Field",
     "Flag",
     "IntRange",
@@ -470,8 +474,14 @@ class _Base:
         return False
 
     def says_none(self) -> bool:
-        """True when ``to_spec`` writes this field's key with None when it is absent."""
+        """True when ``to_spec`` may write this field's key with None when it is absent
+        (then :meth:`says_none_for` decides for each element)."""
         return False
+
+    def says_none_for(self, view: ElementView) -> bool:
+        """True when ``to_spec`` of ``view`` writes this field's key with None, the field
+        being absent from it."""
+        return self.says_none()
 
     def inline_read(self) -> tuple[str, Any, Callable[[Any], Any] | None] | None:
         """A shortcut a compiled reader (:mod:`devframe.core.specgen`) may take for what
@@ -509,7 +519,9 @@ class Field(_Base, Generic[T]):
     (``<emulator>/usr/bin/qemu</emulator>``). ``spec`` is the dev_spec key
     (``"specParams.vram"`` nests). ``secret`` keeps the value out of ``repr``, logs and
     ``inspect``. ``default`` is what ``device_from_spec`` writes when a spec leaves the
-    field out (libvirt's default, where the schema requires a value); ``required``
+    field out (libvirt's default, where the schema requires a value); ``default_if``
+    limits it to the devices it accepts (a default that only one type of a kind needs),
+    asked after the fields declared before this one are set; ``required``
     reports an element without the value as a problem (a spec built from it would get
     the default, so it cannot round-trip). ``absent_spec``
     is the dev_spec value that stands for no value: a spec giving it builds none (the
@@ -526,6 +538,7 @@ class Field(_Base, Generic[T]):
         *,
         spec: str | None = None,
         default: str | None = None,
+        default_if: Callable[[Any], bool] | None = None,
         secret: bool = False,
         doc: str = "",
         to_spec: Callable[[str], Any] | None = None,
@@ -542,6 +555,7 @@ class Field(_Base, Generic[T]):
         *,
         spec: str | None = None,
         default: T | None = None,
+        default_if: Callable[[Any], bool] | None = None,
         secret: bool = False,
         doc: str = "",
         to_spec: Callable[[T], Any] | None = None,
@@ -557,6 +571,7 @@ class Field(_Base, Generic[T]):
         *,
         spec: str | None = None,
         default: T | None = None,
+        default_if: Callable[[Any], bool] | None = None,
         secret: bool = False,
         doc: str = "",
         to_spec: Callable[[T], Any] | None = None,
@@ -570,6 +585,7 @@ class Field(_Base, Generic[T]):
         self.kind = kind
         self.spec = spec
         self.default = default
+        self.default_if = default_if
         self.secret = secret
         self.doc = doc
         self.live = live
@@ -597,14 +613,21 @@ class Field(_Base, Generic[T]):
             reason = self.reason(exc, self.kind.name)
             raise FieldValueError(view.describe(), self.name, self.shown(raw), reason) from None
 
+    def default_for(self, view: ElementView) -> T | None:
+        """The default a spec without this field's key gives ``view`` (None: none)."""
+        if self.default is None or (self.default_if is not None and not self.default_if(view)):
+            return None
+        return self.default
+
     def raw(self, view: ElementView) -> str | None:
         """The XML text stored for this field, unconverted."""
-        element: etree._Element | None = view.element
+        element: etree._Element = view.element
         for step in self.steps:
-            element = _find_child(element, step)
-            if element is None:
+            # _find_child inlined: to_spec reads every field of every device, most absent.
+            child = next(element.iterchildren(step), None)
+            if child is None:
                 return None
-        assert element is not None
+            element = child
         if self.attr is not None:
             return element.get(self.attr)  # type: ignore[no-any-return]
         return _leaf_text(element)
@@ -722,6 +745,10 @@ class Field(_Base, Generic[T]):
         # Absent although the field has a default: the spec says so (None), or it would
         # rebuild the element with the default it never had.
         return self.default is not None
+
+    def says_none_for(self, view: ElementView) -> bool:
+        # Only where a spec without the key would get the default (default_if).
+        return self.default_for(view) is not None
 
     def found_is_value(self) -> bool:
         return self._to_spec is None and type(self.kind).parse is Kind.parse
@@ -842,6 +869,99 @@ class PresentFlag(Flag):
 
     def spec_value(self, view: ElementView) -> Any:
         return True if self.__get__(view, type(view)) else None
+
+
+class EmptyElements(_Base):
+    """Which of the named child elements stand empty (``<bandwidth/>``, ``<virtualport/>``).
+
+    An empty element carries no value for any field, yet libvirt's schema allows it and
+    it can mean something (a NIC's ``<bandwidth/>``: QoS managed, no limit set). The
+    value is the list of the named paths whose element is present with no attribute,
+    child or text, in declaration order (None when there is none): a dev_spec rebuilds
+    them. An element holding anything is left to the fields modeling its content, which
+    create it again. Setting a list creates the listed elements that are absent and
+    removes the empty ones it does not list; an element with content is never removed.
+    """
+
+    def __init__(self, *paths: str, spec: str | None = None, doc: str = "") -> None:
+        steps = []
+        for path in paths:
+            elems, attr = _split_path(path)
+            if attr is not None:
+                raise ValueError(f"EmptyElements takes element paths, got {path!r}")
+            steps.append(elems)
+        self.paths = paths
+        self._steps = dict(zip(paths, steps, strict=True))
+        self._roots = frozenset(elems[0] for elems in steps)
+        self.spec = spec
+        self.doc = doc or "child elements present and empty"
+
+    def _find(self, view: ElementView, steps: tuple[str, ...]) -> etree._Element | None:
+        element: etree._Element = view.element
+        for step in steps:
+            child = _find_child(element, step)
+            if child is None:
+                return None
+            element = child
+        return element
+
+    @overload
+    def __get__(self, view: None, owner: type) -> EmptyElements: ...
+    @overload
+    def __get__(self, view: ElementView, owner: type) -> list[str]: ...
+    def __get__(self, view: ElementView | None, owner: type) -> EmptyElements | list[str]:
+        if view is None:
+            return self
+        # One pass over the direct children: most devices hold few of the named roots,
+        # and to_spec asks every device.
+        roots: dict[str, etree._Element] = {}
+        for child in view.element:
+            tag = child.tag
+            if tag in self._roots and tag not in roots:
+                roots[tag] = child
+        found: list[str] = []
+        if not roots:
+            return found
+        for path, steps in self._steps.items():
+            element: etree._Element | None = roots.get(steps[0])
+            for step in steps[1:]:
+                if element is None:
+                    break
+                element = _find_child(element, step)
+            if element is not None and _is_empty(element):
+                found.append(path)
+        return found
+
+    def __set__(self, view: ElementView, value: Iterable[str] | None) -> None:
+        wanted = [] if value is None else list(value)
+        unknown = [path for path in wanted if path not in self._steps]
+        if unknown:
+            reason = "not one of " + ", ".join(self.paths)
+            raise FieldValueError(view.describe(), self.spec or self.name, unknown, reason)
+        view.touch()
+        # Deepest first: removing an empty <inbound/> may leave its <bandwidth> empty too.
+        for path, steps in sorted(self._steps.items(), key=lambda item: -len(item[1])):
+            element = self._find(view, steps)
+            if path in wanted and element is None:
+                parent = view.element
+                for depth, step in enumerate(steps):
+                    child = _find_child(parent, step)
+                    if child is None:
+                        child = etree.Element(step)
+                        view.insert_child(parent, child, at_root=depth == 0)
+                    parent = child
+            elif path not in wanted and element is not None and _is_empty(element):
+                _remove_keeping_tail(element)
+
+    def spec_value(self, view: ElementView) -> Any:
+        return self.__get__(view, type(view)) or None
+
+    def apply_spec_value(self, view: ElementView, value: Any) -> None:
+        if value is None:
+            return
+        if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
+            raise FieldValueError(view.describe(), self.spec or self.name, value, "expected a list of element paths")
+        self.__set__(view, value)
 
 
 #: the words a dev_spec may use for a flag's bool
@@ -1030,7 +1150,16 @@ class Children(_Base, Generic[V]):
     child of the container.
     """
 
-    def __init__(self, path: str, item: type[V], *, spec: str | None = None, doc: str = "", live: Live = False) -> None:
+    def __init__(
+        self,
+        path: str,
+        item: type[V],
+        *,
+        spec: str | None = None,
+        secret: bool = False,
+        doc: str = "",
+        live: Live = False,
+    ) -> None:
         steps, attr = _split_path(path)
         if attr is not None or not steps:
             raise ValueError("Children takes an element path")
@@ -1038,6 +1167,7 @@ class Children(_Base, Generic[V]):
         self.tag = steps[-1]
         self.item = item
         self.spec = spec
+        self.secret = secret
         self.doc = doc
         self.path = path
         self.live = live
@@ -1077,9 +1207,14 @@ class Children(_Base, Generic[V]):
                 child.tail = None
             elif isinstance(item, Mapping):
                 child = etree.Element(self.tag)
-                self.item(child, parent=view).apply_dict(item)
+                try:
+                    self.item(child, parent=view).apply_dict(item)
+                except FieldValueError as exc:
+                    if not self.secret:
+                        raise
+                    raise FieldValueError(exc.device, exc.field, REDACTED, exc.reason) from None
             else:
-                raise FieldValueError(view.describe(), self.name, item, "expected a dict or a view")
+                raise FieldValueError(view.describe(), self.name, self.shown(item), "expected a dict or a view")
             built.append(child)
         view.touch()
         container = self._container(view, create=bool(built))
@@ -1104,8 +1239,8 @@ class Children(_Base, Generic[V]):
                 container.append(child)
 
     def spec_value(self, view: ElementView) -> Any:
-        items = self.__get__(view, type(view))
-        return [item.to_dict() for item in items] if items else None
+        container = self._container(view, create=False)
+        return None if container is None else self.spec_from_located(view, container)
 
     def compared(self, view: ElementView) -> object:
         container = self._container(view, create=False)
@@ -1125,33 +1260,271 @@ class Children(_Base, Generic[V]):
         if found is None:
             return None
         item = self.item
-        items = [item(child, parent=view).to_dict() for child in found.iterchildren(self.tag)]
+        try:
+            items = [item(child, parent=view).to_dict() for child in found.iterchildren(self.tag)]
+        except FieldValueError as exc:
+            if not self.secret:
+                raise
+            raise FieldValueError(exc.device, f"{self.name}.{exc.field}", REDACTED, "not a valid value") from None
         return items or None
 
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         if value is None:
             return
         if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
-            raise FieldValueError(view.describe(), self.spec or self.name, value, "expected a list")
+            raise FieldValueError(view.describe(), self.spec or self.name, self.shown(value), "expected a list")
         self.__set__(view, value)
 
     def check(self, view: ElementView) -> str | None:
-        for item in self.__get__(view, type(view)):
+        for position, item in enumerate(self.__get__(view, type(view))):
             problems = item.problems()
             if problems:
+                if self.secret:  # the items' problems quote their values
+                    return f"{self.name}[{position}]: a value does not fit its field (secret: not shown)"
                 return f"{self.name}: " + "; ".join(problems)
         return None
 
     def secret_paths(self) -> tuple[str, ...]:
+        if self.secret:
+            return (self.path,)  # the whole list (a disk's cookies)
         inner = [path for field in self.item.fields.values() for path in field.secret_paths()]
         return tuple(join_path(self.path, path) for path in inner)
 
     def secret_spec_keys(self) -> tuple[str, ...]:
         inner = [key for field in self.item.fields.values() for key in field.secret_spec_keys()]
-        if not inner and not any(field.secret_paths() for field in self.item.fields.values()):
+        if not self.secret and not inner and not any(field.secret_paths() for field in self.item.fields.values()):
             return ()
         # The list itself carries the secrets: its key is hidden whole, like the items' keys.
         return (*((self.spec.rsplit(".", 1)[-1],) if self.spec else ()), *inner)
+
+
+def _element_at(view: ElementView, steps: tuple[str, ...]) -> etree._Element | None:
+    element = view.element
+    for step in steps:
+        child = _find_child(element, step)
+        if child is None:
+            return None
+        element = child
+    return element
+
+
+def _made_path(view: ElementView, steps: tuple[str, ...]) -> etree._Element:
+    """The element at ``steps``, creating what is missing (in ``child_order`` at the root)."""
+    element = view.element
+    for depth, step in enumerate(steps):
+        child = _find_child(element, step)
+        if child is None:
+            child = etree.Element(step)
+            view.insert_child(element, child, at_root=depth == 0)
+        element = child
+    return element
+
+
+def _remove_with_empty_parents(view: ElementView, element: etree._Element) -> None:
+    """Remove ``element`` and the containers it leaves empty (never the view's own element)."""
+    parent = element.getparent()
+    _remove_keeping_tail(element)
+    while parent is not None and parent is not view.element and _is_empty(parent):
+        above = parent.getparent()
+        _remove_keeping_tail(parent)
+        parent = above
+
+
+class Child(_Base, Generic[V]):
+    """One optional child element as a view (``<auth>``, ``<encryption>``, ``<iotune>``).
+
+    Reading gives the view (an :class:`ElementView` with fields of its own) or None. In a
+    dev_spec it is a dict keyed like the view's fields; an element holding nothing the
+    view models is ``{}``, so its presence alone round-trips. Assigning a dict (or a
+    view) replaces the element where it stood (a new one goes to its ``child_order``
+    place); None removes it, and the containers only it needed.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        item: type[V],
+        *,
+        spec: str | None = None,
+        secret: bool = False,
+        doc: str = "",
+        live: Live = False,
+    ) -> None:
+        steps, attr = _split_path(path)
+        if attr is not None or not steps:
+            raise ValueError("Child takes an element path")
+        self.path = path
+        self.steps = steps
+        self.item = item
+        self.spec = spec
+        self.secret = secret
+        self.doc = doc
+        self.live = live
+
+    @overload
+    def __get__(self, view: None, owner: type) -> Child[V]: ...
+    @overload
+    def __get__(self, view: ElementView, owner: type) -> V | None: ...
+    def __get__(self, view: ElementView | None, owner: type) -> Child[V] | V | None:
+        if view is None:
+            return self
+        element = _element_at(view, self.steps)
+        return None if element is None else self.item(element, parent=view)
+
+    def __set__(self, view: ElementView, value: V | Mapping[str, Any] | None) -> None:
+        view.touch()
+        current = _element_at(view, self.steps)
+        if value is None:
+            if current is not None:
+                _remove_with_empty_parents(view, current)
+            return
+        if isinstance(value, ElementView):
+            new = copy.deepcopy(value.element)
+            new.tail = None
+        elif isinstance(value, Mapping):
+            # Built apart first: a refused value leaves the element as it was.
+            new = etree.Element(self.steps[-1])
+            self.item(new, parent=view).apply_dict(value)
+        else:
+            raise FieldValueError(view.describe(), self.name, self.shown(value), "expected a dict or a view")
+        if current is not None:
+            new.tail = current.tail
+            parent = current.getparent()
+            assert parent is not None
+            parent.replace(current, new)
+            return
+        container = _made_path(view, self.steps[:-1])
+        if container is view.element:
+            view.insert_child(container, new, at_root=True)
+        else:
+            container.append(new)
+
+    def spec_value(self, view: ElementView) -> Any:
+        item = self.__get__(view, type(view))
+        return None if item is None else item.to_dict()
+
+    def locate(self) -> tuple[tuple[str, ...], str, str | None] | None:
+        if _overrides(self, Child, "__get__", "spec_value", "spec_from_located"):
+            return None
+        return (self.steps, ELEMENT, None)
+
+    def spec_from_located(self, view: ElementView, found: Any) -> Any:
+        return None if found is None else self.item(found, parent=view).to_dict()
+
+    def apply_spec_value(self, view: ElementView, value: Any) -> None:
+        if value is None:
+            return
+        if not isinstance(value, Mapping):
+            raise FieldValueError(view.describe(), self.spec or self.name, self.shown(value), "expected a dict")
+        self.__set__(view, value)
+
+    def check(self, view: ElementView) -> str | None:
+        item = self.__get__(view, type(view))
+        problems = item.problems() if item is not None else []
+        return f"{self.name}: " + "; ".join(problems) if problems else None
+
+
+class Chain(_Base, Generic[V]):
+    """Elements of one tag each nested in the one before (libvirt's ``<backingStore>``
+    chain) as a flat list of views, outermost first.
+
+    Each link's view models the link without the next one; in a dev_spec the chain is a
+    list of dicts. A link holding nothing the view models (libvirt's closing
+    ``<backingStore/>``: "nothing below") is ``{}``. Assigning a list rebuilds the chain
+    where it stood; ``[]`` or None removes it.
+    """
+
+    def __init__(self, tag: str, item: type[V], *, spec: str | None = None, doc: str = "", live: Live = False) -> None:
+        steps, attr = _split_path(tag)
+        if attr is not None or len(steps) != 1:
+            raise ValueError("Chain takes one element name")
+        self.tag = steps[0]
+        self.path = tag
+        self.item = item
+        self.spec = spec
+        self.doc = doc
+        self.live = live
+
+    def links(self, view: ElementView) -> list[etree._Element]:
+        """The chain's elements, outermost first."""
+        found = []
+        element = _find_child(view.element, self.tag)
+        while element is not None:
+            found.append(element)
+            element = _find_child(element, self.tag)
+        return found
+
+    @overload
+    def __get__(self, view: None, owner: type) -> Chain[V]: ...
+    @overload
+    def __get__(self, view: ElementView, owner: type) -> list[V]: ...
+    def __get__(self, view: ElementView | None, owner: type) -> Chain[V] | list[V]:
+        if view is None:
+            return self
+        return [self.item(element, parent=view) for element in self.links(view)]
+
+    def __set__(self, view: ElementView, items: Iterable[V | Mapping[str, Any]] | None) -> None:
+        view.touch()
+        outer: etree._Element | None = None
+        last: etree._Element | None = None
+        for position, item in enumerate(items or ()):
+            if isinstance(item, ElementView):
+                link = copy.deepcopy(item.element)
+                link.tail = None
+                for inner in list(link.iterchildren(self.tag)):
+                    link.remove(inner)  # the list gives the links below
+            elif isinstance(item, Mapping):
+                link = etree.Element(self.tag)
+                try:
+                    self.item(link, parent=view).apply_dict(item)
+                except FieldValueError as exc:
+                    raise FieldValueError(exc.device, f"{position}.{exc.field}", exc.value, exc.reason) from None
+            else:
+                where = f"{self.name}[{position}]"
+                raise FieldValueError(view.describe(), where, self.shown(item), "expected a dict or a view")
+            if last is None:
+                outer = link
+            else:
+                self.item(last, parent=view).insert_child(last, link, at_root=True)
+            last = link
+        old = _find_child(view.element, self.tag)
+        if old is not None and outer is not None:
+            outer.tail = old.tail
+            view.element.replace(old, outer)
+        elif old is not None:
+            _remove_keeping_tail(old)
+        elif outer is not None:
+            view.insert_child(view.element, outer, at_root=True)
+
+    def spec_value(self, view: ElementView) -> Any:
+        items = self.__get__(view, type(view))
+        return [item.to_dict() for item in items] if items else None
+
+    def locate(self) -> tuple[tuple[str, ...], str, str | None] | None:
+        if _overrides(self, Chain, "__get__", "links", "spec_value", "spec_from_located"):
+            return None
+        return ((self.tag,), ELEMENT, None)
+
+    def spec_from_located(self, view: ElementView, found: Any) -> Any:
+        items = []
+        while found is not None:
+            items.append(self.item(found, parent=view).to_dict())
+            found = _find_child(found, self.tag)
+        return items or None
+
+    def apply_spec_value(self, view: ElementView, value: Any) -> None:
+        if value is None:
+            return
+        if not isinstance(value, Sequence) or isinstance(value, (str, bytes)):
+            raise FieldValueError(view.describe(), self.spec or self.name, self.shown(value), "expected a list")
+        self.__set__(view, value)
+
+    def check(self, view: ElementView) -> str | None:
+        for position, item in enumerate(self.__get__(view, type(view))):
+            problems = item.problems()
+            if problems:
+                return f"{self.name}[{position}]: " + "; ".join(problems)
+        return None
 
 
 class ElementView:
@@ -1274,7 +1647,15 @@ class ElementView:
             key = field.spec or name
             value = get_path(data, key)
             if value is not None:
-                field.apply_spec_value(self, value)
+                try:
+                    field.apply_spec_value(self, value)
+                except FieldValueError as exc:
+                    if exc.field == key:
+                        raise
+                    # Named by the key it came in (not the field's name), and a value nested
+                    # deeper by its whole key path (``auth.secret.uuid``).
+                    where = key if exc.field == name else f"{key}.{exc.field}"
+                    raise FieldValueError(exc.device, where, exc.value, exc.reason) from None
 
 
 def redact_fields(owner: type[ElementView], data: dict[str, Any], *, by_name: bool = False) -> None:
@@ -1343,10 +1724,35 @@ def has_path(source: Mapping[str, Any], dotted: str) -> bool:
     """True when ``source`` holds the key ``'a.b'`` (even with the value None)."""
     current: Any = source
     for part in dotted.split("."):
-        if not isinstance(current, Mapping) or part not in current:
+        # type() first: from_spec asks this of every field, and an ABC check is slow
+        if not (type(current) is dict or isinstance(current, Mapping)) or part not in current:
             return False
         current = current[part]
     return True
+
+
+def take_path(source: dict[str, Any], dotted: str) -> tuple[bool, Any]:
+    """``(has_path(source, dotted), pop_path(source, dotted))`` in one walk: from_spec
+    asks it of every field of every device."""
+    if "." not in dotted:
+        if dotted in source:
+            return True, source.pop(dotted)
+        return False, None
+    parts = dotted.split(".")
+    chain = [source]
+    for part in parts[:-1]:
+        nxt = chain[-1].get(part)
+        if not isinstance(nxt, dict):
+            return isinstance(nxt, Mapping) and has_path(nxt, ".".join(parts[len(chain) :])), None
+        chain.append(nxt)
+    found = parts[-1] in chain[-1]
+    value = chain[-1].pop(parts[-1], None)
+    for depth in range(len(parts) - 1, 0, -1):  # as pop_path: parents left empty go
+        if not chain[depth]:
+            chain[depth - 1].pop(parts[depth - 1], None)
+        else:
+            break
+    return found, value
 
 
 def pop_path(source: dict[str, Any], dotted: str) -> Any:

@@ -36,6 +36,7 @@ class _Base(Protocol):
     def reads_when_absent(self) -> bool: ...
     def found_is_value(self) -> bool: ...
     def says_none(self) -> bool: ...
+    def says_none_for(self, view: Any) -> bool: ...
 
 
 class ElementView(Protocol):
@@ -147,7 +148,7 @@ class ReadPlan:
     def read(self, view: ElementView, out: dict[str, Any], want_device: bool = False) -> Any:
         """Put every field's value into ``out`` under its key, in declaration order:
         fields whose value is None are left out, except those that must say None
-        (a ``to_spec`` field with a default, absent from the element). ``want_device``
+        (a ``to_spec`` field with a default for this element, absent from it). ``want_device``
         (a "spec" plan): set ``out["device"]`` from the ``device`` field first (its
         value as a str, else the view's dev_type). Returns the alias's name ("spec"
         plans; None without one)."""

@@ -1,23 +1,32 @@
-"""The ``<disk>`` dev_class (:class:`Drive`) and the drive-name helpers.
+"""The ``<disk>`` dev_class (:class:`Drive`): everything libvirt 11.3's ``<disk>`` holds.
 
 dev_spec mapping (engine key -> place in the ``<disk>`` element). Keys VDSM used sit at
-the top level; everything else lives in ``specParams``.
+the top level; everything else lives in ``specParams``. Where a value is a dict or a
+list of dicts, its keys are listed in :mod:`devframe_drive.source` (the storage source:
+``auth``, ``encryption``, a backing layer, ...) or below.
 
 =============================== ==========================================================
 ``device``                      ``@device``: disk (default), cdrom, floppy, lun
 ``diskType``                    ``@type``: file (default), block, dir, network, volume,
-                                nvme, vhostuser (always present in a spec)
+                                nvme, vhostuser, vhostvdpa (always present in a spec)
 ``path``                        the source, by ``diskType``: file -> ``source@file``,
-                                block -> ``source@dev``, dir -> ``source@dir``,
-                                network -> ``source@name``, vhostuser -> ``source@path``;
-                                volume and nvme have none (see pool/volume/nvme below);
-                                ``''`` means "no source" (an empty cdrom tray)
+                                block and vhostvdpa -> ``source@dev``, dir ->
+                                ``source@dir``, network -> ``source@name``, vhostuser ->
+                                ``source@path``; volume and nvme have none (see
+                                pool/volume/nvme below); ``''`` means "no source" (an
+                                empty cdrom tray)
 ``name``                        ``target@dev``
 ``iface``                       ``target@bus`` (ide, scsi, virtio, sata, usb, fdc, xen, sd)
 ``index``                       derived from ``name`` (:func:`drive_index`); a spec with
                                 ``iface`` + ``index`` and no ``name`` gets ``name`` from
                                 :func:`drive_name`; a contradicting pair is a SpecError
-``format``                      ``driver@type``; ``cow`` <-> ``qcow2``, others as is
+``format``                      ``driver@type`` in VDSM's words: ``cow`` <-> qcow2, every
+                                other type as is
+specParams ``libvirtFormat``    ``driver@type`` when it is libvirt's own ``cow`` (the
+                                rule: ``format`` keeps VDSM's meaning, so a literal
+                                ``type='cow'`` comes out as ``libvirtFormat: 'cow'`` and
+                                no ``format``; a spec may give any libvirt type here;
+                                with a ``format`` naming another type it is a SpecError)
 ``propagateErrors``             ``driver@error_policy``: ``off`` <-> stop, ``on`` <->
                                 enospace, ``report``/``ignore`` as is
 ``cache``                       ``driver@cache``
@@ -30,8 +39,8 @@ the top level; everything else lives in ``specParams``.
 ``serial``                      ``serial`` text
 ``bootOrder``                   ``boot@order``
 ``sgio``                        ``@sgio`` (lun: filtered, unfiltered)
-``protocol``                    ``source@protocol`` (network: rbd, iscsi, nbd, gluster,
-                                http, https, ftp, ftps, tftp, sheepdog, vxhs, nfs)
+``protocol``                    ``source@protocol`` (network: nbd, gluster, rbd, iscsi,
+                                http, https, ftp, ftps, tftp, ssh, sheepdog, vxhs, nfs)
 ``hosts``                       ``source/host`` list of ``{name, port, transport, socket}``
 ``alias`` / ``address``         ``alias@name`` / the direct child ``address``
 specParams ``driverName``       ``driver@name`` (qemu, ...)
@@ -39,59 +48,102 @@ specParams ``rerrorPolicy``     ``driver@rerror_policy``
 specParams ``io``               ``driver@io`` (threads, native, io_uring)
 specParams ``detectZeroes``     ``driver@detect_zeroes``
 specParams ``pinToIoThread``    ``driver@iothread`` (int)
+specParams ``iothreads``        ``driver/iothreads/iothread`` list of ``{id, queues:
+                                [{id}]}`` (libvirt 10)
+specParams ``metadataCache``    ``driver/metadata_cache`` as ``{maxSize, unit}``
 specParams ``queues``,          ``driver@queues``, ``driver@queue_size`` (int)
 ``queueSize``
 specParams ``ioeventfd``,       ``driver@ioeventfd``, ``@event_idx``, ``@copy_on_read``
 ``eventIdx``, ``copyOnRead``    (bool, on/off)
+specParams ``discardNoUnref``   ``driver@discard_no_unref`` (bool, on/off)
 specParams ``driver.iommu``,    the virtio options ``driver@iommu``, ``@ats``, ``@packed``,
 ``driver.ats``, ``.packed``,    ``@page_per_vq`` (bool, on/off; devframe.VirtioOptions)
 ``driver.pagePerVq``
 specParams ``model``            ``@model`` (virtio, virtio-transitional, ...-non-transitional)
 specParams ``rawio``            ``@rawio`` (bool)
 specParams ``snapshot``         ``@snapshot`` (no, internal, external, manual)
-specParams ``sourceType``       ``source@type`` (nvme: pci, vhostuser: unix)
-specParams ``startupPolicy``    ``source@startupPolicy``
-specParams ``sourceIndex``      ``source@index``
-specParams ``fdgroup``          ``source@fdgroup``
-specParams ``pool``, ``volume``, ``source@pool``, ``source@volume``, ``source@mode``
-``volumeMode``
-specParams ``nvmeNamespace``,   ``source@namespace`` (int), ``source@managed`` (bool),
-``nvmeManaged``, ``nvmeAddress`` the nvme controller's host PCI address ``source/address``
-specParams ``query``, ``tls``,  ``source@query``, ``source@tls`` (bool),
-``tlsHostname``                 ``source@tlsHostname``
+specParams ``diskAuth``         the disk-level ``<auth>`` (where VDSM writes it) as
+                                ``{username, secret: {type, uuid | usage}}``
+specParams ``auth``             ``source/auth``, the same dict (libvirt reads either)
+specParams ``diskEncryption``   the disk-level ``<encryption>`` (libvirt's older place)
+specParams ``encryption``       ``source/encryption``; both as in the source table
+specParams ``sourceType``,      the ``<source>`` attributes, and its children
+``startupPolicy``,              ``snapshotName``, ``configFile``, ``initiator``,
+``sourceIndex``, ``fdgroup``,   ``sslVerify``, ``cookies`` (secret), ``readahead``,
+``pool``, ``volume``,           ``timeout``, ``knownHosts``, ``identity``,
+``volumeMode``,                 ``reconnect``, ``slices``, ``seclabels``,
+``nvmeNamespace``,              ``reservations``, ``dataStore``: the storage source keys
+``nvmeManaged``,                of :mod:`devframe_drive.source`, under ``specParams``
+``nvmeAddress``, ``query``,
+``tls``, ``tlsHostname``
+specParams ``backingChain``     the ``<backingStore>`` chain as a list, top first (the
+                                image right below the disk's own): each layer a storage
+                                source dict with ``index`` (``backingStore@index``), its
+                                own chain flattened into the list; ``{}`` is libvirt's
+                                closing ``<backingStore/>`` ("nothing below")
+specParams ``mirror``           ``<mirror>``: a storage source dict with ``job`` (copy,
+                                active-commit), ``ready`` (yes, abort, pivot),
+                                ``backingChain``, and the old block-copy ``file`` /
+                                ``fileFormat`` attributes
+specParams ``backendDomain``    ``backenddomain@name`` (Xen driver domain)
 specParams ``tray``             ``target@tray`` (open, closed)
 specParams ``removable``        ``target@removable`` (bool, on/off)
 specParams ``rotationRate``     ``target@rotation_rate`` (int)
 specParams ``bootLoadparm``     ``boot@loadparm``
+specParams ``acpiIndex``        ``acpi@index`` (devframe.AcpiIndex)
 specParams ``transientShare``   ``transient@shareBacking`` (bool)
 specParams ``wwn``,             ``wwn``, ``vendor``, ``product`` text
 ``vendor``, ``product``
 specParams ``ioTune``           ``iotune``: a dict keyed by libvirt's child names
                                 (``total_bytes_sec``, ..., ``group_name``); int values
+specParams ``throttleFilters``  ``throttlefilters/throttlefilter`` list of ``{group}``
+                                (libvirt 11; instead of ``iotune``)
 specParams ``logicalBlockSize``, ``blockio@logical_block_size``, ``@physical_block_size``
 ``physicalBlockSize``
-specParams ``discardNoUnref``  ``driver@discard_no_unref`` (bool, on/off)
 specParams                      ``blockio@discard_granularity`` (int)
 ``discardGranularity``
 specParams ``geometry``         ``geometry`` as ``{cyls, heads, secs, trans}``
-specParams ``xml``              what is kept verbatim, as XML strings: ``disk`` (children
-                                of ``<disk>`` not modeled above: backingStore chain,
-                                mirror, encryption, disk-level auth, backenddomain, ...),
-                                ``source`` (children of ``<source>`` besides ``host`` and
-                                the nvme ``address``: auth, seclabel, encryption,
-                                reservations, cookies, ssl, config, snapshot, slices,
-                                reconnect, ...), ``driver`` (``metadata_cache``);
-                                an s390x ``zpci`` travels in ``address`` (core)
+specParams ``xml``              what devframe does not model, kept verbatim as XML
+                                strings: ``disk``, ``source``, ``driver`` (their unknown
+                                children: a namespaced extension, libvirt's status-only
+                                ``privateData``); an s390x ``zpci`` travels in
+                                ``address`` (core)
 =============================== ==========================================================
 
-Metadata (the domain's ``<metadata>``, keyed ``devtype="disk" name=<target dev>``):
-``domainID``, ``poolID``, ``imageID``, ``volumeID``, ``volumeChain``, ``volumeInfo``,
-``GUID``, ``RBD``, ``managed``, ``leasePath``, ``leaseOffset`` (see :data:`METADATA`).
+The engine's spellings (accepted by ``device_from_spec``; ``to_spec`` writes the key on
+the right):
+
+========================== =================================================================
+``iotune``                 ``specParams.ioTune`` (VDSM's top-level dict of iotune names)
+``discard_no_unref``       ``specParams.discardNoUnref``
+``managed_reservation``    ``specParams.reservations.managed``: True adds ``<reservations
+                           managed='yes'/>``; False adds nothing (as VDSM did)
+``auth``                   ``specParams.diskAuth``: VDSM's ``{username, type, uuid}``
+                           (``usage`` too) becomes ``{username, secret: {type, uuid}}``
+========================== =================================================================
+
+VDSM's ``volumeChain`` (metadata, below) and the backing chain: ``volumeChain`` lists the
+image's volumes base first, each ``{domainID, imageID, volumeID, path, leasePath,
+leaseOffset}``; its last entry is the active volume, the disk's own ``path``. The
+``backingChain`` lists the same volumes below the active one, top first, so
+``backingChain[i]`` is ``volumeChain[-2 - i]``: its ``path`` is that entry's ``path``
+(its ``diskType`` the disk's own: file, or block for volumes under /dev), and the IDs
+and lease stay in ``volumeChain``, in metadata: libvirt's XML has no place for them.
+A chain the engine sends closed (no further backing) ends with ``{}``.
+
+Metadata (the domain's ``<metadata>``, keyed ``devtype="disk" name=<target dev>``), by
+design: ``domainID``, ``poolID``, ``imageID``, ``volumeID``, ``volumeChain``,
+``volumeInfo``, ``GUID``, ``RBD``, ``managed``, ``leasePath``, ``leaseOffset``,
+``diskReplicate``, ``guestName``, ``truesize``, ``apparentsize`` (VDSM's volume sizes,
+which it reports and libvirt's XML has no place for; see :data:`METADATA`); ``shared``
+when it has no XML form (``exclusive``: a lease, no disk element) or was given in the
+engine's own word (``'false'``, ``'true'``: metadata written without a type): the element
+says ``<shareable/>``/``<transient/>``, and the engine gets back the word it sent. Whatever
+else a spec carries that no field maps is kept there too, and reported.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -101,25 +153,47 @@ from devframe import (
     INT,
     LIVE,
     ON_OFF,
-    STR,
+    UINT,
     YES_NO,
-    AddressField,
+    AcpiIndex,
     Bootable,
+    Chain,
+    Child,
     Children,
     Choice,
     DevframeError,
     Device,
-    ElementView,
     Field,
+    FieldValueError,
     Flag,
     Identity,
     PlaceholderError,
     Resolvers,
+    SpecAlias,
     SpecError,
+    SpecValueError,
     VirtioOptions,
     XMLError,
     checked_path,
     parse_xml,
+)
+from devframe_drive.names import BUS_PREFIXES, drive_index, drive_name, index_to_letters, letters_to_index
+from devframe_drive.source import (
+    DISK_TYPES,
+    FORMATS,
+    Auth,
+    ChainFields,
+    Encryption,
+    Host,
+    IoThread,
+    MetadataCache,
+    Mirror,
+    StorageFields,
+    StrictView,
+    format_from_spec,
+    format_to_spec,
+    literal_format,
+    removable_media,
 )
 
 __all__ = [
@@ -136,27 +210,8 @@ __all__ = [
     "storage_layout",
 ]
 
-DISK_TYPES = ("file", "block", "dir", "network", "volume", "nvme", "vhostuser")
 DEVICES = ("disk", "cdrom", "floppy", "lun")
 BUSES = ("ide", "fdc", "scsi", "virtio", "xen", "usb", "uml", "sata", "sd")
-PROTOCOLS = ("nbd", "gluster", "rbd", "iscsi", "http", "https", "ftp", "ftps", "tftp", "sheepdog", "vxhs", "nfs")
-FORMATS = (
-    "raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop", "luks",
-    "cow", "qcow", "qcow2", "qed", "vmdk", "aio",
-)  # fmt: skip
-
-#: target name prefix per bus (libvirt's naming; scsi, sata, usb and sd share ``sd``)
-BUS_PREFIXES: Mapping[str, str] = {
-    "ide": "hd",
-    "scsi": "sd",
-    "sata": "sd",
-    "usb": "sd",
-    "sd": "sd",
-    "virtio": "vd",
-    "fdc": "fd",
-    "xen": "xvd",
-    "uml": "ubd",
-}
 
 #: the placeholder of a drive's path, resolved from its storage IDs (:meth:`Drive.prepare`)
 DRIVE_PATH = "DRIVE-PATH:"
@@ -195,66 +250,17 @@ METADATA: Mapping[str, type | None] = {
     "managed": bool,
     "leasePath": str,
     "leaseOffset": int,
+    # VDSM's, kept for it: the target of a disk replication, the guest's name for the disk
+    "diskReplicate": dict,
+    "guestName": str,
+    # VDSM's volume sizes (bytes; reported, not configured): the XML has no place for them
+    "truesize": None,
+    "apparentsize": None,
+    # the engine's word for sharing when the XML cannot say it (see read_spec)
+    "shared": str,
 }
 
-# -- drive names -------------------------------------------------------------------------
-
-_NAME_RE = re.compile(r"^(?:ioemu:)?(xvd|ubd|fd|hd|sd|vd)([a-z]+)([0-9]*)$")
-
-
-def letters_to_index(letters: str) -> int:
-    """``a`` -> 0, ``z`` -> 25, ``aa`` -> 26, ``zz`` -> 701, ``aaa`` -> 702 (bijective base 26)."""
-    if not letters or not all("a" <= c <= "z" for c in letters):
-        raise ValueError(f"drive letters must be a..z, got {letters!r}")
-    value = 0
-    for char in letters:
-        value = value * 26 + (ord(char) - ord("a") + 1)
-    return value - 1
-
-
-def index_to_letters(index: int) -> str:
-    """The inverse of :func:`letters_to_index`: 0 -> ``a``, 26 -> ``aa``."""
-    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-        raise ValueError(f"a drive index is an int >= 0, got {index!r}")
-    letters = ""
-    number = index + 1
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(ord("a") + rest) + letters
-    return letters
-
-
-def drive_name(iface: str, index: int) -> str:
-    """The target name libvirt uses for drive ``index`` on bus ``iface`` (virtio, 26 -> ``vdaa``)."""
-    prefix = BUS_PREFIXES.get(iface)
-    if prefix is None:
-        raise ValueError(f"no drive name prefix for bus {iface!r} (known: {', '.join(sorted(BUS_PREFIXES))})")
-    return prefix + index_to_letters(index)
-
-
-def drive_index(name: str) -> tuple[str, int] | None:
-    """``(prefix, index)`` of a target name (``vdaa`` -> ``('vd', 26)``); None if it has no drive letters.
-
-    A partition number after the letters (``sda1``) does not change the index.
-    """
-    match = _NAME_RE.match(name)
-    if match is None:
-        return None
-    return match.group(1), letters_to_index(match.group(2))
-
-
 # -- spec value conversions ------------------------------------------------------------------
-
-
-def _format_to_spec(value: str) -> str:
-    return "cow" if value == "qcow2" else value
-
-
-def _format_from_spec(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValueError("format is a non-empty str ('raw', 'cow', ...)")
-    return "qcow2" if value == "cow" else value
-
 
 _POLICY_TO_SPEC = {"stop": "off", "enospace": "on"}
 _POLICY_FROM_SPEC = {"off": "stop", "on": "enospace"}
@@ -284,50 +290,85 @@ def _discard_from_spec(value: Any) -> str:
     raise ValueError("discard is a bool (True = unmap) or 'unmap'/'ignore'")
 
 
-def _iotune(name: str, kind: Any = INT) -> Field[Any]:
-    return Field(f"iotune/{name}", kind, spec=f"specParams.ioTune.{name}", doc=f"iotune {name}", live=LIVE)
+def _engine_auth(value: Any) -> dict[str, Any]:
+    """VDSM's ``auth {username, type, uuid}`` as the canonical ``{username, secret}``."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a dict {{username, type, uuid}}, got {type(value).__name__}")
+    if "secret" in value:
+        return dict(value)  # already the canonical shape
+    unknown = sorted(str(key) for key in value if key not in ("username", "type", "uuid", "usage"))
+    if unknown:
+        raise ValueError(f"unknown keys {unknown} (username, type, uuid, usage)")
+    out: dict[str, Any] = {}
+    if value.get("username") is not None:
+        out["username"] = value["username"]
+    secret = {key: value[key] for key in ("type", "uuid", "usage") if value.get(key) is not None}
+    if secret:
+        out["secret"] = secret
+    return out
 
 
-def _removable_media(disk: Any) -> bool:
-    """A cdrom's or floppy's medium changes on a running domain; a disk's source cannot."""
-    return disk.element.get("device") in ("cdrom", "floppy")
+def _engine_managed_reservation(value: Any) -> bool | None:
+    """VDSM's ``managed_reservation``: True asks for libvirt-managed reservations, False
+    for nothing at all."""
+    flag = YES_NO.coerce(value) if not isinstance(value, bool) else value
+    return True if flag else None
 
 
-def _geometry(name: str, kind: Any = INT) -> Field[Any]:
-    return Field(f"geometry@{name}", kind, spec=f"specParams.geometry.{name}", doc=f"geometry {name}")
+# -- small views of <disk> children -------------------------------------------------------
 
 
-# -- the dev_class ---------------------------------------------------------------------------
+def _iotune(name: str) -> Field[Any]:
+    return Field(name, UINT, spec=name, doc=f"iotune {name}")
 
 
-class Host(ElementView):
-    """One ``<host>`` of a network disk's source (a server, or a unix socket)."""
+class IoTune(StrictView):
+    """``<iotune>``: I/O limits, one child element per limit (libvirt's names)."""
 
     __slots__ = ()
 
-    tag = "host"
-    name = Field("@name", STR, spec="name", doc="server name or IP")
-    port = Field("@port", INT, spec="port")
-    transport = Field("@transport", Choice("tcp", "rdma", "unix"), spec="transport")
-    socket = Field("@socket", STR, spec="socket", doc="unix socket path (transport unix)")
+    total_bytes_sec = _iotune("total_bytes_sec")
+    read_bytes_sec = _iotune("read_bytes_sec")
+    write_bytes_sec = _iotune("write_bytes_sec")
+    total_iops_sec = _iotune("total_iops_sec")
+    read_iops_sec = _iotune("read_iops_sec")
+    write_iops_sec = _iotune("write_iops_sec")
+    total_bytes_sec_max = _iotune("total_bytes_sec_max")
+    read_bytes_sec_max = _iotune("read_bytes_sec_max")
+    write_bytes_sec_max = _iotune("write_bytes_sec_max")
+    total_iops_sec_max = _iotune("total_iops_sec_max")
+    read_iops_sec_max = _iotune("read_iops_sec_max")
+    write_iops_sec_max = _iotune("write_iops_sec_max")
+    size_iops_sec = _iotune("size_iops_sec")
+    group_name = Field("group_name", spec="group_name", doc="iotune group shared by disks")
+    total_bytes_sec_max_length = _iotune("total_bytes_sec_max_length")
+    read_bytes_sec_max_length = _iotune("read_bytes_sec_max_length")
+    write_bytes_sec_max_length = _iotune("write_bytes_sec_max_length")
+    total_iops_sec_max_length = _iotune("total_iops_sec_max_length")
+    read_iops_sec_max_length = _iotune("read_iops_sec_max_length")
+    write_iops_sec_max_length = _iotune("write_iops_sec_max_length")
 
 
-# Children of <disk> / <source> / <driver> the fields model; every other child is kept
-# verbatim (and carried through specs in specParams.xml).
-_MODELED_DISK = frozenset(
-    {"driver", "source", "target", "boot", "readonly", "shareable", "transient", "serial", "wwn",
-     "vendor", "product", "iotune", "blockio", "geometry", "alias", "address"}
-)  # fmt: skip
-_MODELED_SOURCE = frozenset({"host", "address"})
-_NOTHING_MODELED: frozenset[str] = frozenset()
+class Geometry(StrictView):
+    """``<geometry cyls heads secs trans/>``: the BIOS disk geometry."""
+
+    __slots__ = ()
+
+    cyls = Field("@cyls", INT, spec="cyls")
+    heads = Field("@heads", INT, spec="heads")
+    secs = Field("@secs", INT, spec="secs")
+    trans = Field("@trans", Choice("auto", "none", "lba"), spec="trans")
 
 
-# Spec-only keys handled by Drive itself, not by a field.
-_PATH_ATTR = {"file": "file", "block": "dev", "dir": "dir", "network": "name", "vhostuser": "path"}
-_SHARED_VALUES = ("none", "exclusive", "shared", "transient")
-#: boolean words engines use for ``shared``
-_SHARED_WORDS = {"false": "none", "no": "none", "true": "shared", "yes": "shared"}
-_DEFAULT_BUS = {"disk": "virtio", "lun": "scsi", "cdrom": "ide", "floppy": "fdc"}
+class ThrottleFilter(StrictView):
+    """``<throttlefilter group/>``: a domain-level throttle group this disk joins."""
+
+    __slots__ = ()
+
+    group = Field("@group", spec="group")
+
+
+# -- verbatim XML: only what no field models -----------------------------------------------
 
 
 def _parse_fragment(text: Any, where: str) -> etree._Element:
@@ -354,11 +395,44 @@ def _verbatim(container: etree._Element | None, modeled: frozenset[str]) -> list
     return out
 
 
-class Drive(VirtioOptions, Bootable, Device):
-    """A ``<disk>``: a hard disk, cdrom, floppy or SCSI lun, from a file, block device,
-    directory, network server, storage-pool volume, NVMe namespace or vhost-user socket.
+def _field_steps(field: Any) -> tuple[str, ...]:
+    """The element steps a field lives under (its own element included)."""
+    if isinstance(field, Chain):
+        return (field.tag,)
+    if isinstance(field, Children):
+        return (*field.container_steps, field.tag)
+    return tuple(getattr(field, "steps", ()))
 
-    Identity without an alias: target dev, then serial, then source path.
+
+def _modeled_children(fields: Mapping[str, Any], under: tuple[str, ...]) -> frozenset[str]:
+    """Tags of the children of ``under`` (a path from the device) that some field models."""
+    found = set()
+    for field in fields.values():
+        steps = _field_steps(field)
+        if len(steps) > len(under) and steps[: len(under)] == under:
+            found.add(steps[len(under)])
+    return frozenset(found)
+
+
+# -- the dev_class ---------------------------------------------------------------------------
+
+# Spec-only keys handled by Drive itself, not by a field.
+_SHARED_VALUES = ("none", "exclusive", "shared", "transient")
+#: boolean words engines use for ``shared``
+_SHARED_WORDS = {"false": "none", "no": "none", "true": "shared", "yes": "shared"}
+_DEFAULT_BUS = {"disk": "virtio", "lun": "scsi", "cdrom": "ide", "floppy": "fdc"}
+_SP = "specParams."
+
+
+class Drive(StorageFields, ChainFields, VirtioOptions, Bootable, AcpiIndex, Device):
+    """A ``<disk>``: a hard disk, cdrom, floppy or SCSI lun, from a file, block device,
+    directory, network server, storage-pool volume, NVMe namespace, vhost-user socket or
+    vDPA device, with its backing chain, block job mirror, encryption and credentials.
+
+    The storage source's fields come from :class:`~devframe_drive.source.StorageFields`
+    and :class:`~devframe_drive.source.ChainFields` under ``specParams`` (``protocol``,
+    ``hosts`` and ``diskType`` at the top, as VDSM has them). Identity without an alias:
+    target dev, then serial, then source path.
     """
 
     __slots__ = ()  # parsing makes one of these per disk: keep it as small as Device
@@ -367,29 +441,42 @@ class Drive(VirtioOptions, Bootable, Device):
     tag: ClassVar[str] = "disk"
     description: ClassVar[str] = "disks, cdroms, floppies and luns (<disk>)"
     metadata_keys: ClassVar[Mapping[str, type | None]] = METADATA
+    spec_aliases: ClassVar[Mapping[str, str | SpecAlias]] = {
+        "iotune": _SP + "ioTune",
+        "discard_no_unref": _SP + "discardNoUnref",
+        "managed_reservation": SpecAlias(_SP + "reservations.managed", _engine_managed_reservation),
+        "auth": SpecAlias(_SP + "diskAuth", _engine_auth),
+    }
+    inherited_spec_prefix: ClassVar[str] = _SP
+    top_level_keys: ClassVar[frozenset[str]] = frozenset({"diskType", "protocol", "hosts"})
+    # the tags of <disk>, <source> and <driver> children some field models (set below)
+    _modeled_disk: ClassVar[frozenset[str]] = frozenset()
+    _modeled_source: ClassVar[frozenset[str]] = frozenset()
+    _modeled_driver: ClassVar[frozenset[str]] = frozenset()
     # libvirt's formatting order of <disk> children
     child_order: ClassVar[tuple[str, ...]] = (
         "driver", "auth", "source", "backingStore", "backenddomain", "geometry", "blockio",
-        "mirror", "target", "iotune", "readonly", "shareable", "transient", "serial", "wwn",
-        "vendor", "product", "encryption", "boot", "acpi", "alias", "address",
+        "mirror", "target", "iotune", "throttlefilters", "readonly", "shareable", "transient",
+        "serial", "wwn", "vendor", "product", "encryption", "boot", "acpi", "alias", "address",
     )  # fmt: skip
 
     # <disk> attributes
     device = Field("@device", Choice(*DEVICES), spec="device", default="disk", doc="disk, cdrom, floppy or lun")
     disk_type = Field(
         "@type", Choice(*DISK_TYPES), spec="diskType", default="file", doc="where the data comes from",
-        live=_removable_media,
+        live=removable_media,
     )  # fmt: skip
-    model = Field("@model", Choice("virtio", "virtio-transitional", "virtio-non-transitional"), spec="specParams.model")
+    model = Field("@model", Choice("virtio", "virtio-transitional", "virtio-non-transitional"), spec=_SP + "model")
     sgio = Field("@sgio", Choice("filtered", "unfiltered"), spec="sgio", doc="lun SG_IO filtering")
-    rawio = Field("@rawio", YES_NO, spec="specParams.rawio")
-    snapshot = Field("@snapshot", Choice("no", "internal", "external", "manual"), spec="specParams.snapshot")
+    rawio = Field("@rawio", YES_NO, spec=_SP + "rawio")
+    snapshot = Field("@snapshot", Choice("no", "internal", "external", "manual"), spec=_SP + "snapshot")
 
     # <driver>
-    driver_name = Field("driver@name", STR, spec="specParams.driverName", doc="hypervisor driver (qemu)")
+    driver_name = Field("driver@name", spec=_SP + "driverName", doc="hypervisor driver (qemu)")
     format = Field(
-        "driver@type", Choice(*FORMATS), spec="format", to_spec=_format_to_spec, from_spec=_format_from_spec,
-        doc="image format (spec: 'cow' is qcow2)", live=_removable_media,
+        "driver@type", Choice(*FORMATS), spec="format", to_spec=format_to_spec, from_spec=format_from_spec,
+        doc="image format (spec: 'cow' is qcow2; libvirt's own cow is specParams.libvirtFormat)",
+        live=removable_media,
     )  # fmt: skip
     cache = Field(
         "driver@cache", Choice("default", "none", "writeback", "writethrough", "directsync", "unsafe"), spec="cache"
@@ -398,117 +485,59 @@ class Drive(VirtioOptions, Bootable, Device):
         "driver@error_policy", Choice("stop", "report", "ignore", "enospace"), spec="propagateErrors",
         to_spec=_policy_to_spec, from_spec=_policy_from_spec, doc="write error policy (spec: propagateErrors)",
     )  # fmt: skip
-    rerror_policy = Field("driver@rerror_policy", Choice("stop", "report", "ignore"), spec="specParams.rerrorPolicy")
-    io = Field("driver@io", Choice("threads", "native", "io_uring"), spec="specParams.io")
-    ioeventfd = Field("driver@ioeventfd", ON_OFF, spec="specParams.ioeventfd")
-    event_idx = Field("driver@event_idx", ON_OFF, spec="specParams.eventIdx")
-    copy_on_read = Field("driver@copy_on_read", ON_OFF, spec="specParams.copyOnRead")
-    discard_no_unref = Field("driver@discard_no_unref", ON_OFF, spec="specParams.discardNoUnref")
+    rerror_policy = Field("driver@rerror_policy", Choice("stop", "report", "ignore"), spec=_SP + "rerrorPolicy")
+    io = Field("driver@io", Choice("threads", "native", "io_uring"), spec=_SP + "io")
+    ioeventfd = Field("driver@ioeventfd", ON_OFF, spec=_SP + "ioeventfd")
+    event_idx = Field("driver@event_idx", ON_OFF, spec=_SP + "eventIdx")
+    copy_on_read = Field("driver@copy_on_read", ON_OFF, spec=_SP + "copyOnRead")
+    discard_no_unref = Field("driver@discard_no_unref", ON_OFF, spec=_SP + "discardNoUnref")
     discard = Field(
         "driver@discard", Choice("unmap", "ignore"), spec="discard",
         to_spec=_discard_to_spec, from_spec=_discard_from_spec,
     )  # fmt: skip
-    detect_zeroes = Field("driver@detect_zeroes", Choice("off", "on", "unmap"), spec="specParams.detectZeroes")
-    iothread = Field("driver@iothread", INT, spec="specParams.pinToIoThread")
-    queues = Field("driver@queues", INT, spec="specParams.queues")
-    queue_size = Field("driver@queue_size", INT, spec="specParams.queueSize")
+    detect_zeroes = Field("driver@detect_zeroes", Choice("off", "on", "unmap"), spec=_SP + "detectZeroes")
+    iothread = Field("driver@iothread", UINT, spec=_SP + "pinToIoThread")
+    queues = Field("driver@queues", UINT, spec=_SP + "queues")
+    queue_size = Field("driver@queue_size", UINT, spec=_SP + "queueSize")
+    metadata_cache = Child("driver/metadata_cache", MetadataCache, spec=_SP + "metadataCache")
+    iothreads = Children("driver/iothreads/iothread", IoThread, spec=_SP + "iothreads", doc="iothread mapping")
 
-    # <source>: the path attribute per type (spec 'path', see module docstring)
-    source_file = Field("source@file", STR, doc="type file", live=_removable_media)
-    source_dev = Field("source@dev", STR, doc="type block", live=_removable_media)
-    source_dir = Field("source@dir", STR, doc="type dir", live=_removable_media)
-    source_name = Field("source@name", STR, doc="type network: image/volume/export name", live=_removable_media)
-    source_path = Field("source@path", STR, doc="type vhostuser: socket path")
-    protocol = Field("source@protocol", Choice(*PROTOCOLS), spec="protocol", live=_removable_media)
-    hosts = Children("source/host", Host, spec="hosts", doc="network servers", live=_removable_media)
-    source_type = Field("source@type", Choice("pci", "unix"), spec="specParams.sourceType")
-    startup_policy = Field(
-        "source@startupPolicy", Choice("mandatory", "requisite", "optional"), spec="specParams.startupPolicy",
-        live=_removable_media,
-    )  # fmt: skip
-    source_index = Field("source@index", INT, spec="specParams.sourceIndex")
-    fdgroup = Field("source@fdgroup", STR, spec="specParams.fdgroup")
-    pool = Field("source@pool", STR, spec="specParams.pool", live=_removable_media)
-    volume = Field("source@volume", STR, spec="specParams.volume", live=_removable_media)
-    volume_mode = Field("source@mode", Choice("host", "direct"), spec="specParams.volumeMode")
-    nvme_namespace = Field("source@namespace", INT, spec="specParams.nvmeNamespace")
-    nvme_managed = Field("source@managed", YES_NO, spec="specParams.nvmeManaged")
-    nvme_address = AddressField("source/address", spec="specParams.nvmeAddress")
-    query = Field("source@query", STR, spec="specParams.query")
-    tls = Field("source@tls", YES_NO, spec="specParams.tls")
-    tls_hostname = Field("source@tlsHostname", STR, spec="specParams.tlsHostname")
+    # disk-level <auth> and <encryption> (libvirt reads them as the source's)
+    disk_auth = Child("auth", Auth, spec=_SP + "diskAuth", doc="the source's login, written beside it")
+    disk_encryption = Child("encryption", Encryption, spec=_SP + "diskEncryption")
+
+    # the block job target, the Xen backend domain
+    mirror = Child("mirror", Mirror, spec=_SP + "mirror", doc="block copy / active commit target")
+    backend_domain = Field("backenddomain@name", spec=_SP + "backendDomain", doc="Xen driver domain")
 
     # <target>
-    name = Field("target@dev", STR, spec="name", doc="guest device name (vda, hdc, ...)")
+    name = Field("target@dev", spec="name", doc="guest device name (vda, hdc, ...)")
     bus = Field("target@bus", Choice(*BUSES), spec="iface")
-    tray = Field("target@tray", Choice("open", "closed"), spec="specParams.tray")
-    removable = Field("target@removable", ON_OFF, spec="specParams.removable")
-    rotation_rate = Field("target@rotation_rate", INT, spec="specParams.rotationRate")
+    tray = Field("target@tray", Choice("open", "closed"), spec=_SP + "tray")
+    removable = Field("target@removable", ON_OFF, spec=_SP + "removable")
+    rotation_rate = Field("target@rotation_rate", UINT, spec=_SP + "rotationRate")
 
     # flags and identification
     readonly = Flag("readonly", spec="readonly")
     shareable = Flag("shareable", doc="spec: shared='shared'")
     transient = Flag("transient", doc="spec: shared='transient'")
-    transient_share_backing = Field("transient@shareBacking", YES_NO, spec="specParams.transientShare")
-    serial = Field("serial", STR, spec="serial")
-    wwn = Field("wwn", STR, spec="specParams.wwn")
-    vendor = Field("vendor", STR, spec="specParams.vendor")
-    product = Field("product", STR, spec="specParams.product")
+    transient_share_backing = Field("transient@shareBacking", YES_NO, spec=_SP + "transientShare")
+    serial = Field("serial", spec="serial")
+    wwn = Field("wwn", spec=_SP + "wwn")
+    vendor = Field("vendor", spec=_SP + "vendor")
+    product = Field("product", spec=_SP + "product")
 
-    # <iotune>
-    total_bytes_sec = _iotune("total_bytes_sec")
-    read_bytes_sec = _iotune("read_bytes_sec")
-    write_bytes_sec = _iotune("write_bytes_sec")
-    total_iops_sec = _iotune("total_iops_sec")
-    read_iops_sec = _iotune("read_iops_sec")
-    write_iops_sec = _iotune("write_iops_sec")
-    total_bytes_sec_max = _iotune("total_bytes_sec_max")
-    read_bytes_sec_max = _iotune("read_bytes_sec_max")
-    write_bytes_sec_max = _iotune("write_bytes_sec_max")
-    total_iops_sec_max = _iotune("total_iops_sec_max")
-    read_iops_sec_max = _iotune("read_iops_sec_max")
-    write_iops_sec_max = _iotune("write_iops_sec_max")
-    size_iops_sec = _iotune("size_iops_sec")
-    group_name = _iotune("group_name", STR)
-    total_bytes_sec_max_length = _iotune("total_bytes_sec_max_length")
-    read_bytes_sec_max_length = _iotune("read_bytes_sec_max_length")
-    write_bytes_sec_max_length = _iotune("write_bytes_sec_max_length")
-    total_iops_sec_max_length = _iotune("total_iops_sec_max_length")
-    read_iops_sec_max_length = _iotune("read_iops_sec_max_length")
-    write_iops_sec_max_length = _iotune("write_iops_sec_max_length")
+    # I/O limits: <iotune> or (libvirt 11) <throttlefilters>
+    iotune = Child("iotune", IoTune, spec=_SP + "ioTune", doc="I/O limits (spec: specParams.ioTune)", live=LIVE)
+    throttle_filters = Children("throttlefilters/throttlefilter", ThrottleFilter, spec=_SP + "throttleFilters")
 
     # <blockio>, <geometry>
-    logical_block_size = Field("blockio@logical_block_size", INT, spec="specParams.logicalBlockSize")
-    physical_block_size = Field("blockio@physical_block_size", INT, spec="specParams.physicalBlockSize")
-    discard_granularity = Field("blockio@discard_granularity", INT, spec="specParams.discardGranularity")
-    cyls = _geometry("cyls")
-    heads = _geometry("heads")
-    secs = _geometry("secs")
-    trans = _geometry("trans", Choice("auto", "none", "lba"))
+    logical_block_size = Field("blockio@logical_block_size", UINT, spec=_SP + "logicalBlockSize")
+    physical_block_size = Field("blockio@physical_block_size", UINT, spec=_SP + "physicalBlockSize")
+    discard_granularity = Field("blockio@discard_granularity", UINT, spec=_SP + "discardGranularity")
+    geometry = Child("geometry", Geometry, spec=_SP + "geometry")
 
     # -- derived values --------------------------------------------------------------------
-
-    @property
-    def path(self) -> str | None:
-        """The source path of this disk's type (file, dev, dir, network name, socket)."""
-        attr = _PATH_ATTR.get(self.disk_type or "file")
-        if attr is None:
-            return None
-        source = self.element.find("source")
-        return None if source is None else source.get(attr)
-
-    @path.setter
-    def path(self, value: str | None) -> None:
-        kind = self.disk_type or "file"
-        attr = _PATH_ATTR.get(kind)
-        if attr is None and not value:
-            return
-        if attr is None:
-            raise SpecError(f"{self.describe()}: diskType {kind!r} has no 'path' (use pool/volume or nvme keys)")
-        field = type(self).fields[{"file": "source_file", "dev": "source_dev", "dir": "source_dir",
-                                   "name": "source_name", "path": "source_path"}[attr]]  # fmt: skip
-        assert isinstance(field, Field)
-        field.__set__(self, value or None)
 
     @property
     def index(self) -> int | None:
@@ -585,7 +614,8 @@ class Drive(VirtioOptions, Bootable, Device):
     # -- dev_spec --------------------------------------------------------------------------
 
     def write_spec(self, spec: dict[str, Any]) -> None:
-        """``path``, ``index``, ``shared``, ``diskType``'s default and what is kept verbatim."""
+        """``path``, ``index``, ``shared``, ``diskType``'s default, libvirt's literal
+        ``cow`` and what is kept verbatim."""
         spec.setdefault("diskType", "file")
         path = self.path
         if path is not None:
@@ -596,31 +626,42 @@ class Drive(VirtioOptions, Bootable, Device):
         shared = self.shared
         if shared is not None:
             spec["shared"] = shared
+        params = spec["specParams"]
+        if type(self).format.raw(self) == "cow":
+            params["libvirtFormat"] = "cow"
+        cls = type(self)
         extra = {
-            "disk": _verbatim(self.element, _MODELED_DISK),
-            "source": _verbatim(self.element.find("source"), _MODELED_SOURCE),
-            "driver": _verbatim(self.element.find("driver"), _NOTHING_MODELED),
+            "disk": _verbatim(self.element, cls._modeled_disk),
+            "source": _verbatim(next(self.element.iterchildren("source"), None), cls._modeled_source),
+            "driver": _verbatim(next(self.element.iterchildren("driver"), None), cls._modeled_driver),
         }
         extra = {key: value for key, value in extra.items() if value}
         if extra:
-            spec["specParams"]["xml"] = extra
+            params["xml"] = extra
 
     def read_spec(self, rest: dict[str, Any]) -> None:
-        """``path``, ``index`` (or the target name it implies), ``shared``, the verbatim XML,
-        and what libvirt requires (a target name; a network disk's protocol)."""
+        """``path``, ``index`` (or the target name it implies), ``shared``, libvirt's
+        literal format, the verbatim XML, and what libvirt requires (a target name; a
+        network disk's protocol)."""
         path = rest.pop("path", None)
         index = rest.pop("index", None)
         shared = rest.pop("shared", None)
         extra: Any = None
+        literal: Any = None
         params = rest.get("specParams")
-        if isinstance(params, dict) and "xml" in params:
-            extra = params.pop("xml")
+        if isinstance(params, dict):
+            extra = params.pop("xml", None)
+            literal = params.pop("libvirtFormat", None)
         self._apply_index(index, rest)
         self._apply_shared(shared)
-        if path is not None:
-            if not isinstance(path, str):
-                raise SpecError(f"{self.describe()}: spec key 'path' must be a str, got {type(path).__name__}")
-            self.path = path
+        try:
+            if path is not None:
+                self.path = path
+            if literal is not None:
+                literal_format(self, type(self).format, {"format": self.format}, "format", literal)
+        except FieldValueError as exc:
+            key = "path" if exc.field == "path" else "specParams.libvirtFormat"
+            raise SpecValueError(exc.device, key, exc.value, exc.reason) from None
         if extra is not None:
             self._apply_verbatim(extra)
         if self.disk_type == "network" and self.protocol is None:
@@ -683,24 +724,21 @@ class Drive(VirtioOptions, Bootable, Device):
                 raise SpecError(f"{self.describe()}: unknown spec key {where!r} (disk, source or driver)")
             if not isinstance(items, list):
                 raise SpecError(f"{self.describe()}: spec key {where!r} must be a list of XML strings")
-            if key == "disk":
-                container = self.element
-            else:
-                container = self.element.find(key)
-                if container is None and items:
-                    container = etree.Element(key)
-                    self.insert_child(self.element, container, at_root=True)
+            container = None if key == "disk" else next(self.element.iterchildren(key), None)
+            if key != "disk" and container is None and items:
+                container = etree.Element(key)
+                self.insert_child(self.element, container, at_root=True)
             for position, text in enumerate(items):
                 child = _parse_fragment(text, f"{where}[{position}]")
-                if key == "disk":
-                    self.insert_child(self.element, child, at_root=True)
+                if container is None:
+                    self.insert_child(self.element, child, at_root=True)  # a child of <disk>
                 else:
                     container.append(child)
 
     # -- display ---------------------------------------------------------------------------
 
     def summary(self) -> dict[str, Any]:
-        """What ``devframe inspect`` prints for a disk. Never raises."""
+        """What ``devframe inspect`` prints for a disk (no secret, no cookie). Never raises."""
         out: dict[str, Any] = {}
         getters: tuple[tuple[str, Callable[[], Any]], ...] = (
             ("name", lambda: self.name),
@@ -711,6 +749,8 @@ class Drive(VirtioOptions, Bootable, Device):
             ("protocol", lambda: self.protocol),
             ("pool/volume", lambda: f"{self.pool}/{self.volume}" if self.pool else None),
             ("format", lambda: self.format),
+            ("backing", lambda: sum(1 for layer in self.backing_chain if layer.path) or None),
+            ("encrypted", lambda: True if self.encryption or self.disk_encryption else None),
             ("readonly", lambda: self.readonly or None),
             ("shared", lambda: self.shared),
             ("boot", lambda: self.boot_order),
@@ -724,3 +764,11 @@ class Drive(VirtioOptions, Bootable, Device):
             if value is not None:
                 out[label] = value
         return out
+
+
+# Children of <disk> / <source> / <driver> the fields model; every other child is kept
+# verbatim (and carried through specs in specParams.xml). Derived from the fields, so a
+# new field cannot be forgotten here.
+Drive._modeled_disk = _modeled_children(Drive.fields, ())
+Drive._modeled_source = _modeled_children(Drive.fields, ("source",))
+Drive._modeled_driver = _modeled_children(Drive.fields, ("driver",))

@@ -55,8 +55,8 @@ NETWORK_ISCSI = (
     "<driver name='qemu' type='raw'/>"
     "<source protocol='iscsi' name='iqn.2013-07.com.example:iscsi-nopool/2'>"
     "<host name='example.com' port='3260'/>"
-    "<auth username='myuser'><secret type='iscsi' usage='libvirtiscsi'/></auth>"
     "<initiator><iqn name='iqn.2013-07.com.example:client'/></initiator>"
+    "<auth username='myuser'><secret type='iscsi' usage='libvirtiscsi'/></auth>"
     "</source>"
     "<target dev='sdc' bus='scsi'/>"
     "<address type='drive' controller='0' bus='0' target='0' unit='2'/>"
@@ -197,6 +197,275 @@ MIRROR = (
     "</disk>"
 )
 
+# -- every network protocol -------------------------------------------------------------------
+
+NETWORK_FTP = (
+    "<disk type='network' device='cdrom'>"
+    "<driver name='qemu' type='raw'/>"
+    "<source protocol='ftp' name='/pub/install.iso'>"
+    "<host name='ftp.example.org' port='21'/><readahead size='131072'/><timeout seconds='30'/></source>"
+    "<target dev='sdf' bus='scsi'/><readonly/>"
+    "<address type='drive' controller='0' bus='0' target='0' unit='5'/>"
+    "</disk>"
+)
+
+NETWORK_FTPS = (
+    "<disk type='network' device='cdrom'>"
+    "<driver name='qemu' type='raw'/>"
+    "<source protocol='ftps' name='/secure/install.iso'>"
+    "<host name='ftps.example.org' port='990'/><ssl verify='yes'/></source>"
+    "<target dev='sdg' bus='sata'/><readonly/>"
+    "</disk>"
+)
+
+NETWORK_TFTP = (
+    "<disk type='network' device='floppy'>"
+    "<source protocol='tftp' name='/boot/floppy.img'><host name='tftp.example.org' port='69'/></source>"
+    "<target dev='fdc' bus='fdc'/>"
+    "</disk>"
+)
+
+NETWORK_SHEEPDOG = (
+    "<disk type='network' device='disk'>"
+    "<driver name='qemu' type='raw'/>"
+    "<source protocol='sheepdog' name='image-1'><host name='sheep.example.org' port='7000'/></source>"
+    "<target dev='vdk' bus='virtio'/>"
+    "</disk>"
+)
+
+NETWORK_VXHS = (
+    "<disk type='network' device='disk'>"
+    "<driver name='qemu' type='raw' cache='none'/>"
+    "<source protocol='vxhs' name='eb90327c-8302-4725-9e1b-4e85ed4dc251' tls='yes'>"
+    "<host name='192.0.2.10' port='9999'/></source>"
+    "<target dev='vdl' bus='virtio'/>"
+    "</disk>"
+)
+
+NETWORK_NFS = (
+    "<disk type='network' device='disk'>"
+    "<driver name='qemu' type='raw'/>"
+    "<source protocol='nfs' name='/export/disk.img'>"
+    "<host name='nfs.example.org'/><identity user='qemu' group='kvm'/></source>"
+    "<target dev='vdm' bus='virtio'/>"
+    "</disk>"
+)
+
+# -- credentials, encryption, labels, reservations, slices ---------------------------------------
+
+DISK_AUTH = (  # the disk-level <auth>, where VDSM writes it
+    "<disk type='network' device='disk'>"
+    "<driver name='qemu' type='raw' cache='none' error_policy='stop' io='threads'/>"
+    "<auth username='cinder'><secret type='ceph' uuid='0f1e2d3c-0000-4000-8000-00000000abcd'/></auth>"
+    "<source protocol='rbd' name='volumes/volume-1'>"
+    "<host name='192.0.2.21' port='6789' transport='tcp'/><host name='192.0.2.22' port='6789' transport='tcp'/>"
+    "</source>"
+    "<target dev='vdn' bus='virtio'/>"
+    "<serial>volume-1</serial>"
+    "</disk>"
+)
+
+LUKS_CIPHER = (
+    "<disk type='block' device='disk'>"
+    "<driver name='qemu' type='raw'/>"
+    "<source dev='/dev/vg/encrypted'>"
+    "<encryption format='luks' engine='qemu'><secret type='passphrase' usage='luks-volume-1'/>"
+    "<cipher name='aes' size='256' mode='xts' hash='sha256'/><ivgen name='plain64' hash='sha256'/></encryption>"
+    "</source>"
+    "<target dev='vdo' bus='virtio'/>"
+    "</disk>"
+)
+
+RBD_LIBRBD_ENCRYPTION = (
+    "<disk type='network' device='disk'>"
+    "<driver name='qemu' type='raw'/>"
+    "<source protocol='rbd' name='pool/encrypted'>"
+    "<host name='mon1.example.org' port='6789'/>"
+    "<auth username='admin'><secret type='ceph' usage='client.admin secret'/></auth>"
+    "<encryption format='luks2' engine='librbd'>"
+    "<secret type='passphrase' uuid='8a8a7b6c-0000-4000-8000-0000000000e2'/></encryption>"
+    "</source>"
+    "<target dev='vdp' bus='virtio'/>"
+    "</disk>"
+)
+
+SECLABELS_SLICES = (
+    "<disk type='file' device='disk'>"
+    "<driver name='qemu' type='raw'/>"
+    "<source file='/var/lib/libvirt/images/sliced.raw' fdgroup='images'>"
+    "<slices><slice type='storage' offset='1048576' size='104857600'/></slices>"
+    "<seclabel model='selinux' relabel='yes'><label>system_u:object_r:svirt_image_t:s0:c10,c20</label></seclabel>"
+    "<seclabel model='dac' relabel='no'/><seclabel model='apparmor' labelskip='yes'/>"
+    "</source>"
+    "<target dev='vdq' bus='virtio'/>"
+    "</disk>"
+)
+
+RESERVATIONS_MANAGED = (
+    "<disk type='block' device='lun' sgio='filtered'>"
+    "<driver name='qemu' type='raw' cache='none' io='native'/>"
+    "<source dev='/dev/mapper/36001405a1b2c3d4e5f60718293a4b5c6'><reservations managed='yes'/></source>"
+    "<target dev='sdh' bus='scsi'/><shareable/>"
+    "<address type='drive' controller='0' bus='0' target='0' unit='7'/>"
+    "</disk>"
+)
+
+RESERVATIONS_RECONNECT = (
+    "<disk type='block' device='lun'>"
+    "<driver name='qemu' type='raw'/>"
+    "<source dev='/dev/sdz'><reservations managed='no'>"
+    "<source type='unix' path='/run/pr-helper.sock' mode='server'><reconnect enabled='yes' timeout='5'/></source>"
+    "</reservations></source>"
+    "<target dev='sdi' bus='scsi'/>"
+    "</disk>"
+)
+
+# -- chains and block jobs -------------------------------------------------------------------
+
+NETWORK_CHAIN = (  # a Ceph image over a snapshot: the layer has hosts and its own login
+    "<disk type='network' device='disk'>"
+    "<driver name='qemu' type='raw'/>"
+    "<source protocol='rbd' name='pool/clone' index='3'><host name='mon1.example.org' port='6789'/>"
+    "<auth username='admin'><secret type='ceph' uuid='4a4f8a4e-0000-4000-8000-00000000000c'/></auth></source>"
+    "<backingStore type='network' index='4'><format type='raw'/>"
+    "<source protocol='rbd' name='pool/base@snap1'><host name='mon1.example.org' port='6789'/>"
+    "<auth username='admin'><secret type='ceph' uuid='4a4f8a4e-0000-4000-8000-00000000000c'/></auth></source>"
+    "<backingStore/></backingStore>"
+    "<target dev='vdr' bus='virtio'/>"
+    "</disk>"
+)
+
+MIRROR_OLD = (  # the old block-copy form: file and format as attributes
+    "<disk type='file' device='disk'>"
+    "<driver name='qemu' type='raw'/>"
+    "<source file='/var/lib/libvirt/images/old-src.img'/>"
+    "<mirror file='/var/lib/libvirt/images/old-copy.img' format='raw' job='copy' ready='abort'/>"
+    "<target dev='vds' bus='virtio'/>"
+    "</disk>"
+)
+
+MIRROR_COMMIT = (  # an active commit into the base, which has a chain of its own
+    "<disk type='block' device='disk'>"
+    "<driver name='qemu' type='qcow2'/>"
+    "<source dev='/dev/vg/top' index='1'/>"
+    "<backingStore type='block' index='2'><format type='qcow2'/><source dev='/dev/vg/mid'/>"
+    "<backingStore type='block' index='3'><format type='raw'/><source dev='/dev/vg/base'/><backingStore/>"
+    "</backingStore></backingStore>"
+    "<mirror type='block' job='active-commit' ready='pivot'><format type='raw'/><source dev='/dev/vg/base' index='5'/>"
+    "<backingStore/></mirror>"
+    "<target dev='vdt' bus='virtio'/>"
+    "</disk>"
+)
+
+LITERAL_COW = (  # libvirt's own (User-Mode-Linux) cow format, on the disk and in a layer
+    "<disk type='file' device='disk'>"
+    "<driver name='qemu' type='cow'/>"
+    "<source file='/var/lib/libvirt/images/uml.cow'/>"
+    "<backingStore type='file'><format type='cow'/><source file='/var/lib/libvirt/images/uml-base.cow'/>"
+    "</backingStore>"
+    "<target dev='hdb' bus='ide'/>"
+    "</disk>"
+)
+
+# -- volume lun, Xen backend domain, ACPI index ---------------------------------------------------
+
+VOLUME_LUN = (
+    "<disk type='volume' device='lun' sgio='filtered' rawio='no'>"
+    "<driver name='qemu' type='raw'/>"
+    "<source pool='iscsi-pool' volume='unit:0:0:1' mode='direct'/>"
+    "<target dev='sdj' bus='scsi'/>"
+    "</disk>"
+)
+
+XEN_BACKEND_ACPI = (
+    "<disk type='file' device='disk'>"
+    "<driver name='qemu' type='raw'/>"
+    "<source file='/var/lib/libvirt/images/xen.img'/>"
+    "<backenddomain name='driver-domain'/>"
+    "<target dev='vdu' bus='virtio'/>"
+    "<acpi index='7'/>"
+    "<address type='pci' domain='0x0000' bus='0x00' slot='0x0a' function='0x0'/>"
+    "</disk>"
+)
+
+# -- libvirt 11 only (validate against 11.3's schema, not 9.0's) ---------------------------------
+
+NETWORK_SSH = (
+    "<disk type='network' device='disk'>"
+    "<driver name='qemu' type='raw'/>"
+    "<source protocol='ssh' name='/images/disk.img'><host name='ssh.example.org' port='22'/>"
+    "<knownHosts path='/etc/libvirt/ssh_known_hosts'/>"
+    "<identity username='qemu' keyfile='/etc/libvirt/ssh_key'/></source>"
+    "<target dev='vdv' bus='virtio'/>"
+    "</disk>"
+)
+
+NETWORK_SSH_AGENT = (
+    "<disk type='network' device='disk'>"
+    "<driver name='qemu' type='raw'/>"
+    "<source protocol='ssh' name='/images/agent.img'><host name='ssh.example.org'/>"
+    "<identity username='qemu' agentsock='/run/ssh-agent.sock'/></source>"
+    "<target dev='vdw' bus='virtio'/>"
+    "</disk>"
+)
+
+NETWORK_NBD_RECONNECT = (
+    "<disk type='network' device='disk'>"
+    "<driver name='qemu' type='raw'/>"
+    "<source protocol='nbd' name='export2'><host name='nbd.example.org' port='10809'/>"
+    "<reconnect delay='10'/></source>"
+    "<target dev='vdx' bus='virtio'/>"
+    "</disk>"
+)
+
+VHOSTVDPA = (
+    "<disk type='vhostvdpa' device='disk'>"
+    "<driver name='qemu' type='raw' cache='none' io='threads'/>"
+    "<source dev='/dev/vhost-vdpa-0'/>"
+    "<target dev='vdy' bus='virtio'/>"
+    "</disk>"
+)
+
+DATASTORE = (
+    "<disk type='file' device='disk'>"
+    "<driver name='qemu' type='qcow2'/>"
+    "<source file='/var/lib/libvirt/images/meta.qcow2'>"
+    "<dataStore type='file'><format type='raw'/><source file='/var/lib/libvirt/images/data.raw'/></dataStore>"
+    "</source>"
+    "<target dev='vdz' bus='virtio'/>"
+    "</disk>"
+)
+
+THROTTLE_IOTHREADS = (
+    "<disk type='file' device='disk'>"
+    "<driver name='qemu' type='raw' queues='2' discard_no_unref='on'>"
+    "<iothreads><iothread id='1'><queue id='0'/></iothread><iothread id='2'><queue id='1'/></iothread></iothreads>"
+    "</driver>"
+    "<source file='/var/lib/libvirt/images/throttled.raw'/>"
+    "<target dev='vdaa' bus='virtio'/>"
+    "<throttlefilters><throttlefilter group='limit0'/><throttlefilter group='limit1'/></throttlefilters>"
+    "</disk>"
+)
+
+ENCRYPTION_LUKS_ANY = (
+    "<disk type='file' device='disk'>"
+    "<driver name='qemu' type='raw'/>"
+    "<source file='/var/lib/libvirt/images/any.luks'>"
+    "<encryption format='luks-any' engine='qemu'>"
+    "<secret type='passphrase' uuid='1b2c3d4e-0000-4000-8000-00000000f00d'/></encryption>"
+    "</source>"
+    "<target dev='vdab' bus='virtio'/>"
+    "</disk>"
+)
+
+#: samples libvirt 9.0's schema refuses (11.x elements); every other sample is 9.0-valid
+V11_ONLY = frozenset(
+    {
+        "NETWORK_SSH", "NETWORK_SSH_AGENT", "NETWORK_NBD_RECONNECT", "VHOSTVDPA", "DATASTORE",
+        "THROTTLE_IOTHREADS", "ENCRYPTION_LUKS_ANY",
+    }
+)  # fmt: skip
+
 SAMPLES = [
     FILE_QCOW2,
     BLOCK_LUN,
@@ -217,4 +486,32 @@ SAMPLES = [
     ENCRYPTED,
     OLD_ENCRYPTION,
     MIRROR,
+    NETWORK_FTP,
+    NETWORK_FTPS,
+    NETWORK_TFTP,
+    NETWORK_SHEEPDOG,
+    NETWORK_VXHS,
+    NETWORK_NFS,
+    DISK_AUTH,
+    LUKS_CIPHER,
+    RBD_LIBRBD_ENCRYPTION,
+    SECLABELS_SLICES,
+    RESERVATIONS_MANAGED,
+    RESERVATIONS_RECONNECT,
+    NETWORK_CHAIN,
+    MIRROR_OLD,
+    MIRROR_COMMIT,
+    LITERAL_COW,
+    VOLUME_LUN,
+    XEN_BACKEND_ACPI,
+    NETWORK_SSH,
+    NETWORK_SSH_AGENT,
+    NETWORK_NBD_RECONNECT,
+    VHOSTVDPA,
+    DATASTORE,
+    THROTTLE_IOTHREADS,
+    ENCRYPTION_LUKS_ANY,
 ]
+
+#: every sample by name
+BY_NAME = {name: value for name, value in globals().items() if isinstance(value, str) and value in SAMPLES}

@@ -89,7 +89,8 @@ def test_fields_are_typed(registry: devframe.Registry) -> None:
     assert drive.name == "vda" and drive.bus == "virtio" and drive.index == 0
     assert drive.format == "qcow2"
     assert drive.iothread == 1 and drive.ioeventfd is True and drive.event_idx is False
-    assert drive.total_bytes_sec == 10_000_000 and drive.group_name == "grp1"
+    assert drive.iotune is not None
+    assert drive.iotune.total_bytes_sec == 10_000_000 and drive.iotune.group_name == "grp1"
     assert drive.boot_order == 1
     assert drive.device_id == S.UUID1
     assert drive.identity() == {"devtype": "disk", "name": "vda"}
@@ -119,10 +120,15 @@ def test_spec_of_file_disk(registry: devframe.Registry) -> None:
     }
     assert params["pinToIoThread"] == 1 and params["detectZeroes"] == "unmap"
     assert params["startupPolicy"] == "optional" and params["sourceIndex"] == 1
-    # the backing chain and the seclabel travel verbatim
-    assert len(params["xml"]["disk"]) == 1 and params["xml"]["disk"][0].startswith("<backingStore")
-    assert params["xml"]["source"] == ['<seclabel model="selinux" relabel="no"/>']
-    assert params["xml"]["driver"][0].startswith("<metadata_cache>")
+    # the backing chain, the seclabel and the metadata cache are modeled: nothing verbatim
+    assert [layer.get("path") for layer in params["backingChain"]] == [
+        "/var/lib/libvirt/images/base.qcow2",
+        "/dev/vg/base0",
+        None,
+    ]
+    assert params["seclabels"] == [{"model": "selinux", "relabel": False}]
+    assert params["metadataCache"] == {"maxSize": 1024, "unit": "bytes"}
+    assert "xml" not in params
 
 
 @pytest.mark.parametrize(
@@ -148,7 +154,11 @@ def test_network_spec(registry: devframe.Registry) -> None:
     assert spec["protocol"] == "rbd"
     assert spec["hosts"] == [{"name": "mon1.example.org", "port": 6789}, {"name": "10.0.0.2", "port": 6789}]
     assert spec["propagateErrors"] == "on" and spec["discard"] is False
-    assert any(x.startswith("<auth") for x in spec["specParams"]["xml"]["source"])
+    assert spec["specParams"]["auth"] == {
+        "username": "admin",
+        "secret": {"type": "ceph", "uuid": "4a4f8a4e-0000-4000-8000-00000000000c"},
+    }
+    assert (spec["specParams"]["snapshotName"], spec["specParams"]["configFile"]) == ("snap1", "/etc/ceph/ceph.conf")
     unix = parse(registry, S.NETWORK_NBD).to_spec()
     assert unix["hosts"] == [{"transport": "unix", "socket": "/var/run/nbdsock"}]
     assert unix["specParams"]["tls"] is True and unix["specParams"]["tlsHostname"] == "nbd.example.org"
@@ -247,7 +257,7 @@ def test_vdsm_style_spec(registry: devframe.Registry) -> None:
     assert isinstance(drive, Drive)
     assert drive.name == "vdb" and drive.alias == f"ua-{S.UUID1}"
     assert drive.format == "qcow2" and drive.error_policy == "enospace" and drive.discard == "unmap"
-    assert drive.total_bytes_sec == 1000 and drive.hosts[0].port == 24007
+    assert drive.iotune is not None and drive.iotune.total_bytes_sec == 1000 and drive.hosts[0].port == 24007
     assert drive.shareable is False and drive.metadata["shared"] == "exclusive"
     assert drive.metadata["volumeChain"] == [{"volumeID": "v"}]
     assert drive.to_spec()["shared"] == "exclusive"
@@ -304,7 +314,10 @@ def _edit_changes_only(registry: devframe.Registry, xml: str, setter: Any, expec
         (lambda d: setattr(d, "bus", "scsi"), lambda e: e.find("target").set("bus", "scsi")),
         (lambda d: setattr(d, "boot_order", 3), lambda e: e.find("boot").set("order", "3")),
         (lambda d: setattr(d, "serial", "NEW1"), lambda e: setattr(e.find("serial"), "text", "NEW1")),
-        (lambda d: setattr(d, "read_iops_sec", 5), lambda e: setattr(e.find("iotune/read_iops_sec"), "text", "5")),
+        (
+            lambda d: setattr(d.iotune, "read_iops_sec", 5),
+            lambda e: setattr(e.find("iotune/read_iops_sec"), "text", "5"),
+        ),
         (lambda d: setattr(d, "error_policy", "report"), lambda e: e.find("driver").set("error_policy", "report")),
     ],
 )

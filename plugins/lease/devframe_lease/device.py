@@ -10,7 +10,8 @@ Models libvirt's ``<lease>`` element (formatdomain "Device leases"; schema ``lea
 
 libvirt gives a lease no ``<alias>`` and no ``<address>`` (its schema has a place for
 neither), so a spec's ``alias`` and ``address`` are not written into the element: they
-are kept in the device's metadata, like the engine's ``deviceId``.
+are kept in the device's metadata, like the engine's ``deviceId`` (``metadata_keys``:
+metadata by design, never reported as unmapped).
 
 dev_spec mapping (VDSM's lease spec: ``{"type": "lease", "device": "lease", "sd_id": ...,
 "lease_id": ..., "path": ..., "offset": ...}``):
@@ -43,6 +44,7 @@ Identity without an alias: lockspace and key (one lease per key and lockspace).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from devframe import (
@@ -105,6 +107,8 @@ class Lease(Device):
     description: ClassVar[str] = "lock manager leases (<lease><lockspace><key><target>)"
     # libvirt's schema has no <alias> for a lease: the engine's deviceId lives in metadata.
     has_alias: ClassVar[bool] = False
+    # A spec's alias and address: metadata by design (the element has no place for them).
+    metadata_keys: ClassVar[Mapping[str, type | None]] = {"alias": str, "address": dict}
     child_order: ClassVar[tuple[str, ...]] = ("lockspace", "key", "target")
 
     # No <alias> and no <address> in libvirt's lease: a spec's values go to metadata.

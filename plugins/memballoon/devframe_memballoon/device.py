@@ -38,13 +38,15 @@ dev_spec mapping (engine key on the left, XML place on the right). VDSM named th
 Defaults: a spec without ``specParams.model`` builds a ``virtio`` balloon (the schema
 requires a model; virtio is the one libvirt adds to a QEMU guest itself). Other keys
 VDSM's balloon specs carried (``target``, ``minimum``: the balloon's size, which is no
-part of the element) are kept in the device's metadata. A value a field cannot hold is
-a :class:`devframe.SpecError` naming the key; a model outside the list is kept (a newer
-libvirt may know it). An element without ``@model`` is kept, and ``problems()`` reports it.
+part of the element) are kept in the device's metadata by design (``metadata_keys``,
+ints). A value a field cannot hold is a :class:`devframe.SpecError` naming the key; a
+model outside the list is kept (a newer libvirt may know it). An element without
+``@model`` is kept, and ``problems()`` reports it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from devframe import (
@@ -73,6 +75,8 @@ class Memballoon(VirtioOptions, AcpiIndex, Device):
     description: ClassVar[str] = "the memory balloon (<memballoon model=...>; dev_spec type 'balloon')"
     # libvirt writes <stats>, the device info, then <driver> last.
     child_order: ClassVar[tuple[str, ...]] = ("stats", "alias", "acpi", "address", "driver")
+    # VDSM's balloon size (KiB): the domain's <currentMemory>, no part of the element.
+    metadata_keys: ClassVar[Mapping[str, type | None]] = {"target": int, "minimum": int}
 
     model = Field(
         "@model", Choice(*BALLOON_MODELS), spec="specParams.model", default="virtio", required=True, doc="balloon model"

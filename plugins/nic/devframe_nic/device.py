@@ -1,12 +1,15 @@
 """The ``<interface>`` dev_class (network interfaces, dev_type ``interface``).
 
-Models libvirt's ``<interface>`` element (libvirt.org formatdomain, "Network
-interfaces"; domaincommon.rng ``interface``) for every interface type: ``bridge``,
+Models every attribute and child libvirt 11.3's schema gives ``<interface>``
+(libvirt.org formatdomain, "Network interfaces"; domaincommon.rng ``interface`` and
+what it references in networkcommon.rng) for every interface type: ``bridge``,
 ``network``, ``direct``, ``user``, ``ethernet``, ``hostdev``, ``vhostuser``, ``vdpa``,
-``mcast``, ``server``, ``client``, ``udp``, ``internal``, ``null`` and ``vds``. Values
-libvirt adds later are kept as they are (:class:`devframe.Choice` is lenient), and
-every child devframe does not model (``actual`` of status XML, namespaced
-extensions, ...) stays in the element untouched.
+``mcast``, ``server``, ``client``, ``udp``, ``internal``, ``null`` and ``vds``; both
+backends (``default`` and ``passt``, which a ``user`` or a ``vhostuser`` interface
+uses). Numbers are typed with the schema's ranges (a value outside them is refused from
+a spec and reported from XML). Values libvirt adds later are kept as they are
+(:class:`devframe.Choice` is lenient), and every child devframe does not model
+(``actual`` of status XML, namespaced extensions, ...) stays in the element untouched.
 
 dev_spec mapping (engine key on the left; ``sp.`` abbreviates ``specParams.``)
 
@@ -27,15 +30,17 @@ filter                      ``filterref@filter``
 filterParameters            ``filterref/parameter`` as ``[{name, value}, ...]``
 mtu                         ``mtu@size``
 sp.macType / sp.macCheck    ``mac@type`` / ``mac@check``
+sp.macCurrentAddress        ``mac@currentAddress`` (the MAC the guest set; libvirt 11)
 sp.sourceBridge             ``source@bridge`` when the type is not ``bridge``
 sp.sourceNetwork            ``source@network`` when the type is not ``network``
 sp.portgroup / sp.portid    ``source@portgroup`` / ``source@portid``
 sp.macTableManager          ``source@macTableManager``
 sp.sourceDev / sp.sourceMode ``source@dev`` / ``source@mode`` (direct: vepa, bridge,
-                            private, passthrough; vhostuser: server, client)
+                            private, passthrough; vhostuser: server, client); a
+                            passt ``vhostuser`` or ``user`` names its host device here
 sp.sourceName               ``source@name`` (internal)
 sp.sourceType / sp.sourcePath ``source@type`` / ``source@path`` (vhostuser ``unix``)
-sp.reconnect.enabled/.timeout ``source/reconnect@enabled`` / ``@timeout``
+sp.reconnect.enabled/.timeout/.delay ``source/reconnect@enabled|timeout|delay``
 sp.sourceAddress / sp.sourcePort ``source@address`` / ``source@port`` (mcast, server,
                             client, udp)
 sp.localAddress / sp.localPort ``source/local@address`` / ``@port`` (udp)
@@ -60,7 +65,8 @@ sp.virtualport.parameters.* ``virtualport/parameters@managerid|typeid|typeidvers
                             instanceid|profileid|interfaceid``
 sp.driver.*                 ``driver@name|queues|txmode|ioeventfd|event_idx|
                             rx_queue_size|tx_queue_size|rss|rss_hash_report``; and
-                            ``iommu|ats|packed|pagePerVq`` (devframe.VirtioOptions)
+                            ``iommu|ats|packed|pagePerVq`` (devframe.VirtioOptions);
+                            ``driver@model`` as ``model`` (hostdev: the VFIO variant)
 sp.driver.host.*            ``driver/host@csum|gso|tso4|tso6|ecn|ufo|mrg_rxbuf``
 sp.driver.guest.*           ``driver/guest@csum|tso4|tso6|ecn|ufo``
 sp.backend.*                ``backend@type|tap|vhost|logFile``
@@ -77,18 +83,34 @@ sp.routes                   ``route`` children as ``[{family, address, netmask,
 sp.sourceIps / sp.sourceRoutes ``source/ip`` / ``source/route`` (ethernet: host side)
 sp.portForwards             ``portForward`` children (passt) as ``[{proto, address,
                             dev, ranges: [{start, end, to, exclude}]}]``
+sp.emptyElements            the children present and empty, as a list of their paths
+                            (``["bandwidth"]`` for VDSM's ``<bandwidth/>``): ``source``,
+                            ``virtualport``, ``virtualport/parameters``, ``guest``,
+                            ``backend``, ``driver``, ``driver/host|guest``, ``tune``,
+                            ``bandwidth``, ``bandwidth/inbound|outbound``,
+                            ``coalesce``, ``coalesce/rx``, ``coalesce/rx/frames``,
+                            ``port``, ``rom``, ``acpi``
 =========================== ===========================================================
 
 Values kept in the domain's ``<metadata>`` (not in the element): ``network`` (the
 engine's logical network name; a spec's ``network`` is written both to the source
 and to metadata, and for types without a named source it lives only there),
-``portMirroring`` (list of network names), ``custom`` (dict of custom properties).
+``portMirroring`` (list of network names), ``custom`` (dict of custom properties),
+``linkRateMbps`` (the engine's nominal link speed for the guest: libvirt's
+``<interface>`` has no link speed, only ``<link state>``).
 Every other spec key devframe does not model is kept in ``metadata`` too.
 
-Defaults ``device_from_spec`` fills: type ``bridge``; a ``network`` interface without
-a source gets libvirt's ``default`` network; a ``vhostuser`` interface gets source
-type ``unix`` and mode ``client``; a ``udp``/``mcast``/``client``/``server`` source
-without an address gets ``127.0.0.1``.
+The engine's spellings (VDSM, the oVirt engine) are aliases of the keys above, listed
+in :mod:`devframe_nic.engine`: ``specParams.vlanid`` and ``port_isolated`` (the class's
+``spec_aliases``, moved by the core), ``custom.queues``, ``vm_custom.sndbuf``, ``hostdev`` (a node-device name),
+``teaming: True``; ``numa_node`` is refused (libvirt's interface has no NUMA node).
+
+Defaults ``device_from_spec`` fills where the spec has no key: type ``bridge``; a
+``network`` interface without a source gets libvirt's ``default`` network; a
+``vhostuser`` interface of libvirt's own backend (not passt) gets source type ``unix``
+and mode ``client``; a ``udp``/``mcast``/``client`` source with a port and no address
+gets ``127.0.0.1``. ``to_spec`` writes those keys as None where the element lacks them,
+so a spec never adds a default the element did not have.
 
 Identity without an alias: the MAC address (case-insensitive); a NIC of a failover
 team (``<teaming>``) shares its MAC with its partner, so its identity adds the alias,
@@ -102,7 +124,6 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from devframe import (
-    INT,
     LIVE,
     ON_OFF,
     STR,
@@ -114,12 +135,17 @@ from devframe import (
     Choice,
     Device,
     ElementView,
+    EmptyElements,
     Field,
     Identity,
+    IntRange,
     Kind,
+    Pattern,
+    SpecAlias,
     SpecError,
     VirtioOptions,
 )
+from devframe_nic.engine import apply_engine_spellings, sync_custom_properties
 
 __all__ = [
     "INTERFACE_TYPES",
@@ -153,6 +179,25 @@ INTERFACE_TYPES = (
     "null",
     "vds",
 )
+
+# libvirt's schema types of the interface's numbers and names (basictypes.rng,
+# networkcommon.rng): a value outside them is refused from a spec, reported from XML.
+POSITIVE = IntRange(1, name="positiveInteger")
+UINT32 = IntRange(0, 2**32 - 1, name="unsignedInt")
+USHORT = IntRange(0, 65535, name="unsignedShort")
+LONG = IntRange(-(2**63), 2**63 - 1, name="long")
+PORT = IntRange(-1, 65535, name="port number")
+VLAN_ID = IntRange(0, 4095, name="VLAN id")
+PREFIX = IntRange(0, 128, name="IP prefix")
+UINT8 = IntRange(0, 255, name="uint8")
+UINT24 = IntRange(0, 2**24 - 1, name="uint24")
+#: bandwidth average/peak/floor in KiB/s, and burst in KiB
+SPEED = IntRange(1, 2**54, name="speed")
+BURST = IntRange(1, 2**32 - 1, name="burst size")
+UUID = Pattern("UUID", r"[a-fA-F0-9]{32}|[a-fA-F0-9]{8}-([a-fA-F0-9]{4}-){3}[a-fA-F0-9]{12}")
+PROFILE_ID = Pattern("port profile id (at most 39 characters)", r"(?s).{0,39}")
+MODEL = Pattern("NIC model (letters, digits, '-', '_')", r"[a-zA-Z0-9_-]+")
+DRIVER_MODEL = Pattern("driver model (letters, digits, '_', '+', '-')", r"[a-zA-Z0-9_+-]+")
 
 #: A unicast MAC: six hex octets joined by ':', the low bit of the first one clear
 #: (libvirt's ``uniMacAddr``; it refuses multicast addresses for a NIC).
@@ -230,8 +275,13 @@ class VlanTag(ElementView):
     """One ``<tag id=... nativeMode=...>`` of a ``<vlan>``."""
 
     tag = "tag"
-    id = Field("@id", INT, spec="id")
+    id = Field("@id", VLAN_ID, spec="id")
     native_mode = Field("@nativeMode", Choice("tagged", "untagged"), spec="nativeMode")
+
+
+def vlan_tags(vlanid: Any) -> list[dict[str, int]]:
+    """The engine's ``specParams.vlanid`` (one tag id) as the canonical ``vlan`` list."""
+    return [{"id": VLAN_ID.coerce(vlanid)}]
 
 
 class IpAddress(ElementView):
@@ -240,7 +290,7 @@ class IpAddress(ElementView):
     tag = "ip"
     address = Field("@address", STR, spec="address")
     family = Field("@family", Choice("ipv4", "ipv6"), spec="family")
-    prefix = Field("@prefix", INT, spec="prefix")
+    prefix = Field("@prefix", PREFIX, spec="prefix")
     peer = Field("@peer", STR, spec="peer")
 
 
@@ -251,18 +301,18 @@ class Route(ElementView):
     family = Field("@family", Choice("ipv4", "ipv6"), spec="family")
     address = Field("@address", STR, spec="address")
     netmask = Field("@netmask", STR, spec="netmask")
-    prefix = Field("@prefix", INT, spec="prefix")
+    prefix = Field("@prefix", PREFIX, spec="prefix")
     gateway = Field("@gateway", STR, spec="gateway")
-    metric = Field("@metric", INT, spec="metric")
+    metric = Field("@metric", UINT32, spec="metric")
 
 
 class PortRange(ElementView):
     """One ``<range start=... end=... to=... exclude=...>`` of a ``<portForward>``."""
 
     tag = "range"
-    start = Field("@start", INT, spec="start")
-    end = Field("@end", INT, spec="end")
-    to = Field("@to", INT, spec="to")
+    start = Field("@start", PORT, spec="start")
+    end = Field("@end", PORT, spec="end")
+    to = Field("@to", PORT, spec="to")
     exclude = Field("@exclude", YES_NO, spec="exclude")
 
 
@@ -314,6 +364,17 @@ _SP = "specParams."
 _NETWORK_KEY_FIELD = {"bridge": "source_bridge", "network": "source_network"}
 
 
+def _socket_source(nic: ElementView) -> bool:
+    """A vhost-user interface of libvirt's own backend connects through a unix socket
+    (source type and mode default); passt's names a host device instead."""
+    return Nic.type.raw(nic) == "vhostuser" and Nic.backend_type.raw(nic) != "passt"
+
+
+def _port_source(nic: ElementView) -> bool:
+    """A mcast/client/udp socket given a port and no address gets the local host."""
+    return Nic.type.raw(nic) in ("mcast", "client", "udp") and Nic.source_port.raw(nic) is not None
+
+
 class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
     """A network interface (``<interface>``); see the module docstring for the mapping."""
 
@@ -322,44 +383,71 @@ class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
     description: ClassVar[str] = "network interfaces (<interface type=...>)"
     child_order: ClassVar[tuple[str, ...]] = _CHILD_ORDER
     # The engine's logical network name, mirrored networks and custom properties.
-    metadata_keys: ClassVar[Mapping[str, type | None]] = {"network": str, "portMirroring": list, "custom": dict}
+    metadata_keys: ClassVar[Mapping[str, type | None]] = {
+        "network": str,
+        "portMirroring": list,
+        "custom": dict,
+        "linkRateMbps": int,
+    }
+    # The engine's spellings that are one key each (the core moves them); the others need
+    # the whole spec and are read in read_spec (devframe_nic.engine).
+    spec_aliases: ClassVar[Mapping[str, str | SpecAlias]] = {
+        _SP + "vlanid": SpecAlias(_SP + "vlan", vlan_tags),
+        "port_isolated": _SP + "portIsolated",
+    }
 
     type = Field("@type", Choice(*INTERFACE_TYPES), spec="device", default="bridge", doc="interface type")
     mac = Field("mac@address", MAC, spec="macAddr", doc="MAC address")
     mac_type = Field("mac@type", Choice("generated", "static"), spec=_SP + "macType")
     mac_check = Field("mac@check", YES_NO, spec=_SP + "macCheck")
-    model = Field("model@type", STR, spec="nicModel", from_spec=normalize_model, doc="NIC model")
+    mac_current_address = Field(
+        "mac@currentAddress", MAC, spec=_SP + "macCurrentAddress", doc="the MAC the guest set (libvirt 11)"
+    )
+    model = Field("model@type", MODEL, spec="nicModel", from_spec=normalize_model, doc="NIC model")
+    # Before the source: whether a vhost-user source gets socket defaults depends on it.
+    backend_type = Field("backend@type", Choice("default", "passt"), spec=_SP + "backend.type")
+    backend_tap = Field("backend@tap", STR, spec=_SP + "backend.tap")
+    backend_vhost = Field("backend@vhost", STR, spec=_SP + "backend.vhost")
+    backend_log_file = Field("backend@logFile", STR, spec=_SP + "backend.logFile")
 
     # <source>: which attributes apply depends on the type (see the module docstring).
     source_bridge = Field("source@bridge", STR, doc="bridge (type bridge, or the network's bridge)", live=LIVE)
     source_network = Field("source@network", STR, doc="libvirt network (type network)", live=LIVE)
     portgroup = Field("source@portgroup", STR, spec=_SP + "portgroup")
-    portid = Field("source@portid", STR, spec=_SP + "portid")
+    portid = Field("source@portid", STR, spec=_SP + "portid", doc="a UUID (network ports), a long (vds)")
     mac_table_manager = Field("source@macTableManager", Choice("kernel", "libvirt"), spec=_SP + "macTableManager")
-    source_dev = Field("source@dev", STR, spec=_SP + "sourceDev", doc="host device (direct, user, vdpa)")
+    source_dev = Field("source@dev", STR, spec=_SP + "sourceDev", doc="host device (direct, user, vdpa, passt)")
     source_mode = Field(
         "source@mode",
         Choice("vepa", "bridge", "private", "passthrough", "server", "client"),
         spec=_SP + "sourceMode",
+        default="client",
+        default_if=_socket_source,
     )
     source_name = Field("source@name", STR, spec=_SP + "sourceName")
-    source_type = Field("source@type", Choice("unix"), spec=_SP + "sourceType")
+    source_type = Field(
+        "source@type", Choice("unix"), spec=_SP + "sourceType", default="unix", default_if=_socket_source
+    )
     source_path = Field("source@path", STR, spec=_SP + "sourcePath", doc="vhost-user socket")
     reconnect_enabled = Field("source/reconnect@enabled", YES_NO, spec=_SP + "reconnect.enabled")
-    reconnect_timeout = Field("source/reconnect@timeout", INT, spec=_SP + "reconnect.timeout")
-    source_address = Field("source@address", STR, spec=_SP + "sourceAddress")
-    source_port = Field("source@port", INT, spec=_SP + "sourcePort")
+    reconnect_timeout = Field("source/reconnect@timeout", UINT32, spec=_SP + "reconnect.timeout")
+    reconnect_delay = Field("source/reconnect@delay", UINT32, spec=_SP + "reconnect.delay")
+    # The port first: an address defaults only where a port is given.
+    source_port = Field("source@port", PORT, spec=_SP + "sourcePort")
+    source_address = Field(
+        "source@address", STR, spec=_SP + "sourceAddress", default="127.0.0.1", default_if=_port_source
+    )
     local_address = Field("source/local@address", STR, spec=_SP + "localAddress")
-    local_port = Field("source/local@port", INT, spec=_SP + "localPort")
+    local_port = Field("source/local@port", PORT, spec=_SP + "localPort")
     # Declared in the schema's order: a usb host source is vendor, product, address.
     host_vendor = Field("source/vendor@id", STR, spec=_SP + "hostVendor")
     host_product = Field("source/product@id", STR, spec=_SP + "hostProduct")
     host_address = AddressField("source/address", spec=_SP + "hostAddress")
     source_missing = Field("source@missing", YES_NO, spec=_SP + "sourceMissing")
     managed = Field("@managed", YES_NO, spec=_SP + "managed")
-    switchid = Field("source@switchid", STR, spec=_SP + "switchid")
+    switchid = Field("source@switchid", UUID, spec=_SP + "switchid")
     portgroupid = Field("source@portgroupid", STR, spec=_SP + "portgroupid")
-    connectionid = Field("source@connectionid", STR, spec=_SP + "connectionid")
+    connectionid = Field("source@connectionid", LONG, spec=_SP + "connectionid")
     trust_guest_rx_filters = Field("@trustGuestRxFilters", YES_NO, spec=_SP + "trustGuestRxFilters")
 
     vlan_trunk = Field("vlan@trunk", YES_NO, spec=_SP + "vlanTrunk")
@@ -368,14 +456,14 @@ class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
     virtualport_type = Field(
         "virtualport@type", Choice("openvswitch", "802.1Qbg", "802.1Qbh", "midonet"), spec=_SP + "virtualport.type"
     )
-    vp_managerid = Field("virtualport/parameters@managerid", STR, spec=_SP + "virtualport.parameters.managerid")
-    vp_typeid = Field("virtualport/parameters@typeid", STR, spec=_SP + "virtualport.parameters.typeid")
+    vp_managerid = Field("virtualport/parameters@managerid", UINT8, spec=_SP + "virtualport.parameters.managerid")
+    vp_typeid = Field("virtualport/parameters@typeid", UINT24, spec=_SP + "virtualport.parameters.typeid")
     vp_typeidversion = Field(
-        "virtualport/parameters@typeidversion", STR, spec=_SP + "virtualport.parameters.typeidversion"
+        "virtualport/parameters@typeidversion", UINT8, spec=_SP + "virtualport.parameters.typeidversion"
     )
-    vp_instanceid = Field("virtualport/parameters@instanceid", STR, spec=_SP + "virtualport.parameters.instanceid")
-    vp_profileid = Field("virtualport/parameters@profileid", STR, spec=_SP + "virtualport.parameters.profileid")
-    vp_interfaceid = Field("virtualport/parameters@interfaceid", STR, spec=_SP + "virtualport.parameters.interfaceid")
+    vp_instanceid = Field("virtualport/parameters@instanceid", UUID, spec=_SP + "virtualport.parameters.instanceid")
+    vp_profileid = Field("virtualport/parameters@profileid", PROFILE_ID, spec=_SP + "virtualport.parameters.profileid")
+    vp_interfaceid = Field("virtualport/parameters@interfaceid", UUID, spec=_SP + "virtualport.parameters.interfaceid")
 
     # ethernet: the host side's addresses and routes live inside <source>
     source_ips = Children("source/ip", IpAddress, spec=_SP + "sourceIps")
@@ -394,12 +482,13 @@ class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
     guest_actual = Field("guest@actual", STR, spec=_SP + "guestActual")
 
     driver_name = Field("driver@name", Choice("qemu", "vhost", "kvm", "vfio", "xen"), spec=_SP + "driver.name")
-    queues = Field("driver@queues", INT, spec=_SP + "driver.queues")
+    driver_model = Field("driver@model", DRIVER_MODEL, spec=_SP + "driver.model", doc="hostdev: the VFIO variant")
+    queues = Field("driver@queues", POSITIVE, spec=_SP + "driver.queues")
     txmode = Field("driver@txmode", Choice("iothread", "timer"), spec=_SP + "driver.txmode")
     ioeventfd = Field("driver@ioeventfd", ON_OFF, spec=_SP + "driver.ioeventfd")
     event_idx = Field("driver@event_idx", ON_OFF, spec=_SP + "driver.event_idx")
-    rx_queue_size = Field("driver@rx_queue_size", INT, spec=_SP + "driver.rx_queue_size")
-    tx_queue_size = Field("driver@tx_queue_size", INT, spec=_SP + "driver.tx_queue_size")
+    rx_queue_size = Field("driver@rx_queue_size", POSITIVE, spec=_SP + "driver.rx_queue_size")
+    tx_queue_size = Field("driver@tx_queue_size", POSITIVE, spec=_SP + "driver.tx_queue_size")
     rss = Field("driver@rss", ON_OFF, spec=_SP + "driver.rss")
     rss_hash_report = Field("driver@rss_hash_report", ON_OFF, spec=_SP + "driver.rss_hash_report")
     host_csum = Field("driver/host@csum", ON_OFF, spec=_SP + "driver.host.csum")
@@ -415,34 +504,53 @@ class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
     guest_ecn = Field("driver/guest@ecn", ON_OFF, spec=_SP + "driver.guest.ecn")
     guest_ufo = Field("driver/guest@ufo", ON_OFF, spec=_SP + "driver.guest.ufo")
 
-    backend_type = Field("backend@type", Choice("default", "passt"), spec=_SP + "backend.type")
-    backend_tap = Field("backend@tap", STR, spec=_SP + "backend.tap")
-    backend_vhost = Field("backend@vhost", STR, spec=_SP + "backend.vhost")
-    backend_log_file = Field("backend@logFile", STR, spec=_SP + "backend.logFile")
-
     filter = Field("filterref@filter", STR, spec="filter", doc="nwfilter name", live=LIVE)
     filter_parameters = Children("filterref/parameter", FilterParameter, spec="filterParameters", live=LIVE)
-    sndbuf = Field("tune/sndbuf", INT, spec=_SP + "sndbuf")
+    sndbuf = Field("tune/sndbuf", UINT32, spec=_SP + "sndbuf", doc="tap send buffer (bytes)")
     teaming_type = Field("teaming@type", Choice("persistent", "transient"), spec=_SP + "teaming.type")
     teaming_persistent = Field("teaming@persistent", STR, spec=_SP + "teaming.persistent")
     link_active = Field("link@state", LINK_STATE, spec="linkActive", doc="link state up (True) / down", live=LIVE)
-    mtu = Field("mtu@size", INT, spec="mtu")
+    mtu = Field("mtu@size", USHORT, spec="mtu")
 
-    bandwidth_class_id = Field("bandwidth@classID", INT, spec=_SP + "bandwidthClassID")
-    inbound_average = Field("bandwidth/inbound@average", INT, spec=_SP + "inbound.average", live=LIVE)
-    inbound_peak = Field("bandwidth/inbound@peak", INT, spec=_SP + "inbound.peak", live=LIVE)
-    inbound_burst = Field("bandwidth/inbound@burst", INT, spec=_SP + "inbound.burst", live=LIVE)
-    inbound_floor = Field("bandwidth/inbound@floor", INT, spec=_SP + "inbound.floor", live=LIVE)
-    outbound_average = Field("bandwidth/outbound@average", INT, spec=_SP + "outbound.average", live=LIVE)
-    outbound_peak = Field("bandwidth/outbound@peak", INT, spec=_SP + "outbound.peak", live=LIVE)
-    outbound_burst = Field("bandwidth/outbound@burst", INT, spec=_SP + "outbound.burst", live=LIVE)
-    outbound_floor = Field("bandwidth/outbound@floor", INT, spec=_SP + "outbound.floor", live=LIVE)
+    bandwidth_class_id = Field("bandwidth@classID", POSITIVE, spec=_SP + "bandwidthClassID")
+    inbound_average = Field("bandwidth/inbound@average", SPEED, spec=_SP + "inbound.average", live=LIVE)
+    inbound_peak = Field("bandwidth/inbound@peak", SPEED, spec=_SP + "inbound.peak", live=LIVE)
+    inbound_burst = Field("bandwidth/inbound@burst", BURST, spec=_SP + "inbound.burst", live=LIVE)
+    inbound_floor = Field("bandwidth/inbound@floor", SPEED, spec=_SP + "inbound.floor", live=LIVE)
+    outbound_average = Field("bandwidth/outbound@average", SPEED, spec=_SP + "outbound.average", live=LIVE)
+    outbound_peak = Field("bandwidth/outbound@peak", SPEED, spec=_SP + "outbound.peak", live=LIVE)
+    outbound_burst = Field("bandwidth/outbound@burst", BURST, spec=_SP + "outbound.burst", live=LIVE)
+    outbound_floor = Field("bandwidth/outbound@floor", SPEED, spec=_SP + "outbound.floor", live=LIVE)
 
-    coalesce_rx_frames_max = Field("coalesce/rx/frames@max", INT, spec=_SP + "coalesce.rx.frames.max")
+    coalesce_rx_frames_max = Field("coalesce/rx/frames@max", UINT32, spec=_SP + "coalesce.rx.frames.max")
     port_isolated = Field("port@isolated", YES_NO, spec=_SP + "portIsolated")
     rom_bar = Field("rom@bar", ON_OFF, spec=_SP + "rom.bar")
     rom_file = Field("rom@file", STR, spec=_SP + "rom.file")
     rom_enabled = Field("rom@enabled", YES_NO, spec=_SP + "rom.enabled")
+
+    # Children libvirt's schema lets stand empty; <bandwidth/> is what VDSM writes for a
+    # NIC whose QoS it manages with no limit set.
+    empty_elements = EmptyElements(
+        "source",
+        "virtualport",
+        "virtualport/parameters",
+        "guest",
+        "backend",
+        "driver",
+        "driver/host",
+        "driver/guest",
+        "tune",
+        "bandwidth",
+        "bandwidth/inbound",
+        "bandwidth/outbound",
+        "coalesce",
+        "coalesce/rx",
+        "coalesce/rx/frames",
+        "port",
+        "rom",
+        "acpi",
+        spec=_SP + "emptyElements",
+    )
 
     # -- identity -------------------------------------------------------------------
 
@@ -476,7 +584,8 @@ class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
         return getattr(Nic, name) if name else None
 
     def write_spec(self, spec: dict[str, Any]) -> None:
-        """``network`` (the source of a bridge/network interface) and the other source names."""
+        """``network`` (the source of a bridge/network interface), the other source names,
+        and the custom properties that carry a modeled value (:mod:`devframe_nic.engine`)."""
         params: dict[str, Any] = spec["specParams"]
         primary = self._network_field(Nic.type.raw(self))
         for field, extra_key in ((Nic.source_bridge, "sourceBridge"), (Nic.source_network, "sourceNetwork")):
@@ -487,15 +596,20 @@ class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
                 spec["network"] = value
             else:
                 params[extra_key] = value
+        metadata = self.metadata_if_any()
+        if metadata:
+            sync_custom_properties(self, spec, metadata)
 
     def read_spec(self, rest: dict[str, Any]) -> None:
-        """``network`` names the source of a ``bridge``/``network`` interface (and stays in
-        metadata: the engine's logical network name); then libvirt's defaults (module docs)."""
+        """The engine's spellings (:mod:`devframe_nic.engine`); ``network`` names the source
+        of a ``bridge``/``network`` interface (and stays in metadata: the engine's logical
+        network name); then a ``network`` interface's default source."""
         params = rest.get("specParams")
         if params is not None and not isinstance(params, Mapping):
             raise _spec_error("specParams", params, "expected a dict")
         if params is not None and not isinstance(params, dict):
             params = rest["specParams"] = dict(params)  # a read-only mapping from the engine
+        apply_engine_spellings(self, rest)
         # sourceBridge/sourceNetwork are named relative to the type, so they are not plain
         # fields: applied here, after the type is known.
         extras = {k: params.pop(k) for k in _SOURCE_EXTRAS if k in params} if params else {}
@@ -503,7 +617,8 @@ class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
         if network is not None and not isinstance(network, str):
             raise _spec_error("network", network, "expected a network or bridge name")
         self._apply_source_names(network, extras)
-        self._fill_defaults(Nic.type.raw(self))
+        if Nic.type.raw(self) == "network" and Nic.source_network.raw(self) is None:
+            self.source_network = "default"  # libvirt's schema requires the network's name
 
     def _apply_source_names(self, network: str | None, extras: Mapping[str, Any]) -> None:
         primary = self._network_field(Nic.type.raw(self))
@@ -518,20 +633,6 @@ class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
             if field is primary and network and value != network:
                 raise _spec_error(f"specParams.{key}", value, f"contradicts network {network!r}")
             field.__set__(self, value)
-
-    def _fill_defaults(self, kind: str | None) -> None:
-        """libvirt's defaults for values its schema requires of each type."""
-        if kind == "network" and Nic.source_network.raw(self) is None:
-            self.source_network = "default"
-        elif kind == "vhostuser" and Nic.backend_type.raw(self) != "passt":
-            # (a passt-backed vhost-user interface names a host device, not a socket)
-            if Nic.source_type.raw(self) is None:
-                self.source_type = "unix"
-            if Nic.source_mode.raw(self) is None:
-                self.source_mode = "client"
-        elif kind in ("mcast", "client", "udp") and Nic.source_address.raw(self) is None:
-            if Nic.source_port.raw(self) is not None:
-                self.source_address = "127.0.0.1"
 
     # -- display ------------------------------------------------------------------------
 

@@ -7,11 +7,18 @@ from typing import Any
 
 import pytest
 from devframe_nic import Nic
+from devframe_nic.device import INTERFACE_TYPES
 from lxml import etree
 
 import devframe
 from devframe import DevframeError, Registry, SpecError, domain_from_spec_list, parse_domain
-from devframe.testing import canonical, contract_tests, validate_against_schema, wrap_in_domain
+from devframe.testing import (
+    assert_edit_changes_only,
+    canonical,
+    contract_tests,
+    validate_against_schema,
+    wrap_in_domain,
+)
 
 # -- samples, written from libvirt's documented format (formatdomain), one per variant --
 PCI = "<address type='pci' domain='0x0000' bus='0x00' slot='0x{slot:02x}' function='0x0'/>"
@@ -152,6 +159,55 @@ TEAM_TRANSIENT = (
 )
 TEAM_DOMAIN = wrap_in_domain(TEAM_PERSISTENT, TEAM_TRANSIENT)
 
+#: A typeless <virtualport>: libvirt takes the type from the network's port profile.
+VIRTUALPORT_TYPELESS = (
+    "<interface type='network'><mac address='52:54:00:6d:90:12'/><source network='ovs-net'/>"
+    "<virtualport><parameters instanceid='09b11c53-8b5c-4eeb-8f00-d84eaa0aaa4f' "
+    "interfaceid='0b2d64da-3d0e-431e-a525-c2e0ba1a6ba7'/></virtualport><model type='virtio'/></interface>"
+)
+#: What VDSM writes for a NIC whose QoS it manages with no limit set.
+VDSM_BANDWIDTH = (
+    "<interface type='bridge'><mac address='52:54:00:6d:90:13'/><source bridge='ovirtmgmt'/><model type='virtio'/>"
+    "<filterref filter='vdsm-no-mac-spoofing'/><link state='up'/><bandwidth/></interface>"
+)
+#: Every child libvirt's schema lets stand empty, empty.
+EMPTY_CHILDREN = (
+    "<interface type='network'><source network='default'/><virtualport><parameters/></virtualport>"
+    "<target dev='tap7' managed='no'/><guest/><driver><host/><guest/></driver><backend/><tune/>"
+    "<bandwidth><inbound/><outbound/></bandwidth><coalesce><rx><frames/></rx></coalesce><port/><rom/><acpi/>"
+    "</interface>"
+)
+EMPTY_SOURCE = "<interface type='ethernet'><source/><target dev='tap8'/></interface>"
+
+# -- libvirt 11 only (the machine's 9.0 schema refuses them) --
+#: passt as a vhost-user backend: the interface names a host device, not a socket.
+VHOSTUSER_PASST = (
+    "<interface type='vhostuser'><mac address='52:54:00:6d:90:14'/><source dev='eth0'/>"
+    "<ip family='ipv4' address='192.168.221.37' prefix='24'/>"
+    "<portForward proto='tcp' address='192.168.0.1'><range start='2022' to='22'/></portForward>"
+    "<model type='virtio'/><backend type='passt' logFile='/var/log/passt.log'/></interface>"
+)
+VHOSTUSER_DELAY = (
+    "<interface type='vhostuser'><mac address='52:54:00:6d:90:15'/>"
+    "<source type='unix' path='/run/vhu.sock' mode='client'><reconnect delay='5'/></source>"
+    "<model type='virtio'/></interface>"
+)
+BACKEND_DEFAULT = (
+    "<interface type='network'><mac address='52:54:00:6d:90:16'/><source network='default'/><model type='virtio'/>"
+    "<backend type='default' tap='/dev/net/tun' vhost='/dev/vhost-net'/></interface>"
+)
+MAC_CURRENT = (
+    "<interface type='network'><mac address='52:54:00:6d:90:17' currentAddress='52:54:00:6d:90:27'/>"
+    "<source network='default'/></interface>"
+)
+HOSTDEV_DRIVER_MODEL = (
+    "<interface type='hostdev' managed='yes'><mac address='52:54:00:6d:90:18'/>"
+    "<source><address type='pci' domain='0x0000' bus='0x05' slot='0x10' function='0x2'/></source>"
+    "<driver name='vfio' model='mlx5_vfio_pci'/></interface>"
+)
+VDS_MINIMAL = "<interface type='vds'><source switchid='12345678-1234-1234-1234-123456789abc'/></interface>"
+LIBVIRT_11_ONLY = [VHOSTUSER_PASST, VHOSTUSER_DELAY, BACKEND_DEFAULT, MAC_CURRENT, HOSTDEV_DRIVER_MODEL, VDS_MINIMAL]
+
 ELEMENTS = [
     BRIDGE,
     NETWORK,
@@ -172,6 +228,11 @@ ELEMENTS = [
     VDS,
     INTERNAL,
     CCW,
+    VIRTUALPORT_TYPELESS,
+    VDSM_BANDWIDTH,
+    EMPTY_CHILDREN,
+    EMPTY_SOURCE,
+    *LIBVIRT_11_ONLY,
 ]
 SAMPLES = [*ELEMENTS, TEAM_DOMAIN]
 
@@ -179,7 +240,14 @@ SAMPLES = [*ELEMENTS, TEAM_DOMAIN]
 TestContract = contract_tests(
     "nic",
     samples=SAMPLES,
-    edit_values={"mac": "52:54:00:00:00:aa", "source_port": 6000, "local_port": 6001},
+    edit_values={
+        "mac": "52:54:00:00:00:aa",
+        "mac_current_address": "52:54:00:00:00:bb",
+        "source_port": 6000,
+        "local_port": 6001,
+        "vp_instanceid": "0b2d64da-3d0e-431e-a525-c2e0ba1a6ba8",
+        "vp_interfaceid": "0b2d64da-3d0e-431e-a525-c2e0ba1a6ba9",
+    },
 )
 
 ARCHES = ("x86_64", "ppc64", "ppc64le", "s390x", "aarch64")
@@ -269,7 +337,7 @@ def test_other_sources(registry: Registry) -> None:
     assert (network.backend_tap, network.backend_vhost) == ("/dev/net/tun", "/dev/vhost-net")
     direct = parse_one(DIRECT, registry)
     assert (direct.source_dev, direct.source_mode) == ("eth0", "vepa")
-    assert (direct.vp_managerid, direct.vp_typeid, direct.vp_typeidversion) == ("11", "1193047", "2")
+    assert (direct.vp_managerid, direct.vp_typeid, direct.vp_typeidversion) == (11, 1193047, 2)
     vhost = parse_one(VHOSTUSER, registry)
     assert (vhost.source_type, vhost.source_path, vhost.source_mode) == ("unix", "/tmp/vhost1.sock", "server")
     assert (vhost.reconnect_enabled, vhost.reconnect_timeout) == (True, 10)
@@ -304,7 +372,7 @@ def test_other_sources(registry: Registry) -> None:
         "12345678-1234-1234-1234-123456789abc",
         "6",
         "pg-4",
-        "12345",
+        12345,
     )
     ccw = parse_one(CCW, registry)
     assert ccw.boot_loadparm == "1" and ccw.address is not None and ccw.address["type"] == "ccw"
@@ -376,12 +444,60 @@ def test_network_key_names_the_typed_source(registry: Registry) -> None:
 def test_spec_round_trip_and_schema(registry: Registry, xml: str) -> None:
     domain = devframe.parse_domain(xml if xml.startswith("<domain") else wrap_in_domain(xml), registry=registry)
     for nic in domain.dev_map["interface"]:
+        assert not nic.problems()
         spec = nic.to_spec()
         again = registry.device_from_spec(spec)
         assert again.to_spec() == spec
-        assert not validate_against_schema(wrap_in_domain(again.to_xml()))
         # Everything in the samples is modeled, so the spec rebuilds the same element.
         assert canonical(again.to_xml()) == canonical(nic.to_xml())
+        # The schema (9.0 here; DEVFRAME_DOMAIN_RNG names another) takes the spec-built
+        # element exactly when it takes the sample; every sample but the libvirt 11 ones
+        # is valid from 9.0 on.
+        sample_errors = validate_against_schema(wrap_in_domain(nic.to_xml()))
+        assert bool(validate_against_schema(wrap_in_domain(again.to_xml()))) == bool(sample_errors)
+        if xml not in LIBVIRT_11_ONLY:
+            assert not sample_errors
+
+
+def test_the_samples_cover_every_type_backend_and_virtualport(registry: Registry) -> None:
+    nics = [parse_one(xml, registry) for xml in ELEMENTS]
+    assert {nic.type for nic in nics} == set(INTERFACE_TYPES)
+    passt_types = {nic.type for nic in nics if nic.backend_type == "passt"}
+    assert passt_types == {"user", "vhostuser"} and any(nic.backend_type == "default" for nic in nics)
+    virtualports = {nic.virtualport_type for nic in nics if nic.element.find("virtualport") is not None}
+    assert virtualports == {"openvswitch", "802.1Qbg", "802.1Qbh", "midonet", None}  # None: typeless
+
+
+def test_empty_children_round_trip_through_the_spec(registry: Registry) -> None:
+    vdsm = parse_one(VDSM_BANDWIDTH, registry)
+    assert vdsm.to_spec()["specParams"]["emptyElements"] == ["bandwidth"]
+    assert "<bandwidth/>" in registry.device_from_spec(vdsm.to_spec()).to_xml()
+    every = parse_one(EMPTY_CHILDREN, registry)
+    assert every.empty_elements == [
+        "virtualport/parameters", "guest", "backend", "driver/host", "driver/guest", "tune",
+        "bandwidth/inbound", "bandwidth/outbound", "coalesce/rx/frames", "port", "rom", "acpi",
+    ]  # fmt: skip
+    assert parse_one(EMPTY_SOURCE, registry).empty_elements == ["source"]
+    # An element holding a value is never listed: its field rebuilds it.
+    assert "emptyElements" not in parse_one(BRIDGE, registry).to_spec()["specParams"]
+    with pytest.raises(DevframeError, match="emptyElements"):
+        registry.device_from_spec({"type": "interface", "specParams": {"emptyElements": ["mac"]}})
+
+
+def test_vhostuser_socket_defaults_only_where_the_spec_is_silent(registry: Registry) -> None:
+    # A vhost-user element without a mode (valid in 11.3) keeps having none through its spec.
+    bare = parse_one("<interface type='vhostuser'><source type='unix' path='/run/a.sock'/></interface>", registry)
+    spec = bare.to_spec()
+    assert spec["specParams"]["sourceMode"] is None and spec["specParams"]["sourceType"] == "unix"
+    again = registry.device_from_spec(spec)
+    assert canonical(again.to_xml()) == canonical(bare.to_xml()) and again.to_spec() == spec
+    # passt names a host device: no socket defaults, and none written as None.
+    passt = parse_one(VHOSTUSER_PASST, registry)
+    assert "sourceMode" not in passt.to_spec()["specParams"]
+    built = registry.device_from_spec(
+        {"type": "interface", "device": "vhostuser", "specParams": {"backend": {"type": "passt"}}}
+    )
+    assert isinstance(built, Nic) and built.element.find("source") is None
 
 
 def test_pv_means_virtio(registry: Registry) -> None:
@@ -429,8 +545,11 @@ def test_engine_style_spec_builds_libvirt_order(registry: Registry) -> None:
     nic = registry.device_from_spec(spec)
     assert isinstance(nic, Nic)
     tags = [child.tag for child in nic.element]
-    assert tags == ["mac", "source", "model", "filterref", "link", "mtu", "bandwidth", "boot", "alias", "address"]
+    assert tags == [
+        "mac", "source", "model", "driver", "filterref", "link", "mtu", "bandwidth", "boot", "alias", "address"
+    ]  # fmt: skip
     assert nic.link_active is True and nic.boot_order == 2 and nic.inbound_average == 1000
+    assert nic.queues == 4  # the engine's custom property reaches the XML
     assert nic.metadata["portMirroring"] == ["ovirtmgmt"] and nic.metadata["custom"] == {"queues": "4"}
     assert not validate_against_schema(wrap_in_domain(nic.to_xml()))
     again = nic.to_spec()
@@ -442,11 +561,11 @@ def test_unmodeled_spec_params_are_not_dropped(registry: Registry) -> None:
     spec = {
         "type": "interface",
         "macAddr": "00:1a:4a:16:01:51",
-        "specParams": {"vlanid": 42, "inbound": {"average": 5}},
+        "specParams": {"vmfexProfile": "gold", "inbound": {"average": 5}},
     }
     nic = registry.device_from_spec(spec)
     out = nic.to_spec()
-    assert out["specParams"]["vlanid"] == 42
+    assert out["specParams"]["vmfexProfile"] == "gold"
     assert out["specParams"]["inbound"] == {"average": 5}
     assert registry.device_from_spec(out).to_spec() == out
 
@@ -481,6 +600,18 @@ def test_malformed_mac_in_xml_is_kept_and_reported(registry: Registry) -> None:
         ({"mtu": "jumbo"}, "mtu"),
         ({"filterParameters": "IP=1"}, "filterParameters"),
         ({"device": "network", "network": "a", "specParams": {"sourceNetwork": "b"}}, "sourceNetwork"),
+        # libvirt's schema ranges: a spec cannot build XML the schema refuses
+        ({"specParams": {"vlan": [{"id": 4096}]}}, "specParams.vlan.id"),
+        ({"mtu": 65536}, "mtu"),
+        ({"specParams": {"driver": {"queues": 0}}}, "specParams.driver.queues"),
+        ({"device": "udp", "specParams": {"sourcePort": 70000}}, "sourcePort"),
+        ({"specParams": {"inbound": {"average": 0}}}, "specParams.inbound.average"),
+        ({"specParams": {"macCurrentAddress": "01:00:5e:00:00:01"}}, "macCurrentAddress"),
+        ({"specParams": {"virtualport": {"parameters": {"typeid": 2**24}}}}, "typeid"),
+        ({"specParams": {"virtualport": {"parameters": {"instanceid": "not-a-uuid"}}}}, "instanceid"),
+        ({"nicModel": "virtio net"}, "nicModel"),
+        ({"specParams": {"portForwards": [{"proto": "tcp", "ranges": [{"start": 70000}]}]}}, "start"),
+        ({"specParams": {"reconnect": {"delay": -1}}}, "reconnect.delay"),
     ],
 )
 def test_bad_spec_values_name_the_key(registry: Registry, spec: dict[str, Any], key: str) -> None:
@@ -519,6 +650,30 @@ def test_editing_one_field_changes_only_it(registry: Registry, field: str, value
     node.set(place[1], raw)
     assert canonical(nic.to_xml()) == canonical(expected)
     assert getattr(nic, field) == value
+
+
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [
+        ("mac_current_address", ["52:54:00:00:00:cc"]),
+        ("reconnect_delay", [9]),
+        ("reconnect_timeout", [11]),
+        ("driver_model", ["vfio_pci"]),
+        ("backend_type", ["default", "passt"]),
+        ("backend_log_file", ["/var/log/other.log"]),
+        ("source_dev", ["eth9"]),
+        ("connectionid", [7]),
+        ("vp_typeid", [7]),
+        ("vp_profileid", ["gold"]),
+        ("sndbuf", [2048]),
+        ("port_isolated", [False]),
+        ("teaming_type", ["transient"]),
+        ("bandwidth_class_id", [5]),
+        ("outbound_floor", [64]),
+    ],
+)
+def test_setting_a_field_changes_only_its_xml(registry: Registry, name: str, values: list[Any]) -> None:
+    assert_edit_changes_only(registry, Nic, ELEMENTS, name, values)
 
 
 def test_editing_children_keeps_the_rest(registry: Registry) -> None:
@@ -579,7 +734,7 @@ def test_metadata_identity_and_schema(registry: Registry) -> None:
     # The MAC in NETWORK is written in mixed case; the key is lower case.
     assert route.dev_class(etree.fromstring(NETWORK)).identity() == {"mac_address": "52:54:00:6d:90:02"}
     assert route.dev_class(etree.fromstring("<interface type='user'/>")).identity() is None
-    assert set(route.metadata_schema.keys) == {"network", "portMirroring", "custom"}
+    assert set(route.metadata_schema.keys) == {"network", "portMirroring", "custom", "linkRateMbps"}
     assert route.metadata_schema.keys["portMirroring"] is list
 
 

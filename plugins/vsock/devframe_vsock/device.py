@@ -41,11 +41,14 @@ Defaults: a spec without ``device`` builds ``model='virtio'``. No attribute or c
 required by the schema; a spec without ``cid`` builds no ``<cid>``, and libvirt then
 takes ``auto='yes'`` (it only assumes ``auto='no'`` when an address is given).
 
+Metadata by design: ``custom`` (the engine's device custom properties).
+
 Identity without an alias: the model (a domain has at most one vsock).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from devframe import UINT32, YES_NO, AcpiIndex, Choice, Device, Field, Identity, VirtioOptions
@@ -66,6 +69,8 @@ class Vsock(VirtioOptions, AcpiIndex, Device):
     description: ClassVar[str] = "virtio sockets (<vsock model=...><cid .../>)"
     # libvirt writes the children in this order; new ones are put in place.
     child_order: ClassVar[tuple[str, ...]] = ("cid", "alias", "acpi", "address", "driver")
+    # The engine's device custom properties: metadata by design, as for every kind.
+    metadata_keys: ClassVar[Mapping[str, type | None]] = {"custom": dict}
 
     model = Field("@model", Choice(*MODELS), spec="device", default="virtio", absent_spec=_NO_MODEL, doc="vsock model")
     # auto before address: the order libvirt writes them in
