@@ -39,10 +39,12 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from devframe import FieldValueError, SpecError, SpecValueError
+from devframe import Device, FieldValueError, SpecError, SpecValueError
 
 if TYPE_CHECKING:
-    from devframe_nic.device import Nic
+    # devframe_nic.device imports this module: typing the functions by the base class
+    # keeps the two modules out of an import circle (Nic's own fields are read by name).
+    Nic = Device
 
 __all__ = ["apply_engine_spellings", "host_source_from_node_name", "sync_custom_properties"]
 
@@ -152,7 +154,7 @@ def _apply_hostdev(nic: Nic, rest: dict[str, Any]) -> None:
         raise _error(nic, "hostdev", name, reason)
     device = rest.get("device")
     if device is None:
-        nic.type = "hostdev"  # the spec named no type: the node device says it
+        type(nic).fields["type"].apply_spec_value(nic, "hostdev")  # the spec named no type: the node device says it
     elif device != "hostdev":
         raise _error(nic, "hostdev", name, f"names a host device, but the interface type is {device!r}")
     fields = {"hostAddress": "host_address", "hostVendor": "host_vendor", "hostProduct": "host_product"}
@@ -174,7 +176,7 @@ def _apply_teaming(nic: Nic, rest: dict[str, Any]) -> None:
     partner = type(nic).fields["teaming_persistent"].spec_value(nic)
     if partner is not None:
         kind = "transient"
-    elif nic.type == "hostdev":
+    elif type(nic).fields["type"].spec_value(nic) == "hostdev":
         reason = (
             "a hostdev interface joins a team as its transient member: "
             "name its partner in specParams.teaming.persistent"
