@@ -366,12 +366,24 @@ def _prepare(dev_type: str, text: str) -> _Template:
     position = None
     if old is not None:
         position = element.index(old)
+        if position == len(element) - 1 and position > 0:
+            element[position - 1].tail = old.tail  # the closing indentation leaves with it
         element.remove(old)
     without_alias = etree.tostring(element, encoding="unicode")
     if position is None:
         address = element.find("address")
         position = element.index(address) if address is not None else len(element)
-    element.insert(position, etree.Element("alias", name=_ALIAS))
+    # Indented like its siblings, as libvirt writes a live <alias>: correlate cuts an evenly
+    # laid-out <devices> per device, and a real live domain is laid out evenly.
+    alias = etree.Element("alias", name=_ALIAS)
+    inner = element.text if len(element) and (element.text or "").strip() == "" else None
+    if position == len(element) and position > 0:
+        alias.tail, element[-1].tail = element[-1].tail, inner
+    elif position > 0:
+        alias.tail = element[position - 1].tail
+    else:
+        alias.tail = inner
+    element.insert(position, alias)
     with_alias = etree.tostring(element, encoding="unicode")
     return _Template(dev_type, with_alias, without_alias, dev_prefix, has_mac)
 
