@@ -677,9 +677,9 @@ def test_fc_host_adapter_attribute_round_trips_through_the_spec(registry: devfra
     built = registry.device_from_spec(fc.to_spec())
     assert canonical(built.to_xml()) == canonical(fc.to_xml())
     adapter = etree.fromstring(built.to_xml()).find("source/adapter")
-    assert adapter is not None and adapter.get(attribute) == etree.fromstring(FC_HOST).find("source/adapter").get(
-        attribute
-    )
+    original = etree.fromstring(FC_HOST).find("source/adapter")
+    assert adapter is not None and original is not None
+    assert adapter.get(attribute) is not None and adapter.get(attribute) == original.get(attribute)
     assert not validate_against_schema(wrap_in_domain(built.to_xml()))
 
 
