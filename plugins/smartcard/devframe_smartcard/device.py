@@ -61,6 +61,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from lxml import etree
+
 from devframe import (
     INT,
     STR,
@@ -99,6 +101,15 @@ _DEVICE = "smartcard"  # VDSM's dev_spec ``device``
 _DEFAULT_TYPE = "spicevmc"  # a passthrough smartcard's usual chardev (SPICE)
 
 
+def _target_key(target: etree._Element) -> str:
+    """The dev_spec key of the first part a ``<target>`` has, to name it in a problem."""
+    if target.get("type") is not None:
+        return "specParams.targetType"
+    if target.get("port") is not None:
+        return "specParams.targetPort"
+    return "specParams.targetModel"
+
+
 class Smartcard(CharSource, AcpiIndex, Device):
     """A smartcard reader. Identity without an alias: its mode and ccid address."""
 
@@ -135,8 +146,9 @@ class Smartcard(CharSource, AcpiIndex, Device):
             return "specParams.type", f"a chardev type belongs to mode 'passthrough', not {mode!r}"
         if mode in ("host", "host-certificates") and next(element.iterchildren("source"), None) is not None:
             return "specParams.sources", f"a chardev source belongs to mode 'passthrough', not {mode!r}"
-        if mode in ("host", "host-certificates") and next(element.iterchildren("target"), None) is not None:
-            return "specParams.targetType", f"a target belongs to mode 'passthrough', not {mode!r}"
+        target = next(element.iterchildren("target"), None)
+        if mode in ("host", "host-certificates") and target is not None:
+            return _target_key(target), f"a target belongs to mode 'passthrough', not {mode!r}"
         if mode == "passthrough" and element.get("type") is None:
             return "specParams.type", "a passthrough smartcard needs a chardev type"
         return None

@@ -361,6 +361,10 @@ def test_target_only_on_a_passthrough_smartcard(registry: devframe.Registry) -> 
     spec["specParams"]["targetType"] = "serial"
     with pytest.raises(devframe.SpecError, match="targetType"):
         registry.device_from_spec(spec)
+    del spec["specParams"]["targetType"]
+    spec["specParams"]["targetModel"] = "pl011"
+    with pytest.raises(devframe.SpecError, match="targetModel"):
+        registry.device_from_spec(spec)
 
 
 def test_target_port_must_be_a_number(registry: devframe.Registry) -> None:
