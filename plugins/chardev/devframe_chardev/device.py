@@ -75,7 +75,12 @@ right; the source keys are the core's, :mod:`devframe.core.chardev`):
 ``specParams.consoleType``       ``target@type`` (serial, virtio, xen, uml, lxc, openvz,
                                  sclp, sclplm)
 ``specParams.port``              ``target@port`` (int)
+``specParams.targetModel``       ``target/model@name`` (the serial models: the schema shares
+                                 one target definition among serial, console and parallel)
 ================================ =============================================================
+
+A console's target has no ``state`` (that is a virtio channel's): the schema gives it
+type, port and model only.
 
 ``<channel>`` (dev_spec ``type`` ``channel``; VDSM: ``{"type": "channel", "device":
 "unix", ...}``):
@@ -99,6 +104,9 @@ The socket path of a VDSM channel is its source's ``path``
 ================================ =============================================================
 ``device``                       ``@type``, the chardev type; default ``pty``
 ``specParams.port``              ``target@port`` (int)
+``specParams.targetType``        ``target@type`` (:data:`PARALLEL_TARGET_TYPES`: the schema's
+                                 console and serial target types)
+``specParams.targetModel``       ``target/model@name`` (the serial models)
 ================================ =============================================================
 
 Identity (without an alias): serial, console, parallel by target type (when written) and
@@ -114,10 +122,10 @@ channel without a target type) are ``problems()``. A source libvirt refuses (a f
 without a path, tcp without host or service, ...) is valid in its schema: built from a
 spec as read from XML, and reported by ``problems()`` both ways, so it round-trips.
 
-Unmodeled, kept verbatim: a ``type`` or ``<model>`` in a parallel port's ``<target>``.
-The schema shares one target definition among serial, console and parallel, so it lets
-them appear, but their values are serial ones and libvirt documents none for parallel
-ports.
+A parallel port's target ``type`` and ``<model>``, and a console's ``<model>``, exist
+because the schema shares one target definition (``qemucdevTgtDef``) among serial,
+console and parallel; libvirt documents no values for them there, so they are carried as
+written with the schema's value sets.
 """
 
 from __future__ import annotations
@@ -143,6 +151,7 @@ __all__ = [
     "CHANNEL_STATES",
     "CHANNEL_TARGET_TYPES",
     "CONSOLE_TARGET_TYPES",
+    "PARALLEL_TARGET_TYPES",
     "SERIAL_TARGET_MODELS",
     "SERIAL_TARGET_TYPES",
     "Channel",
@@ -162,6 +171,8 @@ SERIAL_TARGET_MODELS = (
 )  # fmt: skip
 #: ``<console><target type=...>``
 CONSOLE_TARGET_TYPES = ("serial", "virtio", "xen", "uml", "lxc", "openvz", "sclp", "sclplm")
+#: ``<parallel><target type=...>``: the schema's shared target takes a console's or a serial port's
+PARALLEL_TARGET_TYPES = CONSOLE_TARGET_TYPES + SERIAL_TARGET_TYPES
 #: ``<channel><target type=...>``
 CHANNEL_TARGET_TYPES = ("virtio", "guestfwd", "xen")
 #: ``<channel><target state=...>`` (virtio)
@@ -235,6 +246,7 @@ class Console(_QemuCharDevice):
 
     console_type = Field("target@type", Choice(*CONSOLE_TARGET_TYPES), spec="specParams.consoleType")
     port = Field("target@port", INT, spec="specParams.port", doc="the guest's console number")
+    target_model = Field("target/model@name", Choice(*SERIAL_TARGET_MODELS), spec="specParams.targetModel")
 
     def write_spec(self, spec: dict[str, Any]) -> None:
         spec["device"] = _CONSOLE_DEVICE
@@ -270,7 +282,7 @@ class Console(_QemuCharDevice):
         super().read_spec(rest)
 
     def summary(self) -> dict[str, Any]:
-        names = ("char_type", "console_type", "port", "log_file", "tty", "acpi_index")
+        names = ("char_type", "console_type", "port", "target_model", "log_file", "tty", "acpi_index")
         return self.char_summary(names)
 
 
@@ -355,7 +367,9 @@ class Parallel(_QemuCharDevice):
     tag: ClassVar[str] = "parallel"
     description: ClassVar[str] = "parallel ports (<parallel type=...>)"
 
+    target_type = Field("target@type", Choice(*PARALLEL_TARGET_TYPES), spec="specParams.targetType")
     port = Field("target@port", INT, spec="specParams.port", doc="the guest's port number")
+    target_model = Field("target/model@name", Choice(*SERIAL_TARGET_MODELS), spec="specParams.targetModel")
 
     def summary(self) -> dict[str, Any]:
-        return self.char_summary(("char_type", "port", "log_file", "tty", "acpi_index"))
+        return self.char_summary(("char_type", "target_type", "port", "target_model", "log_file", "tty", "acpi_index"))

@@ -11,6 +11,7 @@ from devframe_chardev import Channel, Console, Parallel, Serial
 from devframe_chardev.device import (
     CHANNEL_TARGET_TYPES,
     CONSOLE_TARGET_TYPES,
+    PARALLEL_TARGET_TYPES,
     SERIAL_TARGET_MODELS,
     SERIAL_TARGET_TYPES,
 )
@@ -129,7 +130,15 @@ PARALLELS = [
     "<parallel type='unix'><source mode='bind' path='/run/vm/lpt.sock'/><target port='0'/>"
     "<address type='isa' iobase='0x378'/></parallel>",
 ]
-SAMPLES = SERIALS + CONSOLES + CHANNELS + PARALLELS
+# The schema's shared chardev target (qemucdevTgtDef) on a console and a parallel port:
+# a console's <model>, a parallel port's type and <model>.
+SHARED_TARGETS = [
+    "<console type='pty'><target type='serial' port='0'><model name='isa-serial'/></target></console>",
+    "<parallel type='pty'><target type='isa-serial' port='0'/></parallel>",
+    "<parallel type='file'><source path='/var/spool/vm/lpt2.prn'/><target type='xen' port='1'>"
+    "<model name='16550a'/></target></parallel>",
+]
+SAMPLES = SERIALS + CONSOLES + CHANNELS + PARALLELS + SHARED_TARGETS
 
 # Newer than the libvirt 9.0 schema here (reconnect delay: libvirt 11's shared reconnect).
 NEWER = [
@@ -585,3 +594,46 @@ def test_every_documented_console_key(registry: devframe.Registry) -> None:
         "<alias name='ua-c'/><acpi index='3'/></console>"
     )
     assert not validate_against_schema(wrap_in_domain(console.to_xml()))
+
+
+# -- the schema's shared target on consoles and parallel ports ---------------------------------
+
+
+def test_shared_target_paths_are_fields(registry: devframe.Registry) -> None:
+    console = _one(registry, SHARED_TARGETS[0])
+    assert (console.console_type, console.port, console.target_model) == ("serial", 0, "isa-serial")
+    parallel = _one(registry, SHARED_TARGETS[2])
+    assert (parallel.target_type, parallel.port, parallel.target_model) == ("xen", 1, "16550a")
+    assert set(PARALLEL_TARGET_TYPES) == set(CONSOLE_TARGET_TYPES) | set(SERIAL_TARGET_TYPES)
+
+
+@pytest.mark.parametrize(
+    ("xml", "key", "value"),
+    [
+        ("<console type='pty'><target><model name='isa-serial'/></target></console>", "targetModel", "isa-serial"),
+        ("<console type='pty'><target type='virtio' port='2'/></console>", "consoleType", "virtio"),
+        ("<console type='pty'><target type='virtio' port='2'/></console>", "port", 2),
+        ("<parallel type='pty'><target type='isa-serial'/></parallel>", "targetType", "isa-serial"),
+        ("<parallel type='pty'><target type='sclp'/></parallel>", "targetType", "sclp"),
+        ("<parallel type='pty'><target><model name='pl011'/></target></parallel>", "targetModel", "pl011"),
+    ],
+)
+def test_each_shared_target_path_round_trips_and_validates(
+    registry: devframe.Registry, xml: str, key: str, value: object
+) -> None:
+    spec = assert_spec_round_trip(registry, _one(registry, xml))
+    assert spec["specParams"][key] == value
+    built = registry.device_from_spec(spec).to_xml()
+    assert canonical(built) == canonical(xml)
+    assert not validate_against_schema(wrap_in_domain(built))
+
+
+def test_parallel_target_from_a_spec(registry: devframe.Registry) -> None:
+    built = registry.device_from_spec(
+        {"type": "parallel", "device": "pty", "specParams": {"targetType": "isa-serial", "targetModel": "16550a"}}
+    )
+    assert canonical(built.to_xml()) == canonical(
+        "<parallel type='pty'><target type='isa-serial'><model name='16550a'/></target></parallel>"
+    )
+    with pytest.raises(devframe.SpecError, match="targetModel"):
+        registry.device_from_spec({"type": "parallel", "device": "pty", "specParams": {"targetModel": 3}})

@@ -61,6 +61,15 @@ device by its libvirt node-device name in ``device`` and kept ``driver`` and
 ``specParams.productId``           ``source/product@id`` (usb)
 ``specParams.adapter``             ``source/adapter@name`` (scsi, ``scsi_host3``)
 ``specParams.adapterType``         ``source/adapter@type`` (scsi_host, fc_host)
+``specParams.adapterWwnn``         ``source/adapter@wwnn`` (fc_host: the vHBA's node WWN, 16 hex
+                                   digits, optional ``0x``)
+``specParams.adapterWwpn``         ``source/adapter@wwpn`` (fc_host: the vHBA's port WWN)
+``specParams.adapterParent``       ``source/adapter@parent`` (fc_host: parent HBA, ``scsi_host5``)
+``specParams.adapterParentWwnn``   ``source/adapter@parent_wwnn`` (fc_host: parent by node WWN)
+``specParams.adapterParentWwpn``   ``source/adapter@parent_wwpn`` (fc_host: parent by port WWN)
+``specParams.adapterParentFabricWwn`` ``source/adapter@parent_fabric_wwn`` (fc_host: parent by
+                                   fabric WWN)
+``specParams.adapterManaged``      ``source/adapter@managed`` (bool, yes/no; fc_host)
 ``specParams.managed``             ``@managed`` (bool, yes/no)
 ``specParams.model``               ``@model`` (mdev: vfio-pci, vfio-ccw, vfio-ap; scsi_host:
                                    virtio, virtio-transitional, virtio-non-transitional)
@@ -114,9 +123,13 @@ for the capabilities types, ``@model='vfio-pci'`` for an mdev without a model,
 spec that names no host device at all (no type, or a type without the source libvirt
 requires) is a SpecError naming the missing key.
 
-Not modeled (kept verbatim, as everything else): the ``fc_host`` attributes and the
-``<parentaddr>`` child of a scsi ``<adapter>``; the schema shares that element with
-storage pools, and libvirt's hostdev parser reads only ``adapter@name``.
+The ``fc_host`` adapter attributes come from the schema's adapter definition, which
+hostdevs share with storage pools; libvirt's hostdev parser reads only ``adapter@name``,
+so they are carried (an fc_host adapter names its vHBA by ``wwnn`` and ``wwpn``, enough
+for a spec) but libvirt itself may refuse such a hostdev.
+
+Not modeled (kept verbatim, as everything else): the ``<parentaddr>`` child of a scsi
+``<adapter>`` (same shared definition).
 """
 
 from __future__ import annotations
@@ -157,6 +170,7 @@ __all__ = [
     "DEVICE_NAME",
     "SUBSYS_TYPES",
     "USB_ID",
+    "WWN",
     "WWPN",
     "HostAddressField",
     "Hostdev",
@@ -178,6 +192,8 @@ MODELS = ("vfio-pci", "vfio-ccw", "vfio-ap", "virtio", "virtio-transitional", "v
 
 USB_ID = Pattern("USB vendor/product id (0x0781)", r"(0x)?[0-9a-fA-F]{1,4}")
 WWPN = Pattern("WWPN (naa. and 16 hex digits)", r"naa\.[0-9a-fA-F]{16}")
+#: a Fibre Channel world wide name of an ``fc_host`` adapter (the schema's ``wwn``)
+WWN = Pattern("WWN (16 hex digits, optional 0x)", r"(0x)?[0-9a-fA-F]{16}")
 #: libvirt's ``deviceName`` (a host network interface)
 DEVICE_NAME = Pattern("device name", r"[a-zA-Z0-9_.\-\\:/]+")
 
@@ -381,7 +397,8 @@ def host_source_text(element: etree._Element) -> str | None:
         if source.get("protocol") == "iscsi":
             return source.get("name") or None
         adapter = _child(source, "adapter")
-        name = adapter.get("name") if adapter is not None else None
+        # an fc_host vHBA has no name: its port WWN tells it apart
+        name = (adapter.get("name") or adapter.get("wwpn")) if adapter is not None else None
         numbers = _numbers(attrs, "bus", "target", "unit")
         where = ":".join(map(str, numbers)) if numbers else address_text(attrs)
         return f"{name}:{where}" if name and where else (name or where)
@@ -492,6 +509,13 @@ class Hostdev(Bootable, AcpiIndex, Device):
     product_id = Field("source/product@id", USB_ID, spec=_SP + "productId", doc="usb product id")
     adapter = Field("source/adapter@name", STR, spec=_SP + "adapter", doc="scsi_hostN")
     adapter_type = Field("source/adapter@type", Choice("scsi_host", "fc_host"), spec=_SP + "adapterType")
+    adapter_wwnn = Field("source/adapter@wwnn", WWN, spec=_SP + "adapterWwnn", doc="fc_host: vHBA node name")
+    adapter_wwpn = Field("source/adapter@wwpn", WWN, spec=_SP + "adapterWwpn", doc="fc_host: vHBA port name")
+    adapter_parent = Field("source/adapter@parent", STR, spec=_SP + "adapterParent", doc="fc_host: parent HBA")
+    adapter_parent_wwnn = Field("source/adapter@parent_wwnn", WWN, spec=_SP + "adapterParentWwnn")
+    adapter_parent_wwpn = Field("source/adapter@parent_wwpn", WWN, spec=_SP + "adapterParentWwpn")
+    adapter_parent_fabric_wwn = Field("source/adapter@parent_fabric_wwn", WWN, spec=_SP + "adapterParentFabricWwn")
+    adapter_managed = Field("source/adapter@managed", YES_NO, spec=_SP + "adapterManaged", doc="fc_host: vHBA")
     host_address = HostAddressField("source/address", spec=_SP + "hostAddress")
     hosts = Children("source/host", IscsiHost, spec=_SP + "hosts", doc="iSCSI portals")
     auth_username = Field("source/auth@username", STR, spec=_SP + "auth.username", doc="iSCSI CHAP user")
@@ -622,8 +646,11 @@ class Hostdev(Bootable, AcpiIndex, Device):
         elif kind == "scsi" and self.protocol == "iscsi":
             if self.source_name is None or not self.hosts:
                 missing = "'specParams.sourceName' and 'specParams.hosts' (iSCSI target and portal)"
-        elif kind == "scsi" and (self.adapter is None or not {"bus", "target", "unit"} <= set(attrs)):
-            missing = "'specParams.adapter' and 'specParams.hostAddress' (bus, target, unit)"
+        elif kind == "scsi" and (not self._adapter_named() or not {"bus", "target", "unit"} <= set(attrs)):
+            missing = (
+                "'specParams.adapter' (or an fc_host's 'specParams.adapterWwnn' and 'specParams.adapterWwpn') "
+                "and 'specParams.hostAddress' (bus, target, unit)"
+            )
         elif kind == "scsi_host" and self.wwpn is None:
             missing = "'specParams.wwpn'"
         elif kind == "mdev" and "uuid" not in attrs:
@@ -634,6 +661,12 @@ class Hostdev(Bootable, AcpiIndex, Device):
                 missing = f"'specParams.{key}'"
         if missing:
             raise SpecError(f"hostdev spec: a {kind} host device needs {missing} (or a 'device' name that gives it)")
+
+    def _adapter_named(self) -> bool:
+        """A scsi adapter names its host: ``@name``, or an fc_host vHBA's two WWNs."""
+        if self.adapter is not None:
+            return True
+        return self.adapter_type == "fc_host" and self.adapter_wwnn is not None and self.adapter_wwpn is not None
 
     # -- identity and display ------------------------------------------------------------------
 

@@ -102,7 +102,17 @@ NEWER = [
     "<source><address domain='0x0009' bus='0x01' slot='0x00' function='0x0'/></source></hostdev>",
 ]
 
-TestContract = contract_tests("hostdev", samples=SAMPLES + NEWER, edit_values={"vendor_id": "0x1af4"})
+# -- fc_host adapter (the schema's shared <adapter> definition) --------------------------------
+
+FC_HOST = (
+    "<hostdev mode='subsystem' type='scsi'><source>"
+    "<adapter type='fc_host' parent='scsi_host5' managed='yes' parent_wwnn='20000000c9831b4b'"
+    " parent_wwpn='10000000c9831b4b' parent_fabric_wwn='0x2002000573de9a81'"
+    " wwnn='5001a4a93526d0a1' wwpn='5001a4ace3ee047d'/>"
+    "<address bus='0' target='2' unit='1'/></source></hostdev>"
+)
+
+TestContract = contract_tests("hostdev", samples=[*SAMPLES, FC_HOST, *NEWER], edit_values={"vendor_id": "0x1af4"})
 
 
 registry = plugin_registry("hostdev")
@@ -633,4 +643,55 @@ def test_a_flag_takes_a_bool_word_not_a_number(registry: devframe.Registry) -> N
     """The core's rule for every flag (a TPM's PCR bank alike): 1 is a number, "1" a word."""
     spec = {"type": "hostdev", "device": "scsi_3_0_2_5", "specParams": {"readonly": 1}}
     with pytest.raises(devframe.SpecError, match=r"specParams\.readonly"):
+        registry.device_from_spec(spec)
+
+
+def test_fc_host_adapter_attributes_are_fields_and_spec_keys(registry: devframe.Registry) -> None:
+    fc = _hostdev(registry, FC_HOST)
+    assert (fc.adapter_type, fc.adapter, fc.adapter_wwnn, fc.adapter_wwpn) == (
+        "fc_host", None, "5001a4a93526d0a1", "5001a4ace3ee047d",
+    )  # fmt: skip
+    assert (fc.adapter_parent, fc.adapter_managed) == ("scsi_host5", True)
+    assert (fc.adapter_parent_wwnn, fc.adapter_parent_wwpn, fc.adapter_parent_fabric_wwn) == (
+        "20000000c9831b4b", "10000000c9831b4b", "0x2002000573de9a81",
+    )  # fmt: skip
+    params = fc.to_spec()["specParams"]
+    assert {key: params[key] for key in params if key.startswith("adapter")} == {
+        "adapterType": "fc_host",
+        "adapterWwnn": "5001a4a93526d0a1",
+        "adapterWwpn": "5001a4ace3ee047d",
+        "adapterParent": "scsi_host5",
+        "adapterManaged": True,
+        "adapterParentWwnn": "20000000c9831b4b",
+        "adapterParentWwpn": "10000000c9831b4b",
+        "adapterParentFabricWwn": "0x2002000573de9a81",
+    }
+
+
+@pytest.mark.parametrize(
+    "attribute",
+    ["wwnn", "wwpn", "parent", "parent_wwnn", "parent_wwpn", "parent_fabric_wwn", "managed"],
+)
+def test_fc_host_adapter_attribute_round_trips_through_the_spec(registry: devframe.Registry, attribute: str) -> None:
+    fc = _hostdev(registry, FC_HOST)
+    built = registry.device_from_spec(fc.to_spec())
+    assert canonical(built.to_xml()) == canonical(fc.to_xml())
+    adapter = etree.fromstring(built.to_xml()).find("source/adapter")
+    original = etree.fromstring(FC_HOST).find("source/adapter")
+    assert adapter is not None and original is not None
+    assert adapter.get(attribute) is not None and adapter.get(attribute) == original.get(attribute)
+    assert not validate_against_schema(wrap_in_domain(built.to_xml()))
+
+
+def test_fc_host_spec_without_its_wwns_is_refused(registry: devframe.Registry) -> None:
+    spec = _hostdev(registry, FC_HOST).to_spec()
+    del spec["specParams"]["adapterWwpn"]
+    with pytest.raises(devframe.SpecError, match="adapterWwpn"):
+        registry.device_from_spec(spec)
+
+
+def test_fc_host_wwn_of_the_wrong_form_is_refused(registry: devframe.Registry) -> None:
+    spec = _hostdev(registry, FC_HOST).to_spec()
+    spec["specParams"]["adapterParentFabricWwn"] = "naa.2002000573de9a81"
+    with pytest.raises(devframe.SpecError, match="adapterParentFabricWwn"):
         registry.device_from_spec(spec)

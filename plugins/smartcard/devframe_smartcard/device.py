@@ -37,6 +37,10 @@ dev_spec mapping (engine key on the left, XML place on the right). VDSM's spec i
 ``specParams.database``          ``database`` text (host-certificates: the NSS database
                                  directory; absent, libvirt uses ``/etc/pki/nssdb``)
 ``specParams.acpiIndex``         ``acpi@index``
+``specParams.targetType``        ``target@type`` (passthrough: the schema's shared chardev
+                                 target, :data:`TARGET_TYPES`)
+``specParams.targetPort``        ``target@port`` (passthrough, int)
+``specParams.targetModel``       ``target/model@name`` (passthrough, :data:`TARGET_MODELS`)
 ================================ =============================================================
 
 Identity (without an alias): mode and ccid address; none without an address.
@@ -44,8 +48,11 @@ Identity (without an alias): mode and ccid address; none without an address.
 Nothing is secret: the certificates are names of certificates in the host's NSS
 database, not key material.
 
-Unmodeled, kept verbatim: a passthrough smartcard's ``<target>`` (the schema lets the
-shared chardev target definition appear, but libvirt reads no target for a smartcard).
+A passthrough smartcard's ``<target>`` is the schema's chardev target definition shared
+with serial ports and consoles (``qemucdevTgtDef``); libvirt reads no target for a
+smartcard, so the values are carried as written, and a target on another mode is a
+problem (the schema allows it only for passthrough).
+
 libvirt's schema gives ``<smartcard>`` no ``<alias>``, yet libvirt reads and writes one
 (``smartcard0``, the engine's ``ua-<deviceId>``): it is kept like any device's alias.
 """
@@ -54,7 +61,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from lxml import etree
+
 from devframe import (
+    INT,
     STR,
     AcpiIndex,
     CharSource,
@@ -67,15 +77,37 @@ from devframe import (
     address_text,
 )
 
-__all__ = ["CERTIFICATES", "MODES", "Smartcard"]
+__all__ = ["CERTIFICATES", "MODES", "TARGET_MODELS", "TARGET_TYPES", "Smartcard"]
 
 #: ``@mode``
 MODES = ("host", "host-certificates", "passthrough")
 #: how many ``<certificate>`` a host-certificates smartcard has (the schema says three)
 CERTIFICATES = 3
 
+# The schema's shared chardev target (``qemucdevTgtDef``): a console's or a serial port's
+# target types, and a serial port's models. Kept here so the plugin needs only the core.
+#: ``<target type=...>`` of a passthrough smartcard
+TARGET_TYPES = (
+    "xen", "serial", "uml", "virtio", "lxc", "openvz", "sclp", "sclplm",
+    "isa-serial", "usb-serial", "pci-serial", "spapr-vio-serial", "system-serial", "sclp-serial", "isa-debug",
+)  # fmt: skip
+#: ``<target><model name=...>`` of a passthrough smartcard
+TARGET_MODELS = (
+    "isa-serial", "usb-serial", "pci-serial", "spapr-vty", "pl011", "16550a", "sclpconsole", "sclplmconsole",
+    "isa-debugcon",
+)  # fmt: skip
+
 _DEVICE = "smartcard"  # VDSM's dev_spec ``device``
 _DEFAULT_TYPE = "spicevmc"  # a passthrough smartcard's usual chardev (SPICE)
+
+
+def _target_key(target: etree._Element) -> str:
+    """The dev_spec key of the first part a ``<target>`` has, to name it in a problem."""
+    if target.get("type") is not None:
+        return "specParams.targetType"
+    if target.get("port") is not None:
+        return "specParams.targetPort"
+    return "specParams.targetModel"
 
 
 class Smartcard(CharSource, AcpiIndex, Device):
@@ -86,12 +118,15 @@ class Smartcard(CharSource, AcpiIndex, Device):
     description: ClassVar[str] = "smartcard readers (<smartcard mode=...>)"
     char_type_spec: ClassVar[str] = "specParams.type"
     child_order: ClassVar[tuple[str, ...]] = (
-        "certificate", "database", "source", "protocol", "log", "alias", "acpi", "address",
+        "certificate", "database", "source", "protocol", "log", "target", "alias", "acpi", "address",
     )  # fmt: skip
 
     mode = Field("@mode", Choice(*MODES), spec="specParams.mode", default="passthrough", doc="host, ..., passthrough")
     certificates = TextList("certificate", spec="specParams.certificates", doc="host-certificates: NSS nicknames")
     database = Field("database", STR, spec="specParams.database", doc="host-certificates: NSS database directory")
+    target_type = Field("target@type", Choice(*TARGET_TYPES), spec="specParams.targetType", doc="passthrough")
+    target_port = Field("target@port", INT, spec="specParams.targetPort", doc="passthrough")
+    target_model = Field("target/model@name", Choice(*TARGET_MODELS), spec="specParams.targetModel")
 
     def rule_problem(self) -> tuple[str, str] | None:
         """(dev_spec key, reason) when the element does not fit its mode, else None."""
@@ -111,6 +146,9 @@ class Smartcard(CharSource, AcpiIndex, Device):
             return "specParams.type", f"a chardev type belongs to mode 'passthrough', not {mode!r}"
         if mode in ("host", "host-certificates") and next(element.iterchildren("source"), None) is not None:
             return "specParams.sources", f"a chardev source belongs to mode 'passthrough', not {mode!r}"
+        target = next(element.iterchildren("target"), None)
+        if mode in ("host", "host-certificates") and target is not None:
+            return _target_key(target), f"a target belongs to mode 'passthrough', not {mode!r}"
         if mode == "passthrough" and element.get("type") is None:
             return "specParams.type", "a passthrough smartcard needs a chardev type"
         return None

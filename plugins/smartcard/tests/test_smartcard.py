@@ -62,7 +62,13 @@ PASSTHROUGH = [
     "<smartcard mode='passthrough' type='qemu-vdagent'/>",
     "<smartcard mode='passthrough' type='dbus'><source channel='org.example.ccid'/></smartcard>",
 ]
-SAMPLES = [HOST, CERTS, CERTS_NO_DB, *PASSTHROUGH]
+# -- target (the schema's shared chardev target) ---------------------------------------------
+
+TARGETED = (
+    "<smartcard mode='passthrough' type='tcp'><source mode='connect' host='127.0.0.1' service='2004'/>"
+    "<target type='virtio' port='1'><model name='isa-serial'/></target></smartcard>"
+)
+SAMPLES = [HOST, CERTS, CERTS_NO_DB, *PASSTHROUGH, TARGETED]
 
 # libvirt writes an <alias> on smartcards (and keeps the engine's ua- alias), although its
 # schema has none for them: outside the schema check, still parsed.
@@ -322,3 +328,47 @@ def test_a_smartcard_without_mode_is_a_problem(registry: devframe.Registry) -> N
     card = _one(registry, "<smartcard><address type='ccid' controller='0' slot='0'/></smartcard>")
     assert card.problems() == ["a smartcard needs a mode"]
     assert card.summary() == {}
+
+
+def test_target_is_fields_and_spec_keys(registry: devframe.Registry) -> None:
+    card = _one(registry, TARGETED)
+    assert (card.target_type, card.target_port, card.target_model) == ("virtio", 1, "isa-serial")
+    params = card.to_spec()["specParams"]
+    assert (params["targetType"], params["targetPort"], params["targetModel"]) == ("virtio", 1, "isa-serial")
+
+
+@pytest.mark.parametrize(
+    ("key", "target", "value"),
+    [
+        ("targetType", "<target type='virtio'/>", "virtio"),
+        ("targetPort", "<target port='1'/>", 1),
+        ("targetModel", "<target><model name='isa-serial'/></target>", "isa-serial"),
+    ],
+)
+def test_each_target_path_round_trips_and_validates(
+    registry: devframe.Registry, key: str, target: str, value: object
+) -> None:
+    xml = f"<smartcard mode='passthrough' type='spicevmc'>{target}</smartcard>"
+    spec = assert_spec_round_trip(registry, _one(registry, xml))
+    assert spec["specParams"][key] == value
+    built = registry.device_from_spec(spec).to_xml()
+    assert canonical(built) == canonical(xml)
+    assert not validate_against_schema(wrap_in_domain(built))
+
+
+def test_target_only_on_a_passthrough_smartcard(registry: devframe.Registry) -> None:
+    spec = _one(registry, HOST).to_spec()
+    spec["specParams"]["targetType"] = "serial"
+    with pytest.raises(devframe.SpecError, match="targetType"):
+        registry.device_from_spec(spec)
+    del spec["specParams"]["targetType"]
+    spec["specParams"]["targetModel"] = "pl011"
+    with pytest.raises(devframe.SpecError, match="targetModel"):
+        registry.device_from_spec(spec)
+
+
+def test_target_port_must_be_a_number(registry: devframe.Registry) -> None:
+    spec = _one(registry, TARGETED).to_spec()
+    spec["specParams"]["targetPort"] = "first"
+    with pytest.raises(devframe.SpecError, match="targetPort"):
+        registry.device_from_spec(spec)
