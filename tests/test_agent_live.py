@@ -294,7 +294,7 @@ def test_disk_iotune_set_then_lifted(env: Env) -> None:
     assert tune["total_bytes_sec"] == 2_000_000 and tune["write_iops_sec"] == 50
     assert _found(guest, vda).element.findtext("iotune/total_bytes_sec") == "2000000"
     assert _found(guest, vda, inactive=True).element.findtext("iotune/write_iops_sec") == "50"
-    assert vda.total_bytes_sec == 2_000_000
+    assert vda.iotune.total_bytes_sec == 2_000_000
     _in_step(guest)
     guest.update(_edited(vda, specParams_ioTune={}))
     tune = _libvirt_domain(guest).blockIoTune("vda", 0)
