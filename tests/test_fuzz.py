@@ -526,3 +526,18 @@ def test_edits_at_any_position(registry: Registry, data: st.DataObject) -> None:
     domain, index = data.draw(corpus_device(registry))
     position = data.draw(st.one_of(limit_ints, st.integers(-5, 5), st.sampled_from(["1", 1.5, None, True])))
     checks.check_edit(domain, index, position, registry)
+
+
+def test_several_devices_blocks_are_written_back_as_one(registry: Registry) -> None:
+    """A mutation hypothesis found: a domain whose <devices> block appears twice. devframe
+    reads the blocks as one, as libvirt does, so the lossless check compares with the
+    merged form; the devices of both blocks are kept, in document order."""
+    one = "<devices><input type='tablet' bus='usb'/><hub type='usb'/></devices>"
+    data = f"<domain type='kvm'><name>twice</name>{one}<features><acpi/></features>{one}</domain>"
+    domain = checks.check_parse(data, registry)
+    assert domain is not None
+    assert [d.dev_type for d in domain.devices] == ["input", "hub", "input", "hub"]
+    rebuilt = domain.to_xml()
+    assert rebuilt.count("<devices>") == 1
+    assert checks.canonical(rebuilt) != checks.canonical(data)  # the plain comparison cannot hold
+    assert checks.canonical(rebuilt) == checks.as_read(data)
