@@ -137,6 +137,10 @@ class TextList(_Base):
         super().__set_name__(owner, name)
         self._children.__set_name__(owner, name)
 
+    def consumes(self) -> tuple[str, ...]:
+        """Every child of the tag and its text (devframe.core.escape)."""
+        return (self.path + "[*]",)
+
     @overload
     def __get__(self, view: None, owner: type) -> TextList: ...
     @overload

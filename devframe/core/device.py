@@ -27,6 +27,7 @@ from devframe.core.errors import (
     describe_exception,
     quoted,
 )
+from devframe.core.escape import ESCAPE_KEY, apply_escape, escape_of
 from devframe.core.fields import (
     MAX_NAME_LENGTH,
     AddressField,
@@ -719,6 +720,10 @@ class Device(ElementView):
             raise PluginError(
                 self.plugin or type(self).__module__, f"to_spec failed for {self.describe()}: {describe_exception(exc)}"
             ) from exc
+        if "xml" not in spec:  # (an unknown device's spec carries its whole element)
+            escaped = escape_of(cls, view.element)  # what no field carries (devframe.core.escape)
+            if escaped is not None:
+                spec["specParams"][ESCAPE_KEY] = escaped
         metadata = self.metadata_if_any()
         if metadata:
             _merge_missing(spec, metadata.values_view(), secrets)
@@ -809,10 +814,14 @@ class Device(ElementView):
         elif device_id and device.device_id != device_id:
             # Keep the engine's deviceId even when the alias says something else.
             rest["deviceId"] = device_id
+        params = rest.get("specParams")
+        escape = params.pop(ESCAPE_KEY, None) if isinstance(params, dict) else None
         read_keys = sorted(str(key) for key in rest)
         try:
             device.read_spec(rest)
             device.after_spec(spec)
+            if escape is not None:
+                apply_escape(cls, device.element, escape, device.describe())
         except DevframeError:
             raise
         except Exception as exc:

@@ -147,8 +147,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from lxml import etree
-
 from devframe import (
     INT,
     LIVE,
@@ -157,7 +155,6 @@ from devframe import (
     YES_NO,
     AcpiIndex,
     Bootable,
-    Chain,
     Child,
     Children,
     Choice,
@@ -173,9 +170,7 @@ from devframe import (
     SpecError,
     SpecValueError,
     VirtioOptions,
-    XMLError,
     checked_path,
-    parse_xml,
 )
 from devframe_drive.names import BUS_PREFIXES, drive_index, drive_name, index_to_letters, letters_to_index
 from devframe_drive.source import (
@@ -368,52 +363,6 @@ class ThrottleFilter(StrictView):
     group = Field("@group", spec="group")
 
 
-# -- verbatim XML: only what no field models -----------------------------------------------
-
-
-def _parse_fragment(text: Any, where: str) -> etree._Element:
-    """One kept-verbatim element from a spec, through devframe's safe parser (no DTDs,
-    no entities, no network)."""
-    if not isinstance(text, str) or not text.strip().startswith("<"):
-        raise SpecError(f"disk spec key {where!r}: expected an XML element string, got {text!r:.80}")
-    try:
-        element = parse_xml(text, source=f"disk spec key {where!r}").getroot()
-    except XMLError as exc:
-        raise SpecError(str(exc)) from None
-    if not isinstance(element.tag, str):
-        raise SpecError(f"disk spec key {where!r}: expected an element")
-    return element
-
-
-def _verbatim(container: etree._Element | None, modeled: frozenset[str]) -> list[str]:
-    if container is None:
-        return []
-    out = []
-    for child in container:
-        if isinstance(child.tag, str) and child.tag not in modeled:
-            out.append(etree.tostring(child, encoding="unicode", with_tail=False))
-    return out
-
-
-def _field_steps(field: Any) -> tuple[str, ...]:
-    """The element steps a field lives under (its own element included)."""
-    if isinstance(field, Chain):
-        return (field.tag,)
-    if isinstance(field, Children):
-        return (*field.container_steps, field.tag)
-    return tuple(getattr(field, "steps", ()))
-
-
-def _modeled_children(fields: Mapping[str, Any], under: tuple[str, ...]) -> frozenset[str]:
-    """Tags of the children of ``under`` (a path from the device) that some field models."""
-    found = set()
-    for field in fields.values():
-        steps = _field_steps(field)
-        if len(steps) > len(under) and steps[: len(under)] == under:
-            found.add(steps[len(under)])
-    return frozenset(found)
-
-
 # -- the dev_class ---------------------------------------------------------------------------
 
 # Spec-only keys handled by Drive itself, not by a field.
@@ -449,10 +398,6 @@ class Drive(StorageFields, ChainFields, VirtioOptions, Bootable, AcpiIndex, Devi
     }
     inherited_spec_prefix: ClassVar[str] = _SP
     top_level_keys: ClassVar[frozenset[str]] = frozenset({"diskType", "protocol", "hosts"})
-    # the tags of <disk>, <source> and <driver> children some field models (set below)
-    _modeled_disk: ClassVar[frozenset[str]] = frozenset()
-    _modeled_source: ClassVar[frozenset[str]] = frozenset()
-    _modeled_driver: ClassVar[frozenset[str]] = frozenset()
     # libvirt's formatting order of <disk> children
     child_order: ClassVar[tuple[str, ...]] = (
         "driver", "auth", "source", "backingStore", "backenddomain", "geometry", "blockio",
@@ -629,15 +574,6 @@ class Drive(StorageFields, ChainFields, VirtioOptions, Bootable, AcpiIndex, Devi
         params = spec["specParams"]
         if type(self).format.raw(self) == "cow":
             params["libvirtFormat"] = "cow"
-        cls = type(self)
-        extra = {
-            "disk": _verbatim(self.element, cls._modeled_disk),
-            "source": _verbatim(next(self.element.iterchildren("source"), None), cls._modeled_source),
-            "driver": _verbatim(next(self.element.iterchildren("driver"), None), cls._modeled_driver),
-        }
-        extra = {key: value for key, value in extra.items() if value}
-        if extra:
-            params["xml"] = extra
 
     def read_spec(self, rest: dict[str, Any]) -> None:
         """``path``, ``index`` (or the target name it implies), ``shared``, libvirt's
@@ -646,11 +582,9 @@ class Drive(StorageFields, ChainFields, VirtioOptions, Bootable, AcpiIndex, Devi
         path = rest.pop("path", None)
         index = rest.pop("index", None)
         shared = rest.pop("shared", None)
-        extra: Any = None
         literal: Any = None
         params = rest.get("specParams")
         if isinstance(params, dict):
-            extra = params.pop("xml", None)
             literal = params.pop("libvirtFormat", None)
         self._apply_index(index, rest)
         self._apply_shared(shared)
@@ -662,8 +596,6 @@ class Drive(StorageFields, ChainFields, VirtioOptions, Bootable, AcpiIndex, Devi
         except FieldValueError as exc:
             key = "path" if exc.field == "path" else "specParams.libvirtFormat"
             raise SpecValueError(exc.device, key, exc.value, exc.reason) from None
-        if extra is not None:
-            self._apply_verbatim(extra)
         if self.disk_type == "network" and self.protocol is None:
             raise SpecError(f"{self.describe()}: a network disk spec needs 'protocol'")
         if self.disk_type == "vhostuser" and self.element.find("source") is not None and self.source_type is None:
@@ -715,26 +647,6 @@ class Drive(StorageFields, ChainFields, VirtioOptions, Bootable, AcpiIndex, Devi
             # the engine said, so the dev_spec gives it back.
             self.metadata["shared"] = given
 
-    def _apply_verbatim(self, extra: Any) -> None:
-        if not isinstance(extra, Mapping):
-            raise SpecError(f"{self.describe()}: spec key 'specParams.xml' must be a dict, got {type(extra).__name__}")
-        for key, items in extra.items():
-            where = f"specParams.xml.{key}"
-            if key not in ("disk", "source", "driver"):
-                raise SpecError(f"{self.describe()}: unknown spec key {where!r} (disk, source or driver)")
-            if not isinstance(items, list):
-                raise SpecError(f"{self.describe()}: spec key {where!r} must be a list of XML strings")
-            container = None if key == "disk" else next(self.element.iterchildren(key), None)
-            if key != "disk" and container is None and items:
-                container = etree.Element(key)
-                self.insert_child(self.element, container, at_root=True)
-            for position, text in enumerate(items):
-                child = _parse_fragment(text, f"{where}[{position}]")
-                if container is None:
-                    self.insert_child(self.element, child, at_root=True)  # a child of <disk>
-                else:
-                    container.append(child)
-
     # -- display ---------------------------------------------------------------------------
 
     def summary(self) -> dict[str, Any]:
@@ -764,11 +676,3 @@ class Drive(StorageFields, ChainFields, VirtioOptions, Bootable, AcpiIndex, Devi
             if value is not None:
                 out[label] = value
         return out
-
-
-# Children of <disk> / <source> / <driver> the fields model; every other child is kept
-# verbatim (and carried through specs in specParams.xml). Derived from the fields, so a
-# new field cannot be forgotten here.
-Drive._modeled_disk = _modeled_children(Drive.fields, ())
-Drive._modeled_source = _modeled_children(Drive.fields, ("source",))
-Drive._modeled_driver = _modeled_children(Drive.fields, ("driver",))

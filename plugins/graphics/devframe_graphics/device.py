@@ -72,10 +72,11 @@ Conventions:
   (with ``displayIp`` as its address) or a ``<listen type='address'>`` from
   ``displayIp``; a spec whose keys contradict each other is a :class:`devframe.SpecError`
   naming the key. Network names are libvirt's, verbatim (no agent-specific prefixes).
-* The password (``@passwd``) is secret and never part of a dev_spec (the engine sets it
-  through a separate call, as VDSM did). A spec that carries ``passwd`` (top level or in
-  ``specParams``) has it written to the element, never to metadata; ``to_spec`` leaves
-  it out. It never appears in ``repr``, ``summary``, logs or error messages.
+* The password (``@passwd``) is secret: ``to_spec()`` leaves it out (the engine sets it
+  through a separate call, as VDSM did); ``to_spec(secrets=True)`` carries it as the
+  top-level ``passwd``, so a device rebuilt elsewhere keeps it. A spec that carries
+  ``passwd`` (top level or in ``specParams``) has it written to the element, never to
+  metadata. It never appears in ``repr``, ``summary``, logs or error messages.
 * Unmodeled ``specParams`` keys are kept in ``Device.metadata['specParams']`` and come
   back in ``to_spec``.
 
@@ -309,8 +310,14 @@ class Graphics(Device):
         return self.element.get("listen"), None
 
     def write_spec(self, spec: dict[str, Any]) -> None:
-        """Channels as the engine lists them, displayIp/displayNetwork; never the password."""
+        """Channels as the engine lists them, displayIp/displayNetwork; the password
+        (top-level ``passwd``) only in ``to_spec(secrets=True)``."""
         params: dict[str, Any] = spec["specParams"]
+        # A default to_spec reads an element without its secrets: the password is there
+        # only when the caller asked for secrets.
+        password = Field.raw(type(self).passwd, self)
+        if password is not None:
+            spec["passwd"] = password
         secure: list[str] = []
         others: list[dict[str, Any]] = []
         for channel in self.channels:
@@ -359,6 +366,10 @@ class Graphics(Device):
                 raise SpecError(f"{where}: specParams 'spiceChannels' must be a list of {{name, mode}} dicts")
             channels.extend(dict(c) for c in others_raw)
         if channels:
+            # In libvirt's order (it writes a spice graphics' channels by name, in this
+            # order), so XML from libvirt comes back through the spec as it was.
+            rank = {name: index for index, name in enumerate(CHANNEL_NAMES)}
+            channels.sort(key=lambda channel: rank.get(channel.get("name"), len(rank)))  # type: ignore[arg-type]
             self.channels = channels
         if next(self.element.iterchildren("listen"), None) is None:
             if display_network is not None:

@@ -204,6 +204,10 @@ class Scaled(Field[int]):
         if self.attr is not None:
             raise ValueError("a Scaled field names an element, not an attribute")
 
+    def consumes(self) -> tuple[str, ...]:
+        """The text and its ``unit`` (devframe.core.escape)."""
+        return (self.path, self.path + "@unit")
+
     def _leaf(self, view: ElementView) -> etree._Element | None:
         element: etree._Element = view.element
         for step in self.steps:
