@@ -271,6 +271,9 @@ class Graphics(Device):
     p2p = Field("@p2p", YES_NO, spec="specParams.p2p")
     # spice channels and options; channels are mapped by to_spec/from_spec below
     channels = Children("channel", Channel, doc="spice channel modes")
+    #: children whose order carries nothing: libvirt keys a spice channel by its name (and
+    #: writes them in its own order), and the engine's spec lists secure ones apart
+    unordered_children: ClassVar[tuple[str, ...]] = ("channel",)
     image_compression = Field(
         "image@compression",
         Choice("auto_glz", "auto_lz", "quic", "glz", "lz", "off"),
@@ -366,10 +369,6 @@ class Graphics(Device):
                 raise SpecError(f"{where}: specParams 'spiceChannels' must be a list of {{name, mode}} dicts")
             channels.extend(dict(c) for c in others_raw)
         if channels:
-            # In libvirt's order (it writes a spice graphics' channels by name, in this
-            # order), so XML from libvirt comes back through the spec as it was.
-            rank = {name: index for index, name in enumerate(CHANNEL_NAMES)}
-            channels.sort(key=lambda channel: rank.get(channel.get("name"), len(rank)))  # type: ignore[arg-type]
             self.channels = channels
         if next(self.element.iterchildren("listen"), None) is None:
             if display_network is not None:

@@ -43,8 +43,8 @@ SPICE_FULL = (
     " keymap='fr' passwdValidTo='2030-01-01T00:00:01' connected='disconnect' defaultMode='secure'>"
     "<listen type='address' address='0.0.0.0'/>"
     "<channel name='main' mode='secure'/><channel name='inputs' mode='secure'/>"
-    "<channel name='playback' mode='insecure'/><channel name='record' mode='any'/>"
-    "<channel name='smartcard' mode='secure'/>"  # libvirt writes channels in this order
+    "<channel name='smartcard' mode='secure'/><channel name='playback' mode='insecure'/>"
+    "<channel name='record' mode='any'/>"
     "<image compression='auto_glz'/><jpeg compression='auto'/><zlib compression='never'/>"
     "<playback compression='on'/><streaming mode='filter'/><clipboard copypaste='no'/>"
     "<mouse mode='client'/><filetransfer enable='no'/>"
