@@ -99,7 +99,7 @@ def spec_canonical(xml: str | bytes | etree._Element, unordered: Iterable[str] =
     """:func:`canonical` of a device as it comes back from XML -> dev_spec -> XML.
 
     What it leaves aside, beyond :func:`canonical`'s attribute order and whitespace-only
-    text: comments and processing instructions (no dev_spec carries them, and libvirt
+    text: namespace prefixes (the namespaces are compared), comments and processing instructions (no dev_spec carries them, and libvirt
     drops them when it defines a domain), and the order of child elements of *different*
     tags (libvirt's schema interleaves a device's children, so that order means nothing;
     XML built from a spec comes in libvirt's order). The order of children of one tag
@@ -117,12 +117,39 @@ def spec_canonical(xml: str | bytes | etree._Element, unordered: Iterable[str] =
     for element in list(root.iter()):
         # stable: children of one tag keep their order, but for the unordered tags
         children = sorted(
-            element, key=lambda child: (str(child.tag), canonical(child) if child.tag in loose else "")
+            element, key=lambda child: (str(child.tag), etree.tostring(child) if child.tag in loose else b"")
         )
         for child in children:
             child.tail = None
         element[:] = children
-    return canonical(root)
+    return canonical(_prefixes_rewritten(root))
+
+
+def _prefixes_rewritten(root: etree._Element) -> etree._Element:
+    """A copy of ``root`` with every namespace under a prefix of its sorted place (n0, n1,
+    ...) declared on the root: a prefix names a namespace and holds no data, and an
+    escaped namespaced attribute comes back under a prefix lxml picks."""
+    uris: set[str] = set()
+    for element in root.iter():
+        for name in (element.tag, *element.keys()):
+            if isinstance(name, str) and name.startswith("{"):
+                uris.add(name[1 : name.index("}")])
+    nsmap = {f"n{index}": uri for index, uri in enumerate(sorted(uris))}
+
+    def copied(element: etree._Element, parent: etree._Element | None) -> etree._Element:
+        attrib = dict(element.attrib)
+        made = (
+            etree.Element(element.tag, attrib, nsmap=nsmap)
+            if parent is None
+            else etree.SubElement(parent, element.tag, attrib)
+        )
+        made.text, made.tail = element.text, element.tail
+        for child in element:
+            if isinstance(child.tag, str):
+                copied(child, made)
+        return made
+
+    return copied(root, None)
 
 
 def typed_form(device: ElementView, built: etree._Element | None = None) -> etree._Element:
@@ -156,12 +183,23 @@ def typed_form(device: ElementView, built: etree._Element | None = None) -> etre
                     if written != raw:
                         field.set_raw(view, written)
                 else:  # a field reading more than its text (a size and its unit): as a spec builds it
+                    before = dict(_leaf_at(view.element, field.steps).attrib)
                     field.__set__(view, None)
                     field.__set__(view, value)
+                    leaf = _leaf_at(view.element, field.steps)
+                    for name, text in before.items():  # what else the element held stays
+                        if leaf.get(name) is None:
+                            leaf.set(name, text)
             except (DevframeError, ValueError, TypeError):
                 continue
         pending.extend(_nested_views(view))
     return twin.element
+
+
+def _leaf_at(element: etree._Element, steps: Sequence[str]) -> etree._Element:
+    for step in steps:
+        element = next(element.iterchildren(step))
+    return element
 
 
 def find_corpus() -> Path | None:

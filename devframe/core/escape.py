@@ -306,12 +306,34 @@ def escape_of(view_class: type, element: etree._Element) -> dict[str, Any] | Non
 # -- from_spec: putting it back -------------------------------------------------------------
 
 
-def _legacy(escape: Mapping[str, Any], root_tag: str) -> dict[str, Any]:
-    """The drive plugin's shape before version 1 (lists of children per container)."""
-    out: dict[str, Any] = {}
-    for key, items in escape.items():
-        path = SELF_PATH if key == root_tag else str(key)
-        out[path] = {"children": items}
+#: the containers of the drive plugin's shape before version 1 (beside the device's tag)
+_LEGACY_CONTAINERS = ("source", "driver")
+
+
+def _entries(escape: Mapping[str, Any], root_tag: str, base: str, where: str) -> list[tuple[str, Any, str]]:
+    """``(path, entry, key of its children in errors)`` of each element the escape names.
+
+    The drive plugin's shape before version 1 (``{"disk": [xml, ...], "source": [...],
+    "driver": [...]}``: no version, children of the disk and of its first source and
+    driver) is read as the same entries, named in errors as it was given."""
+    version = escape.get("version")
+    if version is None and escape and all(isinstance(v, list) for v in escape.values()):
+        out = []
+        for key, items in escape.items():
+            if key != root_tag and key not in _LEGACY_CONTAINERS:
+                expected = ", ".join((root_tag, *_LEGACY_CONTAINERS))
+                raise _refuse(where, f"{base}.{key}", f"not a key of the earlier shape ({expected}); use version 1")
+            out.append((SELF_PATH if key == root_tag else key, {"children": items}, f"{base}.{key}"))
+        return out
+    if version != ESCAPE_VERSION:
+        raise _refuse(where, f"{base}.version", f"this release reads version {ESCAPE_VERSION}, got {version!r:.40}")
+    out = []
+    for path, entry in escape.items():
+        if path == "version":
+            continue
+        if not isinstance(path, str):
+            raise _refuse(where, base, f"an element path must be a str, got {type(path).__name__}")
+        out.append((path, entry, f"{base}.{path}.children"))
     return out
 
 
@@ -324,21 +346,30 @@ def _resolve(
 ) -> tuple[etree._Element, Consumed]:
     if path == SELF_PATH:
         return element, node
+    root = element
     for step in path.split("/"):
         match = _STEP.match(step)
         if match is None:
             raise _refuse(where, key, f"{step!r} is not an element step (tag or tag[n])")
         tag, index = match.group(1), int(match.group(2) or 0)
+        below = node.children.get(tag) or node.other
+        if below is None:
+            raise _refuse(where, key, f"<{tag}> is not an element the device carries; escape it whole")
         found = None
         for position, child in enumerate(element.iterchildren(tag)):
             if position == index:
                 found = child
                 break
+        if found is None and index == 0:
+            # An element no field made (one holding only what the escape says, such as an
+            # empty <bandwidth/> given an unknown attribute): made here, in its place.
+            try:
+                found = etree.Element(tag)
+            except ValueError:
+                raise _refuse(where, key, f"{tag!r} is not an element name") from None
+            _insert(element, found, node.order, element is root)
         if found is None:
             raise _refuse(where, key, f"the device built from the spec has no <{tag}> at {path!r}")
-        below = node.children.get(tag) or node.other
-        if below is None:
-            raise _refuse(where, key, f"<{tag}> is not an element the device carries; escape it whole")
         element, node = found, below
     return element, node
 
@@ -389,25 +420,16 @@ def apply_escape(view_class: type, element: etree._Element, escape: Any, where: 
     base = f"specParams.{ESCAPE_KEY}"
     if not isinstance(escape, Mapping):
         raise _refuse(where, base, f"expected a dict, got {type(escape).__name__}")
-    version = escape.get("version")
-    if version is None and escape and all(isinstance(v, list) for v in escape.values()):
-        escape = _legacy(escape, str(element.tag))
-    elif version != ESCAPE_VERSION:
-        raise _refuse(where, f"{base}.version", f"this release reads version {ESCAPE_VERSION}, got {version!r:.40}")
     root = consumed_for(view_class)
-    for path, entry in escape.items():
-        if path == "version":
-            continue
+    for path, entry, children_key in _entries(escape, str(element.tag), base, where):
         key = f"{base}.{path}"
-        if not isinstance(path, str):
-            raise _refuse(where, base, f"an element path must be a str, got {type(path).__name__}")
         if not isinstance(entry, Mapping) or not set(entry) <= _ENTRY_KEYS:
             raise _refuse(where, key, "expected a dict of attrs, text and children")
         target, node = _resolve(element, root, path, where, key)
         depth = DEVICE_DEPTH + (0 if path == SELF_PATH else path.count("/") + 1)
         _apply_attrs(target, node, entry.get("attrs"), where, f"{key}.attrs")
         _apply_text(target, node, entry.get("text"), where, f"{key}.text")
-        _apply_children(target, node, entry.get("children"), where, f"{key}.children", depth, path == SELF_PATH)
+        _apply_children(target, node, entry.get("children"), where, children_key, depth, path == SELF_PATH)
 
 
 def _apply_attrs(target: etree._Element, node: Consumed, attrs: Any, where: str, key: str) -> None:

@@ -1,0 +1,216 @@
+"""The raw-XML escape (devframe.core.escape): what no field carries travels in
+``specParams.xml`` and comes back, for every kind (issue 15 item 7)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+import devframe
+from devframe import SpecError, parse_domain
+from devframe.core.escape import ESCAPE_VERSION, Consumed, consumed_for, escape_of
+from devframe.testing import sample_domain_files, spec_canonical, typed_form, wrap_in_domain
+
+REGISTRY = devframe.default_registry()
+
+
+def one(xml: str) -> Any:
+    (device,) = parse_domain(wrap_in_domain(xml), registry=REGISTRY).devices
+    return device
+
+
+def through_spec(device: Any, *, secrets: bool = True) -> tuple[dict[str, Any], Any]:
+    spec = device.to_spec(secrets=secrets)
+    return spec, REGISTRY.device_from_spec(copy.deepcopy(spec))
+
+
+def assert_xml_round_trip(device: Any) -> dict[str, Any]:
+    spec, again = through_spec(device)
+    loose = getattr(type(device), "unordered_children", ())
+    assert spec_canonical(again.to_xml(), loose) == spec_canonical(typed_form(device, again.element), loose)
+    assert again.to_spec(secrets=True) == spec
+    return spec
+
+
+SOUND = "<sound model='ich9' foo='bar'><codec type='micro' zz='1'/><weird a='1'>t</weird><alias name='ua-1'/></sound>"
+
+
+def test_the_issue_example_keeps_everything():
+    spec = assert_xml_round_trip(one(SOUND))
+    assert spec["specParams"]["xml"] == {
+        "version": ESCAPE_VERSION,
+        ".": {"attrs": {"foo": "bar"}, "children": ['<weird a="1">t</weird>']},
+        "codec": {"attrs": {"zz": "1"}},
+    }
+    built = REGISTRY.device_from_spec(spec)
+    # the unknown child goes where libvirt writes extensions: before <alias>
+    assert [child.tag for child in built.element] == ["codec", "weird", "alias"]
+
+
+def test_a_device_with_nothing_unknown_has_no_escape():
+    spec = assert_xml_round_trip(one("<sound model='ich9'><codec type='micro'/><alias name='ua-1'/></sound>"))
+    assert "xml" not in spec["specParams"]
+
+
+def test_unknown_attribute_of_the_disk_and_a_second_target():
+    disk = one(
+        "<disk type='file' device='disk' vendorx='1'><source file='/a.img' y:z='2' xmlns:y='urn:y'/>"
+        "<target dev='vda' bus='virtio'/><target dev='vdz'/></disk>"
+    )
+    escape = assert_xml_round_trip(disk)["specParams"]["xml"]
+    assert escape["."] == {"attrs": {"vendorx": "1"}, "children": ['<target dev="vdz"/>']}
+    assert escape["source"] == {"attrs": {"{urn:y}z": "2"}}
+
+
+def test_text_where_no_field_reads_text():
+    escape = assert_xml_round_trip(one("<sound model='ich9'><codec type='micro'>noise</codec></sound>"))
+    assert escape["specParams"]["xml"]["codec"] == {"text": "noise"}
+
+
+def test_an_attribute_of_the_second_of_repeated_children_has_an_indexed_path():
+    disk = one(
+        "<disk type='network' device='disk'><source protocol='nbd' name='x'>"
+        "<host name='a' port='1'/><host name='b' port='2' extra='e'/></source><target dev='vda'/></disk>"
+    )
+    escape = assert_xml_round_trip(disk)["specParams"]["xml"]
+    assert escape == {"version": ESCAPE_VERSION, "source/host[1]": {"attrs": {"extra": "e"}}}
+
+
+def test_the_drive_plugins_earlier_shape_is_still_read():
+    disk = REGISTRY.device_from_spec(
+        {"type": "disk", "path": "/a", "name": "vda", "specParams": {"xml": {"disk": ["<x/>"], "source": ["<y/>"]}}}
+    )
+    root = etree.fromstring(disk.to_xml())
+    assert root.find("x") is not None and root.find("source/y") is not None
+    assert disk.to_spec()["specParams"]["xml"] == {
+        "version": ESCAPE_VERSION,
+        ".": {"children": ["<x/>"]},
+        "source": {"children": ["<y/>"]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("escape", "key"),
+    [
+        ("<x/>", "specParams.xml"),
+        ({"version": 7}, "specParams.xml.version"),
+        ({"version": 1, "codec": {"attrs": {"type": "duplex"}}}, "specParams.xml.codec.attrs.type"),
+        ({"version": 1, ".": {"attrs": {"model": "ich6"}}}, "specParams.xml...attrs.model"),
+        ({"version": 1, ".": {"children": ["<codec type='x'/>"]}}, "specParams.xml...children[0]"),
+        ({"version": 1, ".": {"children": ["<a>"]}}, "specParams.xml...children[0]"),
+        (
+            {"version": 1, ".": {"children": ["<!DOCTYPE a [<!ENTITY e 'x'>]><a>&e;</a>"]}},
+            "specParams.xml...children[0]",
+        ),
+        ({"version": 1, ".": {"children": ["<a/><!-- b -->"]}}, "specParams.xml...children[0]"),
+        ({"version": 1, ".": {"children": "<a/>"}}, "specParams.xml...children"),
+        ({"version": 1, ".": {"other": 1}}, "specParams.xml.."),
+        ({"version": 1, ".": {"attrs": {"bad name": "1"}}}, "specParams.xml...attrs.bad name"),
+        ({"version": 1, "nosuch": {"attrs": {"a": "1"}}}, "specParams.xml.nosuch"),
+        ({"version": 1, "codec[3]": {"attrs": {"a": "1"}}}, "specParams.xml.codec[3]"),
+        ({"version": 1, "codec": {"text": 5}}, "specParams.xml.codec.text"),
+        ({"version": 1, ".": {"children": ["<a>" * 300 + "</a>" * 300]}}, "specParams.xml...children[0]"),
+    ],
+)
+def test_a_bad_escape_is_a_spec_error_naming_the_device_and_key(escape, key):
+    spec = {"type": "sound", "device": "ich9", "specParams": {"codecs": [{"type": "micro"}], "xml": escape}}
+    with pytest.raises(SpecError) as caught:
+        REGISTRY.device_from_spec(spec)
+    assert "sound" in str(caught.value) and repr(key) in str(caught.value), str(caught.value)
+
+
+def test_an_escaped_secret_is_left_out_by_default_and_carried_on_request():
+    # <cookies> anywhere in a device is a secret (devframe.core.secrets, the one list);
+    # a sound device models none, so they travel in the escape
+    xml = (
+        "<sound model='ich9'><vendorx><cookies><cookie name='s'>hunter2</cookie></cookies></vendorx>"
+        "<codec type='micro' pw='p'/></sound>"
+    )
+    sound = one(xml)
+    default = sound.to_spec()
+    assert "hunter2" not in repr(default)
+    assert default["specParams"]["xml"]["."] == {"children": ["<vendorx/>"]}
+    spec = assert_xml_round_trip(sound)
+    assert "hunter2" in repr(spec["specParams"]["xml"])
+    assert "hunter2" not in repr(sound.redacted_spec())
+
+
+def test_the_check_is_derived_once_per_class():
+    sound = one(SOUND)
+    node = consumed_for(type(sound))
+    assert node is consumed_for(type(sound))
+    assert isinstance(node.attrs, frozenset) and "model" in node.attrs and "codec" in node.multi
+
+
+# -- property: an unknown attribute, child or text anywhere survives -------------------------
+
+
+def _sample_devices() -> list[Any]:
+    """One device of each class from devframe's sample domains, plus the plugins' kinds
+    that only the samples above hold."""
+    seen: dict[type, Any] = {}
+    for path in sample_domain_files():
+        for device in devframe.load_domain(path, registry=REGISTRY).devices:
+            if type(device) not in seen and not isinstance(device, devframe.UnknownDevice) and not device.problems():
+                seen[type(device)] = device
+    return list(seen.values())
+
+
+SAMPLE_DEVICES = _sample_devices()
+
+
+def _places(element: etree._Element, node: Consumed) -> list[tuple[etree._Element, Consumed]]:
+    """Every element of a device a field reads, with what is carried of it."""
+    out = [(element, node)]
+    seen: dict[str, int] = {}
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        below = node.children.get(child.tag) or node.other
+        count = seen.get(child.tag, 0)
+        seen[child.tag] = count + 1
+        if below is not None and (count == 0 or child.tag in node.multi):
+            out.extend(_places(child, below))
+    return out
+
+
+def test_the_samples_hold_many_kinds():
+    assert len(SAMPLE_DEVICES) >= 20
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    which=st.integers(min_value=0, max_value=10_000),
+    where=st.integers(min_value=0, max_value=10_000),
+    what=st.sampled_from(["attr", "child", "text"]),
+    value=st.text(alphabet="abcxyz019 -_", min_size=1, max_size=12).filter(lambda t: t.strip() == t),
+)
+def test_an_injected_unknown_survives_the_spec_and_is_in_the_escape(which, where, what, value):
+    device = SAMPLE_DEVICES[which % len(SAMPLE_DEVICES)]
+    original = one(etree.tostring(device.element, encoding="unicode"))
+    places = _places(original.element, consumed_for(type(original)))
+    if what == "attr":
+        places = [(e, n) for e, n in places if not n.any_attrs]
+    elif what == "child":  # a child of the guest address is one of its parts (s390's zpci)
+        places = [(e, n) for e, n in places if n.other is None]
+    elif what == "text":
+        places = [(e, n) for e, n in places if not n.text and not (e.text or "").strip() and not n.any_attrs]
+    if not places:
+        return
+    element, _ = places[where % len(places)]
+    if what == "attr":
+        element.set("zzprobe", value)
+    elif what == "child":
+        etree.SubElement(element, "zzprobe").set("v", value)
+    else:
+        element.text = value
+    original.touch()
+    spec = assert_xml_round_trip(original)
+    escape = spec["specParams"]["xml"]
+    assert value in repr(escape), (what, escape)
+    assert escape_of(type(original), original.element) == escape
