@@ -99,8 +99,9 @@ def spec_canonical(xml: str | bytes | etree._Element, unordered: Iterable[str] =
     """:func:`canonical` of a device as it comes back from XML -> dev_spec -> XML.
 
     What it leaves aside, beyond :func:`canonical`'s attribute order and whitespace-only
-    text: namespace prefixes (the namespaces are compared), comments and processing instructions (no dev_spec carries them, and libvirt
-    drops them when it defines a domain), and the order of child elements of *different*
+    text: namespace prefixes (the namespaces are compared), comments and processing
+    instructions (no dev_spec carries them, and libvirt drops them when it defines a
+    domain), and the order of child elements of *different*
     tags (libvirt's schema interleaves a device's children, so that order means nothing;
     XML built from a spec comes in libvirt's order). The order of children of one tag
     (a disk's hosts, a graphics' listens) is kept: it means something, except for the

@@ -78,6 +78,10 @@ __all__ = [
     "CHAR_PROTOCOLS",
     "CHAR_SOURCE_MODES",
     "CHAR_TYPES",
+    "CONSOLE_TARGET_TYPES",
+    "SERIAL_TARGET_MODELS",
+    "SERIAL_TARGET_TYPES",
+    "SHARED_TARGET_TYPES",
     "CharSource",
     "CharSourceElement",
     "SourceSeclabel",
@@ -95,6 +99,22 @@ CHAR_SOURCE_MODES = ("bind", "connect")
 CHAR_PROTOCOLS = ("raw", "telnet", "telnets", "tls")
 #: ``<mouse mode=...>`` of a qemu-vdagent source
 MOUSE_MODES = ("server", "client")
+
+# The targets of libvirt's shared chardev definition (``qemucdevTgtDef``), used by serial
+# ports, consoles, parallel ports and passthrough smartcards alike: declared once here.
+#: ``<serial><target type=...>``
+SERIAL_TARGET_TYPES = (
+    "isa-serial", "usb-serial", "pci-serial", "spapr-vio-serial", "system-serial", "sclp-serial", "isa-debug",
+)  # fmt: skip
+#: ``<target><model name=...>`` of a serial port (and of the shared target)
+SERIAL_TARGET_MODELS = (
+    "isa-serial", "usb-serial", "pci-serial", "spapr-vty", "pl011", "16550a", "sclpconsole", "sclplmconsole",
+    "isa-debugcon",
+)  # fmt: skip
+#: ``<console><target type=...>``
+CONSOLE_TARGET_TYPES = ("serial", "virtio", "xen", "uml", "lxc", "openvz", "sclp", "sclplm")
+#: the shared target's ``type``: a console's or a serial port's (a parallel port, a smartcard)
+SHARED_TARGET_TYPES = CONSOLE_TARGET_TYPES + SERIAL_TARGET_TYPES
 
 if TYPE_CHECKING:
     from devframe.core.device import Device

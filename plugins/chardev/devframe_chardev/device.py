@@ -135,7 +135,11 @@ from typing import Any, ClassVar
 from lxml import etree
 
 from devframe import (
+    CONSOLE_TARGET_TYPES,
     INT,
+    SERIAL_TARGET_MODELS,
+    SERIAL_TARGET_TYPES,
+    SHARED_TARGET_TYPES,
     STR,
     YES_NO,
     AcpiIndex,
@@ -160,19 +164,8 @@ __all__ = [
     "Serial",
 ]
 
-#: ``<serial><target type=...>``
-SERIAL_TARGET_TYPES = (
-    "isa-serial", "usb-serial", "pci-serial", "spapr-vio-serial", "system-serial", "sclp-serial", "isa-debug",
-)  # fmt: skip
-#: ``<serial><target><model name=...>``
-SERIAL_TARGET_MODELS = (
-    "isa-serial", "usb-serial", "pci-serial", "spapr-vty", "pl011", "16550a", "sclpconsole", "sclplmconsole",
-    "isa-debugcon",
-)  # fmt: skip
-#: ``<console><target type=...>``
-CONSOLE_TARGET_TYPES = ("serial", "virtio", "xen", "uml", "lxc", "openvz", "sclp", "sclplm")
 #: ``<parallel><target type=...>``: the schema's shared target takes a console's or a serial port's
-PARALLEL_TARGET_TYPES = CONSOLE_TARGET_TYPES + SERIAL_TARGET_TYPES
+PARALLEL_TARGET_TYPES = SHARED_TARGET_TYPES
 #: ``<channel><target type=...>``
 CHANNEL_TARGET_TYPES = ("virtio", "guestfwd", "xen")
 #: ``<channel><target state=...>`` (virtio)

@@ -70,6 +70,9 @@ device by its libvirt node-device name in ``device`` and kept ``driver`` and
 ``specParams.adapterParentFabricWwn`` ``source/adapter@parent_fabric_wwn`` (fc_host: parent by
                                    fabric WWN)
 ``specParams.adapterManaged``      ``source/adapter@managed`` (bool, yes/no; fc_host)
+``specParams.adapterParentAddr``   ``source/adapter/parentaddr`` (scsi: the SCSI host by its
+                                   parent's PCI address) as ``{uniqueId, domain, bus, slot,
+                                   function, multifunction}``
 ``specParams.managed``             ``@managed`` (bool, yes/no)
 ``specParams.model``               ``@model`` (mdev: vfio-pci, vfio-ccw, vfio-ap; scsi_host:
                                    virtio, virtio-transitional, virtio-non-transitional)
@@ -145,12 +148,14 @@ from devframe import (
     ABS_PATH,
     INT,
     ON_OFF,
+    POSITIVE,
     STR,
     UUID,
     YES_NO,
     AcpiIndex,
     AddressField,
     Bootable,
+    Child,
     Children,
     Choice,
     DevframeError,
@@ -177,6 +182,7 @@ __all__ = [
     "IpAddress",
     "IscsiHost",
     "NodeDeviceName",
+    "ParentAddr",
     "Route",
     "host_source_text",
     "node_device_name",
@@ -445,6 +451,20 @@ class IscsiHost(ElementView):
     port = Field("@port", INT, spec="port", doc="portal port (3260)")
 
 
+class ParentAddr(ElementView):
+    """``source/adapter/parentaddr`` of a scsi hostdev: the SCSI host named by its
+    parent's PCI address (and the host's ``unique_id``) instead of ``scsi_hostN``."""
+
+    tag = "parentaddr"
+    unique_id = Field("@unique_id", POSITIVE, spec="uniqueId", doc="the SCSI host's unique_id")
+    # the parent's PCI address as written (libvirt's pciaddress: no type attribute)
+    domain = Field("address@domain", STR, spec="domain")
+    bus = Field("address@bus", STR, spec="bus")
+    slot = Field("address@slot", STR, spec="slot")
+    function = Field("address@function", STR, spec="function")
+    multifunction = Field("address@multifunction", ON_OFF, spec="multifunction")
+
+
 class IpAddress(ElementView):
     """One ``<ip>`` of a capabilities ``net`` hostdev: an address the container gets."""
 
@@ -516,6 +536,9 @@ class Hostdev(Bootable, AcpiIndex, Device):
     adapter_parent_wwpn = Field("source/adapter@parent_wwpn", WWN, spec=_SP + "adapterParentWwpn")
     adapter_parent_fabric_wwn = Field("source/adapter@parent_fabric_wwn", WWN, spec=_SP + "adapterParentFabricWwn")
     adapter_managed = Field("source/adapter@managed", YES_NO, spec=_SP + "adapterManaged", doc="fc_host: vHBA")
+    adapter_parent_addr = Child(
+        "source/adapter/parentaddr", ParentAddr, spec=_SP + "adapterParentAddr", doc="scsi: the host by PCI address"
+    )
     host_address = HostAddressField("source/address", spec=_SP + "hostAddress")
     hosts = Children("source/host", IscsiHost, spec=_SP + "hosts", doc="iSCSI portals")
     auth_username = Field("source/auth@username", STR, spec=_SP + "auth.username", doc="iSCSI CHAP user")
@@ -648,7 +671,8 @@ class Hostdev(Bootable, AcpiIndex, Device):
                 missing = "'specParams.sourceName' and 'specParams.hosts' (iSCSI target and portal)"
         elif kind == "scsi" and (not self._adapter_named() or not {"bus", "target", "unit"} <= set(attrs)):
             missing = (
-                "'specParams.adapter' (or an fc_host's 'specParams.adapterWwnn' and 'specParams.adapterWwpn') "
+                "'specParams.adapter' (or 'specParams.adapterParentAddr', or an fc_host's 'specParams.adapterWwnn' "
+                "and 'specParams.adapterWwpn') "
                 "and 'specParams.hostAddress' (bus, target, unit)"
             )
         elif kind == "scsi_host" and self.wwpn is None:
@@ -663,8 +687,9 @@ class Hostdev(Bootable, AcpiIndex, Device):
             raise SpecError(f"hostdev spec: a {kind} host device needs {missing} (or a 'device' name that gives it)")
 
     def _adapter_named(self) -> bool:
-        """A scsi adapter names its host: ``@name``, or an fc_host vHBA's two WWNs."""
-        if self.adapter is not None:
+        """A scsi adapter names its host: ``@name``, its parent's PCI address
+        (``<parentaddr>``), or an fc_host vHBA's two WWNs."""
+        if self.adapter is not None or self.element.find("source/adapter/parentaddr/address") is not None:
             return True
         return self.adapter_type == "fc_host" and self.adapter_wwnn is not None and self.adapter_wwpn is not None
 

@@ -112,7 +112,18 @@ FC_HOST = (
     "<address bus='0' target='2' unit='1'/></source></hostdev>"
 )
 
-TestContract = contract_tests("hostdev", samples=[*SAMPLES, FC_HOST, *NEWER], edit_values={"vendor_id": "0x1af4"})
+# -- a scsi_host adapter named by its parent's PCI address -------------------------------------
+
+PARENT_ADDR = (
+    "<hostdev mode='subsystem' type='scsi'><source>"
+    "<adapter type='scsi_host'><parentaddr unique_id='3'>"
+    "<address domain='0x0000' bus='0x00' slot='0x1f' function='0x2'/></parentaddr></adapter>"
+    "<address bus='0' target='0' unit='0'/></source></hostdev>"
+)
+
+TestContract = contract_tests(
+    "hostdev", samples=[*SAMPLES, FC_HOST, PARENT_ADDR, *NEWER], edit_values={"vendor_id": "0x1af4"}
+)
 
 
 registry = plugin_registry("hostdev")
@@ -695,3 +706,17 @@ def test_fc_host_wwn_of_the_wrong_form_is_refused(registry: devframe.Registry) -
     spec["specParams"]["adapterParentFabricWwn"] = "naa.2002000573de9a81"
     with pytest.raises(devframe.SpecError, match="adapterParentFabricWwn"):
         registry.device_from_spec(spec)
+
+
+def test_parentaddr_is_modelled_not_escaped(registry: devframe.Registry) -> None:
+    assert not validate_against_schema(wrap_in_domain(PARENT_ADDR))
+    hostdev = _hostdev(registry, PARENT_ADDR)
+    spec = hostdev.to_spec()
+    assert spec["specParams"]["adapterParentAddr"] == {
+        "uniqueId": 3, "domain": "0x0000", "bus": "0x00", "slot": "0x1f", "function": "0x2",
+    }  # fmt: skip
+    assert "xml" not in spec["specParams"]
+    spec["specParams"]["adapterParentAddr"]["uniqueId"] = 4
+    built = registry.device_from_spec(spec)
+    assert etree.fromstring(built.to_xml()).find("source/adapter/parentaddr").get("unique_id") == "4"
+    assert not validate_against_schema(wrap_in_domain(built.to_xml()))

@@ -65,6 +65,8 @@ from lxml import etree
 
 from devframe import (
     INT,
+    SERIAL_TARGET_MODELS,
+    SHARED_TARGET_TYPES,
     STR,
     AcpiIndex,
     CharSource,
@@ -84,18 +86,11 @@ MODES = ("host", "host-certificates", "passthrough")
 #: how many ``<certificate>`` a host-certificates smartcard has (the schema says three)
 CERTIFICATES = 3
 
-# The schema's shared chardev target (``qemucdevTgtDef``): a console's or a serial port's
-# target types, and a serial port's models. Kept here so the plugin needs only the core.
+# The schema's shared chardev target (``qemucdevTgtDef``), declared once in the core.
 #: ``<target type=...>`` of a passthrough smartcard
-TARGET_TYPES = (
-    "xen", "serial", "uml", "virtio", "lxc", "openvz", "sclp", "sclplm",
-    "isa-serial", "usb-serial", "pci-serial", "spapr-vio-serial", "system-serial", "sclp-serial", "isa-debug",
-)  # fmt: skip
+TARGET_TYPES = SHARED_TARGET_TYPES
 #: ``<target><model name=...>`` of a passthrough smartcard
-TARGET_MODELS = (
-    "isa-serial", "usb-serial", "pci-serial", "spapr-vty", "pl011", "16550a", "sclpconsole", "sclplmconsole",
-    "isa-debugcon",
-)  # fmt: skip
+TARGET_MODELS = SERIAL_TARGET_MODELS
 
 _DEVICE = "smartcard"  # VDSM's dev_spec ``device``
 _DEFAULT_TYPE = "spicevmc"  # a passthrough smartcard's usual chardev (SPICE)
