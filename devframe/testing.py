@@ -138,7 +138,7 @@ def _prefixes_rewritten(root: etree._Element) -> etree._Element:
     nsmap = {f"n{index}": uri for index, uri in enumerate(sorted(uris))}
 
     def copied(element: etree._Element, parent: etree._Element | None) -> etree._Element:
-        attrib = dict(element.attrib)
+        attrib: dict[str, str] = {str(k): str(v) for k, v in element.attrib.items()}
         made = (
             etree.Element(element.tag, attrib, nsmap=nsmap)
             if parent is None
@@ -180,17 +180,20 @@ def typed_form(device: ElementView, built: etree._Element | None = None) -> etre
             try:
                 value = field.__get__(view, type(view))
                 if type(field).__get__ is Field.__get__:
-                    written = field.kind.format(value)  # type: ignore[arg-type]
+                    written = field.kind.format(value)
                     if written != raw:
                         field.set_raw(view, written)
                 else:  # a field reading more than its text (a size and its unit): as a spec builds it
-                    before = dict(_leaf_at(view.element, field.steps).attrib)
+                    old = _leaf_at(view.element, field.steps)
+                    attrs = {str(k): str(v) for k, v in old.attrib.items()}
+                    children = [copy.deepcopy(child) for child in old]
                     field.__set__(view, None)
                     field.__set__(view, value)
                     leaf = _leaf_at(view.element, field.steps)
-                    for name, text in before.items():  # what else the element held stays
+                    for name, text in attrs.items():  # what else the element held stays
                         if leaf.get(name) is None:
                             leaf.set(name, text)
+                    leaf.extend(children)
             except (DevframeError, ValueError, TypeError):
                 continue
         pending.extend(_nested_views(view))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 import devframe
-from devframe import SpecError, parse_domain
+from devframe import Device, Field, SpecError, parse_domain
 from devframe.core.escape import ESCAPE_VERSION, Consumed, consumed_for, escape_of
 from devframe.testing import sample_domain_files, spec_canonical, typed_form, wrap_in_domain
 
@@ -145,6 +145,31 @@ def test_the_check_is_derived_once_per_class():
     node = consumed_for(type(sound))
     assert node is consumed_for(type(sound))
     assert isinstance(node.attrs, frozenset) and "model" in node.attrs and "codec" in node.multi
+
+
+class _Gadget(Device):
+    """A kind whose write_spec reads ``@extra`` and every ``<note>`` without fields."""
+
+    dev_type = "gadget-escape-test"
+    tag = "gadget"
+    spec_consumes = ("@extra", "note[*]")
+    model = Field("@model", spec="device")
+
+
+def test_what_write_spec_reads_is_declared_and_not_escaped():
+    element = etree.fromstring("<gadget model='m' extra='e' other='o'><note>a</note><note>b</note><x/></gadget>")
+    assert escape_of(_Gadget, element) == {
+        "version": ESCAPE_VERSION,
+        ".": {"attrs": {"other": "o"}, "children": ["<x/>"]},
+    }
+    node = consumed_for(_Gadget)
+    assert "extra" in node.attrs and "note" in node.multi and node.children["note"].text
+
+
+def test_a_field_of_its_own_kind_says_what_it_reads():
+    memory = one("<memory model='dimm'><target><size unit='GiB' extra='1'>2</size><node>0</node></target></memory>")
+    escape = assert_xml_round_trip(memory)["specParams"]["xml"]
+    assert escape == {"version": ESCAPE_VERSION, "target/size": {"attrs": {"extra": "1"}}}  # unit is the field's
 
 
 # -- property: an unknown attribute, child or text anywhere survives -------------------------

@@ -412,6 +412,10 @@ class Device(ElementView):
     #: too. ``from_spec`` reads an alias as its canonical key (both given and different:
     #: a SpecError naming the alias); ``to_spec`` writes the canonical key only.
     spec_aliases: ClassVar[Mapping[str, str | SpecAlias]] = {}
+    #: places of the element ``write_spec`` reads beyond the fields (field paths; ``tag[*]``
+    #: every child of a tag, ``@*`` every attribute): carried, so never escaped
+    #: (:mod:`devframe.core.escape`)
+    spec_consumes: ClassVar[tuple[str, ...]] = ()
     #: dotted dev_spec paths whose dict values hold mapped keys (``specParams``,
     #: ``specParams.driver``, ...): an unmapped key is reported inside them (derived)
     _spec_prefixes: ClassVar[frozenset[str]] = frozenset({"specParams"})

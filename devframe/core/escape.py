@@ -201,8 +201,8 @@ def _field_into(node: Consumed, field: Any, building: dict[type, Consumed]) -> N
     if isinstance(field, f.EmptyElements):
         for path in field.paths:
             target = node
-            for step in _steps(path)[0]:
-                target = target.child(step[0])
+            for tag, _ in _steps(path)[0]:
+                target = target.child(tag)
         return
     if isinstance(field, f.Flag):
         target = node
@@ -243,50 +243,71 @@ def consumed_for(view_class: type) -> Consumed:
 # -- to_spec: what the element holds beyond it -----------------------------------------------
 
 
-def _path(parent: str, tag: str, index: int) -> str:
-    step = tag if index == 0 else f"{tag}[{index}]"
-    return step if parent == SELF_PATH else f"{parent}/{step}"
+def _path(element: etree._Element, root: etree._Element) -> str:
+    """The escape path of ``element`` in the device ``root``: steps ``tag`` (the first of
+    its tag) or ``tag[n]`` (the n-th). Made only where something is recorded."""
+    steps: list[str] = []
+    while element is not root:
+        tag = str(element.tag)
+        index = sum(1 for _ in element.itersiblings(tag, preceding=True))
+        steps.append(tag if index == 0 else f"{tag}[{index}]")
+        parent = element.getparent()
+        if parent is None:  # not below root (never for a device's own elements)
+            break
+        element = parent
+    return "/".join(reversed(steps)) or SELF_PATH
 
 
-def _entry(out: dict[str, Any], path: str) -> dict[str, Any]:
+def _entry(out: dict[str, Any], element: etree._Element, root: etree._Element) -> dict[str, Any]:
+    path = _path(element, root)
     entry: dict[str, Any] | None = out.get(path)
     if entry is None:
         entry = out[path] = {}
     return entry
 
 
-def _scan(element: etree._Element, node: Consumed, path: str, out: dict[str, Any]) -> None:
-    # The common case (nothing unknown) costs a subset test and a text test per element.
+def _scan(element: etree._Element, node: Consumed, root: etree._Element, out: dict[str, Any]) -> None:
+    # The common case, nothing unknown, costs per element a subset test of its attribute
+    # names and a look at its text; a leaf child is checked here, without a call.
     if not node.any_attrs:
         keys = element.keys()
         if keys and not node.attrs.issuperset(keys):
-            attrs = {name: element.get(name) for name in keys if name not in node.attrs}
-            _entry(out, path)["attrs"] = attrs
+            _entry(out, element, root)["attrs"] = {name: element.get(name) for name in keys if name not in node.attrs}
     text = element.text
     if text is not None and not node.text and text.strip():
-        _entry(out, path)["text"] = text
-    if not len(element):
-        return
+        _entry(out, element, root)["text"] = text
     children = node.children
+    other = node.other
     multi = node.multi
-    seen: dict[str, int] = {}
+    seen: set[str] | None = None
     for child in element:
         tag = child.tag
         if type(tag) is not str:
             continue  # a comment or processing instruction: not carried (libvirt drops them)
-        below = children.get(tag)
+        below = children.get(tag, other)
         if below is None:
-            below = node.other
-            if below is None:
-                _entry(out, path).setdefault("children", []).append(_serialized(child))
-                continue
-        count = seen.get(tag, 0)
-        seen[tag] = count + 1
-        if count and tag not in multi:
-            # a second child where a field reads the first: kept whole
-            _entry(out, path).setdefault("children", []).append(_serialized(child))
+            _entry(out, element, root).setdefault("children", []).append(_serialized(child))
             continue
-        _scan(child, below, _path(path, tag, count), out)
+        if tag not in multi:
+            if seen is None:
+                seen = {tag}
+            elif tag in seen:
+                # a second child where a field reads the first: kept whole
+                _entry(out, element, root).setdefault("children", []).append(_serialized(child))
+                continue
+            else:
+                seen.add(tag)
+        if not len(child):  # a leaf, checked inline
+            if not below.any_attrs:
+                keys = child.keys()
+                if keys and not below.attrs.issuperset(keys):
+                    _scan(child, below, root, out)
+                    continue
+            text = child.text
+            if text is not None and not below.text and text.strip():
+                _scan(child, below, root, out)
+            continue
+        _scan(child, below, root, out)
 
 
 def _serialized(element: etree._Element) -> str:
@@ -297,7 +318,7 @@ def escape_of(view_class: type, element: etree._Element) -> dict[str, Any] | Non
     """The escape of ``element`` (a device of ``view_class``): what it holds that the
     class does not carry, in the shape of version 1; None when there is nothing."""
     out: dict[str, Any] = {}
-    _scan(element, consumed_for(view_class), SELF_PATH, out)
+    _scan(element, consumed_for(view_class), element, out)
     if not out:
         return None
     return {"version": ESCAPE_VERSION, **out}
@@ -382,7 +403,7 @@ def _insert(parent: etree._Element, child: etree._Element, order: tuple[str, ...
         _keep_tail(child)
         return
     if tag in order:
-        rank = order.index(tag)  # type: ignore[arg-type]
+        rank = order.index(tag)
         for sibling in parent:
             if isinstance(sibling.tag, str) and sibling.tag in order and order.index(sibling.tag) > rank:
                 sibling.addprevious(child)

@@ -103,11 +103,10 @@ specParams ``logicalBlockSize``, ``blockio@logical_block_size``, ``@physical_blo
 specParams                      ``blockio@discard_granularity`` (int)
 ``discardGranularity``
 specParams ``geometry``         ``geometry`` as ``{cyls, heads, secs, trans}``
-specParams ``xml``              what devframe does not model, kept verbatim as XML
-                                strings: ``disk``, ``source``, ``driver`` (their unknown
-                                children: a namespaced extension, libvirt's status-only
-                                ``privateData``); an s390x ``zpci`` travels in
-                                ``address`` (core)
+specParams ``xml``              what no field carries (a namespaced extension, libvirt's
+                                status-only ``privateData``): the core's escape
+                                (:mod:`devframe.core.escape`); the earlier ``{disk,
+                                source, driver}`` lists are still read
 =============================== ==========================================================
 
 The engine's spellings (accepted by ``device_from_spec``; ``to_spec`` writes the key on
