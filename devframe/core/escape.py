@@ -49,6 +49,7 @@ from typing import Any
 
 from lxml import etree
 
+from devframe.core import fields as f
 from devframe.core.errors import SpecError, XMLError
 from devframe.core.limits import DEVICE_DEPTH, MAX_DEPTH, attribute_problem, name_problem, text_problem
 from devframe.core.safexml import parse_xml
@@ -164,8 +165,6 @@ def _mark(node: Consumed, path: str) -> Consumed:
 def _field_into(node: Consumed, field: Any, building: dict[type, Consumed]) -> None:
     """Mark what ``field`` carries (dispatch on devframe's field kinds; a field of
     another kind offers ``consumes()``, paths, or is taken at its ``path``)."""
-    from devframe.core import fields as f  # the field kinds build on this module's users
-
     own = getattr(field, "consumes", None)
     if callable(own):
         for path in own():
