@@ -23,6 +23,7 @@ from devframe import (
     Flag,
     UnknownDevice,
 )
+from devframe.testing import spec_canonical, typed_form
 
 
 class Host(ElementView):
@@ -93,7 +94,25 @@ def test_fields_are_declared_once_on_the_class() -> None:
 def test_spec_is_derived_from_the_same_declarations() -> None:
     spec = widget().to_spec()
     assert spec["type"] == "widget" and spec["device"] == "alpha"
+    # what no field carries travels in the escape (devframe.core.escape); comments and
+    # processing instructions do not (libvirt drops them)
+    escape = spec["specParams"].pop("xml")
     assert spec["specParams"] == {"queues": 4, "iommu": True}
+    assert escape == {
+        "version": 1,
+        ".": {
+            "attrs": {"unmodeled": "keep", "{urn:vendor}flavour": "x"},
+            "children": [
+                '<vendor:tuning xmlns:vendor="urn:vendor" level="3">text <b>mixed</b> tail</vendor:tuning>',
+                '<unknownchild xmlns:vendor="urn:vendor" a="1">some text</unknownchild>',
+            ],
+        },
+        "driver": {"attrs": {"cache": "none"}},
+        "source": {"attrs": {"protocol": "nbd"}},
+        "source/host[1]": {"attrs": {"transport": "tcp"}},
+    }
+    spec["specParams"]["xml"] = escape
+    assert spec_canonical(Widget.from_spec(spec).element) == spec_canonical(typed_form(widget()))
     assert spec["hosts"] == [{"name": "h1", "port": 10809}, {"name": "h2", "port": 10810}]
     assert spec["deviceId"] == "0f0e" and spec["alias"] == "ua-0f0e"
     rebuilt = Widget.from_spec(spec)

@@ -48,6 +48,7 @@ class Knob(Device):
     tag: ClassVar[str] = "knob"
     description: ClassVar[str] = "knobs"
     metadata_keys: ClassVar[Any] = ("owner",)  # a plain tuple: any type
+    spec_consumes: ClassVar[tuple[str, ...]] = ("@colour",)  # write_spec carries it, no field
 
     size = Field("@size", INT, spec="size", default=1)
     target = Field("target@dev", spec="target")

@@ -53,6 +53,7 @@ from devframe.core import fields as f
 from devframe.core.errors import SpecError, XMLError
 from devframe.core.limits import DEVICE_DEPTH, MAX_DEPTH, attribute_problem, name_problem, text_problem
 from devframe.core.safexml import parse_xml
+from devframe.core.xmledit import subtree_xml
 
 __all__ = ["ESCAPE_KEY", "ESCAPE_VERSION", "Consumed", "apply_escape", "consumed_for", "escape_of"]
 
@@ -310,7 +311,7 @@ def _scan(element: etree._Element, node: Consumed, root: etree._Element, out: di
 
 
 def _serialized(element: etree._Element) -> str:
-    return etree.tostring(element, encoding="unicode", with_tail=False)
+    return subtree_xml(element)  # at a cost bounded however many namespaces the domain declares
 
 
 def escape_of(view_class: type, element: etree._Element) -> dict[str, Any] | None:
