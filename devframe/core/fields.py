@@ -34,7 +34,7 @@ from devframe.core.limits import (
     text_problem,
 )
 from devframe.core.secrets import join_path
-from devframe.core.specread import ATTR, ELEMENT, TEXT, plan_for
+from devframe.core.specread import ATTR, ELEMENT, ITEMS, TEXT, plan_for
 from devframe.core.xmledit import remove_keeping_tail as _remove_keeping_tail
 from devframe.core.xmledit import subtree_xml
 
@@ -1254,7 +1254,8 @@ class Children(_Base, Generic[V]):
     def locate(self) -> tuple[tuple[str, ...], str, str | None] | None:
         if _overrides(self, Children, "__get__", "_container", "spec_value", "spec_from_located"):
             return None
-        return (self.container_steps, ELEMENT, None)
+        # the container, given only when it holds an item (no items: no value)
+        return (self.container_steps, ITEMS, self.tag)
 
     def spec_from_located(self, view: ElementView, found: Any) -> Any:
         if found is None:
