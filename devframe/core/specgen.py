@@ -151,6 +151,9 @@ def _convert(src: _Source, field: Any, found: str, value: str, depth: int) -> No
     own = src.constant("f", field)
     inline = field.inline_read()
     fallback = f"{value} = {own}.spec_from_located(view, {found})"
+    if inline is not None and inline[0] == "text" and inline[2] is not None:
+        src.emit(depth, f"{value} = {src.constant('g', inline[2])}({found})")
+        return
     if inline is None or inline[0] not in ("int", "words"):
         src.emit(depth, fallback)
         return
@@ -195,7 +198,10 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
         if plan.device_index < 0:
             src.emit(2, f"x = {device}.spec_value(view)")
         else:
-            src.emit(2, f"x = {device}.spec_from_located(view, v{plan.device_index})")
+            if plan.device_field.found_is_value():
+                src.emit(2, f"x = v{plan.device_index}")
+            else:
+                src.emit(2, f"x = {device}.spec_from_located(view, v{plan.device_index})")
         src.emit(2, "out['device'] = view.dev_type if x is None else str(x)")
     else:
         src.emit(1, "if want_device:")
