@@ -1016,7 +1016,7 @@ class AddressField(_Base):
     def _read(element: etree._Element) -> dict[str, Any]:
         # items() and len(): a fifth of what dict(attrib) and an empty loop cost in lxml
         # (to_spec reads the address of nearly every device)
-        address: dict[str, Any] = dict(element.items())
+        address: dict[str, Any] = dict(element.items())  # type: ignore[arg-type]  # lxml stubs: str | bytes
         if len(element):
             for child in element:
                 # Nested parts of an address (s390's <zpci uid fid>) as dicts of attributes.
