@@ -42,7 +42,7 @@ from devframe.core.fields import (
 )
 from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, user_alias
 from devframe.core.limits import DEVICE_DEPTH, ENTRY_DEPTH, MAX_DEPTH, value_problem
-from devframe.core.log import REDACTED, get_logger, is_secret_key, redact_value
+from devframe.core.log import REDACTED, get_logger, is_secret_key, redact_value, secret_key_answers
 from devframe.core.safexml import parse_xml
 from devframe.core.secrets import SecretPlace, SecretPlan, register_secret, register_secret_key
 from devframe.core.secrets import plan_for as secret_plan_for
@@ -100,28 +100,41 @@ def _merge_missing(target: dict[str, Any], extra: Mapping[str, Any], secrets: bo
     dicts merge key by key; the element's own value wins where both have one. Only what
     is added is copied (``extra`` is the device's own store: to_spec asks every device).
     """
+    _merge_into(target, extra, None if secrets else secret_key_answers())
+
+
+def _hidden(key: Any, answers: Mapping[str, bool]) -> bool:
+    """Whether a key is named as a secret: the remembered answer, else is_secret_key's."""
+    found = answers.get(key) if type(key) is str else None
+    return is_secret_key(key) if found is None else found
+
+
+def _merge_into(target: dict[str, Any], extra: Mapping[str, Any], answers: Mapping[str, bool] | None) -> None:
+    # answers: None keeps secrets; else is_secret_key's remembered answers (log.secret_key_answers)
     for key, value in extra.items():
-        if not secrets and is_secret_key(key):
+        if answers is not None and _hidden(key, answers):
             continue
         current = target.get(key)
         if current is None:
-            target[key] = _copied(value, secrets)
+            target[key] = _copied(value, answers)
         elif isinstance(current, dict) and isinstance(value, Mapping):
-            _merge_missing(current, value, secrets)
+            _merge_into(current, value, answers)
 
 
-def _copied(value: Any, secrets: bool) -> Any:
-    """A deep copy of a metadata value (without ``secrets``: without the keys named as
+def _copied(value: Any, answers: Mapping[str, bool] | None) -> Any:
+    """A deep copy of a metadata value (with ``answers``: without the keys named as
     secrets, at any depth); plain dicts, lists and scalars without copy.deepcopy's memo."""
     kind = type(value)
     if kind is str or kind is int or kind is bool or kind is float or value is None:
         return value
     if kind is dict:
-        return {k: _copied(v, secrets) for k, v in value.items() if secrets or not is_secret_key(k)}
+        if answers is None:
+            return {k: _copied(v, None) for k, v in value.items()}
+        return {k: _copied(v, answers) for k, v in value.items() if not _hidden(k, answers)}
     if kind is list:
-        return [_copied(v, secrets) for v in value]
+        return [_copied(v, answers) for v in value]
     copied = copy.deepcopy(value)
-    return copied if secrets else _without_secret_keys(copied)
+    return copied if answers is None else _without_secret_keys(copied)
 
 
 def _prefixes_of(keys: list[str]) -> frozenset[str]:

@@ -36,6 +36,7 @@ __all__ = [
     "redact_secrets",
     "redact_text",
     "redact_value",
+    "secret_key_answers",
 ]
 
 #: Event keys whose values are replaced by "***" wherever they appear (nested too).
@@ -64,6 +65,17 @@ REDACTED = "***"
 _ANSWERS: dict[str, bool] = {}
 _ANSWERED_FOR: list[frozenset[str]] = [frozenset()]
 _MAX_ANSWERS = 4096
+
+
+def secret_key_answers() -> Mapping[str, bool]:
+    """The answers :func:`is_secret_key` remembers (name -> answer), for the key names
+    registered now: a caller asking of many keys looks a plain ``str`` up here first and
+    calls :func:`is_secret_key` only for a name missing (one dict lookup, not a call)."""
+    registered = secrets.registered_secret_keys()
+    if registered is not _ANSWERED_FOR[0]:
+        _ANSWERS.clear()  # a name was registered since: answer again
+        _ANSWERED_FOR[0] = registered
+    return _ANSWERS
 
 
 def is_secret_key(name: object) -> bool:

@@ -72,18 +72,23 @@ def _collect(src: _Source, node: Any, element: str, depth: int) -> None:
     """Code putting into ``v<index>`` what each field of ``node`` finds in ``element``."""
     for index in node.elements:
         src.emit(depth, f"v{index} = {element}")
-    # lxml answers a get() in about as many instructions as it takes to list an attribute
-    # that is there, so one get for one attribute, and the list (present ones only) for more.
+    # lxml makes a str of every attribute value it lists (the most of what a value costs)
+    # and answers a get() in about as many instructions, so one get for one attribute;
+    # for more, one pass over the attributes present, each matched against the names
+    # declared (no dict built, no lookup per name declared but absent).
     attrs = node.attrs
     if len(attrs) == 1:
-        getter = f"{element}.get"
-    elif attrs:
-        getter = src.fresh("a")
-        src.emit(depth, f"{getter} = dict({element}.items()).get")
-    for attr, indexes in attrs.items():
-        src.emit(depth, f"v{indexes[0]} = {getter}({_literal(attr)})")
+        ((attr, indexes),) = attrs.items()
+        src.emit(depth, f"v{indexes[0]} = {element}.get({_literal(attr)})")
         for other in indexes[1:]:
             src.emit(depth, f"v{other} = v{indexes[0]}")
+    elif attrs:
+        name, value = src.fresh("n"), src.fresh("a")
+        src.emit(depth, f"for {name}, {value} in {element}.items():")
+        for position, (attr, indexes) in enumerate(attrs.items()):
+            word = "if" if position == 0 else "elif"
+            src.emit(depth + 1, f"{word} {name} == {_literal(attr)}:")
+            src.emit(depth + 2, " = ".join(f"v{index}" for index in indexes) + f" = {value}")
     if node.texts:
         text = src.fresh("t")
         src.emit(depth, f"{text} = {element}.text")
@@ -91,25 +96,28 @@ def _collect(src: _Source, node: Any, element: str, depth: int) -> None:
         src.emit(depth, f"if {text} is not None and (not len({element}) or {text}.strip()):")
         for index in node.texts:
             src.emit(depth + 1, f"v{index} = {text}")
-    if not node.children:
+    if not node.children and not node.items:
         return
     found = {tag: src.fresh("c") for tag in node.children}
-    inner = depth
-    if element != "element":
-        for name in found.values():
-            src.emit(depth, f"{name} = None")
-        src.emit(depth, f"if len({element}):")  # most nested elements have no children
-        inner = depth + 1
-    firsts = src.fresh("k")
-    # one pass (a search per tag costs more in lxml than a pass over every child);
-    # reversed, so that the first child of a tag is the one kept
-    src.emit(inner, f"{firsts} = {{child.tag: child for child in {element}[::-1]}}")
-    for tag, name in found.items():
-        src.emit(inner, f"{name} = {firsts}.get({_literal(tag)})")
-    for tag, below in node.children.items():
-        name = found[tag]
-        src.emit(depth, f"if {name} is not None:")
-        _collect(src, below, name, depth + 1)
+    if found:
+        src.emit(depth, " = ".join(found.values()) + " = None")
+    # one pass over the children (a search per tag costs more in lxml than a pass),
+    # each matched against the tags declared; the first child of a tag is the one kept
+    child, tag = src.fresh("e"), src.fresh("g")
+    src.emit(depth, f"for {child} in {element}:")
+    src.emit(depth + 1, f"{tag} = {child}.tag")
+    for position, name in enumerate(dict.fromkeys([*found, *node.items])):
+        word = "if" if position == 0 else "elif"
+        src.emit(depth + 1, f"{word} {tag} == {_literal(name)}:")
+        if name in node.items:
+            src.emit(depth + 2, " = ".join(f"v{index}" for index in node.items[name]) + f" = {element}")
+        if name in found:
+            src.emit(depth + 2, f"if {found[name]} is None:")
+            src.emit(depth + 3, f"{found[name]} = {child}")
+    for name, below in node.children.items():
+        local = found[name]
+        src.emit(depth, f"if {local} is not None:")
+        _collect(src, below, local, depth + 1)
 
 
 def _store(src: _Source, key: str | tuple[str, ...], value: str, depth: int, dicts: dict[tuple[str, ...], str]) -> None:
@@ -143,6 +151,9 @@ def _convert(src: _Source, field: Any, found: str, value: str, depth: int) -> No
     own = src.constant("f", field)
     inline = field.inline_read()
     fallback = f"{value} = {own}.spec_from_located(view, {found})"
+    if inline is not None and inline[0] == "text" and inline[2] is not None:
+        src.emit(depth, f"{value} = {src.constant('g', inline[2])}({found})")
+        return
     if inline is None or inline[0] not in ("int", "words"):
         src.emit(depth, fallback)
         return
@@ -187,7 +198,10 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
         if plan.device_index < 0:
             src.emit(2, f"x = {device}.spec_value(view)")
         else:
-            src.emit(2, f"x = {device}.spec_from_located(view, v{plan.device_index})")
+            if plan.device_field.found_is_value():
+                src.emit(2, f"x = v{plan.device_index}")
+            else:
+                src.emit(2, f"x = {device}.spec_from_located(view, v{plan.device_index})")
         src.emit(2, "out['device'] = view.dev_type if x is None else str(x)")
     else:
         src.emit(1, "if want_device:")

@@ -44,19 +44,23 @@ class ElementView(Protocol):
     fields: Mapping[str, Any]
 
 
-__all__ = ["ATTR", "ELEMENT", "TEXT", "ReadPlan", "plan_for"]
+__all__ = ["ATTR", "ELEMENT", "ITEMS", "TEXT", "ReadPlan", "plan_for"]
 
-#: what a field reads where its path ends: an attribute, the element's text, the element itself
-ATTR, TEXT, ELEMENT = "attr", "text", "element"
+#: what a field reads where its path ends: an attribute, the element's text, the element
+#: itself, or the element when it holds a child of a tag (``(steps, ITEMS, tag)``: a list
+#: of items, read only where there is one; most containers hold none)
+ATTR, TEXT, ELEMENT, ITEMS = "attr", "text", "element", "items"
 
 
 class _Node:
     """The fields reading at one element path, and the paths below it."""
 
-    __slots__ = ("attrs", "children", "elements", "texts")
+    __slots__ = ("attrs", "children", "elements", "items", "texts")
 
     def __init__(self) -> None:
         self.attrs: dict[str, list[int]] = {}
+        #: by a child's tag: the fields given this element when it holds one
+        self.items: dict[str, list[int]] = {}
         self.texts: list[int] = []
         self.elements: list[int] = []
         self.children: dict[str, _Node] = {}
@@ -141,6 +145,9 @@ class ReadPlan:
             node.attrs.setdefault(attr, []).append(index)
         elif what == TEXT:
             node.texts.append(index)
+        elif what == ITEMS:
+            assert attr is not None
+            node.items.setdefault(attr, []).append(index)
         else:
             node.elements.append(index)
         return index

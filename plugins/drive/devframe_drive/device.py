@@ -175,6 +175,7 @@ from devframe_drive.names import BUS_PREFIXES, drive_index, drive_name, index_to
 from devframe_drive.source import (
     DISK_TYPES,
     FORMATS,
+    PATH_ATTR,
     Auth,
     ChainFields,
     Encryption,
@@ -561,17 +562,35 @@ class Drive(StorageFields, ChainFields, VirtioOptions, Bootable, AcpiIndex, Devi
         """``path``, ``index``, ``shared``, ``diskType``'s default, libvirt's literal
         ``cow`` and what is kept verbatim."""
         spec.setdefault("diskType", "file")
-        path = self.path
+        # What self.path, self.index, self.shared and the format's raw text read, in one
+        # pass over the children (each of those searches them again: to_spec asks every disk).
+        source = target = driver = None
+        shareable = transient = False
+        for child in self.element:
+            tag = child.tag
+            if tag == "source":
+                source = child if source is None else source
+            elif tag == "target":
+                target = child if target is None else target
+            elif tag == "driver":
+                driver = child if driver is None else driver
+            elif tag == "shareable":
+                shareable = True
+            elif tag == "transient":
+                transient = True
+        attr = PATH_ATTR.get(self.element.get("type") or "file")
+        path = None if attr is None or source is None else source.get(attr)
         if path is not None:
             spec["path"] = path
-        index = self.index
-        if index is not None:
-            spec["index"] = index
-        shared = self.shared
+        name = target.get("dev") if target is not None else None
+        parsed = drive_index(name) if name else None
+        if parsed is not None:
+            spec["index"] = parsed[1]
+        shared = "shared" if shareable else "transient" if transient else None
         if shared is not None:
             spec["shared"] = shared
         params = spec["specParams"]
-        if type(self).format.raw(self) == "cow":
+        if driver is not None and driver.get("type") == "cow":
             params["libvirtFormat"] = "cow"
 
     def read_spec(self, rest: dict[str, Any]) -> None:

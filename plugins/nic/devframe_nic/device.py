@@ -587,18 +587,24 @@ class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
         """``network`` (the source of a bridge/network interface), the other source names,
         and the custom properties that carry a modeled value (:mod:`devframe_nic.engine`)."""
         params: dict[str, Any] = spec["specParams"]
-        primary = self._network_field(Nic.type.raw(self))
-        for field, extra_key in ((Nic.source_bridge, "sourceBridge"), (Nic.source_network, "sourceNetwork")):
-            value = field.raw(self)
-            if value is None:
-                continue
-            if field is primary:
-                spec["network"] = value
-            else:
-                params[extra_key] = value
+        primary = _NETWORK_KEY_FIELD.get(Nic.type.raw(self) or "")
+        # both names live on the first <source>: found once (to_spec asks every NIC)
+        source = next(self.element.iterchildren("source"), None)
+        if source is not None:
+            for name, attr, extra_key in (
+                ("source_bridge", "bridge", "sourceBridge"),
+                ("source_network", "network", "sourceNetwork"),
+            ):
+                value = source.get(attr)
+                if value is None:
+                    continue
+                if name == primary:
+                    spec["network"] = value
+                else:
+                    params[extra_key] = value
         metadata = self.metadata_if_any()
         if metadata:
-            sync_custom_properties(self, spec, metadata)
+            sync_custom_properties(self, spec, metadata.values_view())
 
     def read_spec(self, rest: dict[str, Any]) -> None:
         """The engine's spellings (:mod:`devframe_nic.engine`); ``network`` names the source
