@@ -60,6 +60,18 @@ def fingerprint(domain: Domain) -> bytes:
     return hashlib.blake2b(domain.devices_xml().encode(), digest_size=16).digest()
 
 
+def _plain_spec(snapshot: KnownDevices, index: int) -> dict[str, Any] | None:
+    """Device ``index``'s spec as the snapshot keeps it (``to_spec()``, built once: the
+    next correlation's known side) when the device holds no secret, so that spec is
+    also the one to send; else None (the event takes it with its secrets, shown as
+    ``***``). Without metadata and without secrets in the element, ``to_spec()`` and
+    ``to_spec(secrets=True)`` are the same."""
+    device = snapshot.devices[index]
+    if device.metadata_source is not None or device.secret_plan().holds_secrets(device.element):
+        return None
+    return snapshot.spec(index)
+
+
 def host_name(host: Host) -> str:
     """A host's name in the fleet: the URI's host for a remote URI, ``test-<file stem>``
     for libvirt's test driver (each node file is a simulated host), else the name
@@ -276,15 +288,17 @@ class FleetAgent:
             snapshot = result.reported
             missing = {id(d) for d in snapshot.devices} - self._mentioned(result)
             keys = snapshot.keys()
-            for device, key in zip(snapshot.devices, keys, strict=True):
+            for index, (device, key) in enumerate(zip(snapshot.devices, keys, strict=True)):
                 if id(device) in missing:
-                    events.append(self._device(factory, ADDED, name, uuid, key, device, sent, sent.get(id(device))))
+                    redacted = sent.get(id(device))
+                    spec = _plain_spec(snapshot, index) if redacted is None else None
+                    events.append(self._device(factory, ADDED, name, uuid, key, device, sent, redacted, spec=spec))
         else:
             snapshot = KnownDevices(current)
             keys = snapshot.keys()
             events = [
-                self._device(factory, ADDED, name, uuid, key, device, sent)
-                for device, key in zip(snapshot.devices, keys, strict=True)
+                self._device(factory, ADDED, name, uuid, key, device, sent, spec=_plain_spec(snapshot, index))
+                for index, (device, key) in enumerate(zip(snapshot.devices, keys, strict=True))
             ]
         events.append(factory.guest_synced(name, uuid, keys))
         self._send(events)
@@ -350,7 +364,14 @@ class FleetAgent:
                     factory, CHANGED, domain, uuid, key, new, sent, changes=diff or {}, new_key=new_key, spec=spec
                 )
             )
-        events += [self._device(factory, ADDED, domain, uuid, new_keys[id(d)], d, sent) for d in result.added]
+        if result.added:
+            index_of = {id(d): i for i, d in enumerate(reported.devices)}
+            events += [
+                self._device(
+                    factory, ADDED, domain, uuid, new_keys[id(d)], d, sent, spec=_plain_spec(reported, index_of[id(d)])
+                )
+                for d in result.added
+            ]
         return events
 
     def _stopped(self, watched: _Watched, uuid: str, known: _Guest | None, report: GuestReport, reason: str) -> None:
