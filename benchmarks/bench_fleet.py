@@ -174,33 +174,8 @@ def agent_main(url: str, uris: list[str], spool: str, changes: float, devices: i
             sink.flush(600)
             say(step="acked", device=counter.device, total=counter.total)
         elif command == "change":
-            generation = 0
-            deadline = time.monotonic() + changes
             before_device, before_total = counter.device, counter.total
-            cycled = 0
-            guests = [
-                (watched.host, number, guest)
-                for number, watched in enumerate(agent.hosts.values())
-                for guest in watched.guests
-            ]
-            while time.monotonic() < deadline:
-                generation += 1
-                for host, _number, uuid in guests:
-                    started = time.thread_time()
-                    conn = host.connection()
-                    dom = conn.lookupByUUIDString(uuid)
-                    name = dom.name()
-                    host_no, guest_no = (int(x) for x in name[1:].split("-g"))
-                    dom.destroy()
-                    conn.defineXML(guest_xml(host_no, guest_no, devices, generation=generation))
-                    conn.lookupByUUIDString(uuid).create()
-                    spent["simulation"] += time.thread_time() - started
-                    cycled += 1
-                    agent.process_pending()
-                    if time.monotonic() >= deadline:
-                        break
-            while agent.process_pending(timeout=0.2):
-                pass
+            cycled = _run_changes(agent, changes, devices, spent)
             say(
                 step="changed",
                 device=counter.device - before_device,
@@ -224,6 +199,70 @@ def agent_main(url: str, uris: list[str], spool: str, changes: float, devices: i
             break
     sink.close(30)
     return 0
+
+
+#: guests the simulation may have cycled ahead of the agent (stopped, redefined, started,
+#: not yet seen running again): the simulated hypervisors work while the agent does,
+#: never so far ahead that one look at a guest would cover two of its cycles
+SIMULATION_LEAD = 8
+
+
+def _run_changes(agent: Any, seconds: float, devices: int, spent: dict[str, float]) -> int:
+    """The stream of changes: a simulation thread (the hypervisors: libvirt's test driver
+    stopping, redefining with every device changed, and starting each guest in turn)
+    runs beside the agent, which handles libvirt's events as they come. Returns how many
+    guests were cycled. The simulation thread's CPU is counted apart (``simulation``);
+    libvirt-python releases the GIL inside its calls, as a libvirtd would run apart."""
+    import threading
+
+    guests = [(watched.host, guest) for watched in agent.hosts.values() for guest in watched.guests]
+    lead = threading.Semaphore(SIMULATION_LEAD)
+
+    class Seen:
+        """Frees a slot of the lead when the agent saw a guest running again."""
+
+        def report(self, report: Any) -> None:
+            if report.first:
+                lead.release()
+
+        def event(self, host: str, event: Any) -> None:
+            return None
+
+    seen = Seen()
+    agent.listeners.append(seen)
+    deadline = time.monotonic() + seconds
+    cycled = [0]
+
+    def simulate() -> None:
+        started = time.thread_time()
+        generation = 0
+        try:
+            while time.monotonic() < deadline:
+                generation += 1
+                for host, uuid in guests:
+                    while not lead.acquire(timeout=0.1):
+                        if time.monotonic() >= deadline:
+                            return
+                    if time.monotonic() >= deadline:
+                        return
+                    conn = host.connection()
+                    dom = conn.lookupByUUIDString(uuid)
+                    host_no, guest_no = (int(x) for x in dom.name()[1:].split("-g"))
+                    dom.destroy()
+                    conn.defineXML(guest_xml(host_no, guest_no, devices, generation=generation))
+                    conn.lookupByUUIDString(uuid).create()
+                    cycled[0] += 1
+        finally:
+            spent["simulation"] += time.thread_time() - started
+
+    thread = threading.Thread(target=simulate, name="simulated hypervisors")
+    thread.start()
+    while thread.is_alive():
+        agent.process_pending(timeout=0.05)
+    while agent.process_pending(timeout=0.2):
+        pass
+    agent.listeners.remove(seen)
+    return cycled[0]
 
 
 def _replay_events(count: int) -> list[dict[str, Any]]:
