@@ -15,6 +15,7 @@ number this table does not know is kept as its string.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -167,7 +168,7 @@ class Event:
     @property
     def detail(self) -> dict[str, Any]:
         """The values of this kind (lifecycle event names, tray reason, ...), JSON-friendly."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name not in self._BASE}
+        return {name: _plain(getattr(self, name)) for name in _detail_names(type(self))}
 
     def locate(self, domain: Domain) -> Device | None:
         """The device of ``domain`` this event is about (by alias; subclasses by more)."""
@@ -199,6 +200,14 @@ class Event:
             "detail": self.detail,
             "device": device_label(device) if device is not None else None,
         }
+
+
+@functools.cache
+def _detail_names(cls: type) -> tuple[str, ...]:
+    """The fields of an event class that make its ``detail`` (read once per class: every
+    event is turned into a dict, and ``dataclasses.fields`` walks the class each time)."""
+    base: frozenset[str] = cls._BASE  # type: ignore[attr-defined]
+    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in base)
 
 
 def _plain(value: Any) -> Any:

@@ -49,7 +49,8 @@ RESTARTS = frozenset({"started", "stopped", "shutdown", "crashed"})
 
 
 def _lifecycle_name(event: Any) -> str | None:
-    detail = event.as_dict().get("detail")
+    # ``detail`` alone where the event has it (the agent's events): as_dict() is dearer
+    detail = event.detail if hasattr(event, "detail") else event.as_dict().get("detail")
     return detail.get("event") if isinstance(detail, Mapping) else None
 
 
