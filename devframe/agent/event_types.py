@@ -15,7 +15,6 @@ number this table does not know is kept as its string.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -202,12 +201,18 @@ class Event:
         }
 
 
-@functools.cache
+#: event class -> the fields that make its ``detail``
+_DETAIL_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _detail_names(cls: type) -> tuple[str, ...]:
     """The fields of an event class that make its ``detail`` (read once per class: every
     event is turned into a dict, and ``dataclasses.fields`` walks the class each time)."""
-    base: frozenset[str] = cls._BASE  # type: ignore[attr-defined]
-    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in base)
+    names = _DETAIL_NAMES.get(cls)
+    if names is None:
+        base: frozenset[str] = cls._BASE  # type: ignore[attr-defined]
+        names = _DETAIL_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name not in base)
+    return names
 
 
 def _plain(value: Any) -> Any:
