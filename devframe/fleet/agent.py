@@ -206,7 +206,9 @@ class FleetAgent:
         self._started = True
         for watched in self.hosts.values():
             # Subscribe before the first listing, so no change falls between the two.
-            watched.host.subscribe(self.inbox.put)
+            # Inline: a queue put never blocks libvirt's loop, and spares each event a
+            # hop through a delivery thread per host.
+            watched.host.subscribe(self.inbox.put, inline=True)
         for watched in self.hosts.values():
             self.sync_host(watched.name)
 
