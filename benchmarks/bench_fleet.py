@@ -64,6 +64,32 @@ def _cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _threads_cpu() -> dict[str, float]:
+    """CPU seconds of this process's live threads, by part: the agent (the main thread),
+    libvirt's event loop, the NATS publisher, the rest."""
+    import threading
+
+    parts = {"agent": 0.0, "libvirt_events": 0.0, "nats_publisher": 0.0, "other": 0.0}
+    for thread in threading.enumerate():
+        try:
+            fields = Path(f"/proc/self/task/{thread.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        name = thread.name
+        part = (
+            "agent"
+            if thread is threading.main_thread()
+            else "libvirt_events"
+            if name == "devframe-libvirt-events"
+            else "nats_publisher"
+            if name.startswith("devframe-nats")
+            else "other"
+        )
+        parts[part] += cpu
+    return parts
+
+
 def _self_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -150,7 +176,9 @@ def agent_main(url: str, uris: list[str], spool: str, changes: float, devices: i
     Device.to_spec = timed_to_spec  # type: ignore[method-assign]
 
     def say(**what: Any) -> None:
-        print(json.dumps({**what, "t": time.time(), "cpu": _self_cpu(), **spent}), flush=True)
+        print(
+            json.dumps({**what, "t": time.time(), "cpu": _self_cpu(), "threads": _threads_cpu(), **spent}), flush=True
+        )
 
     counter = Counting()
     sink = NatsSink(url, spool_dir=spool, spool_bytes=2 << 30, batch=2000)
@@ -414,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         if state["vms"] != expected:
             raise SystemExit(f"the view holds {state['vms']} VMs, expected {expected}")
         results["sync"]["view_cpu_s"] = state["cpu"] - view_before
+        sync_acked = acked
         sync_cpu = {
             "agents": sum(a["cpu"] for a in acked),
             "view": state["cpu"],
@@ -457,6 +486,11 @@ def main(argv: list[str] | None = None) -> int:
             # parts of the agents' CPU: the test driver's stop/define/start, and to_spec
             "agents_simulation_cpu_s": sum(a["simulation"] for a in acked) - sync_cpu["simulation"],
             "agents_to_spec_cpu_s": sum(a["to_spec"] for a in acked) - sync_cpu["to_spec"],
+            # the agents' threads (the simulation's thread ended: its CPU is counted above)
+            "agents_threads_cpu_s": {
+                part: sum(a["threads"][part] for a in acked) - sum(s["threads"][part] for s in sync_acked)
+                for part in acked[0]["threads"]
+            },
         }
         results["changes"]["cpu_s"]["agents_without_simulation"] = (
             results["changes"]["cpu_s"]["agents"] - results["changes"]["agents_simulation_cpu_s"]
