@@ -643,9 +643,10 @@ def _diff_into(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str, out:
         if before is after or before == after:
             continue
         _diff_value(f"{prefix}{key}", before, after, out)
-    for key, after in new.items():
-        if key not in old and after is not None:
-            _diff_value(f"{prefix}{key}", None, after, out)
+    if new.keys() != old.keys():  # a set comparison in C: the same keys, most often
+        for key, after in new.items():
+            if key not in old and after is not None:
+                _diff_value(f"{prefix}{key}", None, after, out)
 
 
 def _diff_value(path: str, before: Any, after: Any, out: dict[str, tuple[Any, Any]]) -> None:
