@@ -123,6 +123,9 @@ class _Guest:
     #: id(device) of ``known``'s devices -> the redacted dev_spec last sent for it: an
     #: unchanged device restated after a restart (or removed) needs no second to_spec
     specs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: time.time() when the read behind the last whole listing began: a restart event
+    #: stamped before it was listed already (see _handle)
+    listed: float = 0.0
 
 
 @dataclass
@@ -244,6 +247,7 @@ class FleetAgent:
         watched = self.hosts[name]
         report = GuestReport(name, watched.host.uri, uuid)
         known = watched.guests.get(uuid)
+        reading = time.time()  # before the read: what happened earlier, the read shows
         try:
             guest = watched.host.guest(uuid)
             report.name = guest.name
@@ -263,21 +267,27 @@ class FleetAgent:
         if known is None or not known.running:
             report.first = True
             _ = guest.tracked  # the Guest keeps its devices from now on: its events name them
-            self._first_sight(watched, uuid, current, known, report)
+            self._first_sight(watched, uuid, current, known, report, reading)
         elif known.fingerprint != (digest := fingerprint(current)):
             result = correlate(known.known, current)
             report.correlation = result
             sent: dict[int, dict[str, Any]] = {}
             self._send(self._change_events(watched, uuid, current.name, known, result, sent))
             assert result.reported is not None
-            watched.guests[uuid] = _Guest(current.name, result.reported, digest, specs=sent)
+            watched.guests[uuid] = _Guest(current.name, result.reported, digest, specs=sent, listed=known.listed)
         else:
             return report
         self._notify(report)
         return report
 
     def _first_sight(
-        self, watched: _Watched, uuid: str, current: Domain, known: _Guest | None, report: GuestReport
+        self,
+        watched: _Watched,
+        uuid: str,
+        current: Domain,
+        known: _Guest | None,
+        report: GuestReport,
+        reading: float,
     ) -> None:
         factory = watched.factory
         name = current.name  # read from the tree on each access
@@ -305,7 +315,7 @@ class FleetAgent:
             ]
         events.append(factory.guest_synced(name, uuid, keys))
         self._send(events)
-        watched.guests[uuid] = _Guest(name, snapshot, fingerprint(current), specs=sent)
+        watched.guests[uuid] = _Guest(name, snapshot, fingerprint(current), specs=sent, listed=reading)
 
     @staticmethod
     def _device(
@@ -420,8 +430,12 @@ class FleetAgent:
             return None
         if event.kind == LIFECYCLE and _lifecycle_name(event) in RESTARTS:
             known = watched.guests.get(uuid)
-            if known is not None:
-                known.running = False  # started again: the next look lists it whole
+            stamp = getattr(event, "time", None)
+            # Started again: the next look lists it whole, unless a whole listing read
+            # after this event was stamped did so already (libvirt's events of one
+            # restart can come in two rounds; listing twice restates every device).
+            if known is not None and not (isinstance(stamp, (int, float)) and stamp <= known.listed):
+                known.running = False
         return watched.name, uuid
 
     def process_pending(self, timeout: float = 0.0) -> int:
