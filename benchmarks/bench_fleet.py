@@ -55,6 +55,7 @@ from nats_server import NatsServer  # noqa: E402
 RESULTS = HERE / "results" / "fleet.json"
 SYNC_LIMIT_S = 60.0
 EVENTS_PER_S_TARGET = 10_000.0
+CHANGED_TYPE = "org.devframe.device.changed"
 DEVICE_TYPES = ("org.devframe.device.added", "org.devframe.device.removed", "org.devframe.device.changed")
 
 
@@ -143,12 +144,15 @@ def agent_main(url: str, uris: list[str], spool: str, changes: float, devices: i
     class Counting:
         def __init__(self) -> None:
             self.device = 0
+            self.changed = 0
             self.total = 0
 
         def publish(self, event: Any) -> bool:
             self.total += 1
             if event["type"] in DEVICE_TYPES:
                 self.device += 1
+                if event["type"] == CHANGED_TYPE:
+                    self.changed += 1
             return True
 
         def accepting(self) -> bool:
@@ -202,11 +206,12 @@ def agent_main(url: str, uris: list[str], spool: str, changes: float, devices: i
             sink.flush(600)
             say(step="acked", device=counter.device, total=counter.total)
         elif command == "change":
-            before_device, before_total = counter.device, counter.total
+            before_device, before_total, before_changed = counter.device, counter.total, counter.changed
             cycled = _run_changes(agent, changes, devices, spent)
             say(
                 step="changed",
                 device=counter.device - before_device,
+                changed=counter.changed - before_changed,
                 total=counter.total - before_total,
                 cycled=cycled,
             )
@@ -474,6 +479,11 @@ def main(argv: list[str] | None = None) -> int:
             "view_device_events": state["device"] - device_before,
             "end_to_end_s": elapsed,
             "device_events_per_s": device_events / elapsed,
+            # the workload itself: every device of each cycled guest changed (the rest of
+            # the device events restate a restarted guest's unchanged devices)
+            "changed_device_events": sum(c["changed"] for c in changed),
+            "changed_device_events_per_s": sum(c["changed"] for c in changed) / elapsed,
+            "guest_cycles_per_s": sum(c["cycled"] for c in changed) / elapsed,
             "events_per_s": total_events / elapsed,
             "agents_produce_device_events_per_s": device_events / max(c["t"] - start for c in changed),
             "lag_p50_s": statistics.median(lags) if lags else None,
@@ -498,6 +508,12 @@ def main(argv: list[str] | None = None) -> int:
         cpu = results["changes"]["cpu_s"]
         results["changes"]["device_events_per_cpu_s"] = {
             name: device_events / value for name, value in cpu.items() if value > 0
+        }
+        # per guest cycle: the unit of work, whatever number of events it gives
+        cycles = max(results["changes"]["guests_cycled"], 1)
+        results["changes"]["cpu_ms_per_guest_cycle"] = {
+            **{name: value / cycles * 1000 for name, value in cpu.items()},
+            "simulation": results["changes"]["agents_simulation_cpu_s"] / cycles * 1000,
         }
         # 3. the transport and the view alone: events made beforehand, one publisher
         replay = args.replay
