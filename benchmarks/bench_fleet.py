@@ -122,7 +122,11 @@ def view_main(url: str, sample: int) -> int:
     reader = NatsFleetReader(url, view, durable="bench-view", batch=2000)
     reader.start()
     done = threading.Event()
-    threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+    def until_stdin_closes() -> None:
+        sys.stdin.read()
+        done.set()
+
+    threading.Thread(target=until_stdin_closes, daemon=True).start()
     while not done.wait(0.1):
         taken, lags[:] = list(lags), []
         state = {"seq": view.last_seq, "device": counted["device"], "lags": taken, "cpu": _self_cpu()}
