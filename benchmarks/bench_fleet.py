@@ -122,6 +122,7 @@ def view_main(url: str, sample: int) -> int:
     reader = NatsFleetReader(url, view, durable="bench-view", batch=2000)
     reader.start()
     done = threading.Event()
+
     def until_stdin_closes() -> None:
         sys.stdin.read()
         done.set()
