@@ -64,7 +64,8 @@ class Correlation:
     changed: dict[str, dict[str, tuple[Any, Any]]] = field(default_factory=dict)
     by: dict[str, str] = field(default_factory=dict)
     #: key -> (known dev_spec, reported dev_spec) of the pairs whose XML differed, as
-    #: built to compare them (callers reporting the change reuse them)
+    #: built to compare them (callers reporting the change reuse them; the snapshots keep
+    #: them for the next correlation: read them, never edit them)
     specs: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
     #: the reported devices as a snapshot: the known side of the next poll
     reported: KnownDevices | None = None
