@@ -55,6 +55,7 @@ from nats_server import NatsServer  # noqa: E402
 RESULTS = HERE / "results" / "fleet.json"
 SYNC_LIMIT_S = 60.0
 EVENTS_PER_S_TARGET = 10_000.0
+CHANGED_TYPE = "org.devframe.device.changed"
 DEVICE_TYPES = ("org.devframe.device.added", "org.devframe.device.removed", "org.devframe.device.changed")
 
 
@@ -62,6 +63,32 @@ def _cpu_of(pid: int) -> float:
     """CPU seconds (user + system) a process used so far, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _threads_cpu() -> dict[str, float]:
+    """CPU seconds of this process's live threads, by part: the agent (the main thread),
+    libvirt's event loop, the NATS publisher, the rest."""
+    import threading
+
+    parts = {"agent": 0.0, "libvirt_events": 0.0, "nats_publisher": 0.0, "other": 0.0}
+    for thread in threading.enumerate():
+        try:
+            fields = Path(f"/proc/self/task/{thread.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        name = thread.name
+        part = (
+            "agent"
+            if thread is threading.main_thread()
+            else "libvirt_events"
+            if name == "devframe-libvirt-events"
+            else "nats_publisher"
+            if name.startswith("devframe-nats")
+            else "other"
+        )
+        parts[part] += cpu
+    return parts
 
 
 def _self_cpu() -> float:
@@ -95,7 +122,12 @@ def view_main(url: str, sample: int) -> int:
     reader = NatsFleetReader(url, view, durable="bench-view", batch=2000)
     reader.start()
     done = threading.Event()
-    threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+
+    def until_stdin_closes() -> None:
+        sys.stdin.read()
+        done.set()
+
+    threading.Thread(target=until_stdin_closes, daemon=True).start()
     while not done.wait(0.1):
         taken, lags[:] = list(lags), []
         state = {"seq": view.last_seq, "device": counted["device"], "lags": taken, "cpu": _self_cpu()}
@@ -117,12 +149,15 @@ def agent_main(url: str, uris: list[str], spool: str, changes: float, devices: i
     class Counting:
         def __init__(self) -> None:
             self.device = 0
+            self.changed = 0
             self.total = 0
 
         def publish(self, event: Any) -> bool:
             self.total += 1
             if event["type"] in DEVICE_TYPES:
                 self.device += 1
+                if event["type"] == CHANGED_TYPE:
+                    self.changed += 1
             return True
 
         def accepting(self) -> bool:
@@ -150,7 +185,9 @@ def agent_main(url: str, uris: list[str], spool: str, changes: float, devices: i
     Device.to_spec = timed_to_spec  # type: ignore[method-assign]
 
     def say(**what: Any) -> None:
-        print(json.dumps({**what, "t": time.time(), "cpu": _self_cpu(), **spent}), flush=True)
+        print(
+            json.dumps({**what, "t": time.time(), "cpu": _self_cpu(), "threads": _threads_cpu(), **spent}), flush=True
+        )
 
     counter = Counting()
     sink = NatsSink(url, spool_dir=spool, spool_bytes=2 << 30, batch=2000)
@@ -174,36 +211,12 @@ def agent_main(url: str, uris: list[str], spool: str, changes: float, devices: i
             sink.flush(600)
             say(step="acked", device=counter.device, total=counter.total)
         elif command == "change":
-            generation = 0
-            deadline = time.monotonic() + changes
-            before_device, before_total = counter.device, counter.total
-            cycled = 0
-            guests = [
-                (watched.host, number, guest)
-                for number, watched in enumerate(agent.hosts.values())
-                for guest in watched.guests
-            ]
-            while time.monotonic() < deadline:
-                generation += 1
-                for host, _number, uuid in guests:
-                    started = time.thread_time()
-                    conn = host.connection()
-                    dom = conn.lookupByUUIDString(uuid)
-                    name = dom.name()
-                    host_no, guest_no = (int(x) for x in name[1:].split("-g"))
-                    dom.destroy()
-                    conn.defineXML(guest_xml(host_no, guest_no, devices, generation=generation))
-                    conn.lookupByUUIDString(uuid).create()
-                    spent["simulation"] += time.thread_time() - started
-                    cycled += 1
-                    agent.process_pending()
-                    if time.monotonic() >= deadline:
-                        break
-            while agent.process_pending(timeout=0.2):
-                pass
+            before_device, before_total, before_changed = counter.device, counter.total, counter.changed
+            cycled = _run_changes(agent, changes, devices, spent)
             say(
                 step="changed",
                 device=counter.device - before_device,
+                changed=counter.changed - before_changed,
                 total=counter.total - before_total,
                 cycled=cycled,
             )
@@ -224,6 +237,70 @@ def agent_main(url: str, uris: list[str], spool: str, changes: float, devices: i
             break
     sink.close(30)
     return 0
+
+
+#: guests the simulation may have cycled ahead of the agent (stopped, redefined, started,
+#: not yet seen running again): the simulated hypervisors work while the agent does,
+#: never so far ahead that one look at a guest would cover two of its cycles
+SIMULATION_LEAD = 8
+
+
+def _run_changes(agent: Any, seconds: float, devices: int, spent: dict[str, float]) -> int:
+    """The stream of changes: a simulation thread (the hypervisors: libvirt's test driver
+    stopping, redefining with every device changed, and starting each guest in turn)
+    runs beside the agent, which handles libvirt's events as they come. Returns how many
+    guests were cycled. The simulation thread's CPU is counted apart (``simulation``);
+    libvirt-python releases the GIL inside its calls, as a libvirtd would run apart."""
+    import threading
+
+    guests = [(watched.host, guest) for watched in agent.hosts.values() for guest in watched.guests]
+    lead = threading.Semaphore(SIMULATION_LEAD)
+
+    class Seen:
+        """Frees a slot of the lead when the agent saw a guest running again."""
+
+        def report(self, report: Any) -> None:
+            if report.first:
+                lead.release()
+
+        def event(self, host: str, event: Any) -> None:
+            return None
+
+    seen = Seen()
+    agent.listeners.append(seen)
+    deadline = time.monotonic() + seconds
+    cycled = [0]
+
+    def simulate() -> None:
+        started = time.thread_time()
+        generation = 0
+        try:
+            while time.monotonic() < deadline:
+                generation += 1
+                for host, uuid in guests:
+                    while not lead.acquire(timeout=0.1):
+                        if time.monotonic() >= deadline:
+                            return
+                    if time.monotonic() >= deadline:
+                        return
+                    conn = host.connection()
+                    dom = conn.lookupByUUIDString(uuid)
+                    host_no, guest_no = (int(x) for x in dom.name()[1:].split("-g"))
+                    dom.destroy()
+                    conn.defineXML(guest_xml(host_no, guest_no, devices, generation=generation))
+                    conn.lookupByUUIDString(uuid).create()
+                    cycled[0] += 1
+        finally:
+            spent["simulation"] += time.thread_time() - started
+
+    thread = threading.Thread(target=simulate, name="simulated hypervisors")
+    thread.start()
+    while thread.is_alive():
+        agent.process_pending(timeout=0.05)
+    while agent.process_pending(timeout=0.2):
+        pass
+    agent.listeners.remove(seen)
+    return cycled[0]
 
 
 def _replay_events(count: int) -> list[dict[str, Any]]:
@@ -375,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         if state["vms"] != expected:
             raise SystemExit(f"the view holds {state['vms']} VMs, expected {expected}")
         results["sync"]["view_cpu_s"] = state["cpu"] - view_before
+        sync_acked = acked
         sync_cpu = {
             "agents": sum(a["cpu"] for a in acked),
             "view": state["cpu"],
@@ -406,6 +484,11 @@ def main(argv: list[str] | None = None) -> int:
             "view_device_events": state["device"] - device_before,
             "end_to_end_s": elapsed,
             "device_events_per_s": device_events / elapsed,
+            # the workload itself: every device of each cycled guest changed (the rest of
+            # the device events restate a restarted guest's unchanged devices)
+            "changed_device_events": sum(c["changed"] for c in changed),
+            "changed_device_events_per_s": sum(c["changed"] for c in changed) / elapsed,
+            "guest_cycles_per_s": sum(c["cycled"] for c in changed) / elapsed,
             "events_per_s": total_events / elapsed,
             "agents_produce_device_events_per_s": device_events / max(c["t"] - start for c in changed),
             "lag_p50_s": statistics.median(lags) if lags else None,
@@ -418,6 +501,11 @@ def main(argv: list[str] | None = None) -> int:
             # parts of the agents' CPU: the test driver's stop/define/start, and to_spec
             "agents_simulation_cpu_s": sum(a["simulation"] for a in acked) - sync_cpu["simulation"],
             "agents_to_spec_cpu_s": sum(a["to_spec"] for a in acked) - sync_cpu["to_spec"],
+            # the agents' threads (the simulation's thread ended: its CPU is counted above)
+            "agents_threads_cpu_s": {
+                part: sum(a["threads"][part] for a in acked) - sum(s["threads"][part] for s in sync_acked)
+                for part in acked[0]["threads"]
+            },
         }
         results["changes"]["cpu_s"]["agents_without_simulation"] = (
             results["changes"]["cpu_s"]["agents"] - results["changes"]["agents_simulation_cpu_s"]
@@ -425,6 +513,12 @@ def main(argv: list[str] | None = None) -> int:
         cpu = results["changes"]["cpu_s"]
         results["changes"]["device_events_per_cpu_s"] = {
             name: device_events / value for name, value in cpu.items() if value > 0
+        }
+        # per guest cycle: the unit of work, whatever number of events it gives
+        cycles = max(results["changes"]["guests_cycled"], 1)
+        results["changes"]["cpu_ms_per_guest_cycle"] = {
+            **{name: value / cycles * 1000 for name, value in cpu.items()},
+            "simulation": results["changes"]["agents_simulation_cpu_s"] / cycles * 1000,
         }
         # 3. the transport and the view alone: events made beforehand, one publisher
         replay = args.replay

@@ -64,7 +64,8 @@ class Correlation:
     changed: dict[str, dict[str, tuple[Any, Any]]] = field(default_factory=dict)
     by: dict[str, str] = field(default_factory=dict)
     #: key -> (known dev_spec, reported dev_spec) of the pairs whose XML differed, as
-    #: built to compare them (callers reporting the change reuse them)
+    #: built to compare them (callers reporting the change reuse them; the snapshots keep
+    #: them for the next correlation: read them, never edit them)
     specs: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
     #: the reported devices as a snapshot: the known side of the next poll
     reported: KnownDevices | None = None
@@ -118,6 +119,7 @@ class KnownDevices:
         "_layout",
         "_raw",
         "_section",
+        "_specs",
         "_standalone",
         "_unique",
         "dev_types",
@@ -189,6 +191,8 @@ class KnownDevices:
         self.metadata: list[Any] = [device.metadata_source for device in devices]
         self._raw: list[bytes | None] | None = None  # entry XML, made per device when compared
         self._keys: list[str] | None = None
+        #: each device's dev_spec once built (:meth:`spec`), else None
+        self._specs: list[dict[str, Any] | None] | None = None
 
     def __len__(self) -> int:
         return len(self.devices)
@@ -216,6 +220,45 @@ class KnownDevices:
                 ]
             self._alias_keys = keys
         return keys
+
+    def spec(self, index: int) -> dict[str, Any]:
+        """Device ``index``'s dev_spec (``to_spec()``, secrets left out; ``{"error": ...}``
+        when its values do not fit), built once per snapshot and kept: a correlation
+        takes a reported device's spec from here, or builds it here for the snapshot it
+        makes, so the next correlation has it as its known side's. Shared, not copied:
+        read it, never edit it.
+
+        Kept only while the device's metadata is as bound from its domain (none, or not
+        yet decoded): decoded metadata may have been edited since, so its spec is built
+        again. Like the XML, it is the device as it was: make a new snapshot after
+        editing a device's element."""
+        specs = self._specs
+        if specs is None:
+            specs = self._specs = [None] * len(self.devices)
+        device = self.devices[index]
+        spec = specs[index]
+        if spec is None or not _metadata_as_bound(device):
+            spec = specs[index] = _spec(device)
+        return spec
+
+    def known_spec(self, index: int) -> dict[str, Any] | None:
+        """Device ``index``'s dev_spec if :meth:`spec` built it already and it still
+        holds (else None: nothing is built)."""
+        specs = self._specs
+        if specs is None:
+            return None
+        spec = specs[index]
+        return spec if spec is not None and _metadata_as_bound(self.devices[index]) else None
+
+    def _take_spec(self, index: int, spec: dict[str, Any] | None) -> None:
+        """Keep ``spec`` as device ``index``'s (its XML and metadata equal a device's
+        whose spec it is)."""
+        if spec is None:
+            return
+        specs = self._specs
+        if specs is None:
+            specs = self._specs = [None] * len(self.devices)
+        specs[index] = spec
 
     def raw_metadata(self, index: int) -> bytes | None:
         """The XML of device ``index``'s metadata entry while still undecoded (else None)."""
@@ -432,20 +475,26 @@ class KnownDevices:
         # Entries of both sections, each section written once and cut per entry: equal
         # entry XML under equal section start tags means equal values, nothing decoded.
         entries: tuple[dict[Any, bytes], dict[Any, bytes]] | None = None
+        # Specs built by an earlier correlation (or by the caller) are taken, not built
+        # again: a device whose XML and metadata are unchanged has the same spec, and a
+        # reported device's spec built here is the next poll's known one.
+        known_spec, take = self.known_spec, live._take_spec
         for index, found, key in zip(mine, theirs, pair_keys, strict=True):
             if known_xml[index] == live_xml[found] and type(known_devices[index]) is type(live_devices[found]):
                 first, second = known_md[index], live_md[found]
                 if first is None and second is None:
+                    take(found, known_spec(index))
                     continue
                 if first is not None and second is not None:
                     if entries is None:
                         entries = self._comparable_entries(live)
                     mine_xml = entries[0].get(_entry_element(first))
                     if mine_xml is not None and mine_xml == entries[1].get(_entry_element(second)):
+                        take(found, known_spec(index))
                         continue
                 if self._same_metadata(index, live, found):
                     continue
-            before, after = _spec(known_devices[index]), _spec(live_devices[found])
+            before, after = self.spec(index), live.spec(found)
             result.specs[key] = (before, after)
             diff = _diff(before, after)
             if diff:
@@ -579,14 +628,42 @@ def spec_changes(known: Device, reported: Device) -> dict[str, tuple[Any, Any]]:
 
 
 def _diff(known: Mapping[str, Any], reported: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
-    old = _flatten(known)
-    new = _flatten(reported)
+    """The dotted paths whose values differ between two dev_specs (as if both were
+    flattened: an empty mapping says nothing, a missing value is None), in order."""
     changes: dict[str, tuple[Any, Any]] = {}
-    for name in old.keys() | new.keys():
-        before, after = old.get(name), new.get(name)
-        if before != after:
-            changes[name] = (before, after)
+    _diff_into(known, reported, "", changes)
     return dict(sorted(changes.items()))
+
+
+def _diff_into(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str, out: dict[str, tuple[Any, Any]]) -> None:
+    """Add to ``out`` what differs under ``prefix``: equal values are passed over whole
+    (most of a changed device is unchanged), only differing mappings are walked."""
+    get = new.get
+    for key, before in old.items():
+        after = get(key)
+        if before is after or before == after:
+            continue
+        _diff_value(f"{prefix}{key}", before, after, out)
+    if new.keys() != old.keys():  # a set comparison in C: the same keys, most often
+        for key, after in new.items():
+            if key not in old and after is not None:
+                _diff_value(f"{prefix}{key}", None, after, out)
+
+
+def _diff_value(path: str, before: Any, after: Any, out: dict[str, tuple[Any, Any]]) -> None:
+    old_map, new_map = isinstance(before, Mapping), isinstance(after, Mapping)
+    if old_map and new_map:
+        _diff_into(before, after, path + ".", out)
+    elif old_map or new_map:
+        # A mapping against a plain value: compare both flattened under the path.
+        old = _flatten(before, path + ".") if old_map else {path: before}
+        new = _flatten(after, path + ".") if new_map else {path: after}
+        for name in old.keys() | new.keys():
+            first, second = old.get(name), new.get(name)
+            if first != second:
+                out[name] = (first, second)
+    else:
+        out[path] = (before, after)
 
 
 def _spec(device: Device) -> dict[str, Any]:
@@ -608,3 +685,10 @@ def _flatten(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[path] = item
     return out
+
+
+def _metadata_as_bound(device: Device) -> bool:
+    """The device's metadata is none, or as bound from its domain and not decoded
+    (so not edited): a spec built from it still holds."""
+    source = device.metadata_source
+    return source is None or type(source) is Entry or (isinstance(source, DeviceMetadata) and source.pending)

@@ -167,7 +167,7 @@ class Event:
     @property
     def detail(self) -> dict[str, Any]:
         """The values of this kind (lifecycle event names, tray reason, ...), JSON-friendly."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name not in self._BASE}
+        return {name: _plain(getattr(self, name)) for name in _detail_names(type(self))}
 
     def locate(self, domain: Domain) -> Device | None:
         """The device of ``domain`` this event is about (by alias; subclasses by more)."""
@@ -199,6 +199,20 @@ class Event:
             "detail": self.detail,
             "device": device_label(device) if device is not None else None,
         }
+
+
+#: event class -> the fields that make its ``detail``
+_DETAIL_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _detail_names(cls: type) -> tuple[str, ...]:
+    """The fields of an event class that make its ``detail`` (read once per class: every
+    event is turned into a dict, and ``dataclasses.fields`` walks the class each time)."""
+    names = _DETAIL_NAMES.get(cls)
+    if names is None:
+        base: frozenset[str] = cls._BASE  # type: ignore[attr-defined]
+        names = _DETAIL_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name not in base)
+    return names
 
 
 def _plain(value: Any) -> Any:

@@ -64,5 +64,7 @@ class GuestHost(Protocol):
         domain: str | None = None,
         uuid: str | None = None,
         alias: str | None = None,
+        inline: bool = False,
     ) -> Subscription:
-        """Call ``callback(event)`` for matching events (on the Host's delivery thread or loop)."""
+        """Call ``callback(event)`` for matching events (on the Host's delivery thread or
+        loop; ``inline``: on libvirt's event loop, for a callback that never blocks)."""

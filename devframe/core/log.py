@@ -175,7 +175,10 @@ def json_may_hold_secret(text: str) -> bool:
         names = sorted({*SECRET_KEYS, *keys})  # a whole key, as JSON writes it
         found = [w.lower() for w in words] + [f'"{name.lower()}"' for name in names]
         compiled = re.compile("|".join(re.escape(w) for w in found), re.IGNORECASE)
-        _JSON_HINTS[:] = [keys, markers, tuple(found), compiled]
+        # A word holding another (``"password"``, ``passwdvalidto``) is found whenever
+        # that one is: the substring test needs only the others.
+        shortest = tuple(w for w in found if not any(o != w and o in w for o in found))
+        _JSON_HINTS[:] = [keys, markers, shortest, compiled]
     if len(text) > MAX_INT_DIGITS and _LONG_INT.search(text):
         return True
     if not text.isascii():

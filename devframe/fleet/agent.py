@@ -49,7 +49,8 @@ RESTARTS = frozenset({"started", "stopped", "shutdown", "crashed"})
 
 
 def _lifecycle_name(event: Any) -> str | None:
-    detail = event.as_dict().get("detail")
+    # ``detail`` alone where the event has it (the agent's events): as_dict() is dearer
+    detail = event.detail if hasattr(event, "detail") else event.as_dict().get("detail")
     return detail.get("event") if isinstance(detail, Mapping) else None
 
 
@@ -58,6 +59,18 @@ def fingerprint(domain: Domain) -> bytes:
     the same way, so an equal digest means nothing moved. (Domain.devices_hash is the
     canonical one, C14N 2.0: several times dearer, and the agent asks on every event.)"""
     return hashlib.blake2b(domain.devices_xml().encode(), digest_size=16).digest()
+
+
+def _plain_spec(snapshot: KnownDevices, index: int) -> dict[str, Any] | None:
+    """Device ``index``'s spec as the snapshot keeps it (``to_spec()``, built once: the
+    next correlation's known side) when the device holds no secret, so that spec is
+    also the one to send; else None (the event takes it with its secrets, shown as
+    ``***``). Without metadata and without secrets in the element, ``to_spec()`` and
+    ``to_spec(secrets=True)`` are the same."""
+    device = snapshot.devices[index]
+    if device.metadata_source is not None or device.secret_plan().holds_secrets(device.element):
+        return None
+    return snapshot.spec(index)
 
 
 def host_name(host: Host) -> str:
@@ -110,6 +123,9 @@ class _Guest:
     #: id(device) of ``known``'s devices -> the redacted dev_spec last sent for it: an
     #: unchanged device restated after a restart (or removed) needs no second to_spec
     specs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: time.time() when the read behind the last whole listing began: a restart event
+    #: stamped before it was listed already (see _handle)
+    listed: float = 0.0
 
 
 @dataclass
@@ -193,7 +209,9 @@ class FleetAgent:
         self._started = True
         for watched in self.hosts.values():
             # Subscribe before the first listing, so no change falls between the two.
-            watched.host.subscribe(self.inbox.put)
+            # Inline: a queue put never blocks libvirt's loop, and spares each event a
+            # hop through a delivery thread per host.
+            watched.host.subscribe(self.inbox.put, inline=True)
         for watched in self.hosts.values():
             self.sync_host(watched.name)
 
@@ -229,6 +247,7 @@ class FleetAgent:
         watched = self.hosts[name]
         report = GuestReport(name, watched.host.uri, uuid)
         known = watched.guests.get(uuid)
+        reading = time.time()  # before the read: what happened earlier, the read shows
         try:
             guest = watched.host.guest(uuid)
             report.name = guest.name
@@ -248,21 +267,27 @@ class FleetAgent:
         if known is None or not known.running:
             report.first = True
             _ = guest.tracked  # the Guest keeps its devices from now on: its events name them
-            self._first_sight(watched, uuid, current, known, report)
+            self._first_sight(watched, uuid, current, known, report, reading)
         elif known.fingerprint != (digest := fingerprint(current)):
             result = correlate(known.known, current)
             report.correlation = result
             sent: dict[int, dict[str, Any]] = {}
             self._send(self._change_events(watched, uuid, current.name, known, result, sent))
             assert result.reported is not None
-            watched.guests[uuid] = _Guest(current.name, result.reported, digest, specs=sent)
+            watched.guests[uuid] = _Guest(current.name, result.reported, digest, specs=sent, listed=known.listed)
         else:
             return report
         self._notify(report)
         return report
 
     def _first_sight(
-        self, watched: _Watched, uuid: str, current: Domain, known: _Guest | None, report: GuestReport
+        self,
+        watched: _Watched,
+        uuid: str,
+        current: Domain,
+        known: _Guest | None,
+        report: GuestReport,
+        reading: float,
     ) -> None:
         factory = watched.factory
         name = current.name  # read from the tree on each access
@@ -276,19 +301,21 @@ class FleetAgent:
             snapshot = result.reported
             missing = {id(d) for d in snapshot.devices} - self._mentioned(result)
             keys = snapshot.keys()
-            for device, key in zip(snapshot.devices, keys, strict=True):
+            for index, (device, key) in enumerate(zip(snapshot.devices, keys, strict=True)):
                 if id(device) in missing:
-                    events.append(self._device(factory, ADDED, name, uuid, key, device, sent, sent.get(id(device))))
+                    redacted = sent.get(id(device))
+                    spec = _plain_spec(snapshot, index) if redacted is None else None
+                    events.append(self._device(factory, ADDED, name, uuid, key, device, sent, redacted, spec=spec))
         else:
             snapshot = KnownDevices(current)
             keys = snapshot.keys()
             events = [
-                self._device(factory, ADDED, name, uuid, key, device, sent)
-                for device, key in zip(snapshot.devices, keys, strict=True)
+                self._device(factory, ADDED, name, uuid, key, device, sent, spec=_plain_spec(snapshot, index))
+                for index, (device, key) in enumerate(zip(snapshot.devices, keys, strict=True))
             ]
         events.append(factory.guest_synced(name, uuid, keys))
         self._send(events)
-        watched.guests[uuid] = _Guest(name, snapshot, fingerprint(current), specs=sent)
+        watched.guests[uuid] = _Guest(name, snapshot, fingerprint(current), specs=sent, listed=reading)
 
     @staticmethod
     def _device(
@@ -350,7 +377,14 @@ class FleetAgent:
                     factory, CHANGED, domain, uuid, key, new, sent, changes=diff or {}, new_key=new_key, spec=spec
                 )
             )
-        events += [self._device(factory, ADDED, domain, uuid, new_keys[id(d)], d, sent) for d in result.added]
+        if result.added:
+            index_of = {id(d): i for i, d in enumerate(reported.devices)}
+            events += [
+                self._device(
+                    factory, ADDED, domain, uuid, new_keys[id(d)], d, sent, spec=_plain_spec(reported, index_of[id(d)])
+                )
+                for d in result.added
+            ]
         return events
 
     def _stopped(self, watched: _Watched, uuid: str, known: _Guest | None, report: GuestReport, reason: str) -> None:
@@ -396,8 +430,12 @@ class FleetAgent:
             return None
         if event.kind == LIFECYCLE and _lifecycle_name(event) in RESTARTS:
             known = watched.guests.get(uuid)
-            if known is not None:
-                known.running = False  # started again: the next look lists it whole
+            stamp = getattr(event, "time", None)
+            # Started again: the next look lists it whole, unless a whole listing read
+            # after this event was stamped did so already (libvirt's events of one
+            # restart can come in two rounds; listing twice restates every device).
+            if known is not None and not (isinstance(stamp, (int, float)) and stamp <= known.listed):
+                known.running = False
         return watched.name, uuid
 
     def process_pending(self, timeout: float = 0.0) -> int:

@@ -22,8 +22,9 @@ from __future__ import annotations
 import datetime
 import itertools
 import json
+import math
 import re
-import threading
+import time as time_module
 import uuid as uuid_module
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
@@ -113,14 +114,35 @@ def event_name(event_type: str) -> str:
     return event_type[len(PREFIX) :] if event_type.startswith(PREFIX) else event_type
 
 
+#: (whole second, its RFC 3339 text up to the ".") of the last stamp made: every event
+#: gets a time, and most fall in the second before
+_SECOND: tuple[int, str] = (-1, "")
+
+
+def _stamp(seconds: float) -> str:
+    """A POSIX time as RFC 3339, UTC, microseconds (``2026-01-02T03:04:05.123456Z``)."""
+    global _SECOND
+    whole = math.floor(seconds)
+    micro = round((seconds - whole) * 1_000_000)
+    if micro >= 1_000_000:
+        whole, micro = whole + 1, micro - 1_000_000
+    second = _SECOND
+    if second[0] != whole:
+        text = datetime.datetime.fromtimestamp(whole, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        second = _SECOND = (whole, text)  # one tuple: threads see either the old or the new
+    return f"{second[1]}{micro:06d}Z"
+
+
 def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return _stamp(time_module.time())
 
 
 def _time(value: Any) -> str:
     if isinstance(value, (int, float)):
-        stamp = datetime.datetime.fromtimestamp(value, datetime.UTC)
-        return stamp.isoformat(timespec="microseconds").replace("+00:00", "Z")
+        try:
+            return _stamp(float(value))
+        except (OverflowError, ValueError, OSError):
+            pass  # not a time this host can show: the event is stamped now
     return _now()
 
 
@@ -139,11 +161,10 @@ class EventFactory:
         self.source = "devframe://" + subject_token(host)
         self.run = run or uuid_module.uuid4().hex[:16]
         self._counter = itertools.count(1)
-        self._lock = threading.Lock()
 
     def _next_id(self) -> str:
-        with self._lock:
-            return f"{self.run}-{next(self._counter)}"
+        # itertools.count is one C call under the GIL: no two threads get one number
+        return f"{self.run}-{next(self._counter)}"
 
     def make(
         self, event_type: str, data: dict[str, Any], *, subject: str | None = None, time: Any = None

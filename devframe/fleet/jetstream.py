@@ -167,7 +167,10 @@ class NatsSink:
     """The JetStream event sink (see the module doc).
 
     ``spool_dir``: where events wait (default under ``$XDG_STATE_HOME/devframe/spool``);
-    ``spool_bytes``: its bound. ``batch``: records per publish round. ``ack_timeout``:
+    ``spool_bytes``: its bound. ``batch``: records per publish round. ``linger``:
+    seconds the publisher waits, once woken from idle, for more records to gather
+    into its round (one round's cost, an acknowledgement wait and a spool commit,
+    shared by every guest that changed meanwhile). ``ack_timeout``:
     seconds to wait for a batch's acknowledgements. ``stream`` / ``subject_prefix``:
     the stream and its subjects. ``duplicate_window``, ``max_age``, ``max_bytes``,
     ``replicas``: the stream's settings when this sink creates it.
@@ -180,6 +183,7 @@ class NatsSink:
         spool_dir: str | os.PathLike[str] | None = None,
         spool_bytes: int = 256 << 20,
         batch: int = 1000,
+        linger: float = 0.02,
         ack_timeout: float = 5.0,
         connect_timeout: float = 2.0,
         reconnect_wait: tuple[float, float] = (0.1, 2.0),
@@ -197,6 +201,7 @@ class NatsSink:
         self.stream = stream
         self.prefix = subject_prefix
         self.batch = batch
+        self.linger = linger
         self.ack_timeout = ack_timeout
         self.connect_timeout = connect_timeout
         self.reconnect_wait = reconnect_wait
@@ -367,9 +372,14 @@ class NatsSink:
                 raise NatsError("connection lost")
             records, position = self.spool.read(self.batch)
             if not records:
+                # Idle: cleared before looking again, so an append from now on wakes
+                # the loop; set, the agent's appends cost nothing (see _wake_pump).
                 wake.clear()
                 if not self.spool.wait(0):
-                    await self._sleep(0.25)
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(wake.wait(), 0.25)
+                if self.linger > 0:
+                    await asyncio.sleep(self.linger)  # let other guests' batches join the round
                 continue
             try:
                 replies = acks.start(len(records))

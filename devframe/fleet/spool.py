@@ -2,9 +2,11 @@
 
 Records are appended to segment files (``<n>.seg``) and read back in the same order;
 a transport reads a batch, publishes it, and :meth:`Spool.commit` s the position after
-the last record its server acknowledged (kept in ``cursor``, replaced atomically).
-After a crash or restart, reading starts again at the committed position: records
-published but not yet committed are sent again (the transport dedupes them by id).
+the last record its server acknowledged (kept in ``cursor``, replaced atomically: at
+most every ``cursor_interval`` seconds, when a segment is dropped, and on close).
+After a crash or restart, reading starts again at the committed position as last
+written: records published but not yet committed (or committed within the last
+``cursor_interval``) are sent again (the transport dedupes them by id).
 
 The spool never holds more than ``max_bytes``: :meth:`Spool.append` refuses a record
 that does not fit (returns False) and counts it; nothing already spooled is dropped,
@@ -27,6 +29,7 @@ import json
 import os
 import struct
 import threading
+import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,12 +67,23 @@ class Spool:
     """Ordered records on disk, bounded by ``max_bytes`` (see the module doc). Thread-safe:
     one thread appends while another reads and commits."""
 
-    def __init__(self, directory: str | os.PathLike[str], *, max_bytes: int = 256 << 20, segment_bytes: int = 4 << 20):
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        max_bytes: int = 256 << 20,
+        segment_bytes: int = 4 << 20,
+        cursor_interval: float = 0.5,
+    ):
         if max_bytes < 1024 or segment_bytes < 1024:
             raise SpoolError(f"spool limits too small: max_bytes={max_bytes}, segment_bytes={segment_bytes}")
         self.directory = Path(directory)
         self.max_bytes = max_bytes
         self.segment_bytes = segment_bytes
+        self.cursor_interval = cursor_interval
+        #: when the cursor file was last written, and whether it lags the committed position
+        self._cursor_written = 0.0
+        self._cursor_dirty = False
         self._log = get_logger(spool=str(self.directory))
         self._lock = threading.Lock()
         self._ready = threading.Condition(self._lock)
@@ -277,7 +291,16 @@ class Spool:
                 freed = position.offset - self._committed.offset
             else:
                 freed += position.offset
-            self._write_cursor(position)
+            # The cursor file is what a restart reads: written when segments go (their
+            # files must not be looked for again), else at most every cursor_interval;
+            # committed meanwhile and lost in a crash means sent again, deduped by id.
+            now = time.monotonic()
+            if done or now - self._cursor_written >= self.cursor_interval:
+                self._write_cursor(position)
+                self._cursor_written = now
+                self._cursor_dirty = False
+            else:
+                self._cursor_dirty = True
             for number in done:
                 if number != self._write_segment:
                     if self._reader is not None and self._reader_segment == number:
@@ -324,6 +347,9 @@ class Spool:
             if self._closed:
                 return
             self._closed = True
+            if self._cursor_dirty:
+                self._write_cursor(self._committed)
+                self._cursor_dirty = False
             self._writer.flush()
             os.fsync(self._writer.fileno())
             self._writer.close()
