@@ -11,7 +11,8 @@ A larger one prints from its first device: the table's header (name, uuid, numbe
 devices) comes from a first pass over the document (DomainStream.outline, about one lxml
 parse), its columns are as wide as the registered dev_types and plugin names, a user alias
 and a PCI address need (a wider cell shifts only its own row); JSON starts at once. JSON
-is one document in the same schema either way: the specs of the first dev_type are
+is one document in the same layout either way (a dev_spec per line, compact: see
+:func:`write_spec_map`): the specs of the first dev_type are
 written as they come, those of later dev_types wait in temporary files (in memory up to
 :data:`SPOOL_MEMORY` characters each, redacted as everything printed) until their turn.
 
@@ -301,8 +302,10 @@ class _Spool:
 
 
 def write_spec_map(stream: DomainStream, out: _Output) -> list[str]:
-    """The dev_spec_map as ``json.dumps(spec_map, indent=2, ensure_ascii=False)`` writes it;
-    returns the :func:`unmapped_note` of every device that has one (a line each)."""
+    """The dev_spec_map: an object of dev_types (first-seen order), each a list of
+    dev_specs, a dev_spec per line in compact JSON (``json.dumps(spec, separators=(",",
+    ":"), ensure_ascii=False)``, redacted); returns the :func:`unmapped_note` of every
+    device that has one (a line each)."""
     from devframe.cli.jsonout import RedactedJSON
 
     dumps = RedactedJSON().dumps
@@ -314,7 +317,7 @@ def write_spec_map(stream: DomainStream, out: _Output) -> list[str]:
     try:
         for device in stream:
             dev_type = device.dev_type
-            item = dumps(device_spec(device), 2)
+            item = dumps(device_spec(device))
             note = unmapped_note(device)
             if note is not None:
                 notes.append(note)
@@ -389,7 +392,12 @@ def inspect_stream(
 
 @click.command()
 @click.argument("file", metavar="FILE")
-@click.option("--json", "as_json", is_flag=True, help="Print the dev_spec_map {dev_type: [dev_spec, ...]} as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the dev_spec_map {dev_type: [dev_spec, ...]} as JSON, a dev_spec per line.",
+)
 @wide_option
 @click.pass_context
 def inspect(ctx: click.Context, file: str, as_json: bool, wide: bool) -> None:

@@ -1,15 +1,16 @@
-"""Redacted JSON text, fast: what ``json.dumps(redact(value), indent=2, ensure_ascii=False,
-default=str)`` writes, in one pass over the value.
+"""Redacted JSON text, fast: ``json.dumps(redact(value), separators=(",", ":"),
+ensure_ascii=False, default=str)``, a value on one line.
 
 ``devframe inspect --json`` writes one dev_spec per device; for a million devices the
 standard library's indenting encoder (pure Python: its C encoder does not indent) and a
-separate redaction pass cost more than parsing the document. This encoder walks the value
-once, redacts as it goes (by :func:`devframe.core.log.redact_value`'s rules: secret keys,
-secrets inside text, nothing deeper than 50 levels nor past 10,000 items, an integer past
-Python's int/str limit shown by its size) and writes plain dicts, lists, strings and
-numbers without a call per scalar. Anything else takes the general path, with the standard
-library's rules. One difference: a value JSON cannot hold is written as its ``str()``
-redacted, where ``json.dumps(..., default=str)`` would write it as is.
+redaction pass over every string cost more than parsing the document. So a value is
+written compact, by the C encoder, and its text is searched once for anything
+:func:`devframe.core.log.redact_value` would change (a key named like a secret, a secret's
+mark in a string, an integer too long to show: :func:`~devframe.core.log.json_may_hold_secret`)
+and for the size and depth past which it shows ``***``. Only a value that fails that test
+(or that the C encoder refuses) is walked: redacted as it is written, by redact_value's rules.
+One difference from ``json.dumps(..., default=str)``: a value JSON cannot hold is written as
+its ``str()`` redacted, not as it is.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from devframe.core.limits import describe_int
-from devframe.core.log import REDACTED, is_secret_key, redact_text
+from devframe.core.log import REDACTED, is_secret_key, json_may_hold_secret, redact_text
 
 __all__ = ["RedactedJSON"]
 
@@ -31,10 +32,24 @@ _INFINITY = float("inf")
 _MAX_DEPTH = 50
 _BUDGET = 10_000
 _SECRET = _quote(REDACTED)
-#: distinct keys, and short values, remembered (both caches start again when full)
-_CACHE = 4096
-#: a string value this long or shorter is remembered: the words a spec repeats, not its UUIDs
-_WORD = 24
+
+
+def _not_plain(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not plain JSON")
+
+
+def _plain_encoder() -> Callable[[Any], str]:
+    """The C encoder, made once (``JSONEncoder.encode`` makes one per call), with no
+    ``default``: anything but plain JSON values raises, and is walked."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: the standard library's own path
+        return json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
+    encode = make(None, _not_plain, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    join = "".join
+    return lambda value: join(encode(value, 0))
+
+
+_PLAIN = _plain_encoder()
 
 
 def _float_text(value: float) -> str:
@@ -64,44 +79,36 @@ def _key_text(key: Any) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
 
 
+def _as_is(text: str) -> bool:
+    """Would redact_value leave the value whose compact JSON is ``text`` as it is? Its
+    values are at most as many as its characters, and no deeper than its brackets."""
+    if len(text) > _BUDGET:
+        return False
+    # depth > 50 needs 51 brackets open, and closed: 102 characters
+    if len(text) > 2 * _MAX_DEPTH and text.count("{") + text.count("[") > _MAX_DEPTH:
+        return False
+    return not json_may_hold_secret(text)
+
+
 class RedactedJSON:
-    """An encoder; it remembers the keys and short values it has written (one per output)."""
+    """The encoder: :meth:`dumps` (see the module docstring)."""
 
-    def __init__(self) -> None:
-        #: per indentation (the text before a key): str key that is not secret -> "," + that
-        #: text + the key's JSON + ": ", all of an item but its value
-        self._lines: dict[str, dict[str, str]] = {}
-        #: short string values (types, models, numbers as text: most of a spec) -> JSON text
-        self._words: dict[str, str] = {}
-
-    def dumps(self, value: Any, level: int = 0) -> str:
-        """``value`` as indented JSON text, its first line unindented and the rest as if it
-        stood ``level`` levels deep (an item of a list inside a dict: level 2)."""
+    def dumps(self, value: Any) -> str:
+        """``value`` redacted, as compact JSON on one line."""
+        try:
+            text: str = _PLAIN(value)
+        except (TypeError, ValueError, RecursionError):  # not plain JSON, an int past str's limit, deep
+            pass
+        else:
+            if _as_is(text):
+                return text
         parts: list[str] = []
         #: values redact_value may still visit (each visit takes one, as it counts them)
         self._left = _BUDGET - 1
-        self._value(value, "\n" + "  " * level, parts, 0)
+        self._value(value, parts, 0)
         return "".join(parts)
 
-    def _line(self, key: Any, inner: str, lines: dict[str, str]) -> tuple[str, bool]:
-        """What precedes ``key``'s value (see ``_lines``), and whether the value is secret."""
-        secret = is_secret_key(key)
-        line = "," + inner + _key_text(key) + ": "
-        if type(key) is str and not secret:  # never True, 1 or 1.0: equal, written differently
-            if len(lines) >= _CACHE:
-                lines.clear()
-            lines[key] = line
-        return line, secret
-
-    def _word(self, text: str) -> str:
-        quoted = _quote(redact_text(text))
-        if len(text) <= _WORD:
-            if len(self._words) >= _CACHE:
-                self._words.clear()
-            self._words[text] = quoted
-        return quoted
-
-    def _value(self, value: Any, newline: str, parts: list[str], depth: int) -> None:
+    def _value(self, value: Any, parts: list[str], depth: int) -> None:
         """One value, already counted against the budget by its caller."""
         if depth > _MAX_DEPTH or self._left < 0:
             parts.append(_SECRET)
@@ -110,9 +117,9 @@ class RedactedJSON:
         if kind is str:
             parts.append(_quote(redact_text(value)))
         elif kind is dict:
-            self._mapping(value, newline, parts, depth)
+            self._mapping(value, parts, depth)
         elif kind is list or kind is tuple:
-            self._sequence(value, newline, parts, depth)
+            self._sequence(value, parts, depth)
         elif kind is int:
             parts.append(_int_text(value))
         elif value is None:
@@ -124,18 +131,18 @@ class RedactedJSON:
         elif kind is float:
             parts.append(_float_text(value))
         else:
-            self._other(value, newline, parts, depth)
+            self._other(value, parts, depth)
 
-    def _other(self, value: Any, newline: str, parts: list[str], depth: int) -> None:
+    def _other(self, value: Any, parts: list[str], depth: int) -> None:
         # Subclasses and the rest, in redact_value's order, then json's.
         if isinstance(value, str):
             parts.append(_quote(redact_text(value)))
         elif isinstance(value, int) and not isinstance(value, bool):
             parts.append(_int_text(value))
         elif isinstance(value, Mapping):
-            self._mapping(value, newline, parts, depth)
+            self._mapping(value, parts, depth)
         elif isinstance(value, (list, tuple)):
-            self._sequence(value, newline, parts, depth)
+            self._sequence(value, parts, depth)
         elif isinstance(value, BaseException):
             parts.append(_quote(redact_text(repr(value))))
         elif isinstance(value, float):
@@ -143,63 +150,26 @@ class RedactedJSON:
         else:
             parts.append(_quote(redact_text(str(value))))
 
-    def _mapping(self, value: Mapping[Any, Any], newline: str, parts: list[str], depth: int) -> None:
-        if not value:
-            parts.append("{}")
-            return
-        inner = newline + "  "
-        lines = self._lines.get(inner)
-        if lines is None:
-            lines = self._lines[inner] = {}
-        deep = depth + 1
-        first = len(parts)
-        append = parts.append
-        words = self._words
-        left = self._left
+    def _mapping(self, value: Mapping[Any, Any], parts: list[str], depth: int) -> None:
+        separator = "{"
         for key, item in value.items():
-            line = lines.get(key)  # only str keys that are not secret are there
-            if line is None:
-                line, secret = self._line(key, inner, lines)
-                if secret and item is not None:
-                    append(line + _SECRET)  # not visited: not counted
-                    continue
-            left -= 1
-            kind = type(item)
-            if left < 0 or deep > _MAX_DEPTH:
-                append(line + _SECRET)
-            elif kind is str:
-                text = words.get(item)
-                append(line + (text if text is not None else self._word(item)))
-            elif kind is int:
-                append(line + _int_text(item))
-            elif item is None:
-                append(line + "null")
-            elif item is True:
-                append(line + "true")
-            elif item is False:
-                append(line + "false")
-            else:
-                append(line)
-                self._left = left
-                self._value(item, inner, parts, deep)
-                left = self._left
-        self._left = left
-        parts[first] = "{" + parts[first][1:]  # the first item has no comma before it
-        append(newline + "}")
+            parts.append(separator + _key_text(key) + ":")
+            separator = ","
+            if is_secret_key(key) and item is not None:
+                parts.append(_SECRET)  # not visited: not counted
+                continue
+            self._left -= 1
+            self._value(item, parts, depth + 1)
+        parts.append("{}" if separator == "{" else "}")
 
-    def _sequence(self, value: list[Any] | tuple[Any, ...], newline: str, parts: list[str], depth: int) -> None:
-        if not value:
-            parts.append("[]")
-            return
-        inner = newline + "  "
-        separator = "[" + inner
-        comma = "," + inner
+    def _sequence(self, value: list[Any] | tuple[Any, ...], parts: list[str], depth: int) -> None:
+        separator = "["
         for item in value:
             parts.append(separator)
+            separator = ","
             self._left -= 1
-            self._value(item, inner, parts, depth + 1)
-            separator = comma
-        parts.append(newline + "]")
+            self._value(item, parts, depth + 1)
+        parts.append("[]" if separator == "[" else "]")
 
 
 def _int_text(value: int) -> str:

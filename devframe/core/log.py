@@ -159,8 +159,26 @@ def redact_value(value: Any, depth: int = 0, budget: list[int] | None = None) ->
 _redact = redact_value
 
 
-_JSON_HINTS: list[Any] = [None, None, (), None]  # registered keys, markers, words, pattern
+_JSON_HINTS: list[Any] = [None, None, (), None]  # registered keys, markers, needles, pattern
 _LONG_INT = re.compile(f"[0-9]{{{MAX_INT_DIGITS + 1},}}")
+#: ASCII bytes with every digit as "0" and anything else as " ": a digit run is a run of "0"
+_DIGIT_RUNS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+#: a run this long is rare enough to be the cheap first search (a long needle costs its length)
+_SOME_DIGITS = b"0" * 32
+_TOO_MANY_DIGITS = b"0" * (MAX_INT_DIGITS + 1)
+
+
+def _json_hints() -> list[Any]:
+    keys, markers = secrets.registered_secret_keys(), secrets.text_markers()
+    if _JSON_HINTS[0] is not keys or _JSON_HINTS[1] != markers:
+        words = sorted({*SECRET_SUFFIXES, *markers})  # inside any string: redact_text's test
+        names = sorted({*SECRET_KEYS, *keys})  # a whole key, as JSON writes it
+        found = list(dict.fromkeys([w.lower() for w in words] + [f'"{name.lower()}"' for name in names]))
+        compiled = re.compile("|".join(re.escape(w) for w in found), re.IGNORECASE)
+        # A needle holding another (cookies, "passwd") is found wherever that one is: not searched.
+        needles = tuple(w for w in found if not any(other != w and other in w for other in found))
+        _JSON_HINTS[:] = [keys, markers, needles, compiled]
+    return _JSON_HINTS
 
 
 def json_may_hold_secret(text: str) -> bool:
@@ -169,25 +187,20 @@ def json_may_hold_secret(text: str) -> bool:
     of a secret place in any string, no key named like a secret, no integer too long to
     show (its size bounds aside). Substring tests instead of a walk over every key and
     string; True may be a false alarm (then walk)."""
-    keys, markers = secrets.registered_secret_keys(), secrets.text_markers()
-    if _JSON_HINTS[0] is not keys or _JSON_HINTS[1] != markers:
-        words = sorted({*SECRET_SUFFIXES, *markers})  # inside any string: redact_text's test
-        names = sorted({*SECRET_KEYS, *keys})  # a whole key, as JSON writes it
-        found = [w.lower() for w in words] + [f'"{name.lower()}"' for name in names]
-        compiled = re.compile("|".join(re.escape(w) for w in found), re.IGNORECASE)
-        # A word holding another (``"password"``, ``passwdvalidto``) is found whenever
-        # that one is: the substring test needs only the others.
-        shortest = tuple(w for w in found if not any(o != w and o in w for o in found))
-        _JSON_HINTS[:] = [keys, markers, shortest, compiled]
-    if len(text) > MAX_INT_DIGITS and _LONG_INT.search(text):
-        return True
+    hints = _json_hints()
     if not text.isascii():
+        if len(text) > MAX_INT_DIGITS and _LONG_INT.search(text):
+            return True
         # Case-insensitive matching outside ASCII (the Kelvin sign, the long s): the
         # regular expression, and the lowered text as redact_text compares it.
-        pattern: re.Pattern[str] = _JSON_HINTS[3]
+        pattern: re.Pattern[str] = hints[3]
         return pattern.search(text) is not None or pattern.search(text.lower()) is not None
+    if len(text) > MAX_INT_DIGITS:
+        runs = text.encode("ascii").translate(_DIGIT_RUNS)
+        if _SOME_DIGITS in runs and _TOO_MANY_DIGITS in runs:
+            return True
     lowered = text.lower()
-    return any(word in lowered for word in _JSON_HINTS[2])
+    return any(needle in lowered for needle in hints[2])
 
 
 def redact_secrets(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

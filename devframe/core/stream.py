@@ -165,11 +165,14 @@ class DomainStream:
         return self._read()
 
     def _read(self) -> Iterator[Device]:
+        # Start events only: an end event makes libxml2 call back into Python at every
+        # element's end. A child of the root is complete once a later sibling has begun.
         parser = StreamParser(
-            events=("start", "end"), tag=("domain", "devices", "metadata"), source=self.source, limits=self.limits
+            events=("start",), tag=("domain", "devices", "metadata"), source=self.source, limits=self.limits
         )
         root: etree._Element | None = None
         devices_el: etree._Element | None = None
+        metadata_el: etree._Element | None = None
         devices_ended = metadata_read = at_end = bound = False
         section: MetadataSection | None = None
         binder = None
@@ -178,18 +181,20 @@ class DomainStream:
                 events = parser.feed(chunk)
             else:
                 root, events, at_end = parser.close(), [], True
-            for event, element in events:
+            for _event, element in events:
                 if root is None:
                     root = self._check_root(element.getroottree().getroot())
                 if element.getparent() is not root or root is None:
                     continue  # a <devices> or <metadata> deeper down is not the domain's
                 if element.tag == "devices":
-                    if devices_el is None and event == "start":
+                    if devices_el is None:
                         devices_el = element
-                    elif element is devices_el:
-                        devices_ended = True
-                elif element.tag == "metadata" and event == "end":
-                    metadata_read = True
+                elif metadata_el is None:
+                    metadata_el = element
+            if metadata_el is not None and not metadata_read:
+                metadata_read = at_end or metadata_el.getnext() is not None
+            if devices_el is not None and not devices_ended:
+                devices_ended = at_end or devices_el.getnext() is not None
             if devices_el is None:
                 continue
             if not bound:
