@@ -427,3 +427,37 @@ def test_a_batch_mixing_known_and_unknown_event_types(rig: Rig, server: NatsServ
     vm = view.vm("u9")
     assert list(vm.devices) == ["nic-0"] and vm.running and vm.seq == view.last_seq
     assert view.applied == len(rig.record.events) + 3
+
+
+def test_a_message_that_arrives_as_a_catch_up_ends_is_read_by_the_next(rig: Rig, server: NatsServer) -> None:
+    # catch_up stops at the stream's last sequence when it began; its pull request may
+    # still be open as it applies the last messages, so a message stored then is
+    # delivered to it and never applied nor acknowledged. The next catch_up must not
+    # wait the consumer's ack wait (30 s) for the server to send it again.
+    rig.agent.start()
+    assert rig.sink.flush(30)
+    stored = stream_messages(server.url)[-1][0]
+    view = FleetView(devframe.create_registry())
+    reader = NatsFleetReader(server.url, view, durable="engine", delay=0.1)  # applying is slow
+    factory = EventFactory("h-late", "test:///late")
+    data = {"host": "h-late", "uuid": "u-late", "domain": "late", "key": "k1", "dev_type": "rng", "alias": "rng0"}
+    late = [factory.make(ADDED, {**data, "deviceId": None, "spec": {"type": "rng"}})]
+    headers = {"Nats-Msg-Id": batch_id(late)}
+
+    async def publish() -> None:
+        nc = await nats.connect(server.url)
+        await nc.jetstream().publish(subject_for_batch(late), encode_batch(late), headers=headers)
+        await nc.close()
+
+    first = threading.Thread(target=reader.catch_up, kwargs={"timeout": 30, "until": stored})
+    first.start()
+    time.sleep(0.3)  # its pull was answered, the messages are being applied
+    asyncio.run(publish())
+    first.join(30)
+    assert view.last_seq == stored
+    reader.delay = 0
+    started = time.monotonic()
+    reader.catch_up(10)
+    assert view.last_seq == stored + 1
+    assert [d["alias"] for d in view.devices("u-late")] == ["rng0"]
+    assert time.monotonic() - started < 5, "the late message waited for the consumer's ack wait"

@@ -559,11 +559,16 @@ class NatsFleetReader:
             info = await js.consumer_info(self.stream, self.durable)
         except nats.js.errors.NotFoundError:
             info = None
-        if info is not None and info.ack_floor.stream_seq != self.view.last_seq:
+        # A pull request outlives the connection that made it: a message stored before
+        # it expired went to an inbox nobody reads, and the server would send it again
+        # only after the ack wait (30 s). Delivered but unacknowledged messages, like a
+        # consumer elsewhere than the view, mean: start again where the view stands.
+        if info is not None and (info.ack_floor.stream_seq != self.view.last_seq or info.num_ack_pending):
             self._log.info(
                 "durable consumer is not where the view stands; replaying",
                 consumer_at=info.ack_floor.stream_seq,
                 view_at=self.view.last_seq,
+                unacknowledged=info.num_ack_pending,
             )
             await js.delete_consumer(self.stream, self.durable)
             info = None
