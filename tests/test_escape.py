@@ -239,3 +239,26 @@ def test_an_injected_unknown_survives_the_spec_and_is_in_the_escape(which, where
     escape = spec["specParams"]["xml"]
     assert value in repr(escape), (what, escape)
     assert escape_of(type(original), original.element) == escape
+
+
+def test_an_unknown_attribute_on_a_spice_channel_follows_the_channel_by_name() -> None:
+    # The spec rebuilds spice channels in libvirt's order (secure ones listed apart), so
+    # an index would name another channel: the escape names the channel instead.
+    xml = (
+        "<graphics type='spice' autoport='yes'>"
+        "<channel name='main' mode='secure'/><channel name='display' mode='insecure' zzprobe='0'/>"
+        "<channel name='inputs' mode='secure'/></graphics>"
+    )
+    device = devframe.parse_domain(f"<domain type='kvm'><name>g</name><devices>{xml}</devices></domain>").devices[0]
+    spec = device.to_spec()
+    assert spec["specParams"]["xml"] == {"version": 1, "channel[@name=display]": {"attrs": {"zzprobe": "0"}}}
+    rebuilt = devframe.device_from_spec(spec)
+    [display] = [c for c in rebuilt.element.iterchildren("channel") if c.get("name") == "display"]
+    assert display.get("zzprobe") == "0"
+    assert [c.get("zzprobe") for c in rebuilt.element.iterchildren("channel")].count("0") == 1
+    missing = {
+        **spec,
+        "specParams": {**spec["specParams"], "xml": {"version": 1, "channel[@name=usbredir]": {"attrs": {"a": "1"}}}},
+    }
+    with pytest.raises(devframe.SpecError, match="usbredir"):
+        devframe.device_from_spec(missing)

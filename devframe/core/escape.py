@@ -26,7 +26,9 @@ The escape's shape, version 1 (a JSON-friendly dict)::
     }
 
 Each key but ``version`` is an element path from the device's element (``.``: the
-element itself; ``tag[n]``: the n-th, from 0, of its siblings of that tag), each value
+element itself; ``tag[n]``: the n-th, from 0, of its siblings of that tag;
+``tag[@name=value]``: the device's child of a tag in the class's ``unordered_children``
+with that ``name``, since the spec rebuilds those in an order of its own), each value
 says what that element holds beyond the fields: ``attrs`` (names in Clark notation for
 a namespaced one), ``text``, ``children`` (whole elements, serialized). The drive
 plugin's earlier shape (``{"disk": [xml, ...], "source": [...], "driver": [...]}``, no
@@ -67,6 +69,9 @@ SELF_PATH = "."
 _LAST_CHILDREN = ("alias", "address")
 _ENTRY_KEYS = frozenset({"attrs", "text", "children"})
 _STEP = re.compile(r"^([^\[\]/@]+)(?:\[(\d{1,6})\])?$")
+#: a step naming an unordered child by its name: ``channel[@name=main]``
+_NAMED_STEP = re.compile(r"^([^\[\]/@]+)\[@name=([^\[\]/]+)\]$")
+_NAME_VALUE = re.compile(r"^[^\[\]/]+$")
 
 
 class Consumed:
@@ -243,39 +248,51 @@ def consumed_for(view_class: type) -> Consumed:
 # -- to_spec: what the element holds beyond it -----------------------------------------------
 
 
-def _path(element: etree._Element, root: etree._Element) -> str:
+def _path(element: etree._Element, root: etree._Element, unordered: tuple[str, ...] = ()) -> str:
     """The escape path of ``element`` in the device ``root``: steps ``tag`` (the first of
-    its tag) or ``tag[n]`` (the n-th). Made only where something is recorded."""
+    its tag) or ``tag[n]`` (the n-th). A child of the device of a tag the class keeps
+    in no order (``unordered_children``: a spice graphics' channels, rebuilt from the
+    spec in libvirt's order) is named by its ``name``, ``tag[@name=value]``, where it has
+    one that fits a step. Made only where something is recorded."""
     steps: list[str] = []
     while element is not root:
         tag = str(element.tag)
-        index = sum(1 for _ in element.itersiblings(tag, preceding=True))
-        steps.append(tag if index == 0 else f"{tag}[{index}]")
         parent = element.getparent()
+        name = element.get("name") if parent is root and tag in unordered else None
+        if name is not None and _NAME_VALUE.match(name):
+            steps.append(f"{tag}[@name={name}]")
+        else:
+            index = sum(1 for _ in element.itersiblings(tag, preceding=True))
+            steps.append(tag if index == 0 else f"{tag}[{index}]")
         if parent is None:  # not below root (never for a device's own elements)
             break
         element = parent
     return "/".join(reversed(steps)) or SELF_PATH
 
 
-def _entry(out: dict[str, Any], element: etree._Element, root: etree._Element) -> dict[str, Any]:
-    path = _path(element, root)
+def _entry(
+    out: dict[str, Any], element: etree._Element, root: etree._Element, unordered: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    path = _path(element, root, unordered)
     entry: dict[str, Any] | None = out.get(path)
     if entry is None:
         entry = out[path] = {}
     return entry
 
 
-def _scan(element: etree._Element, node: Consumed, root: etree._Element, out: dict[str, Any]) -> None:
+def _scan(
+    element: etree._Element, node: Consumed, root: etree._Element, out: dict[str, Any], unordered: tuple[str, ...] = ()
+) -> None:
     # The common case, nothing unknown, costs per element a subset test of its attribute
     # names and a look at its text; a leaf child is checked here, without a call.
     if not node.any_attrs:
         keys = element.keys()
         if keys and not node.attrs.issuperset(keys):
-            _entry(out, element, root)["attrs"] = {name: element.get(name) for name in keys if name not in node.attrs}
+            unknown = {name: element.get(name) for name in keys if name not in node.attrs}
+            _entry(out, element, root, unordered)["attrs"] = unknown
     text = element.text
     if text is not None and not node.text and text.strip():
-        _entry(out, element, root)["text"] = text
+        _entry(out, element, root, unordered)["text"] = text
     children = node.children
     other = node.other
     multi = node.multi
@@ -286,14 +303,14 @@ def _scan(element: etree._Element, node: Consumed, root: etree._Element, out: di
             continue  # a comment or processing instruction: not carried (libvirt drops them)
         below = children.get(tag, other)
         if below is None:
-            _entry(out, element, root).setdefault("children", []).append(_serialized(child))
+            _entry(out, element, root, unordered).setdefault("children", []).append(_serialized(child))
             continue
         if tag not in multi:
             if seen is None:
                 seen = {tag}
             elif tag in seen:
                 # a second child where a field reads the first: kept whole
-                _entry(out, element, root).setdefault("children", []).append(_serialized(child))
+                _entry(out, element, root, unordered).setdefault("children", []).append(_serialized(child))
                 continue
             else:
                 seen.add(tag)
@@ -301,13 +318,13 @@ def _scan(element: etree._Element, node: Consumed, root: etree._Element, out: di
             if not below.any_attrs:
                 keys = child.keys()
                 if keys and not below.attrs.issuperset(keys):
-                    _scan(child, below, root, out)
+                    _scan(child, below, root, out, unordered)
                     continue
             text = child.text
             if text is not None and not below.text and text.strip():
-                _scan(child, below, root, out)
+                _scan(child, below, root, out, unordered)
             continue
-        _scan(child, below, root, out)
+        _scan(child, below, root, out, unordered)
 
 
 def _serialized(element: etree._Element) -> str:
@@ -318,7 +335,7 @@ def escape_of(view_class: type, element: etree._Element) -> dict[str, Any] | Non
     """The escape of ``element`` (a device of ``view_class``): what it holds that the
     class does not carry, in the shape of version 1; None when there is nothing."""
     out: dict[str, Any] = {}
-    _scan(element, consumed_for(view_class), element, out)
+    _scan(element, consumed_for(view_class), element, out, getattr(view_class, "unordered_children", ()))
     if not out:
         return None
     return {"version": ESCAPE_VERSION, **out}
@@ -369,18 +386,19 @@ def _resolve(
         return element, node
     root = element
     for step in path.split("/"):
-        match = _STEP.match(step)
+        named = _NAMED_STEP.match(step)
+        match = _STEP.match(step) if named is None else named
         if match is None:
-            raise _refuse(where, key, f"{step!r} is not an element step (tag or tag[n])")
-        tag, index = match.group(1), int(match.group(2) or 0)
+            raise _refuse(where, key, f"{step!r} is not an element step (tag, tag[n] or tag[@name=value])")
+        tag = match.group(1)
+        index = -1 if named is not None else int(match.group(2) or 0)
         below = node.children.get(tag) or node.other
         if below is None:
             raise _refuse(where, key, f"<{tag}> is not an element the device carries; escape it whole")
-        found = None
-        for position, child in enumerate(element.iterchildren(tag)):
-            if position == index:
-                found = child
-                break
+        if named is not None:
+            found = next((c for c in element.iterchildren(tag) if c.get("name") == named.group(2)), None)
+        else:
+            found = next((c for position, c in enumerate(element.iterchildren(tag)) if position == index), None)
         if found is None and index == 0:
             # An element no field made (one holding only what the escape says, such as an
             # empty <bandwidth/> given an unknown attribute): made here, in its place.
