@@ -14,6 +14,7 @@ from lxml import etree
 import devframe
 from devframe import Device, Field, SpecError, parse_domain
 from devframe.core.escape import ESCAPE_VERSION, Consumed, consumed_for, escape_of
+from devframe.core.specread import plan_for
 from devframe.testing import sample_domain_files, spec_canonical, typed_form, wrap_in_domain
 
 REGISTRY = devframe.default_registry()
@@ -262,3 +263,72 @@ def test_an_unknown_attribute_on_a_spice_channel_follows_the_channel_by_name() -
     }
     with pytest.raises(devframe.SpecError, match="usbredir"):
         devframe.device_from_spec(missing)
+
+
+# -- the compiled readers' fast check (devframe.core.specgen) -------------------------------
+
+
+def _checked(device: Any) -> tuple[bool, Any]:
+    """(the reader's "maybe escaped", the escape's full walk) of one device."""
+    _, maybe = plan_for(type(device), "spec").reader(device, device.element, {}, False)
+    return maybe, escape_of(type(device), device.element)
+
+
+def _has_comment(element: etree._Element) -> bool:
+    return next(element.iter(etree.Comment, etree.PI), None) is not None
+
+
+def test_the_readers_check_agrees_with_the_escape_on_every_sample_device():
+    compared = 0
+    for path in sample_domain_files():
+        for device in devframe.load_domain(path, registry=REGISTRY).devices:
+            if isinstance(device, devframe.UnknownDevice):
+                continue
+            maybe, escape = _checked(device)
+            # never "clean" where the escape has something; exact where no comment makes it ask
+            assert maybe or escape is None, (path.name, device.describe(), escape)
+            if not _has_comment(device.element):
+                assert maybe == (escape is not None), (path.name, device.describe(), escape)
+            compared += 1
+    assert compared > 100
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    which=st.integers(min_value=0, max_value=100_000),
+    where=st.integers(min_value=0, max_value=10_000),
+    what=st.sampled_from(["attr", "child", "text", "second", "comment"]),
+    value=st.text(alphabet="abcxyz019 -_", min_size=1, max_size=12).filter(lambda t: t.strip() == t),
+)
+def test_the_readers_check_never_misses_what_the_escape_finds(which, where, what, value):
+    # Anything injected anywhere in the device (carried places or not, a second child
+    # of a tag, a comment): the reader says "clean" only where the escape is None, and
+    # is exact without comments; to_spec's escape is the full walk's.
+    kind = SAMPLE_DEVICES[which % len(SAMPLE_DEVICES)]
+    device = one(etree.tostring(kind[(which // len(SAMPLE_DEVICES)) % len(kind)].element, encoding="unicode"))
+    elements = list(device.element.iter(tag=etree.Element))
+    element = elements[where % len(elements)]
+    if what == "attr":
+        element.set("zzprobe", value)
+    elif what == "child":
+        etree.SubElement(element, "zzprobe").set("v", value)
+    elif what == "text":
+        element.text = value
+    elif what == "second":
+        if element is device.element:
+            return
+        twin = copy.deepcopy(element)
+        twin.tail = None
+        element.addnext(twin)
+    else:
+        element.append(etree.Comment(value.replace("-", "_")))
+    device.touch()
+    try:
+        maybe, escape = _checked(device)
+    except devframe.DevframeError:
+        return  # text put where a field reads a number, a path: refused as it should be
+    assert maybe or escape is None, (what, escape)
+    if not _has_comment(device.element):
+        assert maybe == (escape is not None), (what, escape)
+    spec = device.to_spec(secrets=True)
+    assert spec["specParams"].get("xml") == escape

@@ -719,7 +719,8 @@ class Device(ElementView):
             "type": self.spec_type or self.dev_type,
             "device": None if plain_device else view.spec_device,
         }
-        alias_name = plan.reader(view, view.element, spec, plain_device)
+        # ... and notes whether the element may hold what no field carries (the escape's check)
+        alias_name, maybe_escaped = plan.reader(view, view.element, spec, plain_device)
         if cls.device_id is _DEVICE_ID:
             device_id = view._device_id_from(alias_name)
         else:
@@ -737,7 +738,7 @@ class Device(ElementView):
             raise PluginError(
                 self.plugin or type(self).__module__, f"to_spec failed for {self.describe()}: {describe_exception(exc)}"
             ) from exc
-        if "xml" not in spec:  # (an unknown device's spec carries its whole element)
+        if maybe_escaped and "xml" not in spec:  # (an unknown device's spec carries its whole element)
             escaped = escape_of(cls, view.element)  # what no field carries (devframe.core.escape)
             if escaped is not None:
                 spec["specParams"][ESCAPE_KEY] = escaped

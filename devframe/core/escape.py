@@ -16,6 +16,12 @@ attribute of the guest address. A class that reads more of its element in its ow
 ``tag[*]`` for every child of a tag, ``@*`` for every attribute). Comments and
 processing instructions are not carried: libvirt drops them when it defines a domain.
 
+``to_spec`` asks :func:`escape_of` only where the class's compiled reader
+(:mod:`devframe.core.specgen`), checking each element it passes against the same
+:class:`Consumed` tree, met something not carried (or a comment): most devices hold
+nothing more, and their escape costs no second walk. The reader's check only says
+"maybe"; the escape is always this module's.
+
 The escape's shape, version 1 (a JSON-friendly dict)::
 
     specParams.xml = {
@@ -124,6 +130,14 @@ class Consumed:
                 self.children[tag] = seen[id(node)]
             else:
                 self.child(tag).merge(node, seen)
+
+    def holds_unknown(self, element: etree._Element) -> bool:
+        """Whether ``element`` (at this node) holds anything not carried: the check of
+        :func:`escape_of` without its paths, for the compiled readers' fast check of
+        what they do not walk themselves (:mod:`devframe.core.specgen`)."""
+        out: dict[str, Any] = {}
+        _scan(element, self, element, out)
+        return bool(out)
 
     def freeze(self, done: set[int] | None = None) -> Consumed:
         done = set() if done is None else done

@@ -38,8 +38,9 @@ AS_IS, LOCATED, OWN_WAY, SKIP = 0, 1, 2, 3
 _SHORT_DIGITS = 19
 
 
-#: the reader's signature: (view, element, out, want_device) -> the alias's name (spec plans)
-Reader = Callable[[Any, Any, dict[str, Any], bool], Any]
+#: the reader's signature: (view, element, out, want_device) -> (the alias's name (spec
+#: plans), whether the element may hold what no field carries (plans given a check))
+Reader = Callable[[Any, Any, dict[str, Any], bool], tuple[Any, bool]]
 
 
 def _literal(value: object) -> str:
@@ -68,8 +69,28 @@ class _Source:
         return name
 
 
-def _collect(src: _Source, node: Any, element: str, depth: int) -> None:
-    """Code putting into ``v<index>`` what each field of ``node`` finds in ``element``."""
+#: past this indentation the fast escape check of a subtree is one call (Python allows
+#: 20 nested blocks; the check's loops nest three per level of the element tree)
+_CHECK_DEPTH = 10
+
+
+def _collect(src: _Source, node: Any, element: str, depth: int, check: Any = None, path: tuple[int, ...] = ()) -> None:
+    """Code putting into ``v<index>`` what each field of ``node`` finds in ``element``.
+
+    ``check``: the :class:`~devframe.core.escape.Consumed` node of ``element`` (None: not
+    checked here). The code then also sets ``bad`` where the element may hold something
+    no field carries, the escape's rule (:func:`devframe.core.escape.escape_of`) applied
+    to what the pass meets anyway: an attribute not carried, text where no field reads
+    text, a child of a tag not carried or a second one where the first is read. ``bad``
+    only says "maybe": ``to_spec`` then asks ``escape_of``, the one maker of escapes; a
+    clean element costs a branch per attribute and a look at its text."""
+    if check is not None and (depth > _CHECK_DEPTH or id(check) in path or check.other is not None):
+        # a chain's link (a node holding itself), the guest address's parts, or deep:
+        # the escape's own walk, for this subtree
+        src.emit(depth, f"if {src.constant('u', check.holds_unknown)}({element}):")
+        src.emit(depth + 1, "bad = True")
+        check = None
+    path = (*path, id(check))
     for index in node.elements:
         src.emit(depth, f"v{index} = {element}")
     # lxml makes a str of every attribute value it lists (the most of what a value costs)
@@ -77,6 +98,7 @@ def _collect(src: _Source, node: Any, element: str, depth: int) -> None:
     # for more, one pass over the attributes present, each matched against the names
     # declared (no dict built, no lookup per name declared but absent).
     attrs = node.attrs
+    check_attrs = check is not None and not check.any_attrs
     if len(attrs) == 1:
         ((attr, indexes),) = attrs.items()
         src.emit(depth, f"v{indexes[0]} = {element}.get({_literal(attr)})")
@@ -89,6 +111,19 @@ def _collect(src: _Source, node: Any, element: str, depth: int) -> None:
             word = "if" if position == 0 else "elif"
             src.emit(depth + 1, f"{word} {name} == {_literal(attr)}:")
             src.emit(depth + 2, " = ".join(f"v{index}" for index in indexes) + f" = {value}")
+        if check_attrs:
+            if set(check.attrs) <= set(attrs):
+                src.emit(depth + 1, "else:")
+            else:
+                src.emit(depth + 1, f"elif {name} not in {src.constant('k', frozenset(check.attrs))}:")
+            src.emit(depth + 2, "bad = True")
+        check_attrs = False
+    if check_attrs:
+        if check.attrs:
+            src.emit(depth, f"if not {src.constant('k', frozenset(check.attrs))}.issuperset({element}.keys()):")
+        else:
+            src.emit(depth, f"if {element}.keys():")
+        src.emit(depth + 1, "bad = True")
     if node.texts:
         text = src.fresh("t")
         src.emit(depth, f"{text} = {element}.text")
@@ -96,9 +131,33 @@ def _collect(src: _Source, node: Any, element: str, depth: int) -> None:
         src.emit(depth, f"if {text} is not None and (not len({element}) or {text}.strip()):")
         for index in node.texts:
             src.emit(depth + 1, f"v{index} = {text}")
-    if not node.children and not node.items:
+    if check is not None and not check.text:
+        text = src.fresh("t")
+        src.emit(depth, f"{text} = {element}.text")
+        src.emit(depth, f"if {text} is not None and {text}.strip():")
+        src.emit(depth + 1, "bad = True")
+    tags = list(dict.fromkeys([*node.children, *node.items, *(check.children if check is not None else ())]))
+    if not tags:
+        if check is not None:
+            src.emit(depth, f"if len({element}):  # a child where none is carried (or a comment: asked again)")
+            src.emit(depth + 1, "bad = True")
         return
-    found = {tag: src.fresh("c") for tag in node.children}
+    # what the check walks beyond the plan: the first child of each tag carried (an
+    # empty plan below it), every child of a tag carried whole
+    below_plan: dict[str, Any] = dict(node.children)
+    firsts: dict[str, Any] = {}
+    every: dict[str, Any] = {}
+    if check is not None:
+        for tag in tags:
+            carried = check.children.get(tag)
+            if carried is None:
+                continue
+            if tag in check.multi:
+                every[tag] = carried
+            else:
+                firsts[tag] = carried
+                below_plan.setdefault(tag, type(node)())
+    found = {tag: src.fresh("c") for tag in below_plan}
     if found:
         src.emit(depth, " = ".join(found.values()) + " = None")
     # one pass over the children (a search per tag costs more in lxml than a pass),
@@ -106,7 +165,7 @@ def _collect(src: _Source, node: Any, element: str, depth: int) -> None:
     child, tag = src.fresh("e"), src.fresh("g")
     src.emit(depth, f"for {child} in {element}:")
     src.emit(depth + 1, f"{tag} = {child}.tag")
-    for position, name in enumerate(dict.fromkeys([*found, *node.items])):
+    for position, name in enumerate(tags):
         word = "if" if position == 0 else "elif"
         src.emit(depth + 1, f"{word} {tag} == {_literal(name)}:")
         if name in node.items:
@@ -114,10 +173,20 @@ def _collect(src: _Source, node: Any, element: str, depth: int) -> None:
         if name in found:
             src.emit(depth + 2, f"if {found[name]} is None:")
             src.emit(depth + 3, f"{found[name]} = {child}")
-    for name, below in node.children.items():
+            if name in firsts:  # a second where the first is carried: escaped whole
+                src.emit(depth + 2, "else:")
+                src.emit(depth + 3, "bad = True")
+        if name in every:
+            _collect(src, type(node)(), child, depth + 2, every[name], path)
+        elif check is not None and name not in firsts:
+            src.emit(depth + 2, "bad = True")  # a tag no field carries
+    if check is not None:
+        src.emit(depth + 1, f"elif type({tag}) is str:  # an element no field carries (comments are not carried)")
+        src.emit(depth + 2, "bad = True")
+    for name, below in below_plan.items():
         local = found[name]
         src.emit(depth, f"if {local} is not None:")
-        _collect(src, below, local, depth + 1)
+        _collect(src, below, local, depth + 1, firsts.get(name), path)
 
 
 def _store(src: _Source, key: str | tuple[str, ...], value: str, depth: int, dicts: dict[tuple[str, ...], str]) -> None:
@@ -191,7 +260,10 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
     slots = len(plan.entries)
     if slots:
         src.emit(1, " = ".join(f"v{index}" for index in range(slots)) + " = None")
-    _collect(src, plan.root, "element", 1)
+    check = getattr(plan, "check", None)
+    if check is not None:
+        src.emit(1, "bad = False")
+    _collect(src, plan.root, "element", 1, check)
     if plan.device_field is not None:
         src.emit(1, "if want_device:")
         device = src.constant("f", plan.device_field)
@@ -244,11 +316,11 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
             _store(src, key, "None", depth + 1, dicts)
     if dicts:
         src.lines.insert(lines_before, "    " + " = ".join(dicts.values()) + " = None")
-    src.emit(1, f"return {'None' if plan.alias_index < 0 else f'v{plan.alias_index}'}")
+    src.emit(1, f"return {'None' if plan.alias_index < 0 else f'v{plan.alias_index}'}, {'bad' if check else 'False'}")
     source = "\n".join(src.lines) + "\n"
     namespace: dict[str, Any] = dict(src.names)
     namespace["sub"] = _sub
-    namespace["__builtins__"] = {"dict": dict, "int": int, "len": len, "str": str}
+    namespace["__builtins__"] = {"dict": dict, "int": int, "len": len, "str": str, "type": type}
     # our own source, made of literals and local names only (see the module doc)
     exec(compile(source, f"<devframe reader {title}>", "exec"), namespace)
     reader: Reader = namespace["read"]

@@ -80,6 +80,7 @@ class ReadPlan:
     __slots__ = (
         "alias_index",
         "always",
+        "check",
         "device_field",
         "device_index",
         "entries",
@@ -89,8 +90,11 @@ class ReadPlan:
         "title",
     )
 
-    def __init__(self, fields: Mapping[str, _Base], mode: str, title: str = "?") -> None:
+    def __init__(self, fields: Mapping[str, _Base], mode: str, title: str = "?", check: Any = None) -> None:
         self.fields = fields
+        #: what the class's fields carry (:func:`devframe.core.escape.consumed_for`), for
+        #: the reader's fast escape check; None: no check (the reader says "clean")
+        self.check = check
         self.root = _Node()
         #: per field, in declaration order: (field, key or key parts, how read, None said?)
         self.entries: list[tuple[_Base, str | tuple[str, ...], int, bool]] = []
@@ -159,7 +163,7 @@ class ReadPlan:
         (a "spec" plan): set ``out["device"]`` from the ``device`` field first (its
         value as a str, else the view's dev_type). Returns the alias's name ("spec"
         plans; None without one)."""
-        return self.reader(view, view.element, out, want_device)
+        return self.reader(view, view.element, out, want_device)[0]
 
     @property
     def source(self) -> str:
@@ -182,5 +186,12 @@ def plan_for(view_class: type[Any], mode: str) -> ReadPlan:
         type.__setattr__(view_class, "_read_plans", plans)
     plan = plans.get(mode)
     if plan is None or plan.fields is not view_class.fields:
-        plan = plans[mode] = ReadPlan(view_class.fields, mode, f"{view_class.__module__}.{view_class.__qualname__}")
+        check = None
+        if mode == "spec":
+            # imported here: the escape builds on devframe.core.fields, which builds on this module
+            from devframe.core.escape import consumed_for
+
+            check = consumed_for(view_class)
+        title = f"{view_class.__module__}.{view_class.__qualname__}"
+        plan = plans[mode] = ReadPlan(view_class.fields, mode, title, check)
     return plan
