@@ -84,9 +84,8 @@ def _collect(src: _Source, node: Any, element: str, depth: int, check: Any = Non
     text, a child of a tag not carried or a second one where the first is read. ``bad``
     only says "maybe": ``to_spec`` then asks ``escape_of``, the one maker of escapes; a
     clean element costs a branch per attribute and a look at its text."""
-    if check is not None and (depth > _CHECK_DEPTH or id(check) in path or check.other is not None):
-        # a chain's link (a node holding itself), the guest address's parts, or deep:
-        # the escape's own walk, for this subtree
+    if check is not None and (depth > _CHECK_DEPTH or id(check) in path):
+        # a chain's link (a node holding itself), or deep: the escape's own walk, for this subtree
         src.emit(depth, f"if {src.constant('u', check.holds_unknown)}({element}):")
         src.emit(depth + 1, "bad = True")
         check = None
@@ -136,6 +135,11 @@ def _collect(src: _Source, node: Any, element: str, depth: int, check: Any = Non
         src.emit(depth, f"{text} = {element}.text")
         src.emit(depth, f"if {text} is not None and {text}.strip():")
         src.emit(depth + 1, "bad = True")
+    if check is not None and check.other is not None:
+        # a guest address's parts (s390's <zpci>): children of any tag, the escape's own walk
+        src.emit(depth, f"if len({element}) and {src.constant('u', check.holds_unknown)}({element}):")
+        src.emit(depth + 1, "bad = True")
+        check = None
     tags = list(dict.fromkeys([*node.children, *node.items, *(check.children if check is not None else ())]))
     if not tags:
         if check is not None:
