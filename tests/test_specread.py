@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from devframe import Device, Field, FieldValueError, Flag, parse_domain
-from devframe.core.fields import INT, AddressField, Children, ElementView, put_path
+from devframe.core.fields import INT, AddressField, Children, ElementView, EmptyElements, put_path
 from devframe.core.specread import plan_for
 from devframe.testing import corpus_files
 
@@ -80,6 +80,7 @@ class Probe(Device):
     address = AddressField()
     hosts = Children("source/host", Item, spec="hosts")
     own = OwnWay("@nothing", spec="own")
+    empty = EmptyElements("target", "source", "source/host", spec="specParams.empty")  # read at each place
     claims: ClassVar = None
 
 
@@ -97,6 +98,9 @@ def probe(xml: str) -> Probe:
         "<probe mode='manual'><source><host name='a' port='1'/><host name='b'/>"
         "<reservations><source path='/p'/></reservations></source></probe>",
         "<probe xmlns:x='urn:x'><x:target size='9'/><target size='3'/></probe>",
+        "<probe><target/><target size='1'/><source><host/><host name='x'/></source></probe>",
+        "<probe><target size='1'/><target/><source>\n  </source></probe>",
+        "<probe><source><host name='x'/><host/></source><source/></probe>",
     ],
 )
 def test_edge_cases_read_the_same(xml: str) -> None:

@@ -464,6 +464,16 @@ class _Base:
         """The spec value from what :meth:`locate` pointed at (None when absent)."""
         raise NotImplementedError
 
+    def locate_each(self) -> tuple[tuple[tuple[str, ...], str, str | None], ...] | None:
+        """For a field reading several places (when :meth:`locate` says None): where,
+        each as :meth:`locate` says it; the reader then gives :meth:`spec_from_each`
+        what it found at each. None: the field reads its own way."""
+        return None
+
+    def spec_from_each(self, view: ElementView, found: tuple[Any, ...]) -> Any:
+        """The spec value from what each place of :meth:`locate_each` holds (None: absent)."""
+        raise NotImplementedError
+
     def reads_when_absent(self) -> bool:
         """True when the field has a spec value (or must say None) with nothing located."""
         return False
@@ -922,18 +932,25 @@ class EmptyElements(_Base):
             tag = child.tag
             if tag in self._roots and tag not in roots:
                 roots[tag] = child
-        found: list[str] = []
         if not roots:
-            return found
-        for path, steps in self._steps.items():
+            return []
+        elements: list[etree._Element | None] = []
+        for steps in self._steps.values():
             element: etree._Element | None = roots.get(steps[0])
             for step in steps[1:]:
                 if element is None:
                     break
                 element = _find_child(element, step)
-            if element is not None and _is_empty(element):
-                found.append(path)
-        return found
+            elements.append(element)
+        return self._empty(elements)
+
+    def _empty(self, elements: Iterable[etree._Element | None]) -> list[str]:
+        """The paths whose element (given in the order of the paths) stands empty."""
+        return [
+            path
+            for path, element in zip(self.paths, elements, strict=True)
+            if element is not None and _is_empty(element)
+        ]
 
     def __set__(self, view: ElementView, value: Iterable[str] | None) -> None:
         wanted = [] if value is None else list(value)
@@ -958,6 +975,15 @@ class EmptyElements(_Base):
 
     def spec_value(self, view: ElementView) -> Any:
         return self.__get__(view, type(view)) or None
+
+    def locate_each(self) -> tuple[tuple[tuple[str, ...], str, str | None], ...] | None:
+        # each path's element, found in the reader's one pass (the first child of each tag, as _find_child)
+        if _overrides(self, EmptyElements, "__get__", "_empty", "spec_value", "spec_from_each"):
+            return None
+        return tuple((steps, ELEMENT, None) for steps in self._steps.values())
+
+    def spec_from_each(self, view: ElementView, found: tuple[Any, ...]) -> Any:
+        return self._empty(found) or None
 
     def apply_spec_value(self, view: ElementView, value: Any) -> None:
         if value is None:

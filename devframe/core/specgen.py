@@ -27,11 +27,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["AS_IS", "LOCATED", "OWN_WAY", "SKIP", "Reader", "compile_reader"]
+__all__ = ["AS_IS", "EACH", "LOCATED", "OWN_WAY", "SKIP", "Reader", "compile_reader"]
 
 #: how a plan entry turns what was found into its value (devframe.core.specread): as
-#: found, through the field's spec_from_located, read its own way, or a slot for the caller
-AS_IS, LOCATED, OWN_WAY, SKIP = 0, 1, 2, 3
+#: found, through the field's spec_from_located, read its own way, a slot for the caller,
+#: or through the field's spec_from_each (what it found at each of its places)
+AS_IS, LOCATED, OWN_WAY, SKIP, EACH = 0, 1, 2, 3, 4
 
 #: an int's digits are taken by ``int()`` only below this length (far under the limit of
 #: devframe.core.limits): longer text goes to the kind
@@ -289,10 +290,17 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
             continue
         found = f"v{index}"
         depth = 1
-        if index not in plan.always:  # nothing found, nothing said (as ReadPlan.fill did)
+        if how == EACH:  # read where any of its places is found (nothing found: no value)
+            slots = plan.each[index]
+            src.emit(1, "if " + " or ".join(f"v{slot} is not None" for slot in slots) + ":")
+            depth = 2
+        elif index not in plan.always:  # nothing found, nothing said (as ReadPlan.fill did)
             src.emit(1, f"if {found} is not None:")
             depth = 2
-        if how == OWN_WAY:
+        if how == EACH:
+            places = ", ".join(f"v{slot}" for slot in plan.each[index])
+            src.emit(depth, f"x = {src.constant('f', field)}.spec_from_each(view, ({places},))")
+        elif how == OWN_WAY:
             src.emit(depth, f"x = {src.constant('f', field)}.spec_value(view)")
         elif how == AS_IS:
             src.emit(depth, f"x = {found}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from devframe.core.specgen import AS_IS, LOCATED, OWN_WAY, SKIP, compile_reader
+from devframe.core.specgen import AS_IS, EACH, LOCATED, OWN_WAY, SKIP, compile_reader
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -33,6 +33,8 @@ class _Base(Protocol):
     def locate(self) -> tuple[tuple[str, ...], str, str | None] | None: ...
     def spec_from_located(self, view: Any, found: Any) -> Any: ...
     def spec_value(self, view: Any) -> Any: ...
+    def locate_each(self) -> tuple[tuple[tuple[str, ...], str, str | None], ...] | None: ...
+    def spec_from_each(self, view: Any, found: tuple[Any, ...]) -> Any: ...
     def reads_when_absent(self) -> bool: ...
     def found_is_value(self) -> bool: ...
     def says_none(self) -> bool: ...
@@ -67,7 +69,7 @@ class _Node:
 
 
 #: how a plan entry turns what was found into its value (_SKIP: a slot read for the caller)
-_AS_IS, _LOCATED, _OWN_WAY, _SKIP = AS_IS, LOCATED, OWN_WAY, SKIP
+_AS_IS, _LOCATED, _OWN_WAY, _SKIP, _EACH = AS_IS, LOCATED, OWN_WAY, SKIP, EACH
 _NO_FIELD = None
 #: the child holding libvirt's device alias (``<alias name=...>``)
 ALIAS_TAG = "alias"
@@ -83,6 +85,7 @@ class ReadPlan:
         "check",
         "device_field",
         "device_index",
+        "each",
         "entries",
         "fields",
         "reader",
@@ -99,6 +102,8 @@ class ReadPlan:
         #: per field, in declaration order: (field, key or key parts, how read, None said?)
         self.entries: list[tuple[_Base, str | tuple[str, ...], int, bool]] = []
         always: list[int] = []
+        #: per entry read at several places (EACH): the slots of what each place holds
+        self.each: dict[int, tuple[int, ...]] = {}
         #: in a "spec" plan: the field giving the spec's ``device`` (and where it was
         #: located, -1: read its own way), and where the alias's name is located
         self.device_field: _Base | None = None
@@ -117,14 +122,19 @@ class ReadPlan:
                 continue
             index = len(self.entries)
             located = field.locate()
+            places = None if located is not None else getattr(field, "locate_each", lambda: None)()
             how = _OWN_WAY if located is None else (_AS_IS if field.found_is_value() else _LOCATED)
+            if places is not None:
+                how = _EACH
             says_none = mode == "spec" and field.says_none()
             parts = tuple(key.split("."))
             self.entries.append((field, parts[0] if len(parts) == 1 else parts, how, says_none))
-            if located is None or field.reads_when_absent():
+            if (located is None and places is None) or field.reads_when_absent():
                 always.append(index)  # asked every time: read its own way, or has a value when absent
             if located is not None:
                 self._place(located, index)
+            if places is not None:
+                self.each[index] = tuple(self._place(place, self._reserve()) for place in places)
         if mode == "spec":
             # the alias's name, for the deviceId: read in the same pass
             self.alias_index = self._place(((ALIAS_TAG,), ATTR, "name"), self._reserve())
