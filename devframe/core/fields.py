@@ -105,8 +105,9 @@ class Kind(Generic[T]):
         """What a compiled reader (:mod:`devframe.core.specgen`) may do instead of calling
         :meth:`parse` on common text: ``("int", (low, high))``, text of ASCII digits is
         ``int(text)`` when within the bounds (None: unbounded); ``("words", {text:
-        value})``, those texts are those values. Any other text is parsed. None (the
-        default, and for a kind that overrides ``parse``): always parse."""
+        value})``, those texts are those values; ``("match", fullmatch)``, text for which
+        ``fullmatch(text)`` is not None is its own value (a pattern's). Any other text is
+        parsed. None (the default, and for a kind that overrides ``parse``): always parse."""
         return None
 
     def __repr__(self) -> str:
@@ -272,12 +273,19 @@ class Pattern(Kind[str]):
         self._compiled: re.Pattern[str] | None = None  # compiled on first use: plugins declare many at import
 
     def parse(self, raw: str) -> str:
+        if self._regex().fullmatch(raw) is None:
+            raise ValueError(f"not a valid {self.name}")
+        return raw
+
+    def _regex(self) -> re.Pattern[str]:
         compiled = self._compiled
         if compiled is None:
             compiled = self._compiled = re.compile(self.pattern)
-        if compiled.fullmatch(raw) is None:
-            raise ValueError(f"not a valid {self.name}")
-        return raw
+        return compiled
+
+    def fast_parse(self) -> tuple[str, Any] | None:
+        # what parse() accepts, matched without the call (a subclass parsing its own way parses)
+        return ("match", self._regex().fullmatch) if type(self).parse is Pattern.parse else None
 
     def format(self, value: str) -> str:
         if not isinstance(value, str):

@@ -228,12 +228,15 @@ def _convert(src: _Source, field: Any, found: str, value: str, depth: int) -> No
     if inline is not None and inline[0] == "text" and inline[2] is not None:
         src.emit(depth, f"{value} = {src.constant('g', inline[2])}({found})")
         return
-    if inline is None or inline[0] not in ("int", "words"):
+    if inline is None or inline[0] not in ("int", "words", "match"):
         src.emit(depth, fallback)
         return
     kind, detail, to_spec = inline
     then = [] if to_spec is None else [f"{value} = {src.constant('g', to_spec)}({value})"]
-    if kind == "int":
+    if kind == "match":
+        src.emit(depth, f"if {src.constant('m', detail)}({found}) is not None:")
+        then.insert(0, f"{value} = {found}")
+    elif kind == "int":
         low, high = detail
         guard = f"{found}.isascii() and {found}.isdigit() and len({found}) < {_SHORT_DIGITS}"
         if low is None and high is None:

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from devframe_nic import Nic
-from devframe_nic.device import INTERFACE_TYPES
+from devframe_nic.device import INTERFACE_TYPES, LINK_STATE, MAC
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 import devframe
@@ -847,3 +849,26 @@ def test_legacy_bad_input(registry: Registry) -> None:
 
 def test_legacy_keys_declared(registry: Registry) -> None:
     assert registry.call_collected("devframe_legacy_conf_keys") == [("nic", ["macAddr", "nicModel", "bridge"])]
+
+
+_HEX = "0123456789abcdefABCDEFg"
+_MAC_LIKE = st.lists(st.text(alphabet=_HEX, min_size=1, max_size=3), min_size=5, max_size=7).map(":".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_MAC_LIKE | st.text(alphabet=_HEX + ":-\n ", max_size=20))
+def test_the_readers_mac_shortcut_takes_exactly_what_the_kind_parses(raw: str) -> None:
+    # The compiled reader (devframe.core.specgen) takes a MAC the shortcut matches as it is,
+    # and gives any other text to the kind's parse (which says why it is refused).
+    kind, match = MAC.fast_parse()
+    assert kind == "match"
+    try:
+        parsed: str | None = MAC.parse(raw)
+    except ValueError:
+        parsed = None
+    assert (match(raw) is not None) == (parsed == raw)
+
+
+def test_the_readers_link_state_words_are_the_kinds() -> None:
+    kind, words = LINK_STATE.fast_parse()
+    assert kind == "words" and words == {"up": LINK_STATE.parse("up"), "down": LINK_STATE.parse("down")}
