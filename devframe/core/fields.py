@@ -501,6 +501,16 @@ class _Base:
         being absent from it."""
         return self.says_none()
 
+    def says_none_per_element(self) -> bool:
+        """False when :meth:`says_none_for` is :meth:`says_none` for every element (the
+        compiled reader then asks nothing per element)."""
+        return type(self).says_none_for is not _Base.says_none_for
+
+    def absent_is_none(self) -> bool:
+        """True when :meth:`spec_from_located` of nothing found is None (the compiled
+        reader then does not ask)."""
+        return False
+
     def inline_read(self) -> tuple[str, Any, Callable[[Any], Any] | None] | None:
         """A shortcut a compiled reader (:mod:`devframe.core.specgen`) may take for what
         :meth:`locate` found, instead of calling :meth:`spec_from_located`:
@@ -768,6 +778,19 @@ class Field(_Base, Generic[T]):
     def says_none_for(self, view: ElementView) -> bool:
         # Only where a spec without the key would get the default (default_if).
         return self.default_for(view) is not None
+
+    def says_none_per_element(self) -> bool:
+        # without default_if, says_none_for is says_none (a default for every element)
+        cls = type(self)
+        return (
+            self.default_if is not None
+            or cls.says_none_for is not Field.says_none_for
+            or cls.default_for is not Field.default_for
+            or cls.says_none is not Field.says_none
+        )
+
+    def absent_is_none(self) -> bool:
+        return type(self).spec_from_located is Field.spec_from_located
 
     def found_is_value(self) -> bool:
         return self._to_spec is None and type(self.kind).parse is Kind.parse

@@ -315,7 +315,10 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
                 src.emit(depth, f"x = {found} is not None")
             else:
                 src.emit(depth, f"if {found} is None:")
-                src.emit(depth + 1, f"x = {src.constant('f', field)}.spec_from_located(view, None)")
+                if getattr(field, "absent_is_none", lambda: False)():
+                    src.emit(depth + 1, "x = None")
+                else:
+                    src.emit(depth + 1, f"x = {src.constant('f', field)}.spec_from_located(view, None)")
                 src.emit(depth, "else:")
                 _convert(src, field, found, "x", depth + 1)
         src.emit(depth, "if x is not None:")
@@ -323,8 +326,7 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
         if says_none:
             # None said where the field has a default; for this element, when the field
             # decides per element (says_none_for)
-            said = getattr(field, "says_none_for", None)
-            if said is None:
+            if not getattr(field, "says_none_per_element", lambda: True)():
                 src.emit(depth, "else:")
             else:
                 src.emit(depth, f"elif {src.constant('f', field)}.says_none_for(view):")
