@@ -20,6 +20,7 @@ BUS_PREFIXES: Mapping[str, str] = {
     "uml": "ubd",
 }
 
+_BEFORE_A = ord("a") - 1
 _NAME_RE = re.compile(r"^(?:ioemu:)?(xvd|ubd|fd|hd|sd|vd)([a-z]+)([0-9]*)$")
 
 
@@ -27,9 +28,14 @@ def letters_to_index(letters: str) -> int:
     """``a`` -> 0, ``z`` -> 25, ``aa`` -> 26, ``zz`` -> 701, ``aaa`` -> 702 (bijective base 26)."""
     if not letters or not all("a" <= c <= "z" for c in letters):
         raise ValueError(f"drive letters must be a..z, got {letters!r}")
+    return _index_of(letters)
+
+
+def _index_of(letters: str) -> int:
+    """:func:`letters_to_index` of letters already known to be a..z (a name's, matched)."""
     value = 0
     for char in letters:
-        value = value * 26 + (ord(char) - ord("a") + 1)
+        value = value * 26 + ord(char) - _BEFORE_A
     return value - 1
 
 
@@ -61,4 +67,5 @@ def drive_index(name: str) -> tuple[str, int] | None:
     match = _NAME_RE.match(name)
     if match is None:
         return None
-    return match.group(1), letters_to_index(match.group(2))
+    prefix, letters = match.group(1, 2)  # the pattern took a..z only: no check again (to_spec asks every disk)
+    return prefix, _index_of(letters)
