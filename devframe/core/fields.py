@@ -516,6 +516,7 @@ class _Base:
         :meth:`locate` found, instead of calling :meth:`spec_from_located`:
         ``("present", None, None)``, the value is whether anything was found;
         ``("text", None, to_spec)``, the text found goes through ``to_spec`` as is;
+        ``("call", None, function)``, what was found (never None) goes through ``function``;
         ``(kind, detail, to_spec)``, the field's :meth:`Kind.fast_parse` and the function
         its value then goes through (None: none). None: no shortcut."""
         return None
@@ -1149,6 +1150,12 @@ class AddressField(_Base):
 
     def spec_from_located(self, view: ElementView, found: Any) -> Any:
         return None if found is None else self._read(found)
+
+    def inline_read(self) -> tuple[str, Any, Callable[[Any], Any] | None] | None:
+        # the element found, read without the method call (nearly every device has an address)
+        if _overrides(self, AddressField, "_read", "spec_from_located"):
+            return None
+        return ("call", None, self._read)
 
     def check(self, view: ElementView) -> str | None:
         # libvirt's schema requires a type of the guest address (a host address has none);

@@ -225,7 +225,7 @@ def _convert(src: _Source, field: Any, found: str, value: str, depth: int) -> No
     own = src.constant("f", field)
     inline = field.inline_read()
     fallback = f"{value} = {own}.spec_from_located(view, {found})"
-    if inline is not None and inline[0] == "text" and inline[2] is not None:
+    if inline is not None and inline[0] in ("text", "call") and inline[2] is not None:
         src.emit(depth, f"{value} = {src.constant('g', inline[2])}({found})")
         return
     if inline is None or inline[0] not in ("int", "words", "match"):
