@@ -14,6 +14,12 @@ shortcut (:meth:`~devframe.core.fields._Base.inline_read`) for the text it commo
 other text goes to the field's own ``spec_from_located``, which converts or raises
 exactly as before. Fields reading their own way are asked for ``spec_value``.
 
+A ``to_spec`` plan also checks, in the same pass, what the raw-XML escape would find
+(:mod:`devframe.core.escape`): each element it passes is held against the class's
+``Consumed`` tree (attributes, text, children of tags carried, the first or every one),
+and the reader returns whether anything was not carried, so the escape's own walk runs
+only for such a device.
+
 Safety: no text of a document ever becomes code. The source holds local names made
 here (``v3``, ``c1``, ``f7``), literals of the class's declarations (tags, attribute
 names, spec keys, bounds) written with ``repr`` after checking their type, and nothing
@@ -70,8 +76,8 @@ class _Source:
         return name
 
 
-#: past this indentation the fast escape check of a subtree is one call (Python allows
-#: 20 nested blocks; the check's loops nest three per level of the element tree)
+#: past this indentation the escape check of a subtree is one call to the escape's own
+#: walk (it keeps the generated code's nesting far under Python's limits)
 _CHECK_DEPTH = 10
 
 
@@ -333,7 +339,8 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
             _store(src, key, "None", depth + 1, dicts)
     if dicts:
         src.lines.insert(lines_before, "    " + " = ".join(dicts.values()) + " = None")
-    src.emit(1, f"return {'None' if plan.alias_index < 0 else f'v{plan.alias_index}'}, {'bad' if check else 'False'}")
+    alias = "None" if plan.alias_index < 0 else f"v{plan.alias_index}"
+    src.emit(1, f"return {alias}, {'False' if check is None else 'bad'}")
     source = "\n".join(src.lines) + "\n"
     namespace: dict[str, Any] = dict(src.names)
     namespace["sub"] = _sub
