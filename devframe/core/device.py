@@ -27,7 +27,7 @@ from devframe.core.errors import (
     describe_exception,
     quoted,
 )
-from devframe.core.escape import ESCAPE_KEY, apply_escape, escape_of
+from devframe.core.escape import ESCAPE_KEY, Consumed, apply_escape, consumed_for, escape_of
 from devframe.core.fields import (
     MAX_NAME_LENGTH,
     AddressField,
@@ -692,6 +692,13 @@ class Device(ElementView):
                 if value is not None:
                     return str(value)
         return self.dev_type
+
+    @classmethod
+    def spec_carried(cls) -> Consumed:
+        """What the class's fields (and ``spec_consumes``) carry through a dev_spec: the
+        raw-XML escape's rule (:func:`devframe.core.escape.consumed_for`), which the
+        compiled ``to_spec`` reader checks in its pass."""
+        return consumed_for(cls)
 
     def to_spec(self, *, secrets: bool = False) -> dict[str, Any]:
         """This device as an engine dev_spec dict: every field's spec key, then

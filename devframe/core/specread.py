@@ -198,12 +198,10 @@ def plan_for(view_class: type[Any], mode: str) -> ReadPlan:
         type.__setattr__(view_class, "_read_plans", plans)
     plan = plans.get(mode)
     if plan is None or plan.fields is not view_class.fields:
-        check = None
-        if mode == "spec":
-            # imported here: the escape builds on devframe.core.fields, which builds on this module
-            from devframe.core.escape import consumed_for
-
-            check = consumed_for(view_class)
+        # a device class says what its fields carry (devframe.core.escape, which builds on
+        # this module through the fields): the spec reader checks it in its pass
+        carried = getattr(view_class, "spec_carried", None) if mode == "spec" else None
+        check = carried() if carried is not None else None
         title = f"{view_class.__module__}.{view_class.__qualname__}"
         plan = plans[mode] = ReadPlan(view_class.fields, mode, title, check)
     return plan
