@@ -258,6 +258,7 @@ def _run_changes(agent: Any, seconds: float, devices: int, spent: dict[str, floa
     started) runs beside the agent, which handles libvirt's events as they come. Returns how many
     guests were cycled. The simulation thread's CPU is counted apart (``simulation``);
     libvirt-python releases the GIL inside its calls, as a libvirtd would run apart."""
+    import queue
     import threading
 
     # Each guest's XML made once, its generation filled in per cycle (the bench's own
@@ -267,14 +268,18 @@ def _run_changes(agent: Any, seconds: float, devices: int, spent: dict[str, floa
         for uuid, guest in watched.guests.items():
             host_no, guest_no = (int(x) for x in str(guest.name)[1:].split("-g"))
             guests.append((watched.host, uuid, guest_template(host_no, guest_no, devices)))
-    lead = threading.Semaphore(SIMULATION_LEAD)
+    # The lead's free slots as tokens in a queue (C: a put is cheap in the agent's thread,
+    # where a Semaphore's release runs a Condition in Python).
+    lead: queue.SimpleQueue[None] = queue.SimpleQueue()
+    for _ in range(SIMULATION_LEAD):
+        lead.put(None)
 
     class Seen:
         """Frees a slot of the lead when the agent saw a guest running again."""
 
         def report(self, report: Any) -> None:
             if report.first:
-                lead.release()
+                lead.put(None)
 
         def event(self, host: str, event: Any) -> None:
             return None
@@ -291,9 +296,13 @@ def _run_changes(agent: Any, seconds: float, devices: int, spent: dict[str, floa
             while time.monotonic() < deadline:
                 generation += 1
                 for host, uuid, template in guests:
-                    while not lead.acquire(timeout=0.1):
-                        if time.monotonic() >= deadline:
-                            return
+                    while True:
+                        try:
+                            lead.get(timeout=0.1)
+                            break
+                        except queue.Empty:
+                            if time.monotonic() >= deadline:
+                                return
                     if time.monotonic() >= deadline:
                         return
                     conn = host.connection()
