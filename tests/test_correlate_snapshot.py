@@ -14,9 +14,10 @@ from structlog.testing import capture_logs
 
 import devframe
 from devframe.agent import KnownDevices, spec_changes
-from devframe.core.identity import identity_key
+from devframe.core.identity import device_key, identity_key, unique_keys
 from devframe.core.registry import create_registry
 from devframe.core.xmledit import children_xml
+from devframe.testing import SAMPLE_DOMAINS
 
 NS = "http://ovirt.org/vm/1.0"
 DISK = (
@@ -52,6 +53,14 @@ def assert_reads_like_a_fresh_snapshot(result: devframe.agent.Correlation, domai
     assert reported.alias_keys() == alias_keys
     assert [reported.identity(i) for i in range(len(reported))] == identities
     assert identities == [identity_key(d.dev_type, d.checked_identity()) for d in domain.devices]
+    assert_reads_as_each_device(reported, domain)
+
+
+def reference_keys(domain: devframe.Domain) -> list[str]:
+    """Each device's key read from the device itself: deviceId, else alias, else identity."""
+    return unique_keys(
+        [d.device_id or d.alias or device_key(d.dev_type, None, None, d.checked_identity()) for d in domain.devices]
+    )
 
 
 def assert_changes_are_the_spec_changes(result: devframe.agent.Correlation) -> None:
@@ -192,7 +201,8 @@ def test_a_failing_identity_is_asked_and_reported_for_each_reported_device() -> 
     snapshot = KnownDevices(devframe.parse_domain(xml, registry=lenient))
     with capture_logs() as logs:
         assert snapshot.identity(0) is None and snapshot.keys() == ["knob"]  # read (and reported) once
-    assert [e["operation"] for e in logs if e["log_level"] == "error"] == ["identity", "identity"]
+    # the key takes the identity already read: one failure, one report
+    assert [e["operation"] for e in logs if e["log_level"] == "error"] == ["identity"]
     with capture_logs() as logs:
         result = snapshot.correlate(devframe.parse_domain(xml, registry=lenient))
     failures = [e for e in logs if e["log_level"] == "error" and e.get("operation") == "identity"]
@@ -413,3 +423,25 @@ def test_generated_domains_correlate_as_every_device_read_afresh(name: str) -> N
     assert result.reported is not None
     again = result.reported.correlate(devframe.parse_domain(etree.tostring(root)))
     assert not again.changed and not again.added and not again.removed
+
+
+SAMPLES = sorted(SAMPLE_DOMAINS.glob("*.xml"))
+
+
+def assert_reads_as_each_device(snapshot: KnownDevices, domain: devframe.Domain) -> None:
+    """keys(), alias() and ids take what was read on the way (or from the known side);
+    the reference reads each device itself."""
+    assert snapshot.keys() == reference_keys(domain)
+    assert [snapshot.alias(i) for i in range(len(snapshot))] == [d.alias for d in domain.devices]
+    assert snapshot.ids == [d.device_id for d in domain.devices]
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_keys_aliases_and_ids_read_as_from_each_device_on_every_sample_domain(path: Path) -> None:
+    xml = path.read_text(encoding="utf-8")
+    domain = devframe.parse_domain(xml)
+    assert_reads_as_each_device(KnownDevices(domain), domain)
+    live = devframe.parse_domain(xml)
+    result = KnownDevices(domain).correlate(live)
+    assert result.reported is not None
+    assert_reads_as_each_device(result.reported, live)

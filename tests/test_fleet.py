@@ -198,6 +198,23 @@ def test_secrets_never_leave_in_a_spec_or_a_change() -> None:
     assert "password" not in known.to_spec()["specParams"], "a spec carries secrets only when asked (issue 20)"
 
 
+def test_a_diff_path_registered_as_secret_later_is_redacted_from_then_on() -> None:
+    # Whether a diff path names a secret is remembered per class and path: a key name
+    # registered later must be answered again.
+    from devframe.core.secrets import register_secret_key
+
+    registry = devframe.create_registry()
+    nic = registry.device_from_spec({"type": "interface", "device": "bridge", "macAddr": "52:54:00:00:00:01"})
+    spec = nic.to_spec()
+    factory = EventFactory("h", "test:///default")
+    changes = {"fleetProbeWord": ("a", "b")}
+    first = factory.device(CHANGED, "vm", "u", "k", nic, changes=changes, spec=spec)
+    assert first["data"]["changes"] == {"fleetProbeWord": ["a", "b"]}
+    register_secret_key("fleetProbeWord")
+    later = factory.device(CHANGED, "vm", "u", "k", nic, changes=changes, spec=spec)
+    assert later["data"]["changes"] == {"fleetProbeWord": ["***", "***"]}
+
+
 def test_decode_refuses_what_is_not_a_devframe_event() -> None:
     good = EventFactory("h", "test:///default").host_synced([])
     assert decode(encode(good))["type"] == HOST_SYNCED

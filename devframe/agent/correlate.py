@@ -201,10 +201,27 @@ class KnownDevices:
         """Each device's key in a :class:`Correlation` (deviceId, else alias, else
         identity; indistinguishable devices numbered in document order)."""
         if self._keys is None:
-            self._keys = unique_keys(
-                [_key(device, device_id) for device, device_id in zip(self.devices, self.ids, strict=True)]
-            )
+            # The alias as read on the way and the identity as matching read it (or took
+            # it from the known side), where they were: not read from the element again.
+            keys: list[str] = []
+            for index, device_id in enumerate(self.ids):
+                if device_id:
+                    keys.append(device_id)
+                    continue
+                alias = self.alias(index)
+                if alias:
+                    keys.append(str(alias))
+                    continue
+                found = self._identity(index, None)
+                keys.append(device_key(self.dev_types[index], None, None, dict(found[1]) if found else None))
+            self._keys = unique_keys(keys)
         return self._keys
+
+    def alias(self, index: int) -> str | None:
+        """Device ``index``'s libvirt alias (as read on the way where it was)."""
+        aliases = self._aliases
+        found = aliases[index] if aliases is not None else _UNREAD
+        return self.devices[index].alias if found is _UNREAD else found
 
     def alias_keys(self) -> list[str | None]:
         """Each device's key for the first matching rule: deviceId, else libvirt alias."""
@@ -542,15 +559,6 @@ def correlate(
     if not isinstance(known, KnownDevices):
         known = KnownDevices(known, registry=reported.registry)
     return known.correlate(reported)
-
-
-def _key(device: Device, device_id: str | None) -> str:
-    if device_id:
-        return device_id
-    alias = device.alias
-    if alias:
-        return str(alias)
-    return device_key(device.dev_type, None, None, device.checked_identity())
 
 
 def _devices_xml(devices: list[Device], *, cut: bool) -> tuple[list[bytes], tuple[bytes, bytes] | None, bool]:

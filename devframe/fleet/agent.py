@@ -73,6 +73,11 @@ def _plain_spec(snapshot: KnownDevices, index: int) -> dict[str, Any] | None:
     return snapshot.spec(index)
 
 
+def _ids(snapshot: KnownDevices, index: int) -> tuple[str | None, str | None]:
+    """Device ``index``'s alias and deviceId as its snapshot read them (not again)."""
+    return snapshot.alias(index), snapshot.ids[index]
+
+
 def host_name(host: Host) -> str:
     """A host's name in the fleet: the URI's host for a remote URI, ``test-<file stem>``
     for libvirt's test driver (each node file is a simulated host), else the name
@@ -305,12 +310,35 @@ class FleetAgent:
                 if id(device) in missing:
                     redacted = sent.get(id(device))
                     spec = _plain_spec(snapshot, index) if redacted is None else None
-                    events.append(self._device(factory, ADDED, name, uuid, key, device, sent, redacted, spec=spec))
+                    events.append(
+                        self._device(
+                            factory,
+                            ADDED,
+                            name,
+                            uuid,
+                            key,
+                            device,
+                            sent,
+                            redacted,
+                            spec=spec,
+                            ids=_ids(snapshot, index),
+                        )
+                    )
         else:
             snapshot = KnownDevices(current)
             keys = snapshot.keys()
             events = [
-                self._device(factory, ADDED, name, uuid, key, device, sent, spec=_plain_spec(snapshot, index))
+                self._device(
+                    factory,
+                    ADDED,
+                    name,
+                    uuid,
+                    key,
+                    device,
+                    sent,
+                    spec=_plain_spec(snapshot, index),
+                    ids=_ids(snapshot, index),
+                )
                 for index, (device, key) in enumerate(zip(snapshot.devices, keys, strict=True))
             ]
         events.append(factory.guest_synced(name, uuid, keys))
@@ -357,34 +385,59 @@ class FleetAgent:
         reported = result.reported
         assert reported is not None
         before = known.specs
-        new_keys = {id(d): k for d, k in zip(reported.devices, reported.keys(), strict=True)}
-        old_keys = {id(d): k for d, k in zip(known.known.devices, known.known.keys(), strict=True)}
-        events = [
-            factory.device(REMOVED, domain, uuid, old_keys[id(d)], d, redacted=before.get(id(d)))
-            for d in result.removed
-        ]
-        for key, (old, new) in result.pairs.items():
+        # Each device's place in its snapshot: its key, alias and deviceId as read there.
+        new_at = {id(d): i for i, d in enumerate(reported.devices)}
+        new_keys = reported.keys()
+        events = []
+        if result.removed:
+            old = known.known
+            old_at = {id(d): i for i, d in enumerate(old.devices)}
+            old_keys = old.keys()
+            events = [
+                factory.device(REMOVED, domain, uuid, old_keys[i], d, redacted=before.get(id(d)), ids=_ids(old, i))
+                for d in result.removed
+                for i in (old_at[id(d)],)
+            ]
+        for key, (old_device, new) in result.pairs.items():
             diff = result.changed.get(key)
-            new_key = new_keys[id(new)]
+            index = new_at[id(new)]
+            new_key = new_keys[index]
             if diff is None:
-                if id(old) in before:
-                    sent[id(new)] = before[id(old)]  # the same device: the same spec
+                if id(old_device) in before:
+                    sent[id(new)] = before[id(old_device)]  # the same device: the same spec
                 if new_key == key:
                     continue
             spec = result.specs.get(key, (None, None))[1]
             events.append(
                 self._device(
-                    factory, CHANGED, domain, uuid, key, new, sent, changes=diff or {}, new_key=new_key, spec=spec
+                    factory,
+                    CHANGED,
+                    domain,
+                    uuid,
+                    key,
+                    new,
+                    sent,
+                    changes=diff or {},
+                    new_key=new_key,
+                    spec=spec,
+                    ids=_ids(reported, index),
                 )
             )
-        if result.added:
-            index_of = {id(d): i for i, d in enumerate(reported.devices)}
-            events += [
-                self._device(
-                    factory, ADDED, domain, uuid, new_keys[id(d)], d, sent, spec=_plain_spec(reported, index_of[id(d)])
-                )
-                for d in result.added
-            ]
+        events += [
+            self._device(
+                factory,
+                ADDED,
+                domain,
+                uuid,
+                new_keys[i],
+                d,
+                sent,
+                spec=_plain_spec(reported, i),
+                ids=_ids(reported, i),
+            )
+            for d in result.added
+            for i in (new_at[id(d)],)
+        ]
         return events
 
     def _stopped(self, watched: _Watched, uuid: str, known: _Guest | None, report: GuestReport, reason: str) -> None:

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 from devframe.core.device import Device
 from devframe.core.errors import DevframeError
 from devframe.core.log import REDACTED, is_secret_key, json_may_hold_secret, redact_value
+from devframe.core.secrets import registered_secret_keys
 
 __all__ = [
     "ADDED",
@@ -162,24 +163,25 @@ class EventFactory:
         self.run = run or uuid_module.uuid4().hex[:16]
         self._counter = itertools.count(1)
 
-    def _next_id(self) -> str:
-        # itertools.count is one C call under the GIL: no two threads get one number
-        return f"{self.run}-{next(self._counter)}"
-
     def make(
         self, event_type: str, data: dict[str, Any], *, subject: str | None = None, time: Any = None
     ) -> dict[str, Any]:
         """One CloudEvent (``data`` is taken as is: redact before)."""
+        return self._event(event_type, {"host": self.host, "uri": self.uri, **data}, subject, _time(time))
+
+    def _event(self, event_type: str, data: dict[str, Any], subject: str | None, stamp: str) -> dict[str, Any]:
+        """The CloudEvent around ``data``, which names the host and URI first already."""
         event: dict[str, Any] = {
             "specversion": SPECVERSION,
-            "id": self._next_id(),
+            # itertools.count is one C call under the GIL: no two threads get one number
+            "id": f"{self.run}-{next(self._counter)}",
             "source": self.source,
             "type": event_type,
-            "time": _time(time),
+            "time": stamp,
             "datacontenttype": "application/json",
             "dataschema": DATASCHEMA,
             "host": self.host,
-            "data": {"host": self.host, "uri": self.uri, **data},
+            "data": data,
         }
         if subject:
             event["subject"] = subject
@@ -199,25 +201,29 @@ class EventFactory:
         new_key: str | None = None,
         spec: Mapping[str, Any] | None = None,
         redacted: dict[str, Any] | None = None,
+        ids: tuple[str | None, str | None] | None = None,
     ) -> dict[str, Any]:
         """A device added, removed or changed (``changes``: correlate's field diff;
         ``spec``: the device's to_spec() when the caller built it already;
-        ``redacted``: its spec as an earlier event carried it, when it did not change)."""
+        ``redacted``: its spec as an earlier event carried it, when it did not change;
+        ``ids``: its alias and deviceId when the caller read them already)."""
+        alias, device_id = ids if ids is not None else (device.alias, device.device_id)
         data: dict[str, Any] = {
+            "host": self.host,
+            "uri": self.uri,
             "domain": domain,
             "uuid": uuid,
             "key": key,
             "dev_type": device.dev_type,
-            "alias": device.alias,
-            "deviceId": device.device_id,
+            "alias": alias,
+            "deviceId": device_id,
             "spec": redacted,
         }
         if changes is not None:
             data["changes"] = plain = {path: [old, new] for path, (old, new) in changes.items()}
             if redacted is None and spec is not None and "type" in spec:
                 # One look at the spec and the diff together: most hold no secret.
-                secret_paths = _secret_paths(device)
-                if not any(_secret_path(p, secret_paths) for p in plain) and _holds_nothing_secret((spec, plain)):
+                if not _any_secret_path(device, plain) and _holds_nothing_secret((spec, plain)):
                     data["spec"] = spec
             if data["spec"] is None:
                 data["changes"] = redact_changes(device, changes)
@@ -225,7 +231,7 @@ class EventFactory:
             data["spec"] = spec_of(device, spec)
         if new_key is not None and new_key != key:
             data["new_key"] = new_key
-        return self.make(event_type, data, subject=f"{uuid}/{key}")
+        return self._event(event_type, data, f"{uuid}/{key}", _now())
 
     def guest_synced(self, domain: str | None, uuid: str, keys: Iterable[str]) -> dict[str, Any]:
         data = {"domain": domain, "uuid": uuid, "keys": list(keys)}
@@ -307,12 +313,40 @@ def _secret_path(path: str, secret_paths: frozenset[str]) -> bool:
     return path in secret_paths or is_secret_key(path.rsplit(".", 1)[-1]) or is_secret_key(path)
 
 
+#: (device class, diff path) -> whether the path names a secret, as _secret_path answers
+_SECRET_PATH_ANSWERS: dict[tuple[type[Device], str], bool] = {}
+#: the secret key names _SECRET_PATH_ANSWERS holds answers for (a registration clears it)
+_ANSWERED_KEYS: list[Any] = [None]
+
+
+def _any_secret_path(device: Device, paths: Iterable[str]) -> bool:
+    """Whether any of a diff's ``paths`` names a secret of ``device`` (remembered per
+    class and path: a fleet's changes name the same few paths again and again)."""
+    registered = registered_secret_keys()
+    if registered is not _ANSWERED_KEYS[0]:
+        _SECRET_PATH_ANSWERS.clear()  # a secret key name was registered since: ask again
+        _ANSWERED_KEYS[0] = registered
+    cls = type(device)
+    for path in paths:
+        found = _SECRET_PATH_ANSWERS.get((cls, path))
+        if found is None:
+            if len(_SECRET_PATH_ANSWERS) >= _MAX_PATH_ANSWERS:
+                _SECRET_PATH_ANSWERS.clear()
+            found = _SECRET_PATH_ANSWERS[cls, path] = _secret_path(path, _secret_paths(device))
+        if found:
+            return True
+    return False
+
+
+_MAX_PATH_ANSWERS = 4096
+
+
 def redact_changes(device: Device, changes: Mapping[str, tuple[Any, Any]]) -> dict[str, list[Any]]:
     """correlate's field diff as ``{field: [old, new]}`` with secret values hidden: a
     secret's change is still reported, as ``["***", "***"]``."""
     secret_paths = _secret_paths(device)
     plain = {path: [old, new] for path, (old, new) in changes.items()}
-    if not any(_secret_path(path, secret_paths) for path in plain) and _holds_nothing_secret(plain):
+    if not _any_secret_path(device, plain) and _holds_nothing_secret(plain):
         return plain
     out: dict[str, list[Any]] = {}
     for path, (old, new) in changes.items():

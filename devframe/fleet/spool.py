@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import struct
 import threading
@@ -82,7 +83,8 @@ class Spool:
         self.segment_bytes = segment_bytes
         self.cursor_interval = cursor_interval
         #: when the cursor file was last written, and whether it lags the committed position
-        self._cursor_written = 0.0
+        # (never: the first commit writes it, however short the monotonic clock's run since boot)
+        self._cursor_written = -math.inf
         self._cursor_dirty = False
         self._log = get_logger(spool=str(self.directory))
         self._lock = threading.Lock()
