@@ -312,19 +312,25 @@ class _SpecMapWriter:
         self.first: str | None = None
         self.later: dict[str, _Spool] = {}
 
-    def item(self, dev_type: str, item: str) -> None:
-        if dev_type == self.first:
-            self.out.write(",\n    " + item)
-        elif self.first is None:
-            self.first = dev_type
-            self.out.write("{\n  " + _key(dev_type) + ": [\n    " + item)
-        else:
-            spool = self.later.get(dev_type)
-            if spool is None:
-                spool = self.later[dev_type] = _Spool()
-                spool.write("\n    " + item)
+    def items(self, dev_types: Sequence[str], items: Sequence[str]) -> None:
+        """The next items, each of its dev_type (the first one's in one write)."""
+        first = self.first
+        parts: list[str] = []
+        for dev_type, item in zip(dev_types, items, strict=True):
+            if dev_type == first:
+                parts.append(",\n    " + item)
+            elif first is None:
+                first = self.first = dev_type
+                parts.append("{\n  " + _key(dev_type) + ": [\n    " + item)
             else:
-                spool.write(",\n    " + item)
+                spool = self.later.get(dev_type)
+                if spool is None:
+                    spool = self.later[dev_type] = _Spool()
+                    spool.write("\n    " + item)
+                else:
+                    spool.write(",\n    " + item)
+        if parts:
+            self.out.write("".join(parts))
 
     def end(self) -> None:
         if self.first is None:
@@ -360,8 +366,7 @@ def write_spec_map(stream: DomainStream, out: _Output) -> list[str]:
         batch_types, batch_specs = dev_types[:], specs[:]
         dev_types.clear()
         specs.clear()
-        for dev_type, item in zip(batch_types, dumps_many(batch_specs), strict=True):
-            writer.item(dev_type, item)
+        writer.items(batch_types, dumps_many(batch_specs))
 
     if stream.size > HOLD_BYTES:
         out.release()  # from the first device on
