@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 import devframe
@@ -486,6 +488,21 @@ def test_a_batch_secret_search_finds_what_each_search_finds(size: int) -> None:
     found = set(json_texts_holding_secrets(texts))
     assert {texts.index(digits_at(64, 641)), texts.index("TOKEN"), texts.index('"Usage"')} <= found
     assert texts.index(digits_at(64, 640)) not in found and texts.index('{"x":"tok') not in found
+
+
+#: pieces of texts the batch search must judge as each search does: needle fragments (so
+#: needles form across pieces and across texts), digits (runs of any length), non-ASCII
+#: letters that match needles when case is ignored, separators
+_PIECES = ["key", '"', "ey", "to", "ken", "Pass", "wd", "word", "usage", "auth", "cookie", "secret"]
+_PIECES += ["0" * 330, "1" * 37, "9", "\u212a", "\u017f", "\u00e9", "\n", ",", "{", "x" * 50]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join), max_size=12))
+def test_a_batch_secret_search_is_each_search_on_any_texts(texts: list[str]) -> None:
+    from devframe.core.log import json_may_hold_secret, json_texts_holding_secrets
+
+    assert json_texts_holding_secrets(texts) == [i for i, text in enumerate(texts) if json_may_hold_secret(text)]
 
 
 def test_specs_written_in_batches_of_any_size_print_the_same(forced: None, monkeypatch: pytest.MonkeyPatch) -> None:
