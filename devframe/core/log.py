@@ -210,8 +210,8 @@ def json_may_hold_secret(text: str) -> bool:
 
 
 def _needle_hits(texts: Sequence[str], needles: tuple[str, ...]) -> list[int]:
-    """Positions of the ASCII ``texts`` where a needle or a long digit run may be: every
-    one of them, maybe more (each is then asked alone)."""
+    """Indices of the ASCII ``texts`` that may hold a needle or a long digit run: every
+    one that does, maybe more (each is then asked alone)."""
     joined = "\n".join(texts)  # what is found across two texts is only a false alarm
     # A run of more than MAX_INT_DIGITS digits covers _RUN_SAMPLES neighbours among every
     # _RUN_STRIDE-th character: only then is it looked for in every character.
