@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 import devframe
@@ -389,7 +391,8 @@ class Opaque:
         return "opaque"
 
 
-def test_the_encoder_writes_what_json_dumps_of_the_redacted_value_writes() -> None:
+def encoder_values() -> list[object]:
+    """Values at and past every bound the encoder checks, and every sample device's spec."""
     from collections import OrderedDict
     from enum import IntEnum
 
@@ -427,9 +430,87 @@ def test_the_encoder_writes_what_json_dumps_of_the_redacted_value_writes() -> No
     values += [{"x": "COO\u212aIES"}, {"pa\u017f\u017fword": "x"}, {"a": [{"b": "<secret usage='x'/>"}]}]
     for spec_file in corpus_files():
         values += [device.to_spec() for device in parse_domain(spec_file.read_bytes()).devices if not device.error]
+    return values
+
+
+def test_the_encoder_writes_what_json_dumps_of_the_redacted_value_writes() -> None:
     encoder = RedactedJSON()
-    for value in values:
+    for value in encoder_values():
         assert encoder.dumps(value) == compact(redact_value(value)), value
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 64, 10_000])
+def test_the_encoder_writes_a_batch_as_it_writes_each_value(size: int) -> None:
+    # dumps_many searches the texts of a batch at once: the same text for every value,
+    # whatever its neighbours (secrets, non-ASCII text, values past a bound, refused ones).
+    values = encoder_values()
+    encoder = RedactedJSON()
+    expected = [encoder.dumps(value) for value in values]
+    got = [text for i in range(0, len(values), size) for text in encoder.dumps_many(values[i : i + size])]
+    assert got == expected
+    assert encoder.dumps_many([]) == []
+
+
+def digits_at(offset: int, count: int) -> str:
+    return json.dumps({"pad": "x" * offset, "n": "7" * count}, separators=(",", ":"))
+
+
+def secret_search_texts() -> list[str]:
+    texts: list[str] = []
+    for value in encoder_values():
+        try:
+            texts.append(compact(value))
+        except ValueError:  # an int past Python's int/str limit
+            texts.append(compact(redact_value(value)))
+    # a needle at a text's start, at its end, cut across two texts; odd cases of case
+    texts += ['"key":1', '{"a":"passw', 'ord"}', '{"x":"tok', 'en"}', "TOKEN", "cookie", '"Usage"', "", "\n"]
+    texts += ['{"x":"COO\u212aIES"}', '{"pa\u017f\u017fword":1}', "\u00e9t\u00e9", "k\u00e9y"]
+    # digit runs of 640 and 641 at every offset against the sampling stride, and split in two
+    for offset in (0, 1, 63, 64, 65, 127, 300):
+        texts += [digits_at(offset, 640), digits_at(offset, 641)]
+    texts += ["1" * 400, "1" * 400, "2" * 641 + "a"]
+    return texts
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 16, 64, 1_000])
+def test_a_batch_secret_search_finds_what_each_search_finds(size: int) -> None:
+    from devframe.core.log import json_may_hold_secret, json_texts_holding_secrets
+
+    texts = secret_search_texts()
+    for start in range(0, len(texts), size):
+        batch = texts[start : start + size]
+        expected = [i for i, text in enumerate(batch) if json_may_hold_secret(text)]
+        assert json_texts_holding_secrets(batch) == expected, batch
+    assert json_texts_holding_secrets([]) == []
+    # a needle found in one text, and again at the very start of the next
+    assert json_texts_holding_secrets(['{"key":1}', '"key":2', "x", "token"]) == [0, 1, 3]
+    # the cases above are what they say: each kind is found, and a clean run is not
+    found = set(json_texts_holding_secrets(texts))
+    assert {texts.index(digits_at(64, 641)), texts.index("TOKEN"), texts.index('"Usage"')} <= found
+    assert texts.index(digits_at(64, 640)) not in found and texts.index('{"x":"tok') not in found
+
+
+#: pieces of texts the batch search must judge as each search does: needle fragments (so
+#: needles form across pieces and across texts), digits (runs of any length), non-ASCII
+#: letters that match needles when case is ignored, separators
+_PIECES = ["key", '"', "ey", "to", "ken", "Pass", "wd", "word", "usage", "auth", "cookie", "secret"]
+_PIECES += ["0" * 330, "1" * 37, "9", "\u212a", "\u017f", "\u00e9", "\n", ",", "{", "x" * 50]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join), max_size=12))
+def test_a_batch_secret_search_is_each_search_on_any_texts(texts: list[str]) -> None:
+    from devframe.core.log import json_may_hold_secret, json_texts_holding_secrets
+
+    assert json_texts_holding_secrets(texts) == [i for i, text in enumerate(texts) if json_may_hold_secret(text)]
+
+
+def test_specs_written_in_batches_of_any_size_print_the_same(forced: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    for size in (1, 3):
+        monkeypatch.setattr(inspect_module, "SPEC_BATCH", size)
+        for path in corpus_files():
+            xml = path.read_bytes()
+            assert streamed(xml, as_json=True) == whole_json(xml), (size, path.name)
 
 
 def test_the_encoder_redacts_what_json_would_write_with_str() -> None:

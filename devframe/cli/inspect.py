@@ -66,6 +66,8 @@ ALIAS_WIDTH = 39
 ADDRESS_WIDTH = 20
 #: characters of a later dev_type's JSON kept in memory before they go to a temporary file
 SPOOL_MEMORY = 1 << 20
+#: dev_specs made before their JSON text is written (the text of many is cheaper to check)
+SPEC_BATCH = 64
 HEADER = ("DEV_TYPE", "PLUGIN", "ALIAS", "ADDRESS", "KEY FIELDS")
 
 NO_PLUGIN = "-"
@@ -301,6 +303,51 @@ class _Spool:
             self.file.close()
 
 
+class _SpecMapWriter:
+    """The dev_spec_map's text as the devices come: the first dev_type's items straight to
+    the output, later dev_types' to their spools."""
+
+    def __init__(self, out: _Output) -> None:
+        self.out = out
+        self.first: str | None = None
+        self.later: dict[str, _Spool] = {}
+
+    def items(self, dev_types: Sequence[str], items: Sequence[str]) -> None:
+        """The next items, each of its dev_type (the first one's in one write)."""
+        first = self.first
+        parts: list[str] = []
+        for dev_type, item in zip(dev_types, items, strict=True):
+            if dev_type == first:
+                parts.append(",\n    " + item)
+            elif first is None:
+                first = self.first = dev_type
+                parts.append("{\n  " + _key(dev_type) + ": [\n    " + item)
+            else:
+                spool = self.later.get(dev_type)
+                if spool is None:
+                    spool = self.later[dev_type] = _Spool()
+                    spool.write("\n    " + item)
+                else:
+                    spool.write(",\n    " + item)
+        if parts:
+            self.out.write("".join(parts))
+
+    def end(self) -> None:
+        if self.first is None:
+            self.out.write("{}\n")
+            return
+        self.out.write("\n  ]")
+        for dev_type, spool in self.later.items():
+            self.out.write(",\n  " + _key(dev_type) + ": [")
+            spool.copy_to(self.out)
+            self.out.write("\n  ]")
+        self.out.write("\n}\n")
+
+    def close(self) -> None:
+        for spool in self.later.values():
+            spool.close()
+
+
 def write_spec_map(stream: DomainStream, out: _Output) -> list[str]:
     """The dev_spec_map: an object of dev_types (first-seen order), each a list of
     dev_specs, a dev_spec per line in compact JSON (``json.dumps(spec, separators=(",",
@@ -308,44 +355,39 @@ def write_spec_map(stream: DomainStream, out: _Output) -> list[str]:
     device that has one (a line each)."""
     from devframe.cli.jsonout import RedactedJSON
 
-    dumps = RedactedJSON().dumps
-    first: str | None = None
-    later: dict[str, _Spool] = {}
+    dumps_many = RedactedJSON().dumps_many
+    writer = _SpecMapWriter(out)
     notes: list[str] = []
+    # The JSON text of SPEC_BATCH specs at a time: their secret search is one (jsonout).
+    dev_types: list[str] = []
+    specs: list[dict[str, Any]] = []
+
+    def write_batch() -> None:
+        batch_types, batch_specs = dev_types[:], specs[:]
+        dev_types.clear()
+        specs.clear()
+        writer.items(batch_types, dumps_many(batch_specs))
+
     if stream.size > HOLD_BYTES:
         out.release()  # from the first device on
     try:
-        for device in stream:
-            dev_type = device.dev_type
-            item = dumps(device_spec(device))
-            note = unmapped_note(device)
-            if note is not None:
-                notes.append(note)
-            if dev_type == first:
-                out.write(",\n    " + item)
-            elif first is None:
-                first = dev_type
-                out.write("{\n  " + _key(dev_type) + ": [\n    " + item)
-            else:
-                spool = later.get(dev_type)
-                if spool is None:
-                    spool = later[dev_type] = _Spool()
-                    spool.write("\n    " + item)
-                else:
-                    spool.write(",\n    " + item)
-        if first is None:
-            out.write("{}\n")
-        else:
-            out.write("\n  ]")
-            for dev_type, spool in later.items():
-                out.write(",\n  " + _key(dev_type) + ": [")
-                spool.copy_to(out)
-                out.write("\n  ]")
-            out.write("\n}\n")
+        try:
+            for device in stream:
+                dev_types.append(device.dev_type)
+                specs.append(device_spec(device))
+                note = unmapped_note(device)
+                if note is not None:
+                    notes.append(note)
+                if len(specs) >= SPEC_BATCH:
+                    write_batch()
+        except DevframeError:
+            write_batch()  # what was read before the error is printed, as without batches
+            raise
+        write_batch()
+        writer.end()
         out.release()
     finally:
-        for spool in later.values():
-            spool.close()
+        writer.close()
     return notes
 
 

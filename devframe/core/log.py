@@ -17,7 +17,9 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Mapping, MutableMapping
+from bisect import bisect_right
+from collections.abc import Mapping, MutableMapping, Sequence
+from itertools import accumulate
 from typing import IO, Any, TextIO, cast
 
 from devframe.core import secrets
@@ -33,6 +35,7 @@ __all__ = [
     "get_logger",
     "is_secret_key",
     "json_may_hold_secret",
+    "json_texts_holding_secrets",
     "redact_secrets",
     "redact_text",
     "redact_value",
@@ -166,6 +169,9 @@ _DIGIT_RUNS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
 #: a run this long is rare enough to be the cheap first search (a long needle costs its length)
 _SOME_DIGITS = b"0" * 32
 _TOO_MANY_DIGITS = b"0" * (MAX_INT_DIGITS + 1)
+#: any MAX_INT_DIGITS + 1 characters in a row hold this many at consecutive multiples of _RUN_STRIDE
+_RUN_STRIDE = 64
+_RUN_SAMPLES = b"0" * ((MAX_INT_DIGITS + 1) // _RUN_STRIDE)
 
 
 def _json_hints() -> list[Any]:
@@ -201,6 +207,47 @@ def json_may_hold_secret(text: str) -> bool:
             return True
     lowered = text.lower()
     return any(needle in lowered for needle in hints[2])
+
+
+def _needle_hits(texts: Sequence[str], needles: tuple[str, ...]) -> list[int]:
+    """Indices of the ASCII ``texts`` that may hold a needle or a long digit run: every
+    one that does, maybe more (each is then asked alone)."""
+    joined = "\n".join(texts)  # what is found across two texts is only a false alarm
+    # A run of more than MAX_INT_DIGITS digits covers _RUN_SAMPLES neighbours among every
+    # _RUN_STRIDE-th character: only then is it looked for in every character.
+    if _RUN_SAMPLES in joined[::_RUN_STRIDE].encode("ascii").translate(_DIGIT_RUNS):
+        runs = joined.encode("ascii").translate(_DIGIT_RUNS)
+        if _TOO_MANY_DIGITS in runs:
+            return list(range(len(texts)))  # one somewhere: each text is asked alone
+    lowered = joined.lower()
+    marked: set[int] = set()
+    # where each text starts in the joined text, and one past its end
+    starts = list(accumulate(map((1).__add__, map(len, texts)), initial=0))
+    for needle in needles:
+        at = lowered.find(needle)
+        while at >= 0:
+            k = bisect_right(starts, at) - 1
+            marked.add(k)
+            at = lowered.find(needle, starts[k + 1])  # the rest of this text: no need
+    return sorted(marked)
+
+
+def json_texts_holding_secrets(texts: Sequence[str]) -> list[int]:
+    """The positions ``i`` (ascending) of the ``texts`` for which
+    ``json_may_hold_secret(texts[i])`` is True.
+
+    For many short texts (``devframe inspect --json``: a dev_spec each) a call per text
+    costs more than its searches: here the ASCII texts are searched once, joined, and
+    only a text where something is found is asked alone, so the answer is exactly the
+    per-text one."""
+    needles = _json_hints()[2]
+    if all(map(str.isascii, texts)):
+        candidates = _needle_hits(texts, needles)
+    else:
+        ascii_at = [i for i, text in enumerate(texts) if text.isascii()]
+        others = [i for i, text in enumerate(texts) if not text.isascii()]
+        candidates = sorted([*others, *(ascii_at[k] for k in _needle_hits([texts[i] for i in ascii_at], needles))])
+    return [i for i in candidates if json_may_hold_secret(texts[i])]
 
 
 def redact_secrets(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
