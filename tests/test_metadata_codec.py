@@ -185,7 +185,9 @@ def _same_reading(element: etree._Element, **kwargs: Any) -> bool:
     """Check one element both ways; True when the one-pass reader answered itself."""
     expected = _full(element, **kwargs)
     try:
-        quick = codec._plain_map(element, f"{{{NS}}}", kwargs.get("retype"), kwargs.get("skip", frozenset()))
+        prefix = f"{{{NS}}}"
+        skip = kwargs.get("skip", frozenset())
+        quick = codec._plain_map(element, prefix, kwargs.get("retype"), skip, codec._local_names(prefix))
     except codec._Irregular:
         quick = None
     if quick is not None:
