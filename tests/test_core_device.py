@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any, ClassVar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from devframe import (
@@ -362,3 +365,54 @@ def test_same_as_compares_xml_and_metadata_without_decoding():
     assert a.same_as(b)
     b.element.find("backend").set("model", "egd")  # XML-only change
     assert not a.same_as(b)
+
+
+# -- to_spec's metadata merge ----------------------------------------------------------------------
+
+_keys = st.sampled_from(["a", "b", "specParams", "password", "iscsiPassword", "token", "Passwd", "x"])
+_leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=3))
+_values = st.recursive(
+    _leaves,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_keys, inner, max_size=3)),
+    max_leaves=12,
+)
+
+
+def _reference_merge(target: dict[str, Any], extra: dict[str, Any], secrets: bool) -> None:
+    """The merge's rule said plainly: missing keys get a deep copy (without secret keys
+    unless asked), dicts on both sides merge, anything the target has stays."""
+    from devframe.core.log import is_secret_key
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items() if secrets or not is_secret_key(k)}
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        return value
+
+    for key, value in extra.items():
+        if not secrets and is_secret_key(key):
+            continue
+        if target.get(key) is None:
+            target[key] = scrub(copy.deepcopy(value))
+        elif isinstance(target[key], dict) and isinstance(value, dict):
+            _reference_merge(target[key], value, secrets)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_keys, _values, max_size=5), st.dictionaries(_keys, _values, max_size=5), st.booleans())
+def test_the_metadata_merge_copies_what_the_spec_lacks_and_leaves_secrets_out(
+    spec: dict[str, Any], metadata: dict[str, Any], secrets: bool
+) -> None:
+    from devframe.core.device import _merge_missing
+    from devframe.core.metadata import same_value
+
+    before = copy.deepcopy(metadata)
+    expected = copy.deepcopy(spec)
+    _reference_merge(expected, metadata, secrets)
+    _merge_missing(spec, metadata, secrets)
+    assert same_value(spec, expected)
+    for key in spec:  # nothing shared with the metadata: editing the spec leaves it as it was
+        if isinstance(spec[key], (dict, list)):
+            spec[key].clear()
+    assert metadata == before

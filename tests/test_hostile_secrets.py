@@ -253,3 +253,38 @@ def test_the_element_kept_for_the_device_is_never_changed_by_redaction(registry:
         repr(device)
         device.summary()
     assert etree.tostring(domain.root) == before
+
+
+# -- the quick question (does a device hold a secret at all?) against the places -----------------
+
+
+def test_holds_secrets_answers_as_the_places_do_on_every_sample_device() -> None:
+    """to_spec asks ``holds_secrets`` of every device (no element of a deep place's tag:
+    only the shallow places are looked at); it must say what ``spots`` says."""
+    from devframe.testing import sample_domain_files
+
+    # Beside each kind's own places: a deep place with an attribute (a <secret> may lack
+    # it) and a shallow place with steps.
+    extra = (SecretPlace.parse("//secret@usage"), SecretPlace.parse("source/adapter@name"))
+    domains = [parse_domain(DOMAIN)] + [parse_domain(path.read_bytes()) for path in sample_domain_files()]
+    answers = []
+    for domain in domains:
+        for device in domain.devices:
+            for plan in (device.secret_plan(), plan_for(device.dev_type, type(device).own_secrets + extra)):
+                for element in [device.element, *device.element.iterdescendants()]:
+                    if not isinstance(element.tag, str):
+                        continue
+                    expected = bool(plan.spots(element))
+                    assert plan.holds_secrets(element) is expected, etree.tostring(element)
+                    assert (plan.without_secrets(element) is None) is not expected
+                    answers.append(expected)
+    assert answers.count(True) >= 5 and False in answers
+
+
+def test_a_deep_tag_without_its_place_is_no_secret() -> None:
+    plan = plan_for("disk", (SecretPlace.parse("//secret@usage"),))
+    bare = etree.fromstring(f"<disk><auth><secret type='ceph' uuid='{REF}'/></auth></disk>")
+    assert not plan.holds_secrets(bare) and plan.without_secrets(bare) is None
+    used = etree.fromstring(f"<disk><auth><secret type='ceph' usage='{MARK}'/></auth></disk>")
+    assert plan.holds_secrets(used)
+    clean(etree.tostring(plan.without_secrets(used)).decode(), "the copy without secrets")

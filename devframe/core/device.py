@@ -109,14 +109,19 @@ def _hidden(key: Any, answers: Mapping[str, bool]) -> bool:
     return is_secret_key(key) if found is None else found
 
 
+#: values _copied returns as they are (immutable)
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def _merge_into(target: dict[str, Any], extra: Mapping[str, Any], answers: Mapping[str, bool] | None) -> None:
-    # answers: None keeps secrets; else is_secret_key's remembered answers (log.secret_key_answers)
+    # answers: None keeps secrets; else is_secret_key's remembered answers (log.secret_key_answers).
+    # A plain str key remembered as no secret is the common case: one lookup, no call.
     for key, value in extra.items():
-        if answers is not None and _hidden(key, answers):
+        if answers is not None and (type(key) is not str or answers.get(key) is not False) and _hidden(key, answers):
             continue
         current = target.get(key)
         if current is None:
-            target[key] = _copied(value, answers)
+            target[key] = value if type(value) in _PLAIN else _copied(value, answers)
         elif isinstance(current, dict) and isinstance(value, Mapping):
             _merge_into(current, value, answers)
 
@@ -125,14 +130,21 @@ def _copied(value: Any, answers: Mapping[str, bool] | None) -> Any:
     """A deep copy of a metadata value (with ``answers``: without the keys named as
     secrets, at any depth); plain dicts, lists and scalars without copy.deepcopy's memo."""
     kind = type(value)
-    if kind is str or kind is int or kind is bool or kind is float or value is None:
+    if kind in _PLAIN:
         return value
     if kind is dict:
-        if answers is None:
-            return {k: _copied(v, None) for k, v in value.items()}
-        return {k: _copied(v, answers) for k, v in value.items() if not _hidden(k, answers)}
+        out = {}
+        for key, item in value.items():
+            if (
+                answers is not None
+                and (type(key) is not str or answers.get(key) is not False)
+                and _hidden(key, answers)
+            ):
+                continue
+            out[key] = item if type(item) in _PLAIN else _copied(item, answers)
+        return out
     if kind is list:
-        return [_copied(v, answers) for v in value]
+        return [item if type(item) in _PLAIN else _copied(item, answers) for item in value]
     copied = copy.deepcopy(value)
     return copied if answers is None else _without_secret_keys(copied)
 

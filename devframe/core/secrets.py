@@ -155,7 +155,7 @@ class SecretPlan:
     """The secret places of one kind, compiled: deep places by tag (one walk finds them
     all), the others as paths from the device element."""
 
-    __slots__ = ("deep", "places", "shallow")
+    __slots__ = ("deep", "deep_tags", "places", "shallow")
 
     def __init__(self, places: Iterable[SecretPlace]) -> None:
         self.places = tuple(dict.fromkeys(places))
@@ -166,6 +166,7 @@ class SecretPlan:
                 self.deep.setdefault(place.steps[0], []).append(place)
             else:
                 self.shallow.append(place)
+        self.deep_tags = tuple(self.deep)
 
     def spots(self, element: etree._Element) -> list[tuple[etree._Element, str | None]]:
         """Every ``(node, attribute)`` of ``element`` holding a secret (attribute None: the
@@ -180,12 +181,23 @@ class SecretPlan:
         return found
 
     def holds_secrets(self, element: etree._Element) -> bool:
-        return bool(self.spots(element))
+        """``bool(spots(element))``, asked cheaply: most devices hold no secret, and to_spec
+        asks of every one. No element of a deep place's tag: only the shallow places count."""
+        if self.deep_tags:
+            for _ in element.iterdescendants(*self.deep_tags):
+                return bool(self.spots(element))  # one is there: the places decide
+        if self.shallow:
+            found: list[tuple[etree._Element, str | None]] = []
+            for place in self.shallow:
+                _collect(element, place.steps, place.attr, found)
+                if found:
+                    return True
+        return False
 
     def without_secrets(self, element: etree._Element) -> etree._Element | None:
         """A copy of ``element`` with every secret removed (attributes deleted, secret
         elements taken out whole, as libvirt leaves them out), or None when it holds none."""
-        if not self.spots(element):
+        if not self.holds_secrets(element):
             return None
         clean = copy.deepcopy(element)
         clean.tail = None

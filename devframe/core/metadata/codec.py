@@ -406,6 +406,26 @@ def decode_map(
 
     ``retype`` converts untyped text of top-level keys (a plugin's declared types).
     """
+    if ns:
+        # The forms oVirt writes, read in one pass; anything else (and every error) is
+        # left to the full reader, which reads the whole map again from the start.
+        try:
+            prefix = f"{{{ns}}}"
+            return _plain_map(element, prefix, retype, skip, _local_names(prefix))
+        except _Irregular:
+            pass
+    return _checked_map(element, ns=ns, source=source, retype=retype, skip=skip)
+
+
+def _checked_map(
+    element: etree._Element,
+    *,
+    ns: str,
+    source: str | None,
+    retype: Retyper | None,
+    skip: frozenset[str],
+) -> dict[str, Any]:
+    """:func:`decode_map` by the full reader: every marker, every check, every error."""
     ns_prefix = f"{{{ns}}}" if ns else ""
     out: dict[str, Any] = {}
     for local, child in _children(element, ns_prefix, source):
@@ -416,6 +436,122 @@ def decode_map(
             raise _fail(child, f"key {key!r} appears twice", source)
         out[key] = decode_value(child, key, ns=ns, source=source, retype=retype)
     return out
+
+
+class _Irregular(Exception):
+    """Raised by the one-pass reader at anything it leaves to the full reader."""
+
+
+#: namespace prefix -> {tag in it: local name}: keys repeat in every entry, and slicing
+#: a fresh tag string each time cost a tenth of reading one
+_LOCAL_NAMES: dict[str, dict[str, str]] = {}
+_MAX_NAMES = 4096
+
+
+def _local_names(prefix: str) -> dict[str, str]:
+    names = _LOCAL_NAMES.get(prefix)
+    if names is None:
+        names = {} if len(_LOCAL_NAMES) >= 16 else _LOCAL_NAMES.setdefault(prefix, {})
+    return names
+
+
+def _plain_map(
+    element: etree._Element, prefix: str, retype: Retyper | None, skip: frozenset[str], names: dict[str, str]
+) -> dict[str, Any]:
+    """The dict :func:`_checked_map` reads from ``element``, for the forms the oVirt
+    engine and VDSM write: our namespace only, no comments, whitespace between elements,
+    no ``<item>``, no repeated key, a ``type`` of str/int/float/bool/none or none at all,
+    no other attribute. Raises :class:`_Irregular` at anything else, including every
+    input the full reader refuses, so a value returned is the value it would return."""
+    text = element.text
+    if text and not text.isspace():
+        raise _Irregular
+    out: dict[str, Any] = {}
+    for child in element:
+        tag = child.tag
+        key = names.get(tag)
+        if key is None:
+            if type(tag) is not str or not tag.startswith(prefix):
+                raise _Irregular  # comments, other namespaces: the full reader skips them
+            key = tag[len(prefix) :]
+            if len(names) < _MAX_NAMES:
+                names[tag] = key
+        tail = child.tail
+        if tail and not tail.isspace():
+            raise _Irregular
+        if key in skip:
+            continue
+        if key in out or key == ITEM:
+            raise _Irregular
+        if not child.keys() and not len(child) and key not in KNOWN_LISTS:
+            # The common value: untyped text (inline: most elements are these).
+            value = child.text or ""
+            if retype is not None and value:
+                try:
+                    value = retype(key, value)
+                except Exception:  # noqa: BLE001 - the full reader raises it, after any earlier error
+                    raise _Irregular from None
+            out[key] = value
+        else:
+            out[key] = _plain_value(child, key, prefix, retype, names)
+    return out
+
+
+def _plain_value(element: etree._Element, key: str, prefix: str, retype: Retyper | None, names: dict[str, str]) -> Any:
+    """:func:`decode_value` of one element for :func:`_plain_map` (its rules)."""
+    attributes = element.keys()
+    if not attributes:
+        item_tag = KNOWN_LISTS.get(key)
+        if item_tag is not None:
+            if not len(element):
+                raise _Irregular  # text or nothing where a list is expected
+            text = element.text
+            if text and not text.isspace():
+                raise _Irregular
+            item = prefix + item_tag
+            values = []
+            for node in element:
+                if node.tag != item:
+                    raise _Irregular
+                tail = node.tail
+                if tail and not tail.isspace():
+                    raise _Irregular
+                values.append(_plain_value(node, item_tag, prefix, None, names))
+            return values
+        if len(element):
+            return _plain_map(element, prefix, None, frozenset(), names)
+        text = element.text or ""
+        if retype is not None and text:
+            try:
+                return retype(key, text)
+            except Exception:  # noqa: BLE001 - as in _plain_map
+                raise _Irregular from None
+        return text
+    if attributes != ["type"]:
+        raise _Irregular
+    kind = element.get("type")
+    if kind == "str":
+        return element.text or ""
+    if kind == "int":
+        text = (element.text or "").strip()
+        if not _INT_RE.match(text) or len(text.lstrip("+-0")) > MAX_INT_DIGITS:
+            raise _Irregular
+        return int(text)
+    if kind == "bool":
+        text = (element.text or "").strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise _Irregular
+    if kind == "float":
+        try:
+            return float((element.text or "").strip())
+        except ValueError:
+            raise _Irregular from None
+    if kind == "none" and not len(element) and not (element.text or "").strip():
+        return None
+    raise _Irregular  # dict, list, an unknown marker, or a none with content
 
 
 def same_value(a: Any, b: Any) -> bool:
