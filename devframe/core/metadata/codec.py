@@ -59,6 +59,8 @@ ITEM = "item"
 _INT_RE = re.compile(r"[+-]?[0-9]+\Z")
 _TRUE = frozenset({"true", "yes", "1", "on"})
 _FALSE = frozenset({"false", "no", "0", "off"})
+#: each word of a ``type='bool'`` value and what it means
+_BOOL_WORDS = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
 
 #: Decides how a top-level untyped text is read back (schema coercion); None: as str.
 Retyper = Callable[[str, str], Any]
@@ -354,12 +356,10 @@ def decode_value(
         except ValueError:
             raise _fail(element, f"type='float' but the text is {_shown(element, text)}", source) from None
     if kind == "bool":
-        text = (element.text or "").strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise _fail(element, f"type='bool' but the text is {_shown(element, element.text)}", source)
+        word = _BOOL_WORDS.get((element.text or "").strip().lower())
+        if word is None:
+            raise _fail(element, f"type='bool' but the text is {_shown(element, element.text)}", source)
+        return word
     if kind == "none":
         if (element.text or "").strip() or len(_children(element, ns_prefix, source)):
             raise _fail(element, "type='none' but the element has content", source)
@@ -538,12 +538,10 @@ def _plain_value(element: etree._Element, key: str, prefix: str, retype: Retyper
             raise _Irregular
         return int(text)
     if kind == "bool":
-        text = (element.text or "").strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise _Irregular
+        word = _BOOL_WORDS.get((element.text or "").strip().lower())
+        if word is None:
+            raise _Irregular
+        return word
     if kind == "float":
         try:
             return float((element.text or "").strip())
