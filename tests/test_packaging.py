@@ -17,7 +17,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import tomllib
 import zipfile
 from email.message import Message
@@ -113,22 +112,26 @@ def test_pip_install_of_core_and_plugins_into_a_fresh_venv(tmp_path: Path) -> No
     ).stdout.split()
     assert all(path.startswith(str(venv)) for path in where), where
     _check_installed(venv, src)
-    # Start-up guard (target 300 ms on an idle machine, but absolute times drift on a shared
-    # machine): `devframe plugins` against the floor of importing devframe and click, runs
-    # interleaved, best of 5 each. Loading six plugins and listing them must stay cheap.
-    python = str(venv / "bin" / "python")
-    floor, cli = [], []
-    for _ in range(5):
-        floor.append(_timed([python, "-c", "import devframe, click"], src))
-        cli.append(_timed([str(venv / "bin" / "devframe"), "plugins"], src))
-    ratio = min(cli) / min(floor)
-    assert ratio < 1.6, f"devframe plugins: {min(cli):.3f} s, floor {min(floor):.3f} s, ratio {ratio:.2f}"
+    # Start-up stays cheap: listing the plugins loads each one but none of the heavy layers
+    # (libvirt, the agent, the fleet's NATS client, the schema checker). A structural check,
+    # not a timed one; the start-up time itself is benchmarks/run.py --only cold-start.
+    probe = (
+        "import sys\n"
+        "from devframe.cli import main\n"
+        "try:\n"
+        "    main(['plugins'], standalone_mode=False)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('devframe_'))))\n"
+        "print(' '.join(m for m in HEAVY if m in sys.modules))\n"
+    ).replace("HEAVY", repr(HEAVY_AT_START))
+    loaded, heavy = _run([str(venv / "bin" / "python"), "-c", probe], cwd=src).stdout.splitlines()[-2:]
+    assert {f"devframe_{name}" for name in BUILTIN} <= set(loaded.split()), loaded
+    assert heavy == "", f"devframe plugins imported {heavy}"
 
 
-def _timed(cmd: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
-    _run(cmd, cwd=cwd)
-    return time.perf_counter() - start
+#: modules `devframe plugins` must not import (each costs start-up time every command pays)
+HEAVY_AT_START = ("libvirt", "nats", "devframe.agent", "devframe.fleet", "devframe.schema")
 
 
 def test_uv_sync_all_packages(tmp_path: Path) -> None:
