@@ -297,6 +297,15 @@ class FleetAgent:
         factory = watched.factory
         name = current.name  # read from the tree on each access
         sent: dict[int, dict[str, Any]] = {}
+
+        def added(snapshot: KnownDevices, index: int, device: Any, key: str) -> dict[str, Any]:
+            # A device listed on first sight; one already sent (unchanged) keeps its spec.
+            redacted = sent.get(id(device))
+            spec = _plain_spec(snapshot, index) if redacted is None else None
+            return self._device(
+                factory, ADDED, name, uuid, key, device, sent, redacted, spec=spec, ids=_ids(snapshot, index)
+            )
+
         if known is not None:
             # Started again: report what differs from before it stopped, then list all.
             result = correlate(known.known, current)
@@ -308,37 +317,12 @@ class FleetAgent:
             keys = snapshot.keys()
             for index, (device, key) in enumerate(zip(snapshot.devices, keys, strict=True)):
                 if id(device) in missing:
-                    redacted = sent.get(id(device))
-                    spec = _plain_spec(snapshot, index) if redacted is None else None
-                    events.append(
-                        self._device(
-                            factory,
-                            ADDED,
-                            name,
-                            uuid,
-                            key,
-                            device,
-                            sent,
-                            redacted,
-                            spec=spec,
-                            ids=_ids(snapshot, index),
-                        )
-                    )
+                    events.append(added(snapshot, index, device, key))
         else:
             snapshot = KnownDevices(current)
             keys = snapshot.keys()
             events = [
-                self._device(
-                    factory,
-                    ADDED,
-                    name,
-                    uuid,
-                    key,
-                    device,
-                    sent,
-                    spec=_plain_spec(snapshot, index),
-                    ids=_ids(snapshot, index),
-                )
+                added(snapshot, index, device, key)
                 for index, (device, key) in enumerate(zip(snapshot.devices, keys, strict=True))
             ]
         events.append(factory.guest_synced(name, uuid, keys))
