@@ -25,7 +25,7 @@ import re
 import uuid as uuidlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any, TypeGuard, TypeVar, overload
 
 import pytest
 from lxml import etree
@@ -606,7 +606,7 @@ def _new_value(field: Field[Any], value: Any) -> Any:
     return None
 
 
-def _rejects_garbage(field: Any) -> bool:
+def _rejects_garbage(field: Any) -> TypeGuard[Field[Any]]:
     """True for a field whose kind refuses text that is no value at all."""
     if not isinstance(field, Field):
         return False
@@ -619,9 +619,7 @@ def _rejects_garbage(field: Any) -> bool:
 
 def _expected_after_raw_set(element: etree._Element, field: Field[Any], raw: str) -> etree._Element:
     expected = copy.deepcopy(element)
-    target = expected
-    for step in field.steps:
-        target = target.find(step)
+    target = _leaf_at(expected, field.steps)
     if field.attr is not None:
         target.set(field.attr, raw)
     else:
@@ -785,9 +783,7 @@ def contract_tests(
                         except (ValueError, TypeError):
                             pass
                         broken_xml = copy.deepcopy(device.element)
-                        target = broken_xml
-                        for step in field.steps:
-                            target = target.find(step)
+                        target = _leaf_at(broken_xml, field.steps)
                         if field.attr is not None:
                             target.set(field.attr, "@@not-a-value@@")
                         else:

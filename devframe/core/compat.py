@@ -14,7 +14,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 
@@ -138,7 +138,7 @@ def adapt_class(
     with warnings.catch_warnings():
         # The adapter's own overrides are not the plugin author's to fix twice.
         warnings.simplefilter("ignore", DeprecationWarning)
-        adapted = type(base.__name__, (base,), members)
+        adapted = cast("type[Device]", type(base.__name__, (base,), members))
     if schema is not None:
         adapted.metadata_schema = schema
     return adapted, schema

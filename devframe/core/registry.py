@@ -154,7 +154,7 @@ class Route:
         elif type(device) is not self.dev_class and self.legacy_adapt is not None:
             # A subclass of the declared class: the plugin's other old hooks apply to it too.
             device.__class__ = self.legacy_adapt(type(device))
-        return device  # type: ignore[no-any-return]
+        return device
 
     def failed(self, operation: str, device: Device, exc: Exception) -> None:
         """A call into the plugin's class failed: log it with the device; strict mode raises."""

@@ -172,7 +172,7 @@ def find_placeholders(element: etree._Element) -> list[tuple[etree._Element, str
         if not isinstance(node.tag, str):
             continue
         for name, value in node.attrib.items():
-            if is_placeholder(value):
+            if is_placeholder(str(value)):
                 found.append((node, str(name), str(value)))
         if node.text is not None and is_placeholder(node.text):
             found.append((node, None, node.text.strip()))
