@@ -305,25 +305,26 @@ def _store(src: _Source, key: str | tuple[str, ...], value: str, depth: int, dic
     if isinstance(key, str):
         src.emit(depth, f"out[{_literal(key)}] = {value}")
         return
-    target = "out"
-    for end in range(1, len(key)):
-        prefix = key[:end]
-        name = dicts.get(prefix)
-        if name is None:
-            name = dicts[prefix] = src.fresh("d")
-        src.emit(depth, f"if {name} is None:")
-        src.emit(depth + 1, f"{name} = sub({target}, {_literal(key[end - 1])})")
-        target = name
-    src.emit(depth, f"{target}[{_literal(key[-1])}] = {value}")
+    # one local per nested dict, made (or found: ``sub`` takes what is there) on first use
+    # in one call down from ``out``: a check per store, not one per level
+    prefix = key[:-1]
+    name = dicts.get(prefix)
+    if name is None:
+        name = dicts[prefix] = src.fresh("d")
+    src.emit(depth, f"if {name} is None:")
+    src.emit(depth + 1, f"{name} = sub(out, {', '.join(_literal(part) for part in prefix)})")
+    src.emit(depth, f"{name}[{_literal(key[-1])}] = {value}")
 
 
-def _sub(target: dict[str, Any], key: str) -> dict[str, Any]:
-    """``target[key]``, a new dict there if it has none (dict.setdefault(key, {}) without
-    a new dict on every call): once per nested key and read."""
-    found: dict[str, Any] | None = target.get(key)
-    if found is None:
-        found = target[key] = {}
-    return found
+def _sub(target: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """``target[key][...]``, a new dict at each level without one (dict.setdefault(key,
+    {}) without a new dict on every call): once per nested dict and read."""
+    for key in keys:
+        found: dict[str, Any] | None = target.get(key)
+        if found is None:
+            found = target[key] = {}
+        target = found
+    return target
 
 
 def _convert(src: _Source, field: Any, found: str, value: str, depth: int) -> None:
@@ -411,6 +412,10 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
             src.emit(depth, f"x = {src.constant('f', field)}.spec_from_each(view, ({places},))")
         elif how == OWN_WAY:
             src.emit(depth, f"x = {src.constant('f', field)}.spec_value(view)")
+        elif how == AS_IS and depth == 2:
+            # found, so not None: stored as it is (and never None said)
+            _store(src, key, found, depth, dicts)
+            continue
         elif how == AS_IS:
             src.emit(depth, f"x = {found}")
         elif depth == 2:
