@@ -178,10 +178,11 @@ def _collect(
     clean element costs a branch per attribute and a look at its text.
 
     Where no field reads below ``element`` (a nested view read by its own plan, a child
-    only the check walks) and it has children carried (a leaf, or a guest address whose
-    parts go to the escape's walk, stays inline: a call would cost more than its few
-    lines), its check is one call to its checker (:func:`_checker`, shared by every place meeting the same subtree) instead
-    of a copy inline; ``own_level``: the checker's own body, inlined."""
+    only the check walks) and it has children carried, its check is one call to its
+    checker (:func:`_checker`, shared by every place meeting the same subtree) instead of
+    a copy inline; a leaf, or a guest address whose parts go to the escape's walk, stays
+    inline (a call would cost more than its few lines). ``own_level``: the checker's own
+    body, inlined."""
     if check is not None and id(check) in path:
         # a chain's link (a node holding itself): the escape's own walk, for this subtree
         src.emit(depth, f"if {src.constant('u', check.holds_unknown)}({element}):")
