@@ -18,7 +18,10 @@ A ``to_spec`` plan also checks, in the same pass, what the raw-XML escape would 
 (:mod:`devframe.core.escape`): each element it passes is held against the class's
 ``Consumed`` tree (attributes, text, children of tags carried, the first or every one),
 and the reader returns whether anything was not carried, so the escape's own walk runs
-only for such a device.
+only for such a device. A subtree no field reads below (a nested view read by its own
+plan) is checked by a small generated function, one per shape of ``Consumed`` node for
+the process, called from every place it is met: copied inline at each, a disk's reader was
+69 k characters, and compiling it on the first ``to_spec`` peaked at ~6 MB.
 
 Safety: no text of a document ever becomes code. The source holds local names made
 here (``v3``, ``c1``, ``f7``), literals of the class's declarations (tags, attribute
