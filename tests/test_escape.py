@@ -332,3 +332,55 @@ def test_the_readers_check_never_misses_what_the_escape_finds(which, where, what
         assert maybe == (escape is not None), (what, escape)
     spec = device.to_spec(secrets=True)
     assert spec["specParams"].get("xml") == escape
+
+
+# A subtree met at more than one place (a disk's <auth> under <disk> and under <source>)
+# is checked by one generated function, called from each place (devframe.core.specgen).
+_AUTH = "<auth username='admin'><secret type='ceph' uuid='0a5f8f3e-9a4b-4c3d-8e2f-1a2b3c4d5e6f'/></auth>"
+_AUTH_TWICE = (
+    f"<disk type='network' device='disk'><driver name='qemu' type='raw'/>{_AUTH}"
+    f"<source protocol='rbd' name='pool/img'><host name='mon1' port='6789'/>{_AUTH}</source>"
+    "<target dev='vda' bus='virtio'/></disk>"
+)
+
+
+def _checkers(device: Any) -> list[Any]:
+    """The escape checkers the class's spec reader calls, once per place called from."""
+    reader = plan_for(type(device), "spec").reader
+    return [value for value in reader.__globals__.values() if getattr(value, "__name__", "") == "check"]
+
+
+def test_one_checker_is_called_from_each_place_its_subtree_is_met():
+    checkers = _checkers(one(_AUTH_TWICE))
+    assert len({id(checker) for checker in checkers}) < len(checkers)
+    # and the same subtree in another class is the same function (one compile per process)
+    serial = one("<serial type='pty'><target port='0'/></serial>")
+    console = one("<console type='pty'><target type='serial' port='0'/></console>")
+    assert {id(c) for c in _checkers(serial)} & {id(c) for c in _checkers(console)}
+
+
+@pytest.mark.parametrize(
+    "places",
+    [["auth/secret"], ["source/auth/secret"], ["auth/secret", "source/auth/secret"], ["auth"], ["source/auth"]],
+)
+@pytest.mark.parametrize("what", ["attr", "child", "text", "second"])
+def test_a_shared_checker_answers_for_the_place_it_is_called_from(places, what):
+    assert _checked(one(_AUTH_TWICE)) == (False, None)
+    device = one(_AUTH_TWICE)
+    for path in places:
+        element = device.element.find(path)
+        if what == "attr":
+            element.set("zzprobe", "1")
+        elif what == "child":
+            etree.SubElement(element, "zzprobe")
+        elif what == "text":
+            element.text = "zz"
+        else:
+            twin = copy.deepcopy(element)
+            twin.tail = None
+            element.addnext(twin)
+    device.touch()
+    maybe, escape = _checked(device)
+    assert maybe and escape is not None
+    assert len(escape) == 1 + len(places)  # the version, and each place's own entry
+    assert device.to_spec(secrets=True)["specParams"]["xml"] == escape

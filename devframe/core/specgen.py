@@ -18,7 +18,10 @@ A ``to_spec`` plan also checks, in the same pass, what the raw-XML escape would 
 (:mod:`devframe.core.escape`): each element it passes is held against the class's
 ``Consumed`` tree (attributes, text, children of tags carried, the first or every one),
 and the reader returns whether anything was not carried, so the escape's own walk runs
-only for such a device.
+only for such a device. A subtree no field reads below (a nested view read by its own
+plan) is checked by a small generated function, one per shape of ``Consumed`` node for
+the process, called from every place it is met: copied inline at each, a disk's reader was
+69 k characters, and compiling it on the first ``to_spec`` peaked at ~6 MB.
 
 Safety: no text of a document ever becomes code. The source holds local names made
 here (``v3``, ``c1``, ``f7``), literals of the class's declarations (tags, attribute
@@ -58,10 +61,16 @@ def _literal(value: object) -> str:
 
 
 class _Source:
-    def __init__(self) -> None:
+    def __init__(self, bad: str = "bad = True", making: frozenset[int] = frozenset()) -> None:
         self.lines: list[str] = []
         self.names: dict[str, Any] = {}
         self._counter = 0
+        #: the line saying "maybe not carried": a reader notes it and reads on, a checker
+        #: (which reads nothing) answers at once
+        self.bad = bad
+        #: the nodes whose checkers are being made around this source (a chain met again
+        #: there goes to the escape's walk)
+        self.making = making
 
     def emit(self, depth: int, line: str) -> None:
         self.lines.append("    " * depth + line)
@@ -76,14 +85,91 @@ class _Source:
         return name
 
 
-#: past this indentation the escape check of a subtree is one call to the escape's own
-#: walk. Inlined deeper, a disk's check (libvirt's whole <disk> schema) made its reader
+#: past this indentation the check of a subtree the plan reads is a call to its checker
+#: (below). Inlined deeper, a disk's check (libvirt's whole <disk> schema) made its reader
 #: 194 k characters of source, and compiling it took 14 MB at its peak (inspect of 1,000
-#: devices: 4.4x lxml's tree); at 3 it is 69 k, for the same instruction count.
+#: devices: 4.4x lxml's tree).
 _CHECK_DEPTH = 3
 
 
-def _collect(src: _Source, node: Any, element: str, depth: int, check: Any = None, path: tuple[int, ...] = ()) -> None:
+class _NoFields:
+    """The empty plan node of what only the check walks (a checker reads no field)."""
+
+    __slots__ = ()
+    attrs: dict[str, list[int]] = {}
+    items: dict[str, list[int]] = {}
+    texts: list[int] = []
+    elements: list[int] = []
+    children: dict[str, Any] = {}
+
+
+_NO_FIELDS = _NoFields()
+
+#: the checkers made so far, by the shape of what they check (a node holding a chain's
+#: link: by its id, the node kept with it so that id stays its own). A nested view's
+#: subtree (a disk's <source> in <mirror> and <backingStore>, a character device's
+#: source in every kind) is one function wherever it is met, compiled once per process.
+_CHECKERS: dict[Any, tuple[Any, Callable[[Any], bool]]] = {}
+
+
+def _shape(node: Any, seen: tuple[int, ...] = ()) -> Any:
+    """What a check of ``node`` depends on, hashable; None where it holds a cycle."""
+    if id(node) in seen:
+        return None
+    seen = (*seen, id(node))
+    below = []
+    for tag in sorted(node.children):
+        shape = _shape(node.children[tag], seen)
+        if shape is None:
+            return None
+        below.append((tag, tag in node.multi, shape))
+    other = None
+    if node.other is not None:
+        other = _shape(node.other, seen)
+        if other is None:
+            return None
+        other = (other,)  # an "other" carrying nothing is not no "other"
+    return (frozenset(node.attrs), node.any_attrs, node.text, tuple(below), other)
+
+
+def _checker(check: Any, making: frozenset[int]) -> Callable[[Any], bool] | None:
+    """A function saying whether an element at ``check`` (a
+    :class:`~devframe.core.escape.Consumed` node) may hold what is not carried, the
+    inline check's rule as its own small function: its own level inline, each child with
+    children below a call to that child's checker. None: ``check`` is being made (a chain)."""
+    shape = _shape(check)
+    key = ("id", id(check)) if shape is None else shape
+    made = _CHECKERS.get(key)
+    if made is not None:
+        return made[1]
+    if id(check) in making:
+        return None
+    src = _Source(bad="return True", making=making | {id(check)})
+    src.emit(0, "def check(element):")
+    _collect(src, _NO_FIELDS, "element", 1, check, own_level=True)
+    src.emit(1, "return False")
+    function: Callable[[Any], bool] = _compiled(src, "check", "<devframe escape check>")
+    _CHECKERS[key] = (check, function)
+    return function
+
+
+def _check_call(src: _Source, check: Any, element: str, depth: int) -> None:
+    """Code setting ``bad`` where the subtree at ``element`` holds what is not carried."""
+    function = _checker(check, src.making)
+    walk = check.holds_unknown if function is None else function
+    src.emit(depth, f"if {src.constant('u', walk)}({element}):")
+    src.emit(depth + 1, src.bad)
+
+
+def _collect(
+    src: _Source,
+    node: Any,
+    element: str,
+    depth: int,
+    check: Any = None,
+    path: tuple[int, ...] = (),
+    own_level: bool = False,
+) -> None:
     """Code putting into ``v<index>`` what each field of ``node`` finds in ``element``.
 
     ``check``: the :class:`~devframe.core.escape.Consumed` node of ``element`` (None: not
@@ -92,12 +178,28 @@ def _collect(src: _Source, node: Any, element: str, depth: int, check: Any = Non
     to what the pass meets anyway: an attribute not carried, text where no field reads
     text, a child of a tag not carried or a second one where the first is read. ``bad``
     only says "maybe": ``to_spec`` then asks ``escape_of``, the one maker of escapes; a
-    clean element costs a branch per attribute and a look at its text."""
-    if check is not None and (depth > _CHECK_DEPTH or id(check) in path):
-        # a chain's link (a node holding itself), or deep: the escape's own walk, for this subtree
+    clean element costs a branch per attribute and a look at its text.
+
+    Where no field reads below ``element`` (a nested view read by its own plan, a child
+    only the check walks) and it has children carried, its check is one call to its
+    checker (:func:`_checker`, shared by every place meeting the same subtree) instead of
+    a copy inline; a leaf, or a guest address whose parts go to the escape's walk, stays
+    inline (a call would cost more than its few lines). ``own_level``: the checker's own
+    body, inlined."""
+    if check is not None and id(check) in path:
+        # a chain's link (a node holding itself): the escape's own walk, for this subtree
         src.emit(depth, f"if {src.constant('u', check.holds_unknown)}({element}):")
-        src.emit(depth + 1, "bad = True")
+        src.emit(depth + 1, src.bad)
         check = None
+    elif check is not None and not own_level:
+        reads_below = node.attrs or node.texts or node.items or node.children
+        if depth > _CHECK_DEPTH or (not reads_below and check.children):
+            _check_call(src, check, element, depth)
+            if not reads_below:
+                for index in node.elements:
+                    src.emit(depth, f"v{index} = {element}")
+                return
+            check = None
     path = (*path, id(check))
     for index in node.elements:
         src.emit(depth, f"v{index} = {element}")
@@ -124,14 +226,14 @@ def _collect(src: _Source, node: Any, element: str, depth: int, check: Any = Non
                 src.emit(depth + 1, "else:")
             else:
                 src.emit(depth + 1, f"elif {name} not in {src.constant('k', frozenset(check.attrs))}:")
-            src.emit(depth + 2, "bad = True")
+            src.emit(depth + 2, src.bad)
         check_attrs = False
     if check_attrs:
         if check.attrs:
             src.emit(depth, f"if not {src.constant('k', frozenset(check.attrs))}.issuperset({element}.keys()):")
         else:
             src.emit(depth, f"if {element}.keys():")
-        src.emit(depth + 1, "bad = True")
+        src.emit(depth + 1, src.bad)
     if node.texts:
         text = src.fresh("t")
         src.emit(depth, f"{text} = {element}.text")
@@ -143,17 +245,17 @@ def _collect(src: _Source, node: Any, element: str, depth: int, check: Any = Non
         text = src.fresh("t")
         src.emit(depth, f"{text} = {element}.text")
         src.emit(depth, f"if {text} is not None and {text}.strip():")
-        src.emit(depth + 1, "bad = True")
+        src.emit(depth + 1, src.bad)
     if check is not None and check.other is not None:
         # a guest address's parts (s390's <zpci>): children of any tag, the escape's own walk
         src.emit(depth, f"if len({element}) and {src.constant('u', check.holds_unknown)}({element}):")
-        src.emit(depth + 1, "bad = True")
+        src.emit(depth + 1, src.bad)
         check = None
     tags = list(dict.fromkeys([*node.children, *node.items, *(check.children if check is not None else ())]))
     if not tags:
         if check is not None:
             src.emit(depth, f"if len({element}):  # a child where none is carried (or a comment: asked again)")
-            src.emit(depth + 1, "bad = True")
+            src.emit(depth + 1, src.bad)
         return
     # what the check walks beyond the plan: the first child of each tag carried (an
     # empty plan below it), every child of a tag carried whole
@@ -188,14 +290,14 @@ def _collect(src: _Source, node: Any, element: str, depth: int, check: Any = Non
             src.emit(depth + 3, f"{found[name]} = {child}")
             if name in firsts:  # a second where the first is carried: escaped whole
                 src.emit(depth + 2, "else:")
-                src.emit(depth + 3, "bad = True")
+                src.emit(depth + 3, src.bad)
         if name in every:
             _collect(src, type(node)(), child, depth + 2, every[name], path)
         elif check is not None and name not in firsts:
-            src.emit(depth + 2, "bad = True")  # a tag no field carries
+            src.emit(depth + 2, src.bad)  # a tag no field carries
     if check is not None:
         src.emit(depth + 1, f"elif type({tag}) is str:  # an element no field carries (comments are not carried)")
-        src.emit(depth + 2, "bad = True")
+        src.emit(depth + 2, src.bad)
     for name, below in below_plan.items():
         local = found[name]
         src.emit(depth, f"if {local} is not None:")
@@ -207,25 +309,26 @@ def _store(src: _Source, key: str | tuple[str, ...], value: str, depth: int, dic
     if isinstance(key, str):
         src.emit(depth, f"out[{_literal(key)}] = {value}")
         return
-    target = "out"
-    for end in range(1, len(key)):
-        prefix = key[:end]
-        name = dicts.get(prefix)
-        if name is None:
-            name = dicts[prefix] = src.fresh("d")
-        src.emit(depth, f"if {name} is None:")
-        src.emit(depth + 1, f"{name} = sub({target}, {_literal(key[end - 1])})")
-        target = name
-    src.emit(depth, f"{target}[{_literal(key[-1])}] = {value}")
+    # one local per nested dict, made (or found: ``sub`` takes what is there) on first use
+    # in one call down from ``out``: a check per store, not one per level
+    prefix = key[:-1]
+    name = dicts.get(prefix)
+    if name is None:
+        name = dicts[prefix] = src.fresh("d")
+    src.emit(depth, f"if {name} is None:")
+    src.emit(depth + 1, f"{name} = sub(out, {', '.join(_literal(part) for part in prefix)})")
+    src.emit(depth, f"{name}[{_literal(key[-1])}] = {value}")
 
 
-def _sub(target: dict[str, Any], key: str) -> dict[str, Any]:
-    """``target[key]``, a new dict there if it has none (dict.setdefault(key, {}) without
-    a new dict on every call): once per nested key and read."""
-    found: dict[str, Any] | None = target.get(key)
-    if found is None:
-        found = target[key] = {}
-    return found
+def _sub(target: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """``target[key][...]``, a new dict at each level without one (dict.setdefault(key,
+    {}) without a new dict on every call): once per nested dict and read."""
+    for key in keys:
+        found: dict[str, Any] | None = target.get(key)
+        if found is None:
+            found = target[key] = {}
+        target = found
+    return target
 
 
 def _convert(src: _Source, field: Any, found: str, value: str, depth: int) -> None:
@@ -313,6 +416,10 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
             src.emit(depth, f"x = {src.constant('f', field)}.spec_from_each(view, ({places},))")
         elif how == OWN_WAY:
             src.emit(depth, f"x = {src.constant('f', field)}.spec_value(view)")
+        elif how == AS_IS and depth == 2:
+            # found, so not None: stored as it is (and never None said)
+            _store(src, key, found, depth, dicts)
+            continue
         elif how == AS_IS:
             src.emit(depth, f"x = {found}")
         elif depth == 2:
@@ -344,10 +451,15 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
     alias = "None" if plan.alias_index < 0 else f"v{plan.alias_index}"
     src.emit(1, f"return {alias}, {'False' if check is None else 'bad'}")
     source = "\n".join(src.lines) + "\n"
+    reader: Reader = _compiled(src, "read", f"<devframe reader {title}>")
+    return reader, source
+
+
+def _compiled(src: _Source, name: str, filename: str) -> Any:
+    """The function ``name`` of ``src``'s lines, compiled (its names as its globals)."""
     namespace: dict[str, Any] = dict(src.names)
     namespace["sub"] = _sub
     namespace["__builtins__"] = {"dict": dict, "int": int, "len": len, "str": str, "type": type}
     # our own source, made of literals and local names only (see the module doc)
-    exec(compile(source, f"<devframe reader {title}>", "exec"), namespace)
-    reader: Reader = namespace["read"]
-    return reader, source
+    exec(compile("\n".join(src.lines) + "\n", filename, "exec"), namespace)
+    return namespace[name]

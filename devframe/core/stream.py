@@ -44,9 +44,12 @@ from devframe.core.safexml import DEFAULT_LIMITS, ParseLimits, StreamParser, asc
 
 __all__ = ["CHUNK_SIZE", "DomainOutline", "DomainStream"]
 
-#: bytes fed to the parser at a time: large enough that the per-chunk work is nothing, small
-#: enough that one chunk's devices are a few thousand at most
-CHUNK_SIZE = 1 << 20
+#: bytes fed to the parser at a time: large enough that the per-chunk work is nothing (about
+#: a hundred devices of the benchmarks' domains), small enough that a chunk's tree and
+#: dev_objects are small beside the process. At 1 MiB a document of 1,000 devices was one
+#: chunk, its whole tree held at once: ``inspect --json`` peaked at 2.4-2.8x lxml's tree
+#: (docs/benchmarks.md, branch mem1k); at 64 KiB 1.6-2.1x, and fewer instructions.
+CHUNK_SIZE = 1 << 16
 _METADATA = b"<metadata"
 _COUNT_ELEMENTS = etree.XPath("count(*)")
 #: enough of the document's start for its XML declaration
