@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from devframe.agent import CONNECTION_CLOSED, LIFECYCLE, AgentError, GuestGoneError, KnownDevices, correlate
+from devframe.agent import CONNECTION_CLOSED, LIFECYCLE, AgentError, GuestGoneError, KnownDevices
+from devframe.agent.correlate import Written, devices_written
 from devframe.core.log import get_logger
 from devframe.fleet.cloudevents import ADDED, CHANGED, REMOVED, EventFactory, KindedEvent, batches
 
@@ -58,7 +59,12 @@ def fingerprint(domain: Domain) -> bytes:
     """A digest of the domain's <devices> as serialized: libvirt writes the same devices
     the same way, so an equal digest means nothing moved. (Domain.devices_hash is the
     canonical one, C14N 2.0: several times dearer, and the agent asks on every event.)"""
-    return hashlib.blake2b(domain.devices_xml().encode(), digest_size=16).digest()
+    return _digest(devices_written(domain))
+
+
+def _digest(written: Written) -> bytes:
+    # The XML the snapshot then cuts (devices_written): <devices> is written once per look.
+    return hashlib.blake2b(written[1], digest_size=16).digest()
 
 
 def _plain_spec(snapshot: KnownDevices, index: int) -> dict[str, Any] | None:
@@ -269,12 +275,13 @@ class FleetAgent:
             return report
         self.reads += 1
         report.domain = current
+        written = devices_written(current)
         if known is None or not known.running:
             report.first = True
             _ = guest.tracked  # the Guest keeps its devices from now on: its events name them
-            self._first_sight(watched, uuid, current, known, report, reading)
-        elif known.fingerprint != (digest := fingerprint(current)):
-            result = correlate(known.known, current)
+            self._first_sight(watched, uuid, current, written, known, report, reading)
+        elif known.fingerprint != (digest := _digest(written)):
+            result = known.known.correlate(current, written=written)
             report.correlation = result
             sent: dict[int, dict[str, Any]] = {}
             self._send(self._change_events(watched, uuid, current.name, known, result, sent))
@@ -290,6 +297,7 @@ class FleetAgent:
         watched: _Watched,
         uuid: str,
         current: Domain,
+        written: Written,
         known: _Guest | None,
         report: GuestReport,
         reading: float,
@@ -308,7 +316,7 @@ class FleetAgent:
 
         if known is not None:
             # Started again: report what differs from before it stopped, then list all.
-            result = correlate(known.known, current)
+            result = known.known.correlate(current, written=written)
             report.correlation = result
             events = self._change_events(watched, uuid, name, known, result, sent)
             assert result.reported is not None
@@ -319,7 +327,7 @@ class FleetAgent:
                 if id(device) in missing:
                     events.append(added(snapshot, index, device, key))
         else:
-            snapshot = KnownDevices(current)
+            snapshot = KnownDevices(current, written=written)
             keys = snapshot.keys()
             events = [
                 added(snapshot, index, device, key)
@@ -327,7 +335,7 @@ class FleetAgent:
             ]
         events.append(factory.guest_synced(name, uuid, keys))
         self._send(events)
-        watched.guests[uuid] = _Guest(name, snapshot, fingerprint(current), specs=sent, listed=reading)
+        watched.guests[uuid] = _Guest(name, snapshot, _digest(written), specs=sent, listed=reading)
 
     @staticmethod
     def _device(
@@ -372,7 +380,7 @@ class FleetAgent:
         # Each device's place in its snapshot: its key, alias and deviceId as read there.
         new_at = {id(d): i for i, d in enumerate(reported.devices)}
         new_keys = reported.keys()
-        events = []
+        events: list[dict[str, Any]] = []
         if result.removed:
             old = known.known
             old_at = {id(d): i for i, d in enumerate(old.devices)}
