@@ -27,7 +27,7 @@ import math
 import re
 import time as time_module
 import uuid as uuid_module
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from devframe.core.device import Device
@@ -91,11 +91,44 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators
 _string = json.encoder.encode_basestring
 
 
+def _writer(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """``encoder.encode``, or the C writer it makes for each call, made once.
+
+    JSONEncoder.encode makes a new C encoder (``json.encoder.c_make_encoder``) with its
+    settings on every call and joins what it returns: for a device's spec the making
+    and the Python around it cost about a third of the call. Made once here, with the
+    arguments encode passes it (no indent: the one-shot case), it writes the same text;
+    without the C module, encode itself."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None or encoder.indent is not None:
+        return encoder.encode
+    write = make(
+        None,  # no circular check
+        encoder.default,
+        json.encoder.encode_basestring_ascii if encoder.ensure_ascii else json.encoder.encode_basestring,
+        None,
+        encoder.key_separator,
+        encoder.item_separator,
+        encoder.sort_keys,
+        encoder.skipkeys,
+        encoder.allow_nan,
+    )
+
+    def encode(value: Any) -> str:
+        return "".join(write(value, 0))
+
+    return encode
+
+
+#: _ENCODER.encode, made once
+_encode = _writer(_ENCODER)
+
+
 def _text(value: Any) -> str:
     """``value`` as _ENCODER writes it (strings and None without a call into the encoder)."""
     if type(value) is str:
         return _string(value)
-    return "null" if value is None else _ENCODER.encode(value)
+    return "null" if value is None else _encode(value)
 
 
 _SPECIAL = re.compile(r"[.*>%\s\x00-\x1f]")
@@ -298,11 +331,11 @@ class EventFactory:
                     spec_text, changes_text = found
             if changes_text is None:
                 plain = redact_changes(device, changes)
-                changes_text = _ENCODER.encode(plain)
+                changes_text = _encode(plain)
         if redacted is None:
             redacted, spec_text = _spec_and_text(device, spec)
         elif spec_text is None:
-            spec_text = _ENCODER.encode(redacted)
+            spec_text = _encode(redacted)
         data: dict[str, Any] = {
             "host": self.host,
             "uri": self.uri,
@@ -404,18 +437,19 @@ def _spec_and_text(device: Device, spec: Mapping[str, Any] | None) -> tuple[dict
         out = device.redacted_spec(spec)
     except DevframeError as exc:
         out = {"type": device.dev_type, "error": redact_value(str(exc))}
-    return out, _ENCODER.encode(out)
+    return out, _encode(out)
 
 
 #: JSON text for the secret test: no ``default``, so anything not plain JSON is walked
 #: (for plain JSON it writes what _ENCODER writes: that text is sent as it is)
 _PLAIN_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
+_plain_encode = _writer(_PLAIN_JSON)
 
 
 def _plain_text(value: Any) -> str | None:
     """``value``'s JSON text, None when it is not plain JSON (then it is walked)."""
     try:
-        return _PLAIN_JSON.encode(value)
+        return _plain_encode(value)
     except (TypeError, ValueError, RecursionError):
         return None
 
@@ -507,7 +541,7 @@ MAX_BATCH_EVENTS = 1000
 def _event_text(event: Mapping[str, Any]) -> str:
     """One event's JSON text: the one it was made with (:class:`Event`), else written."""
     text = event.text if type(event) is Event else None
-    return text if text is not None else _ENCODER.encode(event)
+    return text if text is not None else _encode(event)
 
 
 def encode(event: Mapping[str, Any]) -> bytes:
