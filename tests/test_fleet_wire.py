@@ -5,6 +5,7 @@ the text that is sent."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -64,7 +65,7 @@ def test_each_device_event_is_sent_as_the_encoder_writes_its_values() -> None:
     factory = EventFactory("h\u00e9.example", "qemu+ssh://r\u00f6ot@h/system", run='run"1')
     events = _events(factory, 'vm "one"', "ua-\u2603", "net0")
     for event in events:
-        assert type(event) is Event and event.text is not None
+        assert isinstance(event, Event) and event.text is not None
         assert encode(event) == _written(event), event
     assert encode_batch(events) == _ENCODER.encode([dict(e) for e in events]).encode()
     mixed = [factory.guest_synced("vm", "u-1", ["a"]), *events, factory.host_synced(["u-1"])]
@@ -103,20 +104,23 @@ def test_any_names_and_values_encode_as_the_general_path(
 
 def test_an_event_changed_after_it_was_made_is_written_from_its_values() -> None:
     factory = EventFactory("h", "test:///default")
-    for change in (
+    changes: list[Callable[[Any], object]] = [
         lambda e: e.__setitem__("subject", "other"),
         lambda e: e.pop("subject"),
         lambda e: e.update(type="org.devframe.device.other"),
         lambda e: e.setdefault("extra", 1),
         lambda e: e.__delitem__("time"),
         lambda e: e.popitem(),
-    ):
+    ]
+    for change in changes:
         event = factory.device(ADDED, "vm", "u", "k", NIC)
+        assert isinstance(event, Event) and event.text is not None
         change(event)
         assert event.text is None
         assert encode(event) == _written(event)
         assert encode_batch([event, event]) == _ENCODER.encode([dict(event)] * 2).encode()
     event = factory.device(ADDED, "vm", "u", "k", NIC)
+    assert isinstance(event, Event)
     event |= {"extra": 2}
     assert event.text is None and json.loads(encode(event))["extra"] == 2
 

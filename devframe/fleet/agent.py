@@ -409,7 +409,7 @@ class FleetAgent:
         # Each device's place in its snapshot: its key, alias and deviceId as read there.
         new_at = {id(d): i for i, d in enumerate(reported.devices)}
         new_keys = reported.keys()
-        events: list[dict[str, Any]] = []
+        events = []
         if result.removed:
             old = known.known
             old_at = {id(d): i for i, d in enumerate(old.devices)}

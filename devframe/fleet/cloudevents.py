@@ -310,7 +310,7 @@ class EventFactory:
         spec: Mapping[str, Any] | None = None,
         redacted: dict[str, Any] | None = None,
         ids: tuple[str | None, str | None] | None = None,
-    ) -> Event:
+    ) -> dict[str, Any]:
         """A device added, removed or changed (``changes``: correlate's field diff;
         ``spec``: the device's to_spec() when the caller built it already;
         ``redacted``: its spec as an earlier event carried it, when it did not change;
