@@ -153,3 +153,16 @@ def test_the_writers_made_once_write_what_the_encoders_write(value: Any) -> None
             _plain_encode(value)
     else:
         assert _plain_encode(value) == expected
+
+
+def test_an_event_copied_pickled_or_made_from_keys_writes_what_its_values_say() -> None:
+    import copy
+    import pickle
+
+    factory = EventFactory("h", "test:///default")
+    event = factory.device(ADDED, "vm", "u", "k", NIC)
+    for other in (copy.copy(event), copy.deepcopy(event), pickle.loads(pickle.dumps(event))):
+        assert other == event and encode(other) == encode(event) == _written(event)
+    made = Event.fromkeys(["a", "b"], 1)
+    assert isinstance(made, Event) and made.text is None and encode(made) == b'{"a":1,"b":1}'
+    assert type(event | {"x": 1}) is dict  # a new mapping: no text carried over

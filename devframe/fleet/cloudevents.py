@@ -160,7 +160,7 @@ class Event(dict[str, Any]):
 
     __slots__ = ("text",)
 
-    def __init__(self, values: dict[str, Any], text: str | None) -> None:
+    def __init__(self, values: Any = (), text: str | None = None) -> None:
         super().__init__(values)
         #: the event's JSON text, as _ENCODER writes ``dict(self)``; None: write it
         self.text: str | None = text
