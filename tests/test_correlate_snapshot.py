@@ -445,3 +445,32 @@ def test_keys_aliases_and_ids_read_as_from_each_device_on_every_sample_domain(pa
     result = KnownDevices(domain).correlate(live)
     assert result.reported is not None
     assert_reads_as_each_device(result.reported, live)
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_devices_written_once_for_a_digest_cut_as_written_afresh(path: Path) -> None:
+    # The fleet agent writes <devices> once, for its digest, and the snapshot cuts that
+    # XML: the same pieces as a snapshot that writes it itself, on every sample domain.
+    from devframe.agent.correlate import devices_written
+
+    xml = path.read_text(encoding="utf-8")
+    known = devframe.parse_domain(xml)
+    live = devframe.parse_domain(xml)
+    written = devices_written(live)
+    if live.devices:
+        assert written == (live.devices[0].element.getparent(), live.devices_xml().encode("ascii", "xmlcharrefreplace"))
+    afresh, reused = KnownDevices(live), KnownDevices(live, written=written)
+    assert reused.xml == afresh.xml and reused._context == afresh._context
+    result = KnownDevices(known).correlate(live, written=written)
+    assert not result.changed and not result.added and not result.removed
+    assert result.reported is not None and result.reported.xml == afresh.xml
+
+
+def test_devices_written_of_another_element_are_not_taken_for_this_ones() -> None:
+    from devframe.agent.correlate import devices_written
+
+    live = devframe.parse_domain(indented([("vda", "a"), ("vdb", "b")]))
+    other = devframe.parse_domain(indented([("vdc", "c"), ("vdd", "d")]))  # the same layout
+    snapshot = KnownDevices(live, written=devices_written(other))
+    assert snapshot.xml == KnownDevices(live).xml
+    assert b"vda" in snapshot.xml[0] and b"vdc" not in b"".join(snapshot.xml)

@@ -46,6 +46,7 @@ from devframe.fleet import (
     encode,
     open_sink,
 )
+from devframe.fleet import agent as agent_module
 from devframe.fleet.cloudevents import batch_id, batches, decode_message, encode_batch, spec_of
 from devframe.fleet.jetstream import subject_for, subject_for_batch
 
@@ -552,3 +553,30 @@ def test_a_batch_past_the_message_limit_is_split_and_nothing_is_lost(tmp_path: P
     assert [e["id"] for r in records for e in decode_message(r.payload)[0]] == [e["id"] for e in events]
     assert [r.msg_id for r in records] == [batch_id(decode_message(r.payload)[0]) for r in records]
     assert {r.subject for r in records} == {"devframe.h.u1.batch"}
+
+
+def test_the_first_listing_collects_young_objects_less_often_and_puts_the_threshold_back(node: str) -> None:
+    import gc
+
+    seen: list[tuple[int, int, int]] = []
+
+    class Watching(MemorySink):
+        def publish_many(self, events: Any) -> int:
+            seen.append(gc.get_threshold())
+            return super().publish_many(events)
+
+    before = gc.get_threshold()
+    gc.set_threshold(900, 11, 12)
+    host = Host(node)
+    try:
+        fleet_agent = FleetAgent([host], [Watching()], interval=3600)
+        fleet_agent.start()
+        assert gc.get_threshold() == (900, 11, 12)
+        assert seen and all(t == (agent_module.SYNC_GC_THRESHOLD, 11, 12) for t in seen)
+        gc.set_threshold(0, 11, 12)  # collections off: the listing leaves them off
+        seen.clear()
+        FleetAgent([host], [Watching()], interval=3600).start()
+        assert seen and all(t == (0, 11, 12) for t in seen)
+    finally:
+        gc.set_threshold(*before)
+        host.close()

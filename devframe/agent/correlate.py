@@ -38,7 +38,7 @@ from devframe.core.registry import Registry
 from devframe.core.safexml import parse_trusted_xml
 from devframe.core.xmledit import FEW_NAMESPACES, children_xml, subtree_xml
 
-__all__ = ["Correlation", "KnownDevices", "correlate", "device_label", "spec_changes"]
+__all__ = ["Correlation", "KnownDevices", "Written", "correlate", "device_label", "devices_written", "spec_changes"]
 
 #: one element as XML bytes, without its tail (called through map: no Python frame per device)
 _tostring = cast("Callable[[etree._Element], bytes]", partial(etree.tostring, with_tail=False))
@@ -130,8 +130,16 @@ class KnownDevices:
     )
 
     def __init__(
-        self, known: Domain | Iterable[Any], *, registry: Registry | None = None, _like: KnownDevices | None = None
+        self,
+        known: Domain | Iterable[Any],
+        *,
+        registry: Registry | None = None,
+        written: Written | None = None,
+        _like: KnownDevices | None = None,
     ) -> None:
+        """``known``: a Domain, or devices and dev_specs (these need ``registry``).
+        ``written``: the Domain's ``<devices>`` as :func:`devices_written` wrote it just
+        now (a caller that wrote it for a digest spares writing it again)."""
         ids: list[str | None]
         xml: list[bytes] | None = None
         #: the metadata section (entries are compared through its XML)
@@ -160,7 +168,7 @@ class KnownDevices:
             # A domain laid out as the known side's was is tried first (an agent's polls
             # come from one writer); one that could not be cut is written device by device.
             cut = _like is None or _like._layout is not False
-            xml, self._context, self._layout = _devices_xml(devices, cut=cut)
+            xml, self._context, self._layout = _devices_xml(devices, cut=cut, written=written)
             ids, self._aliases = self._read_ids(devices, xml, _like)
         else:
             devices, ids = [], []
@@ -438,15 +446,16 @@ class KnownDevices:
             ]
         return alone
 
-    def correlate(self, reported: Domain) -> Correlation:
-        """Match ``reported`` (a Domain from live XML) against these devices."""
+    def correlate(self, reported: Domain, *, written: Written | None = None) -> Correlation:
+        """Match ``reported`` (a Domain from live XML) against these devices
+        (``written``: its ``<devices>`` as :func:`devices_written` wrote it just now)."""
         if not isinstance(reported, Domain):
             raise DevframeError(
                 f"correlate: reported must be a Domain parsed from live XML, got {type(reported).__name__}"
             )
         result = Correlation()
         # The live side reuses what this side read where a device's XML is unchanged.
-        live = result.reported = KnownDevices(reported, _like=self)
+        live = result.reported = KnownDevices(reported, written=written, _like=self)
         try:
             known_xml, live_xml = self._xml_for(live)
             matching = match(
@@ -561,7 +570,24 @@ def correlate(
     return known.correlate(reported)
 
 
-def _devices_xml(devices: list[Device], *, cut: bool) -> tuple[list[bytes], tuple[bytes, bytes] | None, bool]:
+#: a domain's ``<devices>`` element (None: the domain has no device) and its XML
+Written = tuple[etree._Element | None, bytes]
+
+
+def devices_written(domain: Domain) -> Written:
+    """``domain``'s ``<devices>`` element and its XML as :func:`subtree_xml` writes it
+    (bytes), for a digest and then for :class:`KnownDevices` to cut, written once.
+    Without devices: (None, the XML :meth:`Domain.devices_xml` makes)."""
+    devices = domain.devices
+    parent = devices[0].element.getparent() if devices else None
+    if parent is None:
+        return None, domain.devices_xml().encode()
+    return parent, subtree_xml(parent, as_bytes=True)
+
+
+def _devices_xml(
+    devices: list[Device], *, cut: bool, written: Written | None = None
+) -> tuple[list[bytes], tuple[bytes, bytes] | None, bool]:
     """Each device's element as XML (without its tail); the ``<devices>`` start and end
     tags it is relative to (None: each is XML on its own); whether it was cut.
 
@@ -579,7 +605,8 @@ def _devices_xml(devices: list[Device], *, cut: bool) -> tuple[list[bytes], tupl
     if parent is None:
         return [subtree_xml(element, as_bytes=True) for element in elements], None, False
     if cut and len(parent) == len(elements):
-        found = children_xml(parent)
+        # The caller's XML only when it is this very element's (written just now).
+        found = children_xml(parent, written[1] if written is not None and written[0] is parent else None)
         if found is not None and all(map(is_, parent, elements)):
             head, pieces = found
             if b"xmlns" not in head:

@@ -39,9 +39,10 @@ def subtree_xml(element: etree._Element, *, as_bytes: bool = False) -> str | byt
     return etree.tostring(element, encoding="unicode", with_tail=False)
 
 
-def children_xml(parent: etree._Element) -> tuple[bytes, list[bytes]] | None:
+def children_xml(parent: etree._Element, written: bytes | None = None) -> tuple[bytes, list[bytes]] | None:
     """``parent`` written once and cut into its children: (its start tag, each child's
-    XML without its tail), or None where no cut is sure to be exact.
+    XML without its tail), or None where no cut is sure to be exact. ``written``:
+    ``subtree_xml(parent, as_bytes=True)`` when the caller wrote it just now.
 
     Writing each child on its own costs about 1.3 times writing them all at once (every
     call sets up a writer and copies the namespaces in scope). The cut needs the layout
@@ -68,7 +69,7 @@ def children_xml(parent: etree._Element) -> tuple[bytes, list[bytes]] | None:
         return None
     if any(issubclass(kind, etree._Entity) for kind in set(map(type, children))):
         return None
-    data = subtree_xml(parent, as_bytes=True)
+    data = subtree_xml(parent, as_bytes=True) if written is None else written
     head, *pieces = _child_starts(tuple(sorted(runs))).split(data[: data.rfind(b"</")])
     if len(pieces) != count:
         return None

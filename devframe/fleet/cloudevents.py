@@ -22,11 +22,12 @@ from __future__ import annotations
 import datetime
 import itertools
 import json
+import json.encoder
 import math
 import re
 import time as time_module
 import uuid as uuid_module
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from devframe.core.device import Device
@@ -46,6 +47,7 @@ __all__ = [
     "LIBVIRT_PREFIX",
     "PREFIX",
     "REMOVED",
+    "Event",
     "EventFactory",
     "FleetMessageError",
     "KindedEvent",
@@ -83,6 +85,52 @@ HOST_SYNCED = PREFIX + "host.synced"
 LIBVIRT_PREFIX = PREFIX + "libvirt."
 
 _REQUIRED = ("specversion", "id", "source", "type")
+#: the wire's JSON writer: compact, UTF-8 as is; anything else JSON has no type for as its str()
+_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"), default=str)
+#: a string as _ENCODER writes it (the same function: the C one where there is one)
+_string = json.encoder.encode_basestring
+
+
+def _writer(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """``encoder.encode``, or the C writer it makes for each call, made once.
+
+    JSONEncoder.encode makes a new C encoder (``json.encoder.c_make_encoder``) with its
+    settings on every call and joins what it returns: for a device's spec the making
+    and the Python around it cost about a third of the call. Made once here, with the
+    arguments encode passes it (no indent: the one-shot case), it writes the same text;
+    without the C module, encode itself."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None or encoder.indent is not None:
+        return encoder.encode
+    write = make(
+        None,  # no circular check
+        encoder.default,
+        json.encoder.encode_basestring_ascii if encoder.ensure_ascii else json.encoder.encode_basestring,
+        None,
+        encoder.key_separator,
+        encoder.item_separator,
+        encoder.sort_keys,
+        encoder.skipkeys,
+        encoder.allow_nan,
+    )
+
+    def encode(value: Any) -> str:
+        return "".join(write(value, 0))
+
+    return encode
+
+
+#: _ENCODER.encode, made once
+_encode = _writer(_ENCODER)
+
+
+def _text(value: Any) -> str:
+    """``value`` as _ENCODER writes it (strings and None without a call into the encoder)."""
+    if type(value) is str:
+        return _string(value)
+    return "null" if value is None else _encode(value)
+
+
 _SPECIAL = re.compile(r"[.*>%\s\x00-\x1f]")
 _PLAIN_TOKEN = re.compile(r"[^.*>%\s\x00-\x1f]+")
 
@@ -98,6 +146,57 @@ class KindedEvent(Protocol):
     def kind(self) -> str: ...
 
     def as_dict(self) -> dict[str, Any]: ...
+
+
+class Event(dict[str, Any]):
+    """A CloudEvent as the agent made it: a plain dict to read, with its JSON text made
+    once, with it (:attr:`text`; the secret test of its spec searched that same text),
+    so :func:`encode` and :func:`encode_batch` do not write it again.
+
+    Events are read-only once made (their specs are shared with the agent's snapshots
+    already). Replacing or removing a top-level key drops the text, and the event is
+    then written from its values; a change inside ``data`` is not seen: make a new
+    event instead."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, values: Any = (), text: str | None = None) -> None:
+        super().__init__(values)
+        #: the event's JSON text, as _ENCODER writes ``dict(self)``; None: write it
+        self.text: str | None = text
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.text = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.text = None
+        super().__delitem__(key)
+
+    def __ior__(self, other: Any) -> Event:  # type: ignore[override,misc]
+        self.text = None
+        super().__ior__(other)
+        return self
+
+    def pop(self, *args: Any) -> Any:
+        self.text = None
+        return super().pop(*args)
+
+    def popitem(self) -> tuple[str, Any]:
+        self.text = None
+        return super().popitem()
+
+    def clear(self) -> None:
+        self.text = None
+        super().clear()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.text = None
+        super().update(*args, **kwargs)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self.text = None
+        return super().setdefault(key, default)
 
 
 def subject_token(text: str) -> str:
@@ -162,6 +261,15 @@ class EventFactory:
         self.source = "devframe://" + subject_token(host)
         self.run = run or uuid_module.uuid4().hex[:16]
         self._counter = itertools.count(1)
+        # The JSON text of what every device event of this host repeats (see device()):
+        # up to its id's number, and from its time to its data's ``domain``.
+        self._id_text = f'{{"specversion":{_text(SPECVERSION)},"id":{_text(self.run)[:-1]}-'
+        self._source_text = _text(self.source)
+        host_text = _text(host)
+        self._host_data_text = (
+            f'"datacontenttype":"application/json","dataschema":{_text(DATASCHEMA)},"host":{host_text},'
+            f'"data":{{"host":{host_text},"uri":{_text(uri)},'
+        )
 
     def make(
         self, event_type: str, data: dict[str, Any], *, subject: str | None = None, time: Any = None
@@ -206,8 +314,28 @@ class EventFactory:
         """A device added, removed or changed (``changes``: correlate's field diff;
         ``spec``: the device's to_spec() when the caller built it already;
         ``redacted``: its spec as an earlier event carried it, when it did not change;
-        ``ids``: its alias and deviceId when the caller read them already)."""
+        ``ids``: its alias and deviceId when the caller read them already).
+
+        The event comes with its JSON text (:class:`Event`): the spec's and the diff's
+        text is the one their secret test searched, the rest is written around it."""
         alias, device_id = ids if ids is not None else (device.alias, device.device_id)
+        spec_text = changes_text = None
+        plain: dict[str, list[Any]] | None = None
+        if changes is not None:
+            plain = {path: [old, new] for path, (old, new) in changes.items()}
+            if redacted is None and spec is not None and "type" in spec and not _any_secret_path(device, plain):
+                # One look at the spec and the diff together: most hold no secret.
+                found = _clean_texts(spec, plain)
+                if found is not None:
+                    redacted = spec  # type: ignore[assignment]
+                    spec_text, changes_text = found
+            if changes_text is None:
+                plain = redact_changes(device, changes)
+                changes_text = _encode(plain)
+        if redacted is None:
+            redacted, spec_text = _spec_and_text(device, spec)
+        elif spec_text is None:
+            spec_text = _encode(redacted)
         data: dict[str, Any] = {
             "host": self.host,
             "uri": self.uri,
@@ -219,19 +347,40 @@ class EventFactory:
             "deviceId": device_id,
             "spec": redacted,
         }
-        if changes is not None:
-            data["changes"] = plain = {path: [old, new] for path, (old, new) in changes.items()}
-            if redacted is None and spec is not None and "type" in spec:
-                # One look at the spec and the diff together: most hold no secret.
-                if not _any_secret_path(device, plain) and _holds_nothing_secret((spec, plain)):
-                    data["spec"] = spec
-            if data["spec"] is None:
-                data["changes"] = redact_changes(device, changes)
-        if data["spec"] is None:
-            data["spec"] = spec_of(device, spec)
+        tail = "}"
+        if plain is not None:
+            data["changes"] = plain
+            tail = f',"changes":{changes_text}}}'
         if new_key is not None and new_key != key:
             data["new_key"] = new_key
-        return self._event(event_type, data, f"{uuid}/{key}", _now())
+            tail = f'{tail[:-1]},"new_key":{_text(new_key)}}}'
+        number = next(self._counter)  # one C call under the GIL: no two threads get one number
+        stamp = _now()
+        subject = f"{uuid}/{key}"
+        event = Event(
+            {
+                "specversion": SPECVERSION,
+                "id": f"{self.run}-{number}",
+                "source": self.source,
+                "type": event_type,
+                "time": stamp,
+                "datacontenttype": "application/json",
+                "dataschema": DATASCHEMA,
+                "host": self.host,
+                "data": data,
+                "subject": subject,
+            },
+            None,
+        )
+        # The text _ENCODER would write, key by key (tests hold the two equal).
+        event.text = (
+            f'{self._id_text}{number}","source":{self._source_text},"type":{_text(event_type)},'
+            f'"time":"{stamp}",{self._host_data_text}'
+            f'"domain":{_text(domain)},"uuid":{_text(uuid)},"key":{_text(key)},'
+            f'"dev_type":{_text(device.dev_type)},"alias":{_text(alias)},"deviceId":{_text(device_id)},'
+            f'"spec":{spec_text}{tail},"subject":{_text(subject)}}}'
+        )
+        return event
 
     def guest_synced(self, domain: str | None, uuid: str, keys: Iterable[str]) -> dict[str, Any]:
         data = {"domain": domain, "uuid": uuid, "keys": list(keys)}
@@ -271,28 +420,52 @@ def spec_of(device: Device, spec: Mapping[str, Any] | None = None) -> dict[str, 
     Most dev_specs hold no secret: one search of their JSON text says so
     (:func:`~devframe.core.log.json_may_hold_secret`) and the spec is used as it is
     (not copied: events are read-only); only the others are walked and redacted."""
+    return _spec_and_text(device, spec)[0]
+
+
+def _spec_and_text(device: Device, spec: Mapping[str, Any] | None) -> tuple[dict[str, Any], str]:
+    """:func:`spec_of` and its JSON text (for a spec without secrets, the very text its
+    secret test searched)."""
     if spec is not None and "error" in spec and "type" not in spec:
         spec = None  # correlate's stand-in for a spec it could not build: say why again
     try:
         if spec is None:
             spec = device.to_spec(secrets=True)
-        if _holds_nothing_secret(spec):
-            return spec  # type: ignore[return-value]
-        return device.redacted_spec(spec)
+        text = _plain_text(spec)
+        if text is not None and not json_may_hold_secret(text):
+            return spec, text  # type: ignore[return-value]
+        out = device.redacted_spec(spec)
     except DevframeError as exc:
-        return {"type": device.dev_type, "error": redact_value(str(exc))}
+        out = {"type": device.dev_type, "error": redact_value(str(exc))}
+    return out, _encode(out)
 
 
 #: JSON text for the secret test: no ``default``, so anything not plain JSON is walked
+#: (for plain JSON it writes what _ENCODER writes: that text is sent as it is)
 _PLAIN_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
+_plain_encode = _writer(_PLAIN_JSON)
+
+
+def _plain_text(value: Any) -> str | None:
+    """``value``'s JSON text, None when it is not plain JSON (then it is walked)."""
+    try:
+        return _plain_encode(value)
+    except (TypeError, ValueError, RecursionError):
+        return None
 
 
 def _holds_nothing_secret(value: Any) -> bool:
-    try:
-        text = _PLAIN_JSON.encode(value)
-    except (TypeError, ValueError, RecursionError):
-        return False
-    return not json_may_hold_secret(text)
+    text = _plain_text(value)
+    return text is not None and not json_may_hold_secret(text)
+
+
+def _clean_texts(spec: Mapping[str, Any], changes: dict[str, list[Any]]) -> tuple[str, str] | None:
+    """The JSON texts of a spec and its diff when neither may hold a secret (searched
+    together, as the text of the pair), else None."""
+    spec_text, changes_text = _plain_text(spec), _plain_text(changes)
+    if spec_text is None or changes_text is None or json_may_hold_secret(f"[{spec_text},{changes_text}]"):
+        return None
+    return spec_text, changes_text
 
 
 #: the spec paths of each device class's secret fields
@@ -364,17 +537,22 @@ BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
 #: at most this many events in one batch (a guest's whole device list fits)
 MAX_BATCH_EVENTS = 1000
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"), default=str)
+
+def _event_text(event: Mapping[str, Any]) -> str:
+    """One event's JSON text: the one it was made with (:class:`Event`), else written."""
+    text = event.text if type(event) is Event else None
+    return text if text is not None else _encode(event)
 
 
 def encode(event: Mapping[str, Any]) -> bytes:
     """The JSON bytes of one event (compact, UTF-8)."""
-    return _ENCODER.encode(event).encode()
+    return _event_text(event).encode()
 
 
 def encode_batch(events: Sequence[Mapping[str, Any]]) -> bytes:
-    """The JSON bytes of a batch: an array of events, in order."""
-    return _ENCODER.encode(events).encode()
+    """The JSON bytes of a batch: an array of events, in order (each event's text
+    joined: what encoding the list writes)."""
+    return f"[{','.join(map(_event_text, events))}]".encode()
 
 
 def batch_id(events: Sequence[Mapping[str, Any]]) -> str:
