@@ -170,6 +170,7 @@ from devframe import (
     SpecValueError,
     VirtioOptions,
     checked_path,
+    first_child,
 )
 from devframe_drive.names import BUS_PREFIXES, drive_index, drive_name, index_to_letters, letters_to_index
 from devframe_drive.source import (
@@ -504,7 +505,8 @@ class Drive(StorageFields, ChainFields, VirtioOptions, Bootable, AcpiIndex, Devi
         """The target dev (oVirt keys disk metadata ``devtype="disk" name=<dev>``), else the
         serial, else the source path."""
         # Read straight from the element: binding asks every disk without an alias.
-        target = next(self.element.iterchildren("target"), None)
+        # libvirt writes <driver>, <source>, then <target> (a <backingStore> between: a fourth)
+        target = first_child(self.element, "target", near=3)
         name = target.get("dev") if target is not None else None
         if name:
             return {"devtype": "disk", "name": name}
