@@ -103,6 +103,71 @@ def _merge_missing(target: dict[str, Any], extra: Mapping[str, Any], secrets: bo
     _merge_into(target, extra, None if secrets else secret_key_answers())
 
 
+def _deep_check_deferral(
+    cls: type[Device], plan: Any, deep_tags: tuple[str, ...]
+) -> tuple[tuple[str, ...], ...] | None:
+    """The spec keys of the class's guest-address-like fields when to_spec may leave the
+    check for elements of ``deep_tags`` to the compiled reader's pass, else None.
+
+    The reader says "clean" only when every element it passes is carried (the escape's
+    check, :mod:`devframe.core.escape`). Where the class's :class:`Consumed` tree has no
+    node of a deep tag, such an element is carried only as a child of an address
+    (``Consumed.other``: any child, as a dict of its attributes under its tag), so it
+    shows as a key of that address's spec value. Anything else (a deep tag carried, an
+    ``other`` not from a plain :class:`AddressField` with a spec key, no reader check):
+    None, and to_spec checks first as before. Kept per class (fields and tags)."""
+    cached = cls.__dict__.get("_deep_check_deferral")
+    if cached is not None and cached[0] is cls.fields and cached[1] is plan and cached[2] == deep_tags:
+        return cached[3]  # type: ignore[no-any-return]
+    keys: tuple[tuple[str, ...], ...] | None = None
+    if deep_tags and plan.check is not None:
+        keys = _address_keys(plan.check, frozenset(deep_tags), cls.fields)
+    type.__setattr__(cls, "_deep_check_deferral", (cls.fields, plan, deep_tags, keys))
+    return keys
+
+
+def _address_keys(
+    consumed: Consumed, tags: frozenset[str], fields: Mapping[str, Any]
+) -> tuple[tuple[str, ...], ...] | None:
+    addresses = {
+        field.steps: tuple(field.spec.split("."))
+        for field in fields.values()
+        if type(field) is AddressField and field.spec
+    }
+    keys: list[tuple[str, ...]] = []
+    seen: set[int] = set()
+    stack: list[tuple[tuple[str, ...], Consumed]] = [((), consumed)]
+    while stack:
+        path, node = stack.pop()
+        if id(node) in seen:
+            continue  # a chain's link holds itself
+        seen.add(id(node))
+        for tag, child in node.children.items():
+            if tag in tags:
+                return None
+            stack.append(((*path, tag), child))
+        other = node.other
+        if other is not None:
+            if other.children or other.other is not None or path not in addresses:
+                return None
+            keys.append(addresses[path])
+    return tuple(keys)
+
+
+def _holds_tag(spec: Mapping[str, Any], keys: tuple[tuple[str, ...], ...], tags: tuple[str, ...]) -> bool:
+    """Whether an address's spec value (at one of ``keys``) has a key of ``tags``: an
+    address child of a deep tag, which the reader carries (see _deep_check_deferral)."""
+    for key in keys:
+        value: Any = spec
+        for part in key:
+            value = value.get(part) if isinstance(value, dict) else None
+        if value and isinstance(value, dict):
+            for tag in tags:
+                if tag in value:
+                    return True
+    return False
+
+
 def _hidden(key: Any, answers: Mapping[str, bool]) -> bool:
     """Whether a key is named as a secret: the remembered answer, else is_secret_key's."""
     found = answers.get(key) if type(key) is str else None
@@ -726,20 +791,37 @@ class Device(ElementView):
         """
         cls = type(self)
         view = self
-        if not secrets:
-            hidden = self.secret_plan().without_secrets(self.element)
-            if hidden is not None:
-                view = copy.copy(self)  # the same device reading a copy without its secrets
-                view.element = hidden
         plan = plan_for(cls, "spec")
-        # One call reads every field, the device field and the alias (devframe.core.specgen).
         plain_device = cls.spec_device is _SPEC_DEVICE
+        deferred: tuple[tuple[str, ...], ...] | None = None
+        if not secrets:
+            secret_plan = self.secret_plan()
+            # Where the class carries no element of a deep secret place's tag (a <cookies>),
+            # the reader's own walk answers "none here" (see _deep_check_deferral): only
+            # the shallow places are looked at before it.
+            deferred = _deep_check_deferral(cls, plan, secret_plan.deep_tags)
+            if deferred is None or secret_plan.holds_shallow_secrets(self.element):
+                deferred = None
+                hidden = secret_plan.without_secrets(self.element)
+                if hidden is not None:
+                    view = copy.copy(self)  # the same device reading a copy without its secrets
+                    view.element = hidden
+        # One call reads every field, the device field and the alias (devframe.core.specgen).
         spec: dict[str, Any] = {
             "type": self.spec_type or self.dev_type,
             "device": None if plain_device else view.spec_device,
         }
         # ... and notes whether the element may hold what no field carries (the escape's check)
         alias_name, maybe_escaped = plan.reader(view, view.element, spec, plain_device)
+        if deferred is not None and (maybe_escaped or _holds_tag(spec, deferred, secret_plan.deep_tags)):
+            # Something not carried (maybe a secret), or an address holding a child of a
+            # deep tag: the full check, and the reading again from a copy if it finds one.
+            hidden = secret_plan.without_secrets(self.element)
+            if hidden is not None:
+                view = copy.copy(self)
+                view.element = hidden
+                spec = {"type": self.spec_type or self.dev_type, "device": None if plain_device else view.spec_device}
+                alias_name, maybe_escaped = plan.reader(view, hidden, spec, plain_device)
         if cls.device_id is _DEVICE_ID:
             device_id = view._device_id_from(alias_name)
         else:

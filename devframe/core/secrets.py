@@ -201,6 +201,17 @@ class SecretPlan:
                     return True
         return False
 
+    def holds_shallow_secrets(self, element: etree._Element) -> bool:
+        """Whether a shallow place not passing through a deep place's tag holds a secret:
+        what :meth:`holds_secrets` asks beside the walk for the deep tags."""
+        if self.shallow_outside:
+            found: list[tuple[etree._Element, str | None]] = []
+            for place in self.shallow_outside:
+                _collect(element, place.steps, place.attr, found)
+                if found:
+                    return True
+        return False
+
     def without_secrets(self, element: etree._Element) -> etree._Element | None:
         """A copy of ``element`` with every secret removed (attributes deleted, secret
         elements taken out whole, as libvirt leaves them out), or None when it holds none."""
