@@ -44,10 +44,10 @@ from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_a
 from devframe.core.limits import DEVICE_DEPTH, ENTRY_DEPTH, MAX_DEPTH, value_problem
 from devframe.core.log import REDACTED, get_logger, is_secret_key, redact_value, secret_key_answers
 from devframe.core.safexml import parse_xml
-from devframe.core.secrets import SecretPlace, SecretPlan, register_secret, register_secret_key
+from devframe.core.secrets import PLACES_VERSION, SecretPlace, SecretPlan, register_secret, register_secret_key
 from devframe.core.secrets import plan_for as secret_plan_for
 from devframe.core.specread import plan_for
-from devframe.core.xmledit import subtree_xml
+from devframe.core.xmledit import first_child, subtree_xml
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -103,6 +103,18 @@ def _merge_missing(target: dict[str, Any], extra: Mapping[str, Any], secrets: bo
     _merge_into(target, extra, None if secrets else secret_key_answers())
 
 
+def _spec_secrets(device: Device, plan: Any) -> tuple[SecretPlan, tuple[tuple[str, ...], ...] | None]:
+    """``device``'s secret plan and _deep_check_deferral's answer, kept on its class when
+    both follow from the class alone (its dev_type and secret_plan are Device's kind)."""
+    cls = type(device)
+    secret_plan = device.secret_plan()
+    deferred = _deep_check_deferral(cls, plan, secret_plan.deep_tags)
+    if type(getattr(cls, "dev_type", None)) is str and cls.secret_plan is Device.secret_plan:
+        setup = (plan, PLACES_VERSION[0], cls.own_secrets, secret_plan, deferred)
+        type.__setattr__(cls, "_spec_secrets", setup)
+    return secret_plan, deferred
+
+
 def _deep_check_deferral(
     cls: type[Device], plan: Any, deep_tags: tuple[str, ...]
 ) -> tuple[tuple[str, ...], ...] | None:
@@ -151,7 +163,11 @@ def _address_keys(
             if other.children or other.other is not None or path not in addresses:
                 return None
             keys.append(addresses[path])
-    return tuple(keys)
+    return _GUEST_ADDRESS if keys == [("address",)] else tuple(keys)
+
+
+#: _address_keys' answer for a class whose one address is the guest address
+_GUEST_ADDRESS: tuple[tuple[str, ...], ...] = (("address",),)
 
 
 def _holds_tag(spec: Mapping[str, Any], keys: tuple[tuple[str, ...], ...], tags: tuple[str, ...]) -> bool:
@@ -606,7 +622,9 @@ class Device(ElementView):
     def raw_address(self) -> Mapping[str, str] | None:
         """The guest address's attributes as written, a read-only view (None without one);
         never raises, unlike :attr:`address`, which parses them: for identities."""
-        element = next(self.element.iterchildren("address"), None)
+        # libvirt writes the address last, after few children where identities ask it
+        # (sound, video, input: <model>/<codec>, <alias>): looked at directly up to the third
+        element = first_child(self.element, "address", near=3)
         return element.attrib if element is not None else None  # type: ignore[return-value]
 
     def checked_identity(self) -> Identity | None:
@@ -795,12 +813,17 @@ class Device(ElementView):
         plain_device = cls.spec_device is _SPEC_DEVICE
         deferred: tuple[tuple[str, ...], ...] | None = None
         if not secrets:
-            secret_plan = self.secret_plan()
+            # The secret plan and what the reader may check for it, kept per class (asked of
+            # every device); kinds whose dev_type or secret_plan is their own are asked each time.
+            setup = cls.__dict__.get("_spec_secrets")
+            if setup is not None and setup[0] is plan and setup[1] == PLACES_VERSION[0] and setup[2] is cls.own_secrets:
+                secret_plan, deferred = setup[3], setup[4]
+            else:
+                secret_plan, deferred = _spec_secrets(self, plan)
             # Where the class carries no element of a deep secret place's tag (a <cookies>),
             # the reader's own walk answers "none here" (see _deep_check_deferral): only
             # the shallow places are looked at before it.
-            deferred = _deep_check_deferral(cls, plan, secret_plan.deep_tags)
-            if deferred is None or secret_plan.holds_shallow_secrets(self.element):
+            if deferred is None or (secret_plan.shallow_outside and secret_plan.holds_shallow_secrets(self.element)):
                 deferred = None
                 hidden = secret_plan.without_secrets(self.element)
                 if hidden is not None:
@@ -813,7 +836,14 @@ class Device(ElementView):
         }
         # ... and notes whether the element may hold what no field carries (the escape's check)
         alias_name, maybe_escaped = plan.reader(view, view.element, spec, plain_device)
-        if deferred is not None and (maybe_escaped or _holds_tag(spec, deferred, secret_plan.deep_tags)):
+        if deferred is None:
+            recheck = False
+        elif deferred is _GUEST_ADDRESS:  # most kinds: one address, inline
+            address = spec.get("address")
+            recheck = maybe_escaped or bool(address and not secret_plan.deep_tag_set.isdisjoint(address))
+        else:
+            recheck = maybe_escaped or _holds_tag(spec, deferred, secret_plan.deep_tags)
+        if recheck:
             # Something not carried (maybe a secret), or an address holding a child of a
             # deep tag: the full check, and the reading again from a copy if it finds one.
             hidden = secret_plan.without_secrets(self.element)

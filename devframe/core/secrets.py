@@ -115,6 +115,8 @@ _REGISTERED: dict[str, list[SecretPlace]] = {}
 _KEYS: frozenset[str] = frozenset()
 #: bumped on every registration: cached plans and patterns are rebuilt
 _VERSION = [0]
+#: the same cell, read by caches outside this module (Device.to_spec's per class)
+PLACES_VERSION = _VERSION
 
 
 def register_secret(dev_type: str, *paths: str) -> None:
@@ -155,7 +157,7 @@ class SecretPlan:
     """The secret places of one kind, compiled: deep places by tag (one walk finds them
     all), the others as paths from the device element."""
 
-    __slots__ = ("deep", "deep_tags", "places", "shallow", "shallow_outside")
+    __slots__ = ("deep", "deep_tag_set", "deep_tags", "places", "shallow", "shallow_outside")
 
     def __init__(self, places: Iterable[SecretPlace]) -> None:
         self.places = tuple(dict.fromkeys(places))
@@ -167,6 +169,7 @@ class SecretPlan:
             else:
                 self.shallow.append(place)
         self.deep_tags = tuple(self.deep)
+        self.deep_tag_set = frozenset(self.deep)
         # A shallow place passing through an element of a deep place's tag (a disk's
         # "source/cookies/cookie" under "//cookies") needs that element: where the walk
         # for the deep tags finds none, only the other shallow places can hold a secret.
