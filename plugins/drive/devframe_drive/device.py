@@ -568,7 +568,13 @@ class Drive(StorageFields, ChainFields, VirtioOptions, Bootable, AcpiIndex, Devi
         # pass over the children (each of those searches them again: to_spec asks every disk).
         source = target = driver = None
         shareable = transient = False
-        for child in self.element:
+        element = self.element
+        # el[0]/getnext() rather than lxml's child iterator (which costs as much as reading
+        # five children to make): the same children in the same order
+        following = element[0] if len(element) else None
+        while following is not None:
+            child = following
+            following = child.getnext()
             tag = child.tag
             if tag == "source":
                 source = child if source is None else source
@@ -580,7 +586,7 @@ class Drive(StorageFields, ChainFields, VirtioOptions, Bootable, AcpiIndex, Devi
                 shareable = True
             elif tag == "transient":
                 transient = True
-        attr = PATH_ATTR.get(self.element.get("type") or "file")
+        attr = PATH_ATTR.get(element.get("type") or "file")
         path = None if attr is None or source is None else source.get(attr)
         if path is not None:
             spec["path"] = path
