@@ -852,30 +852,36 @@ class Device(ElementView):
                 view.element = hidden
                 spec = {"type": self.spec_type or self.dev_type, "device": None if plain_device else view.spec_device}
                 alias_name, maybe_escaped = plan.reader(view, hidden, spec, plain_device)
-        if cls.device_id is _DEVICE_ID:
-            device_id = view._device_id_from(alias_name)
-        else:
+        if cls.device_id is not _DEVICE_ID:
             device_id = view.device_id
+        elif alias_name and alias_name.startswith(USER_ALIAS_PREFIX) and len(alias_name) > _PREFIX_LENGTH:
+            device_id = alias_name[_PREFIX_LENGTH:]  # device_id_from_alias inline: nearly every device
+        else:
+            device_id = view._device_id_from(alias_name)
         if device_id is not None:
             spec["deviceId"] = device_id
         spec.setdefault("specParams", {})
-        try:
-            view.write_spec(spec)
-        except DevframeError:
-            raise
-        except Exception as exc:
-            # A plugin bug: reported through the guard, raised as a DevframeError naming it.
-            self._plugin_failed("to_spec", exc)
-            raise PluginError(
-                self.plugin or type(self).__module__, f"to_spec failed for {self.describe()}: {describe_exception(exc)}"
-            ) from exc
+        if cls.write_spec is not _WRITE_SPEC:  # (Device's adds nothing: not called)
+            try:
+                view.write_spec(spec)
+            except DevframeError:
+                raise
+            except Exception as exc:
+                # A plugin bug: reported through the guard, raised as a DevframeError naming it.
+                self._plugin_failed("to_spec", exc)
+                raise PluginError(
+                    self.plugin or type(self).__module__,
+                    f"to_spec failed for {self.describe()}: {describe_exception(exc)}",
+                ) from exc
         if maybe_escaped and "xml" not in spec:  # (an unknown device's spec carries its whole element)
             escaped = escape_of(cls, view.element)  # what no field carries (devframe.core.escape)
             if escaped is not None:
                 spec["specParams"][ESCAPE_KEY] = escaped
-        metadata = self.metadata_if_any()
+        metadata = self.metadata_source  # metadata_if_any() inline
+        if metadata is not None and type(metadata) is not DeviceMetadata:
+            metadata = self.metadata_if_any()
         if metadata:
-            _merge_missing(spec, metadata.values_view(), secrets)
+            _merge_into(spec, metadata.values_view(), None if secrets else secret_key_answers())  # _merge_missing
         return spec
 
     def secret_plan(self) -> SecretPlan:
@@ -1128,6 +1134,8 @@ def valid_identity(found: Any) -> bool:
 #: the base class's readers: to_spec reads in one pass where a class keeps them
 _SPEC_DEVICE = Device.spec_device
 _DEVICE_ID = Device.device_id
+_WRITE_SPEC = Device.write_spec
+_PREFIX_LENGTH = len(USER_ALIAS_PREFIX)
 
 
 class UnknownDevice(Device):
