@@ -203,7 +203,7 @@ def _merge_into(target: dict[str, Any], extra: Mapping[str, Any], answers: Mappi
         current = target.get(key)
         if current is None:
             target[key] = value if type(value) in _PLAIN else _copied(value, answers)
-        elif isinstance(current, dict) and isinstance(value, Mapping):
+        elif isinstance(current, dict) and (type(value) is dict or isinstance(value, Mapping)):
             _merge_into(current, value, answers)
 
 
@@ -674,16 +674,19 @@ class Device(ElementView):
         metadata = self.metadata_source
         if metadata is None:
             metadata = self.metadata_source = DeviceMetadata()
-        elif not isinstance(metadata, DeviceMetadata):
+        elif type(metadata) is not DeviceMetadata and not isinstance(metadata, DeviceMetadata):
             metadata = self.metadata_source = DeviceMetadata(metadata)
         return metadata
 
     def metadata_if_any(self) -> DeviceMetadata | None:
         """The device's metadata, or None when it has none (nothing is created)."""
         metadata = self.metadata_source
-        if metadata is None or isinstance(metadata, DeviceMetadata):
+        # type() first: isinstance against an ABC (DeviceMetadata is a MutableMapping)
+        # runs abc's Python-level check, and to_spec asks of every device
+        if metadata is None or type(metadata) is DeviceMetadata or isinstance(metadata, DeviceMetadata):
             return metadata
-        return self.metadata
+        metadata = self.metadata_source = DeviceMetadata(metadata)  # what .metadata does, asked once
+        return metadata
 
     @property
     def has_metadata(self) -> bool:
