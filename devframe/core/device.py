@@ -812,7 +812,10 @@ class Device(ElementView):
         """
         cls = type(self)
         view = self
-        plan = plan_for(cls, "spec")
+        plans = cls.__dict__.get("_read_plans")  # plan_for's cache, looked at without the call
+        plan = plans.get("spec") if plans else None
+        if plan is None or plan.fields is not cls.fields:
+            plan = plan_for(cls, "spec")
         plain_device = cls.spec_device is _SPEC_DEVICE
         deferred: tuple[tuple[str, ...], ...] | None = None
         if not secrets:
