@@ -516,7 +516,7 @@ def _plain_value(element: etree._Element, key: str, prefix: str, retype: Retyper
                 raise _Irregular
             item = prefix + item_tag
             values = []
-            following = element[0]  # (as in _plain_map; len() was checked above)
+            following: etree._Element | None = element[0]  # (as in _plain_map; len() was checked above)
             while following is not None:
                 node = following
                 following = node.getnext()
