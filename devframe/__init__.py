@@ -98,6 +98,7 @@ from devframe.core.specflow import (
     spec_list_from_domain,
     spec_list_from_legacy_conf,
 )
+from devframe.core.xmledit import first_child
 
 __version__ = "0.1.0"
 
@@ -189,6 +190,7 @@ __all__ = [
     "device_id_from_alias",
     "domain_from_conf",
     "domain_from_spec_list",
+    "first_child",
     "get_logger",
     "hookimpl",
     "load_domain",

@@ -288,3 +288,40 @@ def test_a_deep_tag_without_its_place_is_no_secret() -> None:
     used = etree.fromstring(f"<disk><auth><secret type='ceph' usage='{MARK}'/></auth></disk>")
     assert plan.holds_secrets(used)
     clean(etree.tostring(plan.without_secrets(used)).decode(), "the copy without secrets")
+
+
+def _tree_strategy() -> Any:
+    from hypothesis import strategies as st
+
+    tags = st.sampled_from(["cookies", "source", "cookie", "secret", "x"])
+    attrs = st.dictionaries(st.sampled_from(["passwd", "usage", "name"]), st.just("v"), max_size=2)
+    leaf = st.tuples(tags, attrs, st.just(()))
+    return st.recursive(leaf, lambda kids: st.tuples(tags, attrs, st.lists(kids, max_size=3)), max_leaves=8)
+
+
+def _build(node: Any) -> etree._Element:
+    tag, attrs, kids = node
+    element = etree.Element(tag, attrs)
+    for kid in kids:
+        element.append(_build(kid))
+    return element
+
+
+def test_holds_secrets_skips_shallow_places_under_a_deep_tag_only_when_none_is_there() -> None:
+    """holds_secrets leaves out the shallow places passing through a deep place's tag when
+    no element of that tag is below (and a device element of that tag is not its own
+    descendant): on any tree it must still say what ``spots`` says."""
+    from hypothesis import given, settings
+
+    places = ("//cookies", "source/cookies/cookie", "cookies/x", "@passwd", "//secret@usage", "source@name")
+    plan = plan_for("tree-kind", tuple(SecretPlace.parse(p) for p in places))
+    assert plan.shallow_outside and len(plan.shallow_outside) < len(plan.shallow)
+
+    @settings(max_examples=300, deadline=None)
+    @given(_tree_strategy())
+    def check(node: Any) -> None:
+        root = _build(node)
+        for element in root.iter():
+            assert plan.holds_secrets(element) is bool(plan.spots(element)), etree.tostring(element)
+
+    check()

@@ -44,10 +44,10 @@ from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_a
 from devframe.core.limits import DEVICE_DEPTH, ENTRY_DEPTH, MAX_DEPTH, value_problem
 from devframe.core.log import REDACTED, get_logger, is_secret_key, redact_value, secret_key_answers
 from devframe.core.safexml import parse_xml
-from devframe.core.secrets import SecretPlace, SecretPlan, register_secret, register_secret_key
+from devframe.core.secrets import PLACES_VERSION, SecretPlace, SecretPlan, register_secret, register_secret_key
 from devframe.core.secrets import plan_for as secret_plan_for
 from devframe.core.specread import plan_for
-from devframe.core.xmledit import subtree_xml
+from devframe.core.xmledit import first_child, subtree_xml
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -103,6 +103,87 @@ def _merge_missing(target: dict[str, Any], extra: Mapping[str, Any], secrets: bo
     _merge_into(target, extra, None if secrets else secret_key_answers())
 
 
+def _spec_secrets(device: Device, plan: Any) -> tuple[SecretPlan, tuple[tuple[str, ...], ...] | None]:
+    """``device``'s secret plan and _deep_check_deferral's answer, kept on its class when
+    both follow from the class alone (its dev_type and secret_plan are Device's kind)."""
+    cls = type(device)
+    secret_plan = device.secret_plan()
+    deferred = _deep_check_deferral(cls, plan, secret_plan.deep_tags)
+    if type(getattr(cls, "dev_type", None)) is str and cls.secret_plan is Device.secret_plan:
+        setup = (plan, PLACES_VERSION[0], cls.own_secrets, secret_plan, deferred)
+        type.__setattr__(cls, "_spec_secrets", setup)
+    return secret_plan, deferred
+
+
+def _deep_check_deferral(
+    cls: type[Device], plan: Any, deep_tags: tuple[str, ...]
+) -> tuple[tuple[str, ...], ...] | None:
+    """The spec keys of the class's guest-address-like fields when to_spec may leave the
+    check for elements of ``deep_tags`` to the compiled reader's pass, else None.
+
+    The reader says "clean" only when every element it passes is carried (the escape's
+    check, :mod:`devframe.core.escape`). Where the class's :class:`Consumed` tree has no
+    node of a deep tag, such an element is carried only as a child of an address
+    (``Consumed.other``: any child, as a dict of its attributes under its tag), so it
+    shows as a key of that address's spec value. Anything else (a deep tag carried, an
+    ``other`` not from a plain :class:`AddressField` with a spec key, no reader check):
+    None, and to_spec checks first as before. Kept per class (fields and tags)."""
+    cached = cls.__dict__.get("_deep_check_deferral")
+    if cached is not None and cached[0] is cls.fields and cached[1] is plan and cached[2] == deep_tags:
+        return cached[3]  # type: ignore[no-any-return]
+    keys: tuple[tuple[str, ...], ...] | None = None
+    if deep_tags and plan.check is not None:
+        keys = _address_keys(plan.check, frozenset(deep_tags), cls.fields)
+    type.__setattr__(cls, "_deep_check_deferral", (cls.fields, plan, deep_tags, keys))
+    return keys
+
+
+def _address_keys(
+    consumed: Consumed, tags: frozenset[str], fields: Mapping[str, Any]
+) -> tuple[tuple[str, ...], ...] | None:
+    addresses = {
+        field.steps: tuple(field.spec.split("."))
+        for field in fields.values()
+        if type(field) is AddressField and field.spec
+    }
+    keys: list[tuple[str, ...]] = []
+    seen: set[int] = set()
+    stack: list[tuple[tuple[str, ...], Consumed]] = [((), consumed)]
+    while stack:
+        path, node = stack.pop()
+        if id(node) in seen:
+            continue  # a chain's link holds itself
+        seen.add(id(node))
+        for tag, child in node.children.items():
+            if tag in tags:
+                return None
+            stack.append(((*path, tag), child))
+        other = node.other
+        if other is not None:
+            if other.children or other.other is not None or path not in addresses:
+                return None
+            keys.append(addresses[path])
+    return _GUEST_ADDRESS if keys == [("address",)] else tuple(keys)
+
+
+#: _address_keys' answer for a class whose one address is the guest address
+_GUEST_ADDRESS: tuple[tuple[str, ...], ...] = (("address",),)
+
+
+def _holds_tag(spec: Mapping[str, Any], keys: tuple[tuple[str, ...], ...], tags: tuple[str, ...]) -> bool:
+    """Whether an address's spec value (at one of ``keys``) has a key of ``tags``: an
+    address child of a deep tag, which the reader carries (see _deep_check_deferral)."""
+    for key in keys:
+        value: Any = spec
+        for part in key:
+            value = value.get(part) if isinstance(value, dict) else None
+        if value and isinstance(value, dict):
+            for tag in tags:
+                if tag in value:
+                    return True
+    return False
+
+
 def _hidden(key: Any, answers: Mapping[str, bool]) -> bool:
     """Whether a key is named as a secret: the remembered answer, else is_secret_key's."""
     found = answers.get(key) if type(key) is str else None
@@ -122,7 +203,7 @@ def _merge_into(target: dict[str, Any], extra: Mapping[str, Any], answers: Mappi
         current = target.get(key)
         if current is None:
             target[key] = value if type(value) in _PLAIN else _copied(value, answers)
-        elif isinstance(current, dict) and isinstance(value, Mapping):
+        elif isinstance(current, dict) and (type(value) is dict or isinstance(value, Mapping)):
             _merge_into(current, value, answers)
 
 
@@ -541,7 +622,9 @@ class Device(ElementView):
     def raw_address(self) -> Mapping[str, str] | None:
         """The guest address's attributes as written, a read-only view (None without one);
         never raises, unlike :attr:`address`, which parses them: for identities."""
-        element = next(self.element.iterchildren("address"), None)
+        # libvirt writes the address last, after few children where identities ask it
+        # (sound, video, input: <model>/<codec>, <alias>): looked at directly up to the third
+        element = first_child(self.element, "address", near=3)
         return element.attrib if element is not None else None  # type: ignore[return-value]
 
     def checked_identity(self) -> Identity | None:
@@ -591,16 +674,19 @@ class Device(ElementView):
         metadata = self.metadata_source
         if metadata is None:
             metadata = self.metadata_source = DeviceMetadata()
-        elif not isinstance(metadata, DeviceMetadata):
+        elif type(metadata) is not DeviceMetadata and not isinstance(metadata, DeviceMetadata):
             metadata = self.metadata_source = DeviceMetadata(metadata)
         return metadata
 
     def metadata_if_any(self) -> DeviceMetadata | None:
         """The device's metadata, or None when it has none (nothing is created)."""
         metadata = self.metadata_source
-        if metadata is None or isinstance(metadata, DeviceMetadata):
+        # type() first: isinstance against an ABC (DeviceMetadata is a MutableMapping)
+        # runs abc's Python-level check, and to_spec asks of every device
+        if metadata is None or type(metadata) is DeviceMetadata or isinstance(metadata, DeviceMetadata):
             return metadata
-        return self.metadata
+        metadata = self.metadata_source = DeviceMetadata(metadata)  # what .metadata does, asked once
+        return metadata
 
     @property
     def has_metadata(self) -> bool:
@@ -726,44 +812,82 @@ class Device(ElementView):
         """
         cls = type(self)
         view = self
-        if not secrets:
-            hidden = self.secret_plan().without_secrets(self.element)
-            if hidden is not None:
-                view = copy.copy(self)  # the same device reading a copy without its secrets
-                view.element = hidden
-        plan = plan_for(cls, "spec")
-        # One call reads every field, the device field and the alias (devframe.core.specgen).
+        plans = cls.__dict__.get("_read_plans")  # plan_for's cache, looked at without the call
+        plan = plans.get("spec") if plans else None
+        if plan is None or plan.fields is not cls.fields:
+            plan = plan_for(cls, "spec")
         plain_device = cls.spec_device is _SPEC_DEVICE
+        deferred: tuple[tuple[str, ...], ...] | None = None
+        if not secrets:
+            # The secret plan and what the reader may check for it, kept per class (asked of
+            # every device); kinds whose dev_type or secret_plan is their own are asked each time.
+            setup = cls.__dict__.get("_spec_secrets")
+            if setup is not None and setup[0] is plan and setup[1] == PLACES_VERSION[0] and setup[2] is cls.own_secrets:
+                secret_plan, deferred = setup[3], setup[4]
+            else:
+                secret_plan, deferred = _spec_secrets(self, plan)
+            # Where the class carries no element of a deep secret place's tag (a <cookies>),
+            # the reader's own walk answers "none here" (see _deep_check_deferral): only
+            # the shallow places are looked at before it.
+            if deferred is None or (secret_plan.shallow_outside and secret_plan.holds_shallow_secrets(self.element)):
+                deferred = None
+                hidden = secret_plan.without_secrets(self.element)
+                if hidden is not None:
+                    view = copy.copy(self)  # the same device reading a copy without its secrets
+                    view.element = hidden
+        # One call reads every field, the device field and the alias (devframe.core.specgen).
         spec: dict[str, Any] = {
             "type": self.spec_type or self.dev_type,
             "device": None if plain_device else view.spec_device,
         }
         # ... and notes whether the element may hold what no field carries (the escape's check)
         alias_name, maybe_escaped = plan.reader(view, view.element, spec, plain_device)
-        if cls.device_id is _DEVICE_ID:
-            device_id = view._device_id_from(alias_name)
+        if deferred is None:
+            recheck = False
+        elif deferred is _GUEST_ADDRESS:  # most kinds: one address, inline
+            address = spec.get("address")
+            recheck = maybe_escaped or bool(address and not secret_plan.deep_tag_set.isdisjoint(address))
         else:
+            recheck = maybe_escaped or _holds_tag(spec, deferred, secret_plan.deep_tags)
+        if recheck:
+            # Something not carried (maybe a secret), or an address holding a child of a
+            # deep tag: the full check, and the reading again from a copy if it finds one.
+            hidden = secret_plan.without_secrets(self.element)
+            if hidden is not None:
+                view = copy.copy(self)
+                view.element = hidden
+                spec = {"type": self.spec_type or self.dev_type, "device": None if plain_device else view.spec_device}
+                alias_name, maybe_escaped = plan.reader(view, hidden, spec, plain_device)
+        if cls.device_id is not _DEVICE_ID:
             device_id = view.device_id
+        elif alias_name and alias_name.startswith(USER_ALIAS_PREFIX) and len(alias_name) > _PREFIX_LENGTH:
+            device_id = alias_name[_PREFIX_LENGTH:]  # device_id_from_alias inline: nearly every device
+        else:
+            device_id = view._device_id_from(alias_name)
         if device_id is not None:
             spec["deviceId"] = device_id
         spec.setdefault("specParams", {})
-        try:
-            view.write_spec(spec)
-        except DevframeError:
-            raise
-        except Exception as exc:
-            # A plugin bug: reported through the guard, raised as a DevframeError naming it.
-            self._plugin_failed("to_spec", exc)
-            raise PluginError(
-                self.plugin or type(self).__module__, f"to_spec failed for {self.describe()}: {describe_exception(exc)}"
-            ) from exc
+        if cls.write_spec is not _WRITE_SPEC:  # (Device's adds nothing: not called)
+            try:
+                view.write_spec(spec)
+            except DevframeError:
+                raise
+            except Exception as exc:
+                # A plugin bug: reported through the guard, raised as a DevframeError naming it.
+                self._plugin_failed("to_spec", exc)
+                raise PluginError(
+                    self.plugin or type(self).__module__,
+                    f"to_spec failed for {self.describe()}: {describe_exception(exc)}",
+                ) from exc
         if maybe_escaped and "xml" not in spec:  # (an unknown device's spec carries its whole element)
             escaped = escape_of(cls, view.element)  # what no field carries (devframe.core.escape)
             if escaped is not None:
                 spec["specParams"][ESCAPE_KEY] = escaped
-        metadata = self.metadata_if_any()
+        metadata = self.metadata_source  # metadata_if_any() inline
+        if metadata is not None and type(metadata) is not DeviceMetadata:
+            metadata = self.metadata_if_any()
         if metadata:
-            _merge_missing(spec, metadata.values_view(), secrets)
+            _merge_into(spec, metadata.values_view(), None if secrets else secret_key_answers())  # _merge_missing
         return spec
 
     def secret_plan(self) -> SecretPlan:
@@ -1016,6 +1140,8 @@ def valid_identity(found: Any) -> bool:
 #: the base class's readers: to_spec reads in one pass where a class keeps them
 _SPEC_DEVICE = Device.spec_device
 _DEVICE_ID = Device.device_id
+_WRITE_SPEC = Device.write_spec
+_PREFIX_LENGTH = len(USER_ALIAS_PREFIX)
 
 
 class UnknownDevice(Device):

@@ -311,7 +311,12 @@ def _scan(
     other = node.other
     multi = node.multi
     seen: set[str] | None = None
-    for child in element:
+    # el[0]/getnext() rather than lxml's child iterator, which costs about five child
+    # reads to make (and is made for a leaf too): the same children in the same order
+    following = element[0] if len(element) else None
+    while following is not None:
+        child = following
+        following = child.getnext()
         tag = child.tag
         if type(tag) is not str:
             continue  # a comment or processing instruction: not carried (libvirt drops them)

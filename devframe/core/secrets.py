@@ -115,6 +115,8 @@ _REGISTERED: dict[str, list[SecretPlace]] = {}
 _KEYS: frozenset[str] = frozenset()
 #: bumped on every registration: cached plans and patterns are rebuilt
 _VERSION = [0]
+#: the same cell, read by caches outside this module (Device.to_spec's per class)
+PLACES_VERSION = _VERSION
 
 
 def register_secret(dev_type: str, *paths: str) -> None:
@@ -155,7 +157,7 @@ class SecretPlan:
     """The secret places of one kind, compiled: deep places by tag (one walk finds them
     all), the others as paths from the device element."""
 
-    __slots__ = ("deep", "deep_tags", "places", "shallow")
+    __slots__ = ("deep", "deep_tag_set", "deep_tags", "places", "shallow", "shallow_outside")
 
     def __init__(self, places: Iterable[SecretPlace]) -> None:
         self.places = tuple(dict.fromkeys(places))
@@ -167,6 +169,11 @@ class SecretPlan:
             else:
                 self.shallow.append(place)
         self.deep_tags = tuple(self.deep)
+        self.deep_tag_set = frozenset(self.deep)
+        # A shallow place passing through an element of a deep place's tag (a disk's
+        # "source/cookies/cookie" under "//cookies") needs that element: where the walk
+        # for the deep tags finds none, only the other shallow places can hold a secret.
+        self.shallow_outside = [place for place in self.shallow if not self.deep.keys() & set(place.steps)]
 
     def spots(self, element: etree._Element) -> list[tuple[etree._Element, str | None]]:
         """Every ``(node, attribute)`` of ``element`` holding a secret (attribute None: the
@@ -184,11 +191,25 @@ class SecretPlan:
         """``bool(spots(element))``, asked cheaply: most devices hold no secret, and to_spec
         asks of every one. No element of a deep place's tag: only the shallow places count."""
         if self.deep_tags:
-            for _ in element.iterdescendants(*self.deep_tags):
-                return bool(self.spots(element))  # one is there: the places decide
-        if self.shallow:
+            # iter() rather than iterdescendants(): a sixth cheaper in lxml; the element
+            # itself is skipped (a device's own tag is not one of its descendants)
+            for node in element.iter(*self.deep_tags):
+                if node is not element:
+                    return bool(self.spots(element))  # one is there: the places decide
+        if self.shallow_outside:
             found: list[tuple[etree._Element, str | None]] = []
-            for place in self.shallow:
+            for place in self.shallow_outside:
+                _collect(element, place.steps, place.attr, found)
+                if found:
+                    return True
+        return False
+
+    def holds_shallow_secrets(self, element: etree._Element) -> bool:
+        """Whether a shallow place not passing through a deep place's tag holds a secret:
+        what :meth:`holds_secrets` asks beside the walk for the deep tags."""
+        if self.shallow_outside:
+            found: list[tuple[etree._Element, str | None]] = []
+            for place in self.shallow_outside:
                 _collect(element, place.steps, place.attr, found)
                 if found:
                     return True

@@ -213,7 +213,9 @@ class EntryIndex:
 
     def identity_hits(self, ident: Mapping[str, Any]) -> Entry | list[Entry] | None:
         """The entry (or entries) keyed by ``ident``; None when there is none."""
-        plan = self.plan(ident)
+        shape = tuple(ident)
+        # a known shape without the call to plan(): binding asks for every device
+        plan = self._plans[shape] if shape in self._plans else self.plan(ident)
         if plan is None:
             return None
         try:

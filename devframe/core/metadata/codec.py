@@ -467,7 +467,13 @@ def _plain_map(
     if text and not text.isspace():
         raise _Irregular
     out: dict[str, Any] = {}
-    for child in element:
+    # el[0] and getnext() rather than iter(element): lxml's child iterator costs as much
+    # as reading five children, once per map (an entry, a volumeChainNode); the same
+    # children in the same order (elements, comments, processing instructions)
+    following = element[0] if len(element) else None
+    while following is not None:
+        child = following
+        following = child.getnext()
         tag = child.tag
         key = names.get(tag)
         if key is None:
@@ -510,7 +516,10 @@ def _plain_value(element: etree._Element, key: str, prefix: str, retype: Retyper
                 raise _Irregular
             item = prefix + item_tag
             values = []
-            for node in element:
+            following: etree._Element | None = element[0]  # (as in _plain_map; len() was checked above)
+            while following is not None:
+                node = following
+                following = node.getnext()
                 if node.tag != item:
                     raise _Irregular
                 tail = node.tail

@@ -149,6 +149,7 @@ from devframe import (
     Field,
     Identity,
     SpecError,
+    first_child,
 )
 
 __all__ = [
@@ -183,7 +184,8 @@ def _number_text(raw: str) -> str:
 
 
 def _target(element: etree._Element) -> etree._Element | None:
-    return next(element.iterchildren("target"), None)
+    # libvirt writes <source>s (a log, a protocol) before <target>: looked at directly
+    return first_child(element, "target", near=3)
 
 
 class _QemuCharDevice(CharSource, AcpiIndex, Device):

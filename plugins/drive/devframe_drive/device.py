@@ -170,6 +170,7 @@ from devframe import (
     SpecValueError,
     VirtioOptions,
     checked_path,
+    first_child,
 )
 from devframe_drive.names import BUS_PREFIXES, drive_index, drive_name, index_to_letters, letters_to_index
 from devframe_drive.source import (
@@ -504,7 +505,8 @@ class Drive(StorageFields, ChainFields, VirtioOptions, Bootable, AcpiIndex, Devi
         """The target dev (oVirt keys disk metadata ``devtype="disk" name=<dev>``), else the
         serial, else the source path."""
         # Read straight from the element: binding asks every disk without an alias.
-        target = next(self.element.iterchildren("target"), None)
+        # libvirt writes <driver>, <source>, then <target> (a <backingStore> between: a fourth)
+        target = first_child(self.element, "target", near=3)
         name = target.get("dev") if target is not None else None
         if name:
             return {"devtype": "disk", "name": name}
@@ -566,7 +568,13 @@ class Drive(StorageFields, ChainFields, VirtioOptions, Bootable, AcpiIndex, Devi
         # pass over the children (each of those searches them again: to_spec asks every disk).
         source = target = driver = None
         shareable = transient = False
-        for child in self.element:
+        element = self.element
+        # el[0]/getnext() rather than lxml's child iterator (which costs as much as reading
+        # five children to make): the same children in the same order
+        following = element[0] if len(element) else None
+        while following is not None:
+            child = following
+            following = child.getnext()
             tag = child.tag
             if tag == "source":
                 source = child if source is None else source
@@ -578,7 +586,7 @@ class Drive(StorageFields, ChainFields, VirtioOptions, Bootable, AcpiIndex, Devi
                 shareable = True
             elif tag == "transient":
                 transient = True
-        attr = PATH_ATTR.get(self.element.get("type") or "file")
+        attr = PATH_ATTR.get(element.get("type") or "file")
         path = None if attr is None or source is None else source.get(attr)
         if path is not None:
             spec["path"] = path

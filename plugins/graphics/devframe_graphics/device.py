@@ -303,9 +303,10 @@ class Graphics(Device):
 
     def display_values(self) -> tuple[str | None, str | None]:
         """``(displayIp, displayNetwork)`` as the engine sees them (see module docs)."""
-        listens = self.element.findall("listen")
-        if listens:
-            first = listens[0]
+        # The first <listen> only: iterchildren runs in C, findall goes through ElementPath
+        # (to_spec asks every graphics device)
+        first = next(self.element.iterchildren("listen"), None)
+        if first is not None:
             kind = first.get("type")
             network = first.get("network") if kind == "network" else None
             ip = first.get("address") if kind in ("address", "network") else None

@@ -144,6 +144,7 @@ from devframe import (
     SpecAlias,
     SpecError,
     VirtioOptions,
+    first_child,
 )
 from devframe_nic.engine import apply_engine_spellings, sync_custom_properties
 
@@ -579,7 +580,7 @@ class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
         """
         # Read straight from the element: binding asks every NIC without an alias.
         element = self.element
-        mac_el = next(element.iterchildren("mac"), None)
+        mac_el = first_child(element, "mac")  # libvirt writes <mac> first
         raw = mac_el.get("address") if mac_el is not None else None
         if not raw:
             return None
@@ -602,7 +603,7 @@ class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
         params: dict[str, Any] = spec["specParams"]
         primary = _NETWORK_KEY_FIELD.get(Nic.type.raw(self) or "")
         # both names live on the first <source>: found once (to_spec asks every NIC)
-        source = next(self.element.iterchildren("source"), None)
+        source = first_child(self.element, "source", near=2)  # after <mac>, as libvirt writes it
         if source is not None:
             for name, attr, extra_key in (
                 ("source_bridge", "bridge", "sourceBridge"),

@@ -104,7 +104,9 @@ _CUSTOM_PROPERTIES = (("custom", "queues", "queues"), ("vm_custom", "sndbuf", "s
 
 def _custom(source: Mapping[str, Any], outer: str, inner: str) -> Any:
     holder = source.get(outer)
-    return holder.get(inner) if isinstance(holder, Mapping) else None
+    # type() first: isinstance against the Mapping ABC is a Python-level check (to_spec
+    # asks this of every NIC with metadata)
+    return holder.get(inner) if type(holder) is dict or isinstance(holder, Mapping) else None
 
 
 def sync_custom_properties(nic: Nic, spec: dict[str, Any], metadata: Mapping[str, Any]) -> None:

@@ -88,6 +88,7 @@ from devframe import (
     Identity,
     SpecError,
     VirtioOptions,
+    first_child,
 )
 
 __all__ = ["BACKEND_MODELS", "MODELS", "RANDOM_FILES", "SOURCES", "Rng"]
@@ -128,7 +129,7 @@ class Rng(CharSource, VirtioOptions, AcpiIndex, Device):
     def source(self) -> str | None:
         """VDSM's name for the backend (``urandom``, ``random``, ``hwrng``, ``egd``,
         ``builtin``); None without a backend. Never raises."""
-        backend = next(self.element.iterchildren("backend"), None)
+        backend = first_child(self.element, "backend")  # libvirt writes it first
         if backend is None:
             return None
         model = backend.get("model")
@@ -173,7 +174,7 @@ class Rng(CharSource, VirtioOptions, AcpiIndex, Device):
 
     def _model_first(self) -> None:
         """Put ``model`` first on a spec-built ``<backend>``, where libvirt writes it."""
-        backend = next(self.element.iterchildren("backend"), None)
+        backend = first_child(self.element, "backend")  # libvirt writes it first
         if backend is None or next(iter(backend.attrib), "model") == "model":
             return
         attrs: dict[str, str] = {str(k): str(v) for k, v in backend.attrib.items()}
@@ -216,7 +217,7 @@ class Rng(CharSource, VirtioOptions, AcpiIndex, Device):
         model = self.element.get("model")
         if model:
             found["model"] = model
-        backend = next(self.element.iterchildren("backend"), None)
+        backend = first_child(self.element, "backend")  # libvirt writes it first
         backend_model = backend.get("model") if backend is not None else None
         if backend_model:
             found["backend"] = backend_model
