@@ -38,7 +38,14 @@ from devframe.cli.output import fit, render_table, terminal_width, wide_option
 from devframe.cli.progress import StatusLine
 from devframe.core.errors import DevframeError
 from devframe.core.limits import describe_int
-from devframe.core.log import REDACTED, is_secret_key, redact_text, redact_value, texts_kept_by_redact_text
+from devframe.core.log import (
+    REDACTED,
+    is_secret_key,
+    redact_text,
+    redact_value,
+    secret_key_answers,
+    texts_kept_by_redact_text,
+)
 
 if TYPE_CHECKING:
     from devframe.core.device import Device
@@ -165,10 +172,13 @@ def _fields_text(fields: dict[str, Any]) -> str:
     strings = [value for value in fields.values() if type(value) is str]
     strings_kept = texts_kept_by_redact_text(strings)
     budget = [_REDACT_BUDGET - 1]  # the mapping itself is the first value counted
+    secret_answers = secret_key_answers()  # is_secret_key's own answers: a lookup, not a call
     parts: list[str] = []
     for name, value in fields.items():
         kind = type(value)
-        if value is not None and is_secret_key(name):
+        if value is not None and (
+            is_secret_key(name) if type(name) is not str or name not in secret_answers else secret_answers[name]
+        ):
             shown = REDACTED
         elif kind is str or kind is int or kind is bool or kind is float or value is None:
             budget[0] -= 1
@@ -413,10 +423,15 @@ def write_spec_map(stream: DomainStream, out: _Output) -> list[str]:
         try:
             for device in stream:
                 dev_types.append(device.dev_type)
-                specs.append(device_spec(device))
-                note = unmapped_note(device)
-                if note is not None:
-                    notes.append(note)
+                # device_spec and unmapped_note inlined: two Python calls less per device
+                try:
+                    specs.append(device.to_spec())
+                except DevframeError as exc:
+                    specs.append({"type": device.dev_type, "alias": device.alias, "error": str(exc)})
+                if _unmapped(device):
+                    note = unmapped_note(device)
+                    if note is not None:
+                        notes.append(note)
                 if len(specs) >= SPEC_BATCH:
                     write_batch()
         except DevframeError:
