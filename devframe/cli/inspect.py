@@ -211,8 +211,10 @@ def _unmapped(device: Device) -> tuple[str, ...]:
 def unmapped_note(device: Device) -> str | None:
     """The line naming a device's dev_spec keys no plugin maps (key names only), or None."""
     unmapped = _unmapped(device)
-    if not unmapped:
-        return None
+    return _note(device, unmapped) if unmapped else None
+
+
+def _note(device: Device, unmapped: tuple[str, ...]) -> str:
     who = f"{device.dev_type} alias={device.alias}" if device.alias else device.dev_type
     return f"{who}: dev_spec keys no plugin maps (kept in metadata): {', '.join(unmapped)}"
 
@@ -428,10 +430,9 @@ def write_spec_map(stream: DomainStream, out: _Output) -> list[str]:
                     specs.append(device.to_spec())
                 except DevframeError as exc:
                     specs.append({"type": device.dev_type, "alias": device.alias, "error": str(exc)})
-                if _unmapped(device):
-                    note = unmapped_note(device)
-                    if note is not None:
-                        notes.append(note)
+                unmapped = _unmapped(device)
+                if unmapped:
+                    notes.append(_note(device, unmapped))
                 if len(specs) >= SPEC_BATCH:
                     write_batch()
         except DevframeError:
