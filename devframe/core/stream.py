@@ -26,7 +26,6 @@ the rows) comes from that same first pass, or from the finished main pass.
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -209,17 +208,17 @@ class DomainStream:
             complete = len(devices_el) if devices_ended or at_end else len(devices_el) - 1
             if complete <= 0:
                 continue
-            # Binding is done for the whole chunk first (a second claim of an entry is
-            # refused naming the first device fully); then each device is dropped as soon
-            # as the consumer moves on, its decoded metadata with it.
-            pending = deque(parse_devices(islice(devices_el, complete), self.registry, binder).devices)
-            while pending:
-                device = pending.popleft()
+            # The chunk's devices are freed together after its last: freeing each as the
+            # consumer moved on cost ~5 k instructions per device (varied domain) and
+            # saved little memory beside the smaller chunk.
+            parsed = parse_devices(islice(devices_el, complete), self.registry, binder)
+            for device in parsed.devices:
                 self.devices += 1
                 yield device
-                if section is not None:
+            if section is not None:
+                for device in parsed.devices:
                     section.release(device)
-                del device
+            del parsed
             del devices_el[:complete]
         assert root is not None
         self._check_root(root)
