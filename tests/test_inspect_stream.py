@@ -21,6 +21,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -521,6 +522,83 @@ def test_the_encoder_redacts_what_json_would_write_with_str() -> None:
 
     text = RedactedJSON().dumps({"obj": Leaky(), "plain": Opaque()})
     assert "hunter2" not in text and '"opaque"' in text
+
+
+# -- the table's key fields -------------------------------------------------------------------------
+
+
+def shown_as_before(fields: dict[Any, Any]) -> str:
+    """The key fields' text as the table wrote it before the fast path: redact, then show."""
+    return " ".join(f"{name}={inspect_module._show(value)}" for name, value in redact_value(fields).items())
+
+
+class Word(str):
+    """A str subclass: redact_value's isinstance rules, not the fast path's exact types."""
+
+
+def key_fields_values() -> list[dict[Any, Any]]:
+    """Every sample device's key fields (as _key_fields builds them), and fields at each
+    rule of redact_value: secret keys (None or not), secrets in text, huge integers, lists
+    and dicts holding secrets, subclasses, non-ASCII case folding, the budget's end."""
+    values: list[dict[Any, Any]] = [
+        {},
+        {"passwd": "x", "cephSecret": {"deep": 1}, "iscsiPassword": None, "Token": 0, "model": "virtio"},
+        {"xml": "<graphics passwd='s3cret'/>", "text": "two words", "empty": "", "quote": 'a"b'},
+        {"n": 10**639, "m": -(10**640), "huge": 10**5000, "f": 1.5, "nan": float("nan"), "none": None},
+        {"yes": True, "no": False, "list": ["main", "passwd='x'"], "codecs": [{"type": "micro", "token": "t"}]},
+        {"word": Word("plain"), "secret_word": Word("passwd=x"), "error": ValueError("secret=abc")},
+        {"kelvin": "COO\u212aIES", "long_s": "pa\u017f\u017fword=1", "accent": "\u00e9t\u00e9"},
+        {"auth": "<secret usage='x'/>", "cookie": "cookies", 3: "int key", None: "none key"},
+        {"after_list": "x", "many": list(range(10_050)), "late": "passwd=y", "late_int": 7},
+        {f"k{i}": i for i in range(10_003)} | {"last": "s"},
+    ]
+    for path in corpus_files():
+        for device in parse_domain(path.read_bytes()).devices:
+            fields = dict(device.summary())
+            fields["unmapped"] = ",".join(device.unmapped_spec_keys)
+            if device.error:
+                fields["error"] = device.error
+            values.append(fields)
+    return values
+
+
+def test_key_fields_are_shown_as_redacting_them_first_showed_them() -> None:
+    for fields in key_fields_values():
+        assert inspect_module._fields_text(fields) == shown_as_before(fields), fields
+
+
+_CELL = st.one_of(
+    st.lists(st.sampled_from([*_PIECES, " ", "=", "'", "<secret ", "/>"]), max_size=8).map("".join),
+    st.integers(min_value=-(10**700), max_value=10**700),
+    st.sampled_from([None, True, False, 0.5, 10**640, 10**641]),
+    st.builds(Word, st.sampled_from(["x", "passwd=1", "a b"])),
+    st.lists(st.sampled_from(["x", "token=1", "a b"]), max_size=3),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["model", "passwd", "sessionToken", "type", "xml", "mode", "x"]), _CELL))
+def test_key_fields_are_shown_as_before_for_any_scalars(fields: dict[str, object]) -> None:
+    assert inspect_module._fields_text(fields) == shown_as_before(fields)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([*_PIECES, "<secret ", "=", " "]), max_size=10).map("".join), max_size=8))
+def test_texts_kept_by_redaction_are_only_texts_redaction_keeps(texts: list[str]) -> None:
+    from devframe.core.log import redact_text, texts_kept_by_redact_text
+
+    if texts_kept_by_redact_text(texts):
+        assert all(redact_text(text) == text for text in texts)
+
+
+def test_texts_kept_by_redaction_answers_plain_ascii_cells_at_once() -> None:
+    from devframe.core.log import texts_kept_by_redact_text
+
+    assert texts_kept_by_redact_text(["virtio", "qcow2", "vda", ""])
+    assert texts_kept_by_redact_text(["pass", "wd"])  # joined by a line break: no word across two
+    assert texts_kept_by_redact_text([])
+    for odd in (["x", "cookies"], ["\u00e9t\u00e9"], ["TOKEN"], ["a", "my-secret-b"]):
+        assert not texts_kept_by_redact_text(odd), odd  # then each cell is asked alone
 
 
 # -- progress ---------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ __all__ = [
     "redact_text",
     "redact_value",
     "secret_key_answers",
+    "texts_kept_by_redact_text",
 ]
 
 #: Event keys whose values are replaced by "***" wherever they appear (nested too).
@@ -129,6 +130,24 @@ def redact_text(text: str) -> str:
     text = _MAPPING.sub(rf"\1\2{REDACTED}\2", text)
     text = _MAPPING_BARE.sub(rf"\1{REDACTED}", text)
     return _KEY_VALUE.sub(rf"\1{REDACTED}", text)
+
+
+def texts_kept_by_redact_text(texts: Sequence[str]) -> bool:
+    """True only when :func:`redact_text` leaves every one of ``texts`` as it is; False
+    when unsure (then ask each). One search of the texts joined instead of one per text,
+    for the few short cells of a table row. Only ASCII texts are answered: lowering an
+    ASCII text lowers each character alone, so the joined text lowered holds each text
+    lowered, and a word found only across two texts is a false alarm. On ASCII text,
+    ``_HINT`` (its words, case ignored) matches where a word is in the text lowered:
+    substring tests, cheaper than the case-blind regular expression."""
+    joined = "\n".join(texts)
+    if not joined.isascii():
+        return False
+    lowered = joined.lower()
+    for word in SECRET_SUFFIXES:
+        if word in lowered:
+            return False
+    return not any(word in lowered for word in secrets.text_markers())
 
 
 def redact_value(value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
