@@ -1042,8 +1042,8 @@ class Device(ElementView):
     def describe(self) -> str:
         alias = None
         try:
-            alias = self.element.find("alias")
-            alias = alias.get("name") if alias is not None else None
+            found = self.element.find("alias")
+            alias = found.get("name") if found is not None else None
         except Exception:  # noqa: BLE001 - describe() is used in error paths
             alias = None
         tag = self.element.tag if isinstance(self.element.tag, str) else "?"

@@ -616,7 +616,7 @@ class Domain:
         with self._lock:
             self._sync_devices()
             self._write_metadata()
-            return etree.tostring(self.tree, encoding="unicode")  # type: ignore[no-any-return]
+            return etree.tostring(self.tree, encoding="unicode")
 
     def _write_metadata(self) -> None:
         """Write the devices' metadata back, creating the section when first needed."""
@@ -646,7 +646,9 @@ class Domain:
             if self._devices_el is None:
                 canonical = b"<devices></devices>"
             else:
-                canonical = etree.tostring(self._devices_el, method="c14n2", strip_text=True, with_comments=False)
+                canonical = etree.tostring(  # type: ignore[call-overload]  # lxml-stubs lack c14n2's strip_text
+                    self._devices_el, method="c14n2", strip_text=True, with_comments=False
+                )
             import hashlib  # here, not at the top: only hashing needs it (start-up)
 
             return hashlib.sha256(canonical).hexdigest()

@@ -659,7 +659,7 @@ class Field(_Base, Generic[T]):
                 return None
             element = child
         if self.attr is not None:
-            return element.get(self.attr)  # type: ignore[no-any-return]
+            return element.get(self.attr)
         return _leaf_text(element)
 
     def __set__(self, view: ElementView, value: T | None) -> None:
@@ -839,11 +839,12 @@ class Flag(_Base):
     def __get__(self, view: ElementView | None, owner: type) -> Flag | bool:
         if view is None:
             return self
-        element: etree._Element | None = view.element
+        element: etree._Element = view.element
         for step in self.steps:
-            element = _find_child(element, step)
-            if element is None:
+            found = _find_child(element, step)
+            if found is None:
                 return False
+            element = found
         return True
 
     def __set__(self, view: ElementView, value: bool | None) -> None:
@@ -1051,11 +1052,12 @@ class AddressField(_Base):
         self.doc = "guest address (type + attributes)"
 
     def _element(self, view: ElementView) -> etree._Element | None:
-        element: etree._Element | None = view.element
+        element: etree._Element = view.element
         for step in self.steps:
-            element = _find_child(element, step)
-            if element is None:
+            found = _find_child(element, step)
+            if found is None:
                 return None
+            element = found
         return element
 
     @overload

@@ -45,7 +45,9 @@ class _Base(Protocol):
 
 class ElementView(Protocol):
     element: etree._Element
-    fields: Mapping[str, Any]
+
+    @property
+    def fields(self) -> Mapping[str, Any]: ...  # a class's own declaration: read, never set
 
 
 __all__ = ["ATTR", "ELEMENT", "ITEMS", "TEXT", "ReadPlan", "plan_for"]

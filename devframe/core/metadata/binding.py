@@ -53,7 +53,7 @@ class Entry(Mapping[str, Any]):
     def attrs(self) -> dict[str, str]:
         """The attributes keying the entry."""
         if self._attrs is None:
-            self._attrs = dict(self.element.attrib)
+            self._attrs = dict(self.element.attrib)  # type: ignore[arg-type]  # lxml-stubs: str | bytes keys; lxml gives str
         return self._attrs
 
     def decode(self) -> dict[str, Any]:
@@ -180,7 +180,7 @@ class EntryIndex:
                     _add(self.by_device_id, device_id, entry)
                 names = [n for n in names if n not in ALIAS_KEYS]
             if names:
-                groups.setdefault(tuple(sorted(names)), []).append(entry)
+                groups.setdefault(tuple(sorted(names)), []).append(entry)  # type: ignore[arg-type]  # (lxml gives str)
 
     @property
     def has_aliases(self) -> bool:
@@ -205,7 +205,7 @@ class EntryIndex:
                 if not wanted.issubset(names):
                     continue
                 for entry in group:
-                    _add(table, plan.key(entry.element.attrib), entry)
+                    _add(table, plan.key(entry.element.attrib), entry)  # type: ignore[arg-type]  # (lxml gives str)
             if not table:
                 plan = None  # no entry has these keys: devices of this shape need not be keyed
         self._plans[shape] = plan

@@ -365,13 +365,13 @@ def decode_value(
             raise _fail(element, "type='none' but the element has content", source)
         return None
     if kind == "dict":
-        if len(element) == 0 and (element.text or "").strip():
-            shown = _shown(element, element.text.strip()[:40])
+        if len(element) == 0 and (text := (element.text or "").strip()):
+            shown = _shown(element, text[:40])
             raise _fail(element, f"type='dict' but the element holds text {shown}", source)
         return _decode_dict(element, _children(element, ns_prefix, source), ns=ns, source=source)
     if kind == "list":
-        if len(element) == 0 and (element.text or "").strip():
-            shown = _shown(element, element.text.strip()[:40])
+        if len(element) == 0 and (text := (element.text or "").strip()):
+            shown = _shown(element, text[:40])
             raise _fail(element, f"type='list' but the element holds text {shown}", source)
         values = []
         for local, child in _children(element, ns_prefix, source):

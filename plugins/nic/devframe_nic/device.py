@@ -664,7 +664,7 @@ class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
                 return value
         host = self.element.find("source/address")
         if host is not None:
-            return ",".join(f"{k}={v}" for k, v in host.attrib.items())
+            return ",".join(f"{k!s}={v!s}" for k, v in host.attrib.items())
         address, port = Nic.source_address.raw(self), Nic.source_port.raw(self)
         if port:
             return f"{address or ''}:{port}"
