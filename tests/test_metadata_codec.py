@@ -49,11 +49,15 @@ def test_any_json_value_round_trips_exactly(key: str, value: Any) -> None:
 @settings(max_examples=100, deadline=None)
 @given(st.dictionaries(st.text(max_size=8), json_values, max_size=6))
 def test_maps_round_trip_through_pretty_printing(mapping: dict[str, Any]) -> None:
+    assert same_value(decode_map(pretty_printed(mapping), ns=NS), mapping)
+
+
+def pretty_printed(mapping: dict[str, Any]) -> etree._Element:
+    """``mapping`` encoded as a device entry, indented, written and parsed again."""
     parent = etree.Element(f"{{{NS}}}device", nsmap={"ovirt-vm": NS})
     encode_map(parent, mapping, ns=NS)
     etree.indent(parent)
-    again = etree.fromstring(etree.tostring(parent, pretty_print=True))
-    assert same_value(decode_map(again, ns=NS), mapping)
+    return etree.fromstring(etree.tostring(parent, pretty_print=True))
 
 
 @pytest.mark.parametrize(
@@ -308,7 +312,4 @@ def test_the_one_pass_reader_agrees_with_the_full_reader_on_any_tree(
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.text(max_size=8), json_values, max_size=6))
 def test_the_one_pass_reader_agrees_on_what_devframe_writes(mapping: dict[str, Any]) -> None:
-    parent = etree.Element(f"{{{NS}}}device", nsmap={"ovirt-vm": NS})
-    encode_map(parent, mapping, ns=NS)
-    etree.indent(parent)
-    _same_reading(etree.fromstring(etree.tostring(parent, pretty_print=True)))
+    _same_reading(pretty_printed(mapping))

@@ -196,13 +196,7 @@ class SecretPlan:
             for node in element.iter(*self.deep_tags):
                 if node is not element:
                     return bool(self.spots(element))  # one is there: the places decide
-        if self.shallow_outside:
-            found: list[tuple[etree._Element, str | None]] = []
-            for place in self.shallow_outside:
-                _collect(element, place.steps, place.attr, found)
-                if found:
-                    return True
-        return False
+        return self.holds_shallow_secrets(element)
 
     def holds_shallow_secrets(self, element: etree._Element) -> bool:
         """Whether a shallow place not passing through a deep place's tag holds a secret:
