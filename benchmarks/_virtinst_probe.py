@@ -22,13 +22,14 @@ Prints JSON: per workload its time and its floor's (seconds, best of REPEAT), an
 
 from __future__ import annotations
 
-import gc
 import json
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from _heap import settle_heap  # beside this script
 
 #: functions slower than this are timed without a warm-up call before each run
 WARM_UP_MAX_S = 2.0
@@ -47,7 +48,7 @@ def best_of(repeat: int, *funcs: Callable[[], object]) -> list[float]:
         for i, func in enumerate(funcs):
             if best[i] == float("inf") or best[i] < WARM_UP_MAX_S:
                 func()  # warm-up: its result is freed at once, as after a timed run
-            gc.collect()
+            settle_heap()
             start = time.perf_counter()
             result = func()
             elapsed = time.perf_counter() - start  # before the result is freed

@@ -10,9 +10,10 @@ domain's devices), ``inspect`` (``inspect --json`` in process, to /dev/null), ``
 (generate_varied_domain). N: devices (2,000 by default).
 
 It runs itself under ``valgrind --tool=callgrind --toggle-collect=starmap_next`` with
-``PYTHONHASHSEED=0``: after one untimed warm-up call, the measure is called twice through
-``itertools.starmap``, and only what runs inside those calls is counted. Prints the
-instructions per device and the callgrind file (for ``callgrind_annotate``). The ratios in
+``PYTHONHASHSEED=0``: after one untimed warm-up call (its frees finished by
+``_heap.settle_heap``), the measure is called twice through ``itertools.starmap``, and only
+what runs inside those calls is counted. Prints the instructions per device and the
+callgrind file (for ``callgrind_annotate``). The ratios in
 docs/benchmarks.md divide a measure's count by ``floor``'s on the same domain.
 """
 
@@ -71,6 +72,9 @@ def _measure(name: str, domain: str, n: int, workdir: Path) -> Callable[[], Any]
 def _inside(name: str, domain: str, n: int, workdir: Path) -> None:
     call = _measure(name, domain, n, workdir)
     call()  # the warm-up: readers compiled, caches filled, outside the count
+    from _heap import settle_heap
+
+    settle_heap()  # the warm-up's frees finished here, not inside the first counted call
     kept = list(itertools.starmap(call, [(), ()]))  # only starmap_next is counted
     del kept
 

@@ -10,7 +10,9 @@ devframe's sample domains), one device in ten without an alias, pairs of identic
 metadata for half of the devices. Each (size, domain) is measured in a fresh process of its own
 (no size runs in the heap an earlier one left), every measure there against its floor in that
 process, each run holding its result until the clock stops (so freeing a tree is never counted
-for one side only), by two timing methods, both reported, targets judged on the worse:
+for one side only) and the heap settled before each sample (the frees glibc defers finished
+outside the clock: ``settle_heap``), by two timing methods, both reported, targets judged on the
+worse:
 
 * warm: best of N, each timed sample after an untimed one of the same measure (each measure in
   the heap it leaves itself);
@@ -54,7 +56,6 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
-import gc
 import io
 import json
 import math
@@ -72,6 +73,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import xmltodict
+from _heap import settle_heap
 from generate import GENERATORS, generate_disks, generate_domain  # the shared generators, beside this script
 from lxml import etree
 
@@ -146,23 +148,25 @@ Measure = Callable[[], object] | Fresh[Any]
 
 
 def _sample(measure: Measure, loops: int) -> float:
-    """Seconds per call over ``loops`` calls; results (and inputs) are freed after the clock stops."""
+    """Seconds per call over ``loops`` calls; results (and inputs) are freed after the clock
+    stops, and the heap settled (:func:`settle_heap`) before it starts and after the frees."""
     results: list[object] = []
     if isinstance(measure, Fresh):
         inputs = [measure.make() for _ in range(loops)]  # outside the clock
         call = measure.call
-        gc.collect()
+        settle_heap()
         start = time.perf_counter()
         for item in inputs:
             results.append(call(item))
     else:
         inputs = []
-        gc.collect()
+        settle_heap()
         start = time.perf_counter()
         for _ in range(loops):
             results.append(measure())
     elapsed = time.perf_counter() - start
     del results, inputs  # freed after the clock stops, for every measure alike
+    settle_heap()  # and their deferred part too
     return elapsed / loops
 
 
@@ -172,10 +176,10 @@ def best_of(repeat: int, *measures: Measure) -> list[float]:
     A sample repeats the call until it lasts MIN_SAMPLE_S (estimated from one call). The
     measures take turns, so drift hits all of them alike, but every timed sample follows
     an untimed warm-up sample of the same measure: a call runs in the heap the previous
-    calls left behind, and freeing one measure's results shapes the next measure's
-    allocations. Timed straight after each other, the floor ran ~40 % faster after a
-    parse_domain sample than after its own, and parse_domain ~30 % slower after a floor
-    sample (docs/benchmarks.md, "Measurement notes").
+    calls left behind. Before :func:`settle_heap`, this method let each measure pay the
+    deferred frees of its own previous sample, and the alternating one those of the other
+    measure's (five floor calls' trees onto one parse_domain call): the two methods read
+    2-3x apart (docs/benchmarks.md, "Measurement notes").
     """
     loops = [max(1, math.ceil(MIN_SAMPLE_S / max(_sample(m, 1), 1e-7))) for m in measures]
     best = [float("inf")] * len(measures)
