@@ -120,8 +120,48 @@ def _writer(encoder: json.JSONEncoder) -> Callable[[Any], str]:
     return encode
 
 
-#: _ENCODER.encode, made once
-_encode = _writer(_ENCODER)
+#: _ENCODER.encode, made once (the stdlib's: the wire's writer without orjson)
+_stdlib_encode = _writer(_ENCODER)
+
+try:
+    import orjson
+except ImportError:  # the nats extra's codec: without it the stdlib's writes and reads
+    orjson = None  # type: ignore[assignment]
+
+#: orjson writes datetimes and dataclasses its own way: they go to ``default`` as with
+#: the stdlib (a UUID is written as its text either way)
+_ORJSON_OPTIONS = 0 if orjson is None else orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _orjson_writer(default: Callable[[Any], Any] | None, fallback: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``fallback`` (a stdlib writer), through orjson where orjson writes the same value.
+
+    orjson writes what the stdlib writes for plain JSON (compact, UTF-8 as is, the same
+    string escapes), floats aside: both write the shortest text that reads back as the
+    same float, but orjson's exponent has no ``+`` or leading zero (``1e-7``, not
+    ``1e-07``): the same value read. Everything it refuses goes to ``fallback``: an
+    integer beyond 64 bits, a lone surrogate, a key that is not a string, nesting past
+    its depth limit, and (with ``default=None``) any value that is not JSON; so does any
+    text holding ``null``, since orjson writes NaN and the infinities as ``null`` where
+    the stdlib writes ``NaN`` and ``Infinity``."""
+    if orjson is None:
+        return fallback
+    dumps, options = orjson.dumps, _ORJSON_OPTIONS
+
+    def encode(value: Any) -> str:
+        try:
+            raw = dumps(value, default, options)
+        except TypeError:  # orjson.JSONEncodeError is one
+            return fallback(value)
+        if b"null" in raw:
+            return fallback(value)  # None, or a NaN orjson wrote as null: the stdlib's
+        return raw.decode()
+
+    return encode
+
+
+#: the wire's writer: _ENCODER's text (orjson's where it has it)
+_encode = _orjson_writer(str, _stdlib_encode)
 
 
 def _text(value: Any) -> str:
@@ -435,7 +475,9 @@ def _spec_and_text(device: Device, spec: Mapping[str, Any] | None) -> tuple[dict
 #: JSON text for the secret test: no ``default``, so anything not plain JSON is walked
 #: (for plain JSON it writes what _ENCODER writes: that text is sent as it is)
 _PLAIN_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
-_plain_encode = _writer(_PLAIN_JSON)
+_stdlib_plain_encode = _writer(_PLAIN_JSON)
+#: _PLAIN_JSON's text (orjson's where it has it: see _orjson_writer)
+_plain_encode = _orjson_writer(None, _stdlib_plain_encode)
 
 
 def _plain_text(value: Any) -> str | None:
@@ -586,11 +628,36 @@ def batches(events: Sequence[Mapping[str, Any]], max_events: int = MAX_BATCH_EVE
     return out
 
 
-def _load(payload: bytes | str) -> Any:
+def _stdlib_loads(payload: bytes | str) -> Any:
     try:
         return json.loads(payload)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise FleetMessageError(f"not JSON: {exc}") from None
+
+
+#: every byte 0 but the ASCII digits, 1: a run of digits becomes a run of 1s
+_DIGIT_BYTES = bytes(1 if 0x30 <= byte <= 0x39 else 0 for byte in range(256))
+#: orjson reads an integer beyond 64 bits as a float (the stdlib: as the integer); the
+#: shortest such has 19 digits (-9223372036854775809)
+_LONG_DIGITS = b"\x01" * 19
+
+
+def _orjson_loads(payload: bytes | str) -> Any:
+    """orjson's reading of ``payload``, the stdlib's where orjson would read other values
+    or refuses it: a run of 19 digits anywhere (an integer orjson would read as a float;
+    most such runs are in strings, a false alarm), ``NaN``, a lone surrogate's escape,
+    nesting past orjson's limit, bad input (the stdlib's error, as without orjson)."""
+    raw = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else payload
+    if _LONG_DIGITS in raw.translate(_DIGIT_BYTES):
+        return _stdlib_loads(payload)
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return _stdlib_loads(payload)
+
+
+#: the wire's reader: orjson's where it is installed (the same values: tests hold them equal)
+_load = _stdlib_loads if orjson is None else _orjson_loads
 
 
 def decode(payload: bytes | str) -> dict[str, Any]:
