@@ -254,3 +254,44 @@ def test_an_event_copied_pickled_or_made_from_keys_writes_what_its_values_say() 
     made = Event.fromkeys(["a", "b"], 1)
     assert isinstance(made, Event) and made.text is None and encode(made) == b'{"a":1,"b":1}'
     assert type(event | {"x": 1}) is dict  # a new mapping: no text carried over
+
+
+def test_without_orjson_the_stdlib_writes_and_reads(codec: str) -> None:
+    # orjson comes with the nats extra: a plain install imports the wire without it
+    import subprocess
+    import sys
+
+    if codec == "orjson":
+        pytest.skip("one run is enough: the codec is chosen in the subprocess")
+
+    code = (
+        "import sys\n"
+        "sys.modules['orjson'] = None\n"  # import orjson now fails, as where it is not installed
+        "from devframe.fleet import cloudevents as c\n"
+        "assert c.orjson is None and c._load is c._stdlib_loads\n"
+        "assert c._encode is c._stdlib_encode and c._plain_encode is c._stdlib_plain_encode\n"
+        "e = c.EventFactory('h', 'test:///default').host_synced(['u'])\n"
+        "assert c.decode(c.encode(e)) == e\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout == "ok\n", result.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": None, "b": float("nan")},
+        [None, float("inf"), -float("inf")],
+        {"alias": None, "v": (1, None)},
+        {"a": None, "n": 10**20},
+        {"s": "null", "t": ["nullable", None]},
+    ],
+)
+def test_a_null_is_kept_only_where_it_reads_back_as_the_value(value: Any) -> None:
+    # orjson writes NaN and the infinities as null: such a text goes to the stdlib's writer
+    for encode_, stdlib in (
+        (cloudevents._encode, cloudevents._stdlib_encode),
+        (cloudevents._plain_encode, cloudevents._stdlib_plain_encode),
+    ):
+        assert encode_(value) == stdlib(value)

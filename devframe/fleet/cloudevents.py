@@ -141,12 +141,14 @@ def _orjson_writer(default: Callable[[Any], Any] | None, fallback: Callable[[Any
     same float, but orjson's exponent has no ``+`` or leading zero (``1e-7``, not
     ``1e-07``): the same value read. Everything it refuses goes to ``fallback``: an
     integer beyond 64 bits, a lone surrogate, a key that is not a string, nesting past
-    its depth limit, and (with ``default=None``) any value that is not JSON; so does any
-    text holding ``null``, since orjson writes NaN and the infinities as ``null`` where
-    the stdlib writes ``NaN`` and ``Infinity``."""
+    its depth limit, and (with ``default=None``) any value that is not JSON; so does a
+    text holding ``null`` that does not read back as the value: orjson writes NaN and
+    the infinities as ``null`` where the stdlib writes ``NaN`` and ``Infinity``. (One
+    more difference: an Enum member, which devframe's values never are, is written as
+    its value, not its str().)"""
     if orjson is None:
         return fallback
-    dumps, options = orjson.dumps, _ORJSON_OPTIONS
+    dumps, loads, options = orjson.dumps, orjson.loads, _ORJSON_OPTIONS
 
     def encode(value: Any) -> str:
         try:
@@ -154,7 +156,13 @@ def _orjson_writer(default: Callable[[Any], Any] | None, fallback: Callable[[Any
         except TypeError:  # orjson.JSONEncodeError is one
             return fallback(value)
         if b"null" in raw:
-            return fallback(value)  # None, or a NaN orjson wrote as null: the stdlib's
+            # None, or a NaN orjson wrote as null (NaN reads back as None: not equal)
+            try:
+                same = loads(raw) == value
+            except Exception:  # noqa: BLE001 - a value's own __eq__ failed: the stdlib's
+                same = False
+            if not same:
+                return fallback(value)
         return raw.decode()
 
     return encode
