@@ -179,21 +179,21 @@ def _text(value: Any) -> str:
     return "null" if value is None else _encode(value)
 
 
-#: name -> its JSON text, for the names device events repeat (uuids, keys, aliases,
-#: deviceIds, types): a guest's devices keep them from one change to the next
-_NAME_TEXTS: dict[str, str] = {}
-_MAX_NAME_TEXTS = 1 << 16
+#: type name -> its JSON text: an event's and a device's type are a few dozen names (a
+#: device's own names are not kept: a fleet's are far more than any bound, seldom repeated soon)
+_TYPE_TEXTS: dict[str, str] = {}
+_MAX_TYPE_TEXTS = 1024
 
 
-def _name_text(value: str | None) -> str:
-    """``_text(value)`` for a name or None, remembered (a lookup instead of a write)."""
-    if type(value) is not str:
-        return _text(value)  # None, a str subclass, anything else: written, not kept
-    text = _NAME_TEXTS.get(value)
+def _type_text(value: str) -> str:
+    """``_text(value)`` for a type name, remembered (a lookup instead of a write)."""
+    text = _TYPE_TEXTS.get(value) if type(value) is str else None
     if text is None:
-        if len(_NAME_TEXTS) >= _MAX_NAME_TEXTS:
-            _NAME_TEXTS.clear()
-        text = _NAME_TEXTS[value] = _string(value)
+        text = _text(value)
+        if type(value) is str:
+            if len(_TYPE_TEXTS) >= _MAX_TYPE_TEXTS:
+                _TYPE_TEXTS.clear()
+            _TYPE_TEXTS[value] = text
     return text
 
 
@@ -332,6 +332,8 @@ class EventFactory:
         self._id_text = f'{{"specversion":{_text(SPECVERSION)},"id":{_text(self.run)[:-1]}-'
         self._source_text = _text(self.source)
         host_text = _text(host)
+        #: (uuid, domain, their texts) of the guest of the last device event
+        self._guest_texts: tuple[Any, Any, str, str] = (None, None, "", "")
         self._host_data_text = (
             f'"datacontenttype":"application/json","dataschema":{_text(DATASCHEMA)},"host":{host_text},'
             f'"data":{{"host":{host_text},"uri":{_text(uri)},'
@@ -432,17 +434,21 @@ class EventFactory:
         event = Event(self._envelope(number, event_type, stamp, data, subject), None)
         # The text _ENCODER would write, key by key (tests hold the two equal). A string's
         # text escapes it character by character: the subject's is its two parts' around "/".
-        uuid_text, key_text = _name_text(uuid), _name_text(key)
+        # A guest's events come together: its uuid's and name's texts are kept from the last.
+        guest = self._guest_texts
+        if guest[0] != uuid or guest[1] != domain or type(uuid) is not str:
+            guest = self._guest_texts = (uuid, domain, _text(uuid), _text(domain))
+        uuid_text, key_text = guest[2], _text(key)
         if type(uuid) is str and type(key) is str:
             subject_text = f"{uuid_text[:-1]}/{key_text[1:]}"
         else:
             subject_text = _text(subject)
         event.text = (
-            f'{self._id_text}{number}","source":{self._source_text},"type":{_name_text(event_type)},'
+            f'{self._id_text}{number}","source":{self._source_text},"type":{_type_text(event_type)},'
             f'"time":"{stamp}",{self._host_data_text}'
-            f'"domain":{_name_text(domain)},"uuid":{uuid_text},"key":{key_text},'
-            f'"dev_type":{_name_text(device.dev_type)},"alias":{_name_text(alias)},'
-            f'"deviceId":{_name_text(device_id)},"spec":{spec_text}{tail},'
+            f'"domain":{guest[3]},"uuid":{uuid_text},"key":{key_text},'
+            f'"dev_type":{_type_text(device.dev_type)},"alias":{_text(alias)},'
+            f'"deviceId":{_text(device_id)},"spec":{spec_text}{tail},'
             f'"subject":{subject_text}}}'
         )
         return event
