@@ -290,7 +290,7 @@ def test_every_wheel_holds_py_typed_the_licence_and_its_metadata(wheels: dict[st
     plugins = {name for name in wheels if name != "devframe"}
     assert by_extra["devices"] == plugins
     assert by_extra["all"] == plugins | by_extra["agent"] | by_extra["nats"]
-    assert by_extra["agent"] == {"libvirt-python"} and by_extra["nats"] == {"nats-py"}
+    assert by_extra["agent"] == {"libvirt-python"} and by_extra["nats"] == {"nats-py", "orjson"}
 
 
 USER_SCRIPT = """

@@ -120,8 +120,56 @@ def _writer(encoder: json.JSONEncoder) -> Callable[[Any], str]:
     return encode
 
 
-#: _ENCODER.encode, made once
-_encode = _writer(_ENCODER)
+#: _ENCODER.encode, made once (the stdlib's: the wire's writer without orjson)
+_stdlib_encode = _writer(_ENCODER)
+
+try:
+    import orjson
+except ImportError:  # the nats extra's codec: without it the stdlib's writes and reads
+    orjson = None  # type: ignore[assignment]
+
+#: orjson writes datetimes and dataclasses its own way: they go to ``default`` as with
+#: the stdlib (a UUID is written as its text either way)
+_ORJSON_OPTIONS = 0 if orjson is None else orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _orjson_writer(default: Callable[[Any], Any] | None, fallback: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``fallback`` (a stdlib writer), through orjson where orjson writes the same value.
+
+    orjson writes what the stdlib writes for plain JSON (compact, UTF-8 as is, the same
+    string escapes), floats aside: both write the shortest text that reads back as the
+    same float, but orjson's exponent has no ``+`` or leading zero (``1e-7``, not
+    ``1e-07``): the same value read. Everything it refuses goes to ``fallback``: an
+    integer beyond 64 bits, a lone surrogate, a key that is not a string, nesting past
+    its depth limit, and (with ``default=None``) any value that is not JSON; so does a
+    text holding ``null`` that does not read back as the value: orjson writes NaN and
+    the infinities as ``null`` where the stdlib writes ``NaN`` and ``Infinity``. (One
+    more difference: an Enum member, which devframe's values never are, is written as
+    its value, not its str().)"""
+    if orjson is None:
+        return fallback
+    dumps, loads, options = orjson.dumps, orjson.loads, _ORJSON_OPTIONS
+
+    def encode(value: Any) -> str:
+        try:
+            raw = dumps(value, default, options)
+        except TypeError:  # orjson.JSONEncodeError is one
+            return fallback(value)
+        if b"null" in raw:
+            # None, or a NaN orjson wrote as null (NaN reads back as None: not equal)
+            try:
+                same = loads(raw) == value
+            except Exception:  # noqa: BLE001 - a value's own __eq__ failed: the stdlib's
+                same = False
+            if not same:
+                return fallback(value)
+        return raw.decode()
+
+    return encode
+
+
+#: the wire's writer: _ENCODER's text (orjson's where it has it)
+_encode = _orjson_writer(str, _stdlib_encode)
 
 
 def _text(value: Any) -> str:
@@ -129,6 +177,24 @@ def _text(value: Any) -> str:
     if type(value) is str:
         return _string(value)
     return "null" if value is None else _encode(value)
+
+
+#: type name -> its JSON text: an event's and a device's type are a few dozen names (a
+#: device's own names are not kept: a fleet's are far more than any bound, seldom repeated soon)
+_TYPE_TEXTS: dict[str, str] = {}
+_MAX_TYPE_TEXTS = 1024
+
+
+def _type_text(value: str) -> str:
+    """``_text(value)`` for a type name, remembered (a lookup instead of a write)."""
+    text = _TYPE_TEXTS.get(value) if type(value) is str else None
+    if text is None:
+        text = _text(value)
+        if type(value) is str:
+            if len(_TYPE_TEXTS) >= _MAX_TYPE_TEXTS:
+                _TYPE_TEXTS.clear()
+            _TYPE_TEXTS[value] = text
+    return text
 
 
 _SPECIAL = re.compile(r"[.*>%\s\x00-\x1f]")
@@ -266,6 +332,8 @@ class EventFactory:
         self._id_text = f'{{"specversion":{_text(SPECVERSION)},"id":{_text(self.run)[:-1]}-'
         self._source_text = _text(self.source)
         host_text = _text(host)
+        #: (uuid, domain, their texts) of the guest of the last device event
+        self._guest_texts: tuple[Any, Any, str, str] = (None, None, "", "")
         self._host_data_text = (
             f'"datacontenttype":"application/json","dataschema":{_text(DATASCHEMA)},"host":{host_text},'
             f'"data":{{"host":{host_text},"uri":{_text(uri)},'
@@ -364,13 +432,24 @@ class EventFactory:
         stamp = _now()
         subject = f"{uuid}/{key}"
         event = Event(self._envelope(number, event_type, stamp, data, subject), None)
-        # The text _ENCODER would write, key by key (tests hold the two equal).
+        # The text _ENCODER would write, key by key (tests hold the two equal). A string's
+        # text escapes it character by character: the subject's is its two parts' around "/".
+        # A guest's events come together: its uuid's and name's texts are kept from the last.
+        guest = self._guest_texts
+        if guest[0] != uuid or guest[1] != domain or type(uuid) is not str:
+            guest = self._guest_texts = (uuid, domain, _text(uuid), _text(domain))
+        uuid_text, key_text = guest[2], _text(key)
+        if type(uuid) is str and type(key) is str:
+            subject_text = f"{uuid_text[:-1]}/{key_text[1:]}"
+        else:
+            subject_text = _text(subject)
         event.text = (
-            f'{self._id_text}{number}","source":{self._source_text},"type":{_text(event_type)},'
+            f'{self._id_text}{number}","source":{self._source_text},"type":{_type_text(event_type)},'
             f'"time":"{stamp}",{self._host_data_text}'
-            f'"domain":{_text(domain)},"uuid":{_text(uuid)},"key":{_text(key)},'
-            f'"dev_type":{_text(device.dev_type)},"alias":{_text(alias)},"deviceId":{_text(device_id)},'
-            f'"spec":{spec_text}{tail},"subject":{_text(subject)}}}'
+            f'"domain":{guest[3]},"uuid":{uuid_text},"key":{key_text},'
+            f'"dev_type":{_type_text(device.dev_type)},"alias":{_text(alias)},'
+            f'"deviceId":{_text(device_id)},"spec":{spec_text}{tail},'
+            f'"subject":{subject_text}}}'
         )
         return event
 
@@ -435,7 +514,9 @@ def _spec_and_text(device: Device, spec: Mapping[str, Any] | None) -> tuple[dict
 #: JSON text for the secret test: no ``default``, so anything not plain JSON is walked
 #: (for plain JSON it writes what _ENCODER writes: that text is sent as it is)
 _PLAIN_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
-_plain_encode = _writer(_PLAIN_JSON)
+_stdlib_plain_encode = _writer(_PLAIN_JSON)
+#: _PLAIN_JSON's text (orjson's where it has it: see _orjson_writer)
+_plain_encode = _orjson_writer(None, _stdlib_plain_encode)
 
 
 def _plain_text(value: Any) -> str | None:
@@ -586,11 +667,36 @@ def batches(events: Sequence[Mapping[str, Any]], max_events: int = MAX_BATCH_EVE
     return out
 
 
-def _load(payload: bytes | str) -> Any:
+def _stdlib_loads(payload: bytes | str) -> Any:
     try:
         return json.loads(payload)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise FleetMessageError(f"not JSON: {exc}") from None
+
+
+#: every byte 0 but the ASCII digits, 1: a run of digits becomes a run of 1s
+_DIGIT_BYTES = bytes(1 if 0x30 <= byte <= 0x39 else 0 for byte in range(256))
+#: orjson reads an integer beyond 64 bits as a float (the stdlib: as the integer); the
+#: shortest such has 19 digits (-9223372036854775809)
+_LONG_DIGITS = b"\x01" * 19
+
+
+def _orjson_loads(payload: bytes | str) -> Any:
+    """orjson's reading of ``payload``, the stdlib's where orjson would read other values
+    or refuses it: a run of 19 digits anywhere (an integer orjson would read as a float;
+    most such runs are in strings, a false alarm), ``NaN``, a lone surrogate's escape,
+    nesting past orjson's limit, bad input (the stdlib's error, as without orjson)."""
+    raw = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else payload
+    if _LONG_DIGITS in raw.translate(_DIGIT_BYTES):
+        return _stdlib_loads(payload)
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return _stdlib_loads(payload)
+
+
+#: the wire's reader: orjson's where it is installed (the same values: tests hold them equal)
+_load = _stdlib_loads if orjson is None else _orjson_loads
 
 
 def decode(payload: bytes | str) -> dict[str, Any]:
