@@ -95,6 +95,8 @@ _NO_TYPE = "audio"  # the spec ``device`` of an audio element without @type (Dev
 class Audio(Device):
     """An audio backend. Identity: its id (what sound cards refer to it by)."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "audio"
     tag: ClassVar[str] = "audio"
     description: ClassVar[str] = "audio backends (<audio id=... type=...>)"

@@ -191,6 +191,8 @@ def _target(element: etree._Element) -> etree._Element | None:
 class _QemuCharDevice(CharSource, AcpiIndex, Device):
     """What serial, console and parallel share (libvirt's ``qemucdev``): ``@tty``, ACPI."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     char_type_default: ClassVar[str | None] = "pty"
     child_order: ClassVar[tuple[str, ...]] = ("source", "protocol", "log", "target", "alias", "acpi", "address")
 
@@ -217,6 +219,8 @@ class _QemuCharDevice(CharSource, AcpiIndex, Device):
 class Serial(_QemuCharDevice):
     """A serial port."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "serial"
     tag: ClassVar[str] = "serial"
     description: ClassVar[str] = "serial ports (<serial type=...>)"
@@ -232,6 +236,8 @@ class Serial(_QemuCharDevice):
 
 class Console(_QemuCharDevice):
     """A text console (VDSM's ``console`` device)."""
+
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "console"
     tag: ClassVar[str] = "console"
@@ -283,6 +289,8 @@ class Console(_QemuCharDevice):
 
 class Channel(CharSource, Device):
     """A host-guest channel: virtio-serial port, guest forward, or xen channel."""
+
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "channel"
     tag: ClassVar[str] = "channel"
@@ -357,6 +365,8 @@ class Channel(CharSource, Device):
 
 class Parallel(_QemuCharDevice):
     """A parallel port."""
+
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "parallel"
     tag: ClassVar[str] = "parallel"

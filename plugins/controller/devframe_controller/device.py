@@ -206,6 +206,8 @@ def _type_from_spec(value: Any) -> str:
 class Controller(VirtioOptions, AcpiIndex, Device):
     """A bus controller. Identity without an alias: its type and index."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "controller"
     tag: ClassVar[str] = "controller"
     description: ClassVar[str] = "bus controllers (<controller type=... index=...>)"

@@ -40,6 +40,8 @@ __all__ = ["Emulator"]
 class Emulator(Device):
     """The emulator binary. Identity: the kind itself (a domain has one emulator)."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "emulator"
     tag: ClassVar[str] = "emulator"
     description: ClassVar[str] = "the emulator binary (<emulator>path</emulator>)"

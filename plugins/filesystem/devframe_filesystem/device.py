@@ -164,6 +164,8 @@ class IdMap(ElementView):
 class Filesystem(Bootable, VirtioOptions, AcpiIndex, Device):
     """A shared filesystem (see the module docstring). Identity: the target dir."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "filesystem"
     tag: ClassVar[str] = "filesystem"
     description: ClassVar[str] = "shared filesystems (<filesystem type=...>: 9p, virtiofs, LXC mounts)"

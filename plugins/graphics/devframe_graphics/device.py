@@ -211,6 +211,8 @@ def _is_list_name(name: str | None) -> bool:
 class Graphics(Device):
     """A graphical framebuffer (``<graphics type=...>``); see the module docstring."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "graphics"
     tag: ClassVar[str] = "graphics"
     description: ClassVar[str] = "graphical framebuffers (<graphics type=...>)"

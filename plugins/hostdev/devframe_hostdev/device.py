@@ -495,6 +495,8 @@ _SP = "specParams."
 class Hostdev(Bootable, AcpiIndex, Device):
     """A host device given to the guest. Identity without an alias: its type and host source."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "hostdev"
     tag: ClassVar[str] = "hostdev"
     description: ClassVar[str] = "host devices (<hostdev mode=subsystem|capabilities type=...>)"

@@ -102,6 +102,8 @@ OFFSET = Offset()
 class Lease(Device):
     """A lock manager lease (see the module docstring). Identity: lockspace and key."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "lease"
     tag: ClassVar[str] = "lease"
     description: ClassVar[str] = "lock manager leases (<lease><lockspace><key><target>)"

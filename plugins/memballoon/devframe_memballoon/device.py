@@ -69,6 +69,8 @@ BALLOON_MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional", "x
 class Memballoon(VirtioOptions, AcpiIndex, Device):
     """The memory balloon. Identity without an alias: its model (a guest has one)."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "memballoon"
     spec_type: ClassVar[str] = "balloon"
     tag: ClassVar[str] = "memballoon"

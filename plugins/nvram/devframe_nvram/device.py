@@ -40,6 +40,8 @@ __all__ = ["Nvram"]
 class Nvram(Device):
     """The pseries NVRAM device. Identity: its guest address."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "nvram"
     tag: ClassVar[str] = "nvram"
     description: ClassVar[str] = "pseries NVRAM (<devices><nvram>)"

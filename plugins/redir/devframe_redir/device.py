@@ -90,6 +90,8 @@ _BUS = "usb"  # the one bus, libvirt's requirement
 class Redirdev(CharSource, Bootable, Device):
     """A redirected USB device. Identity without an alias: its chardev type and address."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "redirdev"
     tag: ClassVar[str] = "redirdev"
     spec_type: ClassVar[str] = "redir"
@@ -145,6 +147,8 @@ class UsbDevRule(ElementView):
 
 class Redirfilter(Device):
     """The USB redirection filter. No identity: it is matched by its place."""
+
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "redirfilter"
     tag: ClassVar[str] = "redirfilter"

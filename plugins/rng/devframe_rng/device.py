@@ -109,6 +109,8 @@ _DEFAULT_SOURCE = "urandom"  # VDSM's and libvirt's recommendation: non-blocking
 class Rng(CharSource, VirtioOptions, AcpiIndex, Device):
     """A virtio RNG. Identity without an alias: its model and backend model."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "rng"
     tag: ClassVar[str] = "rng"
     description: ClassVar[str] = "random number generators (<rng model=...><backend model=...>)"

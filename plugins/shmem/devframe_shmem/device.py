@@ -81,6 +81,8 @@ NAME = Pattern("shmem name (no '/')", r"[^/]*")
 class Shmem(AcpiIndex, Device):
     """A shared memory device (see the module docstring). Identity: its name."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "shmem"
     tag: ClassVar[str] = "shmem"
     description: ClassVar[str] = "inter-VM shared memory (<shmem name=...>, ivshmem)"

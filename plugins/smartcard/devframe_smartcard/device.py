@@ -108,6 +108,8 @@ def _target_key(target: etree._Element) -> str:
 class Smartcard(CharSource, AcpiIndex, Device):
     """A smartcard reader. Identity without an alias: its mode and ccid address."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "smartcard"
     tag: ClassVar[str] = "smartcard"
     description: ClassVar[str] = "smartcard readers (<smartcard mode=...>)"

@@ -63,6 +63,8 @@ class Codec(ElementView):
 class Sound(VirtioOptions, AcpiIndex, Device):
     """A sound card. Identity without an alias: its guest address."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "sound"
     tag: ClassVar[str] = "sound"
     description: ClassVar[str] = "sound cards (<sound model=...>)"

@@ -99,6 +99,8 @@ def _model_from_spec(value: Any) -> str:
 class Video(VirtioOptions, AcpiIndex, Device):
     """A video card. Identity without an alias: its guest address."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "video"
     tag: ClassVar[str] = "video"
     description: ClassVar[str] = "video cards (<video><model type=...>)"

@@ -51,6 +51,8 @@ WATCHDOG_ACTIONS = ("reset", "shutdown", "poweroff", "pause", "none", "dump", "i
 class Watchdog(AcpiIndex, Device):
     """A watchdog timer. Identity without an alias: its model."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "watchdog"
     tag: ClassVar[str] = "watchdog"
     description: ClassVar[str] = "watchdog timers (<watchdog model=... action=...>)"
