@@ -9,7 +9,7 @@ first time a plugin answers with a given set of identity attributes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from operator import itemgetter
 from typing import Any
 
@@ -134,13 +134,16 @@ def hits_list(bucket: Entry | list[Entry] | None) -> list[Entry]:
 class IdentityPlan:
     """How to turn one shape of identity dict into an index key, and that index."""
 
-    __slots__ = ("caseless", "getter", "keys", "table")
+    __slots__ = ("caseless", "getter", "keyer", "keys", "table")
 
     def __init__(self, keys: tuple[str, ...], table: dict[Any, Entry | list[Entry]]) -> None:
         self.keys = keys
         self.getter = itemgetter(*keys)
         self.caseless = tuple(i for i, k in enumerate(keys) if normalize(k, "A") == "a")
         self.table = table
+        #: :meth:`key` as one call: the itemgetter itself when no value is compared
+        #: caselessly (binding keys every device without an alias through it)
+        self.keyer: Callable[[Mapping[str, Any]], Any] = self.key if self.caseless else self.getter
 
     def key(self, ident: Mapping[str, Any]) -> Any:
         value = self.getter(ident)
@@ -162,7 +165,9 @@ class EntryIndex:
         self.by_device_id: dict[str, Entry | list[Entry]] = {}
         #: entries grouped by their non-alias attribute names (for identity tables)
         self._groups: dict[tuple[str, ...], list[Entry]] = {}
-        self._plans: dict[tuple[str, ...], IdentityPlan | None] = {}
+        #: identity shape (its key names in order) -> its plan, None when no entry can match
+        #: that shape (filled by :meth:`plan`)
+        self.plans: dict[tuple[str, ...], IdentityPlan | None] = {}
         if vm is None:
             return
         entries = self.entries
@@ -190,11 +195,21 @@ class EntryIndex:
     def has_identities(self) -> bool:
         return any(names != ("devtype",) for names in self._groups)
 
+    def keyed_devtypes(self) -> frozenset[str]:
+        """The ``devtype`` values of the entries an identity holding a devtype can match:
+        those with a ``devtype`` and another attribute beside the alias keys (an identity
+        of ``devtype`` alone keys nothing, see :meth:`plan`)."""
+        found: set[str] = set()
+        for names, group in self._groups.items():
+            if "devtype" in names and len(names) > 1:
+                found.update(entry.element.get("devtype") or "" for entry in group)
+        return frozenset(found)
+
     def plan(self, ident: Mapping[str, Any]) -> IdentityPlan | None:
         """The index for identities shaped like ``ident`` (cached by its key names)."""
         shape = tuple(ident)
-        if shape in self._plans:
-            return self._plans[shape]
+        if shape in self.plans:
+            return self.plans[shape]
         keys = tuple(sorted(k for k in shape if k not in ALIAS_KEYS))
         plan = None
         if keys and keys != ("devtype",):
@@ -208,14 +223,14 @@ class EntryIndex:
                     _add(table, plan.key(entry.element.attrib), entry)  # type: ignore[arg-type]  # (lxml gives str)
             if not table:
                 plan = None  # no entry has these keys: devices of this shape need not be keyed
-        self._plans[shape] = plan
+        self.plans[shape] = plan
         return plan
 
     def identity_hits(self, ident: Mapping[str, Any]) -> Entry | list[Entry] | None:
         """The entry (or entries) keyed by ``ident``; None when there is none."""
         shape = tuple(ident)
         # a known shape without the call to plan(): binding asks for every device
-        plan = self._plans[shape] if shape in self._plans else self.plan(ident)
+        plan = self.plans[shape] if shape in self.plans else self.plan(ident)
         if plan is None:
             return None
         try:

@@ -98,6 +98,7 @@ class Audio(Device):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "audio"
+    identity_devtype: ClassVar[str | None] = "audio"  # every identity() holds it
     tag: ClassVar[str] = "audio"
     description: ClassVar[str] = "audio backends (<audio id=... type=...>)"
     # libvirt's schema has no <alias> for audio backends: the engine's deviceId lives in metadata.

@@ -222,6 +222,7 @@ class Serial(_QemuCharDevice):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "serial"
+    identity_devtype: ClassVar[str | None] = "serial"  # every identity() holds it
     tag: ClassVar[str] = "serial"
     description: ClassVar[str] = "serial ports (<serial type=...>)"
 
@@ -240,6 +241,7 @@ class Console(_QemuCharDevice):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "console"
+    identity_devtype: ClassVar[str | None] = "console"  # every identity() holds it
     tag: ClassVar[str] = "console"
     description: ClassVar[str] = "text consoles (<console type=...>)"
     char_type_spec: ClassVar[str] = "specParams.type"
@@ -293,6 +295,7 @@ class Channel(CharSource, Device):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "channel"
+    identity_devtype: ClassVar[str | None] = "channel"  # every identity() holds it
     tag: ClassVar[str] = "channel"
     description: ClassVar[str] = "host-guest channels (<channel type=...><target type='virtio' name=...>)"
     char_type_default: ClassVar[str | None] = "unix"
@@ -369,6 +372,7 @@ class Parallel(_QemuCharDevice):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "parallel"
+    identity_devtype: ClassVar[str | None] = "parallel"  # every identity() holds it
     tag: ClassVar[str] = "parallel"
     description: ClassVar[str] = "parallel ports (<parallel type=...>)"
 

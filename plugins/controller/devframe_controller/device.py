@@ -209,6 +209,7 @@ class Controller(VirtioOptions, AcpiIndex, Device):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "controller"
+    identity_devtype: ClassVar[str | None] = "controller"  # every identity() holds it
     tag: ClassVar[str] = "controller"
     description: ClassVar[str] = "bus controllers (<controller type=... index=...>)"
     child_order: ClassVar[tuple[str, ...]] = (

@@ -43,6 +43,7 @@ class Emulator(Device):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "emulator"
+    identity_devtype: ClassVar[str | None] = "emulator"  # every identity() holds it
     tag: ClassVar[str] = "emulator"
     description: ClassVar[str] = "the emulator binary (<emulator>path</emulator>)"
     # libvirt's schema has no <alias> for the emulator: the engine's deviceId lives in metadata.

@@ -498,6 +498,7 @@ class Hostdev(Bootable, AcpiIndex, Device):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "hostdev"
+    identity_devtype: ClassVar[str | None] = "hostdev"  # every identity() holds it
     tag: ClassVar[str] = "hostdev"
     description: ClassVar[str] = "host devices (<hostdev mode=subsystem|capabilities type=...>)"
     child_order: ClassVar[tuple[str, ...]] = (

@@ -44,6 +44,7 @@ class Hub(Device):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "hub"
+    identity_devtype: ClassVar[str | None] = "hub"  # every identity() holds it
     tag: ClassVar[str] = "hub"
     description: ClassVar[str] = "hubs (<hub type='usb'>)"
     child_order: ClassVar[tuple[str, ...]] = ("alias", "address")

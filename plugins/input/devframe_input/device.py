@@ -88,6 +88,7 @@ class Input(VirtioOptions, AcpiIndex, Device):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "input"
+    identity_devtype: ClassVar[str | None] = "input"  # every identity() holds it
     tag: ClassVar[str] = "input"
     description: ClassVar[str] = "input devices (<input type=... bus=...>)"
     # libvirt writes <driver>, then <source>, then the device info.

@@ -52,6 +52,7 @@ class Panic(Device):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "panic"
+    identity_devtype: ClassVar[str | None] = "panic"  # every identity() holds it
     tag: ClassVar[str] = "panic"
     description: ClassVar[str] = "guest panic notifiers (<panic model=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("alias", "address")

@@ -67,6 +67,7 @@ class Pstore(Device):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "pstore"
+    identity_devtype: ClassVar[str | None] = "pstore"  # every identity() holds it
     tag: ClassVar[str] = "pstore"
     description: ClassVar[str] = "guest crash-record stores (<pstore backend=...>)"
     # libvirt writes the children in this order; new ones are put in place.

@@ -93,6 +93,7 @@ class Redirdev(CharSource, Bootable, Device):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "redirdev"
+    identity_devtype: ClassVar[str | None] = "redirdev"  # every identity() holds it
     tag: ClassVar[str] = "redirdev"
     spec_type: ClassVar[str] = "redir"
     description: ClassVar[str] = "redirected USB devices (<redirdev bus='usb' type=...>)"

@@ -112,6 +112,7 @@ class Rng(CharSource, VirtioOptions, AcpiIndex, Device):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "rng"
+    identity_devtype: ClassVar[str | None] = "rng"  # every identity() holds it
     tag: ClassVar[str] = "rng"
     description: ClassVar[str] = "random number generators (<rng model=...><backend model=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("rate", "backend", "driver", "alias", "acpi", "address")

@@ -111,6 +111,7 @@ class Smartcard(CharSource, AcpiIndex, Device):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "smartcard"
+    identity_devtype: ClassVar[str | None] = "smartcard"  # every identity() holds it
     tag: ClassVar[str] = "smartcard"
     description: ClassVar[str] = "smartcard readers (<smartcard mode=...>)"
     char_type_spec: ClassVar[str] = "specParams.type"

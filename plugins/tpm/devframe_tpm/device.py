@@ -101,6 +101,7 @@ class Tpm(Device):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "tpm"
+    identity_devtype: ClassVar[str | None] = "tpm"  # every identity() holds it
     tag: ClassVar[str] = "tpm"
     description: ClassVar[str] = "TPM devices (<tpm model=...><backend type=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("backend", "alias", "address")

@@ -102,6 +102,7 @@ class Video(VirtioOptions, AcpiIndex, Device):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "video"
+    identity_devtype: ClassVar[str | None] = "video"  # every identity() holds it
     tag: ClassVar[str] = "video"
     description: ClassVar[str] = "video cards (<video><model type=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("driver", "model", "alias", "acpi", "address")

@@ -67,6 +67,7 @@ class Vsock(VirtioOptions, AcpiIndex, Device):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "vsock"
+    identity_devtype: ClassVar[str | None] = "vsock"  # every identity() holds it
     tag: ClassVar[str] = "vsock"
     description: ClassVar[str] = "virtio sockets (<vsock model=...><cid .../>)"
     # libvirt writes the children in this order; new ones are put in place.

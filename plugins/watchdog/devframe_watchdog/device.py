@@ -54,6 +54,7 @@ class Watchdog(AcpiIndex, Device):
     __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "watchdog"
+    identity_devtype: ClassVar[str | None] = "watchdog"  # every identity() holds it
     tag: ClassVar[str] = "watchdog"
     description: ClassVar[str] = "watchdog timers (<watchdog model=... action=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("alias", "acpi", "address")
