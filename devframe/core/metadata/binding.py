@@ -141,19 +141,35 @@ class IdentityPlan:
         self.getter = itemgetter(*keys)
         self.caseless = tuple(i for i, k in enumerate(keys) if normalize(k, "A") == "a")
         self.table = table
-        #: :meth:`key` as one call: the itemgetter itself when no value is compared
-        #: caselessly (binding keys every device without an alias through it)
-        self.keyer: Callable[[Mapping[str, Any]], Any] = self.key if self.caseless else self.getter
+        #: :meth:`key` as one call (binding keys every device without an alias through it):
+        #: the itemgetter itself when no value is compared caselessly. Never a bound method
+        #: of the plan: that would make plan, table and entries a cycle outliving the domain.
+        self.keyer: Callable[[Mapping[str, Any]], Any] = _keyer(self.getter, len(keys) == 1, self.caseless)
 
     def key(self, ident: Mapping[str, Any]) -> Any:
-        value = self.getter(ident)
-        if len(self.keys) == 1:
-            return value.strip().lower() if self.caseless and isinstance(value, str) else value
-        if self.caseless:
-            value = tuple(
-                v.strip().lower() if i in self.caseless and isinstance(v, str) else v for i, v in enumerate(value)
-            )
-        return value
+        """The index key of an identity (or of an entry's attributes) of this shape."""
+        return self.keyer(ident)
+
+
+def _keyer(
+    getter: Callable[[Mapping[str, Any]], Any], single: bool, caseless: tuple[int, ...]
+) -> Callable[[Mapping[str, Any]], Any]:
+    if not caseless:
+        return getter
+    if single:
+
+        def key_one(ident: Mapping[str, Any]) -> Any:
+            value = getter(ident)
+            return value.strip().lower() if isinstance(value, str) else value
+
+        return key_one
+
+    def key_many(ident: Mapping[str, Any]) -> Any:
+        return tuple(
+            v.strip().lower() if i in caseless and isinstance(v, str) else v for i, v in enumerate(getter(ident))
+        )
+
+    return key_many
 
 
 class EntryIndex:
