@@ -27,7 +27,7 @@ import devframe
 from devframe import Device, DeviceTypeRegister, Identity, MetadataError, hookimpl
 from devframe.core.device import UnknownDevice, parsed_device, plain_construction
 from devframe.core.identity import identity_key
-from devframe.core.metadata.binding import Entry, IdentityPlan
+from devframe.core.metadata.binding import Entry, IdentityPlan, new_entry
 from devframe.testing import sample_domain_files, wrap_in_domain
 
 NS = "http://ovirt.org/vm/1.0"
@@ -358,3 +358,52 @@ def test_a_parsed_domain_is_no_reference_cycle(xml: bytes) -> None:
         gc.garbage.clear()
         if was_enabled:
             gc.enable()
+
+
+def test_new_entry_is_what_the_constructor_makes() -> None:
+    element = etree.Element(f"{{{NS}}}device", devtype="disk", name="vda")
+    fast, made = new_entry(element, "file.xml", 3), Entry(element, "file.xml", 3)
+    assert type(fast) is Entry
+    state = {name: getattr(fast, name, _UNSET) for name in Entry.__slots__}
+    assert state == {name: getattr(made, name, _UNSET) for name in Entry.__slots__}
+    assert _UNSET not in state.values()
+
+
+_VARIED = _generated("varied", 200)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(0, 400), st.integers(0, 400), st.sampled_from(["alias", "deviceId", "both", "unalias"])),
+        max_size=6,
+    )
+)
+def test_alias_binding_is_alias_hits(edits: list[tuple[int, int, str]]) -> None:
+    # Entries named by alias, by deviceId, by both, by another device's id: a device whose
+    # alias finds entries is bound as EntryIndex.alias_hits answers (binding reads it inline).
+    root = etree.fromstring(_VARIED)
+    entries = root.findall(f"metadata/{{{NS}}}vm/{{{NS}}}device")
+    aliases = [el.get("name") or "" for el in root.iterfind("devices/*/alias")]
+    for at, other, how in edits:
+        entry, alias = entries[at % len(entries)], aliases[other % len(aliases)]
+        if how in ("alias", "both"):
+            entry.set("alias", alias)
+        if how in ("deviceId", "both") and alias.startswith("ua-"):
+            entry.set("deviceId", alias[3:])
+        if how == "unalias":
+            entry.attrib.pop("alias", "")
+    xml = etree.tostring(root)
+    try:
+        domain = devframe.parse_domain(xml)
+    except MetadataError:
+        return  # an entry for two devices, or two for one: the same error either way (above)
+    section = domain.metadata_section
+    assert section is not None
+    index = section._index
+    for device in domain.devices:
+        name = device.alias
+        hits = index.alias_hits(name) if name else None
+        if hits is not None:
+            assert type(hits) is not list
+            assert section.entry_of(device) is hits, device.describe()

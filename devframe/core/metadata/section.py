@@ -17,7 +17,7 @@ from lxml import etree
 
 from devframe.core.device import Device, DeviceMetadata
 from devframe.core.errors import MetadataError
-from devframe.core.identity import Identity, device_id_from_alias, identity_key
+from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, identity_key
 from devframe.core.limits import ENTRY_DEPTH
 from devframe.core.log import get_logger
 from devframe.core.metadata.binding import (
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["BoundMetadata", "MetadataSection", "OrphanMetadata", "VmMetadata"]
 
 _DEVICE_LOCAL = "device"
+_PREFIX = len(USER_ALIAS_PREFIX)
 _SKIP_DEVICES = frozenset({_DEVICE_LOCAL})
 
 
@@ -172,6 +173,8 @@ class MetadataSection:
         use_alias = index.has_aliases
         use_identity = index.has_identities
         alias_hits = index.alias_hits
+        by_alias = index.by_alias
+        by_device_id = index.by_device_id
         plans = index.plans
         plan_of = index.plan
         retypers = self._retypers
@@ -198,7 +201,16 @@ class MetadataSection:
                 if alias_el is not None:
                     alias = alias_el.get("name")
                     if alias:
-                        found = alias_hits(alias)
+                        # EntryIndex.alias_hits inline for the common answers: one entry
+                        # by alias and deviceId, or by either; both differing: the call.
+                        found = by_alias.get(alias)
+                        by_id = (
+                            by_device_id.get(alias[_PREFIX:])
+                            if alias.startswith(USER_ALIAS_PREFIX) and len(alias) > _PREFIX
+                            else None
+                        )
+                        if by_id is not None and by_id is not found:
+                            found = by_id if found is None else alias_hits(alias)
             # Identity is the fallback: asked only when no alias names an entry.
             if found is None and use_identity:
                 cls = type(device)
