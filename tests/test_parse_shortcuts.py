@@ -27,7 +27,7 @@ import devframe
 from devframe import Device, DeviceTypeRegister, Identity, MetadataError, hookimpl
 from devframe.core.device import UnknownDevice, parsed_device, plain_construction
 from devframe.core.identity import identity_key
-from devframe.core.metadata.binding import Entry, IdentityPlan, new_entry
+from devframe.core.metadata.binding import Entry, IdentityPlan
 from devframe.testing import sample_domain_files, wrap_in_domain
 
 NS = "http://ovirt.org/vm/1.0"
@@ -358,15 +358,6 @@ def test_a_parsed_domain_is_no_reference_cycle(xml: bytes) -> None:
         gc.garbage.clear()
         if was_enabled:
             gc.enable()
-
-
-def test_new_entry_is_what_the_constructor_makes() -> None:
-    element = etree.Element(f"{{{NS}}}device", devtype="disk", name="vda")
-    fast, made = new_entry(element, "file.xml", 3), Entry(element, "file.xml", 3)
-    assert type(fast) is Entry
-    state = {name: getattr(fast, name, _UNSET) for name in Entry.__slots__}
-    assert state == {name: getattr(made, name, _UNSET) for name in Entry.__slots__}
-    assert _UNSET not in state.values()
 
 
 _VARIED = _generated("varied", 200)

@@ -99,25 +99,6 @@ class Entry(Mapping[str, Any]):
         return f"Entry({self.describe()})"
 
 
-_new_object = object.__new__
-
-
-def new_entry(element: etree._Element, source: str | None, position: int) -> Entry:
-    """``Entry(element, source, position)``: the slots its __init__ sets, without the calls
-    through type.__call__ and __init__ (reading a section makes one per entry; a test
-    compares every slot with the constructor's)."""
-    entry: Entry = _new_object(Entry)
-    entry.element = element
-    entry.position = position
-    entry.source = source
-    entry._attrs = None
-    entry._cache = None
-    entry.element_bound = None
-    entry.retype = None
-    entry.stamp = 0
-    return entry
-
-
 def describe_element(element: etree._Element) -> str:
     """A device element as a person would name it: tag, alias, target / MAC."""
     parts = [f"<{element.tag}>"]
@@ -208,7 +189,7 @@ class EntryIndex:
         entries = self.entries
         groups = self._groups
         for position, element in enumerate(vm.iterchildren(DEVICE)):
-            entry = new_entry(element, source, position)
+            entry = Entry(element, source, position)
             entries.append(entry)
             names = element.keys()
             if "alias" in names or "deviceId" in names:
