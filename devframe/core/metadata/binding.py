@@ -188,6 +188,9 @@ class EntryIndex:
             return
         entries = self.entries
         groups = self._groups
+        by_alias, by_device_id = self.by_alias, self.by_device_id
+        # the group of each attribute list as written (most entries share a few): no sort each
+        group_of: dict[tuple[str, ...], list[Entry]] = {}
         for position, element in enumerate(vm.iterchildren(DEVICE)):
             entry = Entry(element, source, position)
             entries.append(entry)
@@ -195,13 +198,24 @@ class EntryIndex:
             if "alias" in names or "deviceId" in names:
                 alias = element.get("alias")
                 device_id = element.get("deviceId") or device_id_from_alias(alias)
+                # _add inline for a new key, the common case
                 if alias:
-                    _add(self.by_alias, alias, entry)
+                    if alias in by_alias:
+                        _add(by_alias, alias, entry)
+                    else:
+                        by_alias[alias] = entry
                 if device_id:
-                    _add(self.by_device_id, device_id, entry)
+                    if device_id in by_device_id:
+                        _add(by_device_id, device_id, entry)
+                    else:
+                        by_device_id[device_id] = entry
                 names = [n for n in names if n not in ALIAS_KEYS]
             if names:
-                groups.setdefault(tuple(sorted(names)), []).append(entry)  # type: ignore[arg-type]  # (lxml gives str)
+                written: tuple[str, ...] = tuple(names)  # type: ignore[arg-type]  # (lxml gives str)
+                group = group_of.get(written)
+                if group is None:
+                    group = group_of[written] = groups.setdefault(tuple(sorted(written)), [])
+                group.append(entry)
 
     @property
     def has_aliases(self) -> bool:
