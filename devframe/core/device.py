@@ -508,6 +508,12 @@ class Device(ElementView):
     spec_type: ClassVar[str] = ""
     #: False when libvirt gives this kind no <alias>: its deviceId then lives in metadata
     has_alias: ClassVar[bool] = True
+    #: the ``devtype`` value every identity of the class carries, when each one carries
+    #: one (``{"devtype": "controller", ...}``), else None. Such an identity can key only
+    #: a metadata entry with that ``devtype`` and more attributes, so binding asks no
+    #: device of the class for its identity when the domain's metadata has no such entry
+    #: (then identity() is not called while parsing, nor a failure in it reported).
+    identity_devtype: ClassVar[str | None] = None
     #: dev_spec keys that live in the domain's <metadata>, and the type each reads back as
     metadata_keys: ClassVar[Mapping[str, type | None]] = {}
     #: ``metadata_keys`` as the metadata codec uses it (derived, never declared)
@@ -546,6 +552,8 @@ class Device(ElementView):
         if "claims" not in cls.__dict__ and isinstance(dev_type, str) and dev_type:
             cls.claims = (Claim(cls.tag or dev_type),)
         _register_secrets(cls, dev_type)
+        if "identity" in cls.__dict__ and "identity_devtype" not in cls.__dict__:
+            cls.identity_devtype = None  # a new identity() keeps no promise made for the one it overrides
         for old in ("after_spec", "from_spec", "to_spec"):
             if old in cls.__dict__ and not cls.__module__.startswith("devframe.core."):
                 warnings.warn(
@@ -1085,6 +1093,32 @@ class Device(ElementView):
             return "<" + " ".join(parts) + ">"
         except Exception:  # noqa: BLE001 - repr must never raise
             return f"<{type(self).__name__} (unprintable)>"
+
+
+def plain_construction(cls: type[Device]) -> bool:
+    """Whether ``cls(element)`` runs Device's own ``__init__`` on a plain ``object.__new__``,
+    so :func:`parsed_device` makes the same object."""
+    return cls.__init__ is Device.__init__ and cls.__new__ is object.__new__ and type(cls).__call__ is type.__call__
+
+
+_new_object = object.__new__
+
+
+def parsed_device(cls: type[D], element: etree._Element, route: PluginGuard | None, owner: object) -> D:
+    """What ``cls(element)`` makes, with its route and owner set: the slots Device.__init__
+    sets, without the calls through type.__call__ and __init__ (parse_devices makes one
+    per device; the calls cost more than the stores). Only for a class of which
+    :func:`plain_construction` is True; a test compares every slot with ``cls(element)``'s.
+    """
+    device: D = _new_object(cls)
+    device.element = element
+    device._parent = None
+    device._edited = False
+    device.metadata_source = None
+    device._route = route
+    device._owner = owner
+    device.error = None
+    return device
 
 
 class SpecReadError(SpecError):

@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from devframe.core.device import Device, UnknownDevice
+from devframe.core.device import Device, UnknownDevice, parsed_device, plain_construction
 from devframe.core.registry import Registry, Route
 
 __all__ = ["Binder", "ParsedDevices", "parse_devices"]
@@ -46,6 +46,10 @@ def parse_devices(
     append = devices.append
     by_tag = registry.by_tag
     pending: list[etree._Element] = []
+    # Per route of this call: whether its class is made by parsed_device (Device's own
+    # __init__, no legacy hook), else by route.parse.
+    plain: dict[Route, bool] = {}
+    unknown_plain = plain_construction(UnknownDevice)
     for child in devices_el:
         tag = child.tag
         if not isinstance(tag, str):  # comment, processing instruction, entity
@@ -54,13 +58,24 @@ def parse_devices(
         slot = by_tag.get(tag)
         route = slot if slot is None or isinstance(slot, Route) else slot.pick(child)
         if route is None:
-            device: Device = UnknownDevice(child)
+            if unknown_plain:
+                device: Device = parsed_device(UnknownDevice, child, None, owner)
+            else:
+                device = UnknownDevice(child)
+                device._owner = owner
         else:
+            simple = plain.get(route)
+            if simple is None:
+                simple = plain[route] = route.legacy_parse is None and plain_construction(route.dev_class)
             try:
-                device = route.parse(child)
+                if simple:
+                    device = parsed_device(route.dev_class, child, route, owner)
+                else:
+                    device = route.parse(child)
+                    device._owner = owner
             except Exception as exc:  # noqa: BLE001 - keep the device, report the plugin
                 device = registry.parse_failed(route, child, None, exc)
-        device._owner = owner
+                device._owner = owner
         if binder is not None:
             metadata = binder(device)
             if metadata is not None and device.metadata_source is None:

@@ -367,8 +367,11 @@ class Domain:
         # never hold their Domain alive and a parsed domain has no reference cycle.
         self._token = weakref.ref(self)
         #: the <ovirt-vm:vm> part of <metadata>, handed the devices through its interface
-        self._metadata_section: MetadataSection | None = MetadataSection.from_domain(root, source=source)
-        self._load()
+        # The section's index and the dev_objects are made under one pause of the collector:
+        # its young objects are looked at once, after, not at each threshold on the way.
+        with _gc_paused():
+            self._metadata_section: MetadataSection | None = MetadataSection.from_domain(root, source=source)
+            self._load()
 
     # -- parsing ----------------------------------------------------------------------
 
@@ -377,8 +380,7 @@ class Domain:
         self._devices_el = merged_devices(self.root, self.source)
         if self._devices_el is not None:
             binder = section.binder() if section is not None else None
-            with _gc_paused():
-                parsed = parse_devices(self._devices_el, self.registry, binder, owner=self._token)
+            parsed = parse_devices(self._devices_el, self.registry, binder, owner=self._token)
             self._devices = parsed.devices
             self._leading = parsed.leading
             self._trailing = parsed.trailing

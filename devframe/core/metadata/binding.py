@@ -9,7 +9,7 @@ first time a plugin answers with a given set of identity attributes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from operator import itemgetter
 from typing import Any
 
@@ -134,23 +134,42 @@ def hits_list(bucket: Entry | list[Entry] | None) -> list[Entry]:
 class IdentityPlan:
     """How to turn one shape of identity dict into an index key, and that index."""
 
-    __slots__ = ("caseless", "getter", "keys", "table")
+    __slots__ = ("caseless", "getter", "keyer", "keys", "table")
 
     def __init__(self, keys: tuple[str, ...], table: dict[Any, Entry | list[Entry]]) -> None:
         self.keys = keys
         self.getter = itemgetter(*keys)
         self.caseless = tuple(i for i, k in enumerate(keys) if normalize(k, "A") == "a")
         self.table = table
+        #: :meth:`key` as one call (binding keys every device without an alias through it):
+        #: the itemgetter itself when no value is compared caselessly. Never a bound method
+        #: of the plan: that would make plan, table and entries a cycle outliving the domain.
+        self.keyer: Callable[[Mapping[str, Any]], Any] = _keyer(self.getter, len(keys) == 1, self.caseless)
 
     def key(self, ident: Mapping[str, Any]) -> Any:
-        value = self.getter(ident)
-        if len(self.keys) == 1:
-            return value.strip().lower() if self.caseless and isinstance(value, str) else value
-        if self.caseless:
-            value = tuple(
-                v.strip().lower() if i in self.caseless and isinstance(v, str) else v for i, v in enumerate(value)
-            )
-        return value
+        """The index key of an identity (or of an entry's attributes) of this shape."""
+        return self.keyer(ident)
+
+
+def _keyer(
+    getter: Callable[[Mapping[str, Any]], Any], single: bool, caseless: tuple[int, ...]
+) -> Callable[[Mapping[str, Any]], Any]:
+    if not caseless:
+        return getter
+    if single:
+
+        def key_one(ident: Mapping[str, Any]) -> Any:
+            value = getter(ident)
+            return value.strip().lower() if isinstance(value, str) else value
+
+        return key_one
+
+    def key_many(ident: Mapping[str, Any]) -> Any:
+        return tuple(
+            v.strip().lower() if i in caseless and isinstance(v, str) else v for i, v in enumerate(getter(ident))
+        )
+
+    return key_many
 
 
 class EntryIndex:
@@ -162,11 +181,16 @@ class EntryIndex:
         self.by_device_id: dict[str, Entry | list[Entry]] = {}
         #: entries grouped by their non-alias attribute names (for identity tables)
         self._groups: dict[tuple[str, ...], list[Entry]] = {}
-        self._plans: dict[tuple[str, ...], IdentityPlan | None] = {}
+        #: identity shape (its key names in order) -> its plan, None when no entry can match
+        #: that shape (filled by :meth:`plan`)
+        self.plans: dict[tuple[str, ...], IdentityPlan | None] = {}
         if vm is None:
             return
         entries = self.entries
         groups = self._groups
+        by_alias, by_device_id = self.by_alias, self.by_device_id
+        # the group of each attribute list as written (most entries share a few): no sort each
+        group_of: dict[tuple[str, ...], list[Entry]] = {}
         for position, element in enumerate(vm.iterchildren(DEVICE)):
             entry = Entry(element, source, position)
             entries.append(entry)
@@ -174,13 +198,24 @@ class EntryIndex:
             if "alias" in names or "deviceId" in names:
                 alias = element.get("alias")
                 device_id = element.get("deviceId") or device_id_from_alias(alias)
+                # _add inline for a new key, the common case
                 if alias:
-                    _add(self.by_alias, alias, entry)
+                    if alias in by_alias:
+                        _add(by_alias, alias, entry)
+                    else:
+                        by_alias[alias] = entry
                 if device_id:
-                    _add(self.by_device_id, device_id, entry)
+                    if device_id in by_device_id:
+                        _add(by_device_id, device_id, entry)
+                    else:
+                        by_device_id[device_id] = entry
                 names = [n for n in names if n not in ALIAS_KEYS]
             if names:
-                groups.setdefault(tuple(sorted(names)), []).append(entry)  # type: ignore[arg-type]  # (lxml gives str)
+                written: tuple[str, ...] = tuple(names)  # type: ignore[arg-type]  # (lxml gives str)
+                group = group_of.get(written)
+                if group is None:
+                    group = group_of[written] = groups.setdefault(tuple(sorted(written)), [])
+                group.append(entry)
 
     @property
     def has_aliases(self) -> bool:
@@ -190,11 +225,21 @@ class EntryIndex:
     def has_identities(self) -> bool:
         return any(names != ("devtype",) for names in self._groups)
 
+    def keyed_devtypes(self) -> frozenset[str]:
+        """The ``devtype`` values of the entries an identity holding a devtype can match:
+        those with a ``devtype`` and another attribute beside the alias keys (an identity
+        of ``devtype`` alone keys nothing, see :meth:`plan`)."""
+        found: set[str] = set()
+        for names, group in self._groups.items():
+            if "devtype" in names and len(names) > 1:
+                found.update(entry.element.get("devtype") or "" for entry in group)
+        return frozenset(found)
+
     def plan(self, ident: Mapping[str, Any]) -> IdentityPlan | None:
         """The index for identities shaped like ``ident`` (cached by its key names)."""
         shape = tuple(ident)
-        if shape in self._plans:
-            return self._plans[shape]
+        if shape in self.plans:
+            return self.plans[shape]
         keys = tuple(sorted(k for k in shape if k not in ALIAS_KEYS))
         plan = None
         if keys and keys != ("devtype",):
@@ -208,14 +253,14 @@ class EntryIndex:
                     _add(table, plan.key(entry.element.attrib), entry)  # type: ignore[arg-type]  # (lxml gives str)
             if not table:
                 plan = None  # no entry has these keys: devices of this shape need not be keyed
-        self._plans[shape] = plan
+        self.plans[shape] = plan
         return plan
 
     def identity_hits(self, ident: Mapping[str, Any]) -> Entry | list[Entry] | None:
         """The entry (or entries) keyed by ``ident``; None when there is none."""
         shape = tuple(ident)
         # a known shape without the call to plan(): binding asks for every device
-        plan = self._plans[shape] if shape in self._plans else self.plan(ident)
+        plan = self.plans[shape] if shape in self.plans else self.plan(ident)
         if plan is None:
             return None
         try:

@@ -95,7 +95,10 @@ _NO_TYPE = "audio"  # the spec ``device`` of an audio element without @type (Dev
 class Audio(Device):
     """An audio backend. Identity: its id (what sound cards refer to it by)."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "audio"
+    identity_devtype: ClassVar[str | None] = "audio"  # every identity() holds it
     tag: ClassVar[str] = "audio"
     description: ClassVar[str] = "audio backends (<audio id=... type=...>)"
     # libvirt's schema has no <alias> for audio backends: the engine's deviceId lives in metadata.

@@ -191,6 +191,8 @@ def _target(element: etree._Element) -> etree._Element | None:
 class _QemuCharDevice(CharSource, AcpiIndex, Device):
     """What serial, console and parallel share (libvirt's ``qemucdev``): ``@tty``, ACPI."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     char_type_default: ClassVar[str | None] = "pty"
     child_order: ClassVar[tuple[str, ...]] = ("source", "protocol", "log", "target", "alias", "acpi", "address")
 
@@ -217,7 +219,10 @@ class _QemuCharDevice(CharSource, AcpiIndex, Device):
 class Serial(_QemuCharDevice):
     """A serial port."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "serial"
+    identity_devtype: ClassVar[str | None] = "serial"  # every identity() holds it
     tag: ClassVar[str] = "serial"
     description: ClassVar[str] = "serial ports (<serial type=...>)"
 
@@ -233,7 +238,10 @@ class Serial(_QemuCharDevice):
 class Console(_QemuCharDevice):
     """A text console (VDSM's ``console`` device)."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "console"
+    identity_devtype: ClassVar[str | None] = "console"  # every identity() holds it
     tag: ClassVar[str] = "console"
     description: ClassVar[str] = "text consoles (<console type=...>)"
     char_type_spec: ClassVar[str] = "specParams.type"
@@ -284,7 +292,10 @@ class Console(_QemuCharDevice):
 class Channel(CharSource, Device):
     """A host-guest channel: virtio-serial port, guest forward, or xen channel."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "channel"
+    identity_devtype: ClassVar[str | None] = "channel"  # every identity() holds it
     tag: ClassVar[str] = "channel"
     description: ClassVar[str] = "host-guest channels (<channel type=...><target type='virtio' name=...>)"
     char_type_default: ClassVar[str | None] = "unix"
@@ -358,7 +369,10 @@ class Channel(CharSource, Device):
 class Parallel(_QemuCharDevice):
     """A parallel port."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "parallel"
+    identity_devtype: ClassVar[str | None] = "parallel"  # every identity() holds it
     tag: ClassVar[str] = "parallel"
     description: ClassVar[str] = "parallel ports (<parallel type=...>)"
 

@@ -206,7 +206,10 @@ def _type_from_spec(value: Any) -> str:
 class Controller(VirtioOptions, AcpiIndex, Device):
     """A bus controller. Identity without an alias: its type and index."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "controller"
+    identity_devtype: ClassVar[str | None] = "controller"  # every identity() holds it
     tag: ClassVar[str] = "controller"
     description: ClassVar[str] = "bus controllers (<controller type=... index=...>)"
     child_order: ClassVar[tuple[str, ...]] = (

@@ -62,7 +62,10 @@ _NO_MODEL = "crypto"  # the spec ``device`` of an element without @model (Device
 class Crypto(VirtioOptions, Device):
     """A virtio crypto device. Identity without an alias: model and backend."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "crypto"
+    identity_devtype: ClassVar[str | None] = "crypto"  # every identity() holds it
     tag: ClassVar[str] = "crypto"
     description: ClassVar[str] = "virtio crypto devices (<crypto model=... type=...><backend .../>)"
     # libvirt writes the children in this order; new ones are put in place.

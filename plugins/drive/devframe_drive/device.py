@@ -388,6 +388,7 @@ class Drive(StorageFields, ChainFields, VirtioOptions, Bootable, AcpiIndex, Devi
     __slots__ = ()  # parsing makes one of these per disk: keep it as small as Device
 
     dev_type: ClassVar[str] = "disk"
+    identity_devtype: ClassVar[str | None] = "disk"  # every identity() holds it
     tag: ClassVar[str] = "disk"
     description: ClassVar[str] = "disks, cdroms, floppies and luns (<disk>)"
     metadata_keys: ClassVar[Mapping[str, type | None]] = METADATA

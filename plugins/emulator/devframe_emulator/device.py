@@ -40,7 +40,10 @@ __all__ = ["Emulator"]
 class Emulator(Device):
     """The emulator binary. Identity: the kind itself (a domain has one emulator)."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "emulator"
+    identity_devtype: ClassVar[str | None] = "emulator"  # every identity() holds it
     tag: ClassVar[str] = "emulator"
     description: ClassVar[str] = "the emulator binary (<emulator>path</emulator>)"
     # libvirt's schema has no <alias> for the emulator: the engine's deviceId lives in metadata.

@@ -164,7 +164,10 @@ class IdMap(ElementView):
 class Filesystem(Bootable, VirtioOptions, AcpiIndex, Device):
     """A shared filesystem (see the module docstring). Identity: the target dir."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "filesystem"
+    identity_devtype: ClassVar[str | None] = "filesystem"  # every identity() holds it
     tag: ClassVar[str] = "filesystem"
     description: ClassVar[str] = "shared filesystems (<filesystem type=...>: 9p, virtiofs, LXC mounts)"
     # libvirt's order when it formats a filesystem; new children are put in place.

@@ -211,7 +211,10 @@ def _is_list_name(name: str | None) -> bool:
 class Graphics(Device):
     """A graphical framebuffer (``<graphics type=...>``); see the module docstring."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "graphics"
+    identity_devtype: ClassVar[str | None] = "graphics"  # every identity() holds it
     tag: ClassVar[str] = "graphics"
     description: ClassVar[str] = "graphical framebuffers (<graphics type=...>)"
     # libvirt's schema has no <alias> for graphics: the engine's deviceId lives in metadata.

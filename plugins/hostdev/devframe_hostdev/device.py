@@ -495,7 +495,10 @@ _SP = "specParams."
 class Hostdev(Bootable, AcpiIndex, Device):
     """A host device given to the guest. Identity without an alias: its type and host source."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "hostdev"
+    identity_devtype: ClassVar[str | None] = "hostdev"  # every identity() holds it
     tag: ClassVar[str] = "hostdev"
     description: ClassVar[str] = "host devices (<hostdev mode=subsystem|capabilities type=...>)"
     child_order: ClassVar[tuple[str, ...]] = (

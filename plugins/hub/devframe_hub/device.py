@@ -41,7 +41,10 @@ _NO_TYPE = "hub"  # the spec ``device`` of a hub without @type (Device.spec_devi
 class Hub(Device):
     """A hub. Identity without an alias: its type and guest address."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "hub"
+    identity_devtype: ClassVar[str | None] = "hub"  # every identity() holds it
     tag: ClassVar[str] = "hub"
     description: ClassVar[str] = "hubs (<hub type='usb'>)"
     child_order: ClassVar[tuple[str, ...]] = ("alias", "address")

@@ -85,7 +85,10 @@ _NO_TYPE = "input"  # the spec ``device`` of an input without @type (Device.spec
 class Input(VirtioOptions, AcpiIndex, Device):
     """An input device. Identity without an alias: type, bus and guest address."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "input"
+    identity_devtype: ClassVar[str | None] = "input"  # every identity() holds it
     tag: ClassVar[str] = "input"
     description: ClassVar[str] = "input devices (<input type=... bus=...>)"
     # libvirt writes <driver>, then <source>, then the device info.

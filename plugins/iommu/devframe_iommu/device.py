@@ -64,7 +64,10 @@ _NO_MODEL = "iommu"  # the spec ``device`` of an element without @model (Device.
 class Iommu(AcpiIndex, Device):
     """An emulated IOMMU. Identity without an alias: its model."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "iommu"
+    identity_devtype: ClassVar[str | None] = "iommu"  # every identity() holds it
     tag: ClassVar[str] = "iommu"
     description: ClassVar[str] = "emulated IOMMUs (<iommu model=...>)"
     # libvirt writes the children in this order; new ones are put in place.

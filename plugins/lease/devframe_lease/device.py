@@ -102,7 +102,10 @@ OFFSET = Offset()
 class Lease(Device):
     """A lock manager lease (see the module docstring). Identity: lockspace and key."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "lease"
+    identity_devtype: ClassVar[str | None] = "lease"  # every identity() holds it
     tag: ClassVar[str] = "lease"
     description: ClassVar[str] = "lock manager leases (<lease><lockspace><key><target>)"
     # libvirt's schema has no <alias> for a lease: the engine's deviceId lives in metadata.

@@ -69,7 +69,10 @@ BALLOON_MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional", "x
 class Memballoon(VirtioOptions, AcpiIndex, Device):
     """The memory balloon. Identity without an alias: its model (a guest has one)."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "memballoon"
+    identity_devtype: ClassVar[str | None] = "memballoon"  # every identity() holds it
     spec_type: ClassVar[str] = "balloon"
     tag: ClassVar[str] = "memballoon"
     description: ClassVar[str] = "the memory balloon (<memballoon model=...>; dev_spec type 'balloon')"

@@ -291,7 +291,10 @@ _SP = "specParams."
 class Memory(AcpiIndex, Device):
     """A memory device. Identity without an alias: target node, size and guest address."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "memory"
+    identity_devtype: ClassVar[str | None] = "memory"  # every identity() holds it
     tag: ClassVar[str] = "memory"
     description: ClassVar[str] = "memory devices (<memory model=dimm|nvdimm|virtio-pmem|virtio-mem|sgx-epc>)"
     child_order: ClassVar[tuple[str, ...]] = ("uuid", "source", "target", "alias", "acpi", "address")

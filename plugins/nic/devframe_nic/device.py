@@ -392,6 +392,8 @@ def _port_source(nic: ElementView) -> bool:
 class Nic(VirtioOptions, Bootable, AcpiIndex, Device):
     """A network interface (``<interface>``); see the module docstring for the mapping."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "interface"
     tag: ClassVar[str] = "interface"
     description: ClassVar[str] = "network interfaces (<interface type=...>)"

@@ -40,7 +40,10 @@ __all__ = ["Nvram"]
 class Nvram(Device):
     """The pseries NVRAM device. Identity: its guest address."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "nvram"
+    identity_devtype: ClassVar[str | None] = "nvram"  # every identity() holds it
     tag: ClassVar[str] = "nvram"
     description: ClassVar[str] = "pseries NVRAM (<devices><nvram>)"
     # libvirt's schema has no <alias> for nvram: the engine's deviceId lives in metadata.

@@ -49,7 +49,10 @@ _NO_MODEL = "panic"  # the spec ``device`` of a panic without @model (Device.spe
 class Panic(Device):
     """A panic notifier. Identity without an alias: its model."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "panic"
+    identity_devtype: ClassVar[str | None] = "panic"  # every identity() holds it
     tag: ClassVar[str] = "panic"
     description: ClassVar[str] = "guest panic notifiers (<panic model=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("alias", "address")

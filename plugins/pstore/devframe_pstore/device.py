@@ -64,7 +64,10 @@ _NO_BACKEND = "pstore"  # the spec ``device`` of an element without @backend (De
 class Pstore(Device):
     """A pstore (ACPI ERST) device. Identity without an alias: its backend."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "pstore"
+    identity_devtype: ClassVar[str | None] = "pstore"  # every identity() holds it
     tag: ClassVar[str] = "pstore"
     description: ClassVar[str] = "guest crash-record stores (<pstore backend=...>)"
     # libvirt writes the children in this order; new ones are put in place.

@@ -90,7 +90,10 @@ _BUS = "usb"  # the one bus, libvirt's requirement
 class Redirdev(CharSource, Bootable, Device):
     """A redirected USB device. Identity without an alias: its chardev type and address."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "redirdev"
+    identity_devtype: ClassVar[str | None] = "redirdev"  # every identity() holds it
     tag: ClassVar[str] = "redirdev"
     spec_type: ClassVar[str] = "redir"
     description: ClassVar[str] = "redirected USB devices (<redirdev bus='usb' type=...>)"
@@ -145,6 +148,8 @@ class UsbDevRule(ElementView):
 
 class Redirfilter(Device):
     """The USB redirection filter. No identity: it is matched by its place."""
+
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
 
     dev_type: ClassVar[str] = "redirfilter"
     tag: ClassVar[str] = "redirfilter"

@@ -109,7 +109,10 @@ _DEFAULT_SOURCE = "urandom"  # VDSM's and libvirt's recommendation: non-blocking
 class Rng(CharSource, VirtioOptions, AcpiIndex, Device):
     """A virtio RNG. Identity without an alias: its model and backend model."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "rng"
+    identity_devtype: ClassVar[str | None] = "rng"  # every identity() holds it
     tag: ClassVar[str] = "rng"
     description: ClassVar[str] = "random number generators (<rng model=...><backend model=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("rate", "backend", "driver", "alias", "acpi", "address")

@@ -81,7 +81,10 @@ NAME = Pattern("shmem name (no '/')", r"[^/]*")
 class Shmem(AcpiIndex, Device):
     """A shared memory device (see the module docstring). Identity: its name."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "shmem"
+    identity_devtype: ClassVar[str | None] = "shmem"  # every identity() holds it
     tag: ClassVar[str] = "shmem"
     description: ClassVar[str] = "inter-VM shared memory (<shmem name=...>, ivshmem)"
     child_order: ClassVar[tuple[str, ...]] = ("model", "size", "server", "msi", "alias", "acpi", "address")

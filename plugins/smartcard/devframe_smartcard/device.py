@@ -108,7 +108,10 @@ def _target_key(target: etree._Element) -> str:
 class Smartcard(CharSource, AcpiIndex, Device):
     """A smartcard reader. Identity without an alias: its mode and ccid address."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "smartcard"
+    identity_devtype: ClassVar[str | None] = "smartcard"  # every identity() holds it
     tag: ClassVar[str] = "smartcard"
     description: ClassVar[str] = "smartcard readers (<smartcard mode=...>)"
     char_type_spec: ClassVar[str] = "specParams.type"

@@ -63,7 +63,10 @@ class Codec(ElementView):
 class Sound(VirtioOptions, AcpiIndex, Device):
     """A sound card. Identity without an alias: its guest address."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "sound"
+    identity_devtype: ClassVar[str | None] = "sound"  # every identity() holds it
     tag: ClassVar[str] = "sound"
     description: ClassVar[str] = "sound cards (<sound model=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("driver", "codec", "audio", "alias", "acpi", "address")

@@ -98,7 +98,10 @@ PROFILE_NAME = Pattern("profile name", r"[A-Za-z0-9.\-:]+")
 class Tpm(Device):
     """A TPM (see the module docstring). Identity: its model."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "tpm"
+    identity_devtype: ClassVar[str | None] = "tpm"  # every identity() holds it
     tag: ClassVar[str] = "tpm"
     description: ClassVar[str] = "TPM devices (<tpm model=...><backend type=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("backend", "alias", "address")

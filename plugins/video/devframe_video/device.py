@@ -99,7 +99,10 @@ def _model_from_spec(value: Any) -> str:
 class Video(VirtioOptions, AcpiIndex, Device):
     """A video card. Identity without an alias: its guest address."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "video"
+    identity_devtype: ClassVar[str | None] = "video"  # every identity() holds it
     tag: ClassVar[str] = "video"
     description: ClassVar[str] = "video cards (<video><model type=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("driver", "model", "alias", "acpi", "address")

@@ -64,7 +64,10 @@ _NO_MODEL = "vsock"  # the spec ``device`` of a vsock without @model (Device.spe
 class Vsock(VirtioOptions, AcpiIndex, Device):
     """A virtio vsock device. Identity without an alias: its model."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "vsock"
+    identity_devtype: ClassVar[str | None] = "vsock"  # every identity() holds it
     tag: ClassVar[str] = "vsock"
     description: ClassVar[str] = "virtio sockets (<vsock model=...><cid .../>)"
     # libvirt writes the children in this order; new ones are put in place.

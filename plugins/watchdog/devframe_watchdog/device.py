@@ -51,7 +51,10 @@ WATCHDOG_ACTIONS = ("reset", "shutdown", "poweroff", "pause", "none", "dump", "i
 class Watchdog(AcpiIndex, Device):
     """A watchdog timer. Identity without an alias: its model."""
 
+    __slots__ = ()  # one object per device when parsing: no __dict__ beside it
+
     dev_type: ClassVar[str] = "watchdog"
+    identity_devtype: ClassVar[str | None] = "watchdog"  # every identity() holds it
     tag: ClassVar[str] = "watchdog"
     description: ClassVar[str] = "watchdog timers (<watchdog model=... action=...>)"
     child_order: ClassVar[tuple[str, ...]] = ("alias", "acpi", "address")
