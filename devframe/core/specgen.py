@@ -355,7 +355,13 @@ def _store(src: _Source, key: str | tuple[str, ...], value: str, depth: int, dic
     if name is None:
         name = dicts[prefix] = src.fresh("d")
     src.emit(depth, f"if {name} is None:")
-    src.emit(depth + 1, f"{name} = sub(out, {', '.join(_literal(part) for part in prefix)})")
+    if len(prefix) == 1:
+        # _sub inline for one level (specParams: nearly every device), without the call
+        src.emit(depth + 1, f"{name} = out.get({_literal(prefix[0])})")
+        src.emit(depth + 1, f"if {name} is None:")
+        src.emit(depth + 2, f"{name} = out[{_literal(prefix[0])}] = {{}}")
+    else:
+        src.emit(depth + 1, f"{name} = sub(out, {', '.join(_literal(part) for part in prefix)})")
     src.emit(depth, f"{name}[{_literal(key[-1])}] = {value}")
 
 
