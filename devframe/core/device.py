@@ -876,7 +876,8 @@ class Device(ElementView):
             device_id = view._device_id_from(alias_name)
         if device_id is not None:
             spec["deviceId"] = device_id
-        spec.setdefault("specParams", {})
+        if "specParams" not in spec:  # (setdefault would make a dict for every device)
+            spec["specParams"] = {}
         if cls.write_spec is not _WRITE_SPEC:  # (Device's adds nothing: not called)
             try:
                 view.write_spec(spec)
@@ -893,11 +894,20 @@ class Device(ElementView):
             escaped = escape_of(cls, view.element)  # what no field carries (devframe.core.escape)
             if escaped is not None:
                 spec["specParams"][ESCAPE_KEY] = escaped
-        metadata = self.metadata_source  # metadata_if_any() inline
-        if metadata is not None and type(metadata) is not DeviceMetadata:
+        metadata = self.metadata_source
+        if metadata is None:
+            return spec
+        # A decoded DeviceMetadata's store read directly (bool() and values_view(): two
+        # calls); anything else as before: a bound entry wrapped on first use, and asked
+        # whether it holds values before it is decoded.
+        store: Mapping[str, Any] | None = metadata._store if type(metadata) is DeviceMetadata else None
+        if store is None:
             metadata = self.metadata_if_any()
-        if metadata:
-            _merge_into(spec, metadata.values_view(), None if secrets else secret_key_answers())  # _merge_missing
+            if not metadata:
+                return spec
+            store = metadata.values_view()
+        if store:
+            _merge_into(spec, store, None if secrets else secret_key_answers())  # _merge_missing
         return spec
 
     def secret_plan(self) -> SecretPlan:

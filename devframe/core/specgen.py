@@ -71,6 +71,17 @@ class _Source:
         #: the nodes whose checkers are being made around this source (a chain met again
         #: there goes to the escape's walk)
         self.making = making
+        #: slot -> the local of the device's child inside whose ``if cN is not None:`` block
+        #: it is set ("" where it is set outside any, or under two): see compile_reader
+        self.guards: dict[int, str] = {}
+        #: a reader's source: its device's children mark where their slots may be made
+        self.lazy = False
+
+    def slot(self, index: int, guard: str) -> str:
+        """``v<index>``, noted as set under ``guard`` (a child's local, "" for none)."""
+        if self.guards.setdefault(index, guard) != guard:
+            self.guards[index] = ""
+        return f"v{index}"
 
     def emit(self, depth: int, line: str) -> None:
         self.lines.append("    " * depth + line)
@@ -84,6 +95,10 @@ class _Source:
         self.names[name] = value
         return name
 
+
+#: the mark, at the top of a device child's block, of where the slots only that block sets
+#: and only code under the same child reads are made (compile_reader replaces it)
+_INIT = "#init "
 
 #: past this indentation the check of a subtree the plan reads is a call to its checker
 #: (below). Inlined deeper, a disk's check (libvirt's whole <disk> schema) made its reader
@@ -169,6 +184,8 @@ def _collect(
     check: Any = None,
     path: tuple[int, ...] = (),
     own_level: bool = False,
+    guard: str = "",
+    level: int = 0,
 ) -> None:
     """Code putting into ``v<index>`` what each field of ``node`` finds in ``element``.
 
@@ -185,7 +202,11 @@ def _collect(
     checker (:func:`_checker`, shared by every place meeting the same subtree) instead of
     a copy inline; a leaf, or a guest address whose parts go to the escape's walk, stays
     inline (a call would cost more than its few lines). ``own_level``: the checker's own
-    body, inlined."""
+    body, inlined. ``guard``: the local of the device's child whose block this code is in
+    ("" at the device's own level), noted for each slot set (:meth:`_Source.slot`).
+    ``level``: how deep ``element`` is, for ``_CHECK_DEPTH`` (0: ``depth``, the indentation,
+    which the test for children below adds to)."""
+    level = level or depth
     if check is not None and id(check) in path:
         # a chain's link (a node holding itself): the escape's own walk, for this subtree
         src.emit(depth, f"if {src.constant('u', check.holds_unknown)}({element}):")
@@ -193,16 +214,16 @@ def _collect(
         check = None
     elif check is not None and not own_level:
         reads_below = node.attrs or node.texts or node.items or node.children
-        if depth > _CHECK_DEPTH or (not reads_below and check.children):
+        if level > _CHECK_DEPTH or (not reads_below and check.children):
             _check_call(src, check, element, depth)
             if not reads_below:
                 for index in node.elements:
-                    src.emit(depth, f"v{index} = {element}")
+                    src.emit(depth, f"{src.slot(index, guard)} = {element}")
                 return
             check = None
     path = (*path, id(check))
     for index in node.elements:
-        src.emit(depth, f"v{index} = {element}")
+        src.emit(depth, f"{src.slot(index, guard)} = {element}")
     # lxml makes a str of every attribute value it lists (the most of what a value costs)
     # and answers a get() in about as many instructions, so one get for one attribute;
     # for more, one pass over the attributes present, each matched against the names
@@ -211,16 +232,16 @@ def _collect(
     check_attrs = check is not None and not check.any_attrs
     if len(attrs) == 1:
         ((attr, indexes),) = attrs.items()
-        src.emit(depth, f"v{indexes[0]} = {element}.get({_literal(attr)})")
+        src.emit(depth, f"{src.slot(indexes[0], guard)} = {element}.get({_literal(attr)})")
         for other in indexes[1:]:
-            src.emit(depth, f"v{other} = v{indexes[0]}")
+            src.emit(depth, f"{src.slot(other, guard)} = v{indexes[0]}")
     elif attrs:
         name, value = src.fresh("n"), src.fresh("a")
         src.emit(depth, f"for {name}, {value} in {element}.items():")
         for position, (attr, indexes) in enumerate(attrs.items()):
             word = "if" if position == 0 else "elif"
             src.emit(depth + 1, f"{word} {name} == {_literal(attr)}:")
-            src.emit(depth + 2, " = ".join(f"v{index}" for index in indexes) + f" = {value}")
+            src.emit(depth + 2, " = ".join(src.slot(index, guard) for index in indexes) + f" = {value}")
         if check_attrs:
             if set(check.attrs) <= set(attrs):
                 src.emit(depth + 1, "else:")
@@ -240,7 +261,7 @@ def _collect(
         # whitespace before child elements is indentation, not a value (as Field.raw reads it)
         src.emit(depth, f"if {text} is not None and (not len({element}) or {text}.strip()):")
         for index in node.texts:
-            src.emit(depth + 1, f"v{index} = {text}")
+            src.emit(depth + 1, f"{src.slot(index, guard)} = {text}")
     if check is not None and not check.text:
         text = src.fresh("t")
         src.emit(depth, f"{text} = {element}.text")
@@ -273,6 +294,12 @@ def _collect(
                 firsts[tag] = carried
                 below_plan.setdefault(tag, type(node)())
     found = {tag: src.fresh("c") for tag in below_plan}
+    if element != "element":
+        # below the device, most elements have no children: one test for the pass and
+        # the look at each tag found (the device's own children are always looked at,
+        # its run tests in compile_reader read their locals)
+        src.emit(depth, f"if len({element}):")
+        depth += 1
     if found:
         src.emit(depth, " = ".join(found.values()) + " = None")
     # one pass over the children (a search per tag costs more in lxml than a pass),
@@ -280,7 +307,10 @@ def _collect(
     # el[0]/getnext() rather than lxml's child iterator, which costs about five child
     # reads to make: the same children (comments included) in the same order
     child, tag, following = src.fresh("e"), src.fresh("g"), src.fresh("n")
-    src.emit(depth, f"{following} = {element}[0] if len({element}) else None")
+    if element != "element":
+        src.emit(depth, f"{following} = {element}[0]")
+    else:
+        src.emit(depth, f"{following} = {element}[0] if len({element}) else None")
     src.emit(depth, f"while {following} is not None:")
     src.emit(depth + 1, f"{child} = {following}")
     src.emit(depth + 1, f"{following} = {child}.getnext()")
@@ -289,7 +319,7 @@ def _collect(
         word = "if" if position == 0 else "elif"
         src.emit(depth + 1, f"{word} {tag} == {_literal(name)}:")
         if name in node.items:
-            src.emit(depth + 2, " = ".join(f"v{index}" for index in node.items[name]) + f" = {element}")
+            src.emit(depth + 2, " = ".join(src.slot(index, guard) for index in node.items[name]) + f" = {element}")
         if name in found:
             src.emit(depth + 2, f"if {found[name]} is None:")
             src.emit(depth + 3, f"{found[name]} = {child}")
@@ -297,7 +327,7 @@ def _collect(
                 src.emit(depth + 2, "else:")
                 src.emit(depth + 3, src.bad)
         if name in every:
-            _collect(src, type(node)(), child, depth + 2, every[name], path)
+            _collect(src, type(node)(), child, depth + 2, every[name], path, guard=guard, level=level + 2)
         elif check is not None and name not in firsts:
             src.emit(depth + 2, src.bad)  # a tag no field carries
     if check is not None:
@@ -306,7 +336,11 @@ def _collect(
     for name, below in below_plan.items():
         local = found[name]
         src.emit(depth, f"if {local} is not None:")
-        _collect(src, below, local, depth + 1, firsts.get(name), path)
+        if src.lazy and not guard and element == "element":
+            # a child of the device: the slots set in its block may be made there (see
+            # compile_reader), at this line
+            src.emit(depth + 1, f"{_INIT}{local}")
+        _collect(src, below, local, depth + 1, firsts.get(name), path, guard=guard or local, level=level + 1)
 
 
 def _store(src: _Source, key: str | tuple[str, ...], value: str, depth: int, dicts: dict[tuple[str, ...], str]) -> None:
@@ -321,7 +355,13 @@ def _store(src: _Source, key: str | tuple[str, ...], value: str, depth: int, dic
     if name is None:
         name = dicts[prefix] = src.fresh("d")
     src.emit(depth, f"if {name} is None:")
-    src.emit(depth + 1, f"{name} = sub(out, {', '.join(_literal(part) for part in prefix)})")
+    if len(prefix) == 1:
+        # _sub inline for one level (specParams: nearly every device), without the call
+        src.emit(depth + 1, f"{name} = out.get({_literal(prefix[0])})")
+        src.emit(depth + 1, f"if {name} is None:")
+        src.emit(depth + 2, f"{name} = out[{_literal(prefix[0])}] = {{}}")
+    else:
+        src.emit(depth + 1, f"{name} = sub(out, {', '.join(_literal(part) for part in prefix)})")
     src.emit(depth, f"{name}[{_literal(key[-1])}] = {value}")
 
 
@@ -380,10 +420,9 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
     """The reader of ``plan`` (a :class:`devframe.core.specread.ReadPlan`) and its source;
     ``title`` names it in tracebacks."""
     src = _Source()
+    src.lazy = True
     src.emit(0, "def read(view, element, out, want_device):")
-    slots = len(plan.entries)
-    if slots:
-        src.emit(1, " = ".join(f"v{index}" for index in range(slots)) + " = None")
+    slots_line = len(src.lines)
     check = getattr(plan, "check", None)
     if check is not None:
         src.emit(1, "bad = False")
@@ -404,30 +443,40 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
         src.emit(2, "out['device'] = view.dev_type")
     dicts: dict[tuple[str, ...], str] = {}
     lines_before = len(src.lines)
+    runs = _runs(plan, src.guards)
+    lazy = _lazy_slots(plan, runs)
+    open_guard = ""
     for index, (field, key, how, says_none) in enumerate(plan.entries):
         if how == SKIP:
             continue
         found = f"v{index}"
-        depth = 1
+        guard = runs.get(index, "")
+        if guard and guard != open_guard:
+            # a run of fields found only under one child of the device: one test of that
+            # child for the run, not one per field (most children are absent)
+            src.emit(1, f"if {guard} is not None:")
+        open_guard = guard
+        base = 2 if guard else 1
+        depth = base
         if how == EACH:  # read where any of its places is found (nothing found: no value)
             slots = plan.each[index]
-            src.emit(1, "if " + " or ".join(f"v{slot} is not None" for slot in slots) + ":")
-            depth = 2
+            src.emit(base, "if " + " or ".join(f"v{slot} is not None" for slot in slots) + ":")
+            depth = base + 1
         elif index not in plan.always:  # nothing found, nothing said (as ReadPlan.fill did)
-            src.emit(1, f"if {found} is not None:")
-            depth = 2
+            src.emit(base, f"if {found} is not None:")
+            depth = base + 1
         if how == EACH:
             places = ", ".join(f"v{slot}" for slot in plan.each[index])
             src.emit(depth, f"x = {src.constant('f', field)}.spec_from_each(view, ({places},))")
         elif how == OWN_WAY:
             src.emit(depth, f"x = {src.constant('f', field)}.spec_value(view)")
-        elif how == AS_IS and depth == 2:
+        elif how == AS_IS and depth > base:
             # found, so not None: stored as it is (and never None said)
             _store(src, key, found, depth, dicts)
             continue
         elif how == AS_IS:
             src.emit(depth, f"x = {found}")
-        elif depth == 2:
+        elif depth > base:
             _convert(src, field, found, "x", depth)
         else:
             inline = field.inline_read()
@@ -455,9 +504,67 @@ def compile_reader(plan: Any, title: str) -> tuple[Reader, str]:
         src.lines.insert(lines_before, "    " + " = ".join(dicts.values()) + " = None")
     alias = "None" if plan.alias_index < 0 else f"v{plan.alias_index}"
     src.emit(1, f"return {alias}, {'False' if check is None else 'bad'}")
+    _place_slots(src, len(plan.entries), lazy, slots_line)
     source = "\n".join(src.lines) + "\n"
     reader: Reader = _compiled(src, "read", f"<devframe reader {title}>")
     return reader, source
+
+
+def _runs(plan: Any, guards: dict[int, str]) -> dict[int, str]:
+    """Entry -> the device child's local guarding it, for the entries stored in a run
+    under one test of that child: two or more in a row (declaration order kept) whose
+    value is found only in that child's block and stored only when found."""
+    runs: dict[int, str] = {}
+    run: list[int] = []
+    run_guard = ""
+
+    def close() -> None:
+        if len(run) > 1:
+            runs.update(dict.fromkeys(run, run_guard))
+
+    for index, (_field, _key, how, _says_none) in enumerate(plan.entries):
+        if how == SKIP:
+            continue
+        guard = guards.get(index, "") if how in (AS_IS, LOCATED, OWN_WAY) and index not in plan.always else ""
+        if guard != run_guard or not guard:
+            close()
+            run, run_guard = [], guard
+        if guard:
+            run.append(index)
+    close()
+    return runs
+
+
+def _lazy_slots(plan: Any, runs: dict[int, str]) -> dict[str, list[int]]:
+    """The slots made in their child's block (by guard): read only by their own entry,
+    inside its run's test of that child. Every other slot is made at the top."""
+    shared = {plan.device_index, plan.alias_index}
+    for places in plan.each.values():
+        shared.update(places)
+    lazy: dict[str, list[int]] = {}
+    for index, guard in runs.items():
+        if index not in shared:
+            lazy.setdefault(guard, []).append(index)
+    return lazy
+
+
+def _place_slots(src: _Source, slots: int, lazy: dict[str, list[int]], top: int) -> None:
+    """The lines making the slots (None): each lazy one at its child's mark, the rest at
+    the top (line ``top``); marks without slots are dropped."""
+    made = {index for indexes in lazy.values() for index in indexes}
+    lines: list[str] = []
+    for line in src.lines:
+        stripped = line.lstrip()
+        if not stripped.startswith(_INIT):
+            lines.append(line)
+            continue
+        indexes = lazy.get(stripped[len(_INIT) :])
+        if indexes:
+            lines.append(line[: len(line) - len(stripped)] + " = ".join(f"v{index}" for index in indexes) + " = None")
+    rest = [index for index in range(slots) if index not in made]
+    if rest:
+        lines.insert(top, "    " + " = ".join(f"v{index}" for index in rest) + " = None")
+    src.lines = lines
 
 
 def _compiled(src: _Source, name: str, filename: str) -> Any:

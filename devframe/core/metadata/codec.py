@@ -466,6 +466,8 @@ def _plain_map(
     text = element.text
     if text and not text.isspace():
         raise _Irregular
+    # the keys retype converts, when known (coercer's): any other text it returns as is
+    typed = retype.typed if type(retype) is _Retype else None
     out: dict[str, Any] = {}
     # el[0] and getnext() rather than iter(element): lxml's child iterator costs as much
     # as reading five children, once per map (an entry, a volumeChainNode); the same
@@ -492,7 +494,7 @@ def _plain_map(
         if not child.keys() and not len(child) and key not in KNOWN_LISTS:
             # The common value: untyped text (inline: most elements are these).
             value = child.text or ""
-            if retype is not None and value:
+            if retype is not None and value and (typed is None or key in typed):
                 try:
                     value = retype(key, value)
                 except Exception:  # noqa: BLE001 - the full reader raises it, after any earlier error
@@ -582,9 +584,21 @@ def coercer(schema_coerce: Callable[[str, Any], Any], keys: Mapping[str, type | 
     if not typed:
         return None
 
-    def retype(key: str, text: str) -> Any:
-        if key not in typed:
-            return text
-        return schema_coerce(key, text)
+    return _Retype(frozenset(typed), schema_coerce)
 
-    return retype
+
+class _Retype:
+    """coercer's Retyper: ``typed`` says which keys it converts (any other text it
+    returns as it is), so the one-pass reader calls it only for those, not for every
+    key of every entry."""
+
+    __slots__ = ("coerce", "typed")
+
+    def __init__(self, typed: frozenset[str], coerce: Callable[[str, Any], Any]) -> None:
+        self.typed = typed
+        self.coerce = coerce
+
+    def __call__(self, key: str, text: str) -> Any:
+        if key not in self.typed:
+            return text
+        return self.coerce(key, text)
