@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import devframe
 from devframe.agent import KnownDevices, spec_changes
 from devframe.agent.correlate import _diff
-from devframe.core.device import Device
+from devframe.core.device import Device, DeviceMetadata
 
 DOMAIN = """<domain type='kvm'><name>s</name>{metadata}<devices>
   <disk type='file' device='disk'><source file='/a.img'/><target dev='vda' bus='virtio'/>
@@ -108,22 +108,64 @@ def test_kept_specs_always_equal_freshly_built_ones() -> None:
             assert kept is None or kept == device.to_spec()
 
 
-def test_a_spec_built_from_decoded_metadata_is_not_kept() -> None:
-    # to_spec decodes a device's metadata; decoded metadata can be edited without its XML
-    # moving, so such a spec is never taken for the device later: it is built again.
+def test_a_spec_built_from_decoded_metadata_is_kept_until_the_metadata_is_written() -> None:
+    # to_spec decodes a device's metadata. Decoded metadata can be edited without its XML
+    # moving, so its spec is kept only while the mapping has had no write since: an
+    # unwritten one is reused (a changed device's known side is not built every poll),
+    # a written one, a deleted key or a replaced mapping make it built again.
     first = KnownDevices(domain(pool="P")).correlate(domain(serial="s2", pool="P"))
     assert first.reported is not None
     snapshot = first.reported
     assert first.specs["d1"][1]["poolID"] == "P"
+    assert snapshot.known_spec(0) is first.specs["d1"][1]
+    with counting_to_spec() as calls:
+        again = snapshot.correlate(domain(serial="s3", pool="P"))
+    assert calls == ["ua-d1"]  # the reported side only
+    assert again.specs["d1"][0] is first.specs["d1"][1]
+    assert again.changed["d1"] == {"serial": ("s2", "s3")}
+
+    device = snapshot.devices[0]
+    device.metadata["poolID"] = "EDITED"
     assert snapshot.known_spec(0) is None
-    snapshot.devices[0].metadata["poolID"] = "EDITED"
     with counting_to_spec() as calls:
         result = snapshot.correlate(domain(serial="s3", pool="P"))
     assert sorted(calls) == ["ua-d1", "ua-d1"]
     assert result.changed["d1"] == {"poolID": ("EDITED", "P"), "serial": ("s2", "s3")}
+    assert snapshot.spec(0)["poolID"] == "EDITED"  # kept again, as now written
+
+    del device.metadata["poolID"]
+    assert snapshot.known_spec(0) is None
+    assert "poolID" not in snapshot.spec(0)
+
+    before = snapshot.spec(0)
+    device.metadata_source = DeviceMetadata({"poolID": "NEW"})  # a new mapping, none of its writes counted
+    assert snapshot.known_spec(0) is None
+    assert snapshot.spec(0) is not before and snapshot.spec(0)["poolID"] == "NEW"
     # Without metadata, the spec built for the reported device is kept.
     plain = KnownDevices(domain()).correlate(domain(serial="s2"))
     assert plain.reported is not None and plain.reported.known_spec(0) is plain.specs["d1"][1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["set", "delete", "replace", "spec", "correlate"]), min_size=1, max_size=12))
+def test_a_kept_spec_always_reflects_the_metadata_as_it_is_now(steps: list[str]) -> None:
+    first = KnownDevices(domain(pool="P")).correlate(domain(serial="s2", pool="P"))
+    assert first.reported is not None
+    snapshot = first.reported
+    device = snapshot.devices[0]
+    for number, step in enumerate(steps):
+        if step == "set":
+            device.metadata["poolID"] = f"v{number}"
+        elif step == "delete":
+            device.metadata.pop("poolID", None)
+        elif step == "replace":
+            device.metadata_source = DeviceMetadata({"poolID": f"r{number}"})
+        elif step == "spec":
+            snapshot.spec(0)
+        else:
+            snapshot.correlate(domain(serial=f"s{number}", pool="P"))
+        kept = snapshot.known_spec(0)
+        assert kept is None or kept == device.to_spec(), steps
 
 
 # -- the diff -----------------------------------------------------------------------------

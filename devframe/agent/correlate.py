@@ -119,6 +119,7 @@ class KnownDevices:
         "_layout",
         "_raw",
         "_section",
+        "_spec_marks",
         "_specs",
         "_standalone",
         "_unique",
@@ -201,6 +202,8 @@ class KnownDevices:
         self._keys: list[str] | None = None
         #: each device's dev_spec once built (:meth:`spec`), else None
         self._specs: list[dict[str, Any] | None] | None = None
+        #: per built spec, the decoded metadata it was built from (:func:`_metadata_mark`)
+        self._spec_marks: list[Any] | None = None
 
     def __len__(self) -> int:
         return len(self.devices)
@@ -253,17 +256,18 @@ class KnownDevices:
         makes, so the next correlation has it as its known side's. Shared, not copied:
         read it, never edit it.
 
-        Kept only while the device's metadata is as bound from its domain (none, or not
-        yet decoded): decoded metadata may have been edited since, so its spec is built
-        again. Like the XML, it is the device as it was: make a new snapshot after
-        editing a device's element."""
+        Kept while the device's metadata is as bound from its domain (none, or not yet
+        decoded), or decoded and not written to since the spec was built (``to_spec``
+        itself decodes it). Like the XML, it is the device as it was: make a new
+        snapshot after editing a device's element."""
         specs = self._specs
         if specs is None:
             specs = self._specs = [None] * len(self.devices)
         device = self.devices[index]
         spec = specs[index]
-        if spec is None or not _metadata_as_bound(device):
+        if spec is None or not self._spec_holds(index, device):
             spec = specs[index] = _spec(device)
+            self._mark(index, device)
         return spec
 
     def known_spec(self, index: int) -> dict[str, Any] | None:
@@ -273,7 +277,7 @@ class KnownDevices:
         if specs is None:
             return None
         spec = specs[index]
-        return spec if spec is not None and _metadata_as_bound(self.devices[index]) else None
+        return spec if spec is not None and self._spec_holds(index, self.devices[index]) else None
 
     def _take_spec(self, index: int, spec: dict[str, Any] | None) -> None:
         """Keep ``spec`` as device ``index``'s (its XML and metadata equal a device's
@@ -284,6 +288,28 @@ class KnownDevices:
         if specs is None:
             specs = self._specs = [None] * len(self.devices)
         specs[index] = spec
+        self._mark(index, self.devices[index])
+
+    def _mark(self, index: int, device: Device) -> None:
+        """Note what device ``index``'s metadata is as its spec is kept."""
+        mark = _metadata_mark(device)
+        marks = self._spec_marks
+        if marks is None:
+            if mark is None:
+                return
+            marks = self._spec_marks = [None] * len(self.devices)
+        marks[index] = mark
+
+    def _spec_holds(self, index: int, device: Device) -> bool:
+        """Whether device ``index``'s kept spec still matches its metadata."""
+        if _metadata_as_bound(device):
+            return True
+        marks = self._spec_marks
+        mark = marks[index] if marks is not None else None
+        if mark is None:
+            return False
+        source = device.metadata_source
+        return mark[0] is source and isinstance(source, DeviceMetadata) and mark[1] == source.edits
 
     def raw_metadata(self, index: int) -> bytes | None:
         """The XML of device ``index``'s metadata entry while still undecoded (else None)."""
@@ -720,6 +746,16 @@ def _flatten(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[path] = item
     return out
+
+
+def _metadata_mark(device: Device) -> tuple[DeviceMetadata, int] | None:
+    """The decoded metadata a spec built now reflects, with its count of writes; None
+    while the metadata is as bound (:func:`_metadata_as_bound` covers it) or of a kind
+    whose writes are not counted (then the spec is rebuilt)."""
+    source = device.metadata_source
+    if type(source) is DeviceMetadata and not source.pending:
+        return source, source.edits
+    return None
 
 
 def _metadata_as_bound(device: Device) -> bool:

@@ -336,7 +336,7 @@ class DeviceMetadata(MutableMapping[str, Any]):
     :mod:`devframe.core.limits`) is a :class:`MetadataError` when it is set.
     """
 
-    __slots__ = ("_changed", "_source", "_store")
+    __slots__ = ("_changed", "_edits", "_source", "_store")
 
     #: the depth of a key's element: <domain><metadata><ovirt-vm:vm><ovirt-vm:device><key>
     key_depth = ENTRY_DEPTH + 1
@@ -354,6 +354,13 @@ class DeviceMetadata(MutableMapping[str, Any]):
         # Set by every write: readers get copies, so only __setitem__/__delitem__ (and
         # the MutableMapping methods built on them) can change what is stored.
         self._changed = source is None
+        self._edits = 0
+
+    @property
+    def edits(self) -> int:
+        """How many writes the mapping has had since it was made (a save does not reset
+        it): whoever keeps something derived from the values can tell whether it holds."""
+        return self._edits
 
     @property
     def changed(self) -> bool:
@@ -394,6 +401,7 @@ class DeviceMetadata(MutableMapping[str, Any]):
         self._check({key: value})
         self._data[key] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
         self._changed = True
+        self._edits += 1
 
     def _check(self, values: dict[str, Any]) -> None:
         """Refuse, before it is stored, a value the domain could not write and read back."""
@@ -405,6 +413,7 @@ class DeviceMetadata(MutableMapping[str, Any]):
     def __delitem__(self, key: str) -> None:
         del self._data[key]
         self._changed = True
+        self._edits += 1
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
