@@ -181,9 +181,7 @@ class EntryIndex:
         self.by_device_id: dict[str, Entry | list[Entry]] = {}
         #: entries grouped by their non-alias attribute names (for identity tables)
         self._groups: dict[tuple[str, ...], list[Entry]] = {}
-        #: identity shape (its key names in order) -> its plan, None when no entry can match
-        #: that shape (filled by :meth:`plan`)
-        self.plans: dict[tuple[str, ...], IdentityPlan | None] = {}
+        self._plans: dict[tuple[str, ...], IdentityPlan | None] = {}
         if vm is None:
             return
         entries = self.entries
@@ -238,8 +236,8 @@ class EntryIndex:
     def plan(self, ident: Mapping[str, Any]) -> IdentityPlan | None:
         """The index for identities shaped like ``ident`` (cached by its key names)."""
         shape = tuple(ident)
-        if shape in self.plans:
-            return self.plans[shape]
+        if shape in self._plans:
+            return self._plans[shape]
         keys = tuple(sorted(k for k in shape if k not in ALIAS_KEYS))
         plan = None
         if keys and keys != ("devtype",):
@@ -253,14 +251,14 @@ class EntryIndex:
                     _add(table, plan.key(entry.element.attrib), entry)  # type: ignore[arg-type]  # (lxml gives str)
             if not table:
                 plan = None  # no entry has these keys: devices of this shape need not be keyed
-        self.plans[shape] = plan
+        self._plans[shape] = plan
         return plan
 
     def identity_hits(self, ident: Mapping[str, Any]) -> Entry | list[Entry] | None:
         """The entry (or entries) keyed by ``ident``; None when there is none."""
         shape = tuple(ident)
         # a known shape without the call to plan(): binding asks for every device
-        plan = self.plans[shape] if shape in self.plans else self.plan(ident)
+        plan = self._plans[shape] if shape in self._plans else self.plan(ident)
         if plan is None:
             return None
         try:

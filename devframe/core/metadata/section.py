@@ -17,7 +17,7 @@ from lxml import etree
 
 from devframe.core.device import Device, DeviceMetadata
 from devframe.core.errors import MetadataError
-from devframe.core.identity import USER_ALIAS_PREFIX, Identity, device_id_from_alias, identity_key
+from devframe.core.identity import Identity, device_id_from_alias, identity_key
 from devframe.core.limits import ENTRY_DEPTH
 from devframe.core.log import get_logger
 from devframe.core.metadata.binding import (
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["BoundMetadata", "MetadataSection", "OrphanMetadata", "VmMetadata"]
 
 _DEVICE_LOCAL = "device"
-_PREFIX = len(USER_ALIAS_PREFIX)
 _SKIP_DEVICES = frozenset({_DEVICE_LOCAL})
 
 
@@ -173,12 +172,8 @@ class MetadataSection:
         use_alias = index.has_aliases
         use_identity = index.has_identities
         alias_hits = index.alias_hits
-        by_alias = index.by_alias
-        by_device_id = index.by_device_id
-        plans = index.plans
-        plan_of = index.plan
-        retypers = self._retypers
-        retyper_of = self._retyper
+        identity_hits = index.identity_hits
+        retyper = self._retyper
         bound = self._device_entry
         source = self.source
         plain_identity = Device.identity
@@ -201,16 +196,7 @@ class MetadataSection:
                 if alias_el is not None:
                     alias = alias_el.get("name")
                     if alias:
-                        # EntryIndex.alias_hits inline for the common answers: one entry
-                        # by alias and deviceId, or by either; both differing: the call.
-                        found = by_alias.get(alias)
-                        by_id = (
-                            by_device_id.get(alias[_PREFIX:])
-                            if alias.startswith(USER_ALIAS_PREFIX) and len(alias) > _PREFIX
-                            else None
-                        )
-                        if by_id is not None and by_id is not found:
-                            found = by_id if found is None else alias_hits(alias)
+                        found = alias_hits(alias)
             # Identity is the fallback: asked only when no alias names an entry.
             if found is None and use_identity:
                 cls = type(device)
@@ -222,14 +208,7 @@ class MetadataSection:
                     )
                 ident = device.checked_identity() if ask else None
                 if ident:
-                    # EntryIndex.identity_hits, inline: asked for every such device
-                    shape = tuple(ident)
-                    plan = plans[shape] if shape in plans else plan_of(ident)
-                    if plan is not None:
-                        try:
-                            found = plan.table.get(plan.keyer(ident))
-                        except (KeyError, TypeError):  # a value missing or None this time
-                            found = None
+                    found = identity_hits(ident)
             if found is None:
                 return None
             if type(found) is list:
@@ -240,8 +219,7 @@ class MetadataSection:
             if entry.element_bound is not None:
                 raise double_bind(entry, entry.element_bound, element, source)
             entry.element_bound = element
-            retyper = retypers.get(type(device), False)
-            entry.retype = retyper_of(device) if retyper is False else retyper  # type: ignore[assignment]
+            entry.retype = retyper(device)
             bound[device] = entry
             return entry
 
