@@ -11,7 +11,17 @@ import pytest
 import devframe
 from devframe import Device
 from devframe.agent import UpdatePlan, UpdateRefusedError
-from devframe.agent.update import BLOCK_RESIZE, SAVE_METADATA, SET_BLOCK_IOTUNE, UPDATE_DEVICE, plan_resize, plan_update
+from devframe.agent.update import (
+    BLOCK_RESIZE,
+    MEDIA_CHANGE_ATTEMPTS,
+    MEDIA_CHANGE_PAUSE,
+    SAVE_METADATA,
+    SET_BLOCK_IOTUNE,
+    UPDATE_DEVICE,
+    plan_resize,
+    plan_update,
+    tray_closed_meanwhile,
+)
 
 # libvirt's live XML of a running guest (as libvirt 9.0 writes it), one device of each kind.
 LIVE = """<domain type='qemu' id='7'><name>plan</name><devices>
@@ -180,3 +190,23 @@ def test_resize_plan_names_the_disk_target_and_size() -> None:
     (step,) = plan.steps
     assert step.operation == BLOCK_RESIZE and step.target == "vda" and step.size == 64 << 20
     assert str(step) == "block-resize (live) disk vda to 67108864 bytes"
+
+
+# -- the tray race of a live media change ------------------------------------------------------
+
+# What libvirt 9.0 with QEMU said when a slow guest closed the tray between libvirt opening it
+# and removing the medium (seen in a loaded run of test_agent_live.py's eject).
+TRAY_RACE = (
+    "update-device (live) (host 'qemu:///system', domain 'dftest-live-d32151da', device \"disk alias='ua-1'\"): "
+    "internal error: unable to execute QEMU command 'blockdev-remove-medium': Tray of device 'ua-1' is not open"
+)
+
+
+def test_the_tray_race_is_told_apart_from_other_media_change_failures() -> None:
+    assert tray_closed_meanwhile(TRAY_RACE)
+    assert not tray_closed_meanwhile(TRAY_RACE.replace("blockdev-remove-medium", "blockdev-insert-medium"))
+    assert not tray_closed_meanwhile(
+        "internal error: unable to execute QEMU command 'blockdev-remove-medium': Device is locked"
+    )
+    assert not tray_closed_meanwhile("operation failed: timed out waiting to open tray of 'hdc'")
+    assert MEDIA_CHANGE_ATTEMPTS > 1 and MEDIA_CHANGE_PAUSE > 0

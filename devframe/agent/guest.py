@@ -40,6 +40,8 @@ from devframe.agent.libvirt_api import libvirt_module
 from devframe.agent.stats import STATS_GROUPS, GuestStats, read_stats
 from devframe.agent.update import (
     BLOCK_RESIZE,
+    MEDIA_CHANGE_ATTEMPTS,
+    MEDIA_CHANGE_PAUSE,
     SAVE_METADATA,
     SET_BLOCK_IOTUNE,
     UPDATE_DEVICE,
@@ -47,6 +49,7 @@ from devframe.agent.update import (
     UpdateStep,
     plan_resize,
     plan_update,
+    tray_closed_meanwhile,
 )
 from devframe.core.device import Device
 from devframe.core.domain import DevMap, Domain, parse_domain
@@ -655,8 +658,7 @@ class Guest:
         operation = f"{step.operation} ({'+'.join(step.scope)})"
         try:
             if step.operation == UPDATE_DEVICE:
-                xml = step.xml
-                self._call(operation, lambda d: d.updateDeviceFlags(xml, flags), device=what, retry=False)
+                self._update_device(step, flags, operation, what)
             elif step.operation == SET_BLOCK_IOTUNE:
                 params = dict(step.params or {})
                 target = step.target
@@ -676,6 +678,22 @@ class Guest:
         except BaseException as exc:
             self._unsure(f"{operation} of {what} failed: {type(exc).__name__}")
             raise
+
+    def _update_device(self, step: UpdateStep, flags: int, operation: str, what: str) -> None:
+        xml = step.xml
+        pause = MEDIA_CHANGE_PAUSE
+        for attempt in range(1, MEDIA_CHANGE_ATTEMPTS + 1):
+            try:
+                self._call(operation, lambda d: d.updateDeviceFlags(xml, flags), device=what, retry=False)
+                return
+            except AgentError as exc:
+                # A guest may close its tray between libvirt opening it and taking the
+                # medium out; QEMU then refuses and nothing changed, so send it again.
+                if attempt == MEDIA_CHANGE_ATTEMPTS or "live" not in step.scope or not tray_closed_meanwhile(str(exc)):
+                    raise
+                self._log.warning("tray closed by the guest during a media change; again", device=what, attempt=attempt)
+                time.sleep(pause)
+                pause *= 2
 
     def _follow(self, device: Device, plan: UpdatePlan) -> Device:
         """Make the dev_map follow libvirt after an update and return its device.

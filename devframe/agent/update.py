@@ -45,6 +45,7 @@ __all__ = [
     "disk_target",
     "plan_resize",
     "plan_update",
+    "tray_closed_meanwhile",
 ]
 
 UPDATE_DEVICE = "update-device"
@@ -54,6 +55,19 @@ SAVE_METADATA = "save-metadata"
 
 LIVE = "live"
 CONFIG = "config"
+
+#: how often a live media change is sent when QEMU answers that the tray is not open
+MEDIA_CHANGE_ATTEMPTS = 4
+#: seconds before the next attempt (doubled each time: 0.25, 0.5, 1 s)
+MEDIA_CHANGE_PAUSE = 0.25
+
+
+def tray_closed_meanwhile(message: str) -> bool:
+    """Whether a failed live media change is QEMU refusing to take the medium out of a
+    closed tray: libvirt opened the tray (and saw it open) but the guest closed it again
+    before the medium was removed, as a slow guest probing its drive does. Nothing was
+    changed; the same update may be sent again."""
+    return "blockdev-remove-medium" in message and "is not open" in message
 
 
 @dataclass(frozen=True)
