@@ -18,10 +18,11 @@ spells them out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
-from typing import Any, Protocol
+from itertools import compress, repeat
+from operator import is_, not_
+from typing import Any, Protocol, cast
 
 __all__ = [
     "USER_ALIAS_PREFIX",
@@ -181,22 +182,22 @@ def match(
     for dev_type in set(live_types):
         by_alias.pop((dev_type, None), None)  # no key: never matched by this rule
     found_by_alias = list(map(by_alias.pop, zip(known_types, known_aliases, strict=True), repeat(None)))
-    waiting = [index for index, found in enumerate(found_by_alias) if found is None]
+    unmatched = list(map(is_, found_by_alias, repeat(None)))
+    waiting = list(compress(range(len(found_by_alias)), unmatched))
     if len(waiting) < len(found_by_alias):
-        pairs.extend((index, found) for index, found in enumerate(found_by_alias) if found is not None)
+        matched = compress(enumerate(found_by_alias), map(not_, unmatched))  # found is not None there
+        pairs.extend(cast("Iterator[tuple[int, int]]", matched))
         how.extend(repeat(HOW_ALIAS, len(pairs)))
-        for _, found in pairs:
-            taken[found] = True
+        # (None among the keys takes no live index)
+        taken = list(map(set(found_by_alias).__contains__, range(live_count)))
     if not waiting:
-        result.added = [i for i in range(live_count) if not taken[i]]
+        result.added = list(compress(range(live_count), map(not_, taken)))
         return result
 
     # Rule 2: identity, identical identities in document order.
     by_identity: dict[Hashable, list[int]] = {}
     no_identity: list[int] = []
-    for found in range(live_count):
-        if taken[found]:
-            continue
+    for found in compress(range(live_count), map(not_, taken)):
         ident = live_identity(found)
         if ident is None:
             no_identity.append(found)
@@ -230,7 +231,7 @@ def match(
     else:
         result.removed.extend(known_plain)
         result.removed.sort()
-    result.added = [i for i in range(live_count) if not taken[i]]
+    result.added = list(compress(range(live_count), map(not_, taken)))
     return result
 
 
