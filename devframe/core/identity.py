@@ -18,11 +18,10 @@ spells them out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import is_, not_
-from typing import Any, Protocol, cast
+from itertools import repeat
+from typing import Any, Protocol
 
 __all__ = [
     "USER_ALIAS_PREFIX",
@@ -182,22 +181,22 @@ def match(
     for dev_type in set(live_types):
         by_alias.pop((dev_type, None), None)  # no key: never matched by this rule
     found_by_alias = list(map(by_alias.pop, zip(known_types, known_aliases, strict=True), repeat(None)))
-    unmatched = list(map(is_, found_by_alias, repeat(None)))
-    waiting = list(compress(range(len(found_by_alias)), unmatched))
+    waiting = [index for index, found in enumerate(found_by_alias) if found is None]
     if len(waiting) < len(found_by_alias):
-        matched = compress(enumerate(found_by_alias), map(not_, unmatched))  # found is not None there
-        pairs.extend(cast("Iterator[tuple[int, int]]", matched))
+        pairs.extend((index, found) for index, found in enumerate(found_by_alias) if found is not None)
         how.extend(repeat(HOW_ALIAS, len(pairs)))
-        # (None among the keys takes no live index)
-        taken = list(map(set(found_by_alias).__contains__, range(live_count)))
+        for _, found in pairs:
+            taken[found] = True
     if not waiting:
-        result.added = list(compress(range(live_count), map(not_, taken)))
+        result.added = [i for i in range(live_count) if not taken[i]]
         return result
 
     # Rule 2: identity, identical identities in document order.
     by_identity: dict[Hashable, list[int]] = {}
     no_identity: list[int] = []
-    for found in compress(range(live_count), map(not_, taken)):
+    for found in range(live_count):
+        if taken[found]:
+            continue
         ident = live_identity(found)
         if ident is None:
             no_identity.append(found)
@@ -231,7 +230,7 @@ def match(
     else:
         result.removed.extend(known_plain)
         result.removed.sort()
-    result.added = list(compress(range(live_count), map(not_, taken)))
+    result.added = [i for i in range(live_count) if not taken[i]]
     return result
 
 
