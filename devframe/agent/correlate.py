@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import compress, repeat
-from operator import and_, eq, is_, itemgetter, not_
+from itertools import repeat
+from operator import is_
 from typing import Any, cast
 
 from lxml import etree
@@ -514,47 +514,32 @@ class KnownDevices:
         ``*_xml``: each side's device XML, in one form)."""
         keys = self.keys()
         known_devices, live_devices = self.devices, live.devices
-        mine = list(map(_first, pairs))
-        theirs = list(map(_second, pairs))
-        pair_keys = list(map(keys.__getitem__, mine))
-        reported = list(map(live_devices.__getitem__, theirs))
+        mine = [index for index, _ in pairs]
+        theirs = [found for _, found in pairs]
+        pair_keys = [keys[index] for index in mine]
+        reported = [live_devices[found] for found in theirs]
         result.matched = dict(zip(pair_keys, reported, strict=True))
-        result.pairs = dict(
-            zip(pair_keys, zip(map(known_devices.__getitem__, mine), reported, strict=True), strict=True)
-        )
+        result.pairs = dict(zip(pair_keys, zip([known_devices[i] for i in mine], reported, strict=True), strict=True))
         result.by = dict(zip(pair_keys, how, strict=True))
         # Most matched devices are unchanged: comparing their serialized XML (and metadata)
         # spares building two dev_specs per pair (which made correlate ~25x a parse).
-        known_md = list(map(self.metadata.__getitem__, mine))
-        live_md = list(map(live.metadata.__getitem__, theirs))
-        # Equal XML, one class, no metadata on either side: unchanged. Told in C for
-        # every pair at once (is_: both None; one object on both sides is equal too).
-        plain = list(
-            map(
-                and_,
-                map(
-                    and_,
-                    map(eq, map(known_xml.__getitem__, mine), map(live_xml.__getitem__, theirs)),
-                    map(is_, map(type, map(known_devices.__getitem__, mine)), map(type, reported)),
-                ),
-                map(is_, known_md, live_md),
-            )
-        )
-        # Specs built by an earlier correlation (or by the caller) are taken, not built
-        # again: a device whose XML and metadata are unchanged has the same spec, and a
-        # reported device's spec built here is the next poll's known one.
-        kept, known_spec, take = self._specs, self.known_spec, live._take_spec
-        if kept is not None:
-            for index, found in compress(zip(mine, theirs, strict=True), plain):
-                if kept[index] is not None:
-                    take(found, known_spec(index))
+        known_md, live_md = self.metadata, live.metadata
         # Entries of both sections, each section written once and cut per entry: equal
         # entry XML under equal section start tags means equal values, nothing decoded.
         entries: tuple[dict[Any, bytes], dict[Any, bytes]] | None = None
-        for pos in compress(range(len(mine)), map(not_, plain)):
-            index, found = mine[pos], theirs[pos]
+        # Specs built by an earlier correlation (or by the caller) are taken, not built
+        # again: a device whose XML and metadata are unchanged has the same spec, and a
+        # reported device's spec built here is the next poll's known one. Looked up only
+        # where one was kept (a plain loop: Python 3.11 indexes a list in a few
+        # instructions, a call costs a hundred).
+        kept, known_spec, take = self._specs, self.known_spec, live._take_spec
+        for index, found, key in zip(mine, theirs, pair_keys, strict=True):
             if known_xml[index] == live_xml[found] and type(known_devices[index]) is type(live_devices[found]):
-                first, second = known_md[pos], live_md[pos]
+                first, second = known_md[index], live_md[found]
+                if first is None and second is None:
+                    if kept is not None and kept[index] is not None:
+                        take(found, known_spec(index))
+                    continue
                 if first is not None and second is not None:
                     if entries is None:
                         entries = self._comparable_entries(live)
@@ -567,7 +552,6 @@ class KnownDevices:
                         continue
                 if self._same_metadata(index, live, found):
                     continue
-            key = pair_keys[pos]
             before, after = self.spec(index), live.spec(found)
             result.specs[key] = (before, after)
             diff = _diff(before, after)
@@ -598,7 +582,6 @@ class KnownDevices:
         return first.same_as(second)
 
 
-_first, _second = itemgetter(0), itemgetter(1)
 #: an identity not read yet
 _UNREAD: Any = object()
 #: how a class's deviceId is read: from its ``ua-`` alias; from its alias, else its

@@ -99,15 +99,16 @@ def children_xml(parent: etree._Element, written: bytes | None = None) -> tuple[
     data = subtree_xml(parent, as_bytes=True) if written is None else written
     end = data.rfind(b"</")
     ordered = tuple(sorted(runs))
-    head, *pieces = _child_starts(ordered).split(data[:end])
+    if len(ordered) == 1:
+        head, *pieces = _child_starts(ordered).split(data[:end])
+        between: bytes | list[bytes] = ordered[0].encode()
+    else:
+        # Each run kept, to join pieces again if need be (one pass, not two).
+        parts = _child_starts(ordered, keep=True).split(data[:end])
+        head, pieces, between = parts[0], parts[2::2], parts[1::2]
     if len(pieces) != count:
         if len(pieces) < count:
             return None
-        between: bytes | list[bytes] = ordered[0].encode()
-        if len(ordered) > 1:
-            # Which run stood before each piece, to join them again.
-            parts = _child_starts(ordered, keep=True).split(data[:end])
-            pieces, between = parts[2::2], parts[1::2]
         # A child holds the layout at a start inside it (as when a child was appended
         # after a device's closing indentation): its pieces are joined again.
         joined = _joined(children, head, pieces, between, data[end:])
