@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from structlog.testing import capture_logs
 
@@ -105,24 +107,110 @@ def test_children_xml_pieces_under_their_start_tag_are_the_children() -> None:
         "<devices><disk/><disk/></devices>",  # no layout
         # no layout before the second disk, and the layout inside it would stand in for its start
         "<devices>\n    <disk/><disk>\n    <x/></disk>\n  </devices>",
-        # uneven layout, and a run of it inside the second disk
-        "<devices>\n    <disk/>\n  <disk>\n    <x/></disk>\n  </devices>",
         "<devices>\n    <disk/>\n    <disk/>text\n  </devices>",  # text after the last child
-        # a child holding the layout: cutting there would split it
-        "<devices>\n    <disk>\n    <source/>\n    </disk>\n    <disk/>\n  </devices>",
-        "<devices>\n    <disk><!--\n    <x/>--></disk>\n    <disk/>\n  </devices>",
+        # the layout inside the first disk starts as the next disk does: no join is sure
+        "<devices>\n    <disk>\n    <disk/></disk>\n    <disk/>\n  </devices>",
+        # the same, the inner start's name longer than the next child's
+        "<devices>\n    <disk>\n    <diskette/></disk>\n    <disk/>\n  </devices>",
+        # an empty text is no layout (an empty run would split the parent's start tag
+        # off, and a child named as the parent would take it as its own)
+        "<disk></disk>",
+        # a comment holding the layout and a start like the next child's
+        "<devices>\n    <disk><!--\n    <x>--></disk>\n    <x/>\n  </devices>",
     ],
     ids=[
         "compact",
         "uneven-tails",
-        "uneven-tails-and-layout-inside",
         "trailing-text",
-        "layout-inside",
-        "layout-in-comment",
+        "inner-start-like-next",
+        "inner-longer-name",
+        "empty-text",
+        "comment-like-next",
     ],
 )
 def test_children_xml_refuses_a_layout_it_cannot_cut_exactly(devices: str) -> None:
-    assert children_xml(etree.fromstring(devices)) is None
+    parent = etree.fromstring(devices)
+    if not len(parent):  # empty runs: lxml keeps "" where set, as a caller may
+        parent.text = ""
+        etree.SubElement(parent, "disk").text = "\n  "
+        parent[0].tail = ""
+    assert children_xml(parent) is None
+
+
+@pytest.mark.parametrize(
+    "devices",
+    [
+        # uneven layout, and a run of it inside the second disk
+        "<devices>\n    <disk/>\n  <disk>\n    <x/></disk>\n  </devices>",
+        # a child holding the layout: the pieces it was split into are joined again
+        "<devices>\n    <disk>\n    <source/>\n    </disk>\n    <disk/>\n  </devices>",
+        "<devices>\n    <disk><!--\n    <x/>--></disk>\n    <disk/>\n  </devices>",
+        # as the benchmark's report: a child appended after a device's closing indentation
+        "<devices>\n    <disk>\n      <source/>\n    <driver/></disk>\n    <nic>\n      <mac/>\n    <link/>"
+        "</nic>\n    <disk/>\n  </devices>",
+        # a piece starting with a longer name than the next child's is joined
+        "<devices>\n    <disk>\n    <diskette/></disk>\n    <x/>\n  </devices>",
+        # the last child holds it, and the last tail differs
+        "<devices>\n    <disk/>\n    <nic>\n    <link/>\n    <y/></nic>\n  </devices>",
+    ],
+    ids=[
+        "uneven-tails-and-layout-inside",
+        "layout-inside",
+        "layout-in-comment",
+        "appended-children",
+        "longer-name-inside",
+        "in-the-last",
+    ],
+)
+def test_children_xml_joins_the_pieces_of_a_child_holding_the_layout(devices: str) -> None:
+    parent = etree.fromstring(devices)
+    cut = children_xml(parent)
+    assert cut is not None
+    assert cut[1] == [etree.tostring(child, with_tail=False) for child in parent]
+
+
+def test_children_xml_joins_pieces_under_a_start_tag_declaring_namespaces() -> None:
+    root = etree.fromstring(
+        f"<domain xmlns:x='{NS}'><devices>\n    <disk>\n      <source/>\n    <x:y/></disk>\n    <disk/>\n"
+        "  </devices></domain>"
+    )
+    devices = root[0]
+    cut = children_xml(devices)
+    assert cut is not None
+    head, pieces = cut
+    assert b"xmlns:x" in head
+    again = [etree.tostring(etree.fromstring(head + piece + b"</devices>")[0]) for piece in pieces]
+    assert again == [etree.tostring(child, with_tail=False) for child in devices]
+
+
+_NAMES = st.sampled_from(["disk", "d", "nic"])
+_RUNS = st.sampled_from(["\n  ", "\n    ", "\n      ", " ", "", None])
+
+
+@st.composite
+def _laid_out(draw: st.DrawFn, depth: int = 2) -> etree._Element:
+    """An element whose text and tails are drawn from a few runs of layout."""
+    element = etree.Element(draw(_NAMES))
+    element.text = draw(_RUNS)
+    if depth:
+        for _ in range(draw(st.integers(0, 3))):
+            child = (
+                draw(_laid_out(depth - 1))
+                if draw(st.booleans())
+                else etree.Comment(draw(st.sampled_from(["c", "\n    <d>"])))
+            )
+            child.tail = draw(_RUNS)
+            element.append(child)
+    return element
+
+
+@settings(max_examples=400, deadline=None)
+@given(_laid_out(3))
+def test_children_xml_is_exact_or_refuses(parent: etree._Element) -> None:
+    # Whatever the layout, a cut is each child's XML (or there is none).
+    cut = children_xml(parent)
+    if cut is not None:
+        assert cut[1] == [etree.tostring(child, with_tail=False) for child in parent]
 
 
 def test_children_xml_refuses_an_entity_reference_among_the_children() -> None:
@@ -225,6 +313,31 @@ def test_equal_xml_of_another_device_class_takes_nothing_from_the_known_side() -
     assert type(live.devices[0]) is not type(known.devices[0])
     assert result.reported is not None and result.reported.identity(0) is None
     assert_reads_like_a_fresh_snapshot(result, live)
+
+
+def test_a_report_whose_devices_hold_the_layout_is_cut_and_every_change_read() -> None:
+    # As libvirt's XML edited by a tool that appends a child after a device's closing
+    # indentation: <devices> is still written once and cut (the pieces joined again),
+    # and a change inside the joined device, or in the device after it, is read.
+    disks = [("vda", "d1"), ("vdb", "d2"), ("vdc", "d3")]
+    xml = indented(disks, [(dev, "P") for dev, _ in disks])
+    snapshot = KnownDevices(devframe.parse_domain(xml))
+    assert snapshot._layout
+    appended = xml.replace("<alias name='ua-d2'/></disk>", "<alias name='ua-d2'/>\n    <driver cache='none'/></disk>")
+    for live_xml, changed in [
+        (appended, {"d2"}),
+        (appended.replace("/i/vdc.img", "/i/vdx.img"), {"d2", "d3"}),
+        (appended.replace("/i/vda.img", "/i/vdy.img"), {"d1", "d2"}),
+    ]:
+        live = devframe.parse_domain(live_xml)
+        result = snapshot.correlate(live)
+        reported = result.reported
+        assert reported is not None and reported._layout, "cut, not written device by device"
+        assert reported.xml == [etree.tostring(d.element, with_tail=False) for d in live.devices]
+        assert set(result.changed) == changed
+        assert result.changed["d2"] == {"cache": (None, "none")}
+        assert_changes_are_the_spec_changes(result)
+        assert_reads_like_a_fresh_snapshot(result, live)
 
 
 def graphics_domain(device_id: str, *, root_ns: bool = False) -> str:

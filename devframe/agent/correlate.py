@@ -529,20 +529,26 @@ class KnownDevices:
         entries: tuple[dict[Any, bytes], dict[Any, bytes]] | None = None
         # Specs built by an earlier correlation (or by the caller) are taken, not built
         # again: a device whose XML and metadata are unchanged has the same spec, and a
-        # reported device's spec built here is the next poll's known one.
-        known_spec, take = self.known_spec, live._take_spec
+        # reported device's spec built here is the next poll's known one. Looked up only
+        # where one was kept (a plain loop: Python 3.11 indexes a list in a few
+        # instructions, a call costs a hundred).
+        kept, known_spec, take = self._specs, self.known_spec, live._take_spec
         for index, found, key in zip(mine, theirs, pair_keys, strict=True):
             if known_xml[index] == live_xml[found] and type(known_devices[index]) is type(live_devices[found]):
                 first, second = known_md[index], live_md[found]
                 if first is None and second is None:
-                    take(found, known_spec(index))
+                    if kept is not None and kept[index] is not None:
+                        take(found, known_spec(index))
                     continue
                 if first is not None and second is not None:
                     if entries is None:
                         entries = self._comparable_entries(live)
-                    mine_xml = entries[0].get(_entry_element(first))
-                    if mine_xml is not None and mine_xml == entries[1].get(_entry_element(second)):
-                        take(found, known_spec(index))
+                    mine_xml = entries[0].get(first.element if type(first) is Entry else _entry_element(first))
+                    if mine_xml is not None and mine_xml == entries[1].get(
+                        second.element if type(second) is Entry else _entry_element(second)
+                    ):
+                        if kept is not None and kept[index] is not None:
+                            take(found, known_spec(index))
                         continue
                 if self._same_metadata(index, live, found):
                     continue
