@@ -172,6 +172,10 @@ def _keyer(
     return key_many
 
 
+#: identity_hits' "no plan made for this shape yet" (a shape's plan may be None)
+_NO_PLAN: Any = object()
+
+
 class EntryIndex:
     """Lookup tables over a section's device entries."""
 
@@ -256,13 +260,15 @@ class EntryIndex:
 
     def identity_hits(self, ident: Mapping[str, Any]) -> Entry | list[Entry] | None:
         """The entry (or entries) keyed by ``ident``; None when there is none."""
-        shape = tuple(ident)
-        # a known shape without the call to plan(): binding asks for every device
-        plan = self._plans[shape] if shape in self._plans else self.plan(ident)
+        # a known shape in one lookup, without the call to plan(): binding asks for every
+        # device without an alias; and the plan's keyer called without key()'s frame
+        plan = self._plans.get(tuple(ident), _NO_PLAN)
+        if plan is _NO_PLAN:
+            plan = self.plan(ident)
         if plan is None:
             return None
         try:
-            return plan.table.get(plan.key(ident))
+            return plan.table.get(plan.keyer(ident))
         except (KeyError, TypeError):  # a value missing or None this time
             return None
 
