@@ -262,7 +262,7 @@ class EntryIndex:
         """The entry (or entries) keyed by ``ident``; None when there is none."""
         # a known shape in one lookup, without the call to plan(): binding asks for every
         # device without an alias; and the plan's keyer called without key()'s frame
-        plan = self._plans.get(tuple(ident), _NO_PLAN)
+        plan: IdentityPlan | None = self._plans.get(tuple(ident), _NO_PLAN)
         if plan is _NO_PLAN:
             plan = self.plan(ident)
         if plan is None:
