@@ -29,9 +29,9 @@ from lxml import etree
 import devframe
 from devframe import Device, DeviceTypeRegister, Identity, MetadataError, hookimpl
 from devframe.core.device import UnknownDevice, parsed_device, plain_construction
-from devframe.core.identity import identity_key
+from devframe.core.identity import device_id_from_alias, identity_key
 from devframe.core.metadata import section as section_module
-from devframe.core.metadata.binding import Entry, IdentityPlan
+from devframe.core.metadata.binding import Entry, EntryIndex, IdentityPlan
 from devframe.core.metadata.section import first_alias, first_aliases
 from devframe.testing import sample_domain_files, wrap_in_domain
 
@@ -464,3 +464,81 @@ def test_binding_with_the_aliases_found_in_one_pass_is_the_same(xml: bytes, monk
     with monkeypatch.context() as patch:
         patch.setattr(section_module, "first_aliases", lambda devices_el: {})
         assert _outcome(xml) == found
+
+
+# -- the section's index: groups by the attribute names as written (branch parse6) ---------
+
+
+def _index_as_written(vm: etree._Element) -> Any:
+    """EntryIndex's tables built the plain way: each entry's non-alias attribute names
+    sorted, per entry; the alias and deviceId keys by EntryIndex's rule (_add)."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    by_alias: dict[str, list[int]] = {}
+    by_id: dict[str, list[int]] = {}
+    for position, element in enumerate(vm.iterchildren(f"{{{NS}}}device")):
+        names = tuple(sorted(str(n) for n in element.keys() if n not in ("alias", "deviceId")))
+        if names:
+            groups.setdefault(names, []).append(position)
+        alias = element.get("alias")
+        device_id = element.get("deviceId") or device_id_from_alias(alias)
+        if "alias" in element.keys() or "deviceId" in element.keys():
+            if alias:
+                by_alias.setdefault(alias, []).append(position)
+            if device_id:
+                by_id.setdefault(device_id, []).append(position)
+    return groups, by_alias, by_id
+
+
+def _index_tables(index: EntryIndex) -> Any:
+    def positions(bucket: Any) -> list[int]:
+        return [entry.position for entry in (bucket if type(bucket) is list else [bucket])]
+
+    return (
+        {names: positions(group) for names, group in index._groups.items()},
+        {key: positions(bucket) for key, bucket in index.by_alias.items()},
+        {key: positions(bucket) for key, bucket in index.by_device_id.items()},
+    )
+
+
+def _vm_of(xml: bytes) -> etree._Element | None:
+    return etree.fromstring(xml).find(f"metadata/{{{NS}}}vm")
+
+
+_WITH_METADATA = [
+    xml for xml in (*_KEYED, _generated("mix", 100), _generated("varied", 200)) if _vm_of(xml) is not None
+]
+
+
+@pytest.mark.parametrize("xml", _WITH_METADATA)
+def test_entry_index_groups_as_the_plain_build(xml: bytes) -> None:
+    vm = _vm_of(xml)
+    assert vm is not None
+    tables = _index_tables(EntryIndex(vm, None))
+    assert tables == _index_as_written(vm)
+    assert list(tables[0]) == list(_index_as_written(vm)[0])  # the groups in the same order
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    entries=st.lists(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["devtype", "name", "alias", "deviceId", "mac_address", "serial"]),
+                st.sampled_from(["", "disk", "ua-1", "ua-2", "1", "vda"]),
+            ),
+            max_size=5,
+        ),
+        max_size=8,
+    )
+)
+def test_entry_index_on_any_attributes(entries: list[list[tuple[str, str]]]) -> None:
+    # Any attribute names in any order, alias keys alone or mixed in, empty values, no
+    # attributes at all: the same groups (and order) and alias tables as the plain build.
+    vm = etree.Element(f"{{{NS}}}vm", nsmap={"ovirt-vm": NS})
+    for attrs in entries:
+        entry = etree.SubElement(vm, f"{{{NS}}}device")
+        for name, value in attrs:
+            entry.set(name, value)
+    tables = _index_tables(EntryIndex(vm, None))
+    assert tables == _index_as_written(vm)
+    assert list(tables[0]) == list(_index_as_written(vm)[0])

@@ -174,6 +174,8 @@ def _keyer(
 
 #: identity_hits' "no plan made for this shape yet" (a shape's plan may be None)
 _NO_PLAN: Any = object()
+#: EntryIndex's "attribute names not seen yet" (the group of alias keys alone is None)
+_NO_GROUP: Any = object()
 
 
 class EntryIndex:
@@ -191,8 +193,9 @@ class EntryIndex:
         entries = self.entries
         groups = self._groups
         by_alias, by_device_id = self.by_alias, self.by_device_id
-        # the group of each attribute list as written (most entries share a few): no sort each
-        group_of: dict[tuple[str, ...], list[Entry]] = {}
+        # the group of each attribute list as written, alias keys included (most entries
+        # share a few; None: alias keys only): no filtering or sort per entry
+        group_of: dict[tuple[str, ...], list[Entry] | None] = {}
         for position, element in enumerate(vm.iterchildren(DEVICE)):
             entry = Entry(element, source, position)
             entries.append(entry)
@@ -211,12 +214,12 @@ class EntryIndex:
                         _add(by_device_id, device_id, entry)
                     else:
                         by_device_id[device_id] = entry
-                names = [n for n in names if n not in ALIAS_KEYS]
-            if names:
-                written: tuple[str, ...] = tuple(names)  # type: ignore[arg-type]  # (lxml gives str)
-                group = group_of.get(written)
-                if group is None:
-                    group = group_of[written] = groups.setdefault(tuple(sorted(written)), [])
+            written: tuple[str, ...] = tuple(names)  # type: ignore[arg-type]  # (lxml gives str)
+            group = group_of.get(written, _NO_GROUP)
+            if group is _NO_GROUP:
+                rest = sorted(n for n in written if n not in ALIAS_KEYS)
+                group = group_of[written] = groups.setdefault(tuple(rest), []) if rest else None
+            if group is not None:
                 group.append(entry)
 
     @property
