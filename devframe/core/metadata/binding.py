@@ -251,11 +251,15 @@ class EntryIndex:
             table: dict[Any, Entry | list[Entry]] = {}
             wanted = set(keys)
             plan = IdentityPlan(keys, table)
+            keyer = plan.keyer  # key() as one call: a table holds every entry of its shape
             for names, group in self._groups.items():
                 if not wanted.issubset(names):
                     continue
                 for entry in group:
-                    _add(table, plan.key(entry.element.attrib), entry)  # type: ignore[arg-type]  # (lxml gives str)
+                    key = keyer(entry.element.attrib)  # type: ignore[arg-type]  # (lxml gives str)
+                    # a new key (the common case) stored in one lookup; else _add
+                    if table.setdefault(key, entry) is not entry:
+                        _add(table, key, entry)
             if not table:
                 plan = None  # no entry has these keys: devices of this shape need not be keyed
         self._plans[shape] = plan
