@@ -20,13 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
 from devframe import DevframeError, ParseLimits, Registry, XMLError, create_registry, parse_domain, parse_xml
 from devframe.agent.correlate import correlate
-from devframe.core.safexml import parse_trusted_xml, xmlns_at_most
+from devframe.core.safexml import parse_trusted_xml
 from devframe.schema import SchemaError, SchemaTimeoutError, domain_schema_problems
 from devframe.testing import canonical
 
@@ -271,15 +269,3 @@ def test_a_schema_that_is_no_regular_file_is_refused_before_anything_runs(tmp_pa
     with pytest.raises(SchemaError, match="not found"):
         domain_schema_problems("<domain/>", schema=tmp_path / "missing.rng", timeout=1)
     assert not isinstance(SchemaError("x"), XMLError) and isinstance(SchemaError("x"), DevframeError)
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    parts=st.lists(st.sampled_from([b"xmlns", b"xmln", b"s", b"x", b"mlns", b"xmlnsxmlns", b"<a/>", b" ", b"\xff"])),
-    limit=st.integers(0, 6),
-)
-def test_xmlns_at_most_is_the_count_of_xmlns(parts: list[bytes], limit: int) -> None:
-    # The check parse_xml makes of the bytes (re's search, stopping past the limit) says
-    # what counting every "xmlns" says, on pieces that make and break the word.
-    raw = b"".join(parts)
-    assert xmlns_at_most(raw, limit) is (raw.count(b"xmlns") <= limit)

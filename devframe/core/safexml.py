@@ -166,19 +166,6 @@ def ascii_based(head: bytes) -> bool:
     return declared is None or _ASCII_BASED.match(declared.group(1)) is not None
 
 
-_XMLNS = re.compile(rb"xmlns")
-
-
-def xmlns_at_most(raw: bytes, limit: int) -> bool:
-    """``raw.count(b"xmlns") <= limit``, sooner: re's search for a literal runs about 1.6
-    times as fast as bytes.count's over a domain's bytes, and stops at the match past
-    ``limit`` ("xmlns" cannot overlap itself, so the matches are the ones count counts)."""
-    for seen, _ in enumerate(_XMLNS.finditer(raw), 1):
-        if seen > limit:
-            return False
-    return True
-
-
 def _check_namespaces(raw: bytes, root: etree._Element, limit: int, source: str | None, utf8: bool) -> None:
     """Refuse a document declaring more than ``limit`` namespaces (ParseLimits.max_namespaces).
 
@@ -186,7 +173,7 @@ def _check_namespaces(raw: bytes, root: etree._Element, limit: int, source: str 
     count is past the limit, or the bytes are not in an ASCII-based encoding, are the
     declarations counted in the tree.
     """
-    if (utf8 or ascii_based(raw)) and xmlns_at_most(raw, limit):
+    if (utf8 or ascii_based(raw)) and raw.count(b"xmlns") <= limit:
         return
     count = sum(1 for _ in etree.iterwalk(root, events=("start-ns",)))
     if count > limit:
