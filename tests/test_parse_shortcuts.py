@@ -7,6 +7,9 @@
   identity carries (:attr:`Device.identity_devtype`) and no identity-keyed entry has it:
   the same bindings, orphans and errors as asking every device.
 * The built-in plugins' dev_objects carry no ``__dict__``.
+* Binding finds the aliases of a whole ``<devices>`` in one XPath query
+  (:func:`~devframe.core.metadata.section.first_aliases`, branch parse6): the same
+  elements as the search per device, and the same bindings.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from lxml import etree
 import devframe
 from devframe import Device, DeviceTypeRegister, Identity, MetadataError, hookimpl
 from devframe.core.device import UnknownDevice, parsed_device, plain_construction
-from devframe.core.identity import identity_key
-from devframe.core.metadata.binding import Entry, IdentityPlan
+from devframe.core.identity import device_id_from_alias, identity_key
+from devframe.core.metadata import section as section_module
+from devframe.core.metadata.binding import Entry, EntryIndex, IdentityPlan
+from devframe.core.metadata.section import first_alias, first_aliases
 from devframe.testing import sample_domain_files, wrap_in_domain
 
 NS = "http://ovirt.org/vm/1.0"
@@ -398,3 +403,142 @@ def test_alias_binding_is_alias_hits(edits: list[tuple[int, int, str]]) -> None:
         if hits is not None:
             assert type(hits) is not list
             assert section.entry_of(device) is hits, device.describe()
+
+
+# -- the aliases of <devices> in one pass (branch parse6) ----------------------------------
+
+
+def _each_first_alias(devices_el: etree._Element) -> dict[etree._Element, etree._Element | None]:
+    return {child: first_alias(child) for child in devices_el}
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [path.read_bytes() for path in sample_domain_files() if b"<devices>" in path.read_bytes()]
+    + [_generated("mix", 100), _generated("varied", 200)],
+)
+def test_first_aliases_is_first_alias_of_each_child(xml: bytes) -> None:
+    devices_el = etree.fromstring(xml).find("devices")
+    assert devices_el is not None
+    found = first_aliases(devices_el)
+    assert found == _each_first_alias(devices_el)
+    assert list(found) == list(devices_el)  # every child, in order, the same proxies
+
+
+# What an alias search could trip on: an alias in a namespace, two of them, one deeper
+# down, comments and instructions before it, a text-only or empty device.
+_ODD_CHILDREN = [
+    "<alias name='ua-1'/>",
+    "<alias name='second'/>",
+    "<x:alias xmlns:x='urn:x' name='ns'/>",
+    "<alias xmlns='urn:default' name='default-ns'/>",
+    "<source><alias name='deep'/></source>",
+    "<!-- alias -->",
+    "<?alias name='pi'?>",
+    "<target dev='vda'/>",
+    "<address type='pci'/>",
+    "<alias/>",
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    devices=st.lists(
+        st.one_of(
+            st.lists(st.sampled_from(_ODD_CHILDREN), max_size=9).map(lambda kids: "<disk>" + "".join(kids) + "</disk>"),
+            st.sampled_from(["<!-- between -->", "<?pi x?>", "<hub type='usb'>text</hub>", "<x:odd xmlns:x='urn:x'/>"]),
+        ),
+        max_size=8,
+    )
+)
+def test_first_aliases_on_odd_devices(devices: list[str]) -> None:
+    devices_el = etree.fromstring("<devices>" + "".join(devices) + "</devices>")
+    assert first_aliases(devices_el) == _each_first_alias(devices_el)
+
+
+@pytest.mark.parametrize("xml", [*_KEYED, _generated("varied", 200), _generated("mix", 100)])
+def test_binding_with_the_aliases_found_in_one_pass_is_the_same(xml: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The binder asked with every alias found per device (first_aliases finding nothing)
+    # binds, orphans and refuses as the one made with the aliases found in one pass.
+    found = _outcome(xml)
+    with monkeypatch.context() as patch:
+        patch.setattr(section_module, "first_aliases", lambda devices_el: {})
+        assert _outcome(xml) == found
+
+
+# -- the section's index: groups by the attribute names as written (branch parse6) ---------
+
+
+def _index_as_written(vm: etree._Element) -> Any:
+    """EntryIndex's tables built the plain way: each entry's non-alias attribute names
+    sorted, per entry; the alias and deviceId keys by EntryIndex's rule (_add)."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    by_alias: dict[str, list[int]] = {}
+    by_id: dict[str, list[int]] = {}
+    for position, element in enumerate(vm.iterchildren(f"{{{NS}}}device")):
+        names = tuple(sorted(str(n) for n in element.keys() if n not in ("alias", "deviceId")))
+        if names:
+            groups.setdefault(names, []).append(position)
+        alias = element.get("alias")
+        device_id = element.get("deviceId") or device_id_from_alias(alias)
+        if "alias" in element.keys() or "deviceId" in element.keys():
+            if alias:
+                by_alias.setdefault(alias, []).append(position)
+            if device_id:
+                by_id.setdefault(device_id, []).append(position)
+    return groups, by_alias, by_id
+
+
+def _index_tables(index: EntryIndex) -> Any:
+    def positions(bucket: Any) -> list[int]:
+        return [entry.position for entry in (bucket if type(bucket) is list else [bucket])]
+
+    return (
+        {names: positions(group) for names, group in index._groups.items()},
+        {key: positions(bucket) for key, bucket in index.by_alias.items()},
+        {key: positions(bucket) for key, bucket in index.by_device_id.items()},
+    )
+
+
+def _vm_of(xml: bytes) -> etree._Element | None:
+    return etree.fromstring(xml).find(f"metadata/{{{NS}}}vm")
+
+
+_WITH_METADATA = [
+    xml for xml in (*_KEYED, _generated("mix", 100), _generated("varied", 200)) if _vm_of(xml) is not None
+]
+
+
+@pytest.mark.parametrize("xml", _WITH_METADATA)
+def test_entry_index_groups_as_the_plain_build(xml: bytes) -> None:
+    vm = _vm_of(xml)
+    assert vm is not None
+    tables = _index_tables(EntryIndex(vm, None))
+    assert tables == _index_as_written(vm)
+    assert list(tables[0]) == list(_index_as_written(vm)[0])  # the groups in the same order
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    entries=st.lists(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["devtype", "name", "alias", "deviceId", "mac_address", "serial"]),
+                st.sampled_from(["", "disk", "ua-1", "ua-2", "1", "vda"]),
+            ),
+            max_size=5,
+        ),
+        max_size=8,
+    )
+)
+def test_entry_index_on_any_attributes(entries: list[list[tuple[str, str]]]) -> None:
+    # Any attribute names in any order, alias keys alone or mixed in, empty values, no
+    # attributes at all: the same groups (and order) and alias tables as the plain build.
+    vm = etree.Element(f"{{{NS}}}vm", nsmap={"ovirt-vm": NS})
+    for attrs in entries:
+        entry = etree.SubElement(vm, f"{{{NS}}}device")
+        for name, value in attrs:
+            entry.set(name, value)
+    tables = _index_tables(EntryIndex(vm, None))
+    assert tables == _index_as_written(vm)
+    assert list(tables[0]) == list(_index_as_written(vm)[0])

@@ -379,7 +379,7 @@ class Domain:
         section = self._metadata_section
         self._devices_el = merged_devices(self.root, self.source)
         if self._devices_el is not None:
-            binder = section.binder() if section is not None else None
+            binder = section.binder(self._devices_el) if section is not None else None
             parsed = parse_devices(self._devices_el, self.registry, binder, owner=self._token)
             self._devices = parsed.devices
             self._leading = parsed.leading

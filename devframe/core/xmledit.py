@@ -29,16 +29,18 @@ def first_child(element: etree._Element, tag: str, near: int = 1) -> etree._Elem
     """
     if not len(element):
         return None
-    child: etree._Element | None = element[0]
-    for _ in range(near):
-        if child is None:
-            return None
+    child: etree._Element = element[0]
+    # a counted while, not a for over range(): no range object and iterator per call
+    # (to_spec and binding call this several times a device)
+    while near > 0:
         if child.tag == tag:
             return child
-        child = child.getnext()
-    if child is None:
-        return None
-    return next(child.itersiblings(tag, preceding=False), None) if child.tag != tag else child
+        following = child.getnext()
+        if following is None:
+            return None
+        child = following
+        near -= 1
+    return child if child.tag == tag else next(child.itersiblings(tag, preceding=False), None)
 
 
 @overload

@@ -172,6 +172,12 @@ def _keyer(
     return key_many
 
 
+#: identity_hits' "no plan made for this shape yet" (a shape's plan may be None)
+_NO_PLAN: Any = object()
+#: EntryIndex's "attribute names not seen yet" (the group of alias keys alone is None)
+_NO_GROUP: Any = object()
+
+
 class EntryIndex:
     """Lookup tables over a section's device entries."""
 
@@ -187,8 +193,9 @@ class EntryIndex:
         entries = self.entries
         groups = self._groups
         by_alias, by_device_id = self.by_alias, self.by_device_id
-        # the group of each attribute list as written (most entries share a few): no sort each
-        group_of: dict[tuple[str, ...], list[Entry]] = {}
+        # the group of each attribute list as written, alias keys included (most entries
+        # share a few; None: alias keys only): no filtering or sort per entry
+        group_of: dict[tuple[str, ...], list[Entry] | None] = {}
         for position, element in enumerate(vm.iterchildren(DEVICE)):
             entry = Entry(element, source, position)
             entries.append(entry)
@@ -207,12 +214,12 @@ class EntryIndex:
                         _add(by_device_id, device_id, entry)
                     else:
                         by_device_id[device_id] = entry
-                names = [n for n in names if n not in ALIAS_KEYS]
-            if names:
-                written: tuple[str, ...] = tuple(names)  # type: ignore[arg-type]  # (lxml gives str)
-                group = group_of.get(written)
-                if group is None:
-                    group = group_of[written] = groups.setdefault(tuple(sorted(written)), [])
+            written: tuple[str, ...] = tuple(names)  # type: ignore[arg-type]  # (lxml gives str)
+            group = group_of.get(written, _NO_GROUP)
+            if group is _NO_GROUP:
+                rest = sorted(n for n in written if n not in ALIAS_KEYS)
+                group = group_of[written] = groups.setdefault(tuple(rest), []) if rest else None
+            if group is not None:
                 group.append(entry)
 
     @property
@@ -244,11 +251,15 @@ class EntryIndex:
             table: dict[Any, Entry | list[Entry]] = {}
             wanted = set(keys)
             plan = IdentityPlan(keys, table)
+            keyer = plan.keyer  # key() as one call: a table holds every entry of its shape
             for names, group in self._groups.items():
                 if not wanted.issubset(names):
                     continue
                 for entry in group:
-                    _add(table, plan.key(entry.element.attrib), entry)  # type: ignore[arg-type]  # (lxml gives str)
+                    key = keyer(entry.element.attrib)  # type: ignore[arg-type]  # (lxml gives str)
+                    # a new key (the common case) stored in one lookup; else _add
+                    if table.setdefault(key, entry) is not entry:
+                        _add(table, key, entry)
             if not table:
                 plan = None  # no entry has these keys: devices of this shape need not be keyed
         self._plans[shape] = plan
@@ -256,13 +267,15 @@ class EntryIndex:
 
     def identity_hits(self, ident: Mapping[str, Any]) -> Entry | list[Entry] | None:
         """The entry (or entries) keyed by ``ident``; None when there is none."""
-        shape = tuple(ident)
-        # a known shape without the call to plan(): binding asks for every device
-        plan = self._plans[shape] if shape in self._plans else self.plan(ident)
+        # a known shape in one lookup, without the call to plan(): binding asks for every
+        # device without an alias; and the plan's keyer called without key()'s frame
+        plan: IdentityPlan | None = self._plans.get(tuple(ident), _NO_PLAN)
+        if plan is _NO_PLAN:
+            plan = self.plan(ident)
         if plan is None:
             return None
         try:
-            return plan.table.get(plan.key(ident))
+            return plan.table.get(plan.keyer(ident))
         except (KeyError, TypeError):  # a value missing or None this time
             return None
 
