@@ -369,10 +369,12 @@ class _SpecMapWriter:
         concatenated per item: a copy and a string less per device."""
         first = self.first
         parts: list[str] = []
+        add = parts.append  # no tuple per item, as ``parts += (_NEXT, item)`` makes
         later: dict[str, list[str]] = {}
         for dev_type, item in zip(dev_types, items, strict=True):
             if dev_type == first:
-                parts += (_NEXT, item)
+                add(_NEXT)
+                add(item)
             elif first is None:
                 first = self.first = dev_type
                 parts += ("{\n  ", _key(dev_type), ": [\n    ", item)
@@ -382,9 +384,11 @@ class _SpecMapWriter:
                     pending = later[dev_type] = []
                     if dev_type not in self.later:
                         self.later[dev_type] = _Spool()
-                        pending += ("\n    ", item)
+                        pending.append("\n    ")
+                        pending.append(item)
                         continue
-                pending += (_NEXT, item)
+                pending.append(_NEXT)
+                pending.append(item)
         if parts:
             self.out.write("".join(parts))
         for dev_type, pending in later.items():
