@@ -364,24 +364,35 @@ class _SpecMapWriter:
         self.later: dict[str, _Spool] = {}
 
     def items(self, dev_types: Sequence[str], items: Sequence[str]) -> None:
-        """The next items, each of its dev_type (the first one's in one write)."""
+        """The next items, each of its dev_type (the first one's in one write, each later
+        dev_type's in one write to its spool). Separators and items are joined once, not
+        concatenated per item: a copy and a string less per device."""
         first = self.first
         parts: list[str] = []
+        add = parts.append  # no tuple per item, as ``parts += (_NEXT, item)`` makes
+        later: dict[str, list[str]] = {}
         for dev_type, item in zip(dev_types, items, strict=True):
             if dev_type == first:
-                parts.append(",\n    " + item)
+                add(_NEXT)
+                add(item)
             elif first is None:
                 first = self.first = dev_type
-                parts.append("{\n  " + _key(dev_type) + ": [\n    " + item)
+                parts += ("{\n  ", _key(dev_type), ": [\n    ", item)
             else:
-                spool = self.later.get(dev_type)
-                if spool is None:
-                    spool = self.later[dev_type] = _Spool()
-                    spool.write("\n    " + item)
-                else:
-                    spool.write(",\n    " + item)
+                pending = later.get(dev_type)
+                if pending is None:
+                    pending = later[dev_type] = []
+                    if dev_type not in self.later:
+                        self.later[dev_type] = _Spool()
+                        pending.append("\n    ")
+                        pending.append(item)
+                        continue
+                pending.append(_NEXT)
+                pending.append(item)
         if parts:
             self.out.write("".join(parts))
+        for dev_type, pending in later.items():
+            self.later[dev_type].write("".join(pending))
 
     def end(self) -> None:
         if self.first is None:
@@ -444,6 +455,10 @@ def write_spec_map(stream: DomainStream, out: _Output) -> list[str]:
     finally:
         writer.close()
     return notes
+
+
+#: what comes before every item of a dev_type but its first
+_NEXT = ",\n    "
 
 
 def _key(dev_type: str) -> str:

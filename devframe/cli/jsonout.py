@@ -4,7 +4,9 @@ ensure_ascii=False, default=str)``, a value on one line.
 ``devframe inspect --json`` writes one dev_spec per device; for a million devices the
 standard library's indenting encoder (pure Python: its C encoder does not indent) and a
 redaction pass over every string cost more than parsing the document. So a value is
-written compact, by the C encoder, and its text is searched once for anything
+written compact, by orjson where it is installed and writes the same bytes as the C encoder
+(:func:`devframe.core.jsontext.orjson_writer`, ``exact``), else by the C encoder; that
+text is searched once for anything
 :func:`devframe.core.log.redact_value` would change (a key named like a secret, a secret's
 mark in a string, an integer too long to show: :func:`~devframe.core.log.json_may_hold_secret`)
 and for the size and depth past which it shows ``***``. Only a value that fails that test
@@ -19,6 +21,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from devframe.core.jsontext import REFUSED, c_writer, orjson_texts, orjson_writer
 from devframe.core.limits import describe_int
 from devframe.core.log import REDACTED, is_secret_key, json_may_hold_secret, json_texts_holding_secrets, redact_text
 
@@ -34,33 +37,14 @@ _BUDGET = 10_000
 _SECRET = _quote(REDACTED)
 
 
-def _not_plain(value: Any) -> Any:
-    raise TypeError(f"{type(value).__name__} is not plain JSON")
-
-
-def _c_encoder() -> Callable[[Any, int], list[str]] | None:
-    """The C encoder, made once (``JSONEncoder.encode`` makes one per call), with no
-    ``default``: anything but plain JSON values raises, and is walked. None without the
-    C accelerator."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:
-        return None
-    encoder: Callable[[Any, int], list[str]] = make(
-        None, _not_plain, json.encoder.encode_basestring, None, ":", ",", False, False, True
-    )
-    return encoder
-
-
-def _plain_encoder() -> Callable[[Any], str]:
-    """A value's compact JSON text, by the C encoder when there is one."""
-    if _ENCODE is None:  # no C accelerator: the standard library's own path
-        return json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
-    encode, join = _ENCODE, "".join
-    return lambda value: join(encode(value, 0))
-
-
-_ENCODE = _c_encoder()
-_PLAIN = _plain_encoder()
+#: a value's compact JSON text by the standard library's C writer (made once), with no
+#: ``default``: anything but plain JSON values raises, and is walked
+_PLAIN: Callable[[Any], str] = c_writer(
+    json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
+)
+#: _PLAIN's text, byte for byte, by orjson where it is installed (about a tenth of the
+#: C writer's time on a dev_spec: docs/benchmarks.md, branch insp6)
+_TEXT = orjson_writer(None, _PLAIN, exact=True)
 
 
 def _float_text(value: float) -> str:
@@ -110,8 +94,8 @@ class RedactedJSON:
     def dumps(self, value: Any) -> str:
         """``value`` redacted, as compact JSON on one line."""
         try:
-            text: str = _PLAIN(value)
-        except (TypeError, ValueError, RecursionError):  # not plain JSON, an int past str's limit, deep
+            text: str = _TEXT(value)
+        except REFUSED:  # not plain JSON, an int past str's limit, deep
             pass
         else:
             if _as_is(text):
@@ -125,12 +109,9 @@ class RedactedJSON:
         texts: list[str] = []
         walk: list[int] = []  # values to redact as they are written
         plain: list[int] = []  # values whose text is to be searched
-        # _PLAIN and _within_bounds inlined: two Python calls less per value
-        encode, join = _ENCODE, "".join
-        for i, value in enumerate(values):
-            try:
-                text: str = join(encode(value, 0)) if encode is not None else _PLAIN(value)
-            except (TypeError, ValueError, RecursionError):  # as in dumps
+        # _within_bounds inlined: a Python call less per value
+        for i, text in enumerate(orjson_texts(values, _PLAIN)):
+            if text is None:  # not plain JSON, an int past str's limit, deep: as in dumps
                 text = ""
                 walk.append(i)
             else:

@@ -27,11 +27,14 @@ import math
 import re
 import time as time_module
 import uuid as uuid_module
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from devframe.core.device import Device
 from devframe.core.errors import DevframeError
+from devframe.core.jsontext import c_writer as _writer
+from devframe.core.jsontext import orjson
+from devframe.core.jsontext import orjson_writer as _orjson_writer
 from devframe.core.log import REDACTED, is_secret_key, json_may_hold_secret, redact_value
 from devframe.core.secrets import registered_secret_keys
 
@@ -91,82 +94,8 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators
 _string = json.encoder.encode_basestring
 
 
-def _writer(encoder: json.JSONEncoder) -> Callable[[Any], str]:
-    """``encoder.encode``, or the C writer it makes for each call, made once.
-
-    JSONEncoder.encode makes a new C encoder (``json.encoder.c_make_encoder``) with its
-    settings on every call and joins what it returns: for a device's spec the making
-    and the Python around it cost about a third of the call. Made once here, with the
-    arguments encode passes it (no indent: the one-shot case), it writes the same text;
-    without the C module, encode itself."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None or encoder.indent is not None:
-        return encoder.encode
-    write = make(
-        None,  # no circular check
-        encoder.default,
-        json.encoder.encode_basestring_ascii if encoder.ensure_ascii else json.encoder.encode_basestring,
-        None,
-        encoder.key_separator,
-        encoder.item_separator,
-        encoder.sort_keys,
-        encoder.skipkeys,
-        encoder.allow_nan,
-    )
-
-    def encode(value: Any) -> str:
-        return "".join(write(value, 0))
-
-    return encode
-
-
 #: _ENCODER.encode, made once (the stdlib's: the wire's writer without orjson)
 _stdlib_encode = _writer(_ENCODER)
-
-try:
-    import orjson
-except ImportError:  # the nats extra's codec: without it the stdlib's writes and reads
-    orjson = None  # type: ignore[assignment]
-
-#: orjson writes datetimes and dataclasses its own way: they go to ``default`` as with
-#: the stdlib (a UUID is written as its text either way)
-_ORJSON_OPTIONS = 0 if orjson is None else orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-
-
-def _orjson_writer(default: Callable[[Any], Any] | None, fallback: Callable[[Any], str]) -> Callable[[Any], str]:
-    """``fallback`` (a stdlib writer), through orjson where orjson writes the same value.
-
-    orjson writes what the stdlib writes for plain JSON (compact, UTF-8 as is, the same
-    string escapes), floats aside: both write the shortest text that reads back as the
-    same float, but orjson's exponent has no ``+`` or leading zero (``1e-7``, not
-    ``1e-07``): the same value read. Everything it refuses goes to ``fallback``: an
-    integer beyond 64 bits, a lone surrogate, a key that is not a string, nesting past
-    its depth limit, and (with ``default=None``) any value that is not JSON; so does a
-    text holding ``null`` that does not read back as the value: orjson writes NaN and
-    the infinities as ``null`` where the stdlib writes ``NaN`` and ``Infinity``. (One
-    more difference: an Enum member, which devframe's values never are, is written as
-    its value, not its str().)"""
-    if orjson is None:
-        return fallback
-    dumps, loads, options = orjson.dumps, orjson.loads, _ORJSON_OPTIONS
-
-    def encode(value: Any) -> str:
-        try:
-            raw = dumps(value, default, options)
-        except TypeError:  # orjson.JSONEncodeError is one
-            return fallback(value)
-        if b"null" in raw:
-            # None, or a NaN orjson wrote as null (NaN reads back as None: not equal)
-            try:
-                same = loads(raw) == value
-            except Exception:  # noqa: BLE001 - a value's own __eq__ failed: the stdlib's
-                same = False
-            if not same:
-                return fallback(value)
-        return raw.decode()
-
-    return encode
-
 
 #: the wire's writer: _ENCODER's text (orjson's where it has it)
 _encode = _orjson_writer(str, _stdlib_encode)
