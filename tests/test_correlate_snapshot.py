@@ -18,7 +18,7 @@ import devframe
 from devframe.agent import KnownDevices, spec_changes
 from devframe.core.identity import device_key, identity_key, unique_keys
 from devframe.core.registry import create_registry
-from devframe.core.xmledit import children_xml
+from devframe.core.xmlcut import children_xml
 from devframe.testing import SAMPLE_DOMAINS
 
 NS = "http://ovirt.org/vm/1.0"

@@ -36,7 +36,8 @@ from devframe.core.metadata.binding import Entry
 from devframe.core.metadata.section import MetadataSection
 from devframe.core.registry import Registry
 from devframe.core.safexml import parse_trusted_xml
-from devframe.core.xmledit import FEW_NAMESPACES, children_xml, subtree_xml
+from devframe.core.xmlcut import children_xml
+from devframe.core.xmledit import FEW_NAMESPACES, subtree_xml
 
 __all__ = ["Correlation", "KnownDevices", "Written", "correlate", "device_label", "devices_written", "spec_changes"]
 
