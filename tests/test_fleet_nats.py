@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -320,6 +321,39 @@ def test_a_slow_consumer_does_not_stall_the_agent(rig: Rig, server: NatsServer) 
     finally:
         reader.stop()
     assert reader.error is None
+
+
+def test_a_following_reader_resumes_after_a_server_restart_without_tracebacks(
+    rig: Rig, server: NatsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The reader and the sink reconnect by themselves; nats-py must not also log the
+    # lost connection as an error with a traceback (its default when no error_cb is set).
+    rig.agent.start()
+    assert rig.sink.flush(30)
+    view = FleetView()
+    reader = NatsFleetReader(server.url, view, durable="follower")
+    caplog.set_level(logging.DEBUG, logger="nats")
+    reader.start()
+    try:
+        _wait(lambda: view.last_seq == len(stream_messages(server.url)), "the reader's first catch-up")
+        server.restart()
+        rig.cycle()
+        assert rig.sink.flush(60), f"{rig.sink.backlog} events still spooled"
+        total = len(stream_messages(server.url))
+        _wait(lambda: view.last_seq == total, "the reader after the restart")
+    finally:
+        reader.stop()
+    assert reader.error is None
+    assert_view_matches(view, rig)
+    loud = [r for r in caplog.records if r.name.startswith("nats") and r.levelno >= logging.WARNING]
+    assert loud == [], [r.getMessage() for r in loud]
+
+
+def _wait(done: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"{what}: not done in {timeout} s"
+        time.sleep(0.1)
 
 
 # -- the batch format (one message per guest) ---------------------------------------------

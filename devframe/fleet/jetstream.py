@@ -81,6 +81,24 @@ def _nats() -> Any:
     return nats
 
 
+async def _connect(servers: list[str], timeout: float, log: Any, **options: Any) -> Any:
+    """A connection without nats-py's own reconnecting: every caller here reconnects
+    itself. nats-py reports a lost connection through ``error_cb``; without one it logs
+    a traceback at ERROR through its own logger, for what the caller already handles."""
+
+    async def quiet(exc: Exception) -> None:
+        log.info("NATS connection error", error=repr(exc))
+
+    return await _nats().connect(
+        servers=servers,
+        connect_timeout=timeout,
+        allow_reconnect=False,
+        max_reconnect_attempts=0,
+        error_cb=quiet,
+        **options,
+    )
+
+
 def servers_of(url: str) -> list[str]:
     """The server URLs of a publish URL (comma-separated for a cluster)."""
     servers = [part.strip() for part in url.split(",") if part.strip()]
@@ -338,22 +356,12 @@ class NatsSink:
                     await asyncio.wait_for(nc.close(), 2)
 
     async def _connect(self) -> Any:
-        nats = _nats()
         try:
-            return await nats.connect(
-                servers=self.servers,
-                name=self.name,
-                connect_timeout=self.connect_timeout,
-                allow_reconnect=False,  # this loop reconnects; the spool holds the events
-                max_reconnect_attempts=0,
-                error_cb=self._quiet,
-            )
+            # this loop reconnects; the spool holds the events
+            return await _connect(self.servers, self.connect_timeout, self._log, name=self.name)
         except Exception as exc:  # noqa: BLE001 - unreachable: try again later
             self._log.info("NATS not reachable; events are spooled", error=repr(exc), spooled=len(self.spool))
             return None
-
-    async def _quiet(self, exc: Exception) -> None:
-        self._log.info("NATS connection error", error=repr(exc))
 
     async def _sleep(self, seconds: float) -> None:
         wake = self._wake
@@ -600,8 +608,7 @@ class NatsFleetReader:
         return applied
 
     async def _catch_up(self, until: int | None, timeout: float) -> int:
-        nats = _nats()
-        nc = await nats.connect(servers=self.servers, connect_timeout=self.connect_timeout, allow_reconnect=False)
+        nc = await _connect(self.servers, self.connect_timeout, self._log)
         try:
             js, sub = await self._subscribe(nc)
             if until is None:
@@ -644,12 +651,9 @@ class NatsFleetReader:
             self._log.error("fleet reader stopped", error=repr(exc))
 
     async def _follow(self) -> None:
-        nats = _nats()
         while not self._stop.is_set():
             try:
-                nc = await nats.connect(
-                    servers=self.servers, connect_timeout=self.connect_timeout, allow_reconnect=False
-                )
+                nc = await _connect(self.servers, self.connect_timeout, self._log)
             except Exception as exc:  # noqa: BLE001 - the server is away: try again
                 self._log.info("NATS not reachable; retrying", error=repr(exc))
                 await asyncio.sleep(0.2)
