@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from itertools import chain, compress, islice, repeat
+from itertools import chain, compress, repeat
 from itertools import count as counting
 from operator import attrgetter, not_
 
@@ -99,14 +99,18 @@ def _joined(
     except TypeError:  # a comment or instruction: its tag is not a name
         return None
     total, count = len(pieces), len(want)
-    # Aligned stretches compared in C; a Python step per join only (joins are few).
+    # Aligned stretches compared in C; a Python step per join only (joins are few). The
+    # rest of a list is read through indices: an islice skips to its start one item at a
+    # time and a slice copies it, either a pass over the list per join (quadratic).
+    piece_at, want_at = pieces.__getitem__, want.__getitem__
     joins: list[tuple[int, int]] = []  # (first piece, end piece) of each joined child
     child = at = 0
     while child < count:
         if at >= total or not pieces[at].startswith(want[child]):
             return None
+        rest = map(piece_at, range(at + 1, total))
         step = next(
-            compress(counting(1), map(not_, map(bytes.startswith, islice(pieces, at + 1, None), want[child + 1 :]))),
+            compress(counting(1), map(not_, map(bytes.startswith, rest, map(want_at, range(child + 1, count))))),
             None,
         )
         if step is None:  # aligned to the end of the pieces or of the children
@@ -116,7 +120,8 @@ def _joined(
                 joins.append((at - 1, total))
             continue
         child, at = child + step, at + step
-        found = next(compress(counting(at), map(bytes.startswith, islice(pieces, at, None), repeat(want[child]))), None)
+        rest = map(piece_at, range(at, total))
+        found = next(compress(counting(at), map(bytes.startswith, rest, repeat(want[child]))), None)
         if found is None:
             return None
         joins.append((at - 1, found))
