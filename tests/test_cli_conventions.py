@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -274,6 +275,22 @@ def test_progress_is_silent_off_a_terminal_and_for_quick_work() -> None:
 # -- Ctrl-C ---------------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def sigint_reaches_children() -> Iterator[None]:
+    """Children started meanwhile get SIGINT at its default disposition. A suite started in
+    the background (``cmd &`` without job control, nohup) ignores SIGINT, children inherit
+    that, and Python then installs no KeyboardInterrupt handler: Ctrl-C could not be tested.
+    A handler set here is reset to the default by exec; an ignored signal is not."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _interrupt(args: list[str], ready: str) -> tuple[subprocess.Popen[str], str, str]:
     process = subprocess.Popen(
         [str(DEVFRAME), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=REPO
@@ -286,12 +303,14 @@ def _interrupt(args: list[str], ready: str) -> tuple[subprocess.Popen[str], str,
     return process, seen + stdout, stderr
 
 
+@pytest.mark.usefixtures("sigint_reaches_children")
 def test_ctrl_c_exits_130_with_one_line() -> None:
     process, stdout, stderr = _interrupt(["monitor", "-c", "test:///default", "--interval", "60"], "watching")
     assert process.returncode == 130, (stdout, stderr)
     assert stderr == "devframe: interrupted\n"
 
 
+@pytest.mark.usefixtures("sigint_reaches_children")
 def test_ctrl_c_stops_a_long_validation_and_its_child(tmp_path: Path) -> None:
     from devframe.testing import wrap_in_domain
 
