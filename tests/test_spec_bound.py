@@ -1,0 +1,56 @@
+"""benchmarks/spec_bound.py measures to_spec without its readers' cost: its instant readers
+must give the very specs the real ones give, and leave the real ones in place after."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import devframe
+
+
+@pytest.fixture(scope="module")
+def bound() -> Iterator[ModuleType]:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        import spec_bound
+    finally:
+        sys.path.pop(0)
+    yield spec_bound
+
+
+@pytest.mark.parametrize("name", ["mix", "varied"])
+def test_instant_readers_give_the_readers_specs(bound: ModuleType, name: str) -> None:
+    xml = bound.GENERATORS[name](300)
+    plans, answers = bound.prepared(xml, name)
+    assert len(answers) == len(devframe.parse_domain(xml).devices)
+    real = {cls: plan.reader for cls, plan in plans.items()}
+    calls = 0
+    with bound._instant_readers(plans, answers):
+        instant = {plan.reader for plan in plans.values()}
+        assert len(instant) == 1 and not instant & set(real.values())
+        for device in devframe.parse_domain(xml).devices:
+            device.to_spec()
+            calls += 1
+    assert calls == len(answers)
+    assert {cls: plan.reader for cls, plan in plans.items()} == real
+
+
+def test_a_wrong_answer_is_caught(bound: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    xml = bound.GENERATORS["mix"](100)
+    answers_of = bound._answers
+
+    def spoiled(domain: devframe.Domain) -> object:
+        plans, answers = answers_of(domain)
+        line = next(iter(answers))
+        found, returned = answers[line]
+        answers[line] = ({**found, "alias": "ua-other"}, returned)
+        return plans, answers
+
+    monkeypatch.setattr(bound, "_answers", spoiled)
+    with pytest.raises(SystemExit, match="other specs than the readers"):
+        bound.prepared(xml, "mix")
