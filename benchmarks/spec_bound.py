@@ -7,9 +7,10 @@ check, the device id, each plugin's ``write_spec``, the metadata merge, the JSON
 devframe's design: Python classes that plugins extend.
 
 This script measures that rest alone. Every spec plan's reader is replaced by one that
-copies its answer, computed beforehand by the real reader, from a dict (``dict.update``, in
-C; the answer is found by the device element's source line). Nothing else changes, and the
-script first checks that every device's spec comes out equal to the real one's. If the rest
+copies its answer, recorded beforehand from the real reader, into the spec (``dict.update``,
+in C; the answers are taken in the order the pass over the devices asks for them). Nothing
+else changes, and the script first checks that every device's spec, and ``inspect --json``'s
+whole output, come out equal to what the real readers give. If the rest
 alone is over a target, no reader, however fast, meets it.
 
 Timing as ``run.py``: both methods (each measure warmed by itself; measures alternating),
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import io
 import os
 import sys
 import tempfile
@@ -43,20 +45,35 @@ from devframe.core.specread import plan_for
 Answer = tuple[dict[str, Any], tuple[Any, bool]]
 
 
-def _answers(domain: devframe.Domain) -> tuple[dict[type, Any], dict[int, Answer]]:
-    """Every device class's spec plan, and every device's reader answer by source line: what
-    each reader gives inside ``to_spec`` (on the copy without secrets where ``to_spec`` reads one)."""
+class Answers:
+    """Every reader call's answer, in the order ``to_spec`` of each device in document order
+    makes them (two for a device whose reading is repeated from its copy without secrets).
+    The instant reader takes the next one: :meth:`rewind` before each pass over a domain.
+    (Not found by the element: libxml2's line numbers stop at 65,535.)"""
+
+    def __init__(self, plans: dict[type, Any], answers: list[Answer]) -> None:
+        self.plans = plans
+        self.answers = answers
+        self.next: Callable[[], Answer] = iter(answers).__next__
+
+    def rewind(self) -> None:
+        self.next = iter(self.answers).__next__
+
+
+def _answers(domain: devframe.Domain) -> Answers:
+    """Every device class's spec plan, and what its reader answers inside each device's
+    ``to_spec`` (on the copy without secrets where ``to_spec`` reads one)."""
     plans: dict[type, Any] = {}
     for device in domain.devices:
         if type(device) not in plans:
             plans[type(device)] = plan_for(type(device), "spec")
     real = {cls: plan.reader for cls, plan in plans.items()}
-    answers: dict[int, Answer] = {}
+    answers: list[Answer] = []
 
     def recording(cls: type) -> Any:
         def record(view: Any, element: Any, out: dict[str, Any], want_device: bool) -> tuple[Any, bool]:
             returned: tuple[Any, bool] = real[cls](view, element, out, want_device)
-            answers[element.sourceline] = (copy.deepcopy(out), returned)  # the last reading of a device
+            answers.append((copy.deepcopy(out), returned))
             return returned
 
         return record
@@ -65,29 +82,27 @@ def _answers(domain: devframe.Domain) -> tuple[dict[type, Any], dict[int, Answer
         plan.reader = recording(cls)
     try:
         for device in domain.devices:
-            if device.element.sourceline is None:
-                raise SystemExit(f"{device.describe()}: no source line; the answers are found by it")
             device.to_spec()
     finally:
         for cls, plan in plans.items():
             plan.reader = real[cls]
-    if len(answers) != len(domain.devices):
-        raise SystemExit("two devices on one source line: the answers are found by it")
-    return plans, answers
+    return Answers(plans, answers)
 
 
 @contextmanager
-def _instant_readers(plans: dict[type, Any], answers: dict[int, Answer]) -> Iterator[None]:
-    """Every plan's reader replaced by a copy of its answer, for the ``with`` block."""
+def _instant_readers(answers: Answers) -> Iterator[None]:
+    """Every plan's reader replaced by a copy of its next answer, for the ``with`` block."""
+    plans = answers.plans
     real = {cls: plan.reader for cls, plan in plans.items()}
 
-    def given(view: Any, element: Any, out: dict[str, Any], want_device: bool) -> tuple[Any, bool]:
-        found, returned = answers[element.sourceline]
+    def given(view: Any, element: Any, out: dict[str, Any], want_device: bool, _answers: Answers = answers) -> Any:
+        found, returned = _answers.next()
         out.update(found)
         return returned
 
     for plan in plans.values():
         plan.reader = given
+    answers.rewind()
     try:
         yield
     finally:
@@ -95,17 +110,28 @@ def _instant_readers(plans: dict[type, Any], answers: dict[int, Answer]) -> Iter
             plan.reader = real[cls]
 
 
-def prepared(xml: bytes, where: str) -> tuple[dict[type, Any], dict[int, Answer]]:
-    """The plans and answers of ``xml``'s devices, checked: with the instant readers every
-    device's spec is the one its real reader gives (else SystemExit naming ``where``)."""
-    plans, answers = _answers(devframe.parse_domain(xml))
-    with _instant_readers(plans, answers):
+def _inspected(path: Path) -> str:
+    out, err = io.StringIO(), io.StringIO()
+    inspect_stream(str(path), as_json=True, out=out, err=err)
+    return out.getvalue()
+
+
+def prepared(xml: bytes, path: Path, where: str) -> Answers:
+    """The answers of ``xml``'s devices (also written at ``path``), checked: with the instant
+    readers every device's spec, and ``inspect --json``'s output, are what the real readers
+    give (else SystemExit naming ``where``)."""
+    answers = _answers(devframe.parse_domain(xml))
+    with _instant_readers(answers):
         given = [d.to_spec() for d in devframe.parse_domain(xml).devices]
+        answers.rewind()
+        given_text = _inspected(path)
     real = [d.to_spec() for d in devframe.parse_domain(xml).devices]
     if given != real:
         wrong = sum(a != b for a, b in zip(given, real, strict=True))
         raise SystemExit(f"{where}: the copied answers give other specs than the readers ({wrong} devices)")
-    return plans, answers
+    if given_text != _inspected(path):
+        raise SystemExit(f"{where}: the copied answers give another inspect --json than the readers")
+    return answers
 
 
 def _ratios(times: Timed, index: int) -> tuple[float, float]:
@@ -118,7 +144,7 @@ def measure(name: str, n: int, repeat: int, workdir: Path) -> list[tuple[str, fl
     path = workdir / f"{name}-{n}.xml"
     path.write_bytes(xml)
     parser = _safe_parser()
-    plans, answers = prepared(xml, f"{name}, {n} devices")
+    answers = prepared(xml, path, f"{name}, {n} devices")
 
     def floor() -> object:
         root = etree.fromstring(xml, parser)
@@ -129,12 +155,14 @@ def measure(name: str, n: int, repeat: int, workdir: Path) -> list[tuple[str, fl
         return root, [child.tag for child in _devices(root)]
 
     def parse_to_spec() -> object:
+        answers.rewind()  # (the real readers never take an answer: the same small cost in both)
         parsed = devframe.parse_domain(xml)
         return parsed, [device.to_spec() for device in parsed.devices]
 
     devnull = open(os.devnull, "w")  # closed below
 
     def inspect_json() -> object:
+        answers.rewind()
         inspect_stream(str(path), as_json=True, out=devnull, err=devnull)
         return None
 
@@ -146,7 +174,7 @@ def measure(name: str, n: int, repeat: int, workdir: Path) -> list[tuple[str, fl
     try:
         for label, base, work, limit in measures:
             with_readers = _ratios(timed(repeat, base, work), 1)
-            with _instant_readers(plans, answers):
+            with _instant_readers(answers):
                 instant = _ratios(timed(repeat, base, work), 1)
             rows.append((label, *with_readers, *instant, limit))
     finally:

@@ -24,33 +24,40 @@ def bound() -> Iterator[ModuleType]:
 
 
 @pytest.mark.parametrize("name", ["mix", "varied"])
-def test_instant_readers_give_the_readers_specs(bound: ModuleType, name: str) -> None:
+def test_instant_readers_give_the_readers_specs(bound: ModuleType, name: str, tmp_path: Path) -> None:
     xml = bound.GENERATORS[name](300)
-    plans, answers = bound.prepared(xml, name)
-    assert len(answers) == len(devframe.parse_domain(xml).devices)
+    path = tmp_path / "domain.xml"
+    path.write_bytes(xml)
+    answers = bound.prepared(xml, path, name)
+    plans = answers.plans
+    # one answer per device, and a second for each device read again from its copy without secrets
+    assert len(devframe.parse_domain(xml).devices) <= len(answers.answers)
     real = {cls: plan.reader for cls, plan in plans.items()}
     calls = 0
-    with bound._instant_readers(plans, answers):
+    with bound._instant_readers(answers):
         instant = {plan.reader for plan in plans.values()}
         assert len(instant) == 1 and not instant & set(real.values())
         for device in devframe.parse_domain(xml).devices:
             device.to_spec()
             calls += 1
-    assert calls == len(answers)
+    assert calls == len(devframe.parse_domain(xml).devices)
+    with pytest.raises(StopIteration):  # every answer taken, none left over
+        answers.next()
     assert {cls: plan.reader for cls, plan in plans.items()} == real
 
 
-def test_a_wrong_answer_is_caught(bound: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_wrong_answer_is_caught(bound: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     xml = bound.GENERATORS["mix"](100)
+    path = tmp_path / "domain.xml"
+    path.write_bytes(xml)
     answers_of = bound._answers
 
     def spoiled(domain: devframe.Domain) -> object:
-        plans, answers = answers_of(domain)
-        line = next(iter(answers))
-        found, returned = answers[line]
-        answers[line] = ({**found, "alias": "ua-other"}, returned)
-        return plans, answers
+        answers = answers_of(domain)
+        found, returned = answers.answers[5]
+        answers.answers[5] = ({**found, "alias": "ua-other"}, returned)
+        return answers
 
     monkeypatch.setattr(bound, "_answers", spoiled)
     with pytest.raises(SystemExit, match="other specs than the readers"):
-        bound.prepared(xml, "mix")
+        bound.prepared(xml, path, "mix")
