@@ -6,8 +6,10 @@ shared machine: wall-clock ratios move with the load and the heap, instruction c
 MEASURE: ``floor`` (lxml parse + iterate ``<devices>``), ``parse`` (parse_domain),
 ``tospec`` (parse_domain + to_spec of every device), ``spec_only`` (to_spec of a parsed
 domain's devices), ``inspect`` (``inspect --json`` in process, to /dev/null), ``table``
-(``inspect``'s table). DOMAIN: ``mix`` (generate_domain with metadata) or ``varied``
-(generate_varied_domain). N: devices (2,000 by default).
+(``inspect``'s table); ``tospec_instant`` and ``inspect_instant``: ``tospec`` and ``inspect``
+with every compiled reader replaced by a copy of its answer (``spec_bound.py``). DOMAIN:
+``mix`` (generate_domain with metadata) or ``varied`` (generate_varied_domain). N: devices
+(2,000 by default).
 
 It runs itself under ``valgrind --tool=callgrind --toggle-collect=starmap_next`` with
 ``PYTHONHASHSEED=0``: after one untimed warm-up call (its frees finished by
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-MEASURES = ("floor", "parse", "tospec", "spec_only", "inspect", "table")
+MEASURES = ("floor", "parse", "tospec", "spec_only", "inspect", "table", "tospec_instant", "inspect_instant")
 _INSIDE = "DEVFRAME_INSTRUCTIONS_INSIDE"
 
 
@@ -58,6 +60,18 @@ def _measure(name: str, domain: str, n: int, workdir: Path) -> Callable[[], Any]
         with open(os.devnull, "w") as out:
             inspect_stream(str(path), as_json=as_json, out=out, err=io.StringIO())
 
+    def instant(work: Callable[[], Any]) -> Callable[[], Any]:
+        from spec_bound import instant_readers, prepared
+
+        answers = prepared(xml, path, f"{domain}, {n} devices")
+        instant_readers(answers).__enter__()  # for the rest of this process: it measures only this
+
+        def call() -> Any:
+            answers.rewind()
+            return work()
+
+        return call
+
     calls: dict[str, Callable[[], Any]] = {
         "floor": floor,
         "parse": lambda: devframe.parse_domain(xml),
@@ -66,6 +80,8 @@ def _measure(name: str, domain: str, n: int, workdir: Path) -> Callable[[], Any]
         "inspect": lambda: inspect(True),
         "table": lambda: inspect(False),
     }
+    if name.endswith("_instant"):
+        return instant(calls[name.removesuffix("_instant")])
     return calls[name]
 
 

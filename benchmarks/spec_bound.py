@@ -90,7 +90,7 @@ def _answers(domain: devframe.Domain) -> Answers:
 
 
 @contextmanager
-def _instant_readers(answers: Answers) -> Iterator[None]:
+def instant_readers(answers: Answers) -> Iterator[None]:
     """Every plan's reader replaced by a copy of its next answer, for the ``with`` block."""
     plans = answers.plans
     real = {cls: plan.reader for cls, plan in plans.items()}
@@ -121,7 +121,7 @@ def prepared(xml: bytes, path: Path, where: str) -> Answers:
     readers every device's spec, and ``inspect --json``'s output, are what the real readers
     give (else SystemExit naming ``where``)."""
     answers = _answers(devframe.parse_domain(xml))
-    with _instant_readers(answers):
+    with instant_readers(answers):
         given = [d.to_spec() for d in devframe.parse_domain(xml).devices]
         answers.rewind()
         given_text = _inspected(path)
@@ -174,7 +174,7 @@ def measure(name: str, n: int, repeat: int, workdir: Path) -> list[tuple[str, fl
     try:
         for label, base, work, limit in measures:
             with_readers = _ratios(timed(repeat, base, work), 1)
-            with _instant_readers(answers):
+            with instant_readers(answers):
                 instant = _ratios(timed(repeat, base, work), 1)
             rows.append((label, *with_readers, *instant, limit))
     finally:
