@@ -64,9 +64,12 @@ def _measure(name: str, domain: str, n: int, workdir: Path) -> Callable[[], Any]
         from spec_bound import instant_readers, prepared
 
         answers = prepared(xml, path, f"{domain}, {n} devices")
-        instant_readers(answers).__enter__()  # for the rest of this process: it measures only this
+        # for the rest of this process (it measures only this); held by ``call``, since the
+        # context manager's collection would close it and put the real readers back
+        held = instant_readers(answers)
+        held.__enter__()
 
-        def call() -> Any:
+        def call(_held: Any = held) -> Any:
             answers.rewind()
             return work()
 
