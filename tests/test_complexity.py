@@ -250,14 +250,10 @@ def test_a_parsed_domain_is_freed_without_the_cycle_collector() -> None:
     frees it at once. A cycle (an entry pointing back at its device, say) left every parsed
     domain for the collector, which rescans each of its objects until then."""
     import gc
-    import sys as _sys
 
-    _sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "benchmarks"))
-    try:
-        from generate import generate_domain
-    finally:
-        _sys.path.pop(0)
-    xml = generate_domain(300, metadata=True)
+    from benchmark_scripts import benchmark_module
+
+    xml = benchmark_module("generate").generate_domain(300, metadata=True)
     from devframe import parse_domain
 
     parse_domain(xml).to_xml()  # plugins loaded, caches filled: their objects live on

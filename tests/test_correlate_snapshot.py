@@ -4,11 +4,11 @@ a change. Each test below fails if a shortcut trusts what it should not."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from benchmark_scripts import benchmark_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -495,12 +495,7 @@ def test_a_section_that_cannot_be_cut_is_compared_entry_by_entry() -> None:
 
 
 def _generators() -> Any:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    try:
-        import generate
-    finally:
-        sys.path.pop(0)
-    return generate
+    return benchmark_module("generate")
 
 
 @pytest.mark.parametrize("name", ["mix", "varied"])

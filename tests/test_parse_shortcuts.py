@@ -15,13 +15,13 @@
 from __future__ import annotations
 
 import gc
-import sys
 import weakref
 from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from benchmark_scripts import generated
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -52,13 +52,7 @@ def _state(device: Device) -> dict[str, Any]:
 
 
 def _generated(name: str, n: int) -> bytes:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    try:
-        import generate
-    finally:
-        sys.path.pop(0)
-    xml: bytes = generate.GENERATORS[name](n)
-    return xml
+    return generated(name, n)
 
 
 # -- construction -------------------------------------------------------------------------

@@ -3,24 +3,18 @@ must give the very specs the real ones give, and leave the real ones in place af
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from benchmark_scripts import benchmark_module
 
 import devframe
 
 
 @pytest.fixture(scope="module")
-def bound() -> Iterator[ModuleType]:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    try:
-        import spec_bound
-    finally:
-        sys.path.pop(0)
-    yield spec_bound
+def bound() -> ModuleType:
+    return benchmark_module("spec_bound")
 
 
 @pytest.mark.parametrize("name", ["mix", "varied"])

@@ -140,15 +140,9 @@ def test_a_plan_follows_fields_replaced_after_it_was_built() -> None:
 
 
 def _generated(name: str, devices: int) -> bytes:
-    import sys
-    from pathlib import Path
+    from benchmark_scripts import generated
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    try:
-        from generate import GENERATORS  # the benchmarks' generators, in the repository
-    finally:
-        sys.path.pop(0)
-    return GENERATORS[name](devices)
+    return generated(name, devices)
 
 
 @pytest.mark.parametrize("name", ["mix", "varied"])

@@ -27,14 +27,9 @@ def _domains() -> list[Path]:
 def _documents() -> list[bytes]:
     """The sample domains with metadata, and the benchmarks' mix domain (an oVirt entry
     for every disk and NIC)."""
-    import sys
+    from benchmark_scripts import generated
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    try:
-        from generate import GENERATORS  # the benchmarks' generators, in the repository
-    finally:
-        sys.path.pop(0)
-    return [path.read_bytes() for path in _domains()] + [GENERATORS["mix"](120)]
+    return [path.read_bytes() for path in _domains()] + [generated("mix", 120)]
 
 
 class _General(DeviceMetadata):
