@@ -10,8 +10,12 @@ This script measures that rest alone. Every spec plan's reader is replaced by on
 copies its answer, recorded beforehand from the real reader, into the spec (``dict.update``,
 in C; the answers are taken in the order the pass over the devices asks for them). Nothing
 else changes, and the script first checks that every device's spec, and ``inspect --json``'s
-whole output, come out equal to what the real readers give. If the rest
-alone is over a target, no reader, however fast, meets it.
+whole output, come out equal to what the real readers give. If the rest alone is over a
+target, no reader, however fast, meets it.
+
+The copy is shallow: a spec's nested dicts (specParams, the address) are the recorded ones,
+and what ``write_spec`` or the metadata merge adds to them in one pass is already there in
+the next, so those passes may do less. That can only make the figure lower: a bound.
 
 Timing as ``run.py``: both methods (each measure warmed by itself; measures alternating),
 every sample on a settled heap, the worse ratio reported. Usage::
