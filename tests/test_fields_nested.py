@@ -86,6 +86,16 @@ def test_chain_assignment_rebuilds_in_place_and_truncates() -> None:
     assert etree.fromstring(gadget.to_xml()).find("link") is None
 
 
+@pytest.mark.parametrize("value", [1, 0, "ab", b"ab", {"name": "a"}, 2.5])
+def test_chain_assignment_refuses_what_is_no_list(value: object) -> None:
+    # Found by the fuzz suite: an int reached the loop as a TypeError (and 0 removed the chain).
+    gadget = Gadget(etree.fromstring(XML))
+    before = gadget.to_xml()
+    with pytest.raises(FieldValueError, match=r"chain.*expected a list of dicts or views"):
+        gadget.chain = value  # type: ignore[assignment]
+    assert gadget.to_xml() == before
+
+
 def test_child_set_replace_remove_and_refuse() -> None:
     gadget = Gadget(etree.fromstring("<gadget><box size='1'/></gadget>"))
     gadget.note = {"text": "new"}

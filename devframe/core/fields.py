@@ -1537,6 +1537,9 @@ class Chain(_Base, Generic[V]):
         return [self.item(element, parent=view) for element in self.links(view)]
 
     def __set__(self, view: ElementView, items: Iterable[V | Mapping[str, Any]] | None) -> None:
+        # as Children refuses them: a number, a string or one dict is no chain (0 was taken as [])
+        if items is not None and (isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable)):
+            raise FieldValueError(view.describe(), self.name, self.shown(items), "expected a list of dicts or views")
         view.touch()
         outer: etree._Element | None = None
         last: etree._Element | None = None
