@@ -15,11 +15,13 @@ from devframe import (
     Children,
     Device,
     ElementView,
+    EmptyElements,
     Field,
     FieldValueError,
     Flag,
     SpecAlias,
     SpecError,
+    TextList,
 )
 from devframe.testing import canonical
 
@@ -94,6 +96,28 @@ def test_chain_assignment_refuses_what_is_no_list(value: object) -> None:
     with pytest.raises(FieldValueError, match=r"chain.*expected a list of dicts or views"):
         gadget.chain = value  # type: ignore[assignment]
     assert gadget.to_xml() == before
+
+
+class Lists(Device):
+    """Each list-valued field kind of the core, for the refusals below."""
+
+    dev_type: ClassVar[str] = "lists"
+    chain = Chain("link", Link)
+    notes = Children("item", Note)
+    empties = EmptyElements("box", "box/label")
+    words = TextList("word")
+
+
+@pytest.mark.parametrize("name", ["chain", "notes", "empties", "words"])
+@pytest.mark.parametrize("value", [1, 0, True, False, 2.5, "ab", b"ab", {"name": "a"}])
+def test_list_fields_refuse_what_is_no_list(name: str, value: object) -> None:
+    # The fuzz suite drew backing_chain = 1, empty_elements = False and certificates = False:
+    # a TypeError from the loop (and a falsy value taken as [], which removed the children).
+    text = "<lists><link name='a'/><item>x</item><box/><word>w</word></lists>"
+    device = Lists(etree.fromstring(text))
+    with pytest.raises(FieldValueError, match=name):
+        setattr(device, name, value)
+    assert canonical(device.to_xml()) == canonical(text)
 
 
 def test_child_set_replace_remove_and_refuse() -> None:

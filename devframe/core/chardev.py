@@ -72,7 +72,19 @@ from typing import TYPE_CHECKING, Any, ClassVar, overload
 from lxml import etree
 
 from devframe.core.errors import FieldValueError, SpecError
-from devframe.core.fields import INT, ON_OFF, STR, YES_NO, Children, Choice, ElementView, Field, _Base, _split_path
+from devframe.core.fields import (
+    INT,
+    ON_OFF,
+    STR,
+    YES_NO,
+    Children,
+    Choice,
+    ElementView,
+    Field,
+    _Base,
+    _split_path,
+    is_item_list,
+)
 
 __all__ = [
     "CHAR_PROTOCOLS",
@@ -171,7 +183,7 @@ class TextList(_Base):
         return [item.text or "" for item in self._children.__get__(view, owner)]
 
     def __set__(self, view: ElementView, values: Iterable[str] | None) -> None:
-        texts = [] if values is None else list(values) if not isinstance(values, str) else None
+        texts = [] if values is None else list(values) if is_item_list(values) else None
         if texts is None or not all(isinstance(v, str) for v in texts):
             raise FieldValueError(view.describe(), self.name, self.shown(values), "expected a list of str")
         self._children.__set__(view, [{"text": text} for text in texts])

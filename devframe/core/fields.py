@@ -917,6 +917,13 @@ class PresentFlag(Flag):
         return True if self.__get__(view, type(view)) else None
 
 
+def is_item_list(value: object) -> bool:
+    """Whether a value assigned to a list field (Children, Chain, EmptyElements, TextList) is a
+    list of items at all: an iterable, but no str, bytes or single dict (each iterates, as
+    characters or keys, into a wrong answer) and no number or bool (a TypeError)."""
+    return isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping))
+
+
 class EmptyElements(_Base):
     """Which of the named child elements stand empty (``<bandwidth/>``, ``<virtualport/>``).
 
@@ -986,8 +993,10 @@ class EmptyElements(_Base):
         ]
 
     def __set__(self, view: ElementView, value: Iterable[str] | None) -> None:
+        if value is not None and not is_item_list(value):
+            raise FieldValueError(view.describe(), self.spec or self.name, value, "expected a list of element paths")
         wanted = [] if value is None else list(value)
-        unknown = [path for path in wanted if path not in self._steps]
+        unknown = [path for path in wanted if type(path) is not str or path not in self._steps]
         if unknown:
             reason = "not one of " + ", ".join(self.paths)
             raise FieldValueError(view.describe(), self.spec or self.name, unknown, reason)
@@ -1269,7 +1278,7 @@ class Children(_Base, Generic[V]):
         return [self.item(child, parent=view) for child in container.iterchildren(self.tag)]
 
     def __set__(self, view: ElementView, items: Iterable[V | Mapping[str, Any]] | None) -> None:
-        if items is not None and (isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable)):
+        if items is not None and not is_item_list(items):
             raise FieldValueError(view.describe(), self.name, items, "expected a list of dicts or views")
         # Every new child is made first: a refused item leaves the element as it was.
         built: list[etree._Element] = []
@@ -1537,8 +1546,8 @@ class Chain(_Base, Generic[V]):
         return [self.item(element, parent=view) for element in self.links(view)]
 
     def __set__(self, view: ElementView, items: Iterable[V | Mapping[str, Any]] | None) -> None:
-        # as Children refuses them: a number, a string or one dict is no chain (0 was taken as [])
-        if items is not None and (isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable)):
+        # a number, a string or one dict is no chain (0 was taken as [])
+        if items is not None and not is_item_list(items):
             raise FieldValueError(view.describe(), self.name, self.shown(items), "expected a list of dicts or views")
         view.touch()
         outer: etree._Element | None = None
