@@ -57,8 +57,9 @@ LIVE = "live"
 CONFIG = "config"
 
 #: how often a live media change is sent when QEMU answers that the tray is not open
-MEDIA_CHANGE_ATTEMPTS = 4
-#: seconds before the next attempt (doubled each time: 0.25, 0.5, 1 s)
+MEDIA_CHANGE_ATTEMPTS = 6
+#: seconds before the next attempt (doubled each time: 0.25, 0.5, 1, 2, 4 s; 7.75 s in all).
+#: Four attempts (1.75 s) were too few for a TCG guest on a loaded 2-core host.
 MEDIA_CHANGE_PAUSE = 0.25
 
 
