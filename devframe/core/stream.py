@@ -263,12 +263,12 @@ class DomainStream:
         root has been read (or the whole document), so this tree's answer is final. If not,
         `<devices>` is still open, so no `<metadata>` of the root is: one can only follow."""
         assert root is not None
-        if root is self._skeleton or (not known and self._may_hold_metadata()):
+        if not known and self._may_hold_metadata():
             if self._skeleton is None:
                 self._scan()
             assert self._skeleton is not None
             root = self._skeleton
-            self._from_first_pass = True
+        self._from_first_pass = root is self._skeleton
         self._bound = True
         self._skeleton = None  # the section keeps what it needs
         return MetadataSection.from_domain(root, source=self.source)
